@@ -1,0 +1,451 @@
+"""Configuration schema: every parameter with its unit, bounds and default.
+
+Configs are TOML files whose tables mirror the classes below (``[simulation]``,
+``[patient]``, ...). Every default comes from :mod:`blinasim.defaults`, which
+names its source. Unknown keys are errors (``extra="forbid"``), types are
+strict (a string is not a number), and every error names the dotted key path,
+the offending value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from blinasim.defaults import LITERATURE
+
+
+class ConfigError(ValueError):
+    """A configuration problem, with one readable line per problem."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+def _param(key: str, description: str, **bounds: Any) -> Any:
+    """A pydantic ``Field`` whose default, unit and source come from the literature table."""
+    entry = LITERATURE[key]
+    return Field(
+        default=entry.value,
+        description=description,
+        json_schema_extra={"unit": entry.unit, "source": entry.source},
+        **bounds,
+    )
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, validate_assignment=True, frozen=False)
+
+
+class SimulationConfig(_Section):
+    """Clocks, lattice and random seed of one run."""
+
+    seed: int = _param("simulation.seed", "Root seed of the run's counter-based random numbers.", ge=0, le=2**63 - 1)
+    days: float = _param("simulation.days", "Simulated duration.", gt=0, le=3650)
+    dt_hours: float = _param("simulation.dt_hours", "Fast clock: T-cell motility, encounters, killing.", gt=0, le=1)
+    slow_step_hours: float = _param(
+        "simulation.slow_step_hours",
+        "Slow clock: blast, B-cell and T-cell division and death, marrow turnover, resident trafficking. "
+        "A whole multiple of dt_hours.",
+        gt=0,
+        le=24,
+    )
+    record_every_hours: float = _param(
+        "simulation.record_every_hours", "Output interval. A whole multiple of slow_step_hours.", gt=0, le=24 * 28
+    )
+    lattice_size: int = _param(
+        "simulation.lattice_size", "Marrow lattice side (sites); the lattice has lattice_size**2 sites.", ge=8, le=8192
+    )
+    site_diameter_um: float = _param("simulation.site_diameter_um", "Edge of one lattice site.", gt=0, le=100)
+    compact_dead_fraction: float = _param(
+        "simulation.compact_dead_fraction", "Dead-slot share that triggers compaction of a store.", gt=0, le=1
+    )
+
+    @model_validator(mode="after")
+    def _clocks_nest(self) -> SimulationConfig:
+        problems = []
+        for name, step, unit in (
+            ("slow_step_hours", self.slow_step_hours, self.dt_hours),
+            ("record_every_hours", self.record_every_hours, self.slow_step_hours),
+        ):
+            ratio = step / unit
+            if abs(ratio - round(ratio)) > 1e-9 or round(ratio) < 1:
+                base = "dt_hours" if name == "slow_step_hours" else "slow_step_hours"
+                problems.append(f"simulation.{name} = {step!r}: must be a whole multiple of simulation.{base} ({unit!r})")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class PatientConfig(_Section):
+    """Baseline characteristics of the virtual patient."""
+
+    marrow_blast_fraction: float = _param(
+        "patient.marrow_blast_fraction", "Baseline blasts / nucleated marrow cells.", ge=0, le=1
+    )
+    t_cells_per_ul: float = _param("patient.t_cells_per_ul", "Baseline blood CD3+ T-cell count.", ge=0, le=1e5)
+    b_cells_per_ul: float = _param("patient.b_cells_per_ul", "Baseline blood normal B-cell count.", ge=0, le=1e5)
+    peripheral_blasts_per_ul: float = _param(
+        "patient.peripheral_blasts_per_ul", "Baseline circulating blast count.", ge=0, le=1e6
+    )
+    weight_kg: float = _param("patient.weight_kg", "Body weight (sets BSA dosing below 45 kg).", gt=2, le=350)
+    height_cm: float = _param("patient.height_cm", "Height (body surface area, Mosteller).", gt=40, le=250)
+    blood_volume_l: float = _param("patient.blood_volume_l", "Blood volume.", gt=0.1, le=10)
+    marrow_nucleated_cells: float = _param(
+        "patient.marrow_nucleated_cells", "Total nucleated marrow cells of the patient.", gt=1e6, le=1e14
+    )
+    marrow_cellularity: float = _param(
+        "patient.marrow_cellularity", "Share of marrow lattice sites holding a resident cell at baseline.", gt=0, le=1
+    )
+    marrow_t_cell_fraction: float = _param(
+        "patient.marrow_t_cell_fraction", "T-cells / nucleated marrow cells at baseline.", ge=0, lt=1
+    )
+    normal_b_fraction: float = _param(
+        "patient.normal_b_fraction", "Normal B-lineage cells / non-leukemic marrow residents at baseline.", ge=0, le=1
+    )
+
+    @property
+    def body_surface_area_m2(self) -> float:
+        """Body surface area by the Mosteller formula."""
+        return (self.height_cm * self.weight_kg / 3600.0) ** 0.5
+
+
+class DiseaseConfig(_Section):
+    """Leukemic blast kinetics and CD19 expression."""
+
+    blast_birth_rate_per_day: float = _param(
+        "disease.blast_birth_rate_per_day", "Blast division rate (exponential cycle clock).", ge=0, le=5
+    )
+    blast_death_rate_per_day: float = _param(
+        "disease.blast_death_rate_per_day", "Blast apoptosis rate without therapy.", ge=0, le=5
+    )
+    blast_cd19_median: float = _param("disease.blast_cd19_median", "Median CD19 molecules per blast.", ge=0, le=1e6)
+    blast_cd19_log_sd: float = _param("disease.blast_cd19_log_sd", "Log-sd of blast CD19 density.", ge=0, le=3)
+    blast_homing_per_day: float = _param(
+        "disease.blast_homing_per_day", "Rate at which a circulating blast homes to a free marrow site.", ge=0, le=100
+    )
+    daughter_placement_attempts: int = _param(
+        "disease.daughter_placement_attempts",
+        "Random Moore-neighbour sites a dividing marrow blast tries before its daughter spills into blood.",
+        ge=1,
+        le=8,
+    )
+
+
+class NormalBConfig(_Section):
+    """Normal (non-leukemic) CD19+ B cells."""
+
+    cd19_median: float = _param("normal_b.cd19_median", "Median CD19 molecules per normal B cell.", ge=0, le=1e6)
+    cd19_log_sd: float = _param("normal_b.cd19_log_sd", "Log-sd of normal B-cell CD19 density.", ge=0, le=3)
+    death_rate_per_day: float = _param(
+        "normal_b.death_rate_per_day",
+        "Normal B-cell death rate; replenishment from CD19-negative precursors balances it at baseline.",
+        ge=0,
+        le=5,
+    )
+    homing_per_day: float = _param("normal_b.homing_per_day", "Blood-to-marrow rate of normal B cells.", ge=0, le=100)
+
+
+class MarrowConfig(_Section):
+    """Non-B, non-T nucleated marrow cells (myeloid and erythroid lineages)."""
+
+    other_death_rate_per_day: float = _param(
+        "marrow.other_death_rate_per_day", "Turnover of other nucleated marrow cells.", ge=0, le=5
+    )
+    normal_cellularity: float = _param(
+        "marrow.normal_cellularity",
+        "Cellularity that normal hematopoiesis regenerates towards (sets the refill rate of empty sites).",
+        gt=0,
+        lt=1,
+    )
+    mononuclear_fraction_of_other: float = _param(
+        "marrow.mononuclear_fraction_of_other",
+        "Share of other nucleated marrow cells counted in the MRD (mononuclear) denominator.",
+        ge=0,
+        le=1,
+    )
+
+
+class TCellConfig(_Section):
+    """T-cell motility, engagement, killing, activation, expansion, exhaustion."""
+
+    cd3_median: float = _param("tcells.cd3_median", "Median CD3 molecules per T-cell.", gt=0, le=1e6)
+    cd3_log_sd: float = _param("tcells.cd3_log_sd", "Log-sd of CD3 density.", ge=0, le=3)
+    speed_um_per_min: float = _param("tcells.speed_um_per_min", "Random-walk speed in marrow.", ge=0, le=100)
+    contacts_per_hour: float = _param(
+        "tcells.contacts_per_hour", "Neighbouring marrow cells a free T-cell probes per hour.", ge=0, le=600
+    )
+    blood_contact_ul_per_h: float = _param(
+        "tcells.blood_contact_ul_per_h",
+        "Blood encounter rate constant: contacts per T-cell per hour per target/uL.",
+        ge=0,
+        le=1,
+    )
+    marrow_homing_per_day: float = _param(
+        "tcells.marrow_homing_per_day", "Blood-to-marrow rate of T-cells at baseline.", ge=0, le=100
+    )
+    margination_fold: float = _param(
+        "tcells.margination_fold", "Maximal fold increase of blood-to-marrow T-cell traffic under drug.", ge=0, le=1e3
+    )
+    margination_ec50_pg_per_ml: float = _param(
+        "tcells.margination_ec50_pg_per_ml", "Drug level at half-maximal redistribution.", gt=0, le=1e5
+    )
+    margination_adaptation_days: float = _param(
+        "tcells.margination_adaptation_days", "Time constant of adaptation of the redistribution drive.", gt=0, le=100
+    )
+    cd3_engagement_half_density: float = _param(
+        "tcells.cd3_engagement_half_density",
+        "CD3 density at which half of the CD19-bound drug in a contact is bridged.",
+        gt=0,
+        le=1e7,
+    )
+    synapse_hours: float = _param("tcells.synapse_hours", "Synapse duration from adhesion to lysis.", gt=0, le=48)
+    lysis_probability: float = _param(
+        "tcells.lysis_probability", "Probability that a completed synapse kills (before exhaustion).", ge=0, le=1
+    )
+    activation_half_life_days: float = _param(
+        "tcells.activation_half_life_days", "Half-life of the activation state without engagement.", gt=0, le=100
+    )
+    activated_division_per_day: float = _param(
+        "tcells.activated_division_per_day", "Division rate of a fully activated, unexhausted T-cell.", ge=0, le=10
+    )
+    death_rate_per_day: float = _param(
+        "tcells.death_rate_per_day", "Baseline death rate, balanced by homeostatic division.", ge=0, le=5
+    )
+    contraction_rate_per_day: float = _param(
+        "tcells.contraction_rate_per_day",
+        "Extra death rate of resting T-cells per unit of relative excess over the baseline count.",
+        ge=0,
+        le=50,
+    )
+    exhaustion_per_engaged_day: float = _param(
+        "tcells.exhaustion_per_engaged_day", "Exhaustion accrual per day spent in synapses.", ge=0, le=50
+    )
+    exhaustion_recovery_per_day: float = _param(
+        "tcells.exhaustion_recovery_per_day", "Recovery of exhaustion while not engaged.", ge=0, le=50
+    )
+    exhausted_threshold: float = _param(
+        "tcells.exhausted_threshold", "Exhaustion level above which a T-cell counts as exhausted.", gt=0, lt=1
+    )
+
+
+class DrugConfig(_Section):
+    """Blinatumomab pharmacokinetics and binding."""
+
+    clearance_l_per_h: float = _param(
+        "drug.clearance_l_per_h", "Typical clearance at BSA 1.73 m2.", gt=0, le=100
+    )
+    volume_l: float = _param("drug.volume_l", "Volume of distribution.", gt=0, le=100)
+    clearance_log_sd: float = _param(
+        "drug.clearance_log_sd", "Between-patient log-sd of clearance (0: the typical patient).", ge=0, le=3
+    )
+    clearance_bsa_exponent: float = _param(
+        "drug.clearance_bsa_exponent", "Exponent of (BSA / 1.73 m2) on clearance.", ge=0, le=3
+    )
+    molecular_weight_kda: float = _param("drug.molecular_weight_kda", "Molecular weight.", gt=0, le=1000)
+    kd_cd19_nm: float = _param("drug.kd_cd19_nm", "Dissociation constant of the CD19 arm.", gt=0, le=1e6)
+    kd_cd3_nm: float = _param(
+        "drug.kd_cd3_nm", "Dissociation constant of the CD3 arm (reported; bulk CD3 occupancy).", gt=0, le=1e6
+    )
+    adhesion_beta: float = _param("drug.adhesion_beta", "Adhesion per bridge: P = 1 - exp(-beta N).", ge=0, le=10)
+    contact_area_fraction: float = _param(
+        "drug.contact_area_fraction", "Share of target CD19 inside the contact zone.", ge=0, le=1
+    )
+
+
+class DoseSegment(_Section):
+    """One piece of a custom infusion schedule."""
+
+    start_day: float = Field(description="Segment start (day since treatment start).", ge=0)
+    end_day: float = Field(description="Segment end (day since treatment start).", gt=0)
+    dose_ug_per_day: float = Field(description="Infusion rate during the segment.", ge=0, le=1000)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DoseSegment:
+        if self.end_day <= self.start_day:
+            raise ValueError(f"end_day ({self.end_day}) must be after start_day ({self.start_day})")
+        return self
+
+
+Regimen = Literal["rr_step_up", "flat", "mrd", "none", "custom"]
+
+
+class TreatmentConfig(_Section):
+    """The blinatumomab regimen."""
+
+    regimen: Regimen = _param(
+        "treatment.regimen",
+        "rr_step_up (9 then 28 ug/day), flat (28 ug/day from day 1), mrd (15 ug/m2/day, "
+        "28 ug/day >= 45 kg), none, or custom (treatment.schedule).",
+    )
+    cycles: int = _param("treatment.cycles", "Number of blinatumomab cycles.", ge=0, le=9)
+    start_day: float = _param("treatment.start_day", "Day the first infusion starts.", ge=0, le=3650)
+    step_up_dose_ug_per_day: float = _param(
+        "treatment.step_up_dose_ug_per_day", "Cycle 1 step-up rate (>= 45 kg).", ge=0, le=1000
+    )
+    target_dose_ug_per_day: float = _param(
+        "treatment.target_dose_ug_per_day", "Target rate (>= 45 kg).", ge=0, le=1000
+    )
+    step_up_dose_ug_per_m2_day: float = _param(
+        "treatment.step_up_dose_ug_per_m2_day", "Cycle 1 step-up rate per m2 (< 45 kg).", ge=0, le=1000
+    )
+    target_dose_ug_per_m2_day: float = _param(
+        "treatment.target_dose_ug_per_m2_day", "Target rate per m2 (< 45 kg; MRD regimen).", ge=0, le=1000
+    )
+    step_up_days: float = _param("treatment.step_up_days", "Days at the step-up rate in cycle 1.", ge=0, le=28)
+    days_on: float = _param("treatment.days_on", "Infusion days per cycle.", gt=0, le=365)
+    days_off: float = _param("treatment.days_off", "Treatment-free days after cycles 1-5.", ge=0, le=365)
+    consolidation_days_off: float = _param(
+        "treatment.consolidation_days_off", "Treatment-free days after later (consolidation) cycles.", ge=0, le=365
+    )
+    cycles_before_long_break: int = _param(
+        "treatment.cycles_before_long_break", "Cycles followed by the short break (R/R regimen).", ge=0, le=9
+    )
+    bsa_dosing_below_kg: float = _param(
+        "treatment.bsa_dosing_below_kg", "Body weight under which doses are per m2.", ge=0, le=350
+    )
+    schedule: list[DoseSegment] = Field(
+        default_factory=list,
+        description="Custom schedule (regimen = 'custom'): non-overlapping segments of constant rate.",
+    )
+
+    @model_validator(mode="after")
+    def _custom_schedule(self) -> TreatmentConfig:
+        if self.regimen == "custom" and not self.schedule:
+            raise ValueError("regimen 'custom' needs treatment.schedule (a list of {start_day, end_day, dose_ug_per_day})")
+        if self.regimen != "custom" and self.schedule:
+            raise ValueError(f"treatment.schedule is only used with regimen = 'custom', not {self.regimen!r}")
+        ordered = sorted(self.schedule, key=lambda s: s.start_day)
+        for a, b in zip(ordered, ordered[1:], strict=False):
+            if b.start_day < a.end_day:
+                raise ValueError(
+                    f"treatment.schedule segments overlap: [{a.start_day}, {a.end_day}) and [{b.start_day}, {b.end_day})"
+                )
+        return self
+
+
+class Config(_Section):
+    """One virtual patient: every parameter of a run."""
+
+    simulation: SimulationConfig = Field(default_factory=SimulationConfig)
+    patient: PatientConfig = Field(default_factory=PatientConfig)
+    disease: DiseaseConfig = Field(default_factory=DiseaseConfig)
+    normal_b: NormalBConfig = Field(default_factory=NormalBConfig)
+    marrow: MarrowConfig = Field(default_factory=MarrowConfig)
+    tcells: TCellConfig = Field(default_factory=TCellConfig)
+    drug: DrugConfig = Field(default_factory=DrugConfig)
+    treatment: TreatmentConfig = Field(default_factory=TreatmentConfig)
+
+    def to_json(self) -> str:
+        """The resolved config as JSON (stored on every output Dataset)."""
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True)
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Config:
+        """A new validated config with dotted-key overrides applied."""
+        data = self.model_dump(mode="python")
+        apply_overrides(data, overrides)
+        return validate_config(data)
+
+
+# --------------------------------------------------------------------- helpers
+
+
+def _section_fields(model: type[BaseModel], path: list[str]) -> type[BaseModel] | None:
+    for name in path:
+        field = model.model_fields.get(name)
+        if field is None:
+            return None
+        ann = field.annotation
+        if not (isinstance(ann, type) and issubclass(ann, BaseModel)):
+            return None
+        model = ann
+    return model
+
+
+def _describe_error(err: dict[str, Any]) -> str:
+    loc = [str(p) for p in err["loc"]]
+    key = ".".join(loc) if loc else "(config)"
+    if err["type"] == "extra_forbidden":
+        parent = _section_fields(Config, [p for p in loc[:-1] if not p.isdigit()])
+        allowed = ", ".join(parent.model_fields) if parent is not None else "see docs/parameters.md"
+        where = ".".join(loc[:-1]) or "the top level"
+        return f"unknown key '{key}' = {err['input']!r}; allowed keys in {where}: {allowed}"
+    msg = err["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    if err["type"] == "missing":
+        return f"{key}: required key is missing"
+    if err["type"].startswith("model_") or err["type"] == "value_error" and not loc:
+        return f"{key}: {msg}"
+    value = err.get("input")
+    if isinstance(value, dict):
+        return f"{key}: {msg}"
+    return f"{key} = {value!r}: {msg}"
+
+
+def validate_config(data: dict[str, Any] | None) -> Config:
+    """Validate a nested dict into a :class:`Config`, raising :class:`ConfigError` on problems."""
+    try:
+        return Config.model_validate(data or {})
+    except ValidationError as exc:
+        raise ConfigError([_describe_error(e) for e in exc.errors(include_url=False)]) from None
+
+
+def parse_value(text: str) -> Any:
+    """Parse the VALUE of ``--set KEY=VALUE`` as a TOML literal, falling back to a bare string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    """Turn ``["a.b=1", ...]`` into ``{"a.b": 1, ...}``, with a clear error for malformed items."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError([f"--set {item!r}: expected KEY=VALUE with a dotted key, e.g. patient.t_cells_per_ul=800"])
+        out[key] = parse_value(value.strip())
+    return out
+
+
+def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> None:
+    """Set dotted keys in a nested dict in place. Unknown sections are reported by validation."""
+    problems = []
+    for key, value in overrides.items():
+        parts = key.split(".")
+        section = _section_fields(Config, parts[:-1])
+        if section is None or parts[-1] not in section.model_fields:
+            known = ", ".join(Config.model_fields) if section is None else ", ".join(section.model_fields)
+            where = "sections" if section is None else f"keys in {'.'.join(parts[:-1])}"
+            problems.append(f"--set {key}={value!r}: unknown key '{key}'; allowed {where}: {known}")
+            continue
+        node = data
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+        node[parts[-1]] = value
+    if problems:
+        raise ConfigError(problems)
+
+
+def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Config:
+    """Read a TOML config (or the built-in defaults when ``path`` is None) and apply overrides."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError([f"config file {str(p)!r} does not exist"])
+        try:
+            data = tomllib.loads(p.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError([f"{p}: not valid TOML: {exc}"]) from None
+    if overrides:
+        apply_overrides(data, overrides)
+    return validate_config(data)

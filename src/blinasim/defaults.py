@@ -1,0 +1,218 @@
+"""Default parameter values, each with its unit and its source.
+
+This is the one place where a default is set. ``config.py`` reads every
+default from :data:`LITERATURE` by its dotted key, and ``docs/parameters.md``
+is generated from the schema plus this table, so a value and the reason for
+it cannot drift apart.
+
+Values marked "approx." are order-of-magnitude choices or ranges to calibrate
+within (see ``BIOLOGY.md`` of the project and ``docs/model.md``); they are not
+fitted results. Calibration against the clinical targets is a separate,
+documented procedure.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+
+class Default(NamedTuple):
+    """A default parameter value with its unit and where it comes from."""
+
+    value: Any
+    unit: str
+    source: str
+
+
+LITERATURE: dict[str, Default] = {
+    # ----------------------------------------------------------------- simulation
+    "simulation.seed": Default(20240101, "1", "arbitrary root seed"),
+    "simulation.days": Default(42.0, "day", "one 6-week R/R cycle (4 weeks on, 2 off; blinatumomab label)"),
+    "simulation.dt_hours": Default(
+        0.1,
+        "h",
+        "DESIGN.md: fast clock for T-cells; 6 min is the order of one scanning contact "
+        "(T-cell/target contacts last minutes; Halle 2016)",
+    ),
+    "simulation.slow_step_hours": Default(
+        1.0, "h", "model choice: division, death and turnover are slow (hours-days) and use a 1 h clock"
+    ),
+    "simulation.record_every_hours": Default(1.0, "h", "model choice: hourly output resolves 6-24 h cytokine peaks"),
+    "simulation.lattice_size": Default(
+        160, "sites per side", "model choice: 160x160 marrow sites resolve MRD near 1e-4 at default cellularity"
+    ),
+    "simulation.site_diameter_um": Default(10.0, "um", "approx. diameter of a lymphocyte / blast (7-12 um)"),
+    "simulation.compact_dead_fraction": Default(
+        0.25, "1", "model choice: compact a store when a quarter of its slots are dead"
+    ),
+    # -------------------------------------------------------------------- patient
+    "patient.marrow_blast_fraction": Default(
+        0.7, "1", "MT103-211 (Topp 2015): most patients had >= 50% marrow blasts at baseline; approx. median"
+    ),
+    "patient.t_cells_per_ul": Default(
+        600.0, "1/uL", "BIOLOGY.md: normal CD3 550-2271/uL, R/R patients often lymphopenic; approx."
+    ),
+    "patient.b_cells_per_ul": Default(
+        50.0, "1/uL", "approx.: normal adult CD19 100-500/uL, reduced after prior chemotherapy"
+    ),
+    "patient.peripheral_blasts_per_ul": Default(
+        500.0, "1/uL", "approx.: R/R B-ALL with moderate peripheral involvement (pre-phase threshold 15,000/uL)"
+    ),
+    "patient.kmt2a_rearranged": Default(False, "bool", "BIOLOGY.md: KMT2A (MLL) rearrangement, a minority of adults"),
+    "patient.weight_kg": Default(70.0, "kg", "reference adult"),
+    "patient.height_cm": Default(170.0, "cm", "reference adult"),
+    "patient.blood_volume_l": Default(5.0, "L", "reference adult blood volume (~70 mL/kg)"),
+    "patient.marrow_nucleated_cells": Default(
+        1.0e12, "cells", "approx. total nucleated marrow cells of an adult (order of magnitude, ~1e12)"
+    ),
+    "patient.marrow_cellularity": Default(
+        0.8, "1", "approx.: leukemic marrow is hypercellular (normal adult ~40-60%)"
+    ),
+    "patient.marrow_t_cell_fraction": Default(
+        0.05, "1", "approx.: T-cells are ~5% of nucleated marrow cells (marrow lymphocytes ~10-15%, most T)"
+    ),
+    "patient.normal_b_fraction": Default(
+        0.03, "1", "approx.: normal B-lineage cells (hematogones, mature B) 0-5% of non-leukemic marrow cells"
+    ),
+    # -------------------------------------------------------------------- disease
+    "disease.blast_birth_rate_per_day": Default(
+        0.105, "1/day", "BIOLOGY.md: childhood pre-B ALL birth ~10-11%/day (net ~7%/day)"
+    ),
+    "disease.blast_death_rate_per_day": Default(0.035, "1/day", "BIOLOGY.md: apoptosis ~4%/day (net ~7%/day)"),
+    "disease.blast_cd19_median": Default(
+        2.2e4, "molecules/cell", "BIOLOGY.md: B-ALL blasts approx. 1e4-5e4 CD19 per cell, lognormal"
+    ),
+    "disease.blast_cd19_log_sd": Default(
+        0.41, "1", "BIOLOGY.md: 1e4-5e4 read as the 95% range of a lognormal: ln(5)/(2*1.96)"
+    ),
+    "disease.blast_homing_per_day": Default(
+        1.0, "1/day", "approx.: circulating blasts home to marrow within about a day (CXCR4/CXCL12)"
+    ),
+    "disease.daughter_placement_attempts": Default(
+        4, "1", "model choice: sites tried in the Moore neighbourhood before a daughter spills into blood"
+    ),
+    # ------------------------------------------------------------- normal B cells
+    "normal_b.cd19_median": Default(2.2e4, "molecules/cell", "Ginaldi 1998: CD19 on normal B cells 2.2e4 +- 0.7e4"),
+    "normal_b.cd19_log_sd": Default(0.31, "1", "Ginaldi 1998: CV 0.7/2.2 = 0.32 as a lognormal log-sd"),
+    "normal_b.death_rate_per_day": Default(
+        0.03, "1/day", "approx.: B-cell lifespan of weeks; recovery after blinatumomab takes months"
+    ),
+    "normal_b.homing_per_day": Default(1.0, "1/day", "approx.: lymphocyte recirculation through marrow ~daily"),
+    # ------------------------------------------------- other nucleated marrow cells
+    "marrow.other_death_rate_per_day": Default(
+        0.1, "1/day", "approx.: myeloid and erythroid precursors turn over in days"
+    ),
+    "marrow.normal_cellularity": Default(
+        0.5, "1", "approx.: normal adult marrow cellularity ~40-60%; sets regeneration into empty sites"
+    ),
+    "marrow.mononuclear_fraction_of_other": Default(
+        0.4, "1", "approx.: share of non-lymphoid nucleated marrow cells recovered as mononuclear cells (MRD)"
+    ),
+    # -------------------------------------------------------------------- T-cells
+    "tcells.cd3_median": Default(6.6e4, "molecules/cell", "BIOLOGY.md: CD3 ~6.6e4 per T-cell, lognormal"),
+    "tcells.cd3_log_sd": Default(0.3, "1", "approx. spread of CD3 density"),
+    "tcells.speed_um_per_min": Default(
+        6.0, "um/min", "approx.: T-cell speed in bone marrow by intravital microscopy (5-10 um/min)"
+    ),
+    "tcells.contacts_per_hour": Default(
+        10.0, "1/h", "approx.: a scanning T-cell probes a neighbouring cell every few minutes"
+    ),
+    "tcells.blood_contact_ul_per_h": Default(
+        3.0e-4,
+        "uL/h",
+        "approx.: chosen so that, at 28 ug/day and ~600 T-cells/uL, blood B cells fall below 1/uL "
+        "within ~2 days (Klinger 2012); to be calibrated",
+    ),
+    "tcells.marrow_homing_per_day": Default(
+        1.0, "1/day", "approx.: blood T-cells recirculate through marrow ~daily"
+    ),
+    "tcells.margination_fold": Default(
+        20.0,
+        "1",
+        "approx.: drug-induced redistribution out of blood (Klinger 2012: nadir < 1 day, recovery in days)",
+    ),
+    "tcells.margination_ec50_pg_per_ml": Default(
+        50.0, "pg/mL", "approx.: redistribution seen already at 5 ug/m2/day (~100-200 pg/mL)"
+    ),
+    "tcells.margination_adaptation_days": Default(
+        1.5, "day", "approx.: redistribution is transient; T-cells recover within days under infusion"
+    ),
+    "tcells.synapse_hours": Default(
+        0.75, "h", "approx.: BiTE synapse to target apoptosis 30-60 min in videomicroscopy"
+    ),
+    "tcells.lysis_probability": Default(
+        0.9, "1", "approx.: most BiTE synapses end in target death (Loffler 2000: lysis within 4 h at E:T 2:1)"
+    ),
+    "tcells.activation_half_life_days": Default(
+        1.0, "day", "approx.: activation markers (CD69, CD25) decay over ~1-2 days without stimulation"
+    ),
+    "tcells.activated_division_per_day": Default(
+        1.0, "1/day", "approx.: fully activated T-cells divide about daily; expansion > 2x by weeks 2-3 (Klinger 2012)"
+    ),
+    "tcells.death_rate_per_day": Default(
+        0.02, "1/day", "approx.: naive/memory T-cell turnover of ~1-2%/day, balanced by homeostatic division"
+    ),
+    "tcells.contraction_rate_per_day": Default(
+        0.5, "1/day", "approx.: post-activation contraction toward the homeostatic count within ~1-2 weeks"
+    ),
+    "tcells.exhaustion_per_engaged_day": Default(
+        0.22,
+        "1/day",
+        "approx. from Philipp 2022: continuous exposure cut lysis ~10-fold from day 7 to 28, "
+        "read as exp(-k * 21 d * ~50% time engaged)",
+    ),
+    "tcells.exhaustion_recovery_per_day": Default(
+        0.3, "1/day", "approx.: Philipp 2022, a treatment-free interval restores function within ~1 week"
+    ),
+    "tcells.exhausted_threshold": Default(0.5, "1", "model choice: exhaustion above which a T-cell counts as exhausted"),
+    "tcells.cd3_engagement_half_density": Default(
+        6.6e4,
+        "molecules/cell",
+        "model choice: CD3 density at which half the CD19-bound drug in the contact finds a CD3 partner",
+    ),
+    # ---------------------------------------------------------------------- drug
+    "drug.clearance_l_per_h": Default(2.22, "L/h", "Clements 2020 population PK (674 patients)"),
+    "drug.volume_l": Default(5.98, "L", "Clements 2020 population PK"),
+    "drug.clearance_log_sd": Default(
+        0.6,
+        "1",
+        "approx.: between-patient variability of steady state up to ~100% (label); "
+        "log-sd 0.6 puts the mean of rate/CL near the label means (228 and 616 pg/mL)",
+    ),
+    "drug.clearance_bsa_exponent": Default(
+        1.0,
+        "1",
+        "approx.: BSA is the only covariate on CL (Clements 2020); proportional scaling to 1.73 m2 assumed",
+    ),
+    "drug.molecular_weight_kda": Default(54.1, "kDa", "blinatumomab ~55 kDa (1 pg/mL ~ 18 fM)"),
+    "drug.kd_cd19_nm": Default(1.49, "nM", "Dreier 2002 (used by Liu et al. eLife 2023)"),
+    "drug.kd_cd3_nm": Default(260.0, "nM", "Dreier 2002 (used by Liu et al. eLife 2023)"),
+    "drug.adhesion_beta": Default(0.033, "1/bridge", "Liu et al. eLife 2023: P = 1 - exp(-beta * N_bridges)"),
+    "drug.contact_area_fraction": Default(
+        0.1,
+        "1",
+        "approx.: share of a target's CD19 inside the T-cell contact zone; gives P ~ 0.1-0.3 per "
+        "contact at clinical levels (Liu 2023 avidity regime); to be calibrated",
+    ),
+    # ----------------------------------------------------------------- treatment
+    "treatment.regimen": Default("rr_step_up", "-", "blinatumomab label, R/R B-ALL"),
+    "treatment.cycles": Default(1, "1", "default experiment: cycle 1"),
+    "treatment.start_day": Default(0.0, "day", "model choice"),
+    "treatment.step_up_dose_ug_per_day": Default(9.0, "ug/day", "label: cycle 1 days 1-7 (>= 45 kg)"),
+    "treatment.target_dose_ug_per_day": Default(28.0, "ug/day", "label: cycle 1 day 8 on, later cycles (>= 45 kg)"),
+    "treatment.step_up_dose_ug_per_m2_day": Default(5.0, "ug/m2/day", "label: patients < 45 kg, days 1-7"),
+    "treatment.target_dose_ug_per_m2_day": Default(15.0, "ug/m2/day", "label: patients < 45 kg, and MRD regimen"),
+    "treatment.step_up_days": Default(7.0, "day", "label: step-up after 7 days"),
+    "treatment.days_on": Default(28.0, "day", "label: 4 weeks continuous infusion"),
+    "treatment.days_off": Default(14.0, "day", "label: 2-week treatment-free interval"),
+    "treatment.consolidation_days_off": Default(56.0, "day", "label: consolidation 4 weeks on, 8 weeks off"),
+    "treatment.cycles_before_long_break": Default(
+        5, "1", "label (R/R): cycles 1-5 have a 2-week break; cycles 6-9 are 4 weeks on, 8 weeks off"
+    ),
+    "treatment.bsa_dosing_below_kg": Default(45.0, "kg", "label: BSA-based dosing below 45 kg"),
+}
+
+
+def default(key: str) -> Any:
+    """Return the default value of a dotted parameter key."""
+    return LITERATURE[key].value

@@ -1,0 +1,51 @@
+"""Writing run results: netCDF for ``*.nc`` paths, Zarr otherwise.
+
+Writes go to a temporary sibling first and are renamed into place only when
+complete, so a failed or interrupted write never leaves a half-written result
+under the requested name.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import xarray as xr
+
+
+def _encodable(ds: xr.Dataset) -> xr.Dataset:
+    """Strings as fixed-width unicode so that every backend stores them."""
+    out = ds.copy()
+    for name, var in ds.variables.items():
+        if var.dtype == object or var.dtype.kind == "U":
+            out[name] = var.astype(str)
+    return out
+
+
+def write_dataset(ds: xr.Dataset, path: str | os.PathLike) -> Path:
+    """Write ``ds`` to ``path``; return the final path. Refuses to overwrite."""
+    target = Path(path)
+    if target.exists():
+        raise FileExistsError(f"output path {str(target)!r} already exists; choose another or remove it")
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise FileNotFoundError(f"output directory {str(parent)!r} does not exist")
+    ds = _encodable(ds)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=parent))
+    try:
+        if target.suffix == ".nc":
+            tmp_file = tmp / target.name
+            ds.to_netcdf(tmp_file)
+            os.replace(tmp_file, target)
+            tmp.rmdir()
+        else:
+            tmp_store = tmp / "store"
+            ds.to_zarr(tmp_store, mode="w-", consolidated=False)
+            os.replace(tmp_store, target)
+            tmp.rmdir()
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target

@@ -1,0 +1,118 @@
+"""Phase 10 helpers: counting the populations for the record, and compaction.
+
+Compaction is bookkeeping, not biology: it squeezes dead slots out of a store
+(keeping the order of the living) and rewrites every reference to a moved
+slot (lattice sites, synapse partners).
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+from blinasim.kernels.layout import (
+    KIND_BLAST,
+    NO_PARTNER,
+    PHENO_CD19_POSITIVE,
+    PHENO_MYELOID,
+    POS_BLOOD,
+    POS_DEAD,
+    SITE_OTHER,
+)
+
+# Layout of the census row (int64): each population has a marrow and a blood column.
+C_BLASTS = 0
+C_BLASTS_CD19_NEG = 2
+C_BLASTS_SWITCHED = 4
+C_NORMAL_B = 6
+C_T = 8
+C_T_ENGAGED = 10
+C_T_EXHAUSTED = 12
+C_OTHER_MARROW = 14
+C_SIZE = 15
+
+
+@njit(cache=True)
+def take_census(n_t, t_pos, t_partner, t_exhaustion, exhausted_threshold, n, tg_pos, tg_kind, tg_phenotype,
+                tg_cd19, tg_pdl1, site_kind, n_sites, out):
+    """Fill ``out`` (int64[C_SIZE]) with counts; return the summed blast PD-L1."""
+    for c in range(C_SIZE):
+        out[c] = 0
+    for i in range(n_t):
+        p = t_pos[i]
+        if p == POS_DEAD:
+            continue
+        col = 1 if p == POS_BLOOD else 0
+        out[C_T + col] += 1
+        if t_partner[i] != NO_PARTNER:
+            out[C_T_ENGAGED + col] += 1
+        if t_exhaustion[i] > exhausted_threshold:
+            out[C_T_EXHAUSTED + col] += 1
+    pdl1 = 0.0
+    for j in range(n):
+        p = tg_pos[j]
+        if p == POS_DEAD:
+            continue
+        col = 1 if p == POS_BLOOD else 0
+        if tg_kind[j] == KIND_BLAST:
+            out[C_BLASTS + col] += 1
+            ph = tg_phenotype[j]
+            if ph == PHENO_MYELOID:
+                out[C_BLASTS_SWITCHED + col] += 1
+            if ph != PHENO_CD19_POSITIVE or tg_cd19[j] <= 0.0:
+                out[C_BLASTS_CD19_NEG + col] += 1
+            pdl1 += tg_pdl1[j]
+        else:
+            out[C_NORMAL_B + col] += 1
+    for s in range(n_sites):
+        if site_kind[s] == SITE_OTHER:
+            out[C_OTHER_MARROW] += 1
+    return pdl1
+
+
+@njit(cache=True)
+def compact_targets(n, tg_pos, tg_cd19, tg_pdl1, tg_clock, tg_kind, tg_phenotype, tg_engaged, site_slot,
+                    n_t, t_partner, remap):
+    """Remove dead targets, keep the living in order, rewrite sites and partners.
+
+    ``remap`` (int32, at least ``n``) is scratch. Returns the new count.
+    """
+    m = 0
+    for j in range(n):
+        if tg_pos[j] == POS_DEAD:
+            remap[j] = -1
+            continue
+        remap[j] = m
+        if m != j:
+            tg_pos[m] = tg_pos[j]
+            tg_cd19[m] = tg_cd19[j]
+            tg_pdl1[m] = tg_pdl1[j]
+            tg_clock[m] = tg_clock[j]
+            tg_kind[m] = tg_kind[j]
+            tg_phenotype[m] = tg_phenotype[j]
+            tg_engaged[m] = tg_engaged[j]
+        if tg_pos[m] >= 0:
+            site_slot[tg_pos[m]] = m
+        m += 1
+    for i in range(n_t):
+        if t_partner[i] != NO_PARTNER:
+            t_partner[i] = remap[t_partner[i]]
+    return m
+
+
+@njit(cache=True)
+def compact_t_cells(n_t, t_pos, t_partner, t_cd3, t_activation, t_exhaustion, t_synapse_h, t_kills):
+    """Remove dead T-cells, keeping the living in order. Returns the new count."""
+    m = 0
+    for i in range(n_t):
+        if t_pos[i] == POS_DEAD:
+            continue
+        if m != i:
+            t_pos[m] = t_pos[i]
+            t_partner[m] = t_partner[i]
+            t_cd3[m] = t_cd3[i]
+            t_activation[m] = t_activation[i]
+            t_exhaustion[m] = t_exhaustion[i]
+            t_synapse_h[m] = t_synapse_h[i]
+            t_kills[m] = t_kills[i]
+        m += 1
+    return m

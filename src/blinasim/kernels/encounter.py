@@ -1,0 +1,110 @@
+"""Phase 5, encounters and synapse formation (avidity model of Liu et al. 2023).
+
+A contact between a free T-cell and a CD19+ cell forms a cytolytic synapse with
+probability ``P = 1 - exp(-beta * N_bridges)``. The expected number of
+drug bridges inside the contact zone is
+
+    N_bridges = a * C / (C + KD19) * CD19 * CD3 / (CD3 + CD3_half)
+
+where ``a`` is the share of the target's CD19 inside the contact zone, ``C``
+the molar drug level and ``KD19`` the CD19-arm dissociation constant (the
+CD19 arm binds first: its affinity is ~175x higher than CD3's), and the last
+factor is the share of those CD19-bound drug molecules that find a CD3 partner
+inside the contact (an effective 2-D saturation in CD3 density). With no drug,
+no CD19 or no CD3 there is no bridge and no synapse.
+
+Marrow: each free T-cell probes ``contacts_per_tick`` random cells of its 3x3
+neighbourhood. Blood is well mixed: a free T-cell meets a random free blood
+target with probability ``p_meet`` (proportional to the target density).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from blinasim.kernels.layout import NO_PARTNER, POS_BLOOD, SITE_TARGET
+from blinasim.kernels.motility import moore_neighbour
+from blinasim.kernels.rng import ENCOUNTER, stream_key, uniform
+
+
+@njit(cache=True, inline="always")
+def adhesion_probability(bridge_factor, cd19, cd3, cd3_half, beta):
+    """Probability that one contact becomes a synapse (Liu 2023 avidity form)."""
+    n_bridges = bridge_factor * cd19 * cd3 / (cd3 + cd3_half)
+    return 1.0 - np.exp(-beta * n_bridges)
+
+
+@njit(cache=True)
+def form_synapses(
+    seed,
+    tick,
+    n_t,
+    t_pos,
+    t_partner,
+    t_cd3,
+    t_activation,
+    t_synapse_h,
+    n_tg,
+    tg_pos,
+    tg_cd19,
+    tg_engaged,
+    site_kind,
+    site_slot,
+    side,
+    contacts_per_tick,
+    p_meet_blood,
+    bridge_factor,
+    cd3_half,
+    beta,
+    synapse_hours,
+    scratch,
+):
+    """Form synapses for free T-cells in marrow and blood; return how many formed.
+
+    ``scratch`` (int32, capacity of the target store) receives the slots of
+    free CD19+ blood targets. On success the T-cell records its partner, its
+    synapse timer starts and its activation is set to 1; the target is flagged
+    as engaged (one T-cell per target at a time).
+    """
+    formed = 0
+    if bridge_factor <= 0.0:
+        return formed
+    n_blood = 0
+    for j in range(n_tg):
+        if tg_pos[j] == POS_BLOOD and tg_engaged[j] == 0 and tg_cd19[j] > 0.0:
+            scratch[n_blood] = j
+            n_blood += 1
+    key = stream_key(seed, tick, ENCOUNTER)
+    whole = int(np.floor(contacts_per_tick))
+    frac = contacts_per_tick - whole
+    for i in range(n_t):
+        p = t_pos[i]
+        if p < POS_BLOOD or t_partner[i] != NO_PARTNER:
+            continue
+        target = -1
+        if p >= 0:
+            k = whole + (1 if uniform(key, i, 0) < frac else 0)
+            for c in range(k):
+                s = moore_neighbour(p, side, int(uniform(key, i, 1 + 2 * c) * 9.0))
+                if site_kind[s] != SITE_TARGET:
+                    continue
+                j = site_slot[s]
+                if tg_engaged[j] != 0 or tg_cd19[j] <= 0.0:
+                    continue
+                if uniform(key, i, 2 + 2 * c) < adhesion_probability(bridge_factor, tg_cd19[j], t_cd3[i], cd3_half, beta):
+                    target = j
+                    break
+        elif n_blood > 0 and uniform(key, i, 0) < p_meet_blood:
+            j = scratch[int(uniform(key, i, 1) * n_blood)]
+            if tg_engaged[j] == 0 and uniform(key, i, 2) < adhesion_probability(
+                bridge_factor, tg_cd19[j], t_cd3[i], cd3_half, beta
+            ):
+                target = j
+        if target >= 0:
+            t_partner[i] = target
+            tg_engaged[target] = 1
+            t_synapse_h[i] = synapse_hours
+            t_activation[i] = 1.0
+            formed += 1
+    return formed

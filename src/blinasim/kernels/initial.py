@@ -1,0 +1,95 @@
+"""Initialisation: placing the baseline cells (not a biological process, but
+it draws from the same counter-based streams so that a seed fixes the patient)."""
+
+from __future__ import annotations
+
+from numba import njit
+
+from blinasim.kernels.layout import (
+    KIND_BLAST,
+    KIND_NORMAL_B,
+    NO_PARTNER,
+    PHENO_CD19_POSITIVE,
+    POS_BLOOD,
+    SITE_EMPTY,
+    SITE_OTHER,
+    SITE_TARGET,
+)
+from blinasim.kernels.rng import INIT, exponential, lognormal, stream_key, uniform
+
+# Sub-streams of INIT (passed as the ``tick`` of the key).
+SUB_MARROW = 0
+SUB_BLOOD_BLASTS = 1
+SUB_BLOOD_B = 2
+SUB_T_MARROW = 3
+SUB_T_BLOOD = 4
+
+
+@njit(cache=True)
+def populate_marrow(seed, n_sites, site_kind, site_slot, p_resident, p_blast, p_normal_b,
+                    tg_pos, tg_cd19, tg_pdl1, tg_clock, tg_kind, tg_phenotype, tg_engaged,
+                    blast_cd19_median, blast_cd19_log_sd, b_cd19_median, b_cd19_log_sd, mean_cycle_hours):
+    """Fill the lattice: each site is occupied with ``p_resident``; a resident is a
+    blast with ``p_blast``, a normal B cell with ``p_normal_b``, else another
+    marrow cell. Returns the number of targets written (slots 0..n-1)."""
+    key = stream_key(seed, SUB_MARROW, INIT)
+    n = 0
+    for s in range(n_sites):
+        site_slot[s] = -1
+        if uniform(key, s, 0) >= p_resident:
+            site_kind[s] = SITE_EMPTY
+            continue
+        u = uniform(key, s, 1)
+        if u >= p_blast + p_normal_b:
+            site_kind[s] = SITE_OTHER
+            continue
+        site_kind[s] = SITE_TARGET
+        site_slot[s] = n
+        tg_pos[n] = s
+        tg_pdl1[n] = 0.0
+        tg_phenotype[n] = PHENO_CD19_POSITIVE
+        tg_engaged[n] = 0
+        if u < p_blast:
+            tg_kind[n] = KIND_BLAST
+            tg_cd19[n] = lognormal(key, s, 2, blast_cd19_median, blast_cd19_log_sd)
+            tg_clock[n] = exponential(key, s, 4, mean_cycle_hours)
+        else:
+            tg_kind[n] = KIND_NORMAL_B
+            tg_cd19[n] = lognormal(key, s, 2, b_cd19_median, b_cd19_log_sd)
+            tg_clock[n] = 0.0
+        n += 1
+    return n
+
+
+@njit(cache=True)
+def add_blood_targets(seed, sub, count, kind, n, tg_pos, tg_cd19, tg_pdl1, tg_clock, tg_kind, tg_phenotype,
+                      tg_engaged, cd19_median, cd19_log_sd, mean_cycle_hours):
+    """Append ``count`` circulating targets of ``kind``; return the new count."""
+    key = stream_key(seed, sub, INIT)
+    for c in range(count):
+        tg_pos[n] = POS_BLOOD
+        tg_cd19[n] = lognormal(key, c, 0, cd19_median, cd19_log_sd)
+        tg_pdl1[n] = 0.0
+        tg_clock[n] = exponential(key, c, 2, mean_cycle_hours) if kind == KIND_BLAST else 0.0
+        tg_kind[n] = kind
+        tg_phenotype[n] = PHENO_CD19_POSITIVE
+        tg_engaged[n] = 0
+        n += 1
+    return n
+
+
+@njit(cache=True)
+def add_t_cells(seed, sub, count, in_marrow, n_sites, n_t, t_pos, t_partner, t_cd3, t_activation, t_exhaustion,
+                t_synapse_h, t_kills, cd3_median, cd3_log_sd):
+    """Append ``count`` resting T-cells, at random marrow sites or in blood."""
+    key = stream_key(seed, sub, INIT)
+    for c in range(count):
+        t_pos[n_t] = int(uniform(key, c, 0) * n_sites) if in_marrow else POS_BLOOD
+        t_partner[n_t] = NO_PARTNER
+        t_cd3[n_t] = lognormal(key, c, 1, cd3_median, cd3_log_sd)
+        t_activation[n_t] = 0.0
+        t_exhaustion[n_t] = 0.0
+        t_synapse_h[n_t] = 0.0
+        t_kills[n_t] = 0
+        n_t += 1
+    return n_t

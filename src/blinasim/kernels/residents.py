@@ -1,0 +1,185 @@
+"""Phase 9, division and death of blasts and normal cells; marrow turnover.
+
+Blasts carry a division clock (hours to the next division) drawn from an
+exponential distribution with mean ``1 / birth_rate``; apoptosis is a
+constant hazard. With exponential clocks the expected growth is exactly
+``exp((birth - death) * t)``, the analytic check of the science tests.
+Overshoot past zero is carried into the next clock, so the slow clock does
+not bias the birth rate.
+
+A dividing marrow blast places its daughter in a random Moore neighbour site:
+an empty site takes it, another normal marrow cell there is displaced (dies:
+leukemic crowding of normal hematopoiesis); if the tries all hit CD19-lineage
+cells the daughter spills into blood. Circulating blasts divide in blood.
+
+Normal B cells do not divide here: they are replenished from CD19-negative
+precursors (not simulated) at a constant supply, placed at random empty sites,
+and die at a constant rate, so their baseline is stable and they recover
+slowly after depletion. Other nucleated marrow cells turn over on the lattice:
+they die at a constant rate and refill empty sites at the rate that keeps
+normal cellularity.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from blinasim.kernels.layout import (
+    KIND_BLAST,
+    KIND_NORMAL_B,
+    PHENO_CD19_POSITIVE,
+    POS_BLOOD,
+    POS_DEAD,
+    SITE_EMPTY,
+    SITE_OTHER,
+    SITE_TARGET,
+)
+from blinasim.kernels.motility import moore_neighbour
+from blinasim.kernels.rng import MARROW_TURNOVER, NORMAL_B_SUPPLY, RESIDENT_FATE, lognormal, stream_key, uniform
+
+# Event counter layout of ``target_fate`` (int64 array, length 6).
+EV_BLAST_BIRTH = 0
+EV_BLAST_DEATH = 1
+EV_B_DEATH = 2
+EV_OTHER_DISPLACED = 3
+EV_SPILL_TO_BLOOD = 4
+
+
+@njit(cache=True)
+def target_fate(
+    seed,
+    tick,
+    start,
+    stop,
+    n,
+    capacity,
+    tg_pos,
+    tg_cd19,
+    tg_pdl1,
+    tg_clock,
+    tg_kind,
+    tg_phenotype,
+    tg_engaged,
+    site_kind,
+    site_slot,
+    side,
+    dt_hours,
+    mean_cycle_hours,
+    p_blast_death,
+    p_b_death,
+    placement_attempts,
+    events,
+):
+    """One slow step of division and death for slots ``start .. stop-1``.
+
+    Cells in a synapse are skipped (the synapse resolves first). Returns
+    ``(stopped_at, n)`` as :func:`blinasim.kernels.tcell_fate.t_cell_fate`.
+    """
+    key = stream_key(seed, tick, RESIDENT_FATE)
+    for j in range(start, stop):
+        p = tg_pos[j]
+        if p < POS_BLOOD or tg_engaged[j] != 0:
+            continue
+        if tg_kind[j] == KIND_NORMAL_B:
+            if uniform(key, j, 0) < p_b_death:
+                if p >= 0:
+                    site_kind[p] = SITE_EMPTY
+                    site_slot[p] = -1
+                tg_pos[j] = POS_DEAD
+                events[EV_B_DEATH] += 1
+            continue
+        if n >= capacity:
+            return j, n
+        if uniform(key, j, 0) < p_blast_death:
+            if p >= 0:
+                site_kind[p] = SITE_EMPTY
+                site_slot[p] = -1
+            tg_pos[j] = POS_DEAD
+            events[EV_BLAST_DEATH] += 1
+            continue
+        clock = tg_clock[j] - dt_hours
+        if clock > 0.0:
+            tg_clock[j] = clock
+            continue
+        # Division: mother and daughter start new exponential cycles from the
+        # moment of division (``clock`` <= 0 carries the overshoot).
+        tg_clock[j] = clock - mean_cycle_hours * np.log(1.0 - uniform(key, j, 1))
+        d = n
+        dest = POS_BLOOD
+        if p >= 0:
+            for a in range(placement_attempts):
+                s = moore_neighbour(p, side, int(uniform(key, j, 3 + a) * 8.0))
+                kind = site_kind[s]
+                if kind == SITE_EMPTY or kind == SITE_OTHER:
+                    if kind == SITE_OTHER:
+                        events[EV_OTHER_DISPLACED] += 1
+                    dest = s
+                    break
+            if dest == POS_BLOOD:
+                events[EV_SPILL_TO_BLOOD] += 1
+            else:
+                site_kind[dest] = SITE_TARGET
+                site_slot[dest] = d
+        tg_pos[d] = dest
+        tg_cd19[d] = tg_cd19[j]
+        tg_pdl1[d] = tg_pdl1[j]
+        tg_clock[d] = clock - mean_cycle_hours * np.log(1.0 - uniform(key, j, 2))
+        tg_kind[d] = KIND_BLAST
+        tg_phenotype[d] = tg_phenotype[j]
+        tg_engaged[d] = 0
+        n += 1
+        events[EV_BLAST_BIRTH] += 1
+    return -1, n
+
+
+@njit(cache=True)
+def supply_normal_b(
+    seed, tick, n_new, n, tg_pos, tg_cd19, tg_pdl1, tg_clock, tg_kind, tg_phenotype, tg_engaged,
+    site_kind, site_slot, n_sites, cd19_median, cd19_log_sd,
+):
+    """Place up to ``n_new`` new normal B cells at random empty marrow sites.
+
+    Each new cell tries one random site; an occupied site means no niche and no
+    birth. The caller guarantees capacity for ``n_new`` more slots.
+    Returns the new slot count.
+    """
+    key = stream_key(seed, tick, NORMAL_B_SUPPLY)
+    for c in range(n_new):
+        s = int(uniform(key, c, 0) * n_sites)
+        if site_kind[s] != SITE_EMPTY:
+            continue
+        site_kind[s] = SITE_TARGET
+        site_slot[s] = n
+        tg_pos[n] = s
+        tg_cd19[n] = lognormal(key, c, 1, cd19_median, cd19_log_sd)
+        tg_pdl1[n] = 0.0
+        tg_clock[n] = 0.0
+        tg_kind[n] = KIND_NORMAL_B
+        tg_phenotype[n] = PHENO_CD19_POSITIVE
+        tg_engaged[n] = 0
+        n += 1
+    return n
+
+
+@njit(cache=True)
+def marrow_turnover(seed, tick, n_sites, site_kind, site_slot, p_other_death, p_refill):
+    """Death of other nucleated marrow cells and refill of empty sites.
+
+    Returns (births, deaths) of other marrow cells.
+    """
+    key = stream_key(seed, tick, MARROW_TURNOVER)
+    births = 0
+    deaths = 0
+    for s in range(n_sites):
+        kind = site_kind[s]
+        if kind == SITE_OTHER:
+            if uniform(key, s, 0) < p_other_death:
+                site_kind[s] = SITE_EMPTY
+                deaths += 1
+        elif kind == SITE_EMPTY:
+            if uniform(key, s, 0) < p_refill:
+                site_kind[s] = SITE_OTHER
+                site_slot[s] = -1
+                births += 1
+    return births, deaths

@@ -1,0 +1,90 @@
+"""Phase 7, T-cell activation, proliferation, contraction, exhaustion recovery, death.
+
+On the slow clock (``dt`` = slow step), for every T-cell not in a synapse:
+
+* activation ``a`` decays exponentially (set to 1 at each synapse);
+* exhaustion ``e`` recovers exponentially;
+* division with rate ``r_homeo + r_act * a * (1 - e)``: homeostatic division
+  balances baseline death, activation drives expansion, exhaustion blunts it;
+  the daughter inherits CD3, activation and exhaustion and sits beside its mother;
+* death with rate ``d0 + d_contract * (1 - a)``, where ``d_contract`` (computed by
+  the caller) grows with the relative excess of the T-cell count over its
+  baseline: resting cells contract back towards homeostasis once stimulation ends.
+
+The store has fixed capacity; when it is full the kernel returns the slot it
+stopped at so that the caller can grow the store and resume there. A cell is
+only modified after the capacity check, so resuming is exact.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from blinasim.kernels.layout import NO_PARTNER, POS_BLOOD, POS_DEAD
+from blinasim.kernels.rng import TCELL_FATE, stream_key, uniform
+
+
+@njit(cache=True)
+def t_cell_fate(
+    seed,
+    tick,
+    start,
+    stop,
+    n_t,
+    capacity,
+    t_pos,
+    t_partner,
+    t_cd3,
+    t_activation,
+    t_exhaustion,
+    t_synapse_h,
+    t_kills,
+    activation_keep,
+    exhaustion_keep,
+    homeostatic_division_rate,
+    activated_division_rate,
+    death_rate,
+    contraction_rate,
+    dt,
+    events,
+):
+    """Apply one slow step of T-cell fate to slots ``start .. stop-1``.
+
+    ``stop`` is the slot count when the step began, so daughters appended
+    during the step (also across a resume) are not visited until the next one.
+
+    ``events`` (int64[2]) accumulates births and deaths. Returns
+    ``(stopped_at, n_t)``: ``stopped_at`` is -1 when done, else the slot to
+    resume from after growing the store; ``n_t`` is the new slot count.
+    """
+    key = stream_key(seed, tick, TCELL_FATE)
+    i = start
+    while i < stop:
+        p = t_pos[i]
+        if p < POS_BLOOD or t_partner[i] != NO_PARTNER:
+            i += 1
+            continue
+        if n_t >= capacity:
+            return i, n_t
+        a = t_activation[i] * activation_keep
+        t_activation[i] = a
+        e = t_exhaustion[i] * exhaustion_keep
+        t_exhaustion[i] = e
+        if uniform(key, i, 0) < 1.0 - np.exp(-(death_rate + contraction_rate * (1.0 - a)) * dt):
+            t_pos[i] = POS_DEAD
+            events[1] += 1
+        elif uniform(key, i, 1) < 1.0 - np.exp(
+            -(homeostatic_division_rate + activated_division_rate * a * (1.0 - e)) * dt
+        ):
+            t_pos[n_t] = p
+            t_partner[n_t] = NO_PARTNER
+            t_cd3[n_t] = t_cd3[i]
+            t_activation[n_t] = a
+            t_exhaustion[n_t] = e
+            t_synapse_h[n_t] = 0.0
+            t_kills[n_t] = 0
+            n_t += 1
+            events[0] += 1
+        i += 1
+    return -1, n_t

@@ -1,0 +1,412 @@
+"""One virtual patient: a Mesa model whose hot loops are numba kernels.
+
+The order of a tick is :data:`PHASES`, one list in one place. Fast phases run
+every tick (``simulation.dt_hours``, 0.1 h by default); slow phases run at the
+end of every slow step (``simulation.slow_step_hours``, 1 h); the record runs
+every ``simulation.record_every_hours``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+
+from blinasim.config import Config
+from blinasim.kernels import census, encounter, initial, killing, motility, residents, tcell_fate, trafficking
+from blinasim.kernels.layout import KIND_BLAST, KIND_NORMAL_B
+from blinasim.kernels.rng import NORMAL_B_SUPPLY, draw_poisson
+from blinasim.pk import OneCompartmentPK, molar, patient_clearance
+from blinasim.protocol import build_schedule
+from blinasim.seeds import run_seed
+from blinasim.state import State
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One entry of the phase list: a name, the method that runs it and its clock."""
+
+    name: str
+    method: str
+    clock: str  # "fast", "slow" or "record"
+    description: str
+
+
+PHASES: tuple[Phase, ...] = (
+    Phase("protocol", "_protocol", "fast", "infusion rate of this tick from the schedule"),
+    Phase("pk", "_pk", "fast", "exact one-compartment drug level; T-cell redistribution drive"),
+    Phase("trafficking", "_trafficking", "fast", "T-cells every tick; blasts and normal B on the slow clock"),
+    Phase("motility", "_motility", "fast", "random walk of free marrow T-cells"),
+    Phase("encounter", "_encounter", "fast", "contacts and synapse formation (avidity model)"),
+    Phase("killing", "_killing", "fast", "synapse timers, lysis, release; exhaustion accrual"),
+    Phase("tcell_fate", "_tcell_fate", "slow", "activation decay, division, contraction, death"),
+    # Phase 8 of DESIGN.md (cytokines, CRS) is not modelled yet: its outputs are zero.
+    Phase("residents", "_residents", "slow", "blast division and death, normal B supply and death, marrow turnover"),
+    Phase("record", "_record", "record", "census into the preallocated output arrays"),
+)
+
+# Event counters (cumulative, agents): births and deaths per population.
+POPULATIONS = ("blast", "normal_b", "t_cell", "other_marrow")
+_P_BLAST, _P_B, _P_T, _P_OTHER = range(4)
+
+
+class BlinatumomabModel(mesa.Model):
+    """A virtual patient under blinatumomab.
+
+    Parameters
+    ----------
+    config
+        A validated :class:`blinasim.config.Config`.
+    seed
+        The run seed. Default: derived from ``config.simulation.seed`` with
+        :func:`blinasim.seeds.run_seed` (sample 0, replicate 0).
+    profile
+        Accumulate wall time per phase in :attr:`phase_seconds`.
+    """
+
+    def __init__(self, config: Config, seed: int | None = None, profile: bool = False):
+        self.run_seed = int(run_seed(config.simulation.seed) if seed is None else seed)
+        super().__init__(rng=np.random.default_rng(self.run_seed))
+        self.config = config
+        self.profile = profile
+        self.phase_seconds = {p.name: 0.0 for p in PHASES}
+        sim = config.simulation
+        self.dt_hours = sim.dt_hours
+        self.slow_every = round(sim.slow_step_hours / sim.dt_hours)
+        self.record_every = self.slow_every * round(sim.record_every_hours / sim.slow_step_hours)
+        self.n_ticks = int(math.floor(sim.days * 24.0 / sim.dt_hours + 1e-9))
+        self.n_records = self.n_ticks // self.record_every + 1
+        self.tick = 0
+
+        self._init_patient()
+        self._init_drug()
+        self._init_records()
+        self._record()
+
+    # ----------------------------------------------------------------- set-up
+
+    def _init_patient(self) -> None:
+        cfg, pat = self.config, self.config.patient
+        side = cfg.simulation.lattice_size
+        n_sites = side * side
+        residents_expected = n_sites * pat.marrow_cellularity
+        nucleated_expected = residents_expected / (1.0 - pat.marrow_t_cell_fraction)
+        #: real cells represented by one simulated cell
+        self.cells_per_agent = pat.marrow_nucleated_cells / nucleated_expected
+        blood_ul = pat.blood_volume_l * 1e6
+        self.blood_volume_ul = blood_ul
+        p_blast = min(1.0, pat.marrow_blast_fraction * nucleated_expected / residents_expected)
+        p_normal_b = (1.0 - p_blast) * pat.normal_b_fraction
+
+        def agents(per_ul: float) -> int:
+            return int(round(per_ul * blood_ul / self.cells_per_agent))
+
+        n_blood_blasts = agents(pat.peripheral_blasts_per_ul)
+        n_blood_b = agents(pat.b_cells_per_ul)
+        n_t_blood = agents(pat.t_cells_per_ul)
+        n_t_marrow = int(round(nucleated_expected * pat.marrow_t_cell_fraction))
+        target_cap = int(residents_expected * (p_blast + p_normal_b) * 1.25) + n_blood_blasts + n_blood_b + 64
+        t_cap = int((n_t_marrow + n_t_blood) * 1.25) + 64
+        self.state = st = State.allocate(side, target_cap, t_cap)
+        tg, tc = st.targets, st.tcells
+        dis, nb, tcfg = cfg.disease, cfg.normal_b, cfg.tcells
+        self.mean_cycle_hours = 24.0 / dis.blast_birth_rate_per_day if dis.blast_birth_rate_per_day > 0 else 1e30
+        seed = self.run_seed
+        # A marrow resident set at baseline cannot exceed the capacity computed
+        # from its expectation by more than sampling noise; be safe anyway.
+        tg.grow(n_sites + n_blood_blasts + n_blood_b + 64)
+        st.ensure_scratch()
+        tg.n = initial.populate_marrow(
+            seed, n_sites, st.site_kind, st.site_slot, pat.marrow_cellularity, p_blast, p_normal_b,
+            tg.pos, tg.cd19, tg.pdl1, tg.clock, tg.kind, tg.phenotype, tg.engaged,
+            dis.blast_cd19_median, dis.blast_cd19_log_sd, nb.cd19_median, nb.cd19_log_sd, self.mean_cycle_hours,
+        )
+        tg.n = initial.add_blood_targets(
+            seed, initial.SUB_BLOOD_BLASTS, n_blood_blasts, KIND_BLAST, tg.n, tg.pos, tg.cd19, tg.pdl1, tg.clock,
+            tg.kind, tg.phenotype, tg.engaged, dis.blast_cd19_median, dis.blast_cd19_log_sd, self.mean_cycle_hours,
+        )
+        tg.n = initial.add_blood_targets(
+            seed, initial.SUB_BLOOD_B, n_blood_b, KIND_NORMAL_B, tg.n, tg.pos, tg.cd19, tg.pdl1, tg.clock,
+            tg.kind, tg.phenotype, tg.engaged, nb.cd19_median, nb.cd19_log_sd, self.mean_cycle_hours,
+        )
+        tc.grow(n_t_marrow + n_t_blood + 16)
+        for sub, count, in_marrow in ((initial.SUB_T_MARROW, n_t_marrow, True), (initial.SUB_T_BLOOD, n_t_blood, False)):
+            tc.n = initial.add_t_cells(
+                seed, sub, count, in_marrow, n_sites, tc.n, tc.pos, tc.partner, tc.cd3, tc.activation,
+                tc.exhaustion, tc.synapse_h, tc.kills, tcfg.cd3_median, tcfg.cd3_log_sd,
+            )
+        self.baseline_t_cells = max(tc.n, 1)
+
+        # Trafficking: homing rates are parameters; egress rates are derived so
+        # that the baseline split between marrow and blood is an equilibrium.
+        kind = tg.view("kind")
+        in_marrow = tg.view("pos") >= 0
+        counts = {k: (int(np.sum(in_marrow & (kind == k))), int(np.sum(~in_marrow & (kind == k)))) for k in (0, 1)}
+        homing = {KIND_BLAST: dis.blast_homing_per_day, KIND_NORMAL_B: nb.homing_per_day}
+        self.target_homing_per_day = np.zeros(2)
+        self.target_egress_per_day = np.zeros(2)
+        for k in (KIND_NORMAL_B, KIND_BLAST):
+            marrow_n, blood_n = counts[k]
+            self.target_homing_per_day[k] = homing[k]
+            self.target_egress_per_day[k] = homing[k] * blood_n / marrow_n if marrow_n > 0 else 0.0
+        self.t_homing_per_day = tcfg.marrow_homing_per_day
+        self.t_egress_per_day = self.t_homing_per_day * n_t_blood / n_t_marrow if n_t_marrow > 0 else 0.0
+        # Normal B supply from (unsimulated) CD19-negative precursors balances death at baseline.
+        self.normal_b_supply_per_day = nb.death_rate_per_day * (counts[KIND_NORMAL_B][0] + counts[KIND_NORMAL_B][1])
+        self.baseline_counts = counts
+
+    def _init_drug(self) -> None:
+        cfg = self.config
+        self.schedule = build_schedule(cfg.treatment, cfg.patient)
+        self.clearance_l_per_h = patient_clearance(
+            cfg.drug.clearance_l_per_h,
+            cfg.drug.clearance_log_sd,
+            cfg.patient.body_surface_area_m2,
+            cfg.drug.clearance_bsa_exponent,
+            self.run_seed,
+        )
+        self.pk = OneCompartmentPK(self.clearance_l_per_h, cfg.drug.volume_l)
+        tick_starts = np.arange(self.n_ticks, dtype=np.float64) * self.dt_hours / 24.0
+        self.planned_rate = self.schedule.rates_on_grid(tick_starts)
+        self.dose_rate = 0.0
+        self.concentration = 0.0
+        self.redistribution_adaptation = 0.0
+        self.redistribution_drive = 0.0
+        self.bridge_factor = 0.0
+
+    def _init_records(self) -> None:
+        n = self.n_records
+        self.rec_time_days = np.arange(n, dtype=np.float64) * self.record_every * self.dt_hours / 24.0
+        self.rec_dose_rate = np.zeros(n)
+        self.rec_concentration = np.zeros(n)
+        self.rec_cycle = self.schedule.cycles_on_grid(self.rec_time_days)
+        self.rec_redistribution = np.zeros(n)
+        self.rec_counts = np.zeros((n, census.C_SIZE), dtype=np.int64)
+        self.rec_pdl1_sum = np.zeros(n)
+        self.rec_kills = np.zeros((n, 2), dtype=np.int64)  # [normal_b, blast] killed during the interval
+        self.rec_births = np.zeros((n, len(POPULATIONS)), dtype=np.int64)
+        self.rec_deaths = np.zeros((n, len(POPULATIONS)), dtype=np.int64)
+        self.rec_index = 0
+        self.births = np.zeros(len(POPULATIONS), dtype=np.int64)
+        self.deaths = np.zeros(len(POPULATIONS), dtype=np.int64)
+        self.killed_by_kind = np.zeros(2, dtype=np.int64)
+        self._killed_at_last_record = np.zeros(2, dtype=np.int64)
+        self._census_row = np.zeros(census.C_SIZE, dtype=np.int64)
+        self._t_events = np.zeros(2, dtype=np.int64)
+        self._tg_events = np.zeros(5, dtype=np.int64)
+
+    # ---------------------------------------------------------------- stepping
+
+    def step(self) -> None:
+        """Advance one tick through the phase list."""
+        slow = (self.tick + 1) % self.slow_every == 0
+        record = (self.tick + 1) % self.record_every == 0
+        for phase in PHASES:
+            if phase.clock == "slow" and not slow or phase.clock == "record" and not record:
+                continue
+            if self.profile:
+                t0 = time.perf_counter()
+                getattr(self, phase.method)()
+                self.phase_seconds[phase.name] += time.perf_counter() - t0
+            else:
+                getattr(self, phase.method)()
+        self.tick += 1
+        if self.tick >= self.n_ticks:
+            self.running = False
+
+    def run(self, progress: Callable[[int, int], None] | None = None) -> None:
+        """Step to the end of ``simulation.days``; ``progress(tick, n_ticks)`` is called every record."""
+        while self.tick < self.n_ticks:
+            self.step()
+            if progress is not None and self.tick % self.record_every == 0:
+                progress(self.tick, self.n_ticks)
+
+    @property
+    def is_slow_tick(self) -> bool:
+        return (self.tick + 1) % self.slow_every == 0
+
+    # ------------------------------------------------------------------ phases
+
+    def _protocol(self) -> None:
+        self.dose_rate = float(self.planned_rate[self.tick])
+
+    def _pk(self) -> None:
+        cfg = self.config
+        self.concentration = self.pk.advance(self.concentration, self.dose_rate, self.dt_hours)
+        c = self.concentration
+        effect = c / (c + cfg.tcells.margination_ec50_pg_per_ml)
+        keep = math.exp(-self.dt_hours / 24.0 / cfg.tcells.margination_adaptation_days)
+        self.redistribution_adaptation = effect + (self.redistribution_adaptation - effect) * keep
+        self.redistribution_drive = max(0.0, effect - self.redistribution_adaptation)
+        cm = molar(c, cfg.drug.molecular_weight_kda)
+        kd = cfg.drug.kd_cd19_nm * 1e-9
+        self.bridge_factor = cfg.drug.contact_area_fraction * cm / (cm + kd)
+
+    def _trafficking(self) -> None:
+        st, tc, tg = self.state, self.state.tcells, self.state.targets
+        dt_days = self.dt_hours / 24.0
+        fold = 1.0 + self.config.tcells.margination_fold * self.redistribution_drive
+        p_in = -math.expm1(-self.t_homing_per_day * fold * dt_days)
+        p_out = -math.expm1(-self.t_egress_per_day * dt_days)
+        trafficking.traffic_t_cells(self.run_seed, self.tick, tc.n, tc.pos, tc.partner, st.n_sites, p_in, p_out)
+        if self.is_slow_tick:
+            dt_slow = dt_days * self.slow_every
+            p_home = -np.expm1(-self.target_homing_per_day * dt_slow)
+            p_egress = -np.expm1(-self.target_egress_per_day * dt_slow)
+            trafficking.traffic_targets(
+                self.run_seed, self.tick, tg.n, tg.pos, tg.kind, tg.engaged, st.site_kind, st.site_slot,
+                st.n_sites, p_home, p_egress,
+            )
+
+    def _motility(self) -> None:
+        cfg, st, tc = self.config, self.state, self.state.tcells
+        steps = cfg.tcells.speed_um_per_min * self.dt_hours * 60.0 / cfg.simulation.site_diameter_um
+        motility.move_t_cells(self.run_seed, self.tick, tc.n, tc.pos, tc.partner, st.side, steps)
+
+    def _encounter(self) -> None:
+        cfg, st, tc, tg = self.config, self.state, self.state.tcells, self.state.targets
+        tcfg = cfg.tcells
+        # Blood: P(meet some free CD19+ target in dt) = 1 - exp(-k * density * dt);
+        # the kernel counts the free targets and applies the per-target rate.
+        per_target = tcfg.blood_contact_ul_per_h * self.cells_per_agent / self.blood_volume_ul * self.dt_hours
+        encounter.form_synapses(
+            self.run_seed, self.tick, tc.n, tc.pos, tc.partner, tc.cd3, tc.activation, tc.synapse_h,
+            tg.n, tg.pos, tg.cd19, tg.engaged, st.site_kind, st.site_slot, st.side,
+            tcfg.contacts_per_hour * self.dt_hours, per_target, self.bridge_factor,
+            tcfg.cd3_engagement_half_density, cfg.drug.adhesion_beta, tcfg.synapse_hours, st.scratch,
+        )
+
+    def _killing(self) -> None:
+        st, tc, tg, tcfg = self.state, self.state.tcells, self.state.targets, self.config.tcells
+        killed = killing.resolve_synapses(
+            self.run_seed, self.tick, self.dt_hours, tc.n, tc.partner, tc.synapse_h, tc.exhaustion, tc.kills,
+            tg.pos, tg.kind, tg.engaged, st.site_kind, st.site_slot, tcfg.lysis_probability,
+            tcfg.exhaustion_per_engaged_day / 24.0, self.killed_by_kind,
+        )
+        tg.dead += killed
+
+    def _tcell_fate(self) -> None:
+        tcfg, tc = self.config.tcells, self.state.tcells
+        dt_days = self.dt_hours * self.slow_every / 24.0
+        excess = max(0.0, tc.live / self.baseline_t_cells - 1.0)
+        keep_act = math.exp(-math.log(2.0) / tcfg.activation_half_life_days * dt_days)
+        keep_exh = math.exp(-tcfg.exhaustion_recovery_per_day * dt_days)
+        self._t_events[:] = 0
+        start, stop = 0, tc.n
+        while start >= 0:
+            start, tc.n = tcell_fate.t_cell_fate(
+                self.run_seed, self.tick, start, stop, tc.n, tc.capacity, tc.pos, tc.partner, tc.cd3,
+                tc.activation, tc.exhaustion, tc.synapse_h, tc.kills, keep_act, keep_exh,
+                tcfg.death_rate_per_day, tcfg.activated_division_per_day, tcfg.death_rate_per_day,
+                tcfg.contraction_rate_per_day * excess, dt_days, self._t_events,
+            )
+            if start >= 0:
+                tc.grow(int(tc.capacity * 1.5) + 16)
+        self.births[_P_T] += self._t_events[0]
+        self.deaths[_P_T] += self._t_events[1]
+        tc.dead += int(self._t_events[1])
+        if tc.dead > self.config.simulation.compact_dead_fraction * tc.n:
+            tc.n = census.compact_t_cells(
+                tc.n, tc.pos, tc.partner, tc.cd3, tc.activation, tc.exhaustion, tc.synapse_h, tc.kills
+            )
+            tc.dead = 0
+
+    def _residents(self) -> None:
+        cfg, st, tg = self.config, self.state, self.state.targets
+        dt_days = self.dt_hours * self.slow_every / 24.0
+        dt_hours = self.dt_hours * self.slow_every
+        p_blast_death = -math.expm1(-cfg.disease.blast_death_rate_per_day * dt_days)
+        p_b_death = -math.expm1(-cfg.normal_b.death_rate_per_day * dt_days)
+        ev = self._tg_events
+        ev[:] = 0
+        start, stop = 0, tg.n
+        while start >= 0:
+            start, tg.n = residents.target_fate(
+                self.run_seed, self.tick, start, stop, tg.n, tg.capacity, tg.pos, tg.cd19, tg.pdl1, tg.clock,
+                tg.kind, tg.phenotype, tg.engaged, st.site_kind, st.site_slot, st.side, dt_hours,
+                self.mean_cycle_hours, p_blast_death, p_b_death, cfg.disease.daughter_placement_attempts, ev,
+            )
+            if start >= 0:
+                tg.grow(int(tg.capacity * 1.5) + 16)
+                st.ensure_scratch()
+        self.births[_P_BLAST] += ev[residents.EV_BLAST_BIRTH]
+        self.deaths[_P_BLAST] += ev[residents.EV_BLAST_DEATH]
+        self.deaths[_P_B] += ev[residents.EV_B_DEATH]
+        self.deaths[_P_OTHER] += ev[residents.EV_OTHER_DISPLACED]
+        tg.dead += int(ev[residents.EV_BLAST_DEATH] + ev[residents.EV_B_DEATH])
+
+        # The number of new normal B cells this slow step (slot -1 of the supply stream).
+        n_new = int(draw_poisson(self.run_seed, self.tick, NORMAL_B_SUPPLY, 2**31, 0, self.normal_b_supply_per_day * dt_days))
+        if n_new:
+            tg.grow(tg.n + n_new)
+            st.ensure_scratch()
+            before = tg.n
+            tg.n = residents.supply_normal_b(
+                self.run_seed, self.tick, n_new, tg.n, tg.pos, tg.cd19, tg.pdl1, tg.clock, tg.kind,
+                tg.phenotype, tg.engaged, st.site_kind, st.site_slot, st.n_sites,
+                cfg.normal_b.cd19_median, cfg.normal_b.cd19_log_sd,
+            )
+            self.births[_P_B] += tg.n - before
+
+        c = cfg.marrow.normal_cellularity
+        d_other = cfg.marrow.other_death_rate_per_day
+        p_other_death = -math.expm1(-d_other * dt_days)
+        p_refill = -math.expm1(-d_other * c / (1.0 - c) * dt_days)
+        born, died = residents.marrow_turnover(
+            self.run_seed, self.tick, st.n_sites, st.site_kind, st.site_slot, p_other_death, p_refill
+        )
+        self.births[_P_OTHER] += born
+        self.deaths[_P_OTHER] += died
+
+        if tg.dead > cfg.simulation.compact_dead_fraction * tg.n:
+            tc = st.tcells
+            tg.n = census.compact_targets(
+                tg.n, tg.pos, tg.cd19, tg.pdl1, tg.clock, tg.kind, tg.phenotype, tg.engaged, st.site_slot,
+                tc.n, tc.partner, st.scratch,
+            )
+            tg.dead = 0
+
+    def _record(self) -> None:
+        st, tc, tg = self.state, self.state.tcells, self.state.targets
+        r = self.rec_index
+        self.rec_pdl1_sum[r] = census.take_census(
+            tc.n, tc.pos, tc.partner, tc.exhaustion, self.config.tcells.exhausted_threshold, tg.n, tg.pos, tg.kind,
+            tg.phenotype, tg.cd19, tg.pdl1, st.site_kind, st.n_sites, self._census_row,
+        )
+        self.rec_counts[r] = self._census_row
+        self.rec_dose_rate[r] = self.dose_rate
+        self.rec_concentration[r] = self.concentration
+        self.rec_redistribution[r] = self.redistribution_drive
+        self.rec_kills[r] = self.killed_by_kind - self._killed_at_last_record
+        self._killed_at_last_record[:] = self.killed_by_kind
+        deaths = self.deaths.copy()
+        deaths[_P_BLAST] += self.killed_by_kind[KIND_BLAST]
+        deaths[_P_B] += self.killed_by_kind[KIND_NORMAL_B]
+        self.rec_births[r] = self.births
+        self.rec_deaths[r] = deaths
+        self.rec_index += 1
+
+    # ------------------------------------------------------------------ output
+
+    @property
+    def bytes_per_agent(self) -> float:
+        """Bytes of agent state per living agent (lattice included)."""
+        return self.state.nbytes / max(self.live_agents, 1)
+
+    @property
+    def live_agents(self) -> int:
+        """Blasts, normal B cells, T-cells and other nucleated marrow cells alive now."""
+        from blinasim.kernels.layout import SITE_OTHER
+
+        st = self.state
+        return st.targets.live + st.tcells.live + int(np.count_nonzero(st.site_kind == SITE_OTHER))
+
+    def to_dataset(self):
+        """The run as an ``xarray.Dataset`` following the output contract (DESIGN.md)."""
+        from blinasim.output import build_dataset
+
+        return build_dataset(self)

@@ -1,0 +1,133 @@
+"""Build the output ``xarray.Dataset`` of one run (the output contract of DESIGN.md)."""
+
+from __future__ import annotations
+
+import importlib.metadata
+from typing import TYPE_CHECKING
+
+import numpy as np
+import xarray as xr
+
+from blinasim.kernels import census as C
+from blinasim.kernels.layout import KIND_BLAST, KIND_NORMAL_B
+
+if TYPE_CHECKING:
+    from blinasim.model import BlinatumomabModel
+
+COMPARTMENTS = ("marrow", "blood")
+NOT_YET = " (not modelled yet: zero until the {} issue)"
+
+
+def _version(name: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _var(data, dims, units: str, long_name: str) -> xr.Variable:
+    return xr.Variable(dims, data, attrs={"units": units, "long_name": long_name})
+
+
+def build_dataset(model: BlinatumomabModel) -> xr.Dataset:
+    """Assemble the recorded arrays of ``model`` into a labelled Dataset."""
+    from blinasim.model import POPULATIONS
+
+    n = model.rec_index
+    scale = model.cells_per_agent
+    counts = model.rec_counts[:n]
+
+    def pair(col: int) -> np.ndarray:
+        return counts[:, col : col + 2].astype(np.float64) * scale
+
+    blasts = pair(C.C_BLASTS)
+    normal_b = pair(C.C_NORMAL_B)
+    t_cells = pair(C.C_T)
+    other = counts[:, C.C_OTHER_MARROW].astype(np.float64) * scale
+    nucleated = blasts[:, 0] + normal_b[:, 0] + t_cells[:, 0] + other
+    mononuclear = blasts[:, 0] + normal_b[:, 0] + t_cells[:, 0] + model.config.marrow.mononuclear_fraction_of_other * other
+    n_blasts_agents = counts[:, C.C_BLASTS] + counts[:, C.C_BLASTS + 1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        blast_fraction = np.where(nucleated > 0, blasts[:, 0] / nucleated, np.nan)
+        mrd = np.where(mononuclear > 0, blasts[:, 0] / mononuclear, np.nan)
+        pdl1_mean = np.where(n_blasts_agents > 0, model.rec_pdl1_sum[:n] / n_blasts_agents, np.nan)
+    zeros = np.zeros(n)
+    tc = ("time", "compartment")
+    t = ("time",)
+    data_vars = {
+        "dose_rate": _var(model.rec_dose_rate[:n], t, "ug/day", "blinatumomab infusion rate actually delivered"),
+        "bite_concentration": _var(model.rec_concentration[:n], t, "pg/mL", "serum blinatumomab"),
+        "cycle": _var(model.rec_cycle[:n], t, "1", "blinatumomab cycle in progress (0 before the first)"),
+        "blasts": _var(blasts, tc, "cells", "leukemic cells (all phenotypes), scaled to the patient"),
+        "blasts_cd19_negative": _var(
+            pair(C.C_BLASTS_CD19_NEG), tc, "cells",
+            "leukemic cells without CD19" + NOT_YET.format("resistance"),
+        ),
+        "blasts_lineage_switched": _var(
+            pair(C.C_BLASTS_SWITCHED), tc, "cells",
+            "leukemic cells switched to myeloid" + NOT_YET.format("resistance"),
+        ),
+        "normal_b_cells": _var(normal_b, tc, "cells", "non-leukemic CD19+ B cells"),
+        "t_cells": _var(t_cells, tc, "cells", "all T-cells"),
+        "t_cells_engaged": _var(pair(C.C_T_ENGAGED), tc, "cells", "T-cells in a synapse"),
+        "t_cells_exhausted": _var(pair(C.C_T_EXHAUSTED), tc, "cells", "T-cells past the exhaustion threshold"),
+        "other_marrow_cells": _var(other, t, "cells", "other nucleated marrow cells (myeloid, erythroid)"),
+        "marrow_blast_fraction": _var(blast_fraction, t, "1", "blasts / nucleated marrow cells"),
+        "mrd": _var(mrd, t, "1", "leukemic cells / mononuclear marrow cells"),
+        "kills": _var(
+            model.rec_kills[:n, KIND_BLAST].astype(np.float64) * scale, t, "cells",
+            "blasts killed during the record interval",
+        ),
+        "normal_b_kills": _var(
+            model.rec_kills[:n, KIND_NORMAL_B].astype(np.float64) * scale, t, "cells",
+            "normal B cells killed during the record interval",
+        ),
+        "t_cell_redistribution_drive": _var(
+            model.rec_redistribution[:n], t, "1", "drug-induced T-cell redistribution drive (0-1)"
+        ),
+        "cumulative_births": _var(
+            model.rec_births[:n].astype(np.float64) * scale, ("time", "population"), "cells",
+            "births since the start (division, supply, regeneration)",
+        ),
+        "cumulative_deaths": _var(
+            model.rec_deaths[:n].astype(np.float64) * scale, ("time", "population"), "cells",
+            "deaths since the start (apoptosis, killing, displacement)",
+        ),
+        "il6": _var(zeros, t, "pg/mL", "serum IL-6" + NOT_YET.format("cytokine/CRS")),
+        "ifng": _var(zeros, t, "pg/mL", "serum IFN-gamma" + NOT_YET.format("cytokine/CRS")),
+        "crs_grade": _var(zeros.astype(np.int8), t, "1", "CRS grade 0-4" + NOT_YET.format("cytokine/CRS")),
+        "pdl1_mean": _var(
+            pdl1_mean, t, "1", "mean relative PD-L1 on blasts" + NOT_YET.format("resistance")
+        ),
+        # Scalar endpoints. They are assessed by the endpoints issue; until then
+        # they are explicitly not assessed rather than given a default verdict.
+        "cr_crh": _var(np.float64(np.nan), (), "1", "CR/CRh after up to 2 cycles (not assessed yet: NaN)"),
+        "mrd_response": _var(
+            np.float64(np.nan), (), "1", "complete MRD response after cycle 1 (not assessed yet: NaN)"
+        ),
+        "max_crs_grade": _var(np.int8(0), (), "1", "maximum CRS grade" + NOT_YET.format("cytokine/CRS")),
+        "relapse_day": _var(np.float64(np.nan), (), "day", "day of relapse (not assessed yet: NaN)"),
+        "relapse_type": _var(np.array("not_assessed"), (), "1", "relapse type (not assessed yet)"),
+    }
+    coords = {
+        "time": ("time", model.rec_time_days[:n], {"units": "day", "long_name": "time since simulation start"}),
+        "compartment": ("compartment", list(COMPARTMENTS), {"long_name": "compartment"}),
+        "population": ("population", list(POPULATIONS), {"long_name": "simulated population"}),
+    }
+    cfg = model.config
+    attrs = {
+        "title": "blinasim virtual patient",
+        "config": cfg.to_json(),
+        "seed": model.run_seed,
+        "root_seed": cfg.simulation.seed,
+        "cells_per_agent": scale,
+        "clearance_l_per_h": model.clearance_l_per_h,
+        "body_surface_area_m2": cfg.patient.body_surface_area_m2,
+        "blinasim_version": _version("blinasim"),
+        "numpy_version": np.__version__,
+        "numba_version": _version("numba"),
+        "mesa_version": _version("mesa"),
+        "xarray_version": xr.__version__,
+        "Conventions": "CF-1.10",
+    }
+    return xr.Dataset(data_vars=data_vars, coords=coords, attrs=attrs)
