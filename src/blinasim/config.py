@@ -131,7 +131,7 @@ class DiseaseConfig(_Section):
     )
     daughter_placement_attempts: int = _param(
         "disease.daughter_placement_attempts",
-        "Random Moore-neighbour sites a dividing marrow blast tries before its daughter spills into blood.",
+        "Random Moore-neighbour sites a dividing marrow blast tries before the division is blocked.",
         ge=1,
         le=8,
     )

@@ -89,7 +89,7 @@ LITERATURE: dict[str, Default] = {
         1.0, "1/day", "approx.: circulating blasts home to marrow within about a day (CXCR4/CXCL12)"
     ),
     "disease.daughter_placement_attempts": Default(
-        4, "1", "model choice: sites tried in the Moore neighbourhood before a daughter spills into blood"
+        4, "1", "model choice: random Moore-neighbour sites tried before a division is blocked (contact inhibition)"
     ),
     # ------------------------------------------------------------- normal B cells
     "normal_b.cd19_median": Default(2.2e4, "molecules/cell", "Ginaldi 1998: CD19 on normal B cells 2.2e4 +- 0.7e4"),
@@ -118,7 +118,7 @@ LITERATURE: dict[str, Default] = {
         10.0, "1/h", "approx.: a scanning T-cell probes a neighbouring cell every few minutes"
     ),
     "tcells.blood_contact_ul_per_h": Default(
-        3.0e-4,
+        1.0e-3,
         "uL/h",
         "approx.: chosen so that, at 28 ug/day and ~600 T-cells/uL, blood B cells fall below 1/uL "
         "within ~2 days (Klinger 2012); to be calibrated",
@@ -147,7 +147,10 @@ LITERATURE: dict[str, Default] = {
         1.0, "day", "approx.: activation markers (CD69, CD25) decay over ~1-2 days without stimulation"
     ),
     "tcells.activated_division_per_day": Default(
-        1.0, "1/day", "approx.: fully activated T-cells divide about daily; expansion > 2x by weeks 2-3 (Klinger 2012)"
+        0.2,
+        "1/day",
+        "approx.: chosen so that the default patient's T-cells expand < 2x in the first week and "
+        "> 2x only with sustained engagement (Klinger 2012: > 2x by weeks 2-3); to be calibrated",
     ),
     "tcells.death_rate_per_day": Default(
         0.02, "1/day", "approx.: naive/memory T-cell turnover of ~1-2%/day, balanced by homeostatic division"
@@ -189,10 +192,11 @@ LITERATURE: dict[str, Default] = {
     "drug.kd_cd3_nm": Default(260.0, "nM", "Dreier 2002 (used by Liu et al. eLife 2023)"),
     "drug.adhesion_beta": Default(0.033, "1/bridge", "Liu et al. eLife 2023: P = 1 - exp(-beta * N_bridges)"),
     "drug.contact_area_fraction": Default(
-        0.1,
+        0.02,
         "1",
-        "approx.: share of a target's CD19 inside the T-cell contact zone; gives P ~ 0.1-0.3 per "
-        "contact at clinical levels (Liu 2023 avidity regime); to be calibrated",
+        "approx.: share of a target's CD19 inside the T-cell contact zone; gives P ~ 0.02-0.05 per "
+        "contact at 9-28 ug/day and, for the default patient, marrow clearance over ~3-4 weeks "
+        "(clinical response by day 29); to be calibrated",
     ),
     # ----------------------------------------------------------------- treatment
     "treatment.regimen": Default("rr_step_up", "-", "blinatumomab label, R/R B-ALL"),

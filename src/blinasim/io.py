@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 
 import xarray as xr
@@ -42,7 +43,11 @@ def write_dataset(ds: xr.Dataset, path: str | os.PathLike) -> Path:
             tmp.rmdir()
         else:
             tmp_store = tmp / "store"
-            ds.to_zarr(tmp_store, mode="w-", consolidated=False)
+            with warnings.catch_warnings():
+                # Consolidated metadata is what lets ``xarray.open_zarr`` open the
+                # store without a fallback warning; zarr 3 notes it is an extension.
+                warnings.filterwarnings("ignore", message="Consolidated metadata", category=UserWarning)
+                ds.to_zarr(tmp_store, mode="w-", consolidated=True)
             os.replace(tmp_store, target)
             tmp.rmdir()
     except BaseException:

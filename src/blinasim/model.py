@@ -18,7 +18,7 @@ import numpy as np
 
 from blinasim.config import Config
 from blinasim.kernels import census, encounter, initial, killing, motility, residents, tcell_fate, trafficking
-from blinasim.kernels.layout import KIND_BLAST, KIND_NORMAL_B
+from blinasim.kernels.layout import KIND_BLAST, KIND_NORMAL_B, SITE_EMPTY, SITE_OTHER
 from blinasim.kernels.rng import NORMAL_B_SUPPLY, draw_poisson
 from blinasim.pk import OneCompartmentPK, molar, patient_clearance
 from blinasim.protocol import build_schedule
@@ -143,16 +143,19 @@ class BlinatumomabModel(mesa.Model):
 
         # Trafficking: homing rates are parameters; egress rates are derived so
         # that the baseline split between marrow and blood is an equilibrium.
+        # A homing resident settles only on an empty site, so its effective
+        # homing rate is the attempt rate times the baseline empty-site share.
         kind = tg.view("kind")
         in_marrow = tg.view("pos") >= 0
         counts = {k: (int(np.sum(in_marrow & (kind == k))), int(np.sum(~in_marrow & (kind == k)))) for k in (0, 1)}
+        empty_share = float(np.count_nonzero(st.site_kind == SITE_EMPTY)) / n_sites
         homing = {KIND_BLAST: dis.blast_homing_per_day, KIND_NORMAL_B: nb.homing_per_day}
         self.target_homing_per_day = np.zeros(2)
         self.target_egress_per_day = np.zeros(2)
         for k in (KIND_NORMAL_B, KIND_BLAST):
             marrow_n, blood_n = counts[k]
             self.target_homing_per_day[k] = homing[k]
-            self.target_egress_per_day[k] = homing[k] * blood_n / marrow_n if marrow_n > 0 else 0.0
+            self.target_egress_per_day[k] = homing[k] * empty_share * blood_n / marrow_n if marrow_n > 0 else 0.0
         self.t_homing_per_day = tcfg.marrow_homing_per_day
         self.t_egress_per_day = self.t_homing_per_day * n_t_blood / n_t_marrow if n_t_marrow > 0 else 0.0
         # Normal B supply from (unsimulated) CD19-negative precursors balances death at baseline.
@@ -400,8 +403,6 @@ class BlinatumomabModel(mesa.Model):
     @property
     def live_agents(self) -> int:
         """Blasts, normal B cells, T-cells and other nucleated marrow cells alive now."""
-        from blinasim.kernels.layout import SITE_OTHER
-
         st = self.state
         return st.targets.live + st.tcells.live + int(np.count_nonzero(st.site_kind == SITE_OTHER))
 

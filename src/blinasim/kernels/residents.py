@@ -9,8 +9,9 @@ not bias the birth rate.
 
 A dividing marrow blast places its daughter in a random Moore neighbour site:
 an empty site takes it, another normal marrow cell there is displaced (dies:
-leukemic crowding of normal hematopoiesis); if the tries all hit CD19-lineage
-cells the daughter spills into blood. Circulating blasts divide in blood.
+leukemic crowding of normal hematopoiesis); if every try hits a CD19-lineage
+cell the division does not happen (contact inhibition; the mother starts a new
+cycle). Circulating blasts divide in blood.
 
 Normal B cells do not divide here: they are replenished from CD19-negative
 precursors (not simulated) at a constant supply, placed at random empty sites,
@@ -43,7 +44,7 @@ EV_BLAST_BIRTH = 0
 EV_BLAST_DEATH = 1
 EV_B_DEATH = 2
 EV_OTHER_DISPLACED = 3
-EV_SPILL_TO_BLOOD = 4
+EV_DIVISION_BLOCKED = 4
 
 
 @njit(cache=True)
@@ -105,8 +106,7 @@ def target_fate(
         # Division: mother and daughter start new exponential cycles from the
         # moment of division (``clock`` <= 0 carries the overshoot).
         tg_clock[j] = clock - mean_cycle_hours * np.log(1.0 - uniform(key, j, 1))
-        d = n
-        dest = POS_BLOOD
+        dest = -1
         if p >= 0:
             for a in range(placement_attempts):
                 s = moore_neighbour(p, side, int(uniform(key, j, 3 + a) * 8.0))
@@ -116,11 +116,15 @@ def target_fate(
                         events[EV_OTHER_DISPLACED] += 1
                     dest = s
                     break
-            if dest == POS_BLOOD:
-                events[EV_SPILL_TO_BLOOD] += 1
-            else:
-                site_kind[dest] = SITE_TARGET
-                site_slot[dest] = d
+            if dest < 0:
+                # Contact inhibition: no room around the mother, no division.
+                events[EV_DIVISION_BLOCKED] += 1
+                continue
+            site_kind[dest] = SITE_TARGET
+            site_slot[dest] = n
+        else:
+            dest = POS_BLOOD
+        d = n
         tg_pos[d] = dest
         tg_cd19[d] = tg_cd19[j]
         tg_pdl1[d] = tg_pdl1[j]
