@@ -9,6 +9,7 @@ the offending value and what is allowed.
 
 from __future__ import annotations
 
+import itertools
 import json
 import tomllib
 from pathlib import Path
@@ -76,7 +77,9 @@ class SimulationConfig(_Section):
             ratio = step / unit
             if abs(ratio - round(ratio)) > 1e-9 or round(ratio) < 1:
                 base = "dt_hours" if name == "slow_step_hours" else "slow_step_hours"
-                problems.append(f"simulation.{name} = {step!r}: must be a whole multiple of simulation.{base} ({unit!r})")
+                problems.append(
+                    f"simulation.{name} = {step!r}: must be a whole multiple of simulation.{base} ({unit!r})"
+                )
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -237,9 +240,7 @@ class TCellConfig(_Section):
 class DrugConfig(_Section):
     """Blinatumomab pharmacokinetics and binding."""
 
-    clearance_l_per_h: float = _param(
-        "drug.clearance_l_per_h", "Typical clearance at BSA 1.73 m2.", gt=0, le=100
-    )
+    clearance_l_per_h: float = _param("drug.clearance_l_per_h", "Typical clearance at BSA 1.73 m2.", gt=0, le=100)
     volume_l: float = _param("drug.volume_l", "Volume of distribution.", gt=0, le=100)
     clearance_log_sd: float = _param(
         "drug.clearance_log_sd", "Between-patient log-sd of clearance (0: the typical patient).", ge=0, le=3
@@ -288,9 +289,7 @@ class TreatmentConfig(_Section):
     step_up_dose_ug_per_day: float = _param(
         "treatment.step_up_dose_ug_per_day", "Cycle 1 step-up rate (>= 45 kg).", ge=0, le=1000
     )
-    target_dose_ug_per_day: float = _param(
-        "treatment.target_dose_ug_per_day", "Target rate (>= 45 kg).", ge=0, le=1000
-    )
+    target_dose_ug_per_day: float = _param("treatment.target_dose_ug_per_day", "Target rate (>= 45 kg).", ge=0, le=1000)
     step_up_dose_ug_per_m2_day: float = _param(
         "treatment.step_up_dose_ug_per_m2_day", "Cycle 1 step-up rate per m2 (< 45 kg).", ge=0, le=1000
     )
@@ -317,11 +316,13 @@ class TreatmentConfig(_Section):
     @model_validator(mode="after")
     def _custom_schedule(self) -> TreatmentConfig:
         if self.regimen == "custom" and not self.schedule:
-            raise ValueError("regimen 'custom' needs treatment.schedule (a list of {start_day, end_day, dose_ug_per_day})")
+            raise ValueError(
+                "regimen 'custom' needs treatment.schedule (a list of {start_day, end_day, dose_ug_per_day})"
+            )
         if self.regimen != "custom" and self.schedule:
             raise ValueError(f"treatment.schedule is only used with regimen = 'custom', not {self.regimen!r}")
         ordered = sorted(self.schedule, key=lambda s: s.start_day)
-        for a, b in zip(ordered, ordered[1:], strict=False):
+        for a, b in itertools.pairwise(ordered):
             if b.start_day < a.end_day:
                 raise ValueError(
                     f"treatment.schedule segments overlap: [{a.start_day}, {a.end_day}) and [{b.start_day}, {b.end_day})"
@@ -380,7 +381,7 @@ def _describe_error(err: dict[str, Any]) -> str:
         msg = msg[len("Value error, ") :]
     if err["type"] == "missing":
         return f"{key}: required key is missing"
-    if err["type"].startswith("model_") or err["type"] == "value_error" and not loc:
+    if err["type"].startswith("model_") or (err["type"] == "value_error" and not loc):
         return f"{key}: {msg}"
     value = err.get("input")
     if isinstance(value, dict):
@@ -411,7 +412,9 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
         key, sep, value = item.partition("=")
         key = key.strip()
         if not sep or not key:
-            raise ConfigError([f"--set {item!r}: expected KEY=VALUE with a dotted key, e.g. patient.t_cells_per_ul=800"])
+            raise ConfigError(
+                [f"--set {item!r}: expected KEY=VALUE with a dotted key, e.g. patient.t_cells_per_ul=800"]
+            )
         out[key] = parse_value(value.strip())
     return out
 

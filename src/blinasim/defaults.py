@@ -58,16 +58,13 @@ LITERATURE: dict[str, Default] = {
     "patient.peripheral_blasts_per_ul": Default(
         500.0, "1/uL", "approx.: R/R B-ALL with moderate peripheral involvement (pre-phase threshold 15,000/uL)"
     ),
-    "patient.kmt2a_rearranged": Default(False, "bool", "BIOLOGY.md: KMT2A (MLL) rearrangement, a minority of adults"),
     "patient.weight_kg": Default(70.0, "kg", "reference adult"),
     "patient.height_cm": Default(170.0, "cm", "reference adult"),
     "patient.blood_volume_l": Default(5.0, "L", "reference adult blood volume (~70 mL/kg)"),
     "patient.marrow_nucleated_cells": Default(
         1.0e12, "cells", "approx. total nucleated marrow cells of an adult (order of magnitude, ~1e12)"
     ),
-    "patient.marrow_cellularity": Default(
-        0.8, "1", "approx.: leukemic marrow is hypercellular (normal adult ~40-60%)"
-    ),
+    "patient.marrow_cellularity": Default(0.8, "1", "approx.: leukemic marrow is hypercellular (normal adult ~40-60%)"),
     "patient.marrow_t_cell_fraction": Default(
         0.05, "1", "approx.: T-cells are ~5% of nucleated marrow cells (marrow lymphocytes ~10-15%, most T)"
     ),
@@ -123,9 +120,7 @@ LITERATURE: dict[str, Default] = {
         "approx.: chosen so that, at 28 ug/day and ~600 T-cells/uL, blood B cells fall below 1/uL "
         "within ~2 days (Klinger 2012); to be calibrated",
     ),
-    "tcells.marrow_homing_per_day": Default(
-        1.0, "1/day", "approx.: blood T-cells recirculate through marrow ~daily"
-    ),
+    "tcells.marrow_homing_per_day": Default(1.0, "1/day", "approx.: blood T-cells recirculate through marrow ~daily"),
     "tcells.margination_fold": Default(
         20.0,
         "1",
@@ -167,7 +162,9 @@ LITERATURE: dict[str, Default] = {
     "tcells.exhaustion_recovery_per_day": Default(
         0.3, "1/day", "approx.: Philipp 2022, a treatment-free interval restores function within ~1 week"
     ),
-    "tcells.exhausted_threshold": Default(0.5, "1", "model choice: exhaustion above which a T-cell counts as exhausted"),
+    "tcells.exhausted_threshold": Default(
+        0.5, "1", "model choice: exhaustion above which a T-cell counts as exhausted"
+    ),
     "tcells.cd3_engagement_half_density": Default(
         6.6e4,
         "molecules/cell",

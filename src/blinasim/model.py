@@ -78,7 +78,7 @@ class BlinatumomabModel(mesa.Model):
         self.dt_hours = sim.dt_hours
         self.slow_every = round(sim.slow_step_hours / sim.dt_hours)
         self.record_every = self.slow_every * round(sim.record_every_hours / sim.slow_step_hours)
-        self.n_ticks = int(math.floor(sim.days * 24.0 / sim.dt_hours + 1e-9))
+        self.n_ticks = math.floor(sim.days * 24.0 / sim.dt_hours + 1e-9)
         self.n_records = self.n_ticks // self.record_every + 1
         self.tick = 0
 
@@ -103,12 +103,12 @@ class BlinatumomabModel(mesa.Model):
         p_normal_b = (1.0 - p_blast) * pat.normal_b_fraction
 
         def agents(per_ul: float) -> int:
-            return int(round(per_ul * blood_ul / self.cells_per_agent))
+            return round(per_ul * blood_ul / self.cells_per_agent)
 
         n_blood_blasts = agents(pat.peripheral_blasts_per_ul)
         n_blood_b = agents(pat.b_cells_per_ul)
         n_t_blood = agents(pat.t_cells_per_ul)
-        n_t_marrow = int(round(nucleated_expected * pat.marrow_t_cell_fraction))
+        n_t_marrow = round(nucleated_expected * pat.marrow_t_cell_fraction)
         target_cap = int(residents_expected * (p_blast + p_normal_b) * 1.25) + n_blood_blasts + n_blood_b + 64
         t_cap = int((n_t_marrow + n_t_blood) * 1.25) + 64
         self.state = st = State.allocate(side, target_cap, t_cap)
@@ -121,23 +121,81 @@ class BlinatumomabModel(mesa.Model):
         tg.grow(n_sites + n_blood_blasts + n_blood_b + 64)
         st.ensure_scratch()
         tg.n = initial.populate_marrow(
-            seed, n_sites, st.site_kind, st.site_slot, pat.marrow_cellularity, p_blast, p_normal_b,
-            tg.pos, tg.cd19, tg.pdl1, tg.clock, tg.kind, tg.phenotype, tg.engaged,
-            dis.blast_cd19_median, dis.blast_cd19_log_sd, nb.cd19_median, nb.cd19_log_sd, self.mean_cycle_hours,
+            seed,
+            n_sites,
+            st.site_kind,
+            st.site_slot,
+            pat.marrow_cellularity,
+            p_blast,
+            p_normal_b,
+            tg.pos,
+            tg.cd19,
+            tg.pdl1,
+            tg.clock,
+            tg.kind,
+            tg.phenotype,
+            tg.engaged,
+            dis.blast_cd19_median,
+            dis.blast_cd19_log_sd,
+            nb.cd19_median,
+            nb.cd19_log_sd,
+            self.mean_cycle_hours,
         )
         tg.n = initial.add_blood_targets(
-            seed, initial.SUB_BLOOD_BLASTS, n_blood_blasts, KIND_BLAST, tg.n, tg.pos, tg.cd19, tg.pdl1, tg.clock,
-            tg.kind, tg.phenotype, tg.engaged, dis.blast_cd19_median, dis.blast_cd19_log_sd, self.mean_cycle_hours,
+            seed,
+            initial.SUB_BLOOD_BLASTS,
+            n_blood_blasts,
+            KIND_BLAST,
+            tg.n,
+            tg.pos,
+            tg.cd19,
+            tg.pdl1,
+            tg.clock,
+            tg.kind,
+            tg.phenotype,
+            tg.engaged,
+            dis.blast_cd19_median,
+            dis.blast_cd19_log_sd,
+            self.mean_cycle_hours,
         )
         tg.n = initial.add_blood_targets(
-            seed, initial.SUB_BLOOD_B, n_blood_b, KIND_NORMAL_B, tg.n, tg.pos, tg.cd19, tg.pdl1, tg.clock,
-            tg.kind, tg.phenotype, tg.engaged, nb.cd19_median, nb.cd19_log_sd, self.mean_cycle_hours,
+            seed,
+            initial.SUB_BLOOD_B,
+            n_blood_b,
+            KIND_NORMAL_B,
+            tg.n,
+            tg.pos,
+            tg.cd19,
+            tg.pdl1,
+            tg.clock,
+            tg.kind,
+            tg.phenotype,
+            tg.engaged,
+            nb.cd19_median,
+            nb.cd19_log_sd,
+            self.mean_cycle_hours,
         )
         tc.grow(n_t_marrow + n_t_blood + 16)
-        for sub, count, in_marrow in ((initial.SUB_T_MARROW, n_t_marrow, True), (initial.SUB_T_BLOOD, n_t_blood, False)):
+        for sub, count, in_marrow in (
+            (initial.SUB_T_MARROW, n_t_marrow, True),
+            (initial.SUB_T_BLOOD, n_t_blood, False),
+        ):
             tc.n = initial.add_t_cells(
-                seed, sub, count, in_marrow, n_sites, tc.n, tc.pos, tc.partner, tc.cd3, tc.activation,
-                tc.exhaustion, tc.synapse_h, tc.kills, tcfg.cd3_median, tcfg.cd3_log_sd,
+                seed,
+                sub,
+                count,
+                in_marrow,
+                n_sites,
+                tc.n,
+                tc.pos,
+                tc.partner,
+                tc.cd3,
+                tc.activation,
+                tc.exhaustion,
+                tc.synapse_h,
+                tc.kills,
+                tcfg.cd3_median,
+                tcfg.cd3_log_sd,
             )
         self.baseline_t_cells = max(tc.n, 1)
 
@@ -209,7 +267,7 @@ class BlinatumomabModel(mesa.Model):
         slow = (self.tick + 1) % self.slow_every == 0
         record = (self.tick + 1) % self.record_every == 0
         for phase in PHASES:
-            if phase.clock == "slow" and not slow or phase.clock == "record" and not record:
+            if (phase.clock == "slow" and not slow) or (phase.clock == "record" and not record):
                 continue
             if self.profile:
                 t0 = time.perf_counter()
@@ -261,8 +319,17 @@ class BlinatumomabModel(mesa.Model):
             p_home = -np.expm1(-self.target_homing_per_day * dt_slow)
             p_egress = -np.expm1(-self.target_egress_per_day * dt_slow)
             trafficking.traffic_targets(
-                self.run_seed, self.tick, tg.n, tg.pos, tg.kind, tg.engaged, st.site_kind, st.site_slot,
-                st.n_sites, p_home, p_egress,
+                self.run_seed,
+                self.tick,
+                tg.n,
+                tg.pos,
+                tg.kind,
+                tg.engaged,
+                st.site_kind,
+                st.site_slot,
+                st.n_sites,
+                p_home,
+                p_egress,
             )
 
     def _motility(self) -> None:
@@ -277,18 +344,49 @@ class BlinatumomabModel(mesa.Model):
         # the kernel counts the free targets and applies the per-target rate.
         per_target = tcfg.blood_contact_ul_per_h * self.cells_per_agent / self.blood_volume_ul * self.dt_hours
         encounter.form_synapses(
-            self.run_seed, self.tick, tc.n, tc.pos, tc.partner, tc.cd3, tc.activation, tc.synapse_h,
-            tg.n, tg.pos, tg.cd19, tg.engaged, st.site_kind, st.site_slot, st.side,
-            tcfg.contacts_per_hour * self.dt_hours, per_target, self.bridge_factor,
-            tcfg.cd3_engagement_half_density, cfg.drug.adhesion_beta, tcfg.synapse_hours, st.scratch,
+            self.run_seed,
+            self.tick,
+            tc.n,
+            tc.pos,
+            tc.partner,
+            tc.cd3,
+            tc.activation,
+            tc.synapse_h,
+            tg.n,
+            tg.pos,
+            tg.cd19,
+            tg.engaged,
+            st.site_kind,
+            st.site_slot,
+            st.side,
+            tcfg.contacts_per_hour * self.dt_hours,
+            per_target,
+            self.bridge_factor,
+            tcfg.cd3_engagement_half_density,
+            cfg.drug.adhesion_beta,
+            tcfg.synapse_hours,
+            st.scratch,
         )
 
     def _killing(self) -> None:
         st, tc, tg, tcfg = self.state, self.state.tcells, self.state.targets, self.config.tcells
         killed = killing.resolve_synapses(
-            self.run_seed, self.tick, self.dt_hours, tc.n, tc.partner, tc.synapse_h, tc.exhaustion, tc.kills,
-            tg.pos, tg.kind, tg.engaged, st.site_kind, st.site_slot, tcfg.lysis_probability,
-            tcfg.exhaustion_per_engaged_day / 24.0, self.killed_by_kind,
+            self.run_seed,
+            self.tick,
+            self.dt_hours,
+            tc.n,
+            tc.partner,
+            tc.synapse_h,
+            tc.exhaustion,
+            tc.kills,
+            tg.pos,
+            tg.kind,
+            tg.engaged,
+            st.site_kind,
+            st.site_slot,
+            tcfg.lysis_probability,
+            tcfg.exhaustion_per_engaged_day / 24.0,
+            self.killed_by_kind,
         )
         tg.dead += killed
 
@@ -302,10 +400,27 @@ class BlinatumomabModel(mesa.Model):
         start, stop = 0, tc.n
         while start >= 0:
             start, tc.n = tcell_fate.t_cell_fate(
-                self.run_seed, self.tick, start, stop, tc.n, tc.capacity, tc.pos, tc.partner, tc.cd3,
-                tc.activation, tc.exhaustion, tc.synapse_h, tc.kills, keep_act, keep_exh,
-                tcfg.death_rate_per_day, tcfg.activated_division_per_day, tcfg.death_rate_per_day,
-                tcfg.contraction_rate_per_day * excess, dt_days, self._t_events,
+                self.run_seed,
+                self.tick,
+                start,
+                stop,
+                tc.n,
+                tc.capacity,
+                tc.pos,
+                tc.partner,
+                tc.cd3,
+                tc.activation,
+                tc.exhaustion,
+                tc.synapse_h,
+                tc.kills,
+                keep_act,
+                keep_exh,
+                tcfg.death_rate_per_day,
+                tcfg.activated_division_per_day,
+                tcfg.death_rate_per_day,
+                tcfg.contraction_rate_per_day * excess,
+                dt_days,
+                self._t_events,
             )
             if start >= 0:
                 tc.grow(int(tc.capacity * 1.5) + 16)
@@ -329,9 +444,28 @@ class BlinatumomabModel(mesa.Model):
         start, stop = 0, tg.n
         while start >= 0:
             start, tg.n = residents.target_fate(
-                self.run_seed, self.tick, start, stop, tg.n, tg.capacity, tg.pos, tg.cd19, tg.pdl1, tg.clock,
-                tg.kind, tg.phenotype, tg.engaged, st.site_kind, st.site_slot, st.side, dt_hours,
-                self.mean_cycle_hours, p_blast_death, p_b_death, cfg.disease.daughter_placement_attempts, ev,
+                self.run_seed,
+                self.tick,
+                start,
+                stop,
+                tg.n,
+                tg.capacity,
+                tg.pos,
+                tg.cd19,
+                tg.pdl1,
+                tg.clock,
+                tg.kind,
+                tg.phenotype,
+                tg.engaged,
+                st.site_kind,
+                st.site_slot,
+                st.side,
+                dt_hours,
+                self.mean_cycle_hours,
+                p_blast_death,
+                p_b_death,
+                cfg.disease.daughter_placement_attempts,
+                ev,
             )
             if start >= 0:
                 tg.grow(int(tg.capacity * 1.5) + 16)
@@ -343,15 +477,30 @@ class BlinatumomabModel(mesa.Model):
         tg.dead += int(ev[residents.EV_BLAST_DEATH] + ev[residents.EV_B_DEATH])
 
         # The number of new normal B cells this slow step (slot -1 of the supply stream).
-        n_new = int(draw_poisson(self.run_seed, self.tick, NORMAL_B_SUPPLY, 2**31, 0, self.normal_b_supply_per_day * dt_days))
+        n_new = int(
+            draw_poisson(self.run_seed, self.tick, NORMAL_B_SUPPLY, 2**31, 0, self.normal_b_supply_per_day * dt_days)
+        )
         if n_new:
             tg.grow(tg.n + n_new)
             st.ensure_scratch()
             before = tg.n
             tg.n = residents.supply_normal_b(
-                self.run_seed, self.tick, n_new, tg.n, tg.pos, tg.cd19, tg.pdl1, tg.clock, tg.kind,
-                tg.phenotype, tg.engaged, st.site_kind, st.site_slot, st.n_sites,
-                cfg.normal_b.cd19_median, cfg.normal_b.cd19_log_sd,
+                self.run_seed,
+                self.tick,
+                n_new,
+                tg.n,
+                tg.pos,
+                tg.cd19,
+                tg.pdl1,
+                tg.clock,
+                tg.kind,
+                tg.phenotype,
+                tg.engaged,
+                st.site_kind,
+                st.site_slot,
+                st.n_sites,
+                cfg.normal_b.cd19_median,
+                cfg.normal_b.cd19_log_sd,
             )
             self.births[_P_B] += tg.n - before
 
@@ -368,8 +517,18 @@ class BlinatumomabModel(mesa.Model):
         if tg.dead > cfg.simulation.compact_dead_fraction * tg.n:
             tc = st.tcells
             tg.n = census.compact_targets(
-                tg.n, tg.pos, tg.cd19, tg.pdl1, tg.clock, tg.kind, tg.phenotype, tg.engaged, st.site_slot,
-                tc.n, tc.partner, st.scratch,
+                tg.n,
+                tg.pos,
+                tg.cd19,
+                tg.pdl1,
+                tg.clock,
+                tg.kind,
+                tg.phenotype,
+                tg.engaged,
+                st.site_slot,
+                tc.n,
+                tc.partner,
+                st.scratch,
             )
             tg.dead = 0
 
@@ -377,8 +536,20 @@ class BlinatumomabModel(mesa.Model):
         st, tc, tg = self.state, self.state.tcells, self.state.targets
         r = self.rec_index
         self.rec_pdl1_sum[r] = census.take_census(
-            tc.n, tc.pos, tc.partner, tc.exhaustion, self.config.tcells.exhausted_threshold, tg.n, tg.pos, tg.kind,
-            tg.phenotype, tg.cd19, tg.pdl1, st.site_kind, st.n_sites, self._census_row,
+            tc.n,
+            tc.pos,
+            tc.partner,
+            tc.exhaustion,
+            self.config.tcells.exhausted_threshold,
+            tg.n,
+            tg.pos,
+            tg.kind,
+            tg.phenotype,
+            tg.cd19,
+            tg.pdl1,
+            st.site_kind,
+            st.n_sites,
+            self._census_row,
         )
         self.rec_counts[r] = self._census_row
         self.rec_dose_rate[r] = self.dose_rate

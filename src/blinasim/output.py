@@ -45,7 +45,9 @@ def build_dataset(model: BlinatumomabModel) -> xr.Dataset:
     t_cells = pair(C.C_T)
     other = counts[:, C.C_OTHER_MARROW].astype(np.float64) * scale
     nucleated = blasts[:, 0] + normal_b[:, 0] + t_cells[:, 0] + other
-    mononuclear = blasts[:, 0] + normal_b[:, 0] + t_cells[:, 0] + model.config.marrow.mononuclear_fraction_of_other * other
+    mononuclear = (
+        blasts[:, 0] + normal_b[:, 0] + t_cells[:, 0] + model.config.marrow.mononuclear_fraction_of_other * other
+    )
     n_blasts_agents = counts[:, C.C_BLASTS] + counts[:, C.C_BLASTS + 1]
     with np.errstate(invalid="ignore", divide="ignore"):
         blast_fraction = np.where(nucleated > 0, blasts[:, 0] / nucleated, np.nan)
@@ -60,11 +62,15 @@ def build_dataset(model: BlinatumomabModel) -> xr.Dataset:
         "cycle": _var(model.rec_cycle[:n], t, "1", "blinatumomab cycle in progress (0 before the first)"),
         "blasts": _var(blasts, tc, "cells", "leukemic cells (all phenotypes), scaled to the patient"),
         "blasts_cd19_negative": _var(
-            pair(C.C_BLASTS_CD19_NEG), tc, "cells",
+            pair(C.C_BLASTS_CD19_NEG),
+            tc,
+            "cells",
             "leukemic cells without CD19" + NOT_YET.format("resistance"),
         ),
         "blasts_lineage_switched": _var(
-            pair(C.C_BLASTS_SWITCHED), tc, "cells",
+            pair(C.C_BLASTS_SWITCHED),
+            tc,
+            "cells",
             "leukemic cells switched to myeloid" + NOT_YET.format("resistance"),
         ),
         "normal_b_cells": _var(normal_b, tc, "cells", "non-leukemic CD19+ B cells"),
@@ -75,30 +81,36 @@ def build_dataset(model: BlinatumomabModel) -> xr.Dataset:
         "marrow_blast_fraction": _var(blast_fraction, t, "1", "blasts / nucleated marrow cells"),
         "mrd": _var(mrd, t, "1", "leukemic cells / mononuclear marrow cells"),
         "kills": _var(
-            model.rec_kills[:n, KIND_BLAST].astype(np.float64) * scale, t, "cells",
+            model.rec_kills[:n, KIND_BLAST].astype(np.float64) * scale,
+            t,
+            "cells",
             "blasts killed during the record interval",
         ),
         "normal_b_kills": _var(
-            model.rec_kills[:n, KIND_NORMAL_B].astype(np.float64) * scale, t, "cells",
+            model.rec_kills[:n, KIND_NORMAL_B].astype(np.float64) * scale,
+            t,
+            "cells",
             "normal B cells killed during the record interval",
         ),
         "t_cell_redistribution_drive": _var(
             model.rec_redistribution[:n], t, "1", "drug-induced T-cell redistribution drive (0-1)"
         ),
         "cumulative_births": _var(
-            model.rec_births[:n].astype(np.float64) * scale, ("time", "population"), "cells",
+            model.rec_births[:n].astype(np.float64) * scale,
+            ("time", "population"),
+            "cells",
             "births since the start (division, supply, regeneration)",
         ),
         "cumulative_deaths": _var(
-            model.rec_deaths[:n].astype(np.float64) * scale, ("time", "population"), "cells",
+            model.rec_deaths[:n].astype(np.float64) * scale,
+            ("time", "population"),
+            "cells",
             "deaths since the start (apoptosis, killing, displacement)",
         ),
         "il6": _var(zeros, t, "pg/mL", "serum IL-6" + NOT_YET.format("cytokine/CRS")),
         "ifng": _var(zeros, t, "pg/mL", "serum IFN-gamma" + NOT_YET.format("cytokine/CRS")),
         "crs_grade": _var(zeros.astype(np.int8), t, "1", "CRS grade 0-4" + NOT_YET.format("cytokine/CRS")),
-        "pdl1_mean": _var(
-            pdl1_mean, t, "1", "mean relative PD-L1 on blasts" + NOT_YET.format("resistance")
-        ),
+        "pdl1_mean": _var(pdl1_mean, t, "1", "mean relative PD-L1 on blasts" + NOT_YET.format("resistance")),
         # Scalar endpoints. They are assessed by the endpoints issue; until then
         # they are explicitly not assessed rather than given a default verdict.
         "cr_crh": _var(np.float64(np.nan), (), "1", "CR/CRh after up to 2 cycles (not assessed yet: NaN)"),

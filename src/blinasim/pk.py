@@ -61,9 +61,7 @@ def molar(c_pg_per_ml: float, molecular_weight_kda: float) -> float:
     return c_pg_per_ml * 1e-12 / molecular_weight_kda
 
 
-def patient_clearance(
-    typical_l_per_h: float, log_sd: float, bsa_m2: float, bsa_exponent: float, seed: int
-) -> float:
+def patient_clearance(typical_l_per_h: float, log_sd: float, bsa_m2: float, bsa_exponent: float, seed: int) -> float:
     """This patient's clearance: typical value, BSA covariate and a lognormal
     between-patient deviation drawn from the run seed (stream ``PATIENT``)."""
     eta = log_sd * rng.draw_normal(seed, 0, rng.PATIENT, 0, 0) if log_sd > 0 else 0.0

@@ -88,7 +88,7 @@ def _doses(treatment: TreatmentConfig, patient: PatientConfig) -> tuple[float, f
 def build_schedule(treatment: TreatmentConfig, patient: PatientConfig) -> Schedule:
     """Expand a regimen into its infusion segments."""
     t0 = treatment.start_day
-    if treatment.regimen == "none" or treatment.cycles == 0 and treatment.regimen != "custom":
+    if treatment.regimen == "none" or (treatment.cycles == 0 and treatment.regimen != "custom"):
         return Schedule(())
     if treatment.regimen == "custom":
         segs = sorted(treatment.schedule, key=lambda s: s.start_day)

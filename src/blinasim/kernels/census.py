@@ -32,8 +32,22 @@ C_SIZE = 15
 
 
 @njit(cache=True)
-def take_census(n_t, t_pos, t_partner, t_exhaustion, exhausted_threshold, n, tg_pos, tg_kind, tg_phenotype,
-                tg_cd19, tg_pdl1, site_kind, n_sites, out):
+def take_census(
+    n_t,
+    t_pos,
+    t_partner,
+    t_exhaustion,
+    exhausted_threshold,
+    n,
+    tg_pos,
+    tg_kind,
+    tg_phenotype,
+    tg_cd19,
+    tg_pdl1,
+    site_kind,
+    n_sites,
+    out,
+):
     """Fill ``out`` (int64[C_SIZE]) with counts; return the summed blast PD-L1."""
     for c in range(C_SIZE):
         out[c] = 0
@@ -70,8 +84,9 @@ def take_census(n_t, t_pos, t_partner, t_exhaustion, exhausted_threshold, n, tg_
 
 
 @njit(cache=True)
-def compact_targets(n, tg_pos, tg_cd19, tg_pdl1, tg_clock, tg_kind, tg_phenotype, tg_engaged, site_slot,
-                    n_t, t_partner, remap):
+def compact_targets(
+    n, tg_pos, tg_cd19, tg_pdl1, tg_clock, tg_kind, tg_phenotype, tg_engaged, site_slot, n_t, t_partner, remap
+):
     """Remove dead targets, keep the living in order, rewrite sites and partners.
 
     ``remap`` (int32, at least ``n``) is scratch. Returns the new count.

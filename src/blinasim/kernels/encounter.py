@@ -92,7 +92,9 @@ def form_synapses(
                 j = site_slot[s]
                 if tg_engaged[j] != 0 or tg_cd19[j] <= 0.0:
                     continue
-                if uniform(key, i, 2 + 2 * c) < adhesion_probability(bridge_factor, tg_cd19[j], t_cd3[i], cd3_half, beta):
+                if uniform(key, i, 2 + 2 * c) < adhesion_probability(
+                    bridge_factor, tg_cd19[j], t_cd3[i], cd3_half, beta
+                ):
                     target = j
                     break
         elif n_blood > 0 and uniform(key, i, 0) < p_meet_blood:

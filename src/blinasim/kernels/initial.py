@@ -26,9 +26,27 @@ SUB_T_BLOOD = 4
 
 
 @njit(cache=True)
-def populate_marrow(seed, n_sites, site_kind, site_slot, p_resident, p_blast, p_normal_b,
-                    tg_pos, tg_cd19, tg_pdl1, tg_clock, tg_kind, tg_phenotype, tg_engaged,
-                    blast_cd19_median, blast_cd19_log_sd, b_cd19_median, b_cd19_log_sd, mean_cycle_hours):
+def populate_marrow(
+    seed,
+    n_sites,
+    site_kind,
+    site_slot,
+    p_resident,
+    p_blast,
+    p_normal_b,
+    tg_pos,
+    tg_cd19,
+    tg_pdl1,
+    tg_clock,
+    tg_kind,
+    tg_phenotype,
+    tg_engaged,
+    blast_cd19_median,
+    blast_cd19_log_sd,
+    b_cd19_median,
+    b_cd19_log_sd,
+    mean_cycle_hours,
+):
     """Fill the lattice: each site is occupied with ``p_resident``; a resident is a
     blast with ``p_blast``, a normal B cell with ``p_normal_b``, else another
     marrow cell. Returns the number of targets written (slots 0..n-1)."""
@@ -62,8 +80,23 @@ def populate_marrow(seed, n_sites, site_kind, site_slot, p_resident, p_blast, p_
 
 
 @njit(cache=True)
-def add_blood_targets(seed, sub, count, kind, n, tg_pos, tg_cd19, tg_pdl1, tg_clock, tg_kind, tg_phenotype,
-                      tg_engaged, cd19_median, cd19_log_sd, mean_cycle_hours):
+def add_blood_targets(
+    seed,
+    sub,
+    count,
+    kind,
+    n,
+    tg_pos,
+    tg_cd19,
+    tg_pdl1,
+    tg_clock,
+    tg_kind,
+    tg_phenotype,
+    tg_engaged,
+    cd19_median,
+    cd19_log_sd,
+    mean_cycle_hours,
+):
     """Append ``count`` circulating targets of ``kind``; return the new count."""
     key = stream_key(seed, sub, INIT)
     for c in range(count):
@@ -79,8 +112,23 @@ def add_blood_targets(seed, sub, count, kind, n, tg_pos, tg_cd19, tg_pdl1, tg_cl
 
 
 @njit(cache=True)
-def add_t_cells(seed, sub, count, in_marrow, n_sites, n_t, t_pos, t_partner, t_cd3, t_activation, t_exhaustion,
-                t_synapse_h, t_kills, cd3_median, cd3_log_sd):
+def add_t_cells(
+    seed,
+    sub,
+    count,
+    in_marrow,
+    n_sites,
+    n_t,
+    t_pos,
+    t_partner,
+    t_cd3,
+    t_activation,
+    t_exhaustion,
+    t_synapse_h,
+    t_kills,
+    cd3_median,
+    cd3_log_sd,
+):
     """Append ``count`` resting T-cells, at random marrow sites or in blood."""
     key = stream_key(seed, sub, INIT)
     for c in range(count):

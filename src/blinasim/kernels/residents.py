@@ -139,8 +139,22 @@ def target_fate(
 
 @njit(cache=True)
 def supply_normal_b(
-    seed, tick, n_new, n, tg_pos, tg_cd19, tg_pdl1, tg_clock, tg_kind, tg_phenotype, tg_engaged,
-    site_kind, site_slot, n_sites, cd19_median, cd19_log_sd,
+    seed,
+    tick,
+    n_new,
+    n,
+    tg_pos,
+    tg_cd19,
+    tg_pdl1,
+    tg_clock,
+    tg_kind,
+    tg_phenotype,
+    tg_engaged,
+    site_kind,
+    site_slot,
+    n_sites,
+    cd19_median,
+    cd19_log_sd,
 ):
     """Place up to ``n_new`` new normal B cells at random empty marrow sites.
 

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Create .venv with Python >= 3.12 and install blinasim with its test extras.
+# Idempotent: reinstalls only when pyproject.toml changed. Used by the Makefile and CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+find_python() {
+    local candidates=()
+    [ -n "${PYTHON:-}" ] && candidates+=("$PYTHON")
+    candidates+=(python3.13 python3.12)
+    if command -v pyenv >/dev/null 2>&1; then
+        local root
+        root=$(pyenv root)
+        candidates+=("$root"/versions/3.13*/bin/python "$root"/versions/3.12*/bin/python)
+    fi
+    candidates+=("$HOME"/.pyenv/versions/3.13*/bin/python "$HOME"/.pyenv/versions/3.12*/bin/python python3)
+    for py in "${candidates[@]}"; do
+        if PYENV_VERSION=system command -v "$py" >/dev/null 2>&1 || [ -x "$py" ]; then
+            if "$py" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1; then
+                echo "$py"
+                return 0
+            fi
+        fi
+    done
+    return 1
+}
+
+stamp=.venv/.blinasim-installed
+want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+if [ -x .venv/bin/python ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    exit 0
+fi
+py=$(find_python) || { echo "bootstrap: no Python >= 3.12 found (install one, or set PYTHON=/path/to/python3.12)" >&2; exit 1; }
+echo "bootstrap: using $py ($("$py" --version))" >&2
+[ -x .venv/bin/python ] || "$py" -m venv .venv
+.venv/bin/python -m pip install --quiet --upgrade pip >&2
+.venv/bin/python -m pip install --quiet -e ".[test]" >&2
+echo "$want" > "$stamp"

@@ -1,0 +1,58 @@
+"""Shared fixtures: small configs and a once-per-session JIT warm-up."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import blinasim
+from blinasim.config import Config
+
+CONTRACT_TIME = [
+    "dose_rate",
+    "bite_concentration",
+    "marrow_blast_fraction",
+    "mrd",
+    "kills",
+    "il6",
+    "ifng",
+    "crs_grade",
+    "pdl1_mean",
+]
+CONTRACT_TIME_COMPARTMENT = [
+    "blasts",
+    "blasts_cd19_negative",
+    "blasts_lineage_switched",
+    "normal_b_cells",
+    "t_cells",
+    "t_cells_engaged",
+    "t_cells_exhausted",
+]
+CONTRACT_SCALARS = ["cr_crh", "mrd_response", "max_crs_grade", "relapse_day", "relapse_type"]
+
+
+def make_config(**dotted) -> Config:
+    """A small, fast config; keyword names use ``__`` for dots (``simulation__days=2``)."""
+    overrides = {"simulation.lattice_size": 48, "simulation.days": 4.0}
+    overrides.update({k.replace("__", "."): v for k, v in dotted.items()})
+    return blinasim.load_config(None, overrides)
+
+
+def run(**dotted):
+    return blinasim.simulate(make_config(**dotted))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def warm_jit():
+    """Compile (or load from cache) every kernel once per test session."""
+    blinasim.simulate(make_config(simulation__days=0.5, simulation__lattice_size=16))
+
+
+def total(ds, name):
+    """Sum over compartments, as agents x cells_per_agent (float)."""
+    return ds[name].sum("compartment").values if "compartment" in ds[name].dims else ds[name].values
+
+
+def agents(ds, values):
+    """Cells back to agent counts (exact integers)."""
+    return np.rint(np.asarray(values) / ds.attrs["cells_per_agent"]).astype(np.int64)

@@ -1,0 +1,113 @@
+"""Config schema: defaults, sources, bounds, strictness and readable errors."""
+
+from __future__ import annotations
+
+import pytest
+
+import blinasim
+from blinasim.config import Config, ConfigError, load_config, parse_overrides
+from blinasim.defaults import LITERATURE
+
+
+def test_defaults_validate_and_every_default_has_a_source():
+    cfg = Config()
+    assert cfg.simulation.dt_hours == LITERATURE["simulation.dt_hours"].value
+    seen = set()
+    for section_name, section in Config.model_fields.items():
+        model = section.annotation
+        for name, field in model.model_fields.items():
+            key = f"{section_name}.{name}"
+            if key == "treatment.schedule":
+                continue
+            assert key in LITERATURE, f"{key} has no literature entry"
+            extra = field.json_schema_extra
+            assert extra["unit"] and extra["source"], key
+            assert field.description, key
+            seen.add(key)
+    assert seen == set(LITERATURE), set(LITERATURE) ^ seen
+
+
+def test_default_experiment_file_is_valid():
+    cfg = load_config("experiments/default.toml")
+    assert cfg.treatment.regimen == "rr_step_up"
+    assert cfg.treatment.cycles == 1
+
+
+@pytest.mark.parametrize(
+    ("overrides", "fragments"),
+    [
+        ({"patient.marrow_blast_fraction": 1.5}, ["patient.marrow_blast_fraction", "1.5", "less than or equal to 1"]),
+        ({"treatment.target_dose_ug_per_day": -1.0}, ["treatment.target_dose_ug_per_day", "-1.0", "greater than"]),
+        ({"simulation.days": "ten"}, ["simulation.days", "'ten'", "valid number"]),
+        ({"patient.kmt2a": True}, ["unknown key 'patient.kmt2a'", "marrow_blast_fraction"]),
+        ({"treatment.regimen": "weekly"}, ["treatment.regimen", "'weekly'", "rr_step_up"]),
+    ],
+)
+def test_bad_values_name_key_value_and_what_is_allowed(overrides, fragments):
+    with pytest.raises(ConfigError) as err:
+        load_config(None, overrides)
+    text = str(err.value)
+    for fragment in fragments:
+        assert fragment in text
+
+
+def test_unknown_key_in_file(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text("[patient]\nmarow_blast_fraction = 0.5\n")
+    with pytest.raises(ConfigError, match="unknown key 'patient.marow_blast_fraction'"):
+        load_config(path)
+
+
+def test_unknown_section_in_file(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text("[patients]\nmarrow_blast_fraction = 0.5\n")
+    with pytest.raises(ConfigError, match="unknown key 'patients'"):
+        load_config(path)
+
+
+def test_set_overrides_are_parsed_as_toml_literals():
+    parsed = parse_overrides(["simulation.days=3", "treatment.regimen=flat", "patient.marrow_blast_fraction=1e-3"])
+    assert parsed == {"simulation.days": 3, "treatment.regimen": "flat", "patient.marrow_blast_fraction": 1e-3}
+    cfg = load_config(None, parsed)
+    assert cfg.simulation.days == 3.0 and cfg.treatment.regimen == "flat"
+
+
+def test_set_unknown_key_and_malformed_item():
+    with pytest.raises(ConfigError, match="unknown key 'drug.half_life'"):
+        load_config(None, {"drug.half_life": 2})
+    with pytest.raises(ConfigError, match="expected KEY=VALUE"):
+        parse_overrides(["simulation.days"])
+
+
+def test_clocks_must_nest():
+    with pytest.raises(ConfigError, match="whole multiple"):
+        load_config(None, {"simulation.slow_step_hours": 0.25, "simulation.dt_hours": 0.1})
+
+
+def test_custom_schedule_validation():
+    ok = blinasim.validate_config(
+        {"treatment": {"regimen": "custom", "schedule": [{"start_day": 0, "end_day": 3, "dose_ug_per_day": 5}]}}
+    )
+    assert ok.treatment.schedule[0].dose_ug_per_day == 5
+    with pytest.raises(ConfigError, match="needs treatment.schedule"):
+        blinasim.validate_config({"treatment": {"regimen": "custom"}})
+    with pytest.raises(ConfigError, match="overlap"):
+        blinasim.validate_config(
+            {
+                "treatment": {
+                    "regimen": "custom",
+                    "schedule": [
+                        {"start_day": 0, "end_day": 3, "dose_ug_per_day": 5},
+                        {"start_day": 2, "end_day": 4, "dose_ug_per_day": 5},
+                    ],
+                }
+            }
+        )
+
+
+def test_config_round_trips_through_json():
+    cfg = load_config(None, {"patient.t_cells_per_ul": 900.0})
+    import json
+
+    again = blinasim.validate_config(json.loads(cfg.to_json()))
+    assert again == cfg

@@ -1,0 +1,184 @@
+"""Behaviour of the whole model: invariants, drug effects, reproducibility."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+from tests.conftest import CONTRACT_SCALARS, CONTRACT_TIME, CONTRACT_TIME_COMPARTMENT, agents, make_config, run, total
+
+import blinasim
+from blinasim.model import PHASES, POPULATIONS, BlinatumomabModel
+
+
+def test_dataset_follows_the_output_contract():
+    ds = run(simulation__days=1.0)
+    assert list(ds.compartment.values) == ["marrow", "blood"]
+    assert ds.time.attrs["units"] == "day"
+    for name in CONTRACT_TIME:
+        assert ds[name].dims == ("time",), name
+    for name in CONTRACT_TIME_COMPARTMENT:
+        assert ds[name].dims == ("time", "compartment"), name
+    for name in CONTRACT_SCALARS:
+        assert ds[name].dims == (), name
+    for name, var in ds.variables.items():
+        assert "units" in var.attrs or name == "compartment" or name == "population", name
+        assert "long_name" in var.attrs, name
+    for key in ("config", "seed", "blinasim_version", "numpy_version", "numba_version", "mesa_version"):
+        assert key in ds.attrs
+    assert blinasim.validate_config(__import__("json").loads(ds.attrs["config"])).simulation.days == 1.0
+
+
+def test_phase_order_is_the_documented_one():
+    names = [p.name for p in PHASES]
+    assert names == [
+        "protocol",
+        "pk",
+        "trafficking",
+        "motility",
+        "encounter",
+        "killing",
+        "tcell_fate",
+        "residents",
+        "record",
+    ]
+
+
+def test_no_drug_no_synapse_no_kill():
+    ds = run(treatment__regimen="none", simulation__days=3.0)
+    assert float(ds.bite_concentration.max()) == 0.0
+    assert float(ds.t_cells_engaged.max()) == 0.0
+    assert float(ds.kills.sum()) == 0.0
+    assert float(ds.normal_b_kills.sum()) == 0.0
+
+
+@pytest.mark.parametrize("rate", [9.0, 28.0, 200.0])
+def test_no_t_cells_no_kill_at_any_drug_level(rate):
+    ds = run(
+        treatment__regimen="custom",
+        treatment__schedule=[{"start_day": 0.0, "end_day": 3.0, "dose_ug_per_day": rate}],
+        patient__t_cells_per_ul=0.0,
+        patient__marrow_t_cell_fraction=0.0,
+        simulation__days=3.0,
+    )
+    assert float(ds.bite_concentration.max()) > 0
+    assert float(total(ds, "t_cells").max()) == 0.0
+    assert float(ds.kills.sum()) == 0.0 and float(ds.normal_b_kills.sum()) == 0.0
+
+
+def test_untreated_blasts_grow_at_the_configured_net_rate():
+    """Birth 0.105/day, death 0.035/day: E[N(t)] = N0 exp(0.07 t) (exponential clocks).
+
+    At 1% burden contact inhibition is negligible. Tolerance: the standard error of
+    log(N_T / N_0) for a birth-death process is sqrt((b+d)/(b-d) (1-exp(-rT)) / N0)
+    ~ 0.044 per seed here (N0 ~ 650, T = 14 d), i.e. 0.003/day; over 6 seeds the SE
+    of the mean rate is ~0.0013/day; we accept +-0.006/day (~4.5 SE).
+    """
+    rates = []
+    for seed in range(6):
+        ds = run(
+            treatment__regimen="none",
+            patient__marrow_blast_fraction=0.01,
+            patient__peripheral_blasts_per_ul=0.0,
+            simulation__lattice_size=280,
+            simulation__days=14.0,
+            simulation__record_every_hours=24.0,
+            simulation__seed=seed,
+        )
+        n = agents(ds, total(ds, "blasts"))
+        rates.append(np.log(n[-1] / n[0]) / 14.0)
+    assert np.mean(rates) == pytest.approx(0.07, abs=0.006)
+
+
+def test_clinical_drug_level_kills_blasts_and_normal_b():
+    ds = run(treatment__regimen="flat", simulation__days=6.0, simulation__lattice_size=64)
+    blasts = total(ds, "blasts")
+    normal_b = total(ds, "normal_b_cells")
+    assert blasts[-1] < 0.8 * blasts[0]
+    assert normal_b[-1] < 0.8 * normal_b[0]
+    assert float(ds.kills.sum()) > 0 and float(ds.normal_b_kills.sum()) > 0
+    assert float(ds.t_cells_engaged.max()) > 0
+
+
+def test_higher_effector_to_target_ratio_kills_faster():
+    def remaining(t_fraction):
+        out = []
+        for seed in range(3):
+            ds = run(
+                treatment__regimen="flat",
+                patient__marrow_t_cell_fraction=t_fraction,
+                simulation__days=4.0,
+                simulation__lattice_size=64,
+                simulation__seed=seed,
+            )
+            b = total(ds, "blasts")
+            out.append(b[-1] / b[0])
+        return np.mean(out)
+
+    assert remaining(0.15) < remaining(0.03) - 0.05
+
+
+def test_counts_are_never_negative_and_births_minus_deaths_balance():
+    ds = run(
+        treatment__regimen="flat", simulation__days=5.0, simulation__lattice_size=64, patient__marrow_blast_fraction=0.4
+    )
+    births = agents(ds, ds.cumulative_births)
+    deaths = agents(ds, ds.cumulative_deaths)
+    populations = {
+        "blast": total(ds, "blasts"),
+        "normal_b": total(ds, "normal_b_cells"),
+        "t_cell": total(ds, "t_cells"),
+        "other_marrow": ds.other_marrow_cells.values,
+    }
+    assert list(ds.population.values) == list(POPULATIONS)
+    for i, name in enumerate(POPULATIONS):
+        n = agents(ds, populations[name])
+        assert (n >= 0).all(), name
+        np.testing.assert_array_equal(n - n[0], births[:, i] - deaths[:, i], err_msg=name)
+    for name in ("blasts", "normal_b_cells", "t_cells", "t_cells_engaged", "t_cells_exhausted"):
+        assert float(ds[name].min()) >= 0.0
+    # Something actually happened in every population.
+    assert (births[-1] > 0).all() and (deaths[-1] > 0).all()
+
+
+def test_same_seed_is_bit_identical_and_different_seeds_differ():
+    a = run(treatment__regimen="flat", simulation__days=2.0)
+    b = run(treatment__regimen="flat", simulation__days=2.0)
+    xr.testing.assert_identical(a, b)
+    for name in a.data_vars:
+        assert a[name].values.tobytes() == b[name].values.tobytes(), name
+    c = run(treatment__regimen="flat", simulation__days=2.0, simulation__seed=99)
+    assert not np.array_equal(a.blasts.values, c.blasts.values)
+
+
+def test_compaction_and_store_growth_do_not_change_counts():
+    """Compacting more or less often reorders slots; the model stays consistent."""
+    for fraction in (0.01, 1.0):
+        model = BlinatumomabModel(
+            make_config(treatment__regimen="flat", simulation__days=3.0, simulation__compact_dead_fraction=fraction)
+        )
+        model.run()
+        st = model.state
+        tg = st.targets
+        pos = tg.view("pos")
+        marrow = pos >= 0
+        # Every marrow target sits on a site that points back at it.
+        assert (st.site_slot[pos[marrow]] == np.flatnonzero(marrow)).all()
+        partners = st.tcells.view("partner")
+        engaged = partners >= 0
+        assert (tg.engaged[partners[engaged]] == 1).all()
+        assert int(tg.view("engaged").sum()) == int(engaged.sum())
+
+
+def test_t_cells_redistribute_out_of_blood_and_return():
+    ds = run(
+        treatment__regimen="flat",
+        simulation__days=4.0,
+        simulation__lattice_size=96,
+        patient__marrow_blast_fraction=0.05,
+    )
+    blood_t = ds.t_cells.sel(compartment="blood").values
+    nadir = int(np.argmin(blood_t))
+    assert ds.time.values[nadir] < 1.0
+    assert blood_t[nadir] < 0.5 * blood_t[0]
+    assert blood_t[-1] > 2 * blood_t[nadir]
