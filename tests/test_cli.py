@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import xarray as xr
+
 from tests.conftest import CONTRACT_SCALARS, CONTRACT_TIME, CONTRACT_TIME_COMPARTMENT
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import xarray as xr
-from tests.conftest import CONTRACT_SCALARS, CONTRACT_TIME, CONTRACT_TIME_COMPARTMENT, agents, make_config, run, total
 
 import blinasim
 from blinasim.model import PHASES, POPULATIONS, BlinatumomabModel
+from tests.conftest import CONTRACT_SCALARS, CONTRACT_TIME, CONTRACT_TIME_COMPARTMENT, agents, make_config, run, total
 
 
 def test_dataset_follows_the_output_contract():

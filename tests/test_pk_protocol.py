@@ -6,12 +6,12 @@ import math
 
 import numpy as np
 import pytest
-from tests.conftest import make_config, run
 
 from blinasim.config import load_config
 from blinasim.model import BlinatumomabModel
 from blinasim.pk import OneCompartmentPK, molar, patient_clearance
 from blinasim.protocol import build_schedule
+from tests.conftest import make_config, run
 
 
 def test_advance_is_the_exact_solution():

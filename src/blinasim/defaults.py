@@ -39,7 +39,8 @@ LITERATURE: dict[str, Default] = {
     ),
     "simulation.record_every_hours": Default(1.0, "h", "model choice: hourly output resolves 6-24 h cytokine peaks"),
     "simulation.lattice_size": Default(
-        160, "sites per side", "model choice: 160x160 marrow sites resolve MRD near 1e-4 at default cellularity"
+        160, "sites per side", "model choice: at default cellularity one blast is ~5e-5 of the nucleated marrow cells, so MRD "
+        "is resolved to the 1e-4 detection limit of clinical assays"
     ),
     "simulation.site_diameter_um": Default(10.0, "um", "approx. diameter of a lymphocyte / blast (7-12 um)"),
     "simulation.compact_dead_fraction": Default(
