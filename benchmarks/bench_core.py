@@ -1,0 +1,87 @@
+"""Benchmark the numba core: a thin script over :mod:`blinasim.bench`.
+
+Examples::
+
+    python benchmarks/bench_core.py                                  # small, medium, large
+    python benchmarks/bench_core.py --sizes small,medium,large,xlarge --profile --json results/bench.json
+    python benchmarks/bench_core.py --scaling --plot docs/scaling.png --json results/scaling.json
+
+See docs/performance.md for what is measured and how.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from blinasim import bench
+
+
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument(
+        "--sizes",
+        default=",".join(bench.DEFAULT_SIZES),
+        help=f"comma-separated sizes from {', '.join(bench.PUBLIC_SIZES)} (default: %(default)s)",
+    )
+    p.add_argument("--days", type=float, default=None, help="simulated days per run (default: 1; xlarge 0.5)")
+    p.add_argument("--repeats", type=int, default=bench.DEFAULT_REPEATS, help="timed runs per size (%(default)s)")
+    p.add_argument("--json", type=Path, default=None, help="write the records (or scaling data) as JSON here")
+    p.add_argument("--no-reference", action="store_true", help="do not run the Mesa reference model")
+    p.add_argument(
+        "--reference-repeats",
+        type=int,
+        default=bench.DEFAULT_REFERENCE_REPEATS,
+        help="timed runs of the (slow) reference per size (%(default)s)",
+    )
+    p.add_argument("--no-jit", action="store_true", help="skip the cold/cached JIT measurement")
+    p.add_argument("--profile", action="store_true", help="add one run per size with per-phase timings")
+    p.add_argument("--scaling", action="store_true", help="measure cost against agents and days; write a plot")
+    p.add_argument("--plot", type=Path, default=Path("docs/scaling.png"), help="scaling plot path (%(default)s)")
+    args = p.parse_args(argv)
+
+    try:
+        names = bench.parse_sizes(args.sizes)
+        bench.check_options(args.days, args.repeats)
+        if args.reference_repeats < 1:
+            raise bench.BenchError([f"--reference-repeats {args.reference_repeats!r}: must be a whole number >= 1"])
+    except bench.BenchError as exc:
+        p.error("; ".join(exc.problems))  # exit status 2
+
+    if args.scaling:
+        data = bench.measure_scaling(repeats=args.repeats, progress=_say)
+        plot = bench.plot_scaling(data, args.plot)
+        fa, fd = data["agents_fit"], data["days_fit"]
+        print(f"cost ~ agents^{fa['exponent']:.3f}; cost = {fd['intercept']:.3g} s + {fd['slope']:.3g} s/day")
+        print(f"(R² {fd['r2']:.4f}); plot: {plot}")
+        if args.json is not None:
+            print(f"wrote {bench.write_json(data, args.json)}")
+        return 0
+
+    records = bench.run_benchmark(
+        names,
+        days=args.days,
+        repeats=args.repeats,
+        reference=not args.no_reference,
+        reference_repeats=args.reference_repeats,
+        jit=not args.no_jit,
+        profile=args.profile,
+        progress=_say,
+    )
+    print(bench.format_table(records))
+    if args.profile:
+        for r in records:
+            shares = ", ".join(f"{k} {v:.0%}" for k, v in list(r["phase_fraction"].items())[:5])
+            print(f"phases at {r['size']} ({r['agents']:,} agents): {shares}")
+    if args.json is not None:
+        print(f"wrote {bench.write_json(records, args.json)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

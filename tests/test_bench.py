@@ -1,0 +1,202 @@
+"""The benchmark harness: its records, options and errors; never its wall-clock numbers."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from blinasim import bench
+
+ROOT = Path(__file__).resolve().parents[1]
+
+REQUIRED = {
+    "size": str,
+    "agents": int,
+    "ticks": int,
+    "agent_updates_per_second": float,
+    "agent_updates_per_second_spread": dict,
+    "bytes_per_agent": float,
+    "peak_rss_bytes": int,
+    "init_seconds": float,
+    "machine": dict,
+}
+
+
+def cli(*args, cwd=ROOT):
+    return subprocess.run(
+        [sys.executable, "-m", "blinasim.cli", *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=600
+    )
+
+
+def script(*args, cwd=ROOT):
+    return subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_core.py"), *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def is_number_or_none(x):
+    return x is None or (isinstance(x, int | float) and math.isfinite(x))
+
+
+@pytest.fixture(scope="module")
+def tiny_records(tmp_path_factory):
+    """`blinasim bench` on the hidden tiny size, without JIT measurement or reference: a few seconds."""
+    out = tmp_path_factory.mktemp("bench") / "bench.json"
+    proc = cli(
+        "bench", "--sizes", "tiny", "--days", "0.1", "--repeats", "2", "--no-jit", "--no-reference", "--json", out
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc, json.loads(out.read_text())
+
+
+def test_json_has_one_record_per_size_with_the_required_keys_and_types(tiny_records):
+    _, records = tiny_records
+    assert isinstance(records, list) and len(records) == 1
+    rec = records[0]
+    for key, typ in REQUIRED.items():
+        assert isinstance(rec[key], typ), (key, rec[key])
+    assert rec["size"] == "tiny"
+    assert rec["ticks"] == 24  # 0.1 day of 0.1 h ticks
+    assert rec["lattice_size"] == bench.SIZES["tiny"].lattice_size
+    assert rec["agents"] > 0 and rec["agent_updates_per_second"] > 0
+    spread = rec["agent_updates_per_second_spread"]
+    assert set(spread) >= {"min", "max", "iqr"}
+    assert spread["min"] <= rec["agent_updates_per_second"] <= spread["max"]
+    assert len(rec["agent_updates_per_second_all"]) == 2
+    assert 0 < rec["bytes_per_agent"] < 1024
+    assert rec["peak_rss_bytes"] > 0
+    for key in ("ratio_vs_reference", "jit_compile_seconds", "jit_cached_seconds"):
+        assert key in rec and is_number_or_none(rec[key]), key
+    machine = rec["machine"]
+    for key in ("cpu_count", "python", "numpy", "numba"):
+        assert machine[key], key
+    assert rec["numba_threads"] == 1  # NUMBA_NUM_THREADS=1 in the measuring subprocess
+    assert rec["jit_during_run"] is False  # the warm-up compiled everything the timed runs use
+
+
+def test_jit_fields_are_null_when_jit_is_skipped(tiny_records):
+    rec = tiny_records[1][0]
+    assert rec["jit_compile_seconds"] is None and rec["jit_cached_seconds"] is None
+
+
+def test_ratio_is_null_when_the_reference_is_skipped(tiny_records):
+    proc, records = tiny_records
+    rec = records[0]
+    assert rec["ratio_vs_reference"] is None
+    assert "skipped" in rec["reference"]["status"]
+    assert "null" in proc.stdout  # and the table says so
+    assert "reference skipped" in proc.stdout
+
+
+def test_table_prints_one_row_per_size(tiny_records):
+    proc, _ = tiny_records
+    lines = proc.stdout.splitlines()
+    assert lines[0].split()[:3] == ["size", "agents", "ticks"]
+    assert any(line.split()[0] == "tiny" for line in lines[2:] if line.strip())
+
+
+def test_reference_at_a_size_without_reference_days_is_skipped_with_a_reason():
+    rec = bench.measure_size(
+        bench.BenchSize("no-ref", 16, 0.05, None, "test"), repeats=1, reference=True, lattice_size=16
+    )
+    assert rec["ratio_vs_reference"] is None
+    assert "not run at size" in rec["reference"]["status"]
+
+
+def test_reference_ratio_is_a_positive_number_or_null_with_the_reason():
+    """With the reference requested: a ratio when it is importable, else null and why."""
+    rec = bench.measure_size("tiny", days=0.05, repeats=1, reference=True)
+    status = rec["reference"]["status"]
+    if status == "ok":
+        assert rec["ratio_vs_reference"] > 0
+        assert rec["reference"]["ticks"] == rec["reference"]["core_ticks"] == 12
+    else:
+        assert rec["ratio_vs_reference"] is None
+        assert status.startswith(("not importable", "failed"))
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (["--sizes", "huge"], ["--sizes 'huge'", "unknown size", "small, medium, large, xlarge"]),
+        (["--sizes", "small,gigantic"], ["--sizes 'gigantic'", "allowed"]),
+        (["--days", "0"], ["--days 0", "positive"]),
+        (["--days", "-2"], ["--days -2", "positive"]),
+        (["--repeats", "0"], ["--repeats 0", ">= 1"]),
+    ],
+)
+def test_bad_options_exit_2_with_a_clear_message(args, fragments):
+    proc = cli("bench", *args)
+    assert proc.returncode == 2, proc.stderr
+    for fragment in fragments:
+        assert fragment in proc.stderr, (fragment, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    assert proc.stdout == ""
+
+
+def test_script_rejects_an_unknown_size_with_exit_2():
+    proc = script("--sizes", "huge")
+    assert proc.returncode == 2
+    assert "--sizes 'huge'" in proc.stderr and "unknown size" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_parse_sizes_keeps_order_and_drops_duplicates():
+    assert bench.parse_sizes("medium, small,medium") == ["medium", "small"]
+    with pytest.raises(bench.BenchError) as err:
+        bench.parse_sizes("small,nope,zilch")
+    assert len(err.value.problems) == 2
+
+
+def test_named_sizes_hit_their_agent_counts():
+    """The lattice sides give ~1e4 .. 1e7 agents (0.84 agents per site at the defaults)."""
+    for name, target in (("small", 1e4), ("medium", 1e5), ("large", 1e6), ("xlarge", 1e7)):
+        side = bench.SIZES[name].lattice_size
+        assert 0.9 * target < 0.84 * side * side < 1.1 * target, name
+
+
+def test_measure_jit_reports_cold_and_cached_seconds(tmp_path):
+    out = bench.measure_jit(str(tmp_path / "numba-cache"))
+    for key in ("jit_compile_seconds", "jit_cached_seconds", "import_seconds", "warm_start_seconds"):
+        assert isinstance(out[key], float) and out[key] >= 0, key
+    assert out["kernels_compiled"] > 0
+    assert any((tmp_path / "numba-cache").rglob("*.nbi"))  # the cold run filled the given cache
+
+
+def test_scaling_writes_data_and_a_png(tmp_path):
+    data = bench.measure_scaling(sides=(16, 24), side_days=0.05, days=(0.05, 0.1), fixed_side=16, repeats=1)
+    assert [p["lattice_size"] for p in data["by_agents"]] == [16, 24]
+    assert [p["ticks"] for p in data["by_days"]] == [12, 24]
+    assert math.isfinite(data["agents_fit"]["exponent"])
+    assert math.isfinite(data["days_fit"]["slope"])
+    png = bench.plot_scaling(data, tmp_path / "scaling.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_format_table_shows_null_ratio_and_reason():
+    rec = {
+        "size": "small",
+        "agents": 10_000,
+        "ticks": 240,
+        "agent_updates_per_second": 1.5e8,
+        "agent_updates_per_second_spread": {"min": 1.4e8, "max": 1.6e8, "iqr": 1e6},
+        "bytes_per_agent": 40.0,
+        "peak_rss_bytes": 300 * 2**20,
+        "ratio_vs_reference": None,
+        "reference": {"status": "not importable (ModuleNotFoundError)"},
+        "jit_compile_seconds": 6.5,
+        "jit_cached_seconds": 0.25,
+        "machine": {"cpu_model": "cpu", "cpu_count": 2, "python": "3", "numpy": "2", "numba": "0"},
+    }
+    table = bench.format_table([rec])
+    assert "null" in table and "not importable" in table
+    assert "1.50e8" in table and "300" in table and "6.50" in table
