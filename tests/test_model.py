@@ -39,6 +39,7 @@ def test_phase_order_is_the_documented_one():
         "encounter",
         "killing",
         "tcell_fate",
+        "cytokines",
         "residents",
         "record",
     ]

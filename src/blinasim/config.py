@@ -259,6 +259,143 @@ class DrugConfig(_Section):
     )
 
 
+class CytokineConfig(_Section):
+    """Serum IFN-gamma and IL-6: release, clearance, desensitisation."""
+
+    ifng_release_pg_per_cell_h: float = _param(
+        "cytokines.ifng_release_pg_per_cell_h", "IFN-gamma reaching serum per engaged T-cell and hour.", ge=0, le=1
+    )
+    distribution_volume_l: float = _param(
+        "cytokines.distribution_volume_l", "Distribution volume of the cytokines.", gt=0, le=50
+    )
+    ifng_half_life_h: float = _param("cytokines.ifng_half_life_h", "Serum half-life of IFN-gamma.", gt=0, le=48)
+    il6_half_life_h: float = _param("cytokines.il6_half_life_h", "Serum half-life of IL-6.", gt=0, le=48)
+    myeloid_response_h: float = _param(
+        "cytokines.myeloid_response_h", "Lag of myeloid IL-6 production behind IFN-gamma.", gt=0, le=240
+    )
+    il6_per_ifng: float = _param(
+        "cytokines.il6_per_ifng", "Steady-state IL-6 per unit of lagged IFN-gamma.", ge=0, le=1000
+    )
+    desensitisation_per_engaged_day: float = _param(
+        "cytokines.desensitisation_per_engaged_day",
+        "Loss of T-cell cytokine competence per day, per unit engaged share of T-cells.",
+        ge=0,
+        le=1000,
+    )
+    desensitisation_lag_h: float = _param(
+        "cytokines.desensitisation_lag_h", "Lag between engagement and loss of cytokine competence.", gt=0, le=240
+    )
+    competence_recovery_days: float = _param(
+        "cytokines.competence_recovery_days", "Time constant of the recovery of cytokine competence.", gt=0, le=3650
+    )
+    neuro_integration_h: float = _param(
+        "cytokines.neuro_integration_h",
+        "Time constant of the cytokine exposure that drives neurotoxicity.",
+        gt=0,
+        le=720,
+    )
+
+
+class ToxicityConfig(_Section):
+    """Mapping from the cytokine state to CRS and neurotoxicity grades."""
+
+    crs_il6_thresholds_pg_per_ml: list[float] = _param(
+        "toxicity.crs_il6_thresholds_pg_per_ml",
+        "Effective IL-6 at which CRS grades 1, 2, 3 and 4 begin (ascending).",
+        min_length=4,
+        max_length=4,
+    )
+    crs_symptom_lag_h: float = _param(
+        "toxicity.crs_symptom_lag_h", "Lag of CRS symptoms (the graded signal) behind effective IL-6.", gt=0, le=240
+    )
+    neuro_thresholds_pg_per_ml: list[float] = _param(
+        "toxicity.neuro_thresholds_pg_per_ml",
+        "Integrated serum IL-6 + IFN-gamma at which neurotoxicity grades 1, 2, 3 and 4 begin (ascending).",
+        min_length=4,
+        max_length=4,
+    )
+
+    @model_validator(mode="after")
+    def _ascending(self) -> ToxicityConfig:
+        for name in ("crs_il6_thresholds_pg_per_ml", "neuro_thresholds_pg_per_ml"):
+            values = getattr(self, name)
+            if any(v <= 0 for v in values) or any(b <= a for a, b in itertools.pairwise(values)):
+                raise ValueError(f"toxicity.{name} = {values!r}: must be 4 positive, strictly ascending values")
+        return self
+
+
+class DexamethasoneConfig(_Section):
+    """Dexamethasone doses and its cytokine-suppressing effect."""
+
+    premedication_mg: float = _param("dexamethasone.premedication_mg", "Premedication dose.", ge=0, le=100)
+    prephase_mg_per_m2_day: float = _param(
+        "dexamethasone.prephase_mg_per_m2_day", "Pre-phase daily dose per m2.", ge=0, le=100
+    )
+    prephase_max_mg_per_day: float = _param(
+        "dexamethasone.prephase_max_mg_per_day", "Cap of the pre-phase daily dose.", ge=0, le=100
+    )
+    prephase_days: int = _param("dexamethasone.prephase_days", "Pre-phase days before cycle 1.", ge=0, le=14)
+    crs_treatment_mg: float = _param(
+        "dexamethasone.crs_treatment_mg", "Dose every 8 h for 3 days when CRS reaches the hold grade.", ge=0, le=100
+    )
+    effect_half_life_h: float = _param(
+        "dexamethasone.effect_half_life_h", "Half-life of the anti-inflammatory effect.", gt=0, le=500
+    )
+    ed50_mg: float = _param("dexamethasone.ed50_mg", "Amount in effect for half-maximal suppression.", gt=0, le=1000)
+    max_suppression: float = _param(
+        "dexamethasone.max_suppression", "Maximal suppression of cytokine release (not of killing).", ge=0, le=1
+    )
+
+
+class TocilizumabConfig(_Section):
+    """Tocilizumab (anti-IL-6 receptor) for severe CRS."""
+
+    blockade_half_life_days: float = _param(
+        "tocilizumab.blockade_half_life_days", "Half-life of IL-6 receptor blockade after a dose.", gt=0, le=100
+    )
+    receptor_clearance_share: float = _param(
+        "tocilizumab.receptor_clearance_share", "Share of IL-6 clearance that is receptor-mediated.", ge=0, le=1
+    )
+    redose_after_h: float = _param("tocilizumab.redose_after_h", "Minimal interval between two doses.", gt=0, le=720)
+
+
+class ProtocolConfig(_Section):
+    """Clinical rules that respond to toxicity (holds, restarts, discontinuation)."""
+
+    crs_hold_grade: int = _param("protocol.crs_hold_grade", "CRS grade that withholds the infusion.", ge=1, le=5)
+    crs_discontinue_grade: int = _param(
+        "protocol.crs_discontinue_grade", "CRS grade that ends treatment (5: never).", ge=1, le=5
+    )
+    tocilizumab_grade: int = _param(
+        "protocol.tocilizumab_grade", "CRS grade that triggers tocilizumab (5: never).", ge=1, le=5
+    )
+    neuro_hold_grade: int = _param("protocol.neuro_hold_grade", "Neurotoxicity grade that withholds.", ge=1, le=5)
+    neuro_resume_grade: int = _param(
+        "protocol.neuro_resume_grade", "Neurotoxicity grade at or below which a hold can end.", ge=0, le=4
+    )
+    neuro_resume_days: float = _param(
+        "protocol.neuro_resume_days", "Days at or below the resume grade before restarting.", ge=0, le=60
+    )
+    neuro_max_hold_days: float = _param(
+        "protocol.neuro_max_hold_days", "A neurotoxicity hold longer than this ends treatment.", gt=0, le=365
+    )
+    neuro_discontinue_grade: int = _param(
+        "protocol.neuro_discontinue_grade", "Neurotoxicity grade that ends treatment (5: never).", ge=1, le=5
+    )
+    restart_escalation_days: float = _param(
+        "protocol.restart_escalation_days", "Days at the step-up dose after a restart.", ge=0, le=60
+    )
+    premedication_lead_h: float = _param(
+        "protocol.premedication_lead_h", "Dexamethasone is given this long before an infusion starts.", ge=0, le=24
+    )
+    premedicate_after_hold_h: float = _param(
+        "protocol.premedicate_after_hold_h",
+        "Holds at least this long get dexamethasone before the restart.",
+        ge=0,
+        le=720,
+    )
+
+
 class DoseSegment(_Section):
     """One piece of a custom infusion schedule."""
 
@@ -308,6 +445,21 @@ class TreatmentConfig(_Section):
     bsa_dosing_below_kg: float = _param(
         "treatment.bsa_dosing_below_kg", "Body weight under which doses are per m2.", ge=0, le=350
     )
+    dexamethasone_premedication: bool = _param(
+        "treatment.dexamethasone_premedication", "Dexamethasone before each cycle, step-up and restart."
+    )
+    dexamethasone_prephase: Literal["auto", "always", "never"] = _param(
+        "treatment.dexamethasone_prephase", "Pre-phase dexamethasone before cycle 1: by burden rule, always or never."
+    )
+    prephase_blast_fraction: float = _param(
+        "treatment.prephase_blast_fraction", "Marrow blast fraction above which 'auto' gives a pre-phase.", ge=0, le=1
+    )
+    prephase_peripheral_blasts_per_ul: float = _param(
+        "treatment.prephase_peripheral_blasts_per_ul",
+        "Peripheral blasts at or above which 'auto' gives a pre-phase.",
+        ge=0,
+        le=1e7,
+    )
     schedule: list[DoseSegment] = Field(
         default_factory=list,
         description="Custom schedule (regimen = 'custom'): non-overlapping segments of constant rate.",
@@ -341,6 +493,11 @@ class Config(_Section):
     tcells: TCellConfig = Field(default_factory=TCellConfig)
     drug: DrugConfig = Field(default_factory=DrugConfig)
     treatment: TreatmentConfig = Field(default_factory=TreatmentConfig)
+    cytokines: CytokineConfig = Field(default_factory=CytokineConfig)
+    toxicity: ToxicityConfig = Field(default_factory=ToxicityConfig)
+    dexamethasone: DexamethasoneConfig = Field(default_factory=DexamethasoneConfig)
+    tocilizumab: TocilizumabConfig = Field(default_factory=TocilizumabConfig)
+    protocol: ProtocolConfig = Field(default_factory=ProtocolConfig)
 
     def to_json(self) -> str:
         """The resolved config as JSON (stored on every output Dataset)."""

@@ -39,8 +39,10 @@ LITERATURE: dict[str, Default] = {
     ),
     "simulation.record_every_hours": Default(1.0, "h", "model choice: hourly output resolves 6-24 h cytokine peaks"),
     "simulation.lattice_size": Default(
-        160, "sites per side", "model choice: at default cellularity one blast is ~5e-5 of the nucleated marrow cells, so MRD "
-        "is resolved to the 1e-4 detection limit of clinical assays"
+        160,
+        "sites per side",
+        "model choice: at default cellularity one blast is ~5e-5 of the nucleated marrow cells, so MRD "
+        "is resolved to the 1e-4 detection limit of clinical assays",
     ),
     "simulation.site_diameter_um": Default(10.0, "um", "approx. diameter of a lymphocyte / blast (7-12 um)"),
     "simulation.compact_dead_fraction": Default(
@@ -171,6 +173,126 @@ LITERATURE: dict[str, Default] = {
         "molecules/cell",
         "model choice: CD3 density at which half the CD19-bound drug in the contact finds a CD3 partner",
     ),
+    # ----------------------------------------------------------------- cytokines
+    "cytokines.ifng_release_pg_per_cell_h": Default(
+        3.0e-4,
+        "pg/(cell h)",
+        "approx.: serum-appearing IFN-gamma per engaged T-cell; puts the default R/R patient's first "
+        "IFN-gamma peak at ~10^2 pg/mL without dexamethasone, the order of magnitude reported under "
+        "blinatumomab (Klinger 2012; Teachey 2013); to be calibrated against CRS incidence",
+    ),
+    "cytokines.distribution_volume_l": Default(3.0, "L", "approx.: plasma volume of an adult"),
+    "cytokines.ifng_half_life_h": Default(0.5, "h", "approx.: IFN-gamma serum half-life after IV dosing ~25-35 min"),
+    "cytokines.il6_half_life_h": Default(0.75, "h", "BIOLOGY.md: IL-6 serum half-life is short (tens of minutes)"),
+    "cytokines.myeloid_response_h": Default(
+        12.0,
+        "h",
+        "approx.: monocytes/macrophages make IL-6 in response to T-cell cytokines with a lag of hours "
+        "(IL-6 peaks 6-24 h after a start or step; BIOLOGY.md)",
+    ),
+    "cytokines.il6_per_ifng": Default(
+        4.0,
+        "1",
+        "approx.: steady-state IL-6 per unit of (lagged) IFN-gamma; IL-6 is the CRS driver, produced by "
+        "myeloid cells activated by T-cell cytokines (Giavridis 2018; Norelli 2018)",
+    ),
+    "cytokines.desensitisation_per_engaged_day": Default(
+        15.0,
+        "1/day",
+        "approx.: T-cells lose cytokine production before cytotoxicity under repeated engagement "
+        "(exhaustion hierarchy, Wherry 2011); rate per unit engaged share of T-cells, chosen so the "
+        "first surge decays within ~2 days while killing goes on",
+    ),
+    "cytokines.desensitisation_lag_h": Default(
+        12.0,
+        "h",
+        "approx.: cytokine hyporesponsiveness sets in over hours of stimulation, so the first surge "
+        "grows with burden before it is curtailed",
+    ),
+    "cytokines.competence_recovery_days": Default(
+        30.0,
+        "day",
+        "approx.: cytokine competence recovers over weeks, so cycle 2 does not repeat the surge "
+        "(Klinger 2012: cytokines rise after the first infusion, not at the start of cycle 2)",
+    ),
+    "cytokines.neuro_integration_h": Default(
+        24.0, "h", "approx.: neurotoxicity follows the cytokine surge over about a day (mostly in week 1)"
+    ),
+    # ------------------------------------------------------- toxicity grading
+    "toxicity.crs_il6_thresholds_pg_per_ml": Default(
+        [100.0, 400.0, 1500.0, 5000.0],
+        "pg/mL",
+        "model mapping (documented in docs/cytokines.md): effective IL-6 signal at which ASTCT grades "
+        "1-4 (fever; hypotension/hypoxia not needing / needing vasopressors or high-flow oxygen; "
+        "life-threatening) begin; IL-6 levels rise steeply with CRS severity (Teachey 2016); approx.",
+    ),
+    "toxicity.crs_symptom_lag_h": Default(
+        6.0,
+        "h",
+        "approx.: fever and hypotension follow the cytokines and resolve within hours to a day, also after tocilizumab",
+    ),
+    "toxicity.neuro_thresholds_pg_per_ml": Default(
+        [60.0, 250.0, 800.0, 3000.0],
+        "pg/mL",
+        "model mapping: day-integrated serum IL-6 + IFN-gamma at which neurotoxicity grades 1-4 begin; "
+        "approx., chosen so that neurotoxicity is more frequent than CRS (~50% vs 14%, BIOLOGY.md)",
+    ),
+    # ----------------------------------------------------------- dexamethasone
+    "dexamethasone.premedication_mg": Default(
+        20.0, "mg", "label: 20 mg IV 1 h before each cycle, a step-up, and a restart after >= 4 h"
+    ),
+    "dexamethasone.prephase_mg_per_m2_day": Default(
+        10.0, "mg/m2/day", "BIOLOGY.md / label: pre-phase 10 mg/m2/day (max 24 mg/day) for high burden"
+    ),
+    "dexamethasone.prephase_max_mg_per_day": Default(24.0, "mg/day", "label: at most 24 mg/day"),
+    "dexamethasone.prephase_days": Default(
+        5, "day", "approx.: pre-phase of up to 5 days before cycle 1 (MT103-211 protocol practice)"
+    ),
+    "dexamethasone.crs_treatment_mg": Default(
+        8.0, "mg", "label: grade 3-4 CRS, 8 mg every 8 h for up to 3 days, then taper over 4 days"
+    ),
+    "dexamethasone.effect_half_life_h": Default(
+        36.0,
+        "h",
+        "approx.: biological half-life of dexamethasone's anti-inflammatory effect 36-54 h (plasma half-life ~4 h)",
+    ),
+    "dexamethasone.ed50_mg": Default(
+        4.0, "mg", "approx.: dexamethasone-equivalent amount for half-maximal cytokine suppression"
+    ),
+    "dexamethasone.max_suppression": Default(
+        0.8,
+        "1",
+        "approx.: dexamethasone strongly reduces T-cell cytokine release (IL-2, TNF, IFN-gamma, IL-6, "
+        "IL-10) without inhibiting cytotoxicity in vitro (Brandl 2007)",
+    ),
+    # ------------------------------------------------------------ tocilizumab
+    "tocilizumab.blockade_half_life_days": Default(
+        5.0,
+        "day",
+        "approx.: IL-6 receptor blockade after one 8 mg/kg dose lasts days (terminal half-life ~4-6 days at that dose)",
+    ),
+    "tocilizumab.receptor_clearance_share": Default(
+        0.5,
+        "1",
+        "approx.: share of IL-6 clearance that is receptor-mediated; blockade raises serum IL-6 (Nishimoto 2008)",
+    ),
+    "tocilizumab.redose_after_h": Default(8.0, "h", "label (tocilizumab, CRS): a second dose after >= 8 h if needed"),
+    # -------------------------------------------------------------- protocol
+    "protocol.crs_hold_grade": Default(3, "1", "label: grade 3 CRS, withhold until resolved"),
+    "protocol.crs_discontinue_grade": Default(4, "1", "label: grade 4 CRS, discontinue permanently"),
+    "protocol.tocilizumab_grade": Default(3, "1", "BIOLOGY.md: tocilizumab for grade 3-4 CRS"),
+    "protocol.neuro_hold_grade": Default(3, "1", "label: grade 3 neurotoxicity, withhold"),
+    "protocol.neuro_resume_grade": Default(1, "1", "label: restart when <= grade 1 for at least 3 days"),
+    "protocol.neuro_resume_days": Default(3.0, "day", "label: <= grade 1 for at least 3 days"),
+    "protocol.neuro_max_hold_days": Default(7.0, "day", "label: discontinue if it takes more than 7 days to resolve"),
+    "protocol.neuro_discontinue_grade": Default(4, "1", "label: grade 4 neurotoxicity, discontinue permanently"),
+    "protocol.restart_escalation_days": Default(
+        7.0, "day", "label: restart at 9 ug/day, escalate to 28 ug/day after 7 days without recurrence"
+    ),
+    "protocol.premedication_lead_h": Default(1.0, "h", "label: dexamethasone 1 h before the infusion starts"),
+    "protocol.premedicate_after_hold_h": Default(
+        4.0, "h", "label: premedicate when restarting after an interruption of >= 4 h"
+    ),
     # ---------------------------------------------------------------------- drug
     "drug.clearance_l_per_h": Default(2.22, "L/h", "Clements 2020 population PK (674 patients)"),
     "drug.volume_l": Default(5.98, "L", "Clements 2020 population PK"),
@@ -212,6 +334,18 @@ LITERATURE: dict[str, Default] = {
         5, "1", "label (R/R): cycles 1-5 have a 2-week break; cycles 6-9 are 4 weeks on, 8 weeks off"
     ),
     "treatment.bsa_dosing_below_kg": Default(45.0, "kg", "label: BSA-based dosing below 45 kg"),
+    "treatment.dexamethasone_premedication": Default(
+        True, "bool", "label: premedicate before each cycle, a step-up and a restart after >= 4 h"
+    ),
+    "treatment.dexamethasone_prephase": Default(
+        "auto",
+        "-",
+        "label: pre-phase for marrow blasts > 50% or peripheral blasts >= 15,000/uL ('auto'), or 'always' / 'never'",
+    ),
+    "treatment.prephase_blast_fraction": Default(0.5, "1", "label: pre-phase above 50% marrow blasts"),
+    "treatment.prephase_peripheral_blasts_per_ul": Default(
+        15000.0, "1/uL", "label: pre-phase at >= 15,000 peripheral blasts/uL"
+    ),
 }
 
 

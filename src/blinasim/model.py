@@ -17,11 +17,12 @@ import mesa
 import numpy as np
 
 from blinasim.config import Config
+from blinasim.cytokines import CytokineModel, DrugEffects
 from blinasim.kernels import census, encounter, initial, killing, motility, residents, tcell_fate, trafficking
 from blinasim.kernels.layout import KIND_BLAST, KIND_NORMAL_B, SITE_EMPTY, SITE_OTHER
 from blinasim.kernels.rng import NORMAL_B_SUPPLY, draw_poisson
 from blinasim.pk import OneCompartmentPK, molar, patient_clearance
-from blinasim.protocol import build_schedule
+from blinasim.protocol import ProtocolEngine, Schedule, build_schedule, needs_prephase
 from blinasim.seeds import run_seed
 from blinasim.state import State
 
@@ -37,14 +38,14 @@ class Phase:
 
 
 PHASES: tuple[Phase, ...] = (
-    Phase("protocol", "_protocol", "fast", "infusion rate of this tick from the schedule"),
+    Phase("protocol", "_protocol", "fast", "toxicity rules, premedication, infusion rate of this tick"),
     Phase("pk", "_pk", "fast", "exact one-compartment drug level; T-cell redistribution drive"),
     Phase("trafficking", "_trafficking", "fast", "T-cells every tick; blasts and normal B on the slow clock"),
     Phase("motility", "_motility", "fast", "random walk of free marrow T-cells"),
     Phase("encounter", "_encounter", "fast", "contacts and synapse formation (avidity model)"),
     Phase("killing", "_killing", "fast", "synapse timers, lysis, release; exhaustion accrual"),
     Phase("tcell_fate", "_tcell_fate", "slow", "activation decay, division, contraction, death"),
-    # Phase 8 of DESIGN.md (cytokines, CRS) is not modelled yet: its outputs are zero.
+    Phase("cytokines", "_cytokines", "fast", "serum IFN-gamma and IL-6, CRS and neurotoxicity grades"),
     Phase("residents", "_residents", "slow", "blast division and death, normal B supply and death, marrow turnover"),
     Phase("record", "_record", "record", "census into the preallocated output arrays"),
 )
@@ -90,31 +91,18 @@ class BlinatumomabModel(mesa.Model):
     # ----------------------------------------------------------------- set-up
 
     def _init_patient(self) -> None:
-        cfg, pat = self.config, self.config.patient
-        side = cfg.simulation.lattice_size
-        n_sites = side * side
-        residents_expected = n_sites * pat.marrow_cellularity
-        nucleated_expected = residents_expected / (1.0 - pat.marrow_t_cell_fraction)
+        cfg = self.config
+        plan = plan_patient(cfg)
+        self.plan = plan
         #: real cells represented by one simulated cell
-        self.cells_per_agent = pat.marrow_nucleated_cells / nucleated_expected
-        blood_ul = pat.blood_volume_l * 1e6
-        self.blood_volume_ul = blood_ul
-        p_blast = min(1.0, pat.marrow_blast_fraction * nucleated_expected / residents_expected)
-        p_normal_b = (1.0 - p_blast) * pat.normal_b_fraction
-
-        def agents(per_ul: float) -> int:
-            return round(per_ul * blood_ul / self.cells_per_agent)
-
-        n_blood_blasts = agents(pat.peripheral_blasts_per_ul)
-        n_blood_b = agents(pat.b_cells_per_ul)
-        n_t_blood = agents(pat.t_cells_per_ul)
-        n_t_marrow = round(nucleated_expected * pat.marrow_t_cell_fraction)
-        target_cap = int(residents_expected * (p_blast + p_normal_b) * 1.25) + n_blood_blasts + n_blood_b + 64
-        t_cap = int((n_t_marrow + n_t_blood) * 1.25) + 64
-        self.state = st = State.allocate(side, target_cap, t_cap)
+        self.cells_per_agent = plan.cells_per_agent
+        self.blood_volume_ul = plan.blood_volume_ul
+        self.mean_cycle_hours = plan.mean_cycle_hours
+        n_sites = plan.n_sites
+        n_blood_blasts, n_blood_b = plan.n_blood_blasts, plan.n_blood_b
+        self.state = st = State.allocate(plan.side, plan.target_capacity, plan.tcell_capacity)
         tg, tc = st.targets, st.tcells
         dis, nb, tcfg = cfg.disease, cfg.normal_b, cfg.tcells
-        self.mean_cycle_hours = 24.0 / dis.blast_birth_rate_per_day if dis.blast_birth_rate_per_day > 0 else 1e30
         seed = self.run_seed
         # A marrow resident set at baseline cannot exceed the capacity computed
         # from its expectation by more than sampling noise; be safe anyway.
@@ -125,9 +113,9 @@ class BlinatumomabModel(mesa.Model):
             n_sites,
             st.site_kind,
             st.site_slot,
-            pat.marrow_cellularity,
-            p_blast,
-            p_normal_b,
+            cfg.patient.marrow_cellularity,
+            plan.p_blast,
+            plan.p_normal_b,
             tg.pos,
             tg.cd19,
             tg.pdl1,
@@ -175,10 +163,10 @@ class BlinatumomabModel(mesa.Model):
             nb.cd19_log_sd,
             self.mean_cycle_hours,
         )
-        tc.grow(n_t_marrow + n_t_blood + 16)
+        tc.grow(plan.n_t_marrow + plan.n_t_blood + 16)
         for sub, count, in_marrow in (
-            (initial.SUB_T_MARROW, n_t_marrow, True),
-            (initial.SUB_T_BLOOD, n_t_blood, False),
+            (initial.SUB_T_MARROW, plan.n_t_marrow, True),
+            (initial.SUB_T_BLOOD, plan.n_t_blood, False),
         ):
             tc.n = initial.add_t_cells(
                 seed,
@@ -199,40 +187,30 @@ class BlinatumomabModel(mesa.Model):
             )
         self.baseline_t_cells = max(tc.n, 1)
 
-        # Trafficking: homing rates are parameters; egress rates are derived so
-        # that the baseline split between marrow and blood is an equilibrium.
-        # A homing resident settles only on an empty site, so its effective
-        # homing rate is the attempt rate times the baseline empty-site share.
         kind = tg.view("kind")
         in_marrow = tg.view("pos") >= 0
         counts = {k: (int(np.sum(in_marrow & (kind == k))), int(np.sum(~in_marrow & (kind == k)))) for k in (0, 1)}
         empty_share = float(np.count_nonzero(st.site_kind == SITE_EMPTY)) / n_sites
-        homing = {KIND_BLAST: dis.blast_homing_per_day, KIND_NORMAL_B: nb.homing_per_day}
-        self.target_homing_per_day = np.zeros(2)
-        self.target_egress_per_day = np.zeros(2)
-        for k in (KIND_NORMAL_B, KIND_BLAST):
-            marrow_n, blood_n = counts[k]
-            self.target_homing_per_day[k] = homing[k]
-            self.target_egress_per_day[k] = homing[k] * empty_share * blood_n / marrow_n if marrow_n > 0 else 0.0
-        self.t_homing_per_day = tcfg.marrow_homing_per_day
-        self.t_egress_per_day = self.t_homing_per_day * n_t_blood / n_t_marrow if n_t_marrow > 0 else 0.0
-        # Normal B supply from (unsimulated) CD19-negative precursors balances death at baseline.
-        self.normal_b_supply_per_day = nb.death_rate_per_day * (counts[KIND_NORMAL_B][0] + counts[KIND_NORMAL_B][1])
+        rates = equilibrium_rates(cfg, plan, counts, empty_share)
+        self.target_homing_per_day = rates.target_homing_per_day
+        self.target_egress_per_day = rates.target_egress_per_day
+        self.t_homing_per_day = rates.t_homing_per_day
+        self.t_egress_per_day = rates.t_egress_per_day
+        self.normal_b_supply_per_day = rates.normal_b_supply_per_day
         self.baseline_counts = counts
 
     def _init_drug(self) -> None:
-        cfg = self.config
-        self.schedule = build_schedule(cfg.treatment, cfg.patient)
-        self.clearance_l_per_h = patient_clearance(
-            cfg.drug.clearance_l_per_h,
-            cfg.drug.clearance_log_sd,
-            cfg.patient.body_surface_area_m2,
-            cfg.drug.clearance_bsa_exponent,
-            self.run_seed,
+        drug = plan_drug(self.config, self.run_seed, self.n_ticks, self.dt_hours)
+        self.schedule = drug.schedule
+        self.clearance_l_per_h = drug.clearance_l_per_h
+        self.pk = drug.pk
+        self.planned_rate = drug.planned_rate
+        self.drug_effects = DrugEffects([], [])
+        self.cytokines = CytokineModel(self.config)
+        self.cytokines.effects = self.drug_effects
+        self.protocol = ProtocolEngine(
+            self.config, self.schedule, self.drug_effects, needs_prephase(self.config), self.dt_hours
         )
-        self.pk = OneCompartmentPK(self.clearance_l_per_h, cfg.drug.volume_l)
-        tick_starts = np.arange(self.n_ticks, dtype=np.float64) * self.dt_hours / 24.0
-        self.planned_rate = self.schedule.rates_on_grid(tick_starts)
         self.dose_rate = 0.0
         self.concentration = 0.0
         self.redistribution_adaptation = 0.0
@@ -246,6 +224,20 @@ class BlinatumomabModel(mesa.Model):
         self.rec_concentration = np.zeros(n)
         self.rec_cycle = self.schedule.cycles_on_grid(self.rec_time_days)
         self.rec_redistribution = np.zeros(n)
+        self.rec_il6 = np.zeros(n)
+        self.rec_ifng = np.zeros(n)
+        self.rec_crs_grade = np.zeros(n, dtype=np.int8)  # maximum over the record interval
+        self.rec_neuro_grade = np.zeros(n, dtype=np.int8)
+        self.rec_status = np.zeros(n, dtype=np.int8)
+        self.rec_dex_mg = np.zeros(n)
+        self.rec_dex_suppression = np.zeros(n)
+        self.rec_toci_doses = np.zeros(n, dtype=np.int16)
+        self.rec_toci_blockade = np.zeros(n)
+        self.rec_competence = np.zeros(n)
+        self._interval_crs = 0
+        self._interval_neuro = 0
+        self.max_crs_grade = 0
+        self.max_neuro_grade = 0
         self.rec_counts = np.zeros((n, census.C_SIZE), dtype=np.int64)
         self.rec_pdl1_sum = np.zeros(n)
         self.rec_kills = np.zeros((n, 2), dtype=np.int64)  # [normal_b, blast] killed during the interval
@@ -293,7 +285,17 @@ class BlinatumomabModel(mesa.Model):
     # ------------------------------------------------------------------ phases
 
     def _protocol(self) -> None:
-        self.dose_rate = float(self.planned_rate[self.tick])
+        cyt = self.cytokines
+        self.dose_rate = self.protocol.step(self.tick * self.dt_hours, cyt.crs_grade, cyt.neuro_grade)
+
+    def _cytokines(self) -> None:
+        tc = self.state.tcells
+        engaged = int(np.count_nonzero(tc.partner[: tc.n] >= 0))
+        share = engaged / tc.live if tc.live > 0 else 0.0
+        cyt = self.cytokines
+        cyt.step((self.tick + 1) * self.dt_hours, self.dt_hours, engaged * self.cells_per_agent, share)
+        self._interval_crs = max(self._interval_crs, cyt.crs_grade)
+        self._interval_neuro = max(self._interval_neuro, cyt.neuro_grade)
 
     def _pk(self) -> None:
         cfg = self.config
@@ -555,6 +557,7 @@ class BlinatumomabModel(mesa.Model):
         self.rec_dose_rate[r] = self.dose_rate
         self.rec_concentration[r] = self.concentration
         self.rec_redistribution[r] = self.redistribution_drive
+        self._record_clinical(r)
         self.rec_kills[r] = self.killed_by_kind - self._killed_at_last_record
         self._killed_at_last_record[:] = self.killed_by_kind
         deaths = self.deaths.copy()
@@ -563,6 +566,31 @@ class BlinatumomabModel(mesa.Model):
         self.rec_births[r] = self.births
         self.rec_deaths[r] = deaths
         self.rec_index += 1
+
+    def _record_clinical(self, r: int) -> None:
+        """Cytokines, grades and protocol events of the interval ending now."""
+        cyt = self.cytokines
+        t_end = self.tick_end_hours if r > 0 else 0.0
+        t_start = -math.inf if r == 0 else t_end - self.record_every * self.dt_hours
+        self.rec_il6[r] = cyt.il6
+        self.rec_ifng[r] = cyt.ifng
+        self.rec_crs_grade[r] = self._interval_crs if r > 0 else cyt.crs_grade
+        self.rec_neuro_grade[r] = self._interval_neuro if r > 0 else cyt.neuro_grade
+        self.max_crs_grade = max(self.max_crs_grade, int(self.rec_crs_grade[r]))
+        self.max_neuro_grade = max(self.max_neuro_grade, int(self.rec_neuro_grade[r]))
+        self._interval_crs = self._interval_neuro = 0
+        self.rec_status[r] = self.protocol.status
+        effects = self.drug_effects
+        self.rec_dex_mg[r] = sum(mg for t, mg in effects.dex_doses if t_start < t <= t_end)
+        self.rec_toci_doses[r] = sum(1 for t in effects.toci_doses if t_start < t <= t_end)
+        self.rec_dex_suppression[r] = cyt.dex_suppression
+        self.rec_toci_blockade[r] = cyt.toci_blockade
+        self.rec_competence[r] = cyt.competence
+
+    @property
+    def tick_end_hours(self) -> float:
+        """Simulated hours at the end of the current tick."""
+        return (self.tick + 1) * self.dt_hours
 
     # ------------------------------------------------------------------ output
 
@@ -582,3 +610,143 @@ class BlinatumomabModel(mesa.Model):
         from blinasim.output import build_dataset
 
         return build_dataset(self)
+
+
+# ---------------------------------------------------------------------------
+# Derived quantities of one patient, shared with the Mesa reference model
+# (:mod:`blinasim.reference`) so that both build the same patient.
+
+
+@dataclass(frozen=True)
+class PatientPlan:
+    """Numbers derived from the config before any agent is placed."""
+
+    side: int
+    n_sites: int
+    #: real cells represented by one simulated cell
+    cells_per_agent: float
+    blood_volume_ul: float
+    #: probability that an occupied baseline site holds a blast / a normal B cell
+    p_blast: float
+    p_normal_b: float
+    n_blood_blasts: int
+    n_blood_b: int
+    n_t_blood: int
+    n_t_marrow: int
+    target_capacity: int
+    tcell_capacity: int
+    #: mean blast cycle time (h); 1e30 when blasts do not divide
+    mean_cycle_hours: float
+
+
+def plan_patient(config: Config) -> PatientPlan:
+    """Agent scale, baseline composition and store capacities of a patient."""
+    cfg, pat = config, config.patient
+    side = cfg.simulation.lattice_size
+    n_sites = side * side
+    residents_expected = n_sites * pat.marrow_cellularity
+    nucleated_expected = residents_expected / (1.0 - pat.marrow_t_cell_fraction)
+    cells_per_agent = pat.marrow_nucleated_cells / nucleated_expected
+    blood_ul = pat.blood_volume_l * 1e6
+    p_blast = min(1.0, pat.marrow_blast_fraction * nucleated_expected / residents_expected)
+    p_normal_b = (1.0 - p_blast) * pat.normal_b_fraction
+
+    def agents(per_ul: float) -> int:
+        return round(per_ul * blood_ul / cells_per_agent)
+
+    n_blood_blasts = agents(pat.peripheral_blasts_per_ul)
+    n_blood_b = agents(pat.b_cells_per_ul)
+    n_t_blood = agents(pat.t_cells_per_ul)
+    n_t_marrow = round(nucleated_expected * pat.marrow_t_cell_fraction)
+    target_cap = int(residents_expected * (p_blast + p_normal_b) * 1.25) + n_blood_blasts + n_blood_b + 64
+    t_cap = int((n_t_marrow + n_t_blood) * 1.25) + 64
+    dis = cfg.disease
+    mean_cycle_hours = 24.0 / dis.blast_birth_rate_per_day if dis.blast_birth_rate_per_day > 0 else 1e30
+    return PatientPlan(
+        side=side,
+        n_sites=n_sites,
+        cells_per_agent=cells_per_agent,
+        blood_volume_ul=blood_ul,
+        p_blast=p_blast,
+        p_normal_b=p_normal_b,
+        n_blood_blasts=n_blood_blasts,
+        n_blood_b=n_blood_b,
+        n_t_blood=n_t_blood,
+        n_t_marrow=n_t_marrow,
+        target_capacity=target_cap,
+        tcell_capacity=t_cap,
+        mean_cycle_hours=mean_cycle_hours,
+    )
+
+
+@dataclass(frozen=True)
+class EquilibriumRates:
+    """Trafficking and supply rates that make the baseline patient an equilibrium."""
+
+    target_homing_per_day: np.ndarray  # indexed by target kind
+    target_egress_per_day: np.ndarray
+    t_homing_per_day: float
+    t_egress_per_day: float
+    normal_b_supply_per_day: float
+
+
+def equilibrium_rates(
+    config: Config, plan: PatientPlan, counts: dict[int, tuple[int, int]], empty_share: float
+) -> EquilibriumRates:
+    """Egress and supply rates from the placed baseline cells.
+
+    ``counts[kind] = (in marrow, in blood)`` of the targets; ``empty_share`` is the
+    share of empty lattice sites after placement.
+
+    Homing rates are parameters; egress rates are derived so that the baseline
+    split between marrow and blood is an equilibrium. A homing resident settles
+    only on an empty site, so its effective homing rate is the attempt rate times
+    the baseline empty-site share. Normal B supply from (unsimulated)
+    CD19-negative precursors balances their death at baseline.
+    """
+    dis, nb, tcfg = config.disease, config.normal_b, config.tcells
+    homing = {KIND_BLAST: dis.blast_homing_per_day, KIND_NORMAL_B: nb.homing_per_day}
+    target_homing_per_day = np.zeros(2)
+    target_egress_per_day = np.zeros(2)
+    for k in (KIND_NORMAL_B, KIND_BLAST):
+        marrow_n, blood_n = counts[k]
+        target_homing_per_day[k] = homing[k]
+        target_egress_per_day[k] = homing[k] * empty_share * blood_n / marrow_n if marrow_n > 0 else 0.0
+    t_homing_per_day = tcfg.marrow_homing_per_day
+    n_t_blood, n_t_marrow = plan.n_t_blood, plan.n_t_marrow
+    t_egress_per_day = t_homing_per_day * n_t_blood / n_t_marrow if n_t_marrow > 0 else 0.0
+    normal_b_supply_per_day = nb.death_rate_per_day * (counts[KIND_NORMAL_B][0] + counts[KIND_NORMAL_B][1])
+    return EquilibriumRates(
+        target_homing_per_day=target_homing_per_day,
+        target_egress_per_day=target_egress_per_day,
+        t_homing_per_day=t_homing_per_day,
+        t_egress_per_day=t_egress_per_day,
+        normal_b_supply_per_day=normal_b_supply_per_day,
+    )
+
+
+@dataclass(frozen=True)
+class DrugPlan:
+    """The infusion schedule and this patient's PK."""
+
+    schedule: Schedule
+    clearance_l_per_h: float
+    pk: OneCompartmentPK
+    #: planned infusion rate (ug/day) at the start of every tick
+    planned_rate: np.ndarray
+
+
+def plan_drug(config: Config, seed: int, n_ticks: int, dt_hours: float) -> DrugPlan:
+    """Schedule, clearance (with its between-patient draw) and per-tick planned rates."""
+    cfg = config
+    schedule = build_schedule(cfg.treatment, cfg.patient)
+    clearance_l_per_h = patient_clearance(
+        cfg.drug.clearance_l_per_h,
+        cfg.drug.clearance_log_sd,
+        cfg.patient.body_surface_area_m2,
+        cfg.drug.clearance_bsa_exponent,
+        seed,
+    )
+    pk = OneCompartmentPK(clearance_l_per_h, cfg.drug.volume_l)
+    tick_starts = np.arange(n_ticks, dtype=np.float64) * dt_hours / 24.0
+    return DrugPlan(schedule, clearance_l_per_h, pk, schedule.rates_on_grid(tick_starts))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.metadata
+import json
+from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -53,7 +55,7 @@ def build_dataset(model: BlinatumomabModel) -> xr.Dataset:
         blast_fraction = np.where(nucleated > 0, blasts[:, 0] / nucleated, np.nan)
         mrd = np.where(mononuclear > 0, blasts[:, 0] / mononuclear, np.nan)
         pdl1_mean = np.where(n_blasts_agents > 0, model.rec_pdl1_sum[:n] / n_blasts_agents, np.nan)
-    zeros = np.zeros(n)
+    discontinued = [e for e in model.protocol.events if e.kind == "discontinue"]
     tc = ("time", "compartment")
     t = ("time",)
     data_vars = {
@@ -107,9 +109,34 @@ def build_dataset(model: BlinatumomabModel) -> xr.Dataset:
             "cells",
             "deaths since the start (apoptosis, killing, displacement)",
         ),
-        "il6": _var(zeros, t, "pg/mL", "serum IL-6" + NOT_YET.format("cytokine/CRS")),
-        "ifng": _var(zeros, t, "pg/mL", "serum IFN-gamma" + NOT_YET.format("cytokine/CRS")),
-        "crs_grade": _var(zeros.astype(np.int8), t, "1", "CRS grade 0-4" + NOT_YET.format("cytokine/CRS")),
+        "il6": _var(model.rec_il6[:n], t, "pg/mL", "serum IL-6"),
+        "ifng": _var(model.rec_ifng[:n], t, "pg/mL", "serum IFN-gamma"),
+        "crs_grade": _var(
+            model.rec_crs_grade[:n], t, "1", "CRS grade 0-4 (ASTCT, mapped from effective IL-6; max over the interval)"
+        ),
+        "neurotoxicity_grade": _var(
+            model.rec_neuro_grade[:n],
+            t,
+            "1",
+            "neurotoxicity grade 0-4 (mapped from cytokine exposure; max over the interval)",
+        ),
+        "treatment_status": _var(
+            model.rec_status[:n],
+            t,
+            "1",
+            "0 no infusion planned, 1 infusing, 2 withheld (toxicity), 3 discontinued",
+        ),
+        "dexamethasone_mg": _var(model.rec_dex_mg[:n], t, "mg", "dexamethasone given during the record interval"),
+        "dexamethasone_suppression": _var(
+            model.rec_dex_suppression[:n], t, "1", "fractional suppression of cytokine release by dexamethasone"
+        ),
+        "tocilizumab_doses": _var(
+            model.rec_toci_doses[:n], t, "1", "tocilizumab doses given during the record interval"
+        ),
+        "tocilizumab_blockade": _var(model.rec_toci_blockade[:n], t, "1", "IL-6 receptor blockade by tocilizumab"),
+        "cytokine_competence": _var(
+            model.rec_competence[:n], t, "1", "T-cell cytokine competence (1 naive, falls with repeated engagement)"
+        ),
         "pdl1_mean": _var(pdl1_mean, t, "1", "mean relative PD-L1 on blasts" + NOT_YET.format("resistance")),
         # Scalar endpoints. They are assessed by the endpoints issue; until then
         # they are explicitly not assessed rather than given a default verdict.
@@ -117,7 +144,16 @@ def build_dataset(model: BlinatumomabModel) -> xr.Dataset:
         "mrd_response": _var(
             np.float64(np.nan), (), "1", "complete MRD response after cycle 1 (not assessed yet: NaN)"
         ),
-        "max_crs_grade": _var(np.int8(0), (), "1", "maximum CRS grade" + NOT_YET.format("cytokine/CRS")),
+        "max_crs_grade": _var(np.int8(model.max_crs_grade), (), "1", "maximum CRS grade over the run"),
+        "max_neurotoxicity_grade": _var(
+            np.int8(model.max_neuro_grade), (), "1", "maximum neurotoxicity grade over the run"
+        ),
+        "discontinuation_day": _var(
+            np.float64(discontinued[0].day if discontinued else np.nan),
+            (),
+            "day",
+            "day treatment was permanently discontinued (NaN if never)",
+        ),
         "relapse_day": _var(np.float64(np.nan), (), "day", "day of relapse (not assessed yet: NaN)"),
         "relapse_type": _var(np.array("not_assessed"), (), "1", "relapse type (not assessed yet)"),
     }
@@ -128,6 +164,7 @@ def build_dataset(model: BlinatumomabModel) -> xr.Dataset:
     }
     cfg = model.config
     attrs = {
+        "events": json.dumps([asdict(e) for e in model.protocol.events]),
         "title": "blinasim virtual patient",
         "config": cfg.to_json(),
         "seed": model.run_seed,

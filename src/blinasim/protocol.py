@@ -28,6 +28,10 @@ import numpy as np
 
 from blinasim.config import PatientConfig, TreatmentConfig
 
+# Times computed as tick * dt carry rounding error; schedule boundaries are
+# compared with this tolerance (far below one tick).
+EPS_DAY = 1e-9
+
 
 @dataclass(frozen=True)
 class Segment:
@@ -47,6 +51,7 @@ class Schedule:
 
     def rate_at(self, day: float) -> float:
         """Planned infusion rate at a time (ug/day); 0 outside every segment."""
+        day += EPS_DAY
         for seg in self.segments:
             if seg.start_day <= day < seg.end_day:
                 return seg.rate_ug_per_day
@@ -56,22 +61,24 @@ class Schedule:
         """Cycle number in progress (its infusion or following break); 0 before the first."""
         cycle = 0
         for seg in self.segments:
-            if day >= seg.start_day:
+            if day + EPS_DAY >= seg.start_day:
                 cycle = seg.cycle
         return cycle
 
     def rates_on_grid(self, times_day: np.ndarray) -> np.ndarray:
         """Vectorised :meth:`rate_at`."""
         out = np.zeros(len(times_day), dtype=np.float64)
+        t = np.asarray(times_day) + EPS_DAY
         for seg in self.segments:
-            out[(times_day >= seg.start_day) & (times_day < seg.end_day)] = seg.rate_ug_per_day
+            out[(t >= seg.start_day) & (t < seg.end_day)] = seg.rate_ug_per_day
         return out
 
     def cycles_on_grid(self, times_day: np.ndarray) -> np.ndarray:
         """Vectorised :meth:`cycle_at`."""
         out = np.zeros(len(times_day), dtype=np.int16)
+        t = np.asarray(times_day) + EPS_DAY
         for seg in self.segments:
-            out[times_day >= seg.start_day] = seg.cycle
+            out[t >= seg.start_day] = seg.cycle
         return out
 
 
@@ -108,3 +115,236 @@ def build_schedule(treatment: TreatmentConfig, patient: PatientConfig) -> Schedu
         long_break = treatment.regimen != "mrd" and c > treatment.cycles_before_long_break
         start = end + (treatment.consolidation_days_off if long_break else treatment.days_off)
     return Schedule(tuple(segments))
+
+
+# ------------------------------------------------------------------ clinical rules
+
+INF = float("inf")
+
+# Codes of ``treatment_status`` in the output.
+STATUS_OFF = 0  # no infusion planned now (before, between or after cycles)
+STATUS_INFUSING = 1
+STATUS_HELD = 2  # withheld for toxicity (or waiting out premedication before a restart)
+STATUS_DISCONTINUED = 3
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One clinical rule: when ``signal`` reaches ``at_least``, take ``action``.
+
+    ``hold`` rules end when the signal has stayed at or below ``resume_at_most``
+    for ``resume_after_days``; a hold longer than ``max_hold_days`` ends treatment.
+    ``treat_with_dexamethasone`` starts the CRS dexamethasone course.
+    """
+
+    name: str
+    signal: str  # "crs_grade" or "neuro_grade"
+    at_least: int
+    action: str  # "discontinue", "hold" or "tocilizumab"
+    resume_at_most: int = 0
+    resume_after_days: float = 0.0
+    max_hold_days: float = INF
+    treat_with_dexamethasone: bool = False
+
+
+def toxicity_rules(config) -> tuple[Rule, ...]:
+    """The toxicity rules of the label (BIOLOGY.md), as data, in the order they are checked."""
+    p = config.protocol
+    return (
+        Rule("crs_discontinue", "crs_grade", p.crs_discontinue_grade, "discontinue", treat_with_dexamethasone=True),
+        Rule("neuro_discontinue", "neuro_grade", p.neuro_discontinue_grade, "discontinue"),
+        Rule("crs_tocilizumab", "crs_grade", p.tocilizumab_grade, "tocilizumab"),
+        Rule("crs_hold", "crs_grade", p.crs_hold_grade, "hold", resume_at_most=0, treat_with_dexamethasone=True),
+        Rule(
+            "neuro_hold",
+            "neuro_grade",
+            p.neuro_hold_grade,
+            "hold",
+            resume_at_most=p.neuro_resume_grade,
+            resume_after_days=p.neuro_resume_days,
+            max_hold_days=p.neuro_max_hold_days,
+        ),
+    )
+
+
+@dataclass
+class _Hold:
+    start_h: float
+    calm_since_h: float | None = None
+
+
+@dataclass
+class Event:
+    """A protocol event: what happened, when (day), and a value (mg, ug/day, grade)."""
+
+    day: float
+    kind: str
+    value: float
+    note: str = ""
+
+
+class ProtocolEngine:
+    """The clinical protocol as a state machine, one call per tick.
+
+    The schedule runs on a *treatment clock* that stops while the infusion is
+    withheld, so a cycle interrupted by a hold still delivers its infusion days
+    (label: continue the same cycle to a total of 28 days of infusion). After
+    a hold the infusion restarts at the step-up dose and returns to the planned
+    rate after ``protocol.restart_escalation_days``. Dexamethasone is given
+    1 h before each rise of the infusion rate (cycle starts, the step-up, the
+    escalation after a restart), before a restart after a hold of >= 4 h, as a
+    pre-phase for high burden, and as a course for severe CRS. Not modelled:
+    the label's "start a new cycle after an interruption > 7 days" and the
+    seizure rule (seizures are not simulated).
+    """
+
+    def __init__(self, config, schedule: Schedule, effects, prephase: bool, dt_hours: float):
+        self.cfg = config
+        self.schedule = schedule
+        self.effects = effects  # cytokines.DrugEffects, shared with the cytokine model
+        self.rules = toxicity_rules(config)
+        self.step_up_rate, _ = _doses(config.treatment, config.patient)
+        self.dt_h = dt_hours
+        self.clock_ticks = 0  # schedule time elapsed, in ticks (exact); equals sim time until a hold
+        self.holds: dict[str, _Hold] = {}
+        self.restart_at_h = -INF
+        self.escalation_until_ticks = -1
+        self.discontinued = False
+        self.last_toci_h = -INF
+        self.events: list[Event] = []
+        self.status = STATUS_OFF
+        self.end_clock_h = max((s.end_day for s in schedule.segments), default=0.0) * 24.0
+        lead = config.protocol.premedication_lead_h
+        self._premed_clock_h: list[float] = []
+        if config.treatment.dexamethasone_premedication:
+            prev_end, prev_rate = None, 0.0
+            for seg in schedule.segments:
+                before = prev_rate if prev_end is not None and abs(prev_end - seg.start_day) < 1e-9 else 0.0
+                if seg.rate_ug_per_day > before:
+                    self._premed_clock_h.append(seg.start_day * 24.0 - lead)
+                prev_end, prev_rate = seg.end_day, seg.rate_ug_per_day
+        # Premedication due at or before the start is given before the simulation starts.
+        for t in [t for t in self._premed_clock_h if t < 0.0]:
+            self._give_dex(t, config.dexamethasone.premedication_mg, "premedication")
+        self._premed_clock_h = sorted(t for t in self._premed_clock_h if t >= 0.0)
+        if prephase:
+            dex = config.dexamethasone
+            mg = min(dex.prephase_mg_per_m2_day * config.patient.body_surface_area_m2, dex.prephase_max_mg_per_day)
+            first = min((s.start_day for s in schedule.segments), default=0.0) * 24.0
+            for k in range(dex.prephase_days, 0, -1):
+                self._give_dex(first - 24.0 * k, mg, "pre-phase")
+
+    # -- events
+
+    def _log(self, t_h: float, kind: str, value: float, note: str = "") -> None:
+        self.events.append(Event(t_h / 24.0, kind, float(value), note))
+
+    def _give_dex(self, t_h: float, mg: float, note: str) -> None:
+        if mg <= 0:
+            return
+        self.effects.dex_doses.append((t_h, mg))
+        self._log(t_h, "dexamethasone", mg, note)
+
+    def _dex_course(self, t_h: float) -> None:
+        """Label course for severe CRS: 8 mg every 8 h for 3 days, then a 4-day taper."""
+        mg = self.cfg.dexamethasone.crs_treatment_mg
+        for k in range(9):
+            self._give_dex(t_h + 8.0 * k, mg, "CRS course")
+        for day, fraction in enumerate((2.0 / 3.0, 1.0 / 2.0, 1.0 / 3.0, 1.0 / 6.0)):
+            self._give_dex(t_h + 72.0 + 24.0 * day, 3.0 * mg * fraction, "CRS taper")
+
+    # -- the tick
+
+    def step(self, t_h: float, crs_grade: int, neuro_grade: int) -> float:
+        """Infusion rate (ug/day) for the tick starting at ``t_h``; applies the rules first."""
+        if self.discontinued:
+            self.status = STATUS_DISCONTINUED
+            return 0.0
+        grades = {"crs_grade": crs_grade, "neuro_grade": neuro_grade}
+        treating = self.clock_h < self.end_clock_h - 1e-9
+        for rule in self.rules:
+            g = grades[rule.signal]
+            if rule.action == "discontinue":
+                if g >= rule.at_least and treating:
+                    self.discontinued = True
+                    self._log(t_h, "discontinue", g, rule.name)
+                    if rule.treat_with_dexamethasone:
+                        self._dex_course(t_h)
+                    self.status = STATUS_DISCONTINUED
+                    return 0.0
+            elif rule.action == "tocilizumab":
+                if g >= rule.at_least and t_h - self.last_toci_h >= self.cfg.tocilizumab.redose_after_h:
+                    self.last_toci_h = t_h
+                    self.effects.toci_doses.append(t_h)
+                    self._log(t_h, "tocilizumab", g, rule.name)
+            elif rule.action == "hold":
+                self._apply_hold(rule, g, t_h, treating)
+                if self.discontinued:
+                    self.status = STATUS_DISCONTINUED
+                    return 0.0
+        if self.holds or t_h < self.restart_at_h:
+            self.status = STATUS_HELD
+            return 0.0
+        while self._premed_clock_h and self._premed_clock_h[0] < self.clock_h + self.dt_h - 1e-9:
+            self._premed_clock_h.pop(0)
+            self._give_dex(t_h, self.cfg.dexamethasone.premedication_mg, "premedication")
+        rate = self.schedule.rate_at(self.clock_h / 24.0)
+        if self.clock_ticks < self.escalation_until_ticks:
+            rate = min(rate, self.step_up_rate)
+        if rate > 0 and self.status == STATUS_HELD:
+            self._log(t_h, "restart", rate)
+        self.status = STATUS_INFUSING if rate > 0 else STATUS_OFF
+        self.clock_ticks += 1
+        return rate
+
+    @property
+    def clock_h(self) -> float:
+        """Treatment clock in hours."""
+        return self.clock_ticks * self.dt_h
+
+    def _apply_hold(self, rule: Rule, g: int, t_h: float, treating: bool) -> None:
+        hold = self.holds.get(rule.name)
+        if hold is None:
+            if g >= rule.at_least and treating:
+                self.holds[rule.name] = _Hold(t_h)
+                self._log(t_h, "hold", g, rule.name)
+                if rule.treat_with_dexamethasone:
+                    self._dex_course(t_h)
+            return
+        if g > rule.resume_at_most:
+            hold.calm_since_h = None
+            if (t_h - hold.start_h) / 24.0 > rule.max_hold_days:
+                self.discontinued = True
+                self._log(t_h, "discontinue", g, f"{rule.name}: not resolved within {rule.max_hold_days:g} days")
+            return
+        if hold.calm_since_h is None:
+            hold.calm_since_h = t_h
+        if (t_h - hold.calm_since_h) / 24.0 + 1e-9 < rule.resume_after_days:
+            return
+        del self.holds[rule.name]
+        if self.holds:
+            return
+        p = self.cfg.protocol
+        self.restart_at_h = t_h
+        if self.cfg.treatment.dexamethasone_premedication and t_h - hold.start_h >= p.premedicate_after_hold_h:
+            self._give_dex(t_h, self.cfg.dexamethasone.premedication_mg, "premedication before restart")
+            self.restart_at_h = t_h + p.premedication_lead_h
+        if p.restart_escalation_days > 0:
+            self.escalation_until_ticks = self.clock_ticks + round(p.restart_escalation_days * 24.0 / self.dt_h)
+            escalation_h = self.escalation_until_ticks * self.dt_h
+            planned = self.schedule.rate_at(escalation_h / 24.0)
+            if self.cfg.treatment.dexamethasone_premedication and planned > self.step_up_rate:
+                escalate = escalation_h - p.premedication_lead_h
+                self._premed_clock_h = sorted([*self._premed_clock_h, escalate])
+
+
+def needs_prephase(config) -> bool:
+    """Pre-phase dexamethasone for this patient (label burden rule, or forced)."""
+    t = config.treatment
+    if t.dexamethasone_prephase != "auto":
+        return t.dexamethasone_prephase == "always"
+    p = config.patient
+    return (
+        p.marrow_blast_fraction > t.prephase_blast_fraction
+        or p.peripheral_blasts_per_ul >= t.prephase_peripheral_blasts_per_ul
+    )

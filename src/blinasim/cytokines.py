@@ -1,0 +1,144 @@
+"""Phase 8: the cytokine surge, its grading, and the drugs that act on it.
+
+Serum cytokines are compartment state fed by the agents (docs/cytokines.md):
+
+* **IFN-gamma** is released by T-cells in a synapse. Release per engaged
+  T-cell is ``q * competence * (1 - dexamethasone suppression)``; the number
+  of engaged T-cells is scaled from agents to the patient, so the surge grows
+  with disease burden (more targets, more synapses).
+* **IL-6** is made by myeloid cells (monocytes, macrophages) activated by the
+  T-cell cytokines (Teachey 2013; Giavridis 2018; Norelli 2018): production
+  follows a lagged IFN-gamma signal (time constant ``myeloid_response_h``),
+  which puts the IL-6 peak hours after a start or a step-up.
+* **Competence** (0-1) is the T-cells' capacity to make cytokines. Repeated
+  engagement desensitises it (cytokine production is lost before killing,
+  Wherry 2011), with a lag of hours, and it recovers over weeks, so the first exposure dominates and
+  later cycles do not repeat the surge.
+* **Dexamethasone** suppresses release (T-cell and myeloid) by
+  ``Emax * D / (D + ED50)``, where ``D`` is the sum of doses decaying with the
+  effect half-life; it does not reduce killing (Brandl 2007).
+* **Tocilizumab** blocks the IL-6 receptor: the CRS driver is the effective
+  IL-6 signal ``IL6 * (1 - blockade)``; blockade also slows receptor-mediated
+  IL-6 clearance, so serum IL-6 rises after a dose (Nishimoto 2008).
+
+Every linear piece is integrated exactly over a tick with its input held
+constant. Grades: CRS from the effective IL-6 signal lagged by
+``toxicity.crs_symptom_lag_h`` (fever and hypotension follow the cytokines
+and resolve over hours, also after tocilizumab), neurotoxicity from the
+serum IL-6 + IFN-gamma exposure averaged over ``neuro_integration_h`` (not
+reduced by tocilizumab, which does not treat neurotoxicity), each against
+four ascending thresholds (``toxicity.*``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from blinasim.config import Config
+
+LN2 = math.log(2.0)
+
+
+def _relax(x: float, target: float, dt: float, tau: float) -> float:
+    """Exact step of dx/dt = (target - x) / tau over dt with a constant target."""
+    return target + (x - target) * math.exp(-dt / tau)
+
+
+def grade(value: float, thresholds: list[float]) -> int:
+    """Number of ascending thresholds reached (0-4)."""
+    g = 0
+    for t in thresholds:
+        if value >= t:
+            g += 1
+    return g
+
+
+@dataclass
+class DrugEffects:
+    """Dexamethasone amount in effect and tocilizumab receptor blockade."""
+
+    dex_doses: list[tuple[float, float]]  # (time in hours, mg)
+    toci_doses: list[float]  # times in hours
+
+    def dex_amount_mg(self, t_hours: float, half_life_h: float) -> float:
+        k = LN2 / half_life_h
+        return sum(mg * math.exp(-k * (t_hours - td)) for td, mg in self.dex_doses if td <= t_hours)
+
+    def toci_blockade(self, t_hours: float, half_life_days: float) -> float:
+        k = LN2 / (half_life_days * 24.0)
+        occupancy = 0.0
+        for td in self.toci_doses:
+            if td <= t_hours:
+                occupancy = max(occupancy, math.exp(-k * (t_hours - td)))
+        return occupancy
+
+
+class CytokineModel:
+    """Serum IFN-gamma and IL-6 of one patient, with CRS and neurotoxicity grades."""
+
+    def __init__(self, config: Config):
+        self.cfg = config.cytokines
+        self.tox = config.toxicity
+        self.dex_cfg = config.dexamethasone
+        self.toci_cfg = config.tocilizumab
+        self.ifng = 0.0  # pg/mL
+        self.il6 = 0.0  # pg/mL
+        self.lagged_ifng = 0.0  # pg/mL, the myeloid activation signal
+        self.competence = 1.0
+        self.lagged_engaged_share = 0.0
+        self.neuro_exposure = 0.0  # pg/mL, time-averaged IL-6 + IFN-gamma
+        self.crs_signal = 0.0  # pg/mL, effective IL-6 lagged by the symptom lag
+        self.dex_suppression = 0.0
+        self.toci_blockade = 0.0
+        self.crs_grade = 0
+        self.neuro_grade = 0
+        self.effects = DrugEffects([], [])
+
+    def step(self, t_hours: float, dt_hours: float, engaged_cells: float, engaged_share: float) -> None:
+        """Advance one tick ending at ``t_hours``.
+
+        Parameters
+        ----------
+        engaged_cells
+            T-cells in a synapse, scaled to the patient (cells).
+        engaged_share
+            Engaged T-cells / all T-cells (drives desensitisation).
+        """
+        c, dex = self.cfg, self.dex_cfg
+        amount = self.effects.dex_amount_mg(t_hours, dex.effect_half_life_h)
+        self.dex_suppression = dex.max_suppression * amount / (amount + dex.ed50_mg)
+        self.toci_blockade = self.effects.toci_blockade(t_hours, self.toci_cfg.blockade_half_life_days)
+        release = 1.0 - self.dex_suppression
+        dt_days = dt_hours / 24.0
+
+        # Competence: dc/dt = -k_des s c + k_rec (1 - c), exact for constant s, where
+        # s is the engaged share of T-cells lagged by the desensitisation lag:
+        # desensitisation takes hours to set in, so the first surge scales with burden.
+        self.lagged_engaged_share = _relax(self.lagged_engaged_share, engaged_share, dt_hours, c.desensitisation_lag_h)
+        k_des = c.desensitisation_per_engaged_day * self.lagged_engaged_share
+        k_rec = 1.0 / c.competence_recovery_days
+        k = k_des + k_rec
+        c_star = k_rec / k
+        self.competence = c_star + (self.competence - c_star) * math.exp(-k * dt_days)
+
+        volume_ml = c.distribution_volume_l * 1000.0
+        k_ifng = LN2 / c.ifng_half_life_h
+        production = c.ifng_release_pg_per_cell_h * engaged_cells * self.competence * release / volume_ml
+        self.ifng = _relax(self.ifng, production / k_ifng, dt_hours, 1.0 / k_ifng)
+        self.lagged_ifng = _relax(self.lagged_ifng, self.ifng, dt_hours, c.myeloid_response_h)
+
+        k_il6 = LN2 / c.il6_half_life_h
+        k_il6_eff = k_il6 * (1.0 - self.toci_cfg.receptor_clearance_share * self.toci_blockade)
+        il6_production = c.il6_per_ifng * k_il6 * self.lagged_ifng * release
+        self.il6 = _relax(self.il6, il6_production / k_il6_eff, dt_hours, 1.0 / k_il6_eff)
+
+        self.neuro_exposure = _relax(self.neuro_exposure, self.il6 + self.ifng, dt_hours, c.neuro_integration_h)
+        self.crs_signal = _relax(self.crs_signal, self.effective_il6, dt_hours, self.tox.crs_symptom_lag_h)
+        self.crs_grade = grade(self.crs_signal, self.tox.crs_il6_thresholds_pg_per_ml)
+        self.neuro_grade = grade(self.neuro_exposure, self.tox.neuro_thresholds_pg_per_ml)
+
+    @property
+    def effective_il6(self) -> float:
+        """IL-6 signalling left after receptor blockade: the CRS driver."""
+        return self.il6 * (1.0 - self.toci_blockade)
