@@ -41,7 +41,7 @@ def test_run_without_config_uses_the_built_in_default_and_nc_writes_netcdf(tmp_p
         assert fh.read(4) == b"\x89HDF"  # netCDF-4
     ds = xr.open_dataset(out)
     assert ds.blasts.dims == ("time", "compartment")
-    assert str(ds.relapse_type.values) == "not_assessed"
+    assert str(ds.relapse_type.values) == "none"
 
 
 def test_validate_accepts_the_default_experiment():

@@ -396,6 +396,38 @@ class ProtocolConfig(_Section):
     )
 
 
+class EndpointConfig(_Section):
+    """Definitions of the clinical read-outs of a run."""
+
+    response_cycles: int = _param("endpoints.response_cycles", "Cycles after which response is assessed.", ge=1, le=9)
+    cr_blast_fraction: float = _param(
+        "endpoints.cr_blast_fraction", "Marrow blast fraction below which CR/CRh is possible.", gt=0, le=1
+    )
+    cr_recovery: float = _param(
+        "endpoints.cr_recovery", "Normal hematopoiesis (share of normal) needed for CR.", gt=0, le=2
+    )
+    crh_recovery: float = _param(
+        "endpoints.crh_recovery", "Normal hematopoiesis (share of normal) needed for CRh.", gt=0, le=2
+    )
+    mrd_threshold: float = _param(
+        "endpoints.mrd_threshold", "MRD below which a complete MRD response is scored.", gt=0, le=1
+    )
+    relapse_blast_fraction: float = _param(
+        "endpoints.relapse_blast_fraction",
+        "Marrow blast fraction whose regrowth after a response is a relapse.",
+        gt=0,
+        le=1,
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> EndpointConfig:
+        if self.crh_recovery > self.cr_recovery:
+            raise ValueError(
+                f"endpoints.crh_recovery ({self.crh_recovery}) must not exceed endpoints.cr_recovery ({self.cr_recovery})"
+            )
+        return self
+
+
 class DoseSegment(_Section):
     """One piece of a custom infusion schedule."""
 
@@ -498,6 +530,7 @@ class Config(_Section):
     dexamethasone: DexamethasoneConfig = Field(default_factory=DexamethasoneConfig)
     tocilizumab: TocilizumabConfig = Field(default_factory=TocilizumabConfig)
     protocol: ProtocolConfig = Field(default_factory=ProtocolConfig)
+    endpoints: EndpointConfig = Field(default_factory=EndpointConfig)
 
     def to_json(self) -> str:
         """The resolved config as JSON (stored on every output Dataset)."""

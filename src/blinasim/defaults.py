@@ -293,6 +293,24 @@ LITERATURE: dict[str, Default] = {
     "protocol.premedicate_after_hold_h": Default(
         4.0, "h", "label: premedicate when restarting after an interruption of >= 4 h"
     ),
+    # ---------------------------------------------------------------- endpoints
+    "endpoints.response_cycles": Default(2, "1", "BIOLOGY.md: response (CR/CRh) is assessed after up to 2 cycles"),
+    "endpoints.cr_blast_fraction": Default(0.05, "1", "BIOLOGY.md: CR and CRh need < 5% marrow blasts"),
+    "endpoints.cr_recovery": Default(
+        0.8,
+        "1",
+        "approx.: full count recovery (CR) read as normal hematopoiesis back to >= 80% of the normal "
+        "marrow; the model has no blood counts",
+    ),
+    "endpoints.crh_recovery": Default(
+        0.4, "1", "approx.: partial count recovery (CRh) read as normal hematopoiesis >= 40% of normal"
+    ),
+    "endpoints.mrd_threshold": Default(
+        1e-4, "1", "BIOLOGY.md: complete MRD response is MRD below detection (1e-4) after cycle 1"
+    ),
+    "endpoints.relapse_blast_fraction": Default(
+        0.05, "1", "issue (resistance): relapse when marrow blasts regrow past 5% after a response"
+    ),
     # ---------------------------------------------------------------------- drug
     "drug.clearance_l_per_h": Default(2.22, "L/h", "Clements 2020 population PK (674 patients)"),
     "drug.volume_l": Default(5.98, "L", "Clements 2020 population PK"),

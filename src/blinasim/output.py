@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import xarray as xr
 
+from blinasim import endpoints
 from blinasim.kernels import census as C
 from blinasim.kernels.layout import KIND_BLAST, KIND_NORMAL_B
 
@@ -56,6 +57,31 @@ def build_dataset(model: BlinatumomabModel) -> xr.Dataset:
         mrd = np.where(mononuclear > 0, blasts[:, 0] / mononuclear, np.nan)
         pdl1_mean = np.where(n_blasts_agents > 0, model.rec_pdl1_sum[:n] / n_blasts_agents, np.nan)
     discontinued = [e for e in model.protocol.events if e.kind == "discontinue"]
+    cfg = model.config
+    hematopoiesis = endpoints.normal_hematopoiesis(other, cfg, scale)
+    cd19_neg_marrow = counts[:, C.C_BLASTS_CD19_NEG].astype(np.float64)
+    switched_marrow = counts[:, C.C_BLASTS_SWITCHED].astype(np.float64)
+    marrow_blast_agents = counts[:, C.C_BLASTS].astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        neg_share = np.where(marrow_blast_agents > 0, cd19_neg_marrow / marrow_blast_agents, 0.0)
+        switched_share = np.where(marrow_blast_agents > 0, switched_marrow / marrow_blast_agents, 0.0)
+    times = model.rec_time_days[:n]
+    days = endpoints.assessment_days(cfg)
+    cr, crh, response_day = endpoints.response(times, blast_fraction, hematopoiesis, days, cfg)
+    mrd_ok, mrd_day = endpoints.mrd_response(times, mrd, days, cfg)
+    relapse_day, relapse_type = endpoints.relapse(
+        times, blast_fraction, mrd, neg_share, switched_share, response_day, mrd_day, cfg
+    )
+    ep = endpoints.Endpoints(
+        cr,
+        crh,
+        np.nan if np.isnan(cr) else float(cr + crh > 0),
+        response_day,
+        mrd_ok,
+        mrd_day,
+        relapse_day,
+        relapse_type,
+    )
     tc = ("time", "compartment")
     t = ("time",)
     data_vars = {
@@ -138,11 +164,17 @@ def build_dataset(model: BlinatumomabModel) -> xr.Dataset:
             model.rec_competence[:n], t, "1", "T-cell cytokine competence (1 naive, falls with repeated engagement)"
         ),
         "pdl1_mean": _var(pdl1_mean, t, "1", "mean relative PD-L1 on blasts" + NOT_YET.format("resistance")),
-        # Scalar endpoints. They are assessed by the endpoints issue; until then
-        # they are explicitly not assessed rather than given a default verdict.
-        "cr_crh": _var(np.float64(np.nan), (), "1", "CR/CRh after up to 2 cycles (not assessed yet: NaN)"),
+        "normal_hematopoiesis": _var(
+            hematopoiesis, t, "1", "other nucleated marrow cells relative to a normal marrow (count recovery)"
+        ),
+        # Scalar endpoints (blinasim.endpoints): 1 yes, 0 no, NaN not assessable
+        # (the run ended before the assessment).
+        "cr_crh": _var(np.float64(ep.cr_crh), (), "1", "CR or CRh after up to 2 cycles (1/0; NaN: not assessable)"),
+        "cr": _var(np.float64(ep.cr), (), "1", "CR (full count recovery) after up to 2 cycles"),
+        "crh": _var(np.float64(ep.crh), (), "1", "CRh (partial count recovery) after up to 2 cycles"),
+        "response_day": _var(np.float64(ep.response_day), (), "day", "assessment day of the CR/CRh (NaN if none)"),
         "mrd_response": _var(
-            np.float64(np.nan), (), "1", "complete MRD response after cycle 1 (not assessed yet: NaN)"
+            np.float64(ep.mrd_response), (), "1", "complete MRD response (< 1e-4) at the end of cycle 1 (1/0; NaN)"
         ),
         "max_crs_grade": _var(np.int8(model.max_crs_grade), (), "1", "maximum CRS grade over the run"),
         "max_neurotoxicity_grade": _var(
@@ -154,15 +186,18 @@ def build_dataset(model: BlinatumomabModel) -> xr.Dataset:
             "day",
             "day treatment was permanently discontinued (NaN if never)",
         ),
-        "relapse_day": _var(np.float64(np.nan), (), "day", "day of relapse (not assessed yet: NaN)"),
-        "relapse_type": _var(np.array("not_assessed"), (), "1", "relapse type (not assessed yet)"),
+        "relapse_day": _var(
+            np.float64(ep.relapse_day), (), "day", "day of the first relapse after a response (NaN if none)"
+        ),
+        "relapse_type": _var(
+            np.array(ep.relapse_type), (), "1", "none, cd19_positive, cd19_negative or lineage_switch"
+        ),
     }
     coords = {
         "time": ("time", model.rec_time_days[:n], {"units": "day", "long_name": "time since simulation start"}),
         "compartment": ("compartment", list(COMPARTMENTS), {"long_name": "compartment"}),
         "population": ("population", list(POPULATIONS), {"long_name": "simulated population"}),
     }
-    cfg = model.config
     attrs = {
         "events": json.dumps([asdict(e) for e in model.protocol.events]),
         "title": "blinasim virtual patient",

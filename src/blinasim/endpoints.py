@@ -1,0 +1,141 @@
+"""Clinical read-outs of a run, computed from its Dataset.
+
+The functions take plain arrays or a run Dataset, so they work on fresh runs,
+stored results and hand-made trajectories alike. Definitions (BIOLOGY.md;
+thresholds in ``[endpoints]`` of the config):
+
+* **CR / CRh** after up to ``response_cycles`` cycles: at the end of the
+  infusion of cycle 1 or 2 (the marrow assessment of the trials), marrow blasts
+  below 5% with count recovery. The model has no blood counts; recovery is
+  judged from normal hematopoiesis, the other nucleated marrow cells relative
+  to a normal marrow (``normal_hematopoiesis``): >= ``cr_recovery`` is CR,
+  >= ``crh_recovery`` CRh.
+* **Complete MRD response**: MRD below 1e-4 at the end of the infusion of
+  cycle 1.
+* **Relapse**: after a CR/CRh, marrow blasts regrow past 5%; or after a
+  complete MRD response, MRD returns to >= 1e-4. Its type comes from the
+  phenotype mix of the marrow blasts at relapse: lineage switch if most are
+  myeloid, CD19-negative if most lack CD19, else CD19-positive.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from blinasim.config import Config, validate_config
+from blinasim.protocol import build_schedule
+
+RELAPSE_TYPES = ("none", "cd19_positive", "cd19_negative", "lineage_switch")
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """The scalar read-outs of one run (NaN where not assessable)."""
+
+    cr: float  # 1.0, 0.0 or NaN
+    crh: float
+    cr_crh: float
+    response_day: float
+    mrd_response: float
+    mrd_response_day: float
+    relapse_day: float
+    relapse_type: str
+
+
+def assessment_days(config: Config) -> list[float]:
+    """End of the infusion of each of the first ``response_cycles`` cycles (planned schedule)."""
+    ends: dict[int, float] = {}
+    for seg in build_schedule(config.treatment, config.patient).segments:
+        if seg.cycle <= config.endpoints.response_cycles:
+            ends[seg.cycle] = max(ends.get(seg.cycle, 0.0), seg.end_day)
+    return [ends[c] for c in sorted(ends)]
+
+
+def _value_at(times: np.ndarray, values: np.ndarray, day: float) -> float:
+    """The recorded value at ``day`` (the last record at or before it); NaN if after the run."""
+    if day > times[-1] + 1e-9:
+        return math.nan
+    i = int(np.searchsorted(times, day + 1e-9, side="right")) - 1
+    return float(values[max(i, 0)])
+
+
+def response(times, blast_fraction, hematopoiesis, days, config: Config) -> tuple[float, float, float]:
+    """(CR, CRh, day) at the first assessment day that qualifies; NaN if none was reached."""
+    e = config.endpoints
+    assessed = False
+    for day in days:
+        bf = _value_at(times, blast_fraction, day)
+        rec = _value_at(times, hematopoiesis, day)
+        if math.isnan(bf):
+            continue
+        assessed = True
+        if bf < e.cr_blast_fraction and rec >= e.crh_recovery:
+            return (1.0 if rec >= e.cr_recovery else 0.0), (0.0 if rec >= e.cr_recovery else 1.0), day
+    return (0.0, 0.0, math.nan) if assessed else (math.nan, math.nan, math.nan)
+
+
+def mrd_response(times, mrd, days, config: Config) -> tuple[float, float]:
+    """(complete MRD response, day) at the end of cycle 1; NaN if not reached."""
+    if not days:
+        return math.nan, math.nan
+    value = _value_at(times, mrd, days[0])
+    if math.isnan(value):
+        return math.nan, math.nan
+    ok = value < config.endpoints.mrd_threshold
+    return float(ok), (days[0] if ok else math.nan)
+
+
+def relapse(
+    times, blast_fraction, mrd, cd19_negative_share, switched_share, response_day, mrd_day, config: Config
+) -> tuple[float, str]:
+    """(day, type) of the first relapse after a response; (NaN, "none") if none."""
+    e = config.endpoints
+    candidates = []
+    if not math.isnan(response_day):
+        after = (times > response_day) & (blast_fraction >= e.relapse_blast_fraction)
+        if after.any():
+            candidates.append(int(np.argmax(after)))
+    if not math.isnan(mrd_day):
+        after = (times > mrd_day) & (mrd >= e.mrd_threshold)
+        if after.any():
+            candidates.append(int(np.argmax(after)))
+    if not candidates:
+        return math.nan, "none"
+    i = min(candidates)
+    if switched_share[i] >= 0.5:
+        kind = "lineage_switch"
+    elif cd19_negative_share[i] >= 0.5:
+        kind = "cd19_negative"
+    else:
+        kind = "cd19_positive"
+    return float(times[i]), kind
+
+
+def normal_hematopoiesis(other_marrow_cells: np.ndarray, config: Config, cells_per_agent: float) -> np.ndarray:
+    """Other nucleated marrow cells relative to a normal marrow (lattice at normal cellularity)."""
+    reference = config.simulation.lattice_size**2 * config.marrow.normal_cellularity * cells_per_agent
+    return np.asarray(other_marrow_cells, dtype=np.float64) / reference
+
+
+def assess(ds, config: Config | None = None) -> Endpoints:
+    """All endpoints of one run Dataset (its ``config`` attribute is used when not given)."""
+    if config is None:
+        config = validate_config(json.loads(ds.attrs["config"]))
+    times = np.asarray(ds.time.values, dtype=np.float64)
+    bf = np.asarray(ds.marrow_blast_fraction.values, dtype=np.float64)
+    mrd = np.asarray(ds.mrd.values, dtype=np.float64)
+    hem = normal_hematopoiesis(ds.other_marrow_cells.values, config, float(ds.attrs["cells_per_agent"]))
+    marrow_blasts = np.asarray(ds.blasts.sel(compartment="marrow").values, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        neg = np.where(marrow_blasts > 0, ds.blasts_cd19_negative.sel(compartment="marrow").values / marrow_blasts, 0)
+        sw = np.where(marrow_blasts > 0, ds.blasts_lineage_switched.sel(compartment="marrow").values / marrow_blasts, 0)
+    days = assessment_days(config)
+    cr, crh, day = response(times, bf, hem, days, config)
+    mrd_ok, mrd_day = mrd_response(times, mrd, days, config)
+    relapse_day, relapse_type = relapse(times, bf, mrd, neg, sw, day, mrd_day, config)
+    cr_crh = math.nan if math.isnan(cr) else float(cr + crh > 0)
+    return Endpoints(cr, crh, cr_crh, day, mrd_ok, mrd_day, relapse_day, relapse_type)

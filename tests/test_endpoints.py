@@ -1,0 +1,89 @@
+"""Clinical endpoints on hand-made trajectories and on real runs."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from blinasim import endpoints
+from blinasim.config import load_config
+from tests.conftest import run
+
+CFG = load_config(None, {"treatment.cycles": 2})  # rr_step_up: infusion ends on days 28 and 70
+TIMES = np.arange(0.0, 85.0, 1.0)
+
+
+def flat(value):
+    return np.full(TIMES.shape, float(value))
+
+
+def test_assessment_days_are_the_ends_of_the_infusions():
+    assert endpoints.assessment_days(CFG) == [28.0, 70.0]
+    assert endpoints.assessment_days(load_config(None, {"treatment.regimen": "mrd", "treatment.cycles": 1})) == [28.0]
+
+
+@pytest.mark.parametrize(
+    ("blasts", "recovery", "expected"),
+    [
+        (0.03, 0.9, (1.0, 0.0)),  # < 5% with full recovery: CR
+        (0.03, 0.5, (0.0, 1.0)),  # < 5% with partial recovery: CRh
+        (0.06, 0.9, (0.0, 0.0)),  # 6% blasts: no response
+        (0.03, 0.1, (0.0, 0.0)),  # no count recovery: no CR/CRh
+    ],
+)
+def test_cr_and_crh(blasts, recovery, expected):
+    bf = np.where(TIMES < 20, 0.6, blasts)
+    cr, crh, day = endpoints.response(TIMES, bf, flat(recovery), [28.0, 70.0], CFG)
+    assert (cr, crh) == expected
+    assert (day == 28.0) if sum(expected) else math.isnan(day)
+
+
+def test_three_percent_at_day_40_is_a_cr_and_six_percent_is_not():
+    # A trajectory that reaches 3% only by day 40 responds at the cycle-2 assessment.
+    bf = np.interp(TIMES, [0, 40, 84], [0.7, 0.03, 0.03])
+    cr, crh, day = endpoints.response(TIMES, bf, flat(0.9), [28.0, 70.0], CFG)
+    assert (cr, day) == (1.0, 70.0)
+    bf6 = np.interp(TIMES, [0, 40, 84], [0.7, 0.06, 0.06])
+    assert endpoints.response(TIMES, bf6, flat(0.9), [28.0, 70.0], CFG)[:2] == (0.0, 0.0)
+
+
+def test_response_is_not_assessable_before_the_first_assessment():
+    short = TIMES[TIMES <= 20]
+    cr, crh, day = endpoints.response(short, np.full(short.shape, 0.01), np.ones(short.shape), [28.0], CFG)
+    assert math.isnan(cr) and math.isnan(crh) and math.isnan(day)
+
+
+def test_mrd_response_needs_below_1e4_after_cycle_1():
+    assert endpoints.mrd_response(TIMES, flat(2e-4), [28.0], CFG) == (0.0, pytest.approx(np.nan, nan_ok=True))
+    ok, day = endpoints.mrd_response(TIMES, flat(5e-5), [28.0], CFG)
+    assert ok == 1.0 and day == 28.0
+
+
+def test_relapse_day_and_type():
+    bf = np.interp(TIMES, [0, 28, 50, 84], [0.7, 0.01, 0.01, 0.3])
+    mrd = bf * 1.2
+    zero, half = flat(0.0), flat(0.8)
+    day, kind = endpoints.relapse(TIMES, bf, mrd, zero, zero, 28.0, math.nan, CFG)
+    first = TIMES[(TIMES > 28) & (bf >= 0.05)][0]
+    assert (day, kind) == (first, "cd19_positive")
+    assert endpoints.relapse(TIMES, bf, mrd, half, zero, 28.0, math.nan, CFG)[1] == "cd19_negative"
+    assert endpoints.relapse(TIMES, bf, mrd, half, half, 28.0, math.nan, CFG)[1] == "lineage_switch"
+    # No response, no relapse.
+    assert endpoints.relapse(TIMES, bf, mrd, zero, zero, math.nan, math.nan, CFG) == (
+        pytest.approx(np.nan, nan_ok=True),
+        "none",
+    )
+    # MRD relapse: MRD back to >= 1e-4 after a complete MRD response.
+    mrd2 = np.interp(TIMES, [0, 28, 40, 84], [1e-3, 0.0, 0.0, 1e-3])
+    day, kind = endpoints.relapse(TIMES, flat(0.0), mrd2, zero, zero, math.nan, 28.0, CFG)
+    assert day == TIMES[(TIMES > 28) & (mrd2 >= 1e-4)][0] and kind == "cd19_positive"
+
+
+def test_assess_on_a_real_run_matches_the_dataset_scalars():
+    ds = run(simulation__days=30.0, simulation__lattice_size=48)
+    ep = endpoints.assess(ds)
+    assert ep.cr_crh == float(ds.cr_crh) or (math.isnan(ep.cr_crh) and np.isnan(float(ds.cr_crh)))
+    assert ep.relapse_type == str(ds.relapse_type.values)
+    assert float(ds.normal_hematopoiesis[0]) > 0
