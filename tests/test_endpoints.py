@@ -43,7 +43,7 @@ def test_cr_and_crh(blasts, recovery, expected):
 def test_three_percent_at_day_40_is_a_cr_and_six_percent_is_not():
     # A trajectory that reaches 3% only by day 40 responds at the cycle-2 assessment.
     bf = np.interp(TIMES, [0, 40, 84], [0.7, 0.03, 0.03])
-    cr, crh, day = endpoints.response(TIMES, bf, flat(0.9), [28.0, 70.0], CFG)
+    cr, _, day = endpoints.response(TIMES, bf, flat(0.9), [28.0, 70.0], CFG)
     assert (cr, day) == (1.0, 70.0)
     bf6 = np.interp(TIMES, [0, 40, 84], [0.7, 0.06, 0.06])
     assert endpoints.response(TIMES, bf6, flat(0.9), [28.0, 70.0], CFG)[:2] == (0.0, 0.0)
