@@ -125,6 +125,138 @@ def bench(
         typer.echo(f"wrote {bench_lib.write_json(records, json_path)}")
 
 
+# ----------------------------------------------------------------- experiments
+# sweep / status / report / export: thin wrappers over blinasim.experiment,
+# blinasim.sweep, blinasim.store and blinasim.report.
+
+
+@app.command()
+def sweep(
+    config: Annotated[Path, typer.Argument(help="Experiment TOML (arms, sampler, replicates; docs/experiments.md).")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Zarr store to create (default: output.store of the experiment).")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, help="Local worker processes (default: all cores).")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="Run on a Dask scheduler, e.g. tcp://host:8786.")
+    ] = None,
+    dask_local: Annotated[
+        int | None, typer.Option("--dask-local", min=1, help="Start a Dask LocalCluster with N worker processes.")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue an existing store: skip done runs, run pending and failed ones.")
+    ] = False,
+    write: Annotated[
+        str | None,
+        typer.Option("--write", help="Who writes a run into the store: 'worker' (default) or 'parent'."),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and print the plan; run nothing.")] = False,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Run an experiment: arms x samples x replicates into a resumable Zarr store."""
+    from blinasim.experiment import Experiment, ExperimentError
+    from blinasim.store import StoreError
+    from blinasim.sweep import SweepError, run_sweep
+
+    try:
+        experiment = Experiment.from_toml(config)
+    except ExperimentError as exc:
+        _fail(exc.problems, f"invalid experiment {str(config)!r}")
+    if write is not None and write not in ("worker", "parent"):
+        _fail([f"--write {write!r}: use 'worker' or 'parent'"], "invalid option")
+    if dry_run:
+        typer.echo(experiment.plan.summary())
+        return
+    try:
+        result = run_sweep(
+            experiment,
+            out,
+            workers=workers,
+            scheduler=scheduler,
+            dask_local=dask_local,
+            resume=resume,
+            progress=progress,
+            write=write,
+            on_message=lambda msg: typer.echo(msg, err=True),
+        )
+    except (SweepError, StoreError) as exc:
+        _fail(exc.problems, "cannot run the sweep")
+    except KeyboardInterrupt:
+        typer.echo("interrupted: finished runs are in the store; continue with --resume", err=True)
+        raise typer.Exit(130) from None
+    typer.echo(result.format())
+    if result.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def status(
+    store: Annotated[Path, typer.Argument(help="Experiment store written by `blinasim sweep`.")],
+    max_failures: Annotated[int, typer.Option("--max-failures", min=0, help="Failure messages to list.")] = 10,
+) -> None:
+    """Progress of a sweep: done, failed and pending runs per arm, and why runs failed."""
+    from blinasim.store import StoreError, store_status
+
+    try:
+        st = store_status(store)
+    except StoreError as exc:
+        _fail(exc.problems, "cannot read the store")
+    typer.echo(st.format(max_failures=max_failures))
+
+
+@app.command()
+def report(
+    store: Annotated[Path, typer.Argument(help="Experiment store written by `blinasim sweep`.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Report directory (default: STORE without .zarr + '_report').")
+    ] = None,
+    confidence: Annotated[float, typer.Option("--confidence", help="Level of the confidence intervals.")] = 0.95,
+    variables: Annotated[
+        str | None, typer.Option("--variables", help="Comma-separated time courses to draw (default: the main ones).")
+    ] = None,
+    formats: Annotated[str, typer.Option("--formats", help="Figure formats, comma-separated.")] = "png,svg",
+) -> None:
+    """Endpoints per arm with confidence intervals, paired differences, time courses, sensitivity indices."""
+    from blinasim.report import ReportError, make_report
+    from blinasim.store import StoreError
+
+    names = [v.strip() for v in variables.split(",") if v.strip()] if variables else None
+    try:
+        rep = make_report(
+            store,
+            out,
+            confidence=confidence,
+            variables=names,
+            formats=tuple(f.strip() for f in formats.split(",") if f.strip()),
+        )
+    except (ReportError, StoreError) as exc:
+        _fail(exc.problems, "cannot report")
+    typer.echo(rep.to_markdown())
+    typer.echo(f"wrote {rep.out_dir}", err=True)
+
+
+@app.command()
+def export(
+    store: Annotated[Path, typer.Argument(help="Experiment store written by `blinasim sweep`.")],
+    out: Annotated[Path, typer.Option("--out", help="netCDF file to write (*.nc).")] = ...,
+    allow_incomplete: Annotated[
+        bool, typer.Option("--allow-incomplete", help="Export even if some runs are pending or failed.")
+    ] = False,
+) -> None:
+    """Export a finished experiment store as one netCDF file."""
+    from blinasim.store import StoreError, export_netcdf
+
+    if out.exists():
+        _fail([f"--out {str(out)!r} already exists; choose another path or remove it"], "output exists")
+    try:
+        path = export_netcdf(store, out, allow_incomplete=allow_incomplete)
+    except (StoreError, FileNotFoundError) as exc:
+        _fail(getattr(exc, "problems", [str(exc)]), "cannot export")
+    typer.echo(f"wrote {path}")
+
+
 def main() -> None:
     """Console entry point."""
     app()

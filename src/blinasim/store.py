@@ -1,0 +1,602 @@
+"""The results store of an experiment: one preallocated Zarr group, written run by run.
+
+Layout (see ``docs/experiments.md``):
+
+- every variable of a run's Dataset, with the run dimensions in front:
+  ``(arm, sample, replicate, *run dims)``, chunked 1 along ``arm``,
+  ``sample`` and ``replicate`` and whole along the rest, so that every run
+  owns its own chunks and runs can be written concurrently by different
+  processes (or machines on a shared filesystem) without locks;
+- ``run_status`` (0 pending, 1 done, 2 failed) and ``run_message``,
+  ``run_seconds``, ``run_write_seconds``, ``run_worker`` per run;
+- coordinates ``arm``, ``sample``, ``replicate``, the run coordinates
+  (``time``, ``compartment``, ...), the sampled parameters as ordinary
+  coordinates on ``sample`` (named by their dotted path), ``run_seed`` on
+  ``(sample, replicate)``, and ``arm_overrides`` / ``arm_description`` on ``arm``.
+
+The store is created complete (metadata and coordinates) under a temporary
+name and renamed into place, so it either exists whole or not at all. Its
+metadata never changes afterwards. A run is written in two steps: its data
+into its region (``xarray.Dataset.to_zarr(region=...)``), then its
+``run_*`` bookkeeping, ``run_status`` last. A run whose status is not "done"
+is re-run by ``--resume``; chunk writes are atomic (write then rename), so a
+killed writer leaves at worst a stale temporary file, never a torn chunk.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+import warnings
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import xarray as xr
+
+if TYPE_CHECKING:
+    from blinasim.experiment import Plan
+
+RUN_DIMS = ("arm", "sample", "replicate")
+PENDING, DONE, FAILED = 0, 1, 2
+STATUS_NAMES = {PENDING: "pending", DONE: "done", FAILED: "failed"}
+STATUS_VAR = "run_status"
+INFO_VARS = ("run_message", "run_seconds", "run_write_seconds", "run_worker")
+#: Variables that describe how a run went rather than what it computed.
+BOOKKEEPING_VARS = (STATUS_VAR, *INFO_VARS)
+STORE_FORMAT = "blinasim-experiment-store/1"
+#: Variable-length strings (Zarr v3 "string"), without loading anything to find a dtype.
+_STR = np.dtypes.StringDType()
+
+
+class StoreError(ValueError):
+    """A problem with a results store, with one readable line per problem."""
+
+    def __init__(self, problems: list[str] | str):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+@contextlib.contextmanager
+def quiet_zarr():
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Consolidated metadata", category=UserWarning)
+        yield
+
+
+# ----------------------------------------------------------------- layout
+
+
+@dataclass(frozen=True)
+class VarSpec:
+    """How one run variable is stored."""
+
+    name: str
+    dims: tuple[str, ...]
+    shape: tuple[int, ...]
+    #: "float", "int", "bool" (stored as float64, NaN when missing) or "str"
+    kind: str
+    #: numpy dtype string of the stored values ("float64", "int16", ...; "str" for strings)
+    dtype: str
+    attrs: dict[str, Any]
+
+    @property
+    def fill(self) -> Any:
+        if self.kind in ("float", "bool"):
+            return np.nan
+        if self.kind == "int":
+            info = np.iinfo(np.dtype(self.dtype))
+            return info.min if info.min < 0 else info.max
+        return ""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Run variables and run coordinates of an experiment, discovered from real runs."""
+
+    variables: dict[str, VarSpec]
+    coords: dict[str, xr.Variable]
+
+    @property
+    def time(self) -> np.ndarray | None:
+        return np.asarray(self.coords["time"].values) if "time" in self.coords else None
+
+
+def _kind(dtype: np.dtype) -> tuple[str, str]:
+    if dtype.kind == "b":
+        return "bool", "float64"
+    if dtype.kind == "f":
+        return "float", dtype.name
+    if dtype.kind in "iu":
+        return "int", dtype.name
+    if dtype.kind in "USOT":
+        return "str", "str"
+    raise StoreError(f"unsupported dtype {dtype} of a run variable")
+
+
+def layout_from_datasets(datasets: list[xr.Dataset], variables: list[str] | None = None) -> Layout:
+    """The union of the variables of some runs (e.g. one dry run per arm).
+
+    ``variables`` keeps only these run variables (all by default); an unknown
+    name is a :class:`StoreError` listing what exists.
+    """
+    specs: dict[str, VarSpec] = {}
+    coords: dict[str, xr.Variable] = {}
+    problems = []
+    for ds in datasets:
+        for name, var in ds.data_vars.items():
+            name = str(name)
+            if set(var.dims) & set(RUN_DIMS):
+                problems.append(f"run variable {name!r} uses a reserved dimension name ({', '.join(RUN_DIMS)})")
+                continue
+            kind, dtype = _kind(var.dtype)
+            spec = VarSpec(name, tuple(map(str, var.dims)), tuple(var.shape), kind, dtype, dict(var.attrs))
+            old = specs.get(name)
+            if old is not None and (old.dims, old.shape) != (spec.dims, spec.shape):
+                problems.append(
+                    f"run variable {name!r} has dims {old.dims} {old.shape} in one run, {spec.dims} {spec.shape} in another"
+                )
+            specs.setdefault(name, spec)
+        for name, coord in ds.coords.items():
+            name = str(name)
+            if name in coords:
+                if coord.dims != coords[name].dims or not np.array_equal(coord.values, coords[name].values):
+                    problems.append(f"run coordinate {name!r} differs between runs (the time grid must be shared)")
+            else:
+                coords[name] = coord.variable.copy(deep=True)
+    if variables is not None:
+        unknown = [v for v in variables if v not in specs]
+        if unknown:
+            problems.append(
+                f"output.variables: unknown run variable(s) {', '.join(map(repr, unknown))}; "
+                f"a run has: {', '.join(sorted(specs))}"
+            )
+        specs = {k: v for k, v in specs.items() if k in variables}
+    if problems:
+        raise StoreError(problems)
+    for spec in specs.values():
+        for d, n in zip(spec.dims, spec.shape, strict=True):
+            if d in coords and coords[d].dims == (d,) and coords[d].size != n:
+                raise StoreError(
+                    f"run variable {spec.name!r}: dimension {d!r} has {n} entries, its coordinate {coords[d].size}"
+                )
+    used = {d for s in specs.values() for d in s.dims}
+    coords = {k: v for k, v in coords.items() if set(v.dims) <= used}
+    return Layout(dict(sorted(specs.items())), coords)
+
+
+# --------------------------------------------------------------- creating
+
+
+def _parameter_coordinate(path: str, values: list[Any]) -> xr.Variable:
+    from blinasim.experiment import parameter_info
+
+    info = parameter_info(path)
+    if info.kind == "float":
+        data = np.asarray(values, dtype=np.float64)
+    elif info.kind == "int":
+        data = np.asarray(values, dtype=np.int64)
+    elif info.kind == "bool":
+        data = np.asarray(values, dtype=bool)
+    elif info.kind in ("str", "choice") and all(isinstance(v, str) for v in values):
+        data = np.asarray(values, dtype=str)
+    else:
+        data = np.asarray([json.dumps(v, default=str) for v in values], dtype=str)
+    attrs = {"long_name": info.description or path, "parameter_path": path}
+    if info.unit:
+        attrs["units"] = info.unit
+    return xr.Variable(("sample",), data, attrs=attrs)
+
+
+def _versions() -> dict[str, str]:
+    import importlib.metadata
+
+    out = {}
+    for pkg in ("blinasim", "numpy", "numba", "mesa", "xarray", "zarr"):
+        try:
+            out[f"{pkg}_version"] = importlib.metadata.version(pkg)
+        except importlib.metadata.PackageNotFoundError:
+            out[f"{pkg}_version"] = "unknown"
+    return out
+
+
+def build_template(plan: Plan, layout: Layout, *, experiment_text: str | None = None) -> tuple[xr.Dataset, dict]:
+    """The lazily-filled Dataset (and encodings) that :func:`create_store` writes."""
+    import dask.array as da
+
+    na, ns, nr = plan.n_arms, plan.n_samples, plan.replicates
+    data_vars: dict[str, Any] = {}
+    encoding: dict[str, dict[str, Any]] = {}
+    for spec in layout.variables.values():
+        shape = (na, ns, nr, *spec.shape)
+        chunks = (1, 1, 1, *spec.shape)
+        attrs = dict(spec.attrs)
+        if spec.kind == "bool":
+            attrs["run_dtype"] = "bool"
+            attrs.setdefault("flag_values", [0, 1])
+            attrs.setdefault("flag_meanings", "false true")
+        if spec.kind == "str":
+            arr = da.full(shape, "", chunks=chunks, dtype=_STR)
+            encoding[spec.name] = {"chunks": chunks}
+        else:
+            arr = da.full(shape, spec.fill, chunks=chunks, dtype=spec.dtype)
+            encoding[spec.name] = {"chunks": chunks, "_FillValue": spec.fill}
+        data_vars[spec.name] = xr.Variable((*RUN_DIMS, *spec.dims), arr, attrs=attrs)
+    run_shape, run_chunks = (na, ns, nr), (1, 1, 1)
+    data_vars[STATUS_VAR] = xr.Variable(
+        RUN_DIMS,
+        da.full(run_shape, PENDING, chunks=run_chunks, dtype=np.int8),
+        attrs={
+            "long_name": "status of the run (written last)",
+            "units": "1",
+            "flag_values": [PENDING, DONE, FAILED],
+            "flag_meanings": "pending done failed",
+        },
+    )
+    encoding[STATUS_VAR] = {"chunks": run_chunks, "_FillValue": None}
+    info_attrs = {
+        "run_message": ("", _STR, {"long_name": "failure message of the run (empty when done)", "units": "1"}),
+        "run_seconds": (np.nan, np.float64, {"long_name": "wall time of the simulation of the run", "units": "s"}),
+        "run_write_seconds": (
+            np.nan,
+            np.float64,
+            {"long_name": "wall time of writing the run's data into the store", "units": "s"},
+        ),
+        "run_worker": ("", _STR, {"long_name": "host:pid of the process that ran the run", "units": "1"}),
+    }
+    for name, (fill, dtype, attrs) in info_attrs.items():
+        data_vars[name] = xr.Variable(RUN_DIMS, da.full(run_shape, fill, chunks=run_chunks, dtype=dtype), attrs=attrs)
+        encoding[name] = {"chunks": run_chunks} if dtype is _STR else {"chunks": run_chunks, "_FillValue": fill}
+
+    coords: dict[str, Any] = {
+        "arm": xr.Variable(("arm",), np.asarray([a.name for a in plan.arms], dtype=str), {"long_name": "arm"}),
+        "sample": xr.Variable(("sample",), np.arange(ns, dtype=np.int64), {"long_name": "sample (parameter set)"}),
+        "replicate": xr.Variable(("replicate",), np.arange(nr, dtype=np.int64), {"long_name": "replicate"}),
+        "arm_overrides": xr.Variable(
+            ("arm",),
+            np.asarray([json.dumps(a.overrides, sort_keys=True, default=str) for a in plan.arms], dtype=str),
+            {"long_name": "config overrides of the arm (JSON, dotted keys)"},
+        ),
+        "arm_description": xr.Variable(
+            ("arm",), np.asarray([a.description for a in plan.arms], dtype=str), {"long_name": "arm description"}
+        ),
+        "run_seed": xr.Variable(
+            ("sample", "replicate"),
+            np.asarray([[plan.seed(s, r) for r in range(nr)] for s in range(ns)], dtype=np.int64),
+            {"long_name": "run seed: SeedSequence(root_seed, spawn_key=(sample, replicate)); shared by all arms"},
+        ),
+    }
+    samples = plan.samples
+    for j, path in enumerate(samples.parameters):
+        coords[path] = _parameter_coordinate(path, [row[j] for row in samples.rows])
+    if samples.labels is not None:
+        coords["sample_label"] = xr.Variable(
+            ("sample",), np.asarray(samples.labels, dtype=str), {"long_name": "sample label"}
+        )
+    coords.update(layout.coords)
+    if samples.design is not None:
+        data_vars["sampler_design"] = xr.Variable(
+            ("sample", "parameter"),
+            samples.design,
+            {"long_name": "design matrix as drawn (log10 for log-scale parameters), for sensitivity analysis"},
+        )
+        coords["parameter"] = xr.Variable(("parameter",), np.asarray(samples.parameters, dtype=str))
+    attrs = {
+        "title": f"blinasim experiment {plan.name}",
+        "store_format": STORE_FORMAT,
+        "experiment_name": plan.name,
+        "experiment_description": plan.description,
+        "fingerprint": plan.fingerprint,
+        "root_seed": plan.root_seed,
+        "replicates": plan.replicates,
+        "n_runs": plan.n_runs,
+        "parameters": json.dumps(samples.parameters),
+        "sampler": json.dumps(samples.meta, default=str),
+        "base_config": json.dumps(plan.base, sort_keys=True, default=str),
+        "plan": json.dumps(plan.identity(), sort_keys=True, default=str),
+        "seeds": "run seed = SeedSequence(root_seed, spawn_key=(sample, replicate)), independent of the arm",
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "Conventions": "CF-1.10",
+        **_versions(),
+    }
+    if experiment_text is not None:
+        attrs["experiment_toml"] = experiment_text
+    return xr.Dataset(data_vars, coords=coords, attrs=attrs), encoding
+
+
+def create_store(path: str | os.PathLike, plan: Plan, layout: Layout, *, experiment_text: str | None = None) -> Path:
+    """Preallocate the store of ``plan`` at ``path``: all or nothing, never overwriting."""
+    target = Path(path)
+    if target.exists():
+        raise StoreError(f"store {str(target)!r} already exists")
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise StoreError(f"store {str(target)!r}: directory {str(parent)!r} does not exist")
+    template, encoding = build_template(plan, layout, experiment_text=experiment_text)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=parent))
+    try:
+        with quiet_zarr():
+            template.to_zarr(tmp / "store", mode="w-", compute=False, consolidated=True, encoding=encoding)
+        os.replace(tmp / "store", target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+# ---------------------------------------------------------------- reading
+
+
+def open_store(path: str | os.PathLike) -> xr.Dataset:
+    """The raw store as a lazy Dataset (pending and failed runs hold fill values)."""
+    p = Path(path)
+    if not (p / "zarr.json").is_file():
+        raise StoreError(f"{str(p)!r} is not a blinasim experiment store (no zarr.json)")
+    with quiet_zarr():
+        ds = xr.open_zarr(p, consolidated=True)
+    if ds.attrs.get("store_format") != STORE_FORMAT:
+        raise StoreError(f"{str(p)!r} is a Zarr store but not a blinasim experiment store")
+    return ds
+
+
+def open_results(path: str | os.PathLike, *, mask: bool = True) -> xr.Dataset:
+    """Open an experiment store as an ``xarray.Dataset`` (lazy, dask-backed).
+
+    With ``mask=True`` (default), every run variable of a run that is not
+    "done" is NaN (numeric) or "" (strings), whatever a failed write left.
+    """
+    ds = open_store(path)
+    if not mask:
+        return ds
+    done = ds[STATUS_VAR] == DONE
+    for name in run_variables(ds):
+        var = ds[name]
+        if var.dtype.kind in "fc":
+            ds[name] = var.where(done)
+    return ds
+
+
+def run_variables(ds: xr.Dataset) -> list[str]:
+    """The simulated variables of a store (everything with run dims except bookkeeping)."""
+    return [str(n) for n, v in ds.data_vars.items() if v.dims[:3] == RUN_DIMS and n not in BOOKKEEPING_VARS]
+
+
+def read_status(path: str | os.PathLike) -> np.ndarray:
+    """The ``run_status`` array (arm, sample, replicate), read fresh from disk."""
+    import zarr
+
+    with quiet_zarr():
+        g = zarr.open_group(str(path), mode="r")
+        return np.asarray(g[STATUS_VAR][...], dtype=np.int8)
+
+
+def store_attrs(path: str | os.PathLike) -> dict[str, Any]:
+    return dict(open_store(path).attrs)
+
+
+@lru_cache(maxsize=8)
+def _layout_cached(path: str, fingerprint: str, mtime_ns: int) -> Layout:
+    ds = open_store(path)
+    if ds.attrs.get("fingerprint") != fingerprint:
+        raise StoreError(
+            f"store {path!r} belongs to another experiment (fingerprint {ds.attrs.get('fingerprint')}, "
+            f"expected {fingerprint})"
+        )
+    specs = {}
+    for name in run_variables(ds):
+        var = ds[name]
+        kind = "bool" if var.attrs.get("run_dtype") == "bool" else None
+        enc_dtype = np.dtype(var.encoding.get("dtype", var.dtype))
+        if kind is None:
+            kind, dtype = _kind(enc_dtype)
+        else:
+            dtype = "float64"
+        specs[name] = VarSpec(name, tuple(map(str, var.dims[3:])), tuple(var.shape[3:]), kind, dtype, {})
+    coords = {}
+    for name, coord in ds.coords.items():
+        if not set(coord.dims) & {"arm", "sample", "replicate", "parameter"}:
+            coords[str(name)] = coord.variable.load().copy()
+    return Layout(specs, coords)
+
+
+def store_layout(path: str | os.PathLike, fingerprint: str) -> Layout:
+    """The layout of an existing store (cached per process), checking it is the expected experiment."""
+    p = Path(path).resolve()
+    return _layout_cached(str(p), fingerprint, (p / "zarr.json").stat().st_mtime_ns)
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _region(index: tuple[int, int, int]) -> dict[str, slice]:
+    return {d: slice(i, i + 1) for d, i in zip(RUN_DIMS, index, strict=True)}
+
+
+def run_region_dataset(ds: xr.Dataset, layout: Layout) -> tuple[xr.Dataset, list[str]]:
+    """One run's Dataset as the region of the store it goes to; also the names of dropped variables."""
+    problems = []
+    if layout.time is not None:
+        t = ds["time"].values if "time" in ds.coords else None
+        if t is None or t.shape != layout.time.shape or not np.array_equal(t, layout.time):
+            n = None if t is None else t.size
+            problems.append(
+                f"the run's time grid ({n} points) differs from the store's ({layout.time.size} points); "
+                "every run of an experiment must share simulation.days and the clocks"
+            )
+    out = {}
+    for name, spec in layout.variables.items():
+        if name not in ds.data_vars:
+            continue  # stays at its fill value (NaN): the run does not have it
+        var = ds[name].variable
+        if tuple(map(str, var.dims)) != spec.dims or tuple(var.shape) != spec.shape:
+            problems.append(
+                f"run variable {name!r} has dims {var.dims} {var.shape}; the store expects {spec.dims} {spec.shape}"
+            )
+            continue
+        values = np.asarray(var.values)
+        if spec.kind == "str":
+            values = np.asarray(values.astype(str), dtype=object)
+        else:
+            values = values.astype(spec.dtype)
+        out[name] = xr.Variable((*RUN_DIMS, *spec.dims), values[np.newaxis, np.newaxis, np.newaxis])
+    if problems:
+        raise StoreError(problems)
+    dropped = sorted(str(n) for n in ds.data_vars if n not in layout.variables)
+    return xr.Dataset(out), dropped
+
+
+def write_run_data(path: str | os.PathLike, index: tuple[int, int, int], region_ds: xr.Dataset) -> None:
+    """Write one run's variables into its own region of the store."""
+    with quiet_zarr():
+        region_ds.to_zarr(str(path), region=_region(index), mode="r+", consolidated=True)
+
+
+def write_run_status(
+    path: str | os.PathLike,
+    index: tuple[int, int, int],
+    status: int,
+    *,
+    message: str = "",
+    seconds: float = float("nan"),
+    write_seconds: float = float("nan"),
+    worker: str = "",
+) -> None:
+    """Write the bookkeeping of one run, ``run_status`` strictly last."""
+    import zarr
+
+    a, s, r = index
+    with quiet_zarr():
+        g = zarr.open_group(str(path), mode="r+", use_consolidated=True)
+        g["run_message"][a, s, r] = message
+        g["run_seconds"][a, s, r] = seconds
+        g["run_write_seconds"][a, s, r] = write_seconds
+        g["run_worker"][a, s, r] = worker
+        g[STATUS_VAR][a, s, r] = np.int8(status)
+
+
+# ---------------------------------------------------------------- summaries
+
+
+@dataclass
+class StoreStatus:
+    """Progress of an experiment store."""
+
+    path: str
+    name: str
+    arms: list[str]
+    counts: dict[str, int]
+    per_arm: dict[str, dict[str, int]]
+    failures: list[tuple[str, int, int, str]]
+    seconds_mean: float
+    seconds_total: float
+    write_seconds_mean: float
+
+    @property
+    def n_runs(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def complete(self) -> bool:
+        return self.counts["done"] == self.n_runs
+
+    def format(self, max_failures: int = 10) -> str:
+        c = self.counts
+        lines = [
+            f"{self.path}: experiment {self.name!r}, {self.n_runs} runs: "
+            f"{c['done']} done, {c['failed']} failed, {c['pending']} pending",
+        ]
+        width = max(len(a) for a in self.arms)
+        for arm in self.arms:
+            p = self.per_arm[arm]
+            lines.append(f"  {arm:<{width}}  {p['done']:>6} done  {p['failed']:>5} failed  {p['pending']:>6} pending")
+        if np.isfinite(self.seconds_mean):
+            lines.append(
+                f"  run time: mean {self.seconds_mean:.3g} s, total {self.seconds_total:.4g} s; "
+                f"store write: mean {self.write_seconds_mean:.3g} s per run"
+            )
+        for arm, s, r, msg in self.failures[:max_failures]:
+            first = msg.strip().splitlines()[0] if msg.strip() else "(no message)"
+            lines.append(f"  failed: arm {arm!r}, sample {s}, replicate {r}: {first}")
+        if len(self.failures) > max_failures:
+            lines.append(f"  ... and {len(self.failures) - max_failures} more failed runs")
+        return "\n".join(lines)
+
+
+def store_status(path: str | os.PathLike) -> StoreStatus:
+    """Counts of pending, done and failed runs, per arm, and the failure messages."""
+    ds = open_store(path)
+    status = read_status(path)
+    arms = [str(a) for a in ds.arm.values]
+    counts = {name: int(np.count_nonzero(status == code)) for code, name in STATUS_NAMES.items()}
+    per_arm = {
+        arm: {name: int(np.count_nonzero(status[i] == code)) for code, name in STATUS_NAMES.items()}
+        for i, arm in enumerate(arms)
+    }
+    failures = []
+    failed_idx = np.argwhere(status == FAILED)
+    if failed_idx.size:
+        messages = ds["run_message"].values
+        for a, s, r in failed_idx:
+            failures.append((arms[a], int(s), int(r), str(messages[a, s, r])))
+    done = status == DONE
+    if done.any():
+        secs = ds["run_seconds"].values[done]
+        wsecs = ds["run_write_seconds"].values[done]
+        seconds_mean, seconds_total = float(np.nanmean(secs)), float(np.nansum(secs))
+        write_mean = float(np.nanmean(wsecs)) if np.isfinite(wsecs).any() else float("nan")
+    else:
+        seconds_mean = seconds_total = write_mean = float("nan")
+    return StoreStatus(
+        str(path),
+        str(ds.attrs.get("experiment_name", "")),
+        arms,
+        counts,
+        per_arm,
+        failures,
+        seconds_mean,
+        seconds_total,
+        write_mean,
+    )
+
+
+def export_netcdf(store: str | os.PathLike, out: str | os.PathLike, *, allow_incomplete: bool = False) -> Path:
+    """Write a finished store as one netCDF-4 file (atomically; refuses to overwrite)."""
+    from blinasim.io import write_dataset
+
+    ds = open_store(store)
+    status = read_status(store)
+    if not allow_incomplete and not np.all(status == DONE):
+        n_pending = int(np.count_nonzero(status == PENDING))
+        n_failed = int(np.count_nonzero(status == FAILED))
+        raise StoreError(
+            f"store {str(store)!r} is not finished ({n_pending} pending, {n_failed} failed runs); "
+            "finish it with `blinasim sweep ... --resume` or export anyway with --allow-incomplete"
+        )
+    if Path(out).suffix != ".nc":
+        raise StoreError(f"netCDF output {str(out)!r} must end in .nc")
+    ds = ds.load()
+    for var in ds.variables.values():
+        var.encoding = {}
+    return write_dataset(ds, out)
+
+
+def run_config(ds: xr.Dataset, arm: int | str, sample: int):
+    """The validated :class:`blinasim.config.Config` of the runs of (arm, sample) of a store."""
+    from blinasim.config import validate_config
+    from blinasim.experiment import set_dotted
+
+    arms = [str(a) for a in ds.arm.values]
+    a = arms.index(arm) if isinstance(arm, str) else int(arm)
+    data = json.loads(ds.attrs["base_config"])
+    for path, value in json.loads(str(ds.arm_overrides.values[a])).items():
+        set_dotted(data, path, value)
+    plan = json.loads(ds.attrs["plan"])
+    if plan["parameters"]:
+        for path, value in zip(plan["parameters"], plan["samples"][int(sample)], strict=True):
+            set_dotted(data, path, value)
+    return validate_config(data)

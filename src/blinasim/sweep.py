@@ -1,0 +1,724 @@
+"""Running an experiment: executors, the per-run task, resume.
+
+Who writes: by default the **worker** that ran a run writes it into its own
+region of the store, then its status (``execution.write = "worker"``). This
+keeps the parent idle and scales to many machines that share a filesystem.
+With ``write = "parent"`` the worker returns the run's Dataset and the parent
+process writes it (for Dask workers without access to the store's
+filesystem). Either way the data is written before the status, and the
+status is written last, so "done" always means "complete on disk".
+
+Executors:
+
+- :class:`LocalExecutor` — a ``concurrent.futures.ProcessPoolExecutor`` with
+  the ``spawn`` start method; each worker sets ``NUMBA_NUM_THREADS=1`` before
+  numba is imported, imports the installed package and warms the JIT once.
+  A worker process that dies (killed, out of memory, a crash in compiled
+  code) breaks the pool: the runs that were in flight are re-run one at a
+  time in a fresh pool, so the one that kills its worker is recorded as
+  failed and the others finish.
+- :class:`DaskExecutor` — Dask distributed, either connecting to a running
+  scheduler (``dask scheduler`` + ``dask worker``) or starting a LocalCluster.
+  Tasks are submitted with ``pure=False`` and distinct keys (Dask would
+  otherwise merge calls with equal arguments); a worker plugin warms the JIT.
+- :class:`InProcessExecutor` — runs in the calling process, one at a time
+  (debugging, profiling, and measuring the store overhead).
+"""
+
+from __future__ import annotations
+
+import copy
+import multiprocessing
+import os
+import socket
+import sys
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from blinasim.store import (
+    DONE,
+    FAILED,
+    STATUS_NAMES,
+    StoreError,
+    layout_from_datasets,
+    read_status,
+    run_region_dataset,
+    store_layout,
+    write_run_data,
+    write_run_status,
+)
+
+
+class SweepError(ValueError):
+    """A sweep that cannot start (bad store, bad executor options): one line per problem."""
+
+    def __init__(self, problems: list[str] | str):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+# ------------------------------------------------------------- the task
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What every run of a sweep shares (sent once per worker)."""
+
+    store: str
+    fingerprint: str
+    base: dict[str, Any]
+    write: str  # "worker" or "parent"
+    blinasim_version: str
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """One run: its index, the overrides of its (arm, sample), its seed, an injected failure."""
+
+    index: tuple[int, int, int]
+    overrides: dict[str, Any]
+    seed: int
+    fail_mode: str | None = None
+    fail_message: str = ""
+
+
+@dataclass
+class RunOutcome:
+    """What a worker reports back (the Dataset only when the parent writes)."""
+
+    index: tuple[int, int, int]
+    status: int
+    message: str = ""
+    seconds: float = float("nan")
+    write_seconds: float = float("nan")
+    worker: str = ""
+    dataset: Any = None
+
+
+_READY = False
+
+
+def prepare_worker() -> None:
+    """Once per worker process: one numba thread, import the package, warm the JIT."""
+    global _READY
+    if _READY:
+        return
+    os.environ["NUMBA_NUM_THREADS"] = "1"
+    import numba
+
+    if numba.config.NUMBA_NUM_THREADS > 1:  # numba was imported before we could set the variable
+        numba.set_num_threads(1)
+    import blinasim
+
+    blinasim.simulate(blinasim.load_config(None, {"simulation.lattice_size": 16, "simulation.days": 0.25}), seed=0)
+    _READY = True
+
+
+def _worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _describe_exception(exc: BaseException) -> str:
+    tb = "".join(traceback.format_exception(exc))
+    return f"{type(exc).__name__}: {exc}\n\n{tb}"
+
+
+def execute_run(task: RunTask, ctx: RunContext) -> RunOutcome:
+    """Simulate one run and (with ``ctx.write == "worker"``) write it; never raises for a failed run."""
+    import blinasim
+    from blinasim.config import validate_config
+    from blinasim.experiment import set_dotted
+
+    prepare_worker()
+    worker = _worker_id()
+    # Read once per process (cached); a store that is not this experiment's raises here.
+    layout = store_layout(ctx.store, ctx.fingerprint) if ctx.write == "worker" else None
+    t0 = time.perf_counter()
+    ds = None
+    try:
+        if blinasim.__version__ != ctx.blinasim_version:
+            raise RuntimeError(
+                f"this worker has blinasim {blinasim.__version__}, the sweep was started with "
+                f"{ctx.blinasim_version}; install the same version on every worker"
+            )
+        if task.fail_mode == "exit":
+            os._exit(17)  # test hook: the worker process dies
+        if task.fail_mode == "raise":
+            raise RuntimeError(task.fail_message)
+        data = copy.deepcopy(ctx.base)
+        for path, value in task.overrides.items():
+            set_dotted(data, path, value)
+        ds = blinasim.simulate(validate_config(data), seed=task.seed)
+        status, message = DONE, ""
+    except Exception as exc:
+        status, message = FAILED, _describe_exception(exc)
+    seconds = time.perf_counter() - t0
+    if ctx.write == "parent":
+        return RunOutcome(task.index, status, message, seconds, float("nan"), worker, ds)
+    write_seconds = float("nan")
+    if ds is not None:
+        try:
+            t1 = time.perf_counter()
+            region, _ = run_region_dataset(ds, layout)
+            write_run_data(ctx.store, task.index, region)
+            write_seconds = time.perf_counter() - t1
+        except Exception as exc:
+            status, message = FAILED, "writing the run into the store failed: " + _describe_exception(exc)
+    write_run_status(
+        ctx.store, task.index, status, message=message, seconds=seconds, write_seconds=write_seconds, worker=worker
+    )
+    return RunOutcome(task.index, status, message, seconds, write_seconds, worker)
+
+
+def record_outcome(ctx: RunContext, outcome: RunOutcome) -> RunOutcome:
+    """Parent side: write what a worker returned (``write = "parent"``)."""
+    if ctx.write != "parent":
+        return outcome
+    status, message, write_seconds = outcome.status, outcome.message, float("nan")
+    if outcome.dataset is not None and status == DONE:
+        try:
+            t1 = time.perf_counter()
+            region, _ = run_region_dataset(outcome.dataset, store_layout(ctx.store, ctx.fingerprint))
+            write_run_data(ctx.store, outcome.index, region)
+            write_seconds = time.perf_counter() - t1
+        except Exception as exc:
+            status, message = FAILED, "writing the run into the store failed: " + _describe_exception(exc)
+    write_run_status(
+        ctx.store,
+        outcome.index,
+        status,
+        message=message,
+        seconds=outcome.seconds,
+        write_seconds=write_seconds,
+        worker=outcome.worker,
+    )
+    return RunOutcome(outcome.index, status, message, outcome.seconds, write_seconds, outcome.worker)
+
+
+def record_lost(ctx: RunContext, index: tuple[int, int, int], reason: str) -> RunOutcome:
+    """Parent side: a run whose worker was lost is recorded as failed."""
+    write_run_status(ctx.store, index, FAILED, message=reason)
+    return RunOutcome(index, FAILED, reason)
+
+
+# ------------------------------------------------------------- executors
+
+
+Result = tuple[RunTask, RunOutcome | BaseException]
+
+
+class InProcessExecutor:
+    """Run in this process, one run at a time."""
+
+    description = "in-process"
+
+    def __init__(self) -> None:
+        self.n_workers = 1
+        self._ctx: RunContext | None = None
+
+    def start(self, ctx: RunContext) -> None:
+        self._ctx = ctx
+        prepare_worker()
+
+    def results(self, tasks: Iterable[RunTask]) -> Iterator[Result]:
+        assert self._ctx is not None
+        for task in tasks:
+            try:
+                yield task, execute_run(task, self._ctx)
+            except Exception as exc:  # pragma: no cover - execute_run catches run failures
+                yield task, exc
+
+    def close(self, cancel: bool = False) -> None:
+        pass
+
+
+_LOCAL_CTX: RunContext | None = None
+
+
+def _init_local_worker(ctx: RunContext) -> None:
+    global _LOCAL_CTX
+    os.environ["NUMBA_NUM_THREADS"] = "1"
+    _LOCAL_CTX = ctx
+    prepare_worker()
+
+
+def _ping() -> int:
+    return os.getpid()
+
+
+def _run_local(task: RunTask) -> RunOutcome:
+    assert _LOCAL_CTX is not None
+    return execute_run(task, _LOCAL_CTX)
+
+
+class LocalExecutor:
+    """Worker processes on this machine (``spawn``), ``NUMBA_NUM_THREADS=1`` each.
+
+    At most ``2 * workers`` runs are in flight; when a worker process dies,
+    the runs in flight are re-run one at a time in a fresh pool, so the run
+    that kills its worker is recorded as failed and no other run is lost.
+    """
+
+    def __init__(self, workers: int | None = None, start_method: str = "spawn"):
+        self.n_workers = int(workers or os.cpu_count() or 1)
+        if self.n_workers < 1:
+            raise SweepError(f"workers = {workers}: need at least 1")
+        self.start_method = start_method
+        self.description = f"{self.n_workers} local worker process(es)"
+        self._pool: ProcessPoolExecutor | None = None
+        self._ctx: RunContext | None = None
+
+    def _new_pool(self, n: int) -> ProcessPoolExecutor:
+        assert self._ctx is not None
+        return ProcessPoolExecutor(
+            max_workers=n,
+            mp_context=multiprocessing.get_context(self.start_method),
+            initializer=_init_local_worker,
+            initargs=(self._ctx,),
+        )
+
+    def start(self, ctx: RunContext) -> None:
+        """Start every worker process now (import, JIT warm-up), not at the first runs."""
+        self._ctx = ctx
+        self._pool = self._new_pool(self.n_workers)
+        pings = [self._pool.submit(_ping) for _ in range(self.n_workers)]
+        for p in pings:
+            try:
+                p.result()
+            except BrokenProcessPool as exc:
+                self.close(cancel=True)
+                raise SweepError(f"the local worker processes failed to start: {exc}") from None
+
+    def results(self, tasks: Iterable[RunTask]) -> Iterator[Result]:
+        queue = list(tasks)
+        queue.reverse()
+        window = 2 * self.n_workers
+        running: dict[Future, RunTask] = {}
+        suspects: list[RunTask] = []
+        while queue or running:
+            assert self._pool is not None
+            broken = False
+            while queue and len(running) < window:
+                task = queue.pop()
+                try:
+                    running[self._pool.submit(_run_local, task)] = task
+                except BrokenProcessPool:
+                    queue.append(task)
+                    broken = True
+                    break
+            if running and not broken:
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    task = running.pop(fut)
+                    exc = fut.exception()
+                    if isinstance(exc, BrokenProcessPool):
+                        suspects.append(task)
+                        broken = True
+                    elif exc is not None:
+                        yield task, exc
+                    else:
+                        yield task, fut.result()
+            if broken:
+                # Every run still in flight is a suspect; the pool is gone.
+                suspects.extend(running.values())
+                running.clear()
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                yield from self._isolate(suspects)
+                suspects = []
+                self._pool = self._new_pool(self.n_workers)
+
+    def _isolate(self, suspects: list[RunTask]) -> Iterator[Result]:
+        """Re-run each suspect alone in a one-process pool; the one whose worker dies again is the culprit."""
+        pool = None
+        try:
+            for task in sorted(suspects, key=lambda t: t.index):
+                pool = pool or self._new_pool(1)
+                try:
+                    outcome: RunOutcome | BaseException = pool.submit(_run_local, task).result()
+                except BrokenProcessPool:
+                    outcome = RuntimeError(
+                        "the worker process died while running this run (killed, out of memory, "
+                        "or a crash in compiled code); it died again when the run was retried alone"
+                    )
+                    pool.shutdown(wait=True, cancel_futures=True)
+                    pool = None
+                except Exception as exc:
+                    outcome = exc
+                yield task, outcome
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+    def close(self, cancel: bool = False) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=not cancel, cancel_futures=True)
+            self._pool = None
+
+
+class DaskExecutor:
+    """Dask distributed: a running scheduler (``scheduler="tcp://host:port"``) or a LocalCluster.
+
+    Start a cluster with ``dask scheduler`` and, on every machine,
+    ``NUMBA_NUM_THREADS=1 dask worker tcp://host:8786 --nworkers N --nthreads 1``.
+    With worker writes (the default) every worker must see the store's path.
+    """
+
+    def __init__(
+        self,
+        scheduler: str | None = None,
+        local_workers: int | None = None,
+        *,
+        client: Any = None,
+        timeout: float = 20.0,
+    ):
+        if sum(x is not None for x in (scheduler, local_workers, client)) != 1:
+            raise SweepError("DaskExecutor: give exactly one of scheduler, local_workers or client")
+        self.scheduler = scheduler
+        self.local_workers = local_workers
+        self.timeout = timeout
+        self._client = client
+        self._own_client = client is None
+        self._cluster = None
+        self._ctx_future = None
+        self.n_workers = 0
+        self.description = (
+            f"Dask scheduler {scheduler}"
+            if scheduler
+            else (f"Dask LocalCluster of {local_workers} workers" if local_workers else "Dask client")
+        )
+        self.warnings: list[str] = []
+
+    def start(self, ctx: RunContext) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as exc:  # pragma: no cover - a declared dependency
+            raise SweepError(f"Dask distributed is not installed: {exc}") from None
+        from blinasim._dask import WarmUpPlugin
+
+        if self._client is None:
+            if self.scheduler is not None:
+                try:
+                    self._client = Client(self.scheduler, timeout=self.timeout)
+                except (OSError, TimeoutError) as exc:
+                    raise SweepError(f"could not connect to the Dask scheduler at {self.scheduler!r}: {exc}") from None
+            else:
+                import logging
+
+                self._cluster = LocalCluster(
+                    n_workers=self.local_workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                    env={"NUMBA_NUM_THREADS": "1"},
+                )
+                self._client = Client(self._cluster)
+        client = self._client
+        client.register_plugin(WarmUpPlugin(), name=WarmUpPlugin.name)
+        info = client.scheduler_info()
+        workers = info.get("workers", {})
+        self.n_workers = sum(int(w.get("nthreads", 1)) for w in workers.values()) or 1
+        if not workers:
+            self.warnings.append("the Dask scheduler has no workers yet; runs wait until workers join")
+        elif any(int(w.get("nthreads", 1)) > 1 for w in workers.values()):
+            self.warnings.append(
+                "some Dask workers have more than one thread; runs hold the GIL, so start workers "
+                "with --nthreads 1 and more processes (--nworkers N)"
+            )
+        self._ctx_future = client.scatter(ctx, broadcast=True, hash=False)
+        self._tag = uuid.uuid4().hex[:8]
+
+    def results(self, tasks: Iterable[RunTask]) -> Iterator[Result]:
+        from distributed import as_completed
+
+        client = self._client
+        futures = {}
+        for task in tasks:
+            a, s, r = task.index
+            key = f"blinasim-run-{self._tag}-a{a}-s{s}-r{r}"
+            fut = client.submit(execute_run, task, self._ctx_future, pure=False, key=key, retries=0)
+            futures[fut] = task
+        self._futures = futures
+        for fut in as_completed(futures):
+            task = futures.pop(fut)
+            try:
+                yield task, fut.result()
+            except Exception as exc:
+                yield task, exc
+            finally:
+                fut.release()
+
+    def close(self, cancel: bool = False) -> None:
+        if self._client is not None and cancel:
+            futs = list(getattr(self, "_futures", {}))
+            if futs:
+                try:
+                    self._client.cancel(futs)
+                except Exception:  # pragma: no cover - best effort on the way out
+                    pass
+        if self._own_client and self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+
+# ------------------------------------------------------------- the sweep
+
+
+@dataclass
+class SweepResult:
+    """What a sweep did."""
+
+    store: Path
+    n_runs: int
+    skipped: int  # already done before this sweep (resume)
+    done: int
+    failed: int
+    seconds: float
+    executor: str
+    failures: list[tuple[str, int, int, str]] = field(default_factory=list)
+    #: starting the executor (worker processes, imports, JIT warm-up), not in ``seconds``
+    startup_seconds: float = 0.0
+
+    @property
+    def ran(self) -> int:
+        return self.done + self.failed
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0
+
+    def format(self) -> str:
+        rate = self.ran / self.seconds if self.seconds > 0 else float("nan")
+        lines = [
+            f"{self.store}: {self.ran} runs in {self.seconds:.1f} s ({rate:.3g} runs/s, {self.executor}, "
+            f"started in {self.startup_seconds:.1f} s); "
+            f"{self.done} done, {self.failed} failed" + (f", {self.skipped} already done" if self.skipped else "")
+        ]
+        for arm, s, r, msg in self.failures[:10]:
+            first = msg.strip().splitlines()[0] if msg.strip() else "(no message)"
+            lines.append(f"  failed: arm {arm!r}, sample {s}, replicate {r}: {first}")
+        if len(self.failures) > 10:
+            lines.append(f"  ... and {len(self.failures) - 10} more (see `blinasim status`)")
+        return "\n".join(lines)
+
+
+def make_executor(
+    executor: Any = None,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    dask_local: int | None = None,
+    defaults: Any = None,
+):
+    """An executor from explicit options, falling back to an ``[execution]`` table."""
+    given = [x is not None for x in (workers, scheduler, dask_local)]
+    if sum(given) > 1:
+        raise SweepError("give at most one of --workers, --scheduler and --dask-local")
+    if executor is not None and not isinstance(executor, str):
+        if any(given):
+            raise SweepError("give either an executor object or workers/scheduler/dask_local options, not both")
+        return executor
+    if executor == "inprocess":
+        return InProcessExecutor()
+    if scheduler is not None:
+        return DaskExecutor(scheduler=scheduler)
+    if dask_local is not None:
+        return DaskExecutor(local_workers=dask_local)
+    if workers is not None:
+        if executor == "dask":
+            raise SweepError("--workers starts local processes; with Dask use --scheduler or --dask-local")
+        return LocalExecutor(workers)
+    if executor == "local":
+        return LocalExecutor(defaults.workers if defaults is not None else None)
+    if executor not in (None, "dask"):
+        raise SweepError(f"executor = {executor!r}: use 'local', 'dask', 'inprocess' or an executor object")
+    if defaults is not None and (executor == "dask" or defaults.executor == "dask"):
+        if defaults.scheduler:
+            return DaskExecutor(scheduler=defaults.scheduler)
+        if defaults.dask_local:
+            return DaskExecutor(local_workers=defaults.dask_local)
+        raise SweepError("execution.executor = 'dask' needs execution.scheduler or execution.dask_local")
+    if executor == "dask":
+        raise SweepError("executor 'dask' needs --scheduler ADDRESS or --dask-local N")
+    return LocalExecutor(defaults.workers if defaults is not None else None)
+
+
+def dry_run_layout(plan, variables: list[str] | None = None):
+    """Discover the run variables: one small run per arm (lattice 16, the experiment's time grid)."""
+    import blinasim
+    from blinasim.config import ConfigError, validate_config
+
+    datasets = []
+    for a in range(plan.n_arms):
+        data = plan.config_dict(a, 0)
+        small = copy.deepcopy(data)
+        small.setdefault("simulation", {})["lattice_size"] = min(16, data.get("simulation", {}).get("lattice_size", 16))
+        try:
+            cfg = validate_config(small)
+        except ConfigError:
+            cfg = validate_config(data)
+        datasets.append(blinasim.simulate(cfg, seed=plan.seed(0, 0)))
+    return layout_from_datasets(datasets, variables)
+
+
+def _check_store_matches(path: Path, plan) -> None:
+    from blinasim.store import open_store
+
+    try:
+        ds = open_store(path)
+    except StoreError as exc:
+        raise SweepError(exc.problems) from None
+    fp = ds.attrs.get("fingerprint")
+    if fp != plan.fingerprint:
+        raise SweepError(
+            f"--resume: store {str(path)!r} was created by a different experiment "
+            f"({ds.attrs.get('experiment_name')!r}, fingerprint {fp}); this experiment's fingerprint is "
+            f"{plan.fingerprint}. Arms, samples, replicates, seeds and the base config must be unchanged to resume."
+        )
+
+
+def run_sweep(
+    experiment,
+    store: str | os.PathLike | None = None,
+    *,
+    executor: Any = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    dask_local: int | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    write: str | None = None,
+    on_message: Callable[[str], None] | None = None,
+) -> SweepResult:
+    """Run every run of ``experiment`` that is not done into ``store``.
+
+    Without ``resume`` the store must not exist. With ``resume`` an existing
+    store of the same experiment (same fingerprint) is continued: runs marked
+    done are skipped; pending and failed runs run (again).
+    """
+    import blinasim
+    from blinasim.store import create_store
+
+    plan = experiment.plan
+    spec = experiment.spec
+    say = on_message or (lambda msg: print(msg, file=sys.stderr))
+    if store is None:
+        store = spec.output.store
+    if store is None:
+        raise SweepError("no store given: pass --out STORE (or set output.store in the experiment)")
+    path = Path(store)
+    write = write or spec.execution.write
+    if write not in ("worker", "parent"):
+        raise SweepError(f"write = {write!r}: use 'worker' or 'parent'")
+    exe = make_executor(executor, workers=workers, scheduler=scheduler, dask_local=dask_local, defaults=spec.execution)
+
+    exists = path.exists()
+    if exists and not resume:
+        raise SweepError(f"store {str(path)!r} already exists; pass --resume to continue it, or choose another path")
+    layout = None
+    if exists:
+        _check_store_matches(path, plan)
+    else:
+        parent = path.parent if str(path.parent) else Path(".")
+        if not parent.is_dir():
+            raise SweepError(f"store {str(path)!r}: directory {str(parent)!r} does not exist")
+        try:
+            layout = dry_run_layout(plan, spec.output.variables)
+        except StoreError as exc:
+            raise SweepError(exc.problems) from None
+
+    ctx = RunContext(str(path.resolve()), plan.fingerprint, plan.base, write, blinasim.__version__)
+    # Connect before creating the store: an unreachable scheduler leaves nothing behind.
+    t_start = time.perf_counter()
+    exe.start(ctx)
+    startup = time.perf_counter() - t_start
+    try:
+        for w in getattr(exe, "warnings", []):
+            say(f"warning: {w}")
+        if not exists:
+            assert layout is not None
+            create_store(path, plan, layout, experiment_text=experiment.text)
+        status = read_status(path)
+        todo = [idx for idx in plan.runs() if status[idx] != DONE]
+        skipped = plan.n_runs - len(todo)
+        if resume and exists:
+            say(f"resuming {path}: {skipped} of {plan.n_runs} runs done, {len(todo)} to run")
+        tasks = []
+        for a, s, r in todo:
+            f = plan.failure_for(a, s, r)
+            tasks.append(
+                RunTask(
+                    (a, s, r),
+                    plan.overrides(a, s),
+                    plan.seed(s, r),
+                    None if f is None else f.mode,
+                    "" if f is None else f.message,
+                )
+            )
+        result = _drive(exe, ctx, plan, tasks, path, skipped, progress)
+        result.startup_seconds = startup
+        return result
+    finally:
+        exe.close()
+
+
+def _drive(exe, ctx: RunContext, plan, tasks: list[RunTask], path: Path, skipped: int, progress: bool) -> SweepResult:
+    from tqdm import tqdm
+
+    t0 = time.perf_counter()
+    n_done = n_failed = 0
+    failures: list[tuple[str, int, int, str]] = []
+    bar = tqdm(
+        total=len(tasks),
+        unit="run",
+        desc=plan.name,
+        disable=not progress,
+        file=sys.stderr,
+        mininterval=0.5,
+        dynamic_ncols=True,
+    )
+    completed = False
+    try:
+        for task, result in exe.results(tasks):
+            if isinstance(result, BaseException):
+                reason = f"the run was lost by the executor: {type(result).__name__}: {result}"
+                try:
+                    outcome = record_lost(ctx, task.index, reason)
+                except Exception as exc:  # the store itself is unwritable
+                    raise SweepError(f"cannot record a failed run in {str(path)!r}: {exc}") from exc
+            else:
+                outcome = record_outcome(ctx, result)
+            if outcome.status == DONE:
+                n_done += 1
+            else:
+                n_failed += 1
+                a, s, r = outcome.index
+                failures.append((plan.arms[a].name, s, r, outcome.message))
+            bar.update(1)
+            if n_failed:
+                bar.set_postfix(failed=n_failed, refresh=False)
+        completed = True
+    finally:
+        bar.close()
+        if not completed:
+            exe.close(cancel=True)
+    return SweepResult(
+        path, plan.n_runs, skipped, n_done, n_failed, time.perf_counter() - t0, exe.description, failures
+    )
+
+
+def status_counts(path: str | os.PathLike) -> dict[str, int]:
+    status = read_status(path)
+    return {name: int(np.count_nonzero(status == code)) for code, name in STATUS_NAMES.items()}
