@@ -1,0 +1,901 @@
+"""The Mesa reference model: the rules of the numba kernels written as idiomatic Mesa.
+
+Every cell is a :class:`mesa.discrete_space.CellAgent` on a toroidal
+:class:`mesa.discrete_space.OrthogonalMooreGrid` (the marrow); blood is a
+well-mixed compartment, so an agent in blood has no grid cell (``cell is None``).
+Each rule is a plain-Python method whose docstring names the kernel it
+mirrors. The model is slow and readable: it is the oracle the kernels are
+tested against (``tests/test_reference.py``) and the baseline of the benchmark.
+
+How the reference stays bit-identical to :class:`blinasim.model.BlinatumomabModel`:
+
+* **Same random numbers.** A pure-Python port of the counter-based SplitMix64
+  generator of :mod:`blinasim.kernels.rng` (Python ints masked to 64 bits);
+  every draw is addressed by (run seed, tick, stream, slot, draw index), exactly
+  as in the kernels.
+* **Same slots.** Draws are addressed by an agent's slot in the numba stores,
+  so the reference keeps the same numbering: each agent has a ``slot``;
+  daughters are appended at the end; a dead agent leaves a hole (``None``) in
+  its slot list; the lists are compacted (living agents kept in order,
+  slots renumbered) by the same rule and at the same moments as the stores.
+  Within a phase agents are visited in slot order, like the kernels.
+* **Same lattice.** Site index ``y * side + x`` of the grid cell ``(x, y)``;
+  neighbours by :func:`moore_neighbour`, a copy of
+  :func:`blinasim.kernels.motility.moore_neighbour` (Mesa's own neighbourhood
+  order is not used for draws).
+* **Same arithmetic.** Fields that are float32 in the numba stores (CD19, CD3,
+  activation, exhaustion, synapse timer, division clock, PD-L1) are held as
+  Python floats rounded to float32 on every store (:func:`f32`); arithmetic
+  is float64, as numba promotes float32 operands.
+* **Same patient.** The derived quantities come from the shared helpers
+  :func:`blinasim.model.plan_patient`, :func:`blinasim.model.equilibrium_rates`
+  and :func:`blinasim.model.plan_drug`; placement ports
+  :mod:`blinasim.kernels.initial`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import ClassVar
+
+import mesa
+import numpy as np
+from mesa.discrete_space import CellAgent, OrthogonalMooreGrid
+
+from blinasim.config import Config
+from blinasim.kernels import census as C
+from blinasim.kernels.initial import SUB_BLOOD_B, SUB_BLOOD_BLASTS, SUB_MARROW, SUB_T_BLOOD, SUB_T_MARROW
+from blinasim.kernels.layout import (
+    KIND_BLAST,
+    KIND_NORMAL_B,
+    NO_PARTNER,
+    PHENO_CD19_POSITIVE,
+    PHENO_MYELOID,
+    POS_BLOOD,
+    POS_DEAD,
+    SITE_EMPTY,
+    SITE_OTHER,
+    SITE_TARGET,
+)
+from blinasim.kernels.rng import (
+    ENCOUNTER,
+    INIT,
+    KILLING,
+    MARROW_TURNOVER,
+    MOTILITY,
+    NORMAL_B_SUPPLY,
+    RESIDENT_FATE,
+    TCELL_FATE,
+    TRAFFIC_RESIDENT,
+    TRAFFIC_T,
+)
+from blinasim.model import PHASES, POPULATIONS, BlinatumomabModel, equilibrium_rates, plan_patient
+from blinasim.seeds import run_seed
+from blinasim.state import State
+
+_P_BLAST, _P_B, _P_T, _P_OTHER = (POPULATIONS.index(p) for p in ("blast", "normal_b", "t_cell", "other_marrow"))
+
+# --------------------------------------------------------------------------
+# Counter-based random numbers: a pure-Python port of blinasim.kernels.rng.
+
+MASK64 = (1 << 64) - 1
+_GOLDEN = 0x9E3779B97F4A7C15
+_MIX1 = 0xBF58476D1CE4E5B9
+_MIX2 = 0x94D049BB133111EB
+_TICK = 0xD1B54A32D192ED03
+_TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
+
+
+def mix64(z: int) -> int:
+    """SplitMix64 finalizer on a 64-bit unsigned int (mirrors ``kernels.rng.mix64``)."""
+    z = ((z ^ (z >> 30)) * _MIX1) & MASK64
+    z = ((z ^ (z >> 27)) * _MIX2) & MASK64
+    return z ^ (z >> 31)
+
+
+def stream_key(seed: int, tick: int, stream: int) -> int:
+    """The key of one process at one tick (mirrors ``kernels.rng.stream_key``)."""
+    z = mix64((seed + stream * _GOLDEN) & MASK64)
+    return mix64(z ^ ((tick * _TICK) & MASK64))
+
+
+def uniform(key: int, slot: int, k: int) -> float:
+    """Draw ``k`` of ``slot`` under ``key``: a double in [0, 1) (mirrors ``kernels.rng.uniform``)."""
+    return (mix64((key + slot * _GOLDEN + k * _MIX1) & MASK64) >> 11) * _TO_UNIT
+
+
+def exponential(key: int, slot: int, k: int, mean: float) -> float:
+    """Mirrors ``kernels.rng.exponential``."""
+    return -mean * math.log(1.0 - uniform(key, slot, k))
+
+
+def normal(key: int, slot: int, k: int) -> float:
+    """Box-Muller with draws ``k``, ``k + 1`` (mirrors ``kernels.rng.normal``)."""
+    u1 = 1.0 - uniform(key, slot, k)
+    u2 = uniform(key, slot, k + 1)
+    return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+
+
+def lognormal(key: int, slot: int, k: int, median: float, log_sd: float) -> float:
+    """Mirrors ``kernels.rng.lognormal``."""
+    return median * math.exp(log_sd * normal(key, slot, k))
+
+
+def poisson(key: int, slot: int, k: int, mean: float) -> int:
+    """Poisson by inversion, rounded normal above a mean of 50 (mirrors ``kernels.rng.poisson``)."""
+    if mean <= 0.0:
+        return 0
+    if mean > 50.0:
+        x = mean + math.sqrt(mean) * normal(key, slot, k + 1)
+        return max(0, math.floor(x + 0.5))
+    u = uniform(key, slot, k)
+    p = math.exp(-mean)
+    cdf = p
+    n = 0
+    while u > cdf and n < 1000:
+        n += 1
+        p *= mean / n
+        cdf += p
+    return n
+
+
+def draw_uniform(seed: int, tick: int, stream: int, slot: int, k: int) -> float:
+    """One uniform draw by its full counter (mirrors ``kernels.rng.draw_uniform``)."""
+    return uniform(stream_key(seed, tick, stream), slot, k)
+
+
+def draw_normal(seed: int, tick: int, stream: int, slot: int, k: int) -> float:
+    """Mirrors ``kernels.rng.draw_normal``."""
+    return normal(stream_key(seed, tick, stream), slot, k)
+
+
+def draw_poisson(seed: int, tick: int, stream: int, slot: int, k: int, mean: float) -> int:
+    """Mirrors ``kernels.rng.draw_poisson``."""
+    return poisson(stream_key(seed, tick, stream), slot, k, mean)
+
+
+def f32(x: float) -> float:
+    """Round to float32, as a store into a float32 array of the numba state does."""
+    return float(np.float32(x))
+
+
+def moore_neighbour(site: int, side: int, d: int) -> int:
+    """Site of Moore neighbour ``d`` (0-7; 8 is the site itself) on the torus.
+
+    A copy of ``kernels.motility.moore_neighbour``: ``d`` runs over the 3x3 block
+    row by row (dy = -1, 0, 1; dx = -1, 0, 1), skipping the centre.
+    """
+    if d == 8:
+        return site
+    idx = d if d < 4 else d + 1
+    x = (site % side + idx % 3 - 1) % side
+    y = (site // side + idx // 3 - 1) % side
+    return y * side + x
+
+
+def adhesion_probability(bridge_factor: float, cd19: float, cd3: float, cd3_half: float, beta: float) -> float:
+    """Probability that one contact becomes a synapse (mirrors ``kernels.encounter.adhesion_probability``)."""
+    n_bridges = bridge_factor * cd19 * cd3 / (cd3 + cd3_half)
+    return 1.0 - math.exp(-beta * n_bridges)
+
+
+# --------------------------------------------------------------------------
+# Agents
+
+
+class TCell(CellAgent):
+    """A T-cell: crawls over the marrow residents (many may share a site) or circulates.
+
+    ``partner`` is the :class:`CD19Cell` it is in a synapse with (or None).
+    """
+
+    def __init__(
+        self, model: ReferenceModel, slot: int, cell, cd3: float, activation: float = 0.0, exhaustion: float = 0.0
+    ):
+        super().__init__(model)
+        self.slot = slot
+        self.cd3 = f32(cd3)
+        self.activation = f32(activation)
+        self.exhaustion = f32(exhaustion)
+        self.synapse_h = 0.0
+        self.kills = 0
+        self.partner: CD19Cell | None = None
+        self.cell = cell
+
+    def traffic(self, p_to_marrow: float, p_to_blood: float) -> None:
+        """Blood <-> marrow exchange of a free T-cell; mirrors ``kernels.trafficking.traffic_t_cells``."""
+        if self.partner is not None:
+            return
+        m = self.model
+        u = m.uniform(TRAFFIC_T, self.slot, 0)
+        if self.cell is None:
+            if u < p_to_marrow:
+                self.cell = m.cell_at(int(m.uniform(TRAFFIC_T, self.slot, 1) * m.n_sites))
+        elif u < p_to_blood:
+            self.cell = None
+
+    def move(self, whole: int, frac: float) -> None:
+        """Random walk of ``whole`` (+1 with probability ``frac``) Moore steps;
+        mirrors ``kernels.motility.move_t_cells``."""
+        if self.cell is None or self.partner is not None:
+            return
+        m = self.model
+        n_steps = whole + (1 if m.uniform(MOTILITY, self.slot, 0) < frac else 0)
+        site = m.site_of(self.cell)
+        for s in range(n_steps):
+            site = moore_neighbour(site, m.side, int(m.uniform(MOTILITY, self.slot, 1 + s) * 8.0))
+        self.cell = m.cell_at(site)
+
+    def seek_synapse(
+        self,
+        whole: int,
+        frac: float,
+        p_meet_blood: float,
+        blood_targets: list[CD19Cell],
+        bridge_factor: float,
+        cd3_half: float,
+        beta: float,
+        synapse_hours: float,
+    ) -> bool:
+        """Probe contacts and form a synapse; mirrors ``kernels.encounter.form_synapses``.
+
+        In marrow: ``whole`` (+1 with probability ``frac``) contacts with random
+        cells of the 3x3 block around the T-cell (its own site included). In
+        blood: with probability ``p_meet_blood`` one contact with a random entry
+        of ``blood_targets`` (the free CD19+ blood targets at the start of the
+        phase). Returns True when a synapse formed.
+        """
+        if self.partner is not None:
+            return False
+        m = self.model
+        i = self.slot
+        target = None
+        if self.cell is not None:
+            n_contacts = whole + (1 if m.uniform(ENCOUNTER, i, 0) < frac else 0)
+            site = m.site_of(self.cell)
+            for c in range(n_contacts):
+                s = moore_neighbour(site, m.side, int(m.uniform(ENCOUNTER, i, 1 + 2 * c) * 9.0))
+                other = m.resident(m.cell_at(s))
+                if not isinstance(other, CD19Cell) or other.engaged or other.cd19 <= 0.0:
+                    continue
+                p = adhesion_probability(bridge_factor, other.cd19, self.cd3, cd3_half, beta)
+                if m.uniform(ENCOUNTER, i, 2 + 2 * c) < p:
+                    target = other
+                    break
+        elif blood_targets and m.uniform(ENCOUNTER, i, 0) < p_meet_blood:
+            other = blood_targets[int(m.uniform(ENCOUNTER, i, 1) * len(blood_targets))]
+            if not other.engaged and m.uniform(ENCOUNTER, i, 2) < adhesion_probability(
+                bridge_factor, other.cd19, self.cd3, cd3_half, beta
+            ):
+                target = other
+        if target is None:
+            return False
+        self.partner = target
+        target.engaged = True
+        self.synapse_h = f32(synapse_hours)
+        self.activation = 1.0
+        return True
+
+    def resolve_synapse(self, dt_hours: float, keep: float, lysis_probability: float) -> int | None:
+        """Advance the synapse one tick; at its end lyse the partner with probability
+        ``lysis_probability * (1 - exhaustion)`` and release it. Exhaustion accrues
+        while engaged. Mirrors ``kernels.killing.resolve_synapses``.
+
+        Returns the kind of the killed target, or None.
+        """
+        target = self.partner
+        if target is None:
+            return None
+        self.exhaustion = f32(1.0 - (1.0 - self.exhaustion) * keep)
+        self.synapse_h = f32(self.synapse_h - dt_hours)
+        if self.synapse_h > 1e-9:
+            return None
+        killed = None
+        if self.model.uniform(KILLING, self.slot, 0) < lysis_probability * (1.0 - self.exhaustion):
+            killed = target.kind
+            target.die()
+            if self.kills < 65535:
+                self.kills += 1
+        target.engaged = False
+        self.partner = None
+        self.synapse_h = 0.0
+        return killed
+
+    def fate(
+        self,
+        activation_keep: float,
+        exhaustion_keep: float,
+        homeostatic_division_rate: float,
+        activated_division_rate: float,
+        death_rate: float,
+        contraction_rate: float,
+        dt: float,
+    ) -> None:
+        """One slow step of decay, death and division of a free T-cell;
+        mirrors ``kernels.tcell_fate.t_cell_fate``."""
+        if self.partner is not None:
+            return
+        m = self.model
+        a = self.activation * activation_keep  # float64, as in the kernel
+        self.activation = f32(a)
+        e = self.exhaustion * exhaustion_keep
+        self.exhaustion = f32(e)
+        if m.uniform(TCELL_FATE, self.slot, 0) < 1.0 - math.exp(-(death_rate + contraction_rate * (1.0 - a)) * dt):
+            m.deaths[_P_T] += 1
+            self.die()
+        elif m.uniform(TCELL_FATE, self.slot, 1) < 1.0 - math.exp(
+            -(homeostatic_division_rate + activated_division_rate * a * (1.0 - e)) * dt
+        ):
+            m.add_t_cell(self.cell, self.cd3, activation=a, exhaustion=e)
+            m.births[_P_T] += 1
+
+    def die(self) -> None:
+        """Leave a hole in the slot list and leave the model."""
+        self.model.tcell_slots[self.slot] = None
+        self.model.tcells_dead += 1
+        self.remove()
+
+
+class CD19Cell(CellAgent):
+    """A cell of the CD19 lineage, the drug's target: one per marrow site at most, or in blood."""
+
+    kind: ClassVar[int]
+
+    def __init__(
+        self,
+        model: ReferenceModel,
+        slot: int,
+        cell,
+        cd19: float,
+        clock: float = 0.0,
+        pdl1: float = 0.0,
+        phenotype: int = PHENO_CD19_POSITIVE,
+    ):
+        super().__init__(model)
+        self.slot = slot
+        self.cd19 = f32(cd19)
+        self.pdl1 = f32(pdl1)
+        self.clock = f32(clock)
+        self.phenotype = phenotype
+        self.engaged = False
+        self.cell = cell
+
+    def traffic(self, p_home: np.ndarray, p_egress: np.ndarray) -> None:
+        """Egress from marrow, or homing to a random site that is taken only if empty;
+        mirrors ``kernels.trafficking.traffic_targets``."""
+        if self.engaged:
+            return
+        m = self.model
+        u = m.uniform(TRAFFIC_RESIDENT, self.slot, 0)
+        if self.cell is None:
+            if u < p_home[self.kind]:
+                cell = m.cell_at(int(m.uniform(TRAFFIC_RESIDENT, self.slot, 1) * m.n_sites))
+                if m.resident(cell) is None:
+                    self.cell = cell
+        elif u < p_egress[self.kind]:
+            self.cell = None
+
+    def die(self) -> None:
+        """Free the site, leave a hole in the slot list and leave the model."""
+        self.model.target_slots[self.slot] = None
+        self.model.targets_dead += 1
+        self.remove()
+
+
+class Blast(CD19Cell):
+    """A leukemic blast with a division clock (hours to its next division)."""
+
+    kind: ClassVar[int] = KIND_BLAST
+
+    def fate(self, dt_hours: float, mean_cycle_hours: float, p_death: float, placement_attempts: int) -> None:
+        """Apoptosis, or division when the clock runs out, with contact-inhibited
+        placement of the daughter; mirrors the blast branch of ``kernels.residents.target_fate``."""
+        if self.engaged:
+            return
+        m = self.model
+        j = self.slot
+        if m.uniform(RESIDENT_FATE, j, 0) < p_death:
+            m.deaths[_P_BLAST] += 1
+            self.die()
+            return
+        clock = self.clock - dt_hours
+        if clock > 0.0:
+            self.clock = f32(clock)
+            return
+        self.clock = f32(clock - mean_cycle_hours * math.log(1.0 - m.uniform(RESIDENT_FATE, j, 1)))
+        dest = None
+        if self.cell is not None:
+            site = m.site_of(self.cell)
+            for a in range(placement_attempts):
+                cell = m.cell_at(moore_neighbour(site, m.side, int(m.uniform(RESIDENT_FATE, j, 3 + a) * 8.0)))
+                occupant = m.resident(cell)
+                if occupant is None or isinstance(occupant, OtherMarrowCell):
+                    if occupant is not None:
+                        occupant.displace()
+                    dest = cell
+                    break
+            if dest is None:
+                return  # contact inhibition: no room around the mother, no division
+        m.add_target(
+            Blast,
+            dest,
+            self.cd19,
+            clock=clock - mean_cycle_hours * math.log(1.0 - m.uniform(RESIDENT_FATE, j, 2)),
+            pdl1=self.pdl1,
+            phenotype=self.phenotype,
+        )
+        m.births[_P_BLAST] += 1
+
+
+class NormalBCell(CD19Cell):
+    """A normal (non-leukemic) B cell: it does not divide; new ones come from the supply."""
+
+    kind: ClassVar[int] = KIND_NORMAL_B
+
+    def fate(self, p_death: float) -> None:
+        """Death at a constant hazard; mirrors the normal-B branch of ``kernels.residents.target_fate``."""
+        if self.engaged:
+            return
+        if self.model.uniform(RESIDENT_FATE, self.slot, 0) < p_death:
+            self.model.deaths[_P_B] += 1
+            self.die()
+
+
+class OtherMarrowCell(CellAgent):
+    """A non-B nucleated marrow cell (myeloid, erythroid): occupies a site, has no slot."""
+
+    def __init__(self, model: ReferenceModel, cell):
+        super().__init__(model)
+        self.cell = cell
+
+    def turnover(self, p_death: float) -> None:
+        """Death at a constant hazard; mirrors the death branch of ``kernels.residents.marrow_turnover``
+        (draws are addressed by the site index)."""
+        m = self.model
+        if m.uniform(MARROW_TURNOVER, m.site_of(self.cell), 0) < p_death:
+            m.deaths[_P_OTHER] += 1
+            self.remove()
+
+    def displace(self) -> None:
+        """Crowded out by a blast daughter (``kernels.residents.target_fate``)."""
+        self.model.deaths[_P_OTHER] += 1
+        self.remove()
+
+
+# --------------------------------------------------------------------------
+# The model
+
+
+class ReferenceModel(mesa.Model):
+    """A virtual patient under blinatumomab, one Mesa agent per cell.
+
+    Same constructor, clocks, phase list (:data:`blinasim.model.PHASES`) and
+    recorded arrays as :class:`blinasim.model.BlinatumomabModel`; with the same
+    config and seed it produces the same trajectory.
+    """
+
+    # The agent-free parts of a tick hold no agents and draw no random numbers,
+    # so there is nothing to mirror: they are the numba model's own code (drug
+    # schedule and PK, the protocol engine, cytokines, the clinical record).
+    _init_drug = BlinatumomabModel._init_drug
+    _init_records = BlinatumomabModel._init_records
+    _protocol = BlinatumomabModel._protocol
+    _pk = BlinatumomabModel._pk
+    _record_clinical = BlinatumomabModel._record_clinical
+    tick_end_hours = BlinatumomabModel.tick_end_hours
+    is_slow_tick = BlinatumomabModel.is_slow_tick
+
+    def __init__(self, config: Config, seed: int | None = None):
+        self.run_seed = int(run_seed(config.simulation.seed) if seed is None else seed)
+        super().__init__(rng=np.random.default_rng(self.run_seed))
+        self.config = config
+        sim = config.simulation
+        self.dt_hours = sim.dt_hours
+        self.slow_every = round(sim.slow_step_hours / sim.dt_hours)
+        self.record_every = self.slow_every * round(sim.record_every_hours / sim.slow_step_hours)
+        self.n_ticks = math.floor(sim.days * 24.0 / sim.dt_hours + 1e-9)
+        self.n_records = self.n_ticks // self.record_every + 1
+        self.tick = 0
+        self._keys: dict[tuple[int, int], int] = {}
+
+        self.side = sim.lattice_size
+        self.n_sites = self.side * self.side
+        self.grid = OrthogonalMooreGrid((self.side, self.side), torus=True, random=self.random)
+        self._site_cells = [self.grid[(s % self.side, s // self.side)] for s in range(self.n_sites)]
+        #: agents by slot; a dead agent leaves None until compaction
+        self.target_slots: list[CD19Cell | None] = []
+        self.tcell_slots: list[TCell | None] = []
+        self.targets_dead = 0
+        self.tcells_dead = 0
+
+        self._init_patient()
+        self._init_drug()
+        self._init_records()
+        self._record()
+
+    # ------------------------------------------------------------ lattice, draws
+
+    def cell_at(self, site: int):
+        """The grid cell of a lattice site index."""
+        return self._site_cells[site]
+
+    def site_of(self, cell) -> int:
+        """The lattice site index ``y * side + x`` of a grid cell."""
+        x, y = cell.coordinate
+        return y * self.side + x
+
+    @staticmethod
+    def resident(cell) -> CellAgent | None:
+        """The resident (a CD19 cell or another marrow cell) of a grid cell, if any; T-cells do not count."""
+        for agent in cell.agents:
+            if not isinstance(agent, TCell):
+                return agent
+        return None
+
+    def uniform(self, stream: int, slot: int, k: int, tick: int | None = None) -> float:
+        """Draw ``k`` of ``slot`` in ``stream`` at this tick (or at ``tick``)."""
+        t = self.tick if tick is None else tick
+        key = self._keys.get((t, stream))
+        if key is None:
+            key = self._keys[(t, stream)] = stream_key(self.run_seed, t, stream)
+        return uniform(key, slot, k)
+
+    def living_targets(self) -> list[CD19Cell]:
+        """Living CD19-lineage cells in slot order."""
+        return [a for a in self.target_slots if a is not None]
+
+    def living_tcells(self) -> list[TCell]:
+        """Living T-cells in slot order."""
+        return [a for a in self.tcell_slots if a is not None]
+
+    def add_target(self, cls: type[CD19Cell], cell, cd19: float, clock: float = 0.0, **kw) -> CD19Cell:
+        """Append a blast or normal B cell at the next slot (``cell=None``: in blood)."""
+        agent = cls(self, len(self.target_slots), cell, cd19, clock=clock, **kw)
+        self.target_slots.append(agent)
+        return agent
+
+    def add_t_cell(self, cell, cd3: float, activation: float = 0.0, exhaustion: float = 0.0) -> TCell:
+        """Append a T-cell at the next slot (``cell=None``: in blood)."""
+        agent = TCell(self, len(self.tcell_slots), cell, cd3, activation=activation, exhaustion=exhaustion)
+        self.tcell_slots.append(agent)
+        return agent
+
+    # ------------------------------------------------------------------ set-up
+
+    def _init_patient(self) -> None:
+        """Place the baseline cells; mirrors ``kernels.initial`` and ``BlinatumomabModel._init_patient``."""
+        cfg, pat, dis, nb, tcfg = (
+            self.config,
+            self.config.patient,
+            self.config.disease,
+            self.config.normal_b,
+            self.config.tcells,
+        )
+        plan = plan_patient(cfg)
+        self.plan = plan
+        self.cells_per_agent = plan.cells_per_agent
+        self.blood_volume_ul = plan.blood_volume_ul
+        self.mean_cycle_hours = plan.mean_cycle_hours
+        seed = self.run_seed
+
+        # populate_marrow
+        key = stream_key(seed, SUB_MARROW, INIT)
+        for s in range(self.n_sites):
+            if uniform(key, s, 0) >= pat.marrow_cellularity:
+                continue
+            u = uniform(key, s, 1)
+            cell = self.cell_at(s)
+            if u >= plan.p_blast + plan.p_normal_b:
+                OtherMarrowCell(self, cell)
+            elif u < plan.p_blast:
+                self.add_target(
+                    Blast,
+                    cell,
+                    lognormal(key, s, 2, dis.blast_cd19_median, dis.blast_cd19_log_sd),
+                    clock=exponential(key, s, 4, self.mean_cycle_hours),
+                )
+            else:
+                self.add_target(NormalBCell, cell, lognormal(key, s, 2, nb.cd19_median, nb.cd19_log_sd))
+
+        # add_blood_targets
+        for sub, count, cls, median, log_sd in (
+            (SUB_BLOOD_BLASTS, plan.n_blood_blasts, Blast, dis.blast_cd19_median, dis.blast_cd19_log_sd),
+            (SUB_BLOOD_B, plan.n_blood_b, NormalBCell, nb.cd19_median, nb.cd19_log_sd),
+        ):
+            key = stream_key(seed, sub, INIT)
+            for c in range(count):
+                cd19 = lognormal(key, c, 0, median, log_sd)
+                clock = exponential(key, c, 2, self.mean_cycle_hours) if cls is Blast else 0.0
+                self.add_target(cls, None, cd19, clock=clock)
+
+        # add_t_cells
+        for sub, count, in_marrow in ((SUB_T_MARROW, plan.n_t_marrow, True), (SUB_T_BLOOD, plan.n_t_blood, False)):
+            key = stream_key(seed, sub, INIT)
+            for c in range(count):
+                cell = self.cell_at(int(uniform(key, c, 0) * self.n_sites)) if in_marrow else None
+                self.add_t_cell(cell, lognormal(key, c, 1, tcfg.cd3_median, tcfg.cd3_log_sd))
+        self.baseline_t_cells = max(len(self.tcell_slots), 1)
+
+        counts = {k: (0, 0) for k in (KIND_NORMAL_B, KIND_BLAST)}
+        for a in self.target_slots:
+            marrow, blood = counts[a.kind]
+            counts[a.kind] = (marrow + 1, blood) if a.cell is not None else (marrow, blood + 1)
+        empty_share = sum(1 for cell in self._site_cells if self.resident(cell) is None) / self.n_sites
+        rates = equilibrium_rates(cfg, plan, counts, empty_share)
+        self.target_homing_per_day = rates.target_homing_per_day
+        self.target_egress_per_day = rates.target_egress_per_day
+        self.t_homing_per_day = rates.t_homing_per_day
+        self.t_egress_per_day = rates.t_egress_per_day
+        self.normal_b_supply_per_day = rates.normal_b_supply_per_day
+        self.baseline_counts = counts
+
+    # ---------------------------------------------------------------- stepping
+
+    def step(self) -> None:
+        """Advance one tick through :data:`blinasim.model.PHASES`."""
+        self._keys.clear()
+        slow = self.is_slow_tick
+        record = (self.tick + 1) % self.record_every == 0
+        for phase in PHASES:
+            if (phase.clock == "slow" and not slow) or (phase.clock == "record" and not record):
+                continue
+            getattr(self, phase.method)()
+        self.tick += 1
+        if self.tick >= self.n_ticks:
+            self.running = False
+
+    def run(self, progress: Callable[[int, int], None] | None = None) -> None:
+        """Step to the end of ``simulation.days``."""
+        while self.tick < self.n_ticks:
+            self.step()
+            if progress is not None and self.tick % self.record_every == 0:
+                progress(self.tick, self.n_ticks)
+
+    def _trafficking(self) -> None:
+        dt_days = self.dt_hours / 24.0
+        fold = 1.0 + self.config.tcells.margination_fold * self.redistribution_drive
+        p_in = -math.expm1(-self.t_homing_per_day * fold * dt_days)
+        p_out = -math.expm1(-self.t_egress_per_day * dt_days)
+        for t in self.living_tcells():
+            t.traffic(p_in, p_out)
+        if self.is_slow_tick:
+            dt_slow = dt_days * self.slow_every
+            p_home = -np.expm1(-self.target_homing_per_day * dt_slow)
+            p_egress = -np.expm1(-self.target_egress_per_day * dt_slow)
+            for c in self.living_targets():
+                c.traffic(p_home, p_egress)
+
+    def _motility(self) -> None:
+        cfg = self.config
+        steps = cfg.tcells.speed_um_per_min * self.dt_hours * 60.0 / cfg.simulation.site_diameter_um
+        whole = math.floor(steps)
+        frac = steps - whole
+        for t in self.living_tcells():
+            t.move(whole, frac)
+
+    def _encounter(self) -> None:
+        cfg = self.config
+        tcfg = cfg.tcells
+        if self.bridge_factor <= 0.0:
+            return
+        per_target = tcfg.blood_contact_ul_per_h * self.cells_per_agent / self.blood_volume_ul * self.dt_hours
+        contacts = tcfg.contacts_per_hour * self.dt_hours
+        whole = math.floor(contacts)
+        frac = contacts - whole
+        blood_targets = [c for c in self.living_targets() if c.cell is None and not c.engaged and c.cd19 > 0.0]
+        for t in self.living_tcells():
+            t.seek_synapse(
+                whole,
+                frac,
+                per_target,
+                blood_targets,
+                self.bridge_factor,
+                tcfg.cd3_engagement_half_density,
+                cfg.drug.adhesion_beta,
+                tcfg.synapse_hours,
+            )
+
+    def _killing(self) -> None:
+        tcfg = self.config.tcells
+        keep = math.exp(-(tcfg.exhaustion_per_engaged_day / 24.0) * self.dt_hours)
+        for t in self.living_tcells():
+            kind = t.resolve_synapse(self.dt_hours, keep, tcfg.lysis_probability)
+            if kind is not None:
+                self.killed_by_kind[kind] += 1
+
+    def _tcell_fate(self) -> None:
+        tcfg = self.config.tcells
+        dt_days = self.dt_hours * self.slow_every / 24.0
+        live = len(self.tcell_slots) - self.tcells_dead
+        excess = max(0.0, live / self.baseline_t_cells - 1.0)
+        keep_act = math.exp(-math.log(2.0) / tcfg.activation_half_life_days * dt_days)
+        keep_exh = math.exp(-tcfg.exhaustion_recovery_per_day * dt_days)
+        stop = len(self.tcell_slots)  # daughters born now are visited from the next slow step
+        for slot in range(stop):
+            t = self.tcell_slots[slot]
+            if t is not None:
+                t.fate(
+                    keep_act,
+                    keep_exh,
+                    tcfg.death_rate_per_day,
+                    tcfg.activated_division_per_day,
+                    tcfg.death_rate_per_day,
+                    tcfg.contraction_rate_per_day * excess,
+                    dt_days,
+                )
+        if self.tcells_dead > self.config.simulation.compact_dead_fraction * len(self.tcell_slots):
+            self.tcell_slots = self._compact(self.tcell_slots)
+            self.tcells_dead = 0
+
+    def _cytokines(self) -> None:
+        """Feed the engaged T-cells to the (agent-free) cytokine model, as ``BlinatumomabModel._cytokines``."""
+        living = self.living_tcells()
+        engaged = sum(1 for t in living if t.partner is not None)
+        share = engaged / len(living) if living else 0.0
+        cyt = self.cytokines
+        cyt.step((self.tick + 1) * self.dt_hours, self.dt_hours, engaged * self.cells_per_agent, share)
+        self._interval_crs = max(self._interval_crs, cyt.crs_grade)
+        self._interval_neuro = max(self._interval_neuro, cyt.neuro_grade)
+
+    def _residents(self) -> None:
+        cfg = self.config
+        dt_days = self.dt_hours * self.slow_every / 24.0
+        dt_hours = self.dt_hours * self.slow_every
+        p_blast_death = -math.expm1(-cfg.disease.blast_death_rate_per_day * dt_days)
+        p_b_death = -math.expm1(-cfg.normal_b.death_rate_per_day * dt_days)
+        stop = len(self.target_slots)
+        for slot in range(stop):
+            c = self.target_slots[slot]
+            if c is None:
+                continue
+            if isinstance(c, Blast):
+                c.fate(dt_hours, self.mean_cycle_hours, p_blast_death, cfg.disease.daughter_placement_attempts)
+            else:
+                c.fate(p_b_death)
+
+        self._supply_normal_b(dt_days)
+        self._marrow_turnover(dt_days)
+
+        if self.targets_dead > cfg.simulation.compact_dead_fraction * len(self.target_slots):
+            self.target_slots = self._compact(self.target_slots)
+            self.targets_dead = 0
+
+    def _supply_normal_b(self, dt_days: float) -> None:
+        """New normal B cells from unsimulated precursors, each at one random site taken
+        only if empty; mirrors ``kernels.residents.supply_normal_b`` (the count is a
+        Poisson draw at slot 2**31 of the supply stream, as in the model)."""
+        nb = self.config.normal_b
+        key = stream_key(self.run_seed, self.tick, NORMAL_B_SUPPLY)
+        n_new = poisson(key, 2**31, 0, self.normal_b_supply_per_day * dt_days)
+        for c in range(n_new):
+            cell = self.cell_at(int(uniform(key, c, 0) * self.n_sites))
+            if self.resident(cell) is not None:
+                continue
+            self.add_target(NormalBCell, cell, lognormal(key, c, 1, nb.cd19_median, nb.cd19_log_sd))
+            self.births[_P_B] += 1
+
+    def _marrow_turnover(self, dt_days: float) -> None:
+        """Death of other marrow cells and refill of empty sites, site by site;
+        mirrors ``kernels.residents.marrow_turnover``."""
+        c = self.config.marrow.normal_cellularity
+        d_other = self.config.marrow.other_death_rate_per_day
+        p_other_death = -math.expm1(-d_other * dt_days)
+        p_refill = -math.expm1(-d_other * c / (1.0 - c) * dt_days)
+        for s, cell in enumerate(self._site_cells):
+            occupant = self.resident(cell)
+            if isinstance(occupant, OtherMarrowCell):
+                occupant.turnover(p_other_death)
+            elif occupant is None and self.uniform(MARROW_TURNOVER, s, 0) < p_refill:
+                OtherMarrowCell(self, cell)
+                self.births[_P_OTHER] += 1
+
+    @staticmethod
+    def _compact(slots: list) -> list:
+        """Drop the holes, keep the living in order and renumber their slots
+        (mirrors ``kernels.census.compact_targets`` / ``compact_t_cells``)."""
+        living = [a for a in slots if a is not None]
+        for i, agent in enumerate(living):
+            agent.slot = i
+        return living
+
+    def _record(self) -> None:
+        """Census into the record arrays; mirrors ``kernels.census.take_census``."""
+        r = self.rec_index
+        row = np.zeros(C.C_SIZE, dtype=np.int64)
+        threshold = self.config.tcells.exhausted_threshold
+        for t in self.living_tcells():
+            col = 1 if t.cell is None else 0
+            row[C.C_T + col] += 1
+            if t.partner is not None:
+                row[C.C_T_ENGAGED + col] += 1
+            if t.exhaustion > threshold:
+                row[C.C_T_EXHAUSTED + col] += 1
+        pdl1 = 0.0
+        for c in self.living_targets():
+            col = 1 if c.cell is None else 0
+            if isinstance(c, Blast):
+                row[C.C_BLASTS + col] += 1
+                if c.phenotype == PHENO_MYELOID:
+                    row[C.C_BLASTS_SWITCHED + col] += 1
+                if c.phenotype != PHENO_CD19_POSITIVE or c.cd19 <= 0.0:
+                    row[C.C_BLASTS_CD19_NEG + col] += 1
+                pdl1 += c.pdl1
+            else:
+                row[C.C_NORMAL_B + col] += 1
+        others = self.agents_by_type.get(OtherMarrowCell)
+        row[C.C_OTHER_MARROW] = len(others) if others is not None else 0
+        self.rec_counts[r] = row
+        self.rec_pdl1_sum[r] = pdl1
+        self.rec_dose_rate[r] = self.dose_rate
+        self.rec_concentration[r] = self.concentration
+        self.rec_redistribution[r] = self.redistribution_drive
+        self._record_clinical(r)
+        self.rec_kills[r] = self.killed_by_kind - self._killed_at_last_record
+        self._killed_at_last_record[:] = self.killed_by_kind
+        deaths = self.deaths.copy()
+        deaths[_P_BLAST] += self.killed_by_kind[KIND_BLAST]
+        deaths[_P_B] += self.killed_by_kind[KIND_NORMAL_B]
+        self.rec_births[r] = self.births
+        self.rec_deaths[r] = deaths
+        self.rec_index += 1
+
+    # ------------------------------------------------------------------ output
+
+    @property
+    def live_agents(self) -> int:
+        """Blasts, normal B cells, T-cells and other nucleated marrow cells alive now."""
+        return len(self.agents)
+
+    def to_dataset(self):
+        """The run as an ``xarray.Dataset``, variable by variable like ``BlinatumomabModel.to_dataset``."""
+        from blinasim.output import build_dataset
+
+        ds = build_dataset(self)
+        ds.attrs["implementation"] = "mesa reference (blinasim.reference.ReferenceModel)"
+        return ds
+
+    def export_state(self) -> State:
+        """The agents as a numba :class:`blinasim.state.State` with the same slot layout.
+
+        Dead slots have ``pos == POS_DEAD`` and zeros elsewhere (the numba stores
+        keep stale values there). Used by the equivalence tests to run a kernel on
+        exactly the state the reference holds.
+        """
+        st = State.allocate(self.side, len(self.target_slots) + 16, len(self.tcell_slots) + 16)
+        tg, tc = st.targets, st.tcells
+        for name in tg.fields:
+            if name != "pos":
+                getattr(tg, name)[:] = 0
+        for name in tc.fields:
+            if name not in ("pos", "partner"):
+                getattr(tc, name)[:] = 0
+        tc.partner[:] = NO_PARTNER
+        for s, cell in enumerate(self._site_cells):
+            occupant = self.resident(cell)
+            if isinstance(occupant, CD19Cell):
+                st.site_kind[s] = SITE_TARGET
+                st.site_slot[s] = occupant.slot
+            elif occupant is not None:
+                st.site_kind[s] = SITE_OTHER
+            else:
+                st.site_kind[s] = SITE_EMPTY
+        tg.n, tg.dead = len(self.target_slots), self.targets_dead
+        for j, c in enumerate(self.target_slots):
+            if c is None:
+                tg.pos[j] = POS_DEAD
+                continue
+            tg.pos[j] = POS_BLOOD if c.cell is None else self.site_of(c.cell)
+            tg.cd19[j], tg.pdl1[j], tg.clock[j] = c.cd19, c.pdl1, c.clock
+            tg.kind[j], tg.phenotype[j], tg.engaged[j] = c.kind, c.phenotype, int(c.engaged)
+        tc.n, tc.dead = len(self.tcell_slots), self.tcells_dead
+        for i, t in enumerate(self.tcell_slots):
+            if t is None:
+                tc.pos[i] = POS_DEAD
+                continue
+            tc.pos[i] = POS_BLOOD if t.cell is None else self.site_of(t.cell)
+            tc.partner[i] = NO_PARTNER if t.partner is None else t.partner.slot
+            tc.cd3[i], tc.activation[i], tc.exhaustion[i] = t.cd3, t.activation, t.exhaustion
+            tc.synapse_h[i], tc.kills[i] = t.synapse_h, t.kills
+        st.ensure_scratch()
+        return st
