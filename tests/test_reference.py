@@ -345,11 +345,6 @@ def test_synapse_completes_after_synapse_hours_and_kills():
     assert ref.resident(ref.cell_at(10)) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kernel bug (killing.resolve_synapses): the synapse timer is float32 and compared with 1e-9, "
-    "so a synapse lasting a whole number of ticks (0.5 h at dt 0.1 h) lasts one tick longer",
-)
 def test_synapse_of_a_whole_number_of_ticks_lasts_exactly_that_long():
     ref = ReferenceModel(small_config(tcells__synapse_hours=0.5, tcells__lysis_probability=1.0))
     clear(ref)
@@ -363,11 +358,6 @@ def test_synapse_of_a_whole_number_of_ticks_lasts_exactly_that_long():
     assert num.killed_by_kind[1] == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kernel bug (encounter.form_synapses): p_meet_blood is the per-target contact probability "
-    "but is applied once per T-cell, not scaled by the number of free blood targets",
-)
 def test_blood_encounters_scale_with_blood_target_density():
     n_t, n_targets, p_contact = 1000, 2000, 5e-4
     t_partner = np.full(n_t, NO_PARTNER, np.int32)

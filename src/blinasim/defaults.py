@@ -63,6 +63,9 @@ LITERATURE: dict[str, Default] = {
     ),
     "patient.weight_kg": Default(70.0, "kg", "reference adult"),
     "patient.height_cm": Default(170.0, "cm", "reference adult"),
+    "patient.kmt2a_rearranged": Default(
+        False, "bool", "BIOLOGY.md: KMT2A (MLL) rearrangement; lineage switch after blinatumomab occurs mostly here"
+    ),
     "patient.blood_volume_l": Default(5.0, "L", "reference adult blood volume (~70 mL/kg)"),
     "patient.marrow_nucleated_cells": Default(
         1.0e12, "cells", "approx. total nucleated marrow cells of an adult (order of magnitude, ~1e12)"
@@ -118,10 +121,11 @@ LITERATURE: dict[str, Default] = {
         10.0, "1/h", "approx.: a scanning T-cell probes a neighbouring cell every few minutes"
     ),
     "tcells.blood_contact_ul_per_h": Default(
-        1.0e-3,
+        3.0e-3,
         "uL/h",
-        "approx.: chosen so that, at 28 ug/day and ~600 T-cells/uL, blood B cells fall below 1/uL "
-        "within ~2 days (Klinger 2012); to be calibrated",
+        "approx.: contact rate per T-cell per target/uL in blood; with the drug-induced T-cell "
+        "redistribution the default MRD-like patient's blood B cells fall below 1/uL in ~3-5 days, "
+        "slower than Klinger 2012 (~2 days): to be calibrated",
     ),
     "tcells.marrow_homing_per_day": Default(1.0, "1/day", "approx.: blood T-cells recirculate through marrow ~daily"),
     "tcells.margination_fold": Default(
@@ -311,6 +315,55 @@ LITERATURE: dict[str, Default] = {
     "endpoints.relapse_blast_fraction": Default(
         0.05, "1", "issue (resistance): relapse when marrow blasts regrow past 5% after a response"
     ),
+    # ------------------------------------------------------- checkpoint inhibitors
+    "checkpoint.nivolumab_dose_mg": Default(240.0, "mg", "Opdivo label: 240 mg every 2 weeks"),
+    "checkpoint.nivolumab_interval_days": Default(14.0, "day", "Opdivo label: every 2 weeks"),
+    "checkpoint.nivolumab_half_life_days": Default(25.0, "day", "Opdivo label: terminal half-life ~25 days"),
+    "checkpoint.nivolumab_volume_l": Default(6.8, "L", "Opdivo label: steady-state volume ~6.8 L"),
+    "checkpoint.pembrolizumab_dose_mg": Default(200.0, "mg", "Keytruda label: 200 mg every 3 weeks"),
+    "checkpoint.pembrolizumab_interval_days": Default(21.0, "day", "Keytruda label: every 3 weeks"),
+    "checkpoint.pembrolizumab_half_life_days": Default(22.0, "day", "Keytruda label: terminal half-life ~22 days"),
+    "checkpoint.pembrolizumab_volume_l": Default(6.0, "L", "Keytruda label: steady-state volume ~6.0 L"),
+    "checkpoint.pd1_occupancy_max": Default(
+        0.85, "1", "Brahmer 2010 (nivolumab): peak PD-1 occupancy ~85%, ~70% sustained; near-complete at clinical doses"
+    ),
+    "checkpoint.pd1_occupancy_ec50_ug_per_ml": Default(
+        0.5,
+        "ug/mL",
+        "approx.: occupancy plateaus from ~0.1-0.3 mg/kg (Brahmer 2010), i.e. serum levels around 1 ug/mL; "
+        "clinical troughs are tens of ug/mL",
+    ),
+    "checkpoint.ipilimumab_dose_mg_per_kg": Default(
+        1.0, "mg/kg", "Yervoy label in combination with nivolumab: 1 mg/kg every 6 weeks"
+    ),
+    "checkpoint.ipilimumab_interval_days": Default(42.0, "day", "Yervoy label (with nivolumab): every 6 weeks"),
+    "checkpoint.ipilimumab_half_life_days": Default(15.4, "day", "Yervoy label: terminal half-life ~15 days"),
+    "checkpoint.ipilimumab_volume_l": Default(7.2, "L", "Yervoy label: steady-state volume ~7.2 L"),
+    "checkpoint.ipilimumab_ec50_ug_per_ml": Default(
+        1.0, "ug/mL", "approx.: CTLA-4 blockade saturates at clinical troughs (several ug/mL at 1 mg/kg)"
+    ),
+    "checkpoint.ipilimumab_expansion_gain": Default(
+        0.5,
+        "1",
+        "approx.: CTLA-4 blockade raises activated T-cell proliferation; PD-1 +- CTLA-4 blockade increased "
+        "T-cell proliferation in vitro (Feucht 2016); 50% at full blockade",
+    ),
+    # ------------------------------------------------------------- chemotherapy
+    "chemotherapy.course_days": Default(5, "day", "approx.: salvage courses (FLAG-Ida, HiDAC) run ~5 days"),
+    "chemotherapy.courses": Default(2, "1", "approx.: up to 2 salvage courses (TOWER SOC arm: median 1, up to 4 cycles)"),
+    "chemotherapy.interval_days": Default(28.0, "day", "approx.: a course every ~4 weeks after count recovery"),
+    "chemotherapy.blast_kill_per_day": Default(
+        0.9,
+        "1/day",
+        "approx.: ~2 logs of blast kill per 5-day course (salvage CR rates of ~25-45%: TOWER SOC, BIOLOGY.md)",
+    ),
+    "chemotherapy.normal_b_kill_per_day": Default(0.9, "1/day", "approx.: B-lineage precursors cycle like blasts"),
+    "chemotherapy.other_marrow_kill_per_day": Default(
+        0.6, "1/day", "approx.: myelosuppression to aplasia over a course (~95% depletion), recovery in weeks"
+    ),
+    "chemotherapy.t_cell_kill_per_day": Default(
+        0.3, "1/day", "approx.: lymphodepletion (~75% per course); T-cells cycle less than precursors"
+    ),
     # ---------------------------------------------------------------------- drug
     "drug.clearance_l_per_h": Default(2.22, "L/h", "Clements 2020 population PK (674 patients)"),
     "drug.volume_l": Default(5.98, "L", "Clements 2020 population PK"),
@@ -352,6 +405,10 @@ LITERATURE: dict[str, Default] = {
         5, "1", "label (R/R): cycles 1-5 have a 2-week break; cycles 6-9 are 4 weeks on, 8 weeks off"
     ),
     "treatment.bsa_dosing_below_kg": Default(45.0, "kg", "label: BSA-based dosing below 45 kg"),
+    "treatment.checkpoint_inhibitor": Default("none", "-", "BIOLOGY.md: blinatumomab + nivolumab or pembrolizumab trials"),
+    "treatment.ipilimumab": Default(False, "bool", "BIOLOGY.md: nivolumab +- ipilimumab combinations"),
+    "treatment.chemotherapy": Default("none", "-", "BIOLOGY.md: salvage chemotherapy comparator (TOWER SOC arm)"),
+    "treatment.chemotherapy_start_day": Default(0.0, "day", "model choice: first salvage course on day 0"),
     "treatment.dexamethasone_premedication": Default(
         True, "bool", "label: premedicate before each cycle, a step-up and a restart after >= 4 h"
     ),

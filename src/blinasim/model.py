@@ -343,7 +343,7 @@ class BlinatumomabModel(mesa.Model):
         cfg, st, tc, tg = self.config, self.state, self.state.tcells, self.state.targets
         tcfg = cfg.tcells
         # Blood: P(meet some free CD19+ target in dt) = 1 - exp(-k * density * dt);
-        # the kernel counts the free targets and applies the per-target rate.
+        # the kernel counts the free targets n and uses density * dt * k = per_target * n.
         per_target = tcfg.blood_contact_ul_per_h * self.cells_per_agent / self.blood_volume_ul * self.dt_hours
         encounter.form_synapses(
             self.run_seed,

@@ -180,6 +180,12 @@ def adhesion_probability(bridge_factor: float, cd19: float, cd3: float, cd3_half
     return 1.0 - math.exp(-beta * n_bridges)
 
 
+def blood_meet_probability(rate_per_target: float, n_targets: int) -> float:
+    """Chance a free blood T-cell meets one of ``n_targets`` free targets in a tick
+    (mirrors ``kernels.encounter.blood_meet_probability``)."""
+    return 1.0 - math.exp(-rate_per_target * n_targets)
+
+
 # --------------------------------------------------------------------------
 # Agents
 
@@ -242,9 +248,9 @@ class TCell(CellAgent):
 
         In marrow: ``whole`` (+1 with probability ``frac``) contacts with random
         cells of the 3x3 block around the T-cell (its own site included). In
-        blood: with probability ``p_meet_blood`` one contact with a random entry
-        of ``blood_targets`` (the free CD19+ blood targets at the start of the
-        phase). Returns True when a synapse formed.
+        blood: with probability ``1 - exp(-p_meet_blood * n)`` one contact with a
+        random entry of the ``n`` ``blood_targets`` (the free CD19+ blood targets at
+        the start of the phase); ``p_meet_blood`` is the contact rate per target. Returns True when a synapse formed.
         """
         if self.partner is not None:
             return False
@@ -263,7 +269,7 @@ class TCell(CellAgent):
                 if m.uniform(ENCOUNTER, i, 2 + 2 * c) < p:
                     target = other
                     break
-        elif blood_targets and m.uniform(ENCOUNTER, i, 0) < p_meet_blood:
+        elif blood_targets and m.uniform(ENCOUNTER, i, 0) < blood_meet_probability(p_meet_blood, len(blood_targets)):
             other = blood_targets[int(m.uniform(ENCOUNTER, i, 1) * len(blood_targets))]
             if not other.engaged and m.uniform(ENCOUNTER, i, 2) < adhesion_probability(
                 bridge_factor, other.cd19, self.cd3, cd3_half, beta
@@ -289,7 +295,7 @@ class TCell(CellAgent):
             return None
         self.exhaustion = f32(1.0 - (1.0 - self.exhaustion) * keep)
         self.synapse_h = f32(self.synapse_h - dt_hours)
-        if self.synapse_h > 1e-9:
+        if self.synapse_h > 1e-4:
             return None
         killed = None
         if self.model.uniform(KILLING, self.slot, 0) < lysis_probability * (1.0 - self.exhaustion):

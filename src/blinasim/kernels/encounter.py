@@ -14,8 +14,10 @@ inside the contact (an effective 2-D saturation in CD3 density). With no drug,
 no CD19 or no CD3 there is no bridge and no synapse.
 
 Marrow: each free T-cell probes ``contacts_per_tick`` random cells of its 3x3
-neighbourhood. Blood is well mixed: a free T-cell meets a random free blood
-target with probability ``p_meet`` (proportional to the target density).
+neighbourhood. Blood is well mixed: a free T-cell meets one of the ``n`` free
+CD19+ blood targets with probability ``1 - exp(-r n)`` per tick, ``r`` the
+contact rate per target (``blood_contact_per_target``, which scales with the
+target density per uL), and the one it meets is drawn at random.
 """
 
 from __future__ import annotations
@@ -33,6 +35,12 @@ def adhesion_probability(bridge_factor, cd19, cd3, cd3_half, beta):
     """Probability that one contact becomes a synapse (Liu 2023 avidity form)."""
     n_bridges = bridge_factor * cd19 * cd3 / (cd3 + cd3_half)
     return 1.0 - np.exp(-beta * n_bridges)
+
+
+@njit(cache=True, inline="always")
+def blood_meet_probability(rate_per_target, n_targets):
+    """Probability that a free blood T-cell meets one of ``n_targets`` free targets in a tick."""
+    return 1.0 - np.exp(-rate_per_target * n_targets)
 
 
 @njit(cache=True)
@@ -53,7 +61,7 @@ def form_synapses(
     site_slot,
     side,
     contacts_per_tick,
-    p_meet_blood,
+    blood_contact_per_target,
     bridge_factor,
     cd3_half,
     beta,
@@ -76,6 +84,8 @@ def form_synapses(
             scratch[n_blood] = j
             n_blood += 1
     key = stream_key(seed, tick, ENCOUNTER)
+    # P(a free blood T-cell meets one of the n free targets this tick) = 1 - exp(-rate * n).
+    p_meet_blood = blood_meet_probability(blood_contact_per_target, n_blood)
     whole = int(np.floor(contacts_per_tick))
     frac = contacts_per_tick - whole
     for i in range(n_t):

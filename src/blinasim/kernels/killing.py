@@ -48,7 +48,9 @@ def resolve_synapses(
             continue
         t_exhaustion[i] = 1.0 - (1.0 - t_exhaustion[i]) * keep
         t_synapse_h[i] -= dt_hours
-        if t_synapse_h[i] > 1e-9:
+        # The timer is float32: compare with a tolerance far above its rounding
+        # error (~1e-7 h) and far below a tick, so whole-tick synapses end on time.
+        if t_synapse_h[i] > 1e-4:
             continue
         if uniform(key, i, 0) < lysis_probability * (1.0 - t_exhaustion[i]):
             s = tg_pos[j]

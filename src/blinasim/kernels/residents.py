@@ -39,7 +39,7 @@ from blinasim.kernels.layout import (
 from blinasim.kernels.motility import moore_neighbour
 from blinasim.kernels.rng import MARROW_TURNOVER, NORMAL_B_SUPPLY, RESIDENT_FATE, lognormal, stream_key, uniform
 
-# Event counter layout of ``target_fate`` (int64 array, length 6).
+# Event counter layout of ``target_fate`` (int64 array, length 5).
 EV_BLAST_BIRTH = 0
 EV_BLAST_DEATH = 1
 EV_B_DEATH = 2
