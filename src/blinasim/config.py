@@ -99,6 +99,9 @@ class PatientConfig(_Section):
     weight_kg: float = _param("patient.weight_kg", "Body weight (sets BSA dosing below 45 kg).", gt=2, le=350)
     height_cm: float = _param("patient.height_cm", "Height (body surface area, Mosteller).", gt=40, le=250)
     blood_volume_l: float = _param("patient.blood_volume_l", "Blood volume.", gt=0.1, le=10)
+    kmt2a_rearranged: bool = _param(
+        "patient.kmt2a_rearranged", "KMT2A (MLL) rearrangement: enables lineage switch to a myeloid phenotype."
+    )
     marrow_nucleated_cells: float = _param(
         "patient.marrow_nucleated_cells", "Total nucleated marrow cells of the patient.", gt=1e6, le=1e14
     )
@@ -428,6 +431,85 @@ class EndpointConfig(_Section):
         return self
 
 
+class CheckpointConfig(_Section):
+    """Checkpoint inhibitors: anti-PD-1 (nivolumab, pembrolizumab) and anti-CTLA-4 (ipilimumab)."""
+
+    nivolumab_dose_mg: float = _param("checkpoint.nivolumab_dose_mg", "Nivolumab flat dose.", gt=0, le=2000)
+    nivolumab_interval_days: float = _param(
+        "checkpoint.nivolumab_interval_days", "Nivolumab dosing interval.", gt=0, le=365
+    )
+    nivolumab_half_life_days: float = _param(
+        "checkpoint.nivolumab_half_life_days", "Nivolumab terminal half-life.", gt=0, le=365
+    )
+    nivolumab_volume_l: float = _param(
+        "checkpoint.nivolumab_volume_l", "Nivolumab volume of distribution.", gt=0, le=100
+    )
+    pembrolizumab_dose_mg: float = _param("checkpoint.pembrolizumab_dose_mg", "Pembrolizumab flat dose.", gt=0, le=2000)
+    pembrolizumab_interval_days: float = _param(
+        "checkpoint.pembrolizumab_interval_days", "Pembrolizumab dosing interval.", gt=0, le=365
+    )
+    pembrolizumab_half_life_days: float = _param(
+        "checkpoint.pembrolizumab_half_life_days", "Pembrolizumab terminal half-life.", gt=0, le=365
+    )
+    pembrolizumab_volume_l: float = _param(
+        "checkpoint.pembrolizumab_volume_l", "Pembrolizumab volume of distribution.", gt=0, le=100
+    )
+    pd1_occupancy_max: float = _param("checkpoint.pd1_occupancy_max", "Maximal PD-1 receptor occupancy.", ge=0, le=1)
+    pd1_occupancy_ec50_ug_per_ml: float = _param(
+        "checkpoint.pd1_occupancy_ec50_ug_per_ml", "Serum level at half-maximal PD-1 occupancy.", gt=0, le=1000
+    )
+    ipilimumab_dose_mg_per_kg: float = _param(
+        "checkpoint.ipilimumab_dose_mg_per_kg", "Ipilimumab dose per kg.", gt=0, le=20
+    )
+    ipilimumab_interval_days: float = _param(
+        "checkpoint.ipilimumab_interval_days", "Ipilimumab dosing interval.", gt=0, le=365
+    )
+    ipilimumab_half_life_days: float = _param(
+        "checkpoint.ipilimumab_half_life_days", "Ipilimumab terminal half-life.", gt=0, le=365
+    )
+    ipilimumab_volume_l: float = _param(
+        "checkpoint.ipilimumab_volume_l", "Ipilimumab volume of distribution.", gt=0, le=100
+    )
+    ipilimumab_ec50_ug_per_ml: float = _param(
+        "checkpoint.ipilimumab_ec50_ug_per_ml", "Serum level at half-maximal CTLA-4 blockade.", gt=0, le=1000
+    )
+    ipilimumab_expansion_gain: float = _param(
+        "checkpoint.ipilimumab_expansion_gain",
+        "Relative increase of activated division at full CTLA-4 blockade.",
+        ge=0,
+        le=10,
+    )
+
+
+class ChemotherapyConfig(_Section):
+    """Salvage chemotherapy comparator: courses of cytotoxic exposure."""
+
+    course_days: int = _param("chemotherapy.course_days", "Days of cytotoxic exposure per course.", ge=1, le=28)
+    courses: int = _param("chemotherapy.courses", "Number of courses.", ge=1, le=10)
+    interval_days: float = _param("chemotherapy.interval_days", "Days from one course start to the next.", gt=0, le=365)
+    blast_kill_per_day: float = _param(
+        "chemotherapy.blast_kill_per_day", "Kill hazard of blasts during a course.", ge=0, le=20
+    )
+    normal_b_kill_per_day: float = _param(
+        "chemotherapy.normal_b_kill_per_day", "Kill hazard of normal B cells during a course.", ge=0, le=20
+    )
+    other_marrow_kill_per_day: float = _param(
+        "chemotherapy.other_marrow_kill_per_day", "Kill hazard of other marrow cells (myelosuppression).", ge=0, le=20
+    )
+    t_cell_kill_per_day: float = _param(
+        "chemotherapy.t_cell_kill_per_day", "Kill hazard of T-cells (lymphodepletion).", ge=0, le=20
+    )
+
+    @model_validator(mode="after")
+    def _courses_do_not_overlap(self) -> ChemotherapyConfig:
+        if self.courses > 1 and self.interval_days < self.course_days:
+            raise ValueError(
+                f"chemotherapy.interval_days ({self.interval_days}) is shorter than chemotherapy.course_days "
+                f"({self.course_days}): courses would overlap"
+            )
+        return self
+
+
 class DoseSegment(_Section):
     """One piece of a custom infusion schedule."""
 
@@ -476,6 +558,19 @@ class TreatmentConfig(_Section):
     )
     bsa_dosing_below_kg: float = _param(
         "treatment.bsa_dosing_below_kg", "Body weight under which doses are per m2.", ge=0, le=350
+    )
+    checkpoint_inhibitor: Literal["none", "nivolumab", "pembrolizumab"] = _param(
+        "treatment.checkpoint_inhibitor", "Anti-PD-1 combination arm, dosed from the first infusion day."
+    )
+    ipilimumab: bool = _param(
+        "treatment.ipilimumab", "Add ipilimumab (anti-CTLA-4), dosed from the first infusion day."
+    )
+    chemotherapy: Literal["none", "salvage"] = _param(
+        "treatment.chemotherapy",
+        "Salvage chemotherapy courses ([chemotherapy]); combine with regimen 'none' for a comparator arm.",
+    )
+    chemotherapy_start_day: float = _param(
+        "treatment.chemotherapy_start_day", "Day the first chemotherapy course starts.", ge=0, le=3650
     )
     dexamethasone_premedication: bool = _param(
         "treatment.dexamethasone_premedication", "Dexamethasone before each cycle, step-up and restart."
@@ -531,6 +626,8 @@ class Config(_Section):
     tocilizumab: TocilizumabConfig = Field(default_factory=TocilizumabConfig)
     protocol: ProtocolConfig = Field(default_factory=ProtocolConfig)
     endpoints: EndpointConfig = Field(default_factory=EndpointConfig)
+    checkpoint: CheckpointConfig = Field(default_factory=CheckpointConfig)
+    chemotherapy: ChemotherapyConfig = Field(default_factory=ChemotherapyConfig)
 
     def to_json(self) -> str:
         """The resolved config as JSON (stored on every output Dataset)."""
