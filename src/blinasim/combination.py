@@ -39,7 +39,7 @@ class AntibodyPK:
         if day < self.first_dose_day:
             return 0.0
         k = math.log(2.0) / self.half_life_days
-        n = int(math.floor((day - self.first_dose_day) / self.interval_days + 1e-9)) + 1
+        n = math.floor((day - self.first_dose_day) / self.interval_days + 1e-9) + 1
         c0 = self.dose_mg / self.volume_l  # mg/L == ug/mL
         total = 0.0
         for i in range(n):

@@ -141,6 +141,61 @@ class DiseaseConfig(_Section):
         ge=1,
         le=8,
     )
+    cd19_division_log_sd: float = _param(
+        "disease.cd19_division_log_sd", "Log-sd of CD19 inheritance noise at division.", ge=0, le=3
+    )
+    cd19_loss_per_division: float = _param(
+        "disease.cd19_loss_per_division", "Probability that a CD19+ blast's daughter is CD19-negative.", ge=0, le=1
+    )
+    cd19_negative_fraction: float = _param(
+        "disease.cd19_negative_fraction", "Pre-existing CD19-negative share of blasts at baseline.", ge=0, le=1
+    )
+    cd19_low_fraction: float = _param(
+        "disease.cd19_low_fraction", "Pre-existing CD19-low share of blasts at baseline.", ge=0, le=1
+    )
+    cd19_low_factor: float = _param(
+        "disease.cd19_low_factor", "CD19 density of CD19-low blasts relative to the rest.", ge=0, le=1
+    )
+    lineage_switch_per_division_kmt2a: float = _param(
+        "disease.lineage_switch_per_division_kmt2a",
+        "Lineage-switch probability per division in KMT2A-rearranged leukemia (no immune pressure).",
+        ge=0,
+        le=1,
+    )
+    lineage_switch_per_division: float = _param(
+        "disease.lineage_switch_per_division", "Lineage-switch probability per division otherwise.", ge=0, le=1
+    )
+    lineage_switch_pressure_gain: float = _param(
+        "disease.lineage_switch_pressure_gain",
+        "Fold increase of the switch rate at full immune pressure.",
+        ge=0,
+        le=1e4,
+    )
+    immune_pressure_ec50_pg_per_ml: float = _param(
+        "disease.immune_pressure_ec50_pg_per_ml", "IFN-gamma at half-maximal immune pressure.", gt=0, le=1e5
+    )
+    myeloid_birth_rate_per_day: float = _param(
+        "disease.myeloid_birth_rate_per_day", "Division rate of lineage-switched (myeloid) blasts.", ge=0, le=5
+    )
+    myeloid_death_rate_per_day: float = _param(
+        "disease.myeloid_death_rate_per_day", "Death rate of lineage-switched (myeloid) blasts.", ge=0, le=5
+    )
+    pdl1_baseline: float = _param("disease.pdl1_baseline", "Relative PD-L1 of blasts without IFN-gamma.", ge=0, le=1)
+    pdl1_ifng_ec50_pg_per_ml: float = _param(
+        "disease.pdl1_ifng_ec50_pg_per_ml", "IFN-gamma at half-maximal PD-L1 induction.", gt=0, le=1e5
+    )
+    pdl1_response_days: float = _param(
+        "disease.pdl1_response_days", "Time constant of PD-L1 induction and loss.", gt=0, le=100
+    )
+
+    @model_validator(mode="after")
+    def _fractions(self) -> DiseaseConfig:
+        if self.cd19_negative_fraction + self.cd19_low_fraction > 1:
+            raise ValueError(
+                f"disease.cd19_negative_fraction + disease.cd19_low_fraction = "
+                f"{self.cd19_negative_fraction + self.cd19_low_fraction}: must not exceed 1"
+            )
+        return self
 
 
 class NormalBConfig(_Section):
@@ -234,6 +289,24 @@ class TCellConfig(_Section):
     )
     exhaustion_recovery_per_day: float = _param(
         "tcells.exhaustion_recovery_per_day", "Recovery of exhaustion while not engaged.", ge=0, le=50
+    )
+    exhaustion_per_engagement: float = _param(
+        "tcells.exhaustion_per_engagement", "Exhaustion added per engagement (share of the remaining way).", ge=0, le=1
+    )
+    exhaustion_e50: float = _param(
+        "tcells.exhaustion_e50", "Exhaustion at which half the effector function is lost.", gt=0, le=1
+    )
+    exhaustion_hill: float = _param(
+        "tcells.exhaustion_hill", "Steepness of the loss of effector function.", gt=0, le=20
+    )
+    pd1_lysis_inhibition: float = _param(
+        "tcells.pd1_lysis_inhibition", "Lysis lost at full PD-1 (exhaustion) and full target PD-L1.", ge=0, le=1
+    )
+    pd1_proliferation_inhibition: float = _param(
+        "tcells.pd1_proliferation_inhibition",
+        "Activated division lost at full PD-1 and full mean blast PD-L1.",
+        ge=0,
+        le=1,
     )
     exhausted_threshold: float = _param(
         "tcells.exhausted_threshold", "Exhaustion level above which a T-cell counts as exhausted.", gt=0, lt=1

@@ -94,6 +94,49 @@ LITERATURE: dict[str, Default] = {
     "disease.daughter_placement_attempts": Default(
         4, "1", "model choice: random Moore-neighbour sites tried before a division is blocked (contact inhibition)"
     ),
+    "disease.cd19_division_log_sd": Default(
+        0.1, "1", "approx.: CD19 density is heritable; daughters differ by ~10% (lognormal noise at division)"
+    ),
+    "disease.cd19_loss_per_division": Default(
+        1e-5,
+        "1/division",
+        "approx.: CD19-negative daughters (mutation, splicing, internalisation); CD19-negative relapse is "
+        "less common after blinatumomab than after CD19 CAR-T (BIOLOGY.md)",
+    ),
+    "disease.cd19_negative_fraction": Default(0.0, "1", "model choice: no pre-existing CD19-negative clone by default"),
+    "disease.cd19_low_fraction": Default(0.0, "1", "model choice: no pre-existing CD19-low clone by default"),
+    "disease.cd19_low_factor": Default(
+        0.1, "1", "approx.: CD19-low blasts carry ~10% of the usual density (marrow sanctuary, Liu 2023)"
+    ),
+    "disease.lineage_switch_per_division_kmt2a": Default(
+        1e-4,
+        "1/division",
+        "approx.: lineage switch to AML after blinatumomab is reported within weeks, mostly in "
+        "KMT2A-rearranged leukemia (BIOLOGY.md)",
+    ),
+    "disease.lineage_switch_per_division": Default(
+        1e-8, "1/division", "approx.: lineage switch is rare outside KMT2A rearrangement"
+    ),
+    "disease.lineage_switch_pressure_gain": Default(
+        10.0,
+        "1",
+        "model choice: switch rate x (1 + gain x immune pressure); pressure = IFN-gamma / (IFN-gamma + EC50), "
+        "the cytokine surge of T-cell attack (documented in docs/resistance.md)",
+    ),
+    "disease.immune_pressure_ec50_pg_per_ml": Default(
+        20.0, "pg/mL", "approx.: IFN-gamma at half-maximal immune pressure"
+    ),
+    "disease.myeloid_birth_rate_per_day": Default(
+        0.15, "1/day", "approx.: switched (AML-like) blasts grow faster than B-ALL blasts; to be calibrated"
+    ),
+    "disease.myeloid_death_rate_per_day": Default(0.05, "1/day", "approx.: apoptosis of switched blasts"),
+    "disease.pdl1_baseline": Default(
+        0.05, "1", "approx.: PD-L1 is low on untreated B-ALL blasts and rises under blinatumomab (Kohnke 2015)"
+    ),
+    "disease.pdl1_ifng_ec50_pg_per_ml": Default(
+        10.0, "pg/mL", "approx.: IFN-gamma induces PD-L1 on blasts at low levels (BIOLOGY.md)"
+    ),
+    "disease.pdl1_response_days": Default(1.0, "day", "approx.: PD-L1 induction and loss take about a day"),
     # ------------------------------------------------------------- normal B cells
     "normal_b.cd19_median": Default(2.2e4, "molecules/cell", "Ginaldi 1998: CD19 on normal B cells 2.2e4 +- 0.7e4"),
     "normal_b.cd19_log_sd": Default(0.31, "1", "Ginaldi 1998: CV 0.7/2.2 = 0.32 as a lognormal log-sd"),
@@ -168,6 +211,26 @@ LITERATURE: dict[str, Default] = {
     ),
     "tcells.exhaustion_recovery_per_day": Default(
         0.3, "1/day", "approx.: Philipp 2022, a treatment-free interval restores function within ~1 week"
+    ),
+    "tcells.exhaustion_per_engagement": Default(
+        0.005, "1", "approx.: each engagement adds 0.5% of the remaining way to full exhaustion (Philipp 2022)"
+    ),
+    "tcells.exhaustion_e50": Default(
+        0.5,
+        "1",
+        "approx.: exhaustion at which half the effector function is lost; with exhaustion_hill the loss is "
+        "progressive: little in week 1, most by week 4 of continuous exposure (Philipp 2022: lysis "
+        "88% at day 7, 9% at day 28)",
+    ),
+    "tcells.exhaustion_hill": Default(4.0, "1", "approx.: steepness of the progressive loss of function"),
+    "tcells.pd1_lysis_inhibition": Default(
+        0.8,
+        "1",
+        "approx.: PD-1:PD-L1 engagement lowers lysis (Kohnke 2015; Feucht 2016: PD-1 blockade restored "
+        "killing in vitro); 80% at full PD-1 and PD-L1",
+    ),
+    "tcells.pd1_proliferation_inhibition": Default(
+        0.8, "1", "approx.: PD-1 blockade increased T-cell proliferation in vitro (Feucht 2016)"
     ),
     "tcells.exhausted_threshold": Default(
         0.5, "1", "model choice: exhaustion above which a T-cell counts as exhausted"
@@ -350,7 +413,9 @@ LITERATURE: dict[str, Default] = {
     ),
     # ------------------------------------------------------------- chemotherapy
     "chemotherapy.course_days": Default(5, "day", "approx.: salvage courses (FLAG-Ida, HiDAC) run ~5 days"),
-    "chemotherapy.courses": Default(2, "1", "approx.: up to 2 salvage courses (TOWER SOC arm: median 1, up to 4 cycles)"),
+    "chemotherapy.courses": Default(
+        2, "1", "approx.: up to 2 salvage courses (TOWER SOC arm: median 1, up to 4 cycles)"
+    ),
     "chemotherapy.interval_days": Default(28.0, "day", "approx.: a course every ~4 weeks after count recovery"),
     "chemotherapy.blast_kill_per_day": Default(
         0.9,
@@ -405,7 +470,9 @@ LITERATURE: dict[str, Default] = {
         5, "1", "label (R/R): cycles 1-5 have a 2-week break; cycles 6-9 are 4 weeks on, 8 weeks off"
     ),
     "treatment.bsa_dosing_below_kg": Default(45.0, "kg", "label: BSA-based dosing below 45 kg"),
-    "treatment.checkpoint_inhibitor": Default("none", "-", "BIOLOGY.md: blinatumomab + nivolumab or pembrolizumab trials"),
+    "treatment.checkpoint_inhibitor": Default(
+        "none", "-", "BIOLOGY.md: blinatumomab + nivolumab or pembrolizumab trials"
+    ),
     "treatment.ipilimumab": Default(False, "bool", "BIOLOGY.md: nivolumab +- ipilimumab combinations"),
     "treatment.chemotherapy": Default("none", "-", "BIOLOGY.md: salvage chemotherapy comparator (TOWER SOC arm)"),
     "treatment.chemotherapy_start_day": Default(0.0, "day", "model choice: first salvage course on day 0"),

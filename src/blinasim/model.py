@@ -16,10 +16,21 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
+from blinasim.combination import CombinationDrugs
 from blinasim.config import Config
 from blinasim.cytokines import CytokineModel, DrugEffects
-from blinasim.kernels import census, encounter, initial, killing, motility, residents, tcell_fate, trafficking
-from blinasim.kernels.layout import KIND_BLAST, KIND_NORMAL_B, SITE_EMPTY, SITE_OTHER
+from blinasim.kernels import (
+    census,
+    chemotherapy,
+    encounter,
+    initial,
+    killing,
+    motility,
+    residents,
+    tcell_fate,
+    trafficking,
+)
+from blinasim.kernels.layout import KIND_BLAST, KIND_NORMAL_B, POS_DEAD, SITE_EMPTY, SITE_OTHER
 from blinasim.kernels.rng import NORMAL_B_SUPPLY, draw_poisson
 from blinasim.pk import OneCompartmentPK, molar, patient_clearance
 from blinasim.protocol import ProtocolEngine, Schedule, build_schedule, needs_prephase
@@ -98,12 +109,19 @@ class BlinatumomabModel(mesa.Model):
         self.cells_per_agent = plan.cells_per_agent
         self.blood_volume_ul = plan.blood_volume_ul
         self.mean_cycle_hours = plan.mean_cycle_hours
+        myeloid_birth = cfg.disease.myeloid_birth_rate_per_day
+        #: mean cycle time (h) by blast phenotype: CD19+, CD19-negative, myeloid
+        self.mean_cycle_hours_by_phenotype = np.array(
+            [plan.mean_cycle_hours, plan.mean_cycle_hours, 24.0 / myeloid_birth if myeloid_birth > 0 else 1e30]
+        )
         n_sites = plan.n_sites
         n_blood_blasts, n_blood_b = plan.n_blood_blasts, plan.n_blood_b
         self.state = st = State.allocate(plan.side, plan.target_capacity, plan.tcell_capacity)
         tg, tc = st.targets, st.tcells
         dis, nb, tcfg = cfg.disease, cfg.normal_b, cfg.tcells
         seed = self.run_seed
+        # Baseline escape variants and PD-L1 of blasts (initial.escape_variant).
+        escape = (dis.cd19_negative_fraction, dis.cd19_low_fraction, dis.cd19_low_factor, dis.pdl1_baseline)
         # A marrow resident set at baseline cannot exceed the capacity computed
         # from its expectation by more than sampling noise; be safe anyway.
         tg.grow(n_sites + n_blood_blasts + n_blood_b + 64)
@@ -128,6 +146,7 @@ class BlinatumomabModel(mesa.Model):
             nb.cd19_median,
             nb.cd19_log_sd,
             self.mean_cycle_hours,
+            *escape,
         )
         tg.n = initial.add_blood_targets(
             seed,
@@ -145,6 +164,7 @@ class BlinatumomabModel(mesa.Model):
             dis.blast_cd19_median,
             dis.blast_cd19_log_sd,
             self.mean_cycle_hours,
+            *escape,
         )
         tg.n = initial.add_blood_targets(
             seed,
@@ -162,6 +182,7 @@ class BlinatumomabModel(mesa.Model):
             nb.cd19_median,
             nb.cd19_log_sd,
             self.mean_cycle_hours,
+            *escape,
         )
         tc.grow(plan.n_t_marrow + plan.n_t_blood + 16)
         for sub, count, in_marrow in (
@@ -211,6 +232,10 @@ class BlinatumomabModel(mesa.Model):
         self.protocol = ProtocolEngine(
             self.config, self.schedule, self.drug_effects, needs_prephase(self.config), self.dt_hours
         )
+        first_infusion = min((seg.start_day for seg in self.schedule.segments), default=self.config.treatment.start_day)
+        self.combination = CombinationDrugs(self.config, first_infusion)
+        self.pd1_occupancy = 0.0
+        self.ctla4_blockade = 0.0
         self.dose_rate = 0.0
         self.concentration = 0.0
         self.redistribution_adaptation = 0.0
@@ -250,7 +275,11 @@ class BlinatumomabModel(mesa.Model):
         self._killed_at_last_record = np.zeros(2, dtype=np.int64)
         self._census_row = np.zeros(census.C_SIZE, dtype=np.int64)
         self._t_events = np.zeros(2, dtype=np.int64)
-        self._tg_events = np.zeros(5, dtype=np.int64)
+        self._tg_events = np.zeros(residents.EV_SIZE, dtype=np.int64)
+        self._chemo_events = np.zeros(4, dtype=np.int64)
+        #: cumulative CD19-loss and lineage-switch events (agents)
+        self.cd19_losses = 0
+        self.lineage_switches = 0
 
     # ---------------------------------------------------------------- stepping
 
@@ -308,6 +337,9 @@ class BlinatumomabModel(mesa.Model):
         cm = molar(c, cfg.drug.molecular_weight_kda)
         kd = cfg.drug.kd_cd19_nm * 1e-9
         self.bridge_factor = cfg.drug.contact_area_fraction * cm / (cm + kd)
+        day = self.tick_end_hours / 24.0
+        self.pd1_occupancy = self.combination.pd1_occupancy(day)
+        self.ctla4_blockade = self.combination.ctla4_blockade(day)
 
     def _trafficking(self) -> None:
         st, tc, tg = self.state, self.state.tcells, self.state.targets
@@ -353,6 +385,7 @@ class BlinatumomabModel(mesa.Model):
             tc.partner,
             tc.cd3,
             tc.activation,
+            tc.exhaustion,
             tc.synapse_h,
             tg.n,
             tg.pos,
@@ -367,6 +400,7 @@ class BlinatumomabModel(mesa.Model):
             tcfg.cd3_engagement_half_density,
             cfg.drug.adhesion_beta,
             tcfg.synapse_hours,
+            tcfg.exhaustion_per_engagement,
             st.scratch,
         )
 
@@ -383,11 +417,16 @@ class BlinatumomabModel(mesa.Model):
             tc.kills,
             tg.pos,
             tg.kind,
+            tg.pdl1,
             tg.engaged,
             st.site_kind,
             st.site_slot,
             tcfg.lysis_probability,
             tcfg.exhaustion_per_engaged_day / 24.0,
+            tcfg.exhaustion_e50,
+            tcfg.exhaustion_hill,
+            tcfg.pd1_lysis_inhibition,
+            1.0 - self.pd1_occupancy,
             self.killed_by_kind,
         )
         tg.dead += killed
@@ -398,6 +437,8 @@ class BlinatumomabModel(mesa.Model):
         excess = max(0.0, tc.live / self.baseline_t_cells - 1.0)
         keep_act = math.exp(-math.log(2.0) / tcfg.activation_half_life_days * dt_days)
         keep_exh = math.exp(-tcfg.exhaustion_recovery_per_day * dt_days)
+        pd1_brake = tcfg.pd1_proliferation_inhibition * self.mean_blast_pdl1() * (1.0 - self.pd1_occupancy)
+        expansion = 1.0 + self.config.checkpoint.ipilimumab_expansion_gain * self.ctla4_blockade
         self._t_events[:] = 0
         start, stop = 0, tc.n
         while start >= 0:
@@ -422,6 +463,10 @@ class BlinatumomabModel(mesa.Model):
                 tcfg.death_rate_per_day,
                 tcfg.contraction_rate_per_day * excess,
                 dt_days,
+                tcfg.exhaustion_e50,
+                tcfg.exhaustion_hill,
+                pd1_brake,
+                expansion,
                 self._t_events,
             )
             if start >= 0:
@@ -439,8 +484,22 @@ class BlinatumomabModel(mesa.Model):
         cfg, st, tg = self.config, self.state, self.state.targets
         dt_days = self.dt_hours * self.slow_every / 24.0
         dt_hours = self.dt_hours * self.slow_every
-        p_blast_death = -math.expm1(-cfg.disease.blast_death_rate_per_day * dt_days)
+        dis = cfg.disease
+        if self.combination.chemotherapy_active(self.tick_end_hours / 24.0):
+            self._chemotherapy(dt_days)
+        p_blast_death = -np.expm1(
+            -np.array([dis.blast_death_rate_per_day, dis.blast_death_rate_per_day, dis.myeloid_death_rate_per_day])
+            * dt_days
+        )
         p_b_death = -math.expm1(-cfg.normal_b.death_rate_per_day * dt_days)
+        ifng = self.cytokines.ifng
+        pdl1_target = dis.pdl1_baseline + (1.0 - dis.pdl1_baseline) * ifng / (ifng + dis.pdl1_ifng_ec50_pg_per_ml)
+        pdl1_keep = math.exp(-dt_days / dis.pdl1_response_days)
+        pressure = ifng / (ifng + dis.immune_pressure_ec50_pg_per_ml)
+        base_switch = (
+            dis.lineage_switch_per_division_kmt2a if cfg.patient.kmt2a_rearranged else dis.lineage_switch_per_division
+        )
+        p_switch = min(1.0, base_switch * (1.0 + dis.lineage_switch_pressure_gain * pressure))
         ev = self._tg_events
         ev[:] = 0
         start, stop = 0, tg.n
@@ -463,10 +522,15 @@ class BlinatumomabModel(mesa.Model):
                 st.site_slot,
                 st.side,
                 dt_hours,
-                self.mean_cycle_hours,
+                self.mean_cycle_hours_by_phenotype,
                 p_blast_death,
                 p_b_death,
-                cfg.disease.daughter_placement_attempts,
+                dis.daughter_placement_attempts,
+                pdl1_target,
+                pdl1_keep,
+                dis.cd19_division_log_sd,
+                dis.cd19_loss_per_division,
+                p_switch,
                 ev,
             )
             if start >= 0:
@@ -477,6 +541,8 @@ class BlinatumomabModel(mesa.Model):
         self.deaths[_P_B] += ev[residents.EV_B_DEATH]
         self.deaths[_P_OTHER] += ev[residents.EV_OTHER_DISPLACED]
         tg.dead += int(ev[residents.EV_BLAST_DEATH] + ev[residents.EV_B_DEATH])
+        self.cd19_losses += int(ev[residents.EV_CD19_LOSS])
+        self.lineage_switches += int(ev[residents.EV_LINEAGE_SWITCH])
 
         # The number of new normal B cells this slow step (slot -1 of the supply stream).
         n_new = int(
@@ -566,6 +632,45 @@ class BlinatumomabModel(mesa.Model):
         self.rec_births[r] = self.births
         self.rec_deaths[r] = deaths
         self.rec_index += 1
+
+    def _chemotherapy(self, dt_days: float) -> None:
+        """Cytotoxic exposure of one slow step during a chemotherapy course (phase 9)."""
+        ch, st, tg, tc = self.config.chemotherapy, self.state, self.state.targets, self.state.tcells
+        ev = self._chemo_events
+        ev[:] = 0
+        chemotherapy.cytotoxic_exposure(
+            self.run_seed,
+            self.tick,
+            tc.n,
+            tc.pos,
+            tc.partner,
+            tg.n,
+            tg.pos,
+            tg.kind,
+            tg.engaged,
+            st.site_kind,
+            st.site_slot,
+            st.n_sites,
+            -math.expm1(-ch.blast_kill_per_day * dt_days),
+            -math.expm1(-ch.normal_b_kill_per_day * dt_days),
+            -math.expm1(-ch.other_marrow_kill_per_day * dt_days),
+            -math.expm1(-ch.t_cell_kill_per_day * dt_days),
+            ev,
+        )
+        self.deaths[_P_BLAST] += ev[chemotherapy.EV_BLAST]
+        self.deaths[_P_B] += ev[chemotherapy.EV_NORMAL_B]
+        self.deaths[_P_OTHER] += ev[chemotherapy.EV_OTHER]
+        self.deaths[_P_T] += ev[chemotherapy.EV_T]
+        tg.dead += int(ev[chemotherapy.EV_BLAST] + ev[chemotherapy.EV_NORMAL_B])
+        tc.dead += int(ev[chemotherapy.EV_T])
+
+    def mean_blast_pdl1(self) -> float:
+        """Mean relative PD-L1 of the living blasts (0 without blasts)."""
+        tg = self.state.targets
+        n = tg.n
+        blasts = (tg.pos[:n] != POS_DEAD) & (tg.kind[:n] == KIND_BLAST)
+        count = int(np.count_nonzero(blasts))
+        return float(tg.pdl1[:n][blasts].astype(np.float64).sum() / count) if count else 0.0
 
     def _record_clinical(self, r: int) -> None:
         """Cytokines, grades and protocol events of the interval ending now."""

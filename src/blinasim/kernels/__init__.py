@@ -39,6 +39,7 @@ CACHE_DIR = _select_cache_dir()
 # The submodules are imported after the cache directory is chosen.
 from blinasim.kernels import (  # noqa: E402
     census,
+    chemotherapy,
     encounter,
     initial,
     killing,
@@ -53,6 +54,7 @@ from blinasim.kernels import (  # noqa: E402
 __all__ = [
     "CACHE_DIR",
     "census",
+    "chemotherapy",
     "encounter",
     "initial",
     "killing",

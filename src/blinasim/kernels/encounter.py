@@ -52,6 +52,7 @@ def form_synapses(
     t_partner,
     t_cd3,
     t_activation,
+    t_exhaustion,
     t_synapse_h,
     n_tg,
     tg_pos,
@@ -66,14 +67,16 @@ def form_synapses(
     cd3_half,
     beta,
     synapse_hours,
+    exhaustion_per_engagement,
     scratch,
 ):
     """Form synapses for free T-cells in marrow and blood; return how many formed.
 
     ``scratch`` (int32, capacity of the target store) receives the slots of
     free CD19+ blood targets. On success the T-cell records its partner, its
-    synapse timer starts and its activation is set to 1; the target is flagged
-    as engaged (one T-cell per target at a time).
+    synapse timer starts, its activation is set to 1 and each engagement adds
+    ``exhaustion_per_engagement`` of the remaining way to full exhaustion; the
+    target is flagged as engaged (one T-cell per target at a time).
     """
     formed = 0
     if bridge_factor <= 0.0:
@@ -118,5 +121,6 @@ def form_synapses(
             tg_engaged[target] = 1
             t_synapse_h[i] = synapse_hours
             t_activation[i] = 1.0
+            t_exhaustion[i] = 1.0 - (1.0 - t_exhaustion[i]) * (1.0 - exhaustion_per_engagement)
             formed += 1
     return formed

@@ -9,6 +9,7 @@ from blinasim.kernels.layout import (
     KIND_BLAST,
     KIND_NORMAL_B,
     NO_PARTNER,
+    PHENO_CD19_NEGATIVE,
     PHENO_CD19_POSITIVE,
     POS_BLOOD,
     SITE_EMPTY,
@@ -23,6 +24,18 @@ SUB_BLOOD_BLASTS = 1
 SUB_BLOOD_B = 2
 SUB_T_MARROW = 3
 SUB_T_BLOOD = 4
+
+
+@njit(cache=True, inline="always")
+def escape_variant(u, cd19, negative_fraction, low_fraction, low_factor):
+    """(CD19, phenotype) of a baseline blast: a pre-existing CD19-negative clone
+    with probability ``negative_fraction``, a CD19-low one (density x
+    ``low_factor``) with ``low_fraction``, else unchanged."""
+    if u < negative_fraction:
+        return 0.0, PHENO_CD19_NEGATIVE
+    if u < negative_fraction + low_fraction:
+        return cd19 * low_factor, PHENO_CD19_POSITIVE
+    return cd19, PHENO_CD19_POSITIVE
 
 
 @njit(cache=True)
@@ -46,6 +59,10 @@ def populate_marrow(
     b_cd19_median,
     b_cd19_log_sd,
     mean_cycle_hours,
+    cd19_negative_fraction,
+    cd19_low_fraction,
+    cd19_low_factor,
+    pdl1_baseline,
 ):
     """Fill the lattice: each site is occupied with ``p_resident``; a resident is a
     blast with ``p_blast``, a normal B cell with ``p_normal_b``, else another
@@ -69,7 +86,16 @@ def populate_marrow(
         tg_engaged[n] = 0
         if u < p_blast:
             tg_kind[n] = KIND_BLAST
-            tg_cd19[n] = lognormal(key, s, 2, blast_cd19_median, blast_cd19_log_sd)
+            cd19, pheno = escape_variant(
+                uniform(key, s, 5),
+                lognormal(key, s, 2, blast_cd19_median, blast_cd19_log_sd),
+                cd19_negative_fraction,
+                cd19_low_fraction,
+                cd19_low_factor,
+            )
+            tg_cd19[n] = cd19
+            tg_phenotype[n] = pheno
+            tg_pdl1[n] = pdl1_baseline
             tg_clock[n] = exponential(key, s, 4, mean_cycle_hours)
         else:
             tg_kind[n] = KIND_NORMAL_B
@@ -96,16 +122,29 @@ def add_blood_targets(
     cd19_median,
     cd19_log_sd,
     mean_cycle_hours,
+    cd19_negative_fraction,
+    cd19_low_fraction,
+    cd19_low_factor,
+    pdl1_baseline,
 ):
-    """Append ``count`` circulating targets of ``kind``; return the new count."""
+    """Append ``count`` circulating targets of ``kind``; return the new count.
+
+    Blasts get the baseline escape variants and PD-L1 like marrow blasts."""
     key = stream_key(seed, sub, INIT)
     for c in range(count):
         tg_pos[n] = POS_BLOOD
-        tg_cd19[n] = lognormal(key, c, 0, cd19_median, cd19_log_sd)
+        cd19 = lognormal(key, c, 0, cd19_median, cd19_log_sd)
         tg_pdl1[n] = 0.0
+        tg_phenotype[n] = PHENO_CD19_POSITIVE
+        if kind == KIND_BLAST:
+            cd19, pheno = escape_variant(
+                uniform(key, c, 3), cd19, cd19_negative_fraction, cd19_low_fraction, cd19_low_factor
+            )
+            tg_phenotype[n] = pheno
+            tg_pdl1[n] = pdl1_baseline
+        tg_cd19[n] = cd19
         tg_clock[n] = exponential(key, c, 2, mean_cycle_hours) if kind == KIND_BLAST else 0.0
         tg_kind[n] = kind
-        tg_phenotype[n] = PHENO_CD19_POSITIVE
         tg_engaged[n] = 0
         n += 1
     return n

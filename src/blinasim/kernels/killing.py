@@ -1,9 +1,16 @@
 """Phase 6, killing and synapse release (serial killing).
 
 A synapse lasts ``synapse_hours``; then the target dies with probability
-``lysis_probability * (1 - exhaustion)`` and the T-cell is released either way,
-free to engage again on the next tick (serial killing). Exhaustion accrues
-while the T-cell is engaged: ``de/dt = k_ex * (1 - e)``, integrated exactly.
+
+    lysis_probability * H(e) * (1 - w_pd1 * e * PDL1_target * (1 - RO))
+
+and the T-cell is released either way, free to engage again on the next tick
+(serial killing). ``H(e) = 1 / (1 + (e / e50)^n)`` is the intrinsic, progressive
+loss of effector function with exhaustion ``e``; the second factor is the
+PD-1:PD-L1 brake: PD-1 rises with exhaustion (PD-1 level = ``e``), PD-L1 is the
+target's, and an anti-PD-1 antibody occupying a share ``RO`` of PD-1 lifts it.
+Exhaustion accrues while the T-cell is engaged: ``de/dt = k_ex * (1 - e)``,
+integrated exactly.
 """
 
 from __future__ import annotations
@@ -13,6 +20,12 @@ from numba import njit
 
 from blinasim.kernels.layout import NO_PARTNER, POS_DEAD, SITE_EMPTY
 from blinasim.kernels.rng import KILLING, stream_key, uniform
+
+
+@njit(cache=True, inline="always")
+def effector_function(e, e50, hill):
+    """Intrinsic lytic and proliferative capacity left at exhaustion ``e`` (1 when fresh)."""
+    return 1.0 / (1.0 + (e / e50) ** hill)
 
 
 @njit(cache=True)
@@ -27,15 +40,21 @@ def resolve_synapses(
     t_kills,
     tg_pos,
     tg_kind,
+    tg_pdl1,
     tg_engaged,
     site_kind,
     site_slot,
     lysis_probability,
     exhaustion_per_hour,
+    exhaustion_e50,
+    exhaustion_hill,
+    pd1_inhibition,
+    pd1_free,
     killed_by_kind,
 ):
     """Advance every synapse by one tick; kill and release those that complete.
 
+    ``pd1_free`` is the share of PD-1 not occupied by an anti-PD-1 antibody.
     ``killed_by_kind`` (int64, indexed by target kind) accumulates kills.
     Returns the number of targets killed this tick.
     """
@@ -52,7 +71,9 @@ def resolve_synapses(
         # error (~1e-7 h) and far below a tick, so whole-tick synapses end on time.
         if t_synapse_h[i] > 1e-4:
             continue
-        if uniform(key, i, 0) < lysis_probability * (1.0 - t_exhaustion[i]):
+        e = t_exhaustion[i]
+        brake = 1.0 - pd1_inhibition * e * tg_pdl1[j] * pd1_free
+        if uniform(key, i, 0) < lysis_probability * effector_function(e, exhaustion_e50, exhaustion_hill) * brake:
             s = tg_pos[j]
             if s >= 0:
                 site_kind[s] = SITE_EMPTY

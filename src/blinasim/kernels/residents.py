@@ -13,6 +13,12 @@ leukemic crowding of normal hematopoiesis); if every try hits a CD19-lineage
 cell the division does not happen (contact inhibition; the mother starts a new
 cycle). Circulating blasts divide in blood.
 
+Resistance at division (docs/resistance.md): CD19 density is heritable with
+lognormal noise; a daughter may lose CD19 (CD19-negative escape) or, mostly in
+KMT2A-rearranged leukemia and more so under immune pressure, switch to a
+myeloid, CD19-negative phenotype with its own growth kinetics. PD-L1 on
+blasts follows an IFN-gamma-induced target level.
+
 Normal B cells do not divide here: they are replenished from CD19-negative
 precursors (not simulated) at a constant supply, placed at random empty sites,
 and die at a constant rate, so their baseline is stable and they recover
@@ -29,7 +35,9 @@ from numba import njit
 from blinasim.kernels.layout import (
     KIND_BLAST,
     KIND_NORMAL_B,
+    PHENO_CD19_NEGATIVE,
     PHENO_CD19_POSITIVE,
+    PHENO_MYELOID,
     POS_BLOOD,
     POS_DEAD,
     SITE_EMPTY,
@@ -37,14 +45,17 @@ from blinasim.kernels.layout import (
     SITE_TARGET,
 )
 from blinasim.kernels.motility import moore_neighbour
-from blinasim.kernels.rng import MARROW_TURNOVER, NORMAL_B_SUPPLY, RESIDENT_FATE, lognormal, stream_key, uniform
+from blinasim.kernels.rng import MARROW_TURNOVER, NORMAL_B_SUPPLY, RESIDENT_FATE, lognormal, normal, stream_key, uniform
 
-# Event counter layout of ``target_fate`` (int64 array, length 5).
+# Event counter layout of ``target_fate`` (int64 array, length EV_SIZE).
 EV_BLAST_BIRTH = 0
 EV_BLAST_DEATH = 1
 EV_B_DEATH = 2
 EV_OTHER_DISPLACED = 3
 EV_DIVISION_BLOCKED = 4
+EV_CD19_LOSS = 5
+EV_LINEAGE_SWITCH = 6
+EV_SIZE = 7
 
 
 @njit(cache=True)
@@ -70,12 +81,23 @@ def target_fate(
     p_blast_death,
     p_b_death,
     placement_attempts,
+    pdl1_target,
+    pdl1_keep,
+    cd19_noise_log_sd,
+    p_cd19_loss,
+    p_lineage_switch,
     events,
 ):
     """One slow step of division and death for slots ``start .. stop-1``.
 
-    Cells in a synapse are skipped (the synapse resolves first). Returns
-    ``(stopped_at, n)`` as :func:`blinasim.kernels.tcell_fate.t_cell_fate`.
+    ``mean_cycle_hours`` and ``p_blast_death`` are indexed by blast phenotype
+    (CD19+, CD19-negative, myeloid). Every blast's PD-L1 relaxes towards
+    ``pdl1_target`` (``pdl1_keep`` = exp(-dt / tau)). At division the daughter
+    inherits CD19 with lognormal noise (log-sd ``cd19_noise_log_sd``), loses
+    CD19 with ``p_cd19_loss`` (CD19-negative B-lineage) and switches lineage
+    with ``p_lineage_switch`` (myeloid, CD19-negative). Cells in a synapse are
+    skipped (the synapse resolves first). Returns ``(stopped_at, n)`` as
+    :func:`blinasim.kernels.tcell_fate.t_cell_fate`.
     """
     key = stream_key(seed, tick, RESIDENT_FATE)
     for j in range(start, stop):
@@ -92,20 +114,22 @@ def target_fate(
             continue
         if n >= capacity:
             return j, n
-        if uniform(key, j, 0) < p_blast_death:
+        pheno = tg_phenotype[j]
+        if uniform(key, j, 0) < p_blast_death[pheno]:
             if p >= 0:
                 site_kind[p] = SITE_EMPTY
                 site_slot[p] = -1
             tg_pos[j] = POS_DEAD
             events[EV_BLAST_DEATH] += 1
             continue
+        tg_pdl1[j] = pdl1_target + (tg_pdl1[j] - pdl1_target) * pdl1_keep
         clock = tg_clock[j] - dt_hours
         if clock > 0.0:
             tg_clock[j] = clock
             continue
         # Division: mother and daughter start new exponential cycles from the
         # moment of division (``clock`` <= 0 carries the overshoot).
-        tg_clock[j] = clock - mean_cycle_hours * np.log(1.0 - uniform(key, j, 1))
+        tg_clock[j] = clock - mean_cycle_hours[pheno] * np.log(1.0 - uniform(key, j, 1))
         dest = -1
         if p >= 0:
             for a in range(placement_attempts):
@@ -125,12 +149,24 @@ def target_fate(
         else:
             dest = POS_BLOOD
         d = n
+        daughter_pheno = pheno
+        cd19 = tg_cd19[j]
+        if cd19 > 0.0 and cd19_noise_log_sd > 0.0:
+            cd19 = cd19 * np.exp(cd19_noise_log_sd * normal(key, j, 12))
+        if pheno != PHENO_MYELOID and uniform(key, j, 14) < p_lineage_switch:
+            daughter_pheno = PHENO_MYELOID
+            cd19 = 0.0
+            events[EV_LINEAGE_SWITCH] += 1
+        elif pheno == PHENO_CD19_POSITIVE and uniform(key, j, 15) < p_cd19_loss:
+            daughter_pheno = PHENO_CD19_NEGATIVE
+            cd19 = 0.0
+            events[EV_CD19_LOSS] += 1
         tg_pos[d] = dest
-        tg_cd19[d] = tg_cd19[j]
+        tg_cd19[d] = cd19
         tg_pdl1[d] = tg_pdl1[j]
-        tg_clock[d] = clock - mean_cycle_hours * np.log(1.0 - uniform(key, j, 2))
+        tg_clock[d] = clock - mean_cycle_hours[daughter_pheno] * np.log(1.0 - uniform(key, j, 2))
         tg_kind[d] = KIND_BLAST
-        tg_phenotype[d] = tg_phenotype[j]
+        tg_phenotype[d] = daughter_pheno
         tg_engaged[d] = 0
         n += 1
         events[EV_BLAST_BIRTH] += 1

@@ -26,6 +26,7 @@ TRAFFIC_RESIDENT = 8
 MARROW_TURNOVER = 9
 NORMAL_B_SUPPLY = 10
 PATIENT = 11
+CHEMOTHERAPY = 12
 
 
 @njit(cache=True, inline="always")

@@ -4,8 +4,11 @@ On the slow clock (``dt`` = slow step), for every T-cell not in a synapse:
 
 * activation ``a`` decays exponentially (set to 1 at each synapse);
 * exhaustion ``e`` recovers exponentially;
-* division with rate ``r_homeo + r_act * a * (1 - e)``: homeostatic division
-  balances baseline death, activation drives expansion, exhaustion blunts it;
+* division with rate ``r_homeo + r_act * g * a * H(e) * (1 - b * e)``:
+  homeostatic division balances baseline death, activation drives expansion,
+  exhaustion blunts it (``H`` as in killing), ``b`` is the PD-1:PD-L1 brake
+  (weight x mean blast PD-L1 x free PD-1, computed by the caller) and ``g``
+  the CTLA-4-blockade gain (1 without ipilimumab);
   the daughter inherits CD3, activation and exhaustion and sits beside its mother;
 * death with rate ``d0 + d_contract * (1 - a)``, where ``d_contract`` (computed by
   the caller) grows with the relative excess of the T-cell count over its
@@ -21,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from blinasim.kernels.killing import effector_function
 from blinasim.kernels.layout import NO_PARTNER, POS_BLOOD, POS_DEAD
 from blinasim.kernels.rng import TCELL_FATE, stream_key, uniform
 
@@ -47,6 +51,10 @@ def t_cell_fate(
     death_rate,
     contraction_rate,
     dt,
+    exhaustion_e50,
+    exhaustion_hill,
+    pd1_brake,
+    expansion_factor,
     events,
 ):
     """Apply one slow step of T-cell fate to slots ``start .. stop-1``.
@@ -75,7 +83,15 @@ def t_cell_fate(
             t_pos[i] = POS_DEAD
             events[1] += 1
         elif uniform(key, i, 1) < 1.0 - np.exp(
-            -(homeostatic_division_rate + activated_division_rate * a * (1.0 - e)) * dt
+            -(
+                homeostatic_division_rate
+                + activated_division_rate
+                * expansion_factor
+                * a
+                * effector_function(e, exhaustion_e50, exhaustion_hill)
+                * (1.0 - pd1_brake * e)
+            )
+            * dt
         ):
             t_pos[n_t] = p
             t_partner[n_t] = NO_PARTNER
