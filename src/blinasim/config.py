@@ -181,6 +181,7 @@ class DiseaseConfig(_Section):
         "disease.myeloid_death_rate_per_day", "Death rate of lineage-switched (myeloid) blasts.", ge=0, le=5
     )
     pdl1_baseline: float = _param("disease.pdl1_baseline", "Relative PD-L1 of blasts without IFN-gamma.", ge=0, le=1)
+    pdl1_max: float = _param("disease.pdl1_max", "Relative PD-L1 of blasts at saturating IFN-gamma.", ge=0, le=1)
     pdl1_ifng_ec50_pg_per_ml: float = _param(
         "disease.pdl1_ifng_ec50_pg_per_ml", "IFN-gamma at half-maximal PD-L1 induction.", gt=0, le=1e5
     )

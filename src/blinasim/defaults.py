@@ -133,6 +133,7 @@ LITERATURE: dict[str, Default] = {
     "disease.pdl1_baseline": Default(
         0.05, "1", "approx.: PD-L1 is low on untreated B-ALL blasts and rises under blinatumomab (Kohnke 2015)"
     ),
+    "disease.pdl1_max": Default(1.0, "1", "model choice: PD-L1 is relative to its maximal IFN-gamma-induced level"),
     "disease.pdl1_ifng_ec50_pg_per_ml": Default(
         10.0, "pg/mL", "approx.: IFN-gamma induces PD-L1 on blasts at low levels (BIOLOGY.md)"
     ),

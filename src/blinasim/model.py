@@ -259,6 +259,9 @@ class BlinatumomabModel(mesa.Model):
         self.rec_toci_doses = np.zeros(n, dtype=np.int16)
         self.rec_toci_blockade = np.zeros(n)
         self.rec_competence = np.zeros(n)
+        self.rec_cd19_losses = np.zeros(n, dtype=np.int64)  # cumulative events (agents)
+        self.rec_lineage_switches = np.zeros(n, dtype=np.int64)
+        self.rec_pd1_occupancy = np.zeros(n)
         self._interval_crs = 0
         self._interval_neuro = 0
         self.max_crs_grade = 0
@@ -436,7 +439,7 @@ class BlinatumomabModel(mesa.Model):
         dt_days = self.dt_hours * self.slow_every / 24.0
         excess = max(0.0, tc.live / self.baseline_t_cells - 1.0)
         keep_act = math.exp(-math.log(2.0) / tcfg.activation_half_life_days * dt_days)
-        keep_exh = math.exp(-tcfg.exhaustion_recovery_per_day * dt_days)
+        recovery = tcfg.exhaustion_recovery_per_day * dt_days
         pd1_brake = tcfg.pd1_proliferation_inhibition * self.mean_blast_pdl1() * (1.0 - self.pd1_occupancy)
         expansion = 1.0 + self.config.checkpoint.ipilimumab_expansion_gain * self.ctla4_blockade
         self._t_events[:] = 0
@@ -457,7 +460,7 @@ class BlinatumomabModel(mesa.Model):
                 tc.synapse_h,
                 tc.kills,
                 keep_act,
-                keep_exh,
+                recovery,
                 tcfg.death_rate_per_day,
                 tcfg.activated_division_per_day,
                 tcfg.death_rate_per_day,
@@ -493,7 +496,9 @@ class BlinatumomabModel(mesa.Model):
         )
         p_b_death = -math.expm1(-cfg.normal_b.death_rate_per_day * dt_days)
         ifng = self.cytokines.ifng
-        pdl1_target = dis.pdl1_baseline + (1.0 - dis.pdl1_baseline) * ifng / (ifng + dis.pdl1_ifng_ec50_pg_per_ml)
+        pdl1_target = dis.pdl1_baseline + (dis.pdl1_max - dis.pdl1_baseline) * ifng / (
+            ifng + dis.pdl1_ifng_ec50_pg_per_ml
+        )
         pdl1_keep = math.exp(-dt_days / dis.pdl1_response_days)
         pressure = ifng / (ifng + dis.immune_pressure_ec50_pg_per_ml)
         base_switch = (
@@ -691,6 +696,9 @@ class BlinatumomabModel(mesa.Model):
         self.rec_dex_suppression[r] = cyt.dex_suppression
         self.rec_toci_blockade[r] = cyt.toci_blockade
         self.rec_competence[r] = cyt.competence
+        self.rec_cd19_losses[r] = self.cd19_losses
+        self.rec_lineage_switches[r] = self.lineage_switches
+        self.rec_pd1_occupancy[r] = self.pd1_occupancy
 
     @property
     def tick_end_hours(self) -> float:

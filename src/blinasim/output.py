@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from blinasim.model import BlinatumomabModel
 
 COMPARTMENTS = ("marrow", "blood")
-NOT_YET = " (not modelled yet: zero until the {} issue)"
 
 
 def _version(name: str) -> str:
@@ -93,13 +92,13 @@ def build_dataset(model: BlinatumomabModel) -> xr.Dataset:
             pair(C.C_BLASTS_CD19_NEG),
             tc,
             "cells",
-            "leukemic cells without CD19" + NOT_YET.format("resistance"),
+            "leukemic cells without CD19 (CD19-negative or lineage-switched)",
         ),
         "blasts_lineage_switched": _var(
             pair(C.C_BLASTS_SWITCHED),
             tc,
             "cells",
-            "leukemic cells switched to myeloid" + NOT_YET.format("resistance"),
+            "leukemic cells switched to a myeloid phenotype",
         ),
         "normal_b_cells": _var(normal_b, tc, "cells", "non-leukemic CD19+ B cells"),
         "t_cells": _var(t_cells, tc, "cells", "all T-cells"),
@@ -163,7 +162,20 @@ def build_dataset(model: BlinatumomabModel) -> xr.Dataset:
         "cytokine_competence": _var(
             model.rec_competence[:n], t, "1", "T-cell cytokine competence (1 naive, falls with repeated engagement)"
         ),
-        "pdl1_mean": _var(pdl1_mean, t, "1", "mean relative PD-L1 on blasts" + NOT_YET.format("resistance")),
+        "pdl1_mean": _var(pdl1_mean, t, "1", "mean relative PD-L1 on blasts (NaN without blasts)"),
+        "pd1_occupancy": _var(model.rec_pd1_occupancy[:n], t, "1", "PD-1 receptor occupancy by an anti-PD-1 antibody"),
+        "cumulative_cd19_loss_events": _var(
+            model.rec_cd19_losses[:n].astype(np.float64) * scale,
+            t,
+            "cells",
+            "CD19-negative daughters born since the start (CD19 loss at division)",
+        ),
+        "cumulative_lineage_switch_events": _var(
+            model.rec_lineage_switches[:n].astype(np.float64) * scale,
+            t,
+            "cells",
+            "myeloid (lineage-switched) daughters born since the start",
+        ),
         "normal_hematopoiesis": _var(
             hematopoiesis, t, "1", "other nucleated marrow cells relative to a normal marrow (count recovery)"
         ),

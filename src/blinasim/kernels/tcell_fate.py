@@ -3,7 +3,9 @@
 On the slow clock (``dt`` = slow step), for every T-cell not in a synapse:
 
 * activation ``a`` decays exponentially (set to 1 at each synapse);
-* exhaustion ``e`` recovers exponentially;
+* exhaustion ``e`` recovers exponentially at a rate scaled by ``1 - a``, so it
+  recovers in treatment-free intervals, not in the gaps between synapses
+  (``exhaustion_recovery`` is rate x dt);
 * division with rate ``r_homeo + r_act * g * a * H(e) * (1 - b * e)``:
   homeostatic division balances baseline death, activation drives expansion,
   exhaustion blunts it (``H`` as in killing), ``b`` is the PD-1:PD-L1 brake
@@ -45,7 +47,7 @@ def t_cell_fate(
     t_synapse_h,
     t_kills,
     activation_keep,
-    exhaustion_keep,
+    exhaustion_recovery,
     homeostatic_division_rate,
     activated_division_rate,
     death_rate,
@@ -77,7 +79,8 @@ def t_cell_fate(
             return i, n_t
         a = t_activation[i] * activation_keep
         t_activation[i] = a
-        e = t_exhaustion[i] * exhaustion_keep
+        # Recovery only once stimulation has stopped: its rate scales with (1 - a).
+        e = t_exhaustion[i] * np.exp(-exhaustion_recovery * (1.0 - a))
         t_exhaustion[i] = e
         if uniform(key, i, 0) < 1.0 - np.exp(-(death_rate + contraction_rate * (1.0 - a)) * dt):
             t_pos[i] = POS_DEAD
