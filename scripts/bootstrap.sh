@@ -34,5 +34,5 @@ py=$(find_python) || { echo "bootstrap: no Python >= 3.12 found (install one, or
 echo "bootstrap: using $py ($("$py" --version))" >&2
 [ -x .venv/bin/python ] || "$py" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip >&2
-.venv/bin/python -m pip install --quiet -e ".[test]" >&2
+.venv/bin/python -m pip install --quiet -e ".[test,docs]" >&2
 echo "$want" > "$stamp"
