@@ -112,6 +112,18 @@ class CombinationDrugs:
         c = self.anti_ctla4.concentration_ug_per_ml(day)
         return c / (c + self.cfg.checkpoint.ipilimumab_ec50_ug_per_ml)
 
+    def marrow_refill_factor(self, day: float) -> float:
+        """Share of normal marrow refill: 0 during a course, ramping back to 1 over
+        ``chemotherapy.marrow_recovery_days`` after it (precursors recover first)."""
+        factor = 1.0
+        recovery = self.cfg.chemotherapy.marrow_recovery_days
+        for start, end in self.chemo_days:
+            if start <= day + 1e-9 < end:
+                return 0.0
+            if end <= day + 1e-9 and recovery > 0:
+                factor = min(factor, min(1.0, (day - end) / recovery))
+        return factor
+
     def chemotherapy_active(self, day: float) -> bool:
         """Whether a chemotherapy course is running at this time."""
         return any(start <= day + 1e-9 < end for start, end in self.chemo_days)

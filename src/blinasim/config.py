@@ -570,6 +570,9 @@ class ChemotherapyConfig(_Section):
     other_marrow_kill_per_day: float = _param(
         "chemotherapy.other_marrow_kill_per_day", "Kill hazard of other marrow cells (myelosuppression).", ge=0, le=20
     )
+    marrow_recovery_days: float = _param(
+        "chemotherapy.marrow_recovery_days", "Ramp of marrow refill back to normal after a course.", ge=0, le=365
+    )
     t_cell_kill_per_day: float = _param(
         "chemotherapy.t_cell_kill_per_day", "Kill hazard of T-cells (lymphodepletion).", ge=0, le=20
     )

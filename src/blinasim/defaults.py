@@ -427,6 +427,12 @@ LITERATURE: dict[str, Default] = {
     "chemotherapy.other_marrow_kill_per_day": Default(
         0.6, "1/day", "approx.: myelosuppression to aplasia over a course (~95% depletion), recovery in weeks"
     ),
+    "chemotherapy.marrow_recovery_days": Default(
+        14.0,
+        "day",
+        "approx.: after a course the marrow refills slowly as precursors recover (count recovery "
+        "~3-4 weeks after a salvage course starts); refill ramps back linearly over this time",
+    ),
     "chemotherapy.t_cell_kill_per_day": Default(
         0.3, "1/day", "approx.: lymphodepletion (~75% per course); T-cells cycle less than precursors"
     ),

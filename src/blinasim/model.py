@@ -580,7 +580,10 @@ class BlinatumomabModel(mesa.Model):
         c = cfg.marrow.normal_cellularity
         d_other = cfg.marrow.other_death_rate_per_day
         p_other_death = -math.expm1(-d_other * dt_days)
-        p_refill = -math.expm1(-d_other * c / (1.0 - c) * dt_days)
+        # Chemotherapy also kills the precursors that refill the marrow: no refill during a
+        # course, then a ramp back to normal (combination.CombinationDrugs.marrow_refill_factor).
+        refill = self.combination.marrow_refill_factor(self.tick_end_hours / 24.0)
+        p_refill = -math.expm1(-d_other * c / (1.0 - c) * refill * dt_days)
         born, died = residents.marrow_turnover(
             self.run_seed, self.tick, st.n_sites, st.site_kind, st.site_slot, p_other_death, p_refill
         )
