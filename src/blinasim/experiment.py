@@ -538,7 +538,7 @@ def _check_endpoints(r: ParameterRange, base: dict[str, Any], problems: list[str
 
 
 def _validate_sampler(
-    sampler: SamplerSection, root_seed: int, base_dir: Path, base: dict[str, Any], problems: list[str]
+    sampler: SamplerSection, root_seed: int, base_dir: Path, base: dict[str, Any] | None, problems: list[str]
 ) -> SampleSet | None:
     method = sampler.method
     n_before = len(problems)
@@ -593,7 +593,7 @@ def _validate_sampler(
     if not params and not (len(problems) > n_before):
         problems.append(f"sampler.parameters: method {method!r} needs at least one parameter")
     ranges = [r for path, spec in params if (r := _check_range(path, spec, method, problems)) is not None]
-    for r in ranges:
+    for r in ranges if base is not None else []:
         _check_endpoints(r, base, problems)
     if method == "grid":
         if n is not None:
@@ -689,23 +689,22 @@ def parse_experiment(data: dict[str, Any], base_dir: Path, source: str = "experi
         except ValidationError as exc:
             problems.extend(_pydantic_problems(exc, f"inject_failure[{i}]", InjectedFailure))
 
-    if problems or exp is None or sampler is None or output is None or execution is None or base_cfg is None:
-        raise ExperimentError(problems)
-
-    root_seed = base_cfg.simulation.seed if exp.seed is None else exp.seed
-    base_json = base_cfg.model_dump(mode="python")
+    # Keep going after problems so that one pass reports as many as possible.
+    base_ok = base_cfg is not None
+    root_seed = exp.seed if exp is not None and exp.seed is not None else (base_cfg or Config()).simulation.seed
+    base_json = (base_cfg or Config()).model_dump(mode="python")
     base_json["simulation"]["seed"] = root_seed
-    samples = _validate_sampler(sampler, root_seed, base_dir, base_json, problems)
-    if samples is None:
-        raise ExperimentError(problems)
+    samples = None
+    if sampler is not None:
+        samples = _validate_sampler(sampler, root_seed, base_dir, base_json if base_ok else None, problems)
 
     # An arm and the sampler must not fight over a key.
     for arm in arms:
-        clash = sorted(set(arm.overrides) & set(samples.parameters))
+        clash = sorted(set(arm.overrides) & set(samples.parameters if samples is not None else []))
         if clash:
             problems.append(f"arm {arm.name!r} and the sampler both set {', '.join(clash)}; set each key in one place")
     # One time grid for every run.
-    for arm in arms:
+    for arm in arms if base_ok else []:
         for key in TIME_GRID_KEYS:
             if key in arm.overrides and arm.overrides[key] != get_dotted(base_json, key):
                 problems.append(
@@ -719,11 +718,11 @@ def parse_experiment(data: dict[str, Any], base_dir: Path, source: str = "experi
             problems.append(
                 f"inject_failure: arm = {f.arm!r} is not an arm of this experiment (arms: {', '.join(names)})"
             )
-        if f.sample >= samples.n:
+        if samples is not None and f.sample >= samples.n:
             problems.append(f"inject_failure: sample = {f.sample} out of range (0..{samples.n - 1})")
-        if f.replicate >= exp.replicates:
+        if exp is not None and f.replicate >= exp.replicates:
             problems.append(f"inject_failure: replicate = {f.replicate} out of range (0..{exp.replicates - 1})")
-    if problems:
+    if problems or exp is None or samples is None or sampler is None or output is None or execution is None:
         raise ExperimentError(problems)
 
     plan = Plan(exp.name, exp.description, root_seed, exp.replicates, base_json, arms, samples, failures)

@@ -41,7 +41,7 @@ import xarray as xr
 from blinasim.store import DONE, FAILED, PENDING, RUN_DIMS, STATUS_VAR, open_results, run_variables
 
 #: Yes/no endpoints by name (they may be stored as floats with NaN for "not assessed").
-BINARY_ENDPOINTS = ("cr_crh", "mrd_response")
+BINARY_ENDPOINTS = ("cr_crh", "cr", "crh", "mrd_response")
 MRD_NEGATIVE = 1e-4
 #: Time courses drawn by default, in this order, when the store has them.
 DEFAULT_FIGURES = (
@@ -122,6 +122,17 @@ def _derived(ds: xr.Dataset) -> list[Endpoint]:
     return out
 
 
+def _looks_binary(var: xr.DataArray) -> bool:
+    """A float 0-d endpoint in units of 1 whose values are all 0 or 1 (NaN: not assessed)."""
+    if var.dtype.kind != "f" or var.attrs.get("units") != "1":
+        return False
+    if "1/0" in str(var.attrs.get("long_name", "")):
+        return True
+    values = np.asarray(var.values, dtype=np.float64)
+    finite = values[np.isfinite(values)]
+    return finite.size > 0 and bool(np.isin(finite, (0.0, 1.0)).all())
+
+
 def endpoints(ds: xr.Dataset) -> tuple[list[Endpoint], list[str]]:
     """The endpoints of a store (masked to done runs) and notes on those without any value."""
     found: list[Endpoint] = []
@@ -133,7 +144,7 @@ def endpoints(ds: xr.Dataset) -> tuple[list[Endpoint], list[str]]:
         attrs = var.attrs
         if var.dtype.kind in "OUST":
             kind = "categorical"
-        elif attrs.get("run_dtype") == "bool" or name in BINARY_ENDPOINTS:
+        elif attrs.get("run_dtype") == "bool" or name in BINARY_ENDPOINTS or _looks_binary(var):
             kind = "binary"
         else:
             kind = "numeric"

@@ -229,6 +229,9 @@ class InProcessExecutor:
         self._ctx = ctx
         prepare_worker()
 
+    def ready(self) -> None:
+        pass
+
     def results(self, tasks: Iterable[RunTask]) -> Iterator[Result]:
         assert self._ctx is not None
         for task in tasks:
@@ -261,27 +264,41 @@ def _run_local(task: RunTask) -> RunOutcome:
 
 
 class LocalExecutor:
-    """Worker processes on this machine (``spawn``), ``NUMBA_NUM_THREADS=1`` each.
+    """Worker processes on this machine, ``NUMBA_NUM_THREADS=1`` each.
+
+    The start method is ``forkserver`` where available: the server process
+    imports the package and warms the JIT once (:mod:`blinasim._preload`) and
+    workers fork from it, so a pool starts in well under a second once the
+    server is up; ``spawn`` elsewhere (each worker imports and warms itself).
+    Scripts that use it need the usual ``if __name__ == "__main__":`` guard.
 
     At most ``2 * workers`` runs are in flight; when a worker process dies,
     the runs in flight are re-run one at a time in a fresh pool, so the run
     that kills its worker is recorded as failed and no other run is lost.
     """
 
-    def __init__(self, workers: int | None = None, start_method: str = "spawn"):
+    def __init__(self, workers: int | None = None, start_method: str | None = None):
         self.n_workers = int(workers or os.cpu_count() or 1)
         if self.n_workers < 1:
             raise SweepError(f"workers = {workers}: need at least 1")
-        self.start_method = start_method
+        methods = multiprocessing.get_all_start_methods()
+        self.start_method = start_method or ("forkserver" if "forkserver" in methods else "spawn")
+        if self.start_method not in ("forkserver", "spawn") or self.start_method not in methods:
+            raise SweepError(f"start_method = {start_method!r}: use 'forkserver' or 'spawn' (this system: {methods})")
         self.description = f"{self.n_workers} local worker process(es)"
         self._pool: ProcessPoolExecutor | None = None
         self._ctx: RunContext | None = None
+        self._pings: list[Future] = []
 
     def _new_pool(self, n: int) -> ProcessPoolExecutor:
         assert self._ctx is not None
+        ctx = multiprocessing.get_context(self.start_method)
+        if self.start_method == "forkserver":
+            # The server imports the package and warms the JIT once; workers fork from it.
+            ctx.set_forkserver_preload(["blinasim._preload"])
         return ProcessPoolExecutor(
             max_workers=n,
-            mp_context=multiprocessing.get_context(self.start_method),
+            mp_context=ctx,
             initializer=_init_local_worker,
             initargs=(self._ctx,),
         )
@@ -290,13 +307,17 @@ class LocalExecutor:
         """Start every worker process now (import, JIT warm-up), not at the first runs."""
         self._ctx = ctx
         self._pool = self._new_pool(self.n_workers)
-        pings = [self._pool.submit(_ping) for _ in range(self.n_workers)]
-        for p in pings:
+        self._pings = [self._pool.submit(_ping) for _ in range(self.n_workers)]
+
+    def ready(self) -> None:
+        """Wait until every worker has started."""
+        for p in self._pings:
             try:
                 p.result()
             except BrokenProcessPool as exc:
                 self.close(cancel=True)
                 raise SweepError(f"the local worker processes failed to start: {exc}") from None
+        self._pings = []
 
     def results(self, tasks: Iterable[RunTask]) -> Iterator[Result]:
         queue = list(tasks)
@@ -417,7 +438,7 @@ class DaskExecutor:
                     n_workers=self.local_workers,
                     threads_per_worker=1,
                     processes=True,
-                    dashboard_address=None,
+                    dashboard_address=":0",
                     silence_logs=logging.ERROR,
                     env={"NUMBA_NUM_THREADS": "1"},
                 )
@@ -436,6 +457,9 @@ class DaskExecutor:
             )
         self._ctx_future = client.scatter(ctx, broadcast=True, hash=False)
         self._tag = uuid.uuid4().hex[:8]
+
+    def ready(self) -> None:
+        pass
 
     def results(self, tasks: Iterable[RunTask]) -> Iterator[Result]:
         from distributed import as_completed
@@ -569,7 +593,13 @@ def dry_run_layout(plan, variables: list[str] | None = None):
             cfg = validate_config(small)
         except ConfigError:
             cfg = validate_config(data)
-        datasets.append(blinasim.simulate(cfg, seed=plan.seed(0, 0)))
+        try:
+            datasets.append(blinasim.simulate(cfg, seed=plan.seed(0, 0)))
+        except Exception as exc:
+            raise SweepError(
+                f"the dry run of arm {plan.arms[a].name!r} (sample 0 on a {cfg.simulation.lattice_size}-site "
+                f"lattice, to discover the run variables) failed: {type(exc).__name__}: {exc}"
+            ) from exc
     return layout_from_datasets(datasets, variables)
 
 
@@ -627,28 +657,28 @@ def run_sweep(
     exists = path.exists()
     if exists and not resume:
         raise SweepError(f"store {str(path)!r} already exists; pass --resume to continue it, or choose another path")
-    layout = None
     if exists:
         _check_store_matches(path, plan)
     else:
         parent = path.parent if str(path.parent) else Path(".")
         if not parent.is_dir():
             raise SweepError(f"store {str(path)!r}: directory {str(parent)!r} does not exist")
-        try:
-            layout = dry_run_layout(plan, spec.output.variables)
-        except StoreError as exc:
-            raise SweepError(exc.problems) from None
 
     ctx = RunContext(str(path.resolve()), plan.fingerprint, plan.base, write, blinasim.__version__)
-    # Connect before creating the store: an unreachable scheduler leaves nothing behind.
+    # Start (or connect) before creating the store: an unreachable scheduler
+    # leaves nothing behind. Local workers warm up while the parent does the
+    # dry run.
     t_start = time.perf_counter()
     exe.start(ctx)
-    startup = time.perf_counter() - t_start
     try:
+        layout = None
+        if not exists:
+            layout = dry_run_layout(plan, spec.output.variables)
+        exe.ready()
+        startup = time.perf_counter() - t_start
         for w in getattr(exe, "warnings", []):
             say(f"warning: {w}")
-        if not exists:
-            assert layout is not None
+        if layout is not None:
             create_store(path, plan, layout, experiment_text=experiment.text)
         status = read_status(path)
         todo = [idx for idx in plan.runs() if status[idx] != DONE]
@@ -670,6 +700,8 @@ def run_sweep(
         result = _drive(exe, ctx, plan, tasks, path, skipped, progress)
         result.startup_seconds = startup
         return result
+    except StoreError as exc:
+        raise SweepError(exc.problems) from None
     finally:
         exe.close()
 

@@ -1,0 +1,17 @@
+"""Preloaded by the forkserver of :class:`blinasim.sweep.LocalExecutor`.
+
+The forkserver imports this module once: one numba thread, the installed
+package imported, the JIT warm (kernels loaded from the numba cache or
+compiled). Every worker process is then forked from the warm server and
+starts in milliseconds instead of re-importing and re-loading the kernels.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ["NUMBA_NUM_THREADS"] = "1"
+
+from blinasim.sweep import prepare_worker
+
+prepare_worker()
