@@ -1,0 +1,212 @@
+"""Virtual patients: cohorts whose baseline attributes follow a trial's population.
+
+A cohort specification lists, for each patient attribute (a dotted config
+key), a distribution chosen to match the trial's published baseline
+characteristics. Drawing is reproducible: the same specification, size and
+seed give the same patients (numpy ``SeedSequence``), and every patient is a
+set of config overrides that the experiment machinery validates like any
+other sample.
+
+Attributes the model does not represent (Ph status, CD4/CD8/regulatory
+T-cell mix, age) are not drawn; the trial populations below are Ph-negative
+adults, and the limits are listed in docs/validation.md.
+
+Sources for the distributions (approx. where marked):
+
+* MT103-211 (Topp et al., Lancet Oncol 2015): 189 adults with Ph-negative
+  relapsed/refractory B-ALL, >= 10% marrow blasts at entry, 70% with >= 50%
+  blasts; step-up dosing 9 then 28 ug/day.
+* BLAST (Gokbuget et al., Blood 2018): 116 adults in hematologic CR with MRD
+  >= 1e-3; MRD at entry mostly between 1e-3 and 1e-1; 15 ug/m2/day (28 ug/day).
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """One drawn attribute: a distribution over a config key, optionally truncated.
+
+    ``kind`` is "lognormal" (``median``, ``log_sd``), "normal" (``mean``, ``sd``),
+    "beta" (``a``, ``b``) or "bernoulli" (``p``); ``low``/``high`` truncate by
+    redrawing (rejection), so the shape inside the bounds is kept.
+    """
+
+    key: str
+    kind: str
+    params: dict[str, float]
+    low: float = -math.inf
+    high: float = math.inf
+    source: str = ""
+
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        out = np.empty(n)
+        filled = 0
+        while filled < n:
+            m = max(2 * (n - filled), 16)
+            p = self.params
+            if self.kind == "lognormal":
+                x = p["median"] * np.exp(p["log_sd"] * rng.standard_normal(m))
+            elif self.kind == "normal":
+                x = p["mean"] + p["sd"] * rng.standard_normal(m)
+            elif self.kind == "beta":
+                x = rng.beta(p["a"], p["b"], m)
+            elif self.kind == "bernoulli":
+                return rng.random(n) < p["p"]
+            else:
+                raise ValueError(f"unknown distribution kind {self.kind!r} for {self.key}")
+            x = x[(x >= self.low) & (x <= self.high)]
+            take = min(len(x), n - filled)
+            out[filled : filled + take] = x[:take]
+            filled += take
+        return out
+
+
+@dataclass(frozen=True)
+class CohortSpec:
+    """A trial population: its attributes and the fixed settings of its patients."""
+
+    name: str
+    description: str
+    attributes: tuple[Attribute, ...]
+    fixed: dict[str, Any] = field(default_factory=dict)
+
+
+MT103_211 = CohortSpec(
+    name="mt103_211",
+    description="Ph-negative R/R B-ALL adults (Topp 2015), step-up 9 -> 28 ug/day, 2 cycles",
+    attributes=(
+        Attribute(
+            "patient.marrow_blast_fraction",
+            "beta",
+            {"a": 3.0, "b": 1.5},
+            0.10,
+            0.97,
+            "Topp 2015: >= 10% blasts at entry, 70% of patients >= 50% (Beta(2.5, 1.5) on [0.1, 0.97] gives 71%)",
+        ),
+        Attribute(
+            "patient.peripheral_blasts_per_ul",
+            "lognormal",
+            {"median": 200.0, "log_sd": 2.0},
+            0.0,
+            1e5,
+            "approx.: peripheral involvement varies over orders of magnitude in R/R B-ALL",
+        ),
+        Attribute(
+            "patient.t_cells_per_ul",
+            "lognormal",
+            {"median": 500.0, "log_sd": 0.6},
+            50.0,
+            5000.0,
+            "approx.: R/R patients are often lymphopenic (normal CD3 550-2271/uL, BIOLOGY.md)",
+        ),
+        Attribute(
+            "patient.b_cells_per_ul",
+            "lognormal",
+            {"median": 20.0, "log_sd": 1.0},
+            0.0,
+            1000.0,
+            "approx.: normal B cells are suppressed after prior therapy",
+        ),
+        Attribute(
+            "disease.blast_cd19_median",
+            "lognormal",
+            {"median": 2.2e4, "log_sd": 0.3},
+            3e3,
+            2e5,
+            "approx.: between-patient spread of blast CD19 density around 1e4-5e4 (BIOLOGY.md)",
+        ),
+        Attribute(
+            "patient.kmt2a_rearranged", "bernoulli", {"p": 0.05}, source="approx.: KMT2A-r in ~5% of adult B-ALL"
+        ),
+        Attribute(
+            "patient.weight_kg",
+            "normal",
+            {"mean": 75.0, "sd": 15.0},
+            45.0,
+            150.0,
+            "approx.: adult body weight (all >= 45 kg: flat dosing)",
+        ),
+        Attribute("patient.height_cm", "normal", {"mean": 172.0, "sd": 10.0}, 150.0, 200.0, "approx.: adult height"),
+    ),
+    fixed={"treatment.regimen": "rr_step_up", "treatment.cycles": 2, "simulation.days": 84.0},
+)
+
+BLAST = CohortSpec(
+    name="blast",
+    description="adults in CR with MRD >= 1e-3 (Gokbuget 2018), 15 ug/m2/day (28 ug/day), 1 cycle",
+    attributes=(
+        Attribute(
+            "patient.marrow_blast_fraction",
+            "lognormal",
+            {"median": 6e-3, "log_sd": 1.1},
+            1e-3,
+            0.05,
+            "Gokbuget 2018: MRD >= 1e-3 at entry, mostly 1e-3 to 1e-1; patients are in hematologic CR (< 5%)",
+        ),
+        Attribute(
+            "patient.t_cells_per_ul",
+            "lognormal",
+            {"median": 1000.0, "log_sd": 0.5},
+            100.0,
+            5000.0,
+            "approx.: T-cell counts near normal in CR (550-2271/uL)",
+        ),
+        Attribute(
+            "patient.b_cells_per_ul",
+            "lognormal",
+            {"median": 50.0, "log_sd": 1.0},
+            0.0,
+            1000.0,
+            "approx.: normal B cells recovering after chemotherapy",
+        ),
+        Attribute(
+            "disease.blast_cd19_median",
+            "lognormal",
+            {"median": 2.2e4, "log_sd": 0.3},
+            3e3,
+            2e5,
+            "approx.: as MT103-211",
+        ),
+        Attribute(
+            "patient.kmt2a_rearranged", "bernoulli", {"p": 0.05}, source="approx.: KMT2A-r in ~5% of adult B-ALL"
+        ),
+        Attribute("patient.weight_kg", "normal", {"mean": 75.0, "sd": 15.0}, 45.0, 150.0, "approx.: adults"),
+        Attribute("patient.height_cm", "normal", {"mean": 172.0, "sd": 10.0}, 150.0, 200.0, "approx.: adults"),
+    ),
+    fixed={
+        "treatment.regimen": "mrd",
+        "treatment.cycles": 1,
+        "simulation.days": 42.0,
+        "patient.peripheral_blasts_per_ul": 0.0,
+        "patient.marrow_cellularity": 0.5,
+    },
+)
+
+COHORTS: dict[str, CohortSpec] = {spec.name: spec for spec in (MT103_211, BLAST)}
+
+
+def draw_cohort(spec: CohortSpec | str, n: int, seed: int) -> list[dict[str, Any]]:
+    """``n`` virtual patients as dotted-key overrides (fixed settings included)."""
+    if isinstance(spec, str):
+        if spec not in COHORTS:
+            raise ValueError(f"unknown cohort {spec!r}; known: {', '.join(COHORTS)}")
+        spec = COHORTS[spec]
+    if n < 1:
+        raise ValueError(f"cohort size must be >= 1, not {n}")
+    patients: list[dict[str, Any]] = [dict(spec.fixed) for _ in range(n)]
+    for attr in spec.attributes:
+        # One stream per attribute, keyed by its name: adding or reordering attributes
+        # never shifts the draws of the others.
+        rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(0xC0, zlib.crc32(attr.key.encode()))))
+        values = attr.draw(rng, n)
+        for patient, value in zip(patients, values, strict=True):
+            patient[attr.key] = bool(value) if attr.kind == "bernoulli" else float(value)
+    return patients
