@@ -19,8 +19,16 @@ from hypothesis import strategies as st
 from mesa.discrete_space import CellAgent, OrthogonalMooreGrid
 
 from blinasim import reference as R
-from blinasim.kernels import encounter, rng
-from blinasim.kernels.layout import NO_PARTNER, POS_BLOOD, POS_DEAD
+from blinasim.kernels import census as C
+from blinasim.kernels import encounter, initial, killing, rng
+from blinasim.kernels.layout import (
+    NO_PARTNER,
+    PHENO_CD19_NEGATIVE,
+    PHENO_CD19_POSITIVE,
+    PHENO_MYELOID,
+    POS_BLOOD,
+    POS_DEAD,
+)
 from blinasim.kernels.motility import moore_neighbour
 from blinasim.model import POPULATIONS, BlinatumomabModel
 from blinasim.reference import Blast, NormalBCell, OtherMarrowCell, ReferenceModel, TCell
@@ -42,8 +50,28 @@ def small_config(**dotted):
     return make_config(**base)
 
 
+#: resistance switched on strongly: pre-existing CD19-negative and CD19-low blasts,
+#: CD19 loss and (KMT2A) lineage switch at division
+STRONG_RESISTANCE = {
+    "disease__cd19_loss_per_division": 0.05,
+    "patient__kmt2a_rearranged": True,
+    "disease__lineage_switch_per_division_kmt2a": 0.05,
+    "disease__cd19_negative_fraction": 0.1,
+    "disease__cd19_low_fraction": 0.2,
+}
+
+#: the new arms, for the property tests
+ARMS = {
+    "plain": {},
+    "resistance": STRONG_RESISTANCE,
+    "checkpoint": {"treatment__checkpoint_inhibitor": "pembrolizumab", "treatment__ipilimumab": True},
+    "chemotherapy": {"treatment__chemotherapy": "salvage"},
+}
+
+
 def twin(ref: ReferenceModel) -> BlinatumomabModel:
-    """A numba model holding exactly the reference's current state, clock and drug level."""
+    """A numba model holding exactly the reference's current state, clock, drug and
+    checkpoint-inhibitor levels and cytokines."""
     m = BlinatumomabModel(ref.config, seed=ref.run_seed)
     m.state = ref.export_state()
     for name in (
@@ -54,8 +82,16 @@ def twin(ref: ReferenceModel) -> BlinatumomabModel:
         "redistribution_drive",
         "bridge_factor",
         "baseline_t_cells",
+        "pd1_occupancy",
+        "ctla4_blockade",
+        "cd19_losses",
+        "lineage_switches",
+        "normal_b_supply_per_day",
     ):
         setattr(m, name, getattr(ref, name))
+    for name, value in vars(ref.cytokines).items():
+        if isinstance(value, int | float):
+            setattr(m.cytokines, name, value)
     for name in ("births", "deaths", "killed_by_kind"):
         getattr(m, name)[:] = getattr(ref, name)
     return m
@@ -77,6 +113,7 @@ def assert_same_state(ref: ReferenceModel, m: BlinatumomabModel) -> None:
     np.testing.assert_array_equal(a.site_slot[occupied], b.site_slot[occupied])
     for name in ("births", "deaths", "killed_by_kind"):
         np.testing.assert_array_equal(getattr(ref, name), getattr(m, name), err_msg=name)
+    assert (ref.cd19_losses, ref.lineage_switches) == (m.cd19_losses, m.lineage_switches)
     assert ref.live_agents == m.live_agents
 
 
@@ -129,6 +166,29 @@ def test_python_rng_matches_a_block_of_numba_draws():
     key = R.stream_key(987654321, 42, rng.ENCOUNTER)
     got = np.array([R.uniform(key, i, 0) for i in range(n)])
     assert got.tobytes() == expected.tobytes()
+
+
+@settings(max_examples=300, deadline=None)
+@given(e=st.floats(0.0, 1.0, width=32), e50=st.floats(0.01, 1.0), hill=st.floats(0.1, 20.0))
+def test_effector_function_port_is_bit_identical(e, e50, hill):
+    got = R.effector_function(e, e50, hill)
+    assert got.hex() == float(killing.effector_function(np.float32(e), e50, hill)).hex()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    u=st.floats(0.0, 1.0, exclude_max=True),
+    cd19=st.floats(0.0, 1e5),
+    negative=st.floats(0.0, 0.5),
+    low=st.floats(0.0, 0.5),
+    factor=st.floats(0.0, 1.0),
+)
+def test_escape_variant_port_equals_kernel(u, cd19, negative, low, factor):
+    got, expected = (
+        R.escape_variant(u, cd19, negative, low, factor),
+        initial.escape_variant(u, cd19, negative, low, factor),
+    )
+    assert got[0].hex() == float(expected[0]).hex() and got[1] == expected[1]
 
 
 def test_moore_neighbour_mapping_is_the_kernels():
@@ -223,6 +283,64 @@ def test_reference_equals_kernels_without_drug():
     assert num.rec_counts[:, 10:12].max() == 0
 
 
+def test_reference_equals_kernels_with_resistance():
+    """Baseline escape variants, CD19 noise, loss and lineage switch at division (under
+    immune pressure), phenotype-specific kinetics, IFN-gamma-induced PD-L1."""
+    cfg = small_config(
+        simulation__days=2.0, simulation__seed=4, disease__blast_birth_rate_per_day=1.0, **STRONG_RESISTANCE
+    )
+    ref, num = assert_same_run(cfg)
+    assert num.cd19_losses > 0 and num.lineage_switches > 0
+    assert num.rec_counts[0, C.C_BLASTS_CD19_NEG] > 0  # pre-existing CD19-negative blasts
+    assert num.rec_counts[-1, C.C_BLASTS_SWITCHED] > 0  # myeloid blasts
+    blasts = [c for c in ref.living_targets() if isinstance(c, Blast)]
+    assert {c.phenotype for c in blasts} == {PHENO_CD19_POSITIVE, PHENO_CD19_NEGATIVE, PHENO_MYELOID}
+    assert max(c.pdl1 for c in blasts) > 2 * ref.config.disease.pdl1_baseline  # induced by IFN-gamma
+
+
+def test_reference_equals_kernels_with_checkpoint_inhibitors():
+    """Nivolumab (PD-1 occupancy lifts the PD-1:PD-L1 brake on lysis and division) and
+    ipilimumab (CTLA-4 blockade raises activated division), with fast exhaustion."""
+    common = {
+        "simulation__days": 2.0,
+        "simulation__seed": 6,
+        "tcells__exhaustion_per_engagement": 0.1,
+        "tcells__activated_division_per_day": 3.0,
+    }
+    cfg = small_config(treatment__checkpoint_inhibitor="nivolumab", treatment__ipilimumab=True, **common)
+    ref, num = assert_same_run(cfg)
+    assert ref.pd1_occupancy > 0.5 and ref.ctla4_blockade > 0.5
+    assert num.rec_counts[:, C.C_T_EXHAUSTED].max() > 0
+    # The combination changed the trajectory (same draws, different rules).
+    plain = BlinatumomabModel(small_config(**common))
+    plain.run()
+    assert not np.array_equal(plain.rec_kills, num.rec_kills)
+    assert plain.births[2] != num.births[2]
+
+
+def test_reference_equals_kernels_with_salvage_chemotherapy():
+    """A one-day chemotherapy course from day 0.5 alongside blinatumomab: cytotoxic
+    deaths in every population, no marrow refill during the course, then a ramp back."""
+    cfg = small_config(
+        simulation__days=2.0,
+        simulation__seed=8,
+        treatment__chemotherapy="salvage",
+        treatment__chemotherapy_start_day=0.5,
+        chemotherapy__course_days=1,
+        chemotherapy__marrow_recovery_days=1.0,
+        chemotherapy__other_marrow_kill_per_day=3.0,
+        marrow__other_death_rate_per_day=2.0,
+    )
+    _ref, num = assert_same_run(cfg)
+    assert num.deaths.min() > 0
+    # Myelosuppression: other marrow cells fall during the course, refill after it.
+    other = num.rec_counts[:, C.C_OTHER_MARROW]
+    course = (num.rec_time_days > 0.5) & (num.rec_time_days <= 1.5)
+    assert other[course].min() < other[0] / 2
+    assert (np.diff(num.rec_births[:, 3])[course[1:]] == 0).all()  # no refill during the course
+    assert num.rec_births[-1, 3] > num.rec_births[course][-1, 3]  # refill after it
+
+
 @pytest.mark.slow
 def test_reference_equals_kernels_on_a_longer_run():
     cfg = small_config(
@@ -242,13 +360,23 @@ def test_reference_equals_kernels_on_a_longer_run():
 
 def test_initialisation_builds_the_same_patient():
     for seed in (0, 9):
-        cfg = small_config(patient__marrow_nucleated_cells=1e11, simulation__seed=seed)
+        cfg = small_config(patient__marrow_nucleated_cells=1e11, simulation__seed=seed, **STRONG_RESISTANCE)
         ref, num = ReferenceModel(cfg), BlinatumomabModel(cfg)
         assert_same_state(ref, num)
         np.testing.assert_array_equal(ref.rec_counts[0], num.rec_counts[0])
         assert ref.baseline_counts == num.baseline_counts
         np.testing.assert_array_equal(ref.target_egress_per_day, num.target_egress_per_day)
         assert ref.clearance_l_per_h == num.clearance_l_per_h
+        # Baseline escape variants in marrow (draw 5) and blood (draw 3); blasts start at baseline PD-L1.
+        blasts = [c for c in ref.living_targets() if isinstance(c, Blast)]
+        for where in (lambda c: c.cell is not None, lambda c: c.cell is None):
+            some = [c for c in blasts if where(c)]
+            assert {c.phenotype for c in some} == {PHENO_CD19_POSITIVE, PHENO_CD19_NEGATIVE}
+            assert all((c.cd19 == 0.0) == (c.phenotype == PHENO_CD19_NEGATIVE) for c in some)
+        low = cfg.disease.blast_cd19_median * cfg.disease.cd19_low_factor * 2
+        assert sum(0.0 < c.cd19 < low for c in blasts) > 0.1 * len(blasts)  # CD19-low
+        assert {c.pdl1 for c in blasts} == {R.f32(cfg.disease.pdl1_baseline)}
+        assert {c.pdl1 for c in ref.living_targets() if isinstance(c, NormalBCell)} == {0.0}
 
 
 def test_trafficking_rule_matches_kernel():
@@ -315,7 +443,7 @@ def test_encounter_rule_matches_kernel_with_drug():
         assert_same_state(ref, num)
     engaged = [t for t in ref.living_tcells() if t.partner is not None]
     assert engaged and any(t.cell is None for t in engaged)  # marrow and blood synapses
-    assert all(t.partner.engaged and t.activation == 1.0 for t in engaged)
+    assert all(t.partner.engaged and t.activation == 1.0 and t.exhaustion > 0.0 for t in engaged)
     partners = [t.partner for t in engaged]
     assert len(set(map(id, partners))) == len(partners)  # one T-cell per target
 
@@ -368,8 +496,9 @@ def test_blood_encounters_scale_with_blood_target_density():
         np.full(n_t, POS_BLOOD, np.int32),
         t_partner,
         np.full(n_t, 6.6e4, np.float32),  # cd3
-        np.zeros(n_t, np.float32),
-        np.zeros(n_t, np.float32),
+        np.zeros(n_t, np.float32),  # activation
+        np.zeros(n_t, np.float32),  # exhaustion
+        np.zeros(n_t, np.float32),  # synapse timer
         n_targets,
         np.full(n_targets, POS_BLOOD, np.int32),
         np.full(n_targets, 2e4, np.float32),  # cd19
@@ -383,13 +512,16 @@ def test_blood_encounters_scale_with_blood_target_density():
         6.6e4,
         1.0,
         0.75,
+        0.005,  # exhaustion per engagement
         np.empty(n_targets, np.int32),
     )
     # 2000 free targets: P(a T-cell meets one) = 1 - (1 - 5e-4)**2000 = 0.63, so ~600 synapses, not ~0.5.
     assert formed > 300
 
 
-def test_t_cell_fate_rule_matches_kernel_with_division_death_and_compaction():
+@pytest.mark.parametrize(("pd1_occupancy", "ctla4_blockade"), [(0.0, 0.0), (0.8, 0.9)])
+def test_t_cell_fate_rule_matches_kernel_with_division_death_and_compaction(pd1_occupancy, ctla4_blockade):
+    """Also the PD-1:PD-L1 brake (mean blast PD-L1 x free PD-1) and the CTLA-4 expansion gain."""
     cfg = small_config(
         tcells__activated_division_per_day=10.0,
         tcells__death_rate_per_day=2.0,
@@ -401,6 +533,9 @@ def test_t_cell_fate_rule_matches_kernel_with_division_death_and_compaction():
     for i, t in enumerate(ref.living_tcells()):
         t.activation = R.f32(i % 5 / 4)
         t.exhaustion = R.f32(i % 3 / 5)
+    for j, c in enumerate(ref.living_targets()):
+        c.pdl1 = R.f32(j % 7 / 6)
+    ref.pd1_occupancy, ref.ctla4_blockade = pd1_occupancy, ctla4_blockade
     ref.tick = slow_tick(ref)
     num = twin(ref)
     n_before = len(ref.tcell_slots)
@@ -466,6 +601,185 @@ def test_census_matches_kernel():
     assert ref.rec_index == num.rec_index == ref.n_records
 
 
+def test_chemotherapy_exposure_rule_matches_kernel():
+    """Targets by slot (holes included), other marrow cells by site, T-cells by slot;
+    cells in a synapse are spared."""
+    cfg = small_config(
+        simulation__lattice_size=16,
+        chemotherapy__blast_kill_per_day=20.0,
+        chemotherapy__normal_b_kill_per_day=20.0,
+        chemotherapy__other_marrow_kill_per_day=20.0,
+        chemotherapy__t_cell_kill_per_day=20.0,
+    )
+    ref = ReferenceModel(cfg)
+    clear(ref)
+    for s in range(0, ref.n_sites, 2):
+        cell = ref.cell_at(s)
+        k = s // 2 % 3
+        if k == 0:
+            ref.add_target(Blast, cell, 2e4, clock=50.0)
+        elif k == 1:
+            ref.add_target(NormalBCell, cell, 2e4)
+        else:
+            OtherMarrowCell(ref, cell)
+    for c in range(20):
+        ref.add_target(Blast if c % 2 else NormalBCell, None, 2e4, clock=50.0)
+        ref.add_t_cell(None, 6.6e4)
+        ref.add_t_cell(ref.cell_at(7 * c + 1), 6.6e4)
+    ref.target_slots[4].die()  # holes: draws stay addressed by slot
+    ref.tcell_slots[3].die()
+    pairs = []
+    for target in (ref.target_slots[0], ref.target_slots[-1]):  # one synapse in marrow, one in blood
+        t = ref.add_t_cell(target.cell, 6.6e4)
+        t.partner, target.engaged, t.synapse_h = target, True, R.f32(0.5)
+        pairs.append((t, target))
+    dt_days = ref.dt_hours * ref.slow_every / 24.0
+    for tick in range(3):
+        ref.tick = tick
+        num = twin(ref)
+        ref._chemotherapy(dt_days)
+        num._chemotherapy(dt_days)
+        assert_same_state(ref, num)
+    assert ref.deaths.min() > 0  # blasts, normal B, T-cells and other marrow cells
+    assert all(t.slot is not None and ref.tcell_slots[t.slot] is t for t, _ in pairs)
+    assert all(ref.target_slots[c.slot] is c for _, c in pairs)
+    assert ref.living_tcells() and len(ref.agents_by_type.get(OtherMarrowCell, [])) > 0
+
+
+@pytest.mark.parametrize(("start_day", "hours"), [(0.0, 1), (10.0, 1), (0.0, 36)])
+def test_residents_rule_around_a_chemotherapy_course_matches_kernel(start_day, hours):
+    """Exposure runs first during a course; the marrow does not refill during it and
+    ramps back after it (a one-day course, 1 h in it, before it, 12 h after it)."""
+    cfg = small_config(
+        patient__marrow_nucleated_cells=1e11,
+        marrow__other_death_rate_per_day=5.0,
+        chemotherapy__t_cell_kill_per_day=10.0,
+        chemotherapy__course_days=1,
+        chemotherapy__marrow_recovery_days=1.0,
+        treatment__chemotherapy="salvage",
+        treatment__chemotherapy_start_day=start_day,
+    )
+    ref = ReferenceModel(cfg)
+    ref.tick = hours * ref.slow_every - 1
+    num = twin(ref)
+    ref._residents()
+    num._residents()
+    assert_same_state(ref, num)
+    in_course = start_day == 0.0 and hours <= 24
+    assert (ref.deaths[2] > 0) == in_course  # T-cells die only by chemotherapy here
+    assert (ref.births[3] == 0) == in_course  # no refill during a course
+
+
+def test_pdl1_relaxes_towards_the_ifng_target():
+    """Every living blast not in a synapse, in marrow or blood; normal B cells keep none."""
+    cfg = small_config(
+        disease__blast_death_rate_per_day=0.0,
+        normal_b__death_rate_per_day=0.0,
+        disease__pdl1_response_days=0.5,
+    )
+    ref = ReferenceModel(cfg)
+    clear(ref)
+    ref.normal_b_supply_per_day = 0.0
+    free = [ref.add_target(Blast, ref.cell_at(s), 2e4, clock=50.0, pdl1=p) for s, p in ((3, 0.0), (40, 0.3), (77, 1.0))]
+    free.append(ref.add_target(Blast, None, 2e4, clock=50.0, pdl1=0.05))
+    engaged = ref.add_target(Blast, ref.cell_at(100), 2e4, clock=50.0, pdl1=0.05)
+    t = ref.add_t_cell(engaged.cell, 6.6e4)
+    t.partner, engaged.engaged, t.synapse_h = engaged, True, R.f32(0.5)
+    normal_b = ref.add_target(NormalBCell, ref.cell_at(5), 2e4)
+    ref.cytokines.ifng = 40.0
+    ref.tick = slow_tick(ref)
+    before = [c.pdl1 for c in free]
+    num = twin(ref)
+    ref._residents()
+    num._residents()
+    assert_same_state(ref, num)
+    dis = cfg.disease
+    target = dis.pdl1_baseline + (dis.pdl1_max - dis.pdl1_baseline) * 40.0 / (40.0 + dis.pdl1_ifng_ec50_pg_per_ml)
+    keep = math.exp(-(ref.dt_hours * ref.slow_every / 24.0) / 0.5)
+    assert [c.pdl1 for c in free] == [R.f32(target + (p - target) * keep) for p in before]
+    assert engaged.pdl1 == R.f32(0.05) and normal_b.pdl1 == 0.0
+
+
+@pytest.mark.parametrize("noise", [0.0, 0.5])
+def test_cd19_inheritance_loss_and_lineage_switch_at_division(noise):
+    """Every mother divides (in marrow and blood): CD19 inherited with noise (draw 12),
+    lineage switch (draw 14, not from myeloid mothers), else CD19 loss (draw 15, CD19+
+    mothers only); the daughter's clock uses its own phenotype's cycle."""
+    cfg = small_config(
+        disease__blast_death_rate_per_day=0.0,
+        disease__myeloid_death_rate_per_day=0.0,
+        normal_b__death_rate_per_day=0.0,
+        disease__cd19_division_log_sd=noise,
+        disease__cd19_loss_per_division=0.3,
+        patient__kmt2a_rearranged=True,
+        disease__lineage_switch_per_division_kmt2a=0.1,
+    )
+    ref = ReferenceModel(cfg)
+    clear(ref)
+    ref.normal_b_supply_per_day = 0.0
+    ref.cytokines.ifng = 20.0  # immune pressure raises the switch probability
+    phenotypes = (PHENO_CD19_POSITIVE, PHENO_CD19_POSITIVE, PHENO_CD19_NEGATIVE, PHENO_MYELOID)
+    mothers = []
+    marrow_sites = iter((4 * (k // 6) + 1) * ref.side + 4 * (k % 6) + 1 for k in range(36))  # 3 apart: room
+    for c in range(48):
+        pheno = phenotypes[c % 4]
+        cd19 = 0.0 if pheno != PHENO_CD19_POSITIVE else (2e4 if c % 8 else 2e3)  # some CD19-low
+        cell = ref.cell_at(next(marrow_sites)) if c % 3 else None
+        mothers.append(ref.add_target(Blast, cell, cd19, clock=0.01, pdl1=0.3, phenotype=pheno))
+    ref.tick = slow_tick(ref)
+    num = twin(ref)
+    ref._residents()
+    num._residents()
+    assert_same_state(ref, num)
+    daughters = ref.target_slots[len(mothers) :]
+    assert ref.births[0] == len(daughters) == len(mothers)  # every mother found room
+    switches = losses = 0
+    for m, d in zip(mothers, daughters, strict=True):
+        assert d.pdl1 == m.pdl1 and (d.cell is None) == (m.cell is None)
+        if d.phenotype == PHENO_MYELOID:
+            switches += m.phenotype != PHENO_MYELOID
+            assert d.cd19 == 0.0
+        elif d.phenotype == PHENO_CD19_NEGATIVE:
+            losses += m.phenotype == PHENO_CD19_POSITIVE
+            assert d.cd19 == 0.0 and m.phenotype != PHENO_MYELOID
+        else:
+            assert m.phenotype == PHENO_CD19_POSITIVE and d.cd19 > 0.0
+            assert (d.cd19 == m.cd19) == (noise == 0.0)
+        if m.phenotype == PHENO_MYELOID:
+            assert d.phenotype == PHENO_MYELOID
+    assert switches == ref.lineage_switches > 0 and losses == ref.cd19_losses > 0
+
+
+def test_killing_brake_matches_kernel():
+    """Lysis x effector function of exhaustion x PD-1:PD-L1 brake; anti-PD-1 lifts the
+    brake, so with the same draws it kills a superset."""
+
+    def killers(occupancy: float) -> set[int]:
+        cfg = small_config(
+            tcells__lysis_probability=1.0,
+            tcells__exhaustion_per_engaged_day=0.0,
+            tcells__pd1_lysis_inhibition=1.0,
+        )
+        ref = ReferenceModel(cfg)
+        clear(ref)
+        for i in range(80):
+            target = ref.add_target(Blast, None, 2e4, clock=50.0, pdl1=(i % 5) / 4)
+            t = ref.add_t_cell(None, 6.6e4, exhaustion=(i // 5) / 16)
+            t.partner, target.engaged, t.synapse_h = target, True, R.f32(ref.dt_hours)  # ends this tick
+        ref.pd1_occupancy = occupancy
+        num = twin(ref)
+        ref._killing()
+        num._killing()
+        assert_same_state(ref, num)
+        assert all(t.partner is None for t in ref.living_tcells())
+        # Fresh T-cells (no PD-1, full effector function) always kill.
+        assert all(t.kills == 1 for t in ref.living_tcells()[:5])
+        return {t.slot for t in ref.living_tcells() if t.kills}
+
+    braked, lifted = killers(0.0), killers(0.85)
+    assert braked < lifted
+
+
 # ---------------------------------------------------- properties of the kernels
 
 
@@ -475,13 +789,15 @@ def test_census_matches_kernel():
     tick=st.integers(0, 230),
     side=st.sampled_from([16, 20, 24]),
     blast_fraction=st.floats(0.0, 0.95),
+    arm=st.sampled_from(sorted(ARMS)),
 )
-def test_one_slow_step_from_any_state_is_identical(seed, tick, side, blast_fraction):
+def test_one_slow_step_from_any_state_is_identical(seed, tick, side, blast_fraction, arm):
     cfg = small_config(
         simulation__lattice_size=side,
         patient__marrow_blast_fraction=blast_fraction,
         patient__marrow_nucleated_cells=1e11,
         simulation__seed=seed,
+        **ARMS[arm],
     )
     ref = ReferenceModel(cfg)
     ref.tick = tick
@@ -500,8 +816,9 @@ def test_one_slow_step_from_any_state_is_identical(seed, tick, side, blast_fract
     t_fraction=st.floats(0.0, 0.3),
     start_day=st.sampled_from([0.25, 0.5, 2.0]),
     dose=st.floats(1.0, 200.0),
+    arm=st.sampled_from(sorted(ARMS)),
 )
-def test_kernel_invariants(seed, blast_fraction, t_fraction, start_day, dose):
+def test_kernel_invariants(seed, blast_fraction, t_fraction, start_day, dose, arm):
     """No negative counts; births - deaths = change in every population; no synapse
     and no kill before the drug starts (and none at all if it never does)."""
     cfg = make_config(
@@ -513,6 +830,7 @@ def test_kernel_invariants(seed, blast_fraction, t_fraction, start_day, dose):
         patient__marrow_nucleated_cells=1e11,
         treatment__regimen="custom",
         treatment__schedule=[{"start_day": start_day, "end_day": start_day + 1.0, "dose_ug_per_day": dose}],
+        **ARMS[arm],
     )
     model = BlinatumomabModel(cfg)
     model.run()

@@ -30,7 +30,12 @@ How the reference stays bit-identical to :class:`blinasim.model.BlinatumomabMode
 * **Same patient.** The derived quantities come from the shared helpers
   :func:`blinasim.model.plan_patient`, :func:`blinasim.model.equilibrium_rates`
   and :func:`blinasim.model.plan_drug`; placement ports
-  :mod:`blinasim.kernels.initial`.
+  :mod:`blinasim.kernels.initial` (baseline escape variants included).
+* **Same drugs.** Protocol, PK, checkpoint-inhibitor occupancy, chemotherapy
+  courses and the marrow-refill ramp are the numba model's own methods and its
+  :class:`blinasim.combination.CombinationDrugs`; scalars computed before a
+  kernel call (PD-L1 target, lineage-switch probability, phenotype-indexed
+  rates, mean blast PD-L1) use the numba model's expressions.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ from blinasim.kernels.layout import (
     KIND_BLAST,
     KIND_NORMAL_B,
     NO_PARTNER,
+    PHENO_CD19_NEGATIVE,
     PHENO_CD19_POSITIVE,
     PHENO_MYELOID,
     POS_BLOOD,
@@ -59,6 +65,7 @@ from blinasim.kernels.layout import (
     SITE_TARGET,
 )
 from blinasim.kernels.rng import (
+    CHEMOTHERAPY,
     ENCOUNTER,
     INIT,
     KILLING,
@@ -186,6 +193,27 @@ def blood_meet_probability(rate_per_target: float, n_targets: int) -> float:
     return 1.0 - math.exp(-rate_per_target * n_targets)
 
 
+def effector_function(e: float, e50: float, hill: float) -> float:
+    """Lytic and proliferative capacity left at exhaustion ``e`` (1 when fresh);
+    mirrors ``kernels.killing.effector_function``."""
+    try:
+        x = (e / e50) ** hill
+    except OverflowError:  # numba gives inf, and 1 / (1 + inf) = 0
+        return 0.0
+    return 1.0 / (1.0 + x)
+
+
+def escape_variant(u: float, cd19: float, negative_fraction: float, low_fraction: float, low_factor: float):
+    """(CD19, phenotype) of a baseline blast: CD19-negative with probability
+    ``negative_fraction``, CD19-low (x ``low_factor``) with ``low_fraction``, else
+    unchanged; mirrors ``kernels.initial.escape_variant``."""
+    if u < negative_fraction:
+        return 0.0, PHENO_CD19_NEGATIVE
+    if u < negative_fraction + low_fraction:
+        return cd19 * low_factor, PHENO_CD19_POSITIVE
+    return cd19, PHENO_CD19_POSITIVE
+
+
 # --------------------------------------------------------------------------
 # Agents
 
@@ -243,6 +271,7 @@ class TCell(CellAgent):
         cd3_half: float,
         beta: float,
         synapse_hours: float,
+        exhaustion_per_engagement: float,
     ) -> bool:
         """Probe contacts and form a synapse; mirrors ``kernels.encounter.form_synapses``.
 
@@ -250,7 +279,9 @@ class TCell(CellAgent):
         cells of the 3x3 block around the T-cell (its own site included). In
         blood: with probability ``1 - exp(-p_meet_blood * n)`` one contact with a
         random entry of the ``n`` ``blood_targets`` (the free CD19+ blood targets at
-        the start of the phase); ``p_meet_blood`` is the contact rate per target. Returns True when a synapse formed.
+        the start of the phase); ``p_meet_blood`` is the contact rate per target.
+        A synapse sets activation to 1 and adds ``exhaustion_per_engagement`` of
+        the remaining way to full exhaustion. Returns True when a synapse formed.
         """
         if self.partner is not None:
             return False
@@ -281,12 +312,25 @@ class TCell(CellAgent):
         target.engaged = True
         self.synapse_h = f32(synapse_hours)
         self.activation = 1.0
+        self.exhaustion = f32(1.0 - (1.0 - self.exhaustion) * (1.0 - exhaustion_per_engagement))
         return True
 
-    def resolve_synapse(self, dt_hours: float, keep: float, lysis_probability: float) -> int | None:
+    def resolve_synapse(
+        self,
+        dt_hours: float,
+        keep: float,
+        lysis_probability: float,
+        e50: float,
+        hill: float,
+        pd1_inhibition: float,
+        pd1_free: float,
+    ) -> int | None:
         """Advance the synapse one tick; at its end lyse the partner with probability
-        ``lysis_probability * (1 - exhaustion)`` and release it. Exhaustion accrues
-        while engaged. Mirrors ``kernels.killing.resolve_synapses``.
+        ``lysis_probability * effector_function(e) * brake`` and release it, where
+        ``brake = 1 - pd1_inhibition * e * PD-L1 of the target * pd1_free`` (PD-1
+        rises with exhaustion ``e``; ``pd1_free`` is the share of PD-1 not blocked by
+        an anti-PD-1 antibody). Exhaustion accrues while engaged. Mirrors
+        ``kernels.killing.resolve_synapses``.
 
         Returns the kind of the killed target, or None.
         """
@@ -298,7 +342,9 @@ class TCell(CellAgent):
         if self.synapse_h > 1e-4:
             return None
         killed = None
-        if self.model.uniform(KILLING, self.slot, 0) < lysis_probability * (1.0 - self.exhaustion):
+        e = self.exhaustion
+        brake = 1.0 - pd1_inhibition * e * target.pdl1 * pd1_free
+        if self.model.uniform(KILLING, self.slot, 0) < lysis_probability * effector_function(e, e50, hill) * brake:
             killed = target.kind
             target.die()
             if self.kills < 65535:
@@ -311,30 +357,58 @@ class TCell(CellAgent):
     def fate(
         self,
         activation_keep: float,
-        exhaustion_keep: float,
+        exhaustion_recovery: float,
         homeostatic_division_rate: float,
         activated_division_rate: float,
         death_rate: float,
         contraction_rate: float,
         dt: float,
+        e50: float,
+        hill: float,
+        pd1_brake: float,
+        expansion_factor: float,
     ) -> None:
         """One slow step of decay, death and division of a free T-cell;
-        mirrors ``kernels.tcell_fate.t_cell_fate``."""
+        mirrors ``kernels.tcell_fate.t_cell_fate``.
+
+        Exhaustion recovers at ``exhaustion_recovery`` (rate x dt) scaled by ``1 - a``:
+        only once stimulation stops. Activated division is scaled by
+        ``expansion_factor`` (CTLA-4 blockade), the effector function left at
+        exhaustion ``e`` and the PD-1:PD-L1 brake ``1 - pd1_brake * e``."""
         if self.partner is not None:
             return
         m = self.model
         a = self.activation * activation_keep  # float64, as in the kernel
         self.activation = f32(a)
-        e = self.exhaustion * exhaustion_keep
+        e = self.exhaustion * math.exp(-exhaustion_recovery * (1.0 - a))  # recovery once stimulation stops
         self.exhaustion = f32(e)
         if m.uniform(TCELL_FATE, self.slot, 0) < 1.0 - math.exp(-(death_rate + contraction_rate * (1.0 - a)) * dt):
             m.deaths[_P_T] += 1
             self.die()
         elif m.uniform(TCELL_FATE, self.slot, 1) < 1.0 - math.exp(
-            -(homeostatic_division_rate + activated_division_rate * a * (1.0 - e)) * dt
+            -(
+                homeostatic_division_rate
+                + activated_division_rate
+                * expansion_factor
+                * a
+                * effector_function(e, e50, hill)
+                * (1.0 - pd1_brake * e)
+            )
+            * dt
         ):
             m.add_t_cell(self.cell, self.cd3, activation=a, exhaustion=e)
             m.births[_P_T] += 1
+
+    def expose(self, p_death: float, slot_offset: int) -> None:
+        """Lymphodepletion by chemotherapy, sparing a T-cell in a synapse; mirrors the
+        T-cell loop of ``kernels.chemotherapy.cytotoxic_exposure`` (draws at slot
+        ``slot_offset + slot``, after the targets and the lattice sites)."""
+        if self.partner is not None:
+            return
+        m = self.model
+        if m.uniform(CHEMOTHERAPY, slot_offset + self.slot, 0) < p_death:
+            m.deaths[_P_T] += 1
+            self.die()
 
     def die(self) -> None:
         """Leave a hole in the slot list and leave the model."""
@@ -347,6 +421,8 @@ class CD19Cell(CellAgent):
     """A cell of the CD19 lineage, the drug's target: one per marrow site at most, or in blood."""
 
     kind: ClassVar[int]
+    #: index of the population in the birth and death counters
+    population: ClassVar[int]
 
     def __init__(
         self,
@@ -382,6 +458,16 @@ class CD19Cell(CellAgent):
         elif u < p_egress[self.kind]:
             self.cell = None
 
+    def expose(self, p_death: float) -> None:
+        """Cytotoxic death during a chemotherapy course, sparing a cell in a synapse;
+        mirrors the target loop of ``kernels.chemotherapy.cytotoxic_exposure``."""
+        if self.engaged:
+            return
+        m = self.model
+        if m.uniform(CHEMOTHERAPY, self.slot, 0) < p_death:
+            m.deaths[self.population] += 1
+            self.die()
+
     def die(self) -> None:
         """Free the site, leave a hole in the slot list and leave the model."""
         self.model.target_slots[self.slot] = None
@@ -390,26 +476,45 @@ class CD19Cell(CellAgent):
 
 
 class Blast(CD19Cell):
-    """A leukemic blast with a division clock (hours to its next division)."""
+    """A leukemic blast with a division clock (hours to its next division) and a
+    phenotype (CD19+, CD19-negative or lineage-switched myeloid)."""
 
     kind: ClassVar[int] = KIND_BLAST
+    population: ClassVar[int] = _P_BLAST
 
-    def fate(self, dt_hours: float, mean_cycle_hours: float, p_death: float, placement_attempts: int) -> None:
-        """Apoptosis, or division when the clock runs out, with contact-inhibited
-        placement of the daughter; mirrors the blast branch of ``kernels.residents.target_fate``."""
+    def fate(
+        self,
+        dt_hours: float,
+        mean_cycle_hours: list[float],
+        p_death: list[float],
+        placement_attempts: int,
+        pdl1_target: float,
+        pdl1_keep: float,
+        cd19_noise_log_sd: float,
+        p_cd19_loss: float,
+        p_lineage_switch: float,
+    ) -> None:
+        """Apoptosis, PD-L1 relaxation, or division when the clock runs out, with
+        contact-inhibited placement of the daughter; mirrors the blast branch of
+        ``kernels.residents.target_fate``.
+
+        ``mean_cycle_hours`` and ``p_death`` are indexed by phenotype. The daughter's
+        CD19 and phenotype come from :meth:`daughter_phenotype`.
+        """
         if self.engaged:
             return
         m = self.model
         j = self.slot
-        if m.uniform(RESIDENT_FATE, j, 0) < p_death:
+        if m.uniform(RESIDENT_FATE, j, 0) < p_death[self.phenotype]:
             m.deaths[_P_BLAST] += 1
             self.die()
             return
+        self.relax_pdl1(pdl1_target, pdl1_keep)
         clock = self.clock - dt_hours
         if clock > 0.0:
             self.clock = f32(clock)
             return
-        self.clock = f32(clock - mean_cycle_hours * math.log(1.0 - m.uniform(RESIDENT_FATE, j, 1)))
+        self.clock = f32(clock - mean_cycle_hours[self.phenotype] * math.log(1.0 - m.uniform(RESIDENT_FATE, j, 1)))
         dest = None
         if self.cell is not None:
             site = m.site_of(self.cell)
@@ -423,21 +528,52 @@ class Blast(CD19Cell):
                     break
             if dest is None:
                 return  # contact inhibition: no room around the mother, no division
+        cd19, phenotype = self.daughter_phenotype(cd19_noise_log_sd, p_cd19_loss, p_lineage_switch)
         m.add_target(
             Blast,
             dest,
-            self.cd19,
-            clock=clock - mean_cycle_hours * math.log(1.0 - m.uniform(RESIDENT_FATE, j, 2)),
+            cd19,
+            clock=clock - mean_cycle_hours[phenotype] * math.log(1.0 - m.uniform(RESIDENT_FATE, j, 2)),
             pdl1=self.pdl1,
-            phenotype=self.phenotype,
+            phenotype=phenotype,
         )
         m.births[_P_BLAST] += 1
+
+    def relax_pdl1(self, target: float, keep: float) -> None:
+        """PD-L1 relaxes towards the IFN-gamma-induced ``target`` (``keep`` = exp(-dt / tau));
+        mirrors ``kernels.residents.target_fate`` (after the death check, before the clock)."""
+        self.pdl1 = f32(target + (self.pdl1 - target) * keep)
+
+    def daughter_phenotype(
+        self, cd19_noise_log_sd: float, p_cd19_loss: float, p_lineage_switch: float
+    ) -> tuple[float, int]:
+        """CD19 (float64, rounded when stored) and phenotype of a daughter; mirrors the
+        division of ``kernels.residents.target_fate``.
+
+        CD19 is inherited with lognormal noise (normal draw 12). A mother that is not
+        myeloid switches lineage with ``p_lineage_switch`` (draw 14: myeloid, no
+        CD19); otherwise a CD19+ mother loses CD19 with ``p_cd19_loss`` (draw 15).
+        """
+        m = self.model
+        j = self.slot
+        phenotype = self.phenotype
+        cd19 = self.cd19
+        if cd19 > 0.0 and cd19_noise_log_sd > 0.0:
+            cd19 = cd19 * math.exp(cd19_noise_log_sd * normal(m.key(RESIDENT_FATE), j, 12))
+        if phenotype != PHENO_MYELOID and m.uniform(RESIDENT_FATE, j, 14) < p_lineage_switch:
+            m.lineage_switches += 1
+            return 0.0, PHENO_MYELOID
+        if phenotype == PHENO_CD19_POSITIVE and m.uniform(RESIDENT_FATE, j, 15) < p_cd19_loss:
+            m.cd19_losses += 1
+            return 0.0, PHENO_CD19_NEGATIVE
+        return cd19, phenotype
 
 
 class NormalBCell(CD19Cell):
     """A normal (non-leukemic) B cell: it does not divide; new ones come from the supply."""
 
     kind: ClassVar[int] = KIND_NORMAL_B
+    population: ClassVar[int] = _P_B
 
     def fate(self, p_death: float) -> None:
         """Death at a constant hazard; mirrors the normal-B branch of ``kernels.residents.target_fate``."""
@@ -460,6 +596,15 @@ class OtherMarrowCell(CellAgent):
         (draws are addressed by the site index)."""
         m = self.model
         if m.uniform(MARROW_TURNOVER, m.site_of(self.cell), 0) < p_death:
+            m.deaths[_P_OTHER] += 1
+            self.remove()
+
+    def expose(self, p_death: float, slot: int) -> None:
+        """Myelosuppression during a chemotherapy course; mirrors the site loop of
+        ``kernels.chemotherapy.cytotoxic_exposure`` (draw at ``slot``: the target
+        slot count plus the site index)."""
+        m = self.model
+        if m.uniform(CHEMOTHERAPY, slot, 0) < p_death:
             m.deaths[_P_OTHER] += 1
             self.remove()
 
@@ -539,13 +684,17 @@ class ReferenceModel(mesa.Model):
                 return agent
         return None
 
-    def uniform(self, stream: int, slot: int, k: int, tick: int | None = None) -> float:
-        """Draw ``k`` of ``slot`` in ``stream`` at this tick (or at ``tick``)."""
+    def key(self, stream: int, tick: int | None = None) -> int:
+        """The counter key of ``stream`` at this tick (or at ``tick``), cached."""
         t = self.tick if tick is None else tick
         key = self._keys.get((t, stream))
         if key is None:
             key = self._keys[(t, stream)] = stream_key(self.run_seed, t, stream)
-        return uniform(key, slot, k)
+        return key
+
+    def uniform(self, stream: int, slot: int, k: int, tick: int | None = None) -> float:
+        """Draw ``k`` of ``slot`` in ``stream`` at this tick (or at ``tick``)."""
+        return uniform(self.key(stream, tick), slot, k)
 
     def living_targets(self) -> list[CD19Cell]:
         """Living CD19-lineage cells in slot order."""
@@ -583,6 +732,12 @@ class ReferenceModel(mesa.Model):
         self.cells_per_agent = plan.cells_per_agent
         self.blood_volume_ul = plan.blood_volume_ul
         self.mean_cycle_hours = plan.mean_cycle_hours
+        myeloid_birth = dis.myeloid_birth_rate_per_day
+        #: mean cycle time (h) by blast phenotype: CD19+, CD19-negative, myeloid (as the numba model)
+        self.mean_cycle_hours_by_phenotype = np.array(
+            [plan.mean_cycle_hours, plan.mean_cycle_hours, 24.0 / myeloid_birth if myeloid_birth > 0 else 1e30]
+        )
+        escape = (dis.cd19_negative_fraction, dis.cd19_low_fraction, dis.cd19_low_factor)
         seed = self.run_seed
 
         # populate_marrow
@@ -595,16 +750,20 @@ class ReferenceModel(mesa.Model):
             if u >= plan.p_blast + plan.p_normal_b:
                 OtherMarrowCell(self, cell)
             elif u < plan.p_blast:
+                cd19 = lognormal(key, s, 2, dis.blast_cd19_median, dis.blast_cd19_log_sd)
+                cd19, phenotype = escape_variant(uniform(key, s, 5), cd19, *escape)
                 self.add_target(
                     Blast,
                     cell,
-                    lognormal(key, s, 2, dis.blast_cd19_median, dis.blast_cd19_log_sd),
+                    cd19,
                     clock=exponential(key, s, 4, self.mean_cycle_hours),
+                    pdl1=dis.pdl1_baseline,
+                    phenotype=phenotype,
                 )
             else:
                 self.add_target(NormalBCell, cell, lognormal(key, s, 2, nb.cd19_median, nb.cd19_log_sd))
 
-        # add_blood_targets
+        # add_blood_targets: blasts get the escape variants (draw 3) and baseline PD-L1
         for sub, count, cls, median, log_sd in (
             (SUB_BLOOD_BLASTS, plan.n_blood_blasts, Blast, dis.blast_cd19_median, dis.blast_cd19_log_sd),
             (SUB_BLOOD_B, plan.n_blood_b, NormalBCell, nb.cd19_median, nb.cd19_log_sd),
@@ -612,8 +771,12 @@ class ReferenceModel(mesa.Model):
             key = stream_key(seed, sub, INIT)
             for c in range(count):
                 cd19 = lognormal(key, c, 0, median, log_sd)
-                clock = exponential(key, c, 2, self.mean_cycle_hours) if cls is Blast else 0.0
-                self.add_target(cls, None, cd19, clock=clock)
+                if cls is Blast:
+                    cd19, phenotype = escape_variant(uniform(key, c, 3), cd19, *escape)
+                    clock = exponential(key, c, 2, self.mean_cycle_hours)
+                    self.add_target(cls, None, cd19, clock=clock, pdl1=dis.pdl1_baseline, phenotype=phenotype)
+                else:
+                    self.add_target(cls, None, cd19)
 
         # add_t_cells
         for sub, count, in_marrow in ((SUB_T_MARROW, plan.n_t_marrow, True), (SUB_T_BLOOD, plan.n_t_blood, False)):
@@ -700,13 +863,22 @@ class ReferenceModel(mesa.Model):
                 tcfg.cd3_engagement_half_density,
                 cfg.drug.adhesion_beta,
                 tcfg.synapse_hours,
+                tcfg.exhaustion_per_engagement,
             )
 
     def _killing(self) -> None:
         tcfg = self.config.tcells
         keep = math.exp(-(tcfg.exhaustion_per_engaged_day / 24.0) * self.dt_hours)
         for t in self.living_tcells():
-            kind = t.resolve_synapse(self.dt_hours, keep, tcfg.lysis_probability)
+            kind = t.resolve_synapse(
+                self.dt_hours,
+                keep,
+                tcfg.lysis_probability,
+                tcfg.exhaustion_e50,
+                tcfg.exhaustion_hill,
+                tcfg.pd1_lysis_inhibition,
+                1.0 - self.pd1_occupancy,
+            )
             if kind is not None:
                 self.killed_by_kind[kind] += 1
 
@@ -716,19 +888,25 @@ class ReferenceModel(mesa.Model):
         live = len(self.tcell_slots) - self.tcells_dead
         excess = max(0.0, live / self.baseline_t_cells - 1.0)
         keep_act = math.exp(-math.log(2.0) / tcfg.activation_half_life_days * dt_days)
-        keep_exh = math.exp(-tcfg.exhaustion_recovery_per_day * dt_days)
+        recovery = tcfg.exhaustion_recovery_per_day * dt_days
+        pd1_brake = tcfg.pd1_proliferation_inhibition * self.mean_blast_pdl1() * (1.0 - self.pd1_occupancy)
+        expansion = 1.0 + self.config.checkpoint.ipilimumab_expansion_gain * self.ctla4_blockade
         stop = len(self.tcell_slots)  # daughters born now are visited from the next slow step
         for slot in range(stop):
             t = self.tcell_slots[slot]
             if t is not None:
                 t.fate(
                     keep_act,
-                    keep_exh,
+                    recovery,
                     tcfg.death_rate_per_day,
                     tcfg.activated_division_per_day,
                     tcfg.death_rate_per_day,
                     tcfg.contraction_rate_per_day * excess,
                     dt_days,
+                    tcfg.exhaustion_e50,
+                    tcfg.exhaustion_hill,
+                    pd1_brake,
+                    expansion,
                 )
         if self.tcells_dead > self.config.simulation.compact_dead_fraction * len(self.tcell_slots):
             self.tcell_slots = self._compact(self.tcell_slots)
@@ -745,18 +923,50 @@ class ReferenceModel(mesa.Model):
         self._interval_neuro = max(self._interval_neuro, cyt.neuro_grade)
 
     def _residents(self) -> None:
+        """Chemotherapy during a course, then blast and normal-B fate (with the
+        resistance parameters of ``BlinatumomabModel._residents``), supply, turnover
+        and compaction."""
         cfg = self.config
+        dis = cfg.disease
         dt_days = self.dt_hours * self.slow_every / 24.0
         dt_hours = self.dt_hours * self.slow_every
-        p_blast_death = -math.expm1(-cfg.disease.blast_death_rate_per_day * dt_days)
+        if self.combination.chemotherapy_active(self.tick_end_hours / 24.0):
+            self._chemotherapy(dt_days)
+        # Computed exactly as the numba model does (numpy expm1 on the phenotype array).
+        p_blast_death = -np.expm1(
+            -np.array([dis.blast_death_rate_per_day, dis.blast_death_rate_per_day, dis.myeloid_death_rate_per_day])
+            * dt_days
+        )
         p_b_death = -math.expm1(-cfg.normal_b.death_rate_per_day * dt_days)
+        ifng = self.cytokines.ifng
+        pdl1_target = dis.pdl1_baseline + (dis.pdl1_max - dis.pdl1_baseline) * ifng / (
+            ifng + dis.pdl1_ifng_ec50_pg_per_ml
+        )
+        pdl1_keep = math.exp(-dt_days / dis.pdl1_response_days)
+        pressure = ifng / (ifng + dis.immune_pressure_ec50_pg_per_ml)
+        base_switch = (
+            dis.lineage_switch_per_division_kmt2a if cfg.patient.kmt2a_rearranged else dis.lineage_switch_per_division
+        )
+        p_switch = min(1.0, base_switch * (1.0 + dis.lineage_switch_pressure_gain * pressure))
+        mean_cycle = self.mean_cycle_hours_by_phenotype.tolist()
+        p_death = p_blast_death.tolist()
         stop = len(self.target_slots)
         for slot in range(stop):
             c = self.target_slots[slot]
             if c is None:
                 continue
             if isinstance(c, Blast):
-                c.fate(dt_hours, self.mean_cycle_hours, p_blast_death, cfg.disease.daughter_placement_attempts)
+                c.fate(
+                    dt_hours,
+                    mean_cycle,
+                    p_death,
+                    dis.daughter_placement_attempts,
+                    pdl1_target,
+                    pdl1_keep,
+                    dis.cd19_division_log_sd,
+                    dis.cd19_loss_per_division,
+                    p_switch,
+                )
             else:
                 c.fate(p_b_death)
 
@@ -766,6 +976,35 @@ class ReferenceModel(mesa.Model):
         if self.targets_dead > cfg.simulation.compact_dead_fraction * len(self.target_slots):
             self.target_slots = self._compact(self.target_slots)
             self.targets_dead = 0
+
+    def _chemotherapy(self, dt_days: float) -> None:
+        """Cytotoxic exposure of one slow step during a chemotherapy course; mirrors
+        ``kernels.chemotherapy.cytotoxic_exposure`` as called by
+        ``BlinatumomabModel._chemotherapy``: targets by slot, then other marrow cells
+        by site (draws at slot ``n + site``, ``n`` the target slot count), then
+        T-cells by slot (draws at ``n + n_sites + slot``)."""
+        ch = self.config.chemotherapy
+        p_by_kind = {
+            KIND_BLAST: -math.expm1(-ch.blast_kill_per_day * dt_days),
+            KIND_NORMAL_B: -math.expm1(-ch.normal_b_kill_per_day * dt_days),
+        }
+        p_other = -math.expm1(-ch.other_marrow_kill_per_day * dt_days)
+        p_t = -math.expm1(-ch.t_cell_kill_per_day * dt_days)
+        n = len(self.target_slots)
+        for c in self.living_targets():
+            c.expose(p_by_kind[c.kind])
+        for s, cell in enumerate(self._site_cells):
+            occupant = self.resident(cell)
+            if isinstance(occupant, OtherMarrowCell):
+                occupant.expose(p_other, n + s)
+        for t in self.living_tcells():
+            t.expose(p_t, n + self.n_sites)
+
+    def mean_blast_pdl1(self) -> float:
+        """Mean PD-L1 of the living blasts (0 without blasts), summed as
+        ``BlinatumomabModel.mean_blast_pdl1`` does (numpy pairwise sum in slot order)."""
+        pdl1 = np.array([c.pdl1 for c in self.living_targets() if isinstance(c, Blast)], dtype=np.float64)
+        return float(pdl1.sum() / len(pdl1)) if len(pdl1) else 0.0
 
     def _supply_normal_b(self, dt_days: float) -> None:
         """New normal B cells from unsimulated precursors, each at one random site taken
@@ -783,11 +1022,14 @@ class ReferenceModel(mesa.Model):
 
     def _marrow_turnover(self, dt_days: float) -> None:
         """Death of other marrow cells and refill of empty sites, site by site;
-        mirrors ``kernels.residents.marrow_turnover``."""
+        mirrors ``kernels.residents.marrow_turnover``. Refill is scaled by the
+        shared ``CombinationDrugs.marrow_refill_factor`` (none during a
+        chemotherapy course, then a ramp back to normal), as in the numba model."""
         c = self.config.marrow.normal_cellularity
         d_other = self.config.marrow.other_death_rate_per_day
         p_other_death = -math.expm1(-d_other * dt_days)
-        p_refill = -math.expm1(-d_other * c / (1.0 - c) * dt_days)
+        refill = self.combination.marrow_refill_factor(self.tick_end_hours / 24.0)
+        p_refill = -math.expm1(-d_other * c / (1.0 - c) * refill * dt_days)
         for s, cell in enumerate(self._site_cells):
             occupant = self.resident(cell)
             if isinstance(occupant, OtherMarrowCell):
