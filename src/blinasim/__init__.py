@@ -55,3 +55,20 @@ def write_dataset(ds, path):
 
 
 __all__ = ["Config", "ConfigError", "__version__", "load_config", "simulate", "validate_config", "write_dataset"]
+
+#: The experiments API, imported on first use: ``blinasim.Experiment``, ``blinasim.open_results``, ...
+_LAZY = {
+    "Experiment": "blinasim.experiment",
+    "open_results": "blinasim.store",
+    "make_report": "blinasim.report",
+    "run_sweep": "blinasim.sweep",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'blinasim' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
