@@ -108,6 +108,15 @@ MT103_211 = CohortSpec(
             "approx.: R/R patients are often lymphopenic (normal CD3 550-2271/uL, BIOLOGY.md)",
         ),
         Attribute(
+            "patient.marrow_t_cell_fraction",
+            "lognormal",
+            {"median": 0.03, "log_sd": 0.7},
+            0.003,
+            0.3,
+            "approx.: the marrow effector:target ratio varies widely between R/R patients (lymphopenia after "
+            "salvage); responders show stronger T-cell expansion (Zugmaier 2017)",
+        ),
+        Attribute(
             "patient.b_cells_per_ul",
             "lognormal",
             {"median": 20.0, "log_sd": 1.0},
@@ -158,6 +167,14 @@ BLAST = CohortSpec(
             100.0,
             5000.0,
             "approx.: T-cell counts near normal in CR (550-2271/uL)",
+        ),
+        Attribute(
+            "patient.marrow_t_cell_fraction",
+            "lognormal",
+            {"median": 0.06, "log_sd": 0.5},
+            0.005,
+            0.3,
+            "approx.: near-normal marrow T-cell share in CR (marrow lymphocytes ~10-15%, most T)",
         ),
         Attribute(
             "patient.b_cells_per_ul",
