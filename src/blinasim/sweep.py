@@ -30,6 +30,7 @@ from __future__ import annotations
 import copy
 import multiprocessing
 import os
+import signal
 import socket
 import sys
 import time
@@ -250,6 +251,9 @@ _LOCAL_CTX: RunContext | None = None
 def _init_local_worker(ctx: RunContext) -> None:
     global _LOCAL_CTX
     os.environ["NUMBA_NUM_THREADS"] = "1"
+    # Ctrl-C reaches the whole process group: the parent stops submitting and
+    # the workers finish (and write) the runs they are in, rather than losing them.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _LOCAL_CTX = ctx
     prepare_worker()
 
