@@ -86,7 +86,7 @@ MT103_211 = CohortSpec(
         Attribute(
             "patient.marrow_blast_fraction",
             "beta",
-            {"a": 3.0, "b": 1.5},
+            {"a": 2.5, "b": 1.5},
             0.10,
             0.97,
             "Topp 2015: >= 10% blasts at entry, 70% of patients >= 50% (Beta(2.5, 1.5) on [0.1, 0.97] gives 71%)",
