@@ -8,10 +8,6 @@ starts in milliseconds instead of re-importing and re-loading the kernels.
 
 from __future__ import annotations
 
-import os
-
-os.environ["NUMBA_NUM_THREADS"] = "1"
-
 from blinasim.sweep import prepare_worker
 
-prepare_worker()
+prepare_worker()  # sets NUMBA_NUM_THREADS=1 first: blinasim.sweep does not import numba

@@ -10,9 +10,11 @@ status is written last, so "done" always means "complete on disk".
 
 Executors:
 
-- :class:`LocalExecutor` — a ``concurrent.futures.ProcessPoolExecutor`` with
-  the ``spawn`` start method; each worker sets ``NUMBA_NUM_THREADS=1`` before
-  numba is imported, imports the installed package and warms the JIT once.
+- :class:`LocalExecutor` — a ``concurrent.futures.ProcessPoolExecutor``
+  (``forkserver`` where available, else ``spawn``); workers run with
+  ``NUMBA_NUM_THREADS=1`` (set before numba is imported), import the
+  installed package and warm the JIT once (in the forkserver, which they fork
+  from).
   A worker process that dies (killed, out of memory, a crash in compiled
   code) breaks the pool: the runs that were in flight are re-run one at a
   time in a fresh pool, so the one that kills its worker is recorded as
@@ -108,16 +110,30 @@ class RunOutcome:
 _READY = False
 
 
-def prepare_worker() -> None:
-    """Once per worker process: one numba thread, import the package, warm the JIT."""
+def limit_numba_threads() -> None:
+    """One numba thread in this (worker) process.
+
+    Before numba is imported, setting ``NUMBA_NUM_THREADS=1`` keeps it from
+    starting a thread pool at all. After, the variable must not change (numba
+    re-reads it at every compilation and refuses a new value once its threads
+    run), so the number of threads used is limited instead.
+    """
+    if "numba" not in sys.modules:
+        os.environ["NUMBA_NUM_THREADS"] = "1"
+        return
+    import numba
+
+    if numba.config.NUMBA_NUM_THREADS > 1:
+        numba.set_num_threads(1)
+
+
+def prepare_worker(*, own_process: bool = True) -> None:
+    """Once per process: one numba thread (worker processes only), the package imported, the JIT warm."""
     global _READY
     if _READY:
         return
-    os.environ["NUMBA_NUM_THREADS"] = "1"
-    import numba
-
-    if numba.config.NUMBA_NUM_THREADS > 1:  # numba was imported before we could set the variable
-        numba.set_num_threads(1)
+    if own_process:
+        limit_numba_threads()
     import blinasim
 
     blinasim.simulate(blinasim.load_config(None, {"simulation.lattice_size": 16, "simulation.days": 0.25}), seed=0)
@@ -228,7 +244,7 @@ class InProcessExecutor:
 
     def start(self, ctx: RunContext) -> None:
         self._ctx = ctx
-        prepare_worker()
+        prepare_worker(own_process=False)  # the caller's process: leave its numba settings alone
 
     def ready(self) -> None:
         pass
@@ -250,7 +266,6 @@ _LOCAL_CTX: RunContext | None = None
 
 def _init_local_worker(ctx: RunContext) -> None:
     global _LOCAL_CTX
-    os.environ["NUMBA_NUM_THREADS"] = "1"
     # Ctrl-C reaches the whole process group: the parent stops submitting and
     # the workers finish (and write) the runs they are in, rather than losing them.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
