@@ -331,3 +331,16 @@ def test_pending_runs_are_reported_by_status(tmp_path):
     assert st.counts == {"pending": 8, "done": 0, "failed": 0}
     assert (read_status(store) == PENDING).all()
     assert "8 pending" in st.format()
+
+
+def test_an_in_process_sweep_leaves_the_numba_settings_of_the_caller_alone(tmp_path, monkeypatch):
+    import numba
+
+    import blinasim.sweep
+
+    monkeypatch.setattr(blinasim.sweep, "_READY", False)  # as in a fresh process
+    monkeypatch.delenv("NUMBA_NUM_THREADS", raising=False)
+    before = numba.config.NUMBA_NUM_THREADS
+    run_inprocess(write_experiment(tmp_path, sampler="", arms="", replicates=1), tmp_path / "s.zarr")
+    assert "NUMBA_NUM_THREADS" not in os.environ
+    assert numba.config.NUMBA_NUM_THREADS == before
