@@ -55,6 +55,12 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.scaling:
         data = bench.measure_scaling(repeats=args.repeats, progress=_say)
+        for pt in data["by_agents"] + data["by_days"]:
+            print(
+                f"lattice {pt['lattice_size']:5d}  {pt['days']:4g} days  {pt['agents']:>10,} agents  "
+                f"{pt['cost_seconds']:8.3f} CPU-s  {pt['ns_per_agent_update']:6.2f} ns/agent-update  "
+                f"{pt['ms_per_tick']:8.3f} ms/tick"
+            )
         plot = bench.plot_scaling(data, args.plot)
         fa, fd = data["agents_fit"], data["days_fit"]
         print(f"cost ~ agents^{fa['exponent']:.3f}; cost = {fd['intercept']:.3g} s + {fd['slope']:.3g} s/day")

@@ -20,6 +20,8 @@ REQUIRED = {
     "ticks": int,
     "agent_updates_per_second": float,
     "agent_updates_per_second_spread": dict,
+    "agent_updates_per_cpu_second": float,
+    "cpu_share": float,
     "bytes_per_agent": float,
     "peak_rss_bytes": int,
     "init_seconds": float,
@@ -176,6 +178,7 @@ def test_scaling_writes_data_and_a_png(tmp_path):
     data = bench.measure_scaling(sides=(16, 24), side_days=0.05, days=(0.05, 0.1), fixed_side=16, repeats=1)
     assert [p["lattice_size"] for p in data["by_agents"]] == [16, 24]
     assert [p["ticks"] for p in data["by_days"]] == [12, 24]
+    assert all(p["cost_seconds"] > 0 and p["ns_per_agent_update"] > 0 for p in data["by_agents"] + data["by_days"])
     assert math.isfinite(data["agents_fit"]["exponent"])
     assert math.isfinite(data["days_fit"]["slope"])
     png = bench.plot_scaling(data, tmp_path / "scaling.png")

@@ -9,6 +9,10 @@ Benchmarks measure and report; they are not tests and never time out
   (:attr:`blinasim.model.BlinatumomabModel.live_agents`). Construction is
   timed separately (``init_seconds``). The mean over the run is the time
   average of the hourly census (no extra work inside the timed run).
+  The CPU time of the same runs is recorded too
+  (``agent_updates_per_cpu_second``, ``cpu_share`` = CPU / wall seconds): on
+  a busy machine wall time counts other processes' turns on our core, and
+  CPU time is then the better estimate of the core's own speed.
 * **memory**: ``bytes_per_agent = model.state.nbytes / model.live_agents``
   just after construction, and the peak resident set size of the process
   measuring one size (``peak_rss_bytes``; taken before the reference model
@@ -19,7 +23,9 @@ Benchmarks measure and report; they are not tests and never time out
 * **ratio to the reference**: agent-updates/s of the numba core divided by
   those of the pure-Python Mesa reference
   (``blinasim.reference.ReferenceModel``) on the same config, measured in the
-  same process. The reference is slow and runs only at the small sizes.
+  same process. The reference is slow (about 1e6 agent-updates/s): it runs
+  the full day at small and medium, 0.1 day (24 ticks) at large, and not at
+  xlarge; the numba core is timed again on exactly the reference's config.
 
 Every size is measured in a fresh subprocess with ``NUMBA_NUM_THREADS=1``,
 so peak RSS is per size and one size cannot warm the caches of the next.
@@ -81,8 +87,8 @@ SIZES: dict[str, BenchSize] = {
     for s in (
         BenchSize("tiny", 24, 0.25, 0.05, "~500 agents; for tests", hidden=True),
         BenchSize("small", 109, 1.0, 1.0, "~1e4 agents"),
-        BenchSize("medium", 345, 1.0, 0.1, "~1e5 agents"),
-        BenchSize("large", 1091, 1.0, None, "~1e6 agents"),
+        BenchSize("medium", 345, 1.0, 1.0, "~1e5 agents"),
+        BenchSize("large", 1091, 1.0, 0.1, "~1e6 agents"),
         BenchSize("xlarge", 3450, 0.5, None, "~1e7 agents"),
     )
 }
@@ -100,8 +106,8 @@ MAX_DAYS = 3650.0
 # Default scaling experiment: lattice sides (about 1e4 .. 3e6 agents) at fixed
 # days, and day counts at a fixed side.
 SCALING_SIDES = (109, 189, 345, 597, 1091, 1890)
-SCALING_SIDE_DAYS = 0.25
-SCALING_DAYS = (0.25, 0.5, 1.0, 2.0, 4.0)
+SCALING_SIDE_DAYS = 1.0
+SCALING_DAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
 SCALING_FIXED_SIDE = 345
 
 
@@ -193,6 +199,13 @@ def _git_commit() -> str | None:
     return f"{commit}+dirty" if dirty.returncode == 0 and dirty.stdout.strip() else commit or None
 
 
+def _load_average() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except (AttributeError, OSError):  # pragma: no cover - Windows
+        return None
+
+
 def machine_info() -> dict[str, Any]:
     """CPU, memory and library versions of this machine (stored on every record)."""
     import importlib.metadata as md
@@ -219,6 +232,7 @@ def machine_info() -> dict[str, Any]:
         "blinasim": version("blinasim"),
         "git_commit": _git_commit(),
         "numba_num_threads": 1,
+        "load_average": _load_average(),
     }
 
 
@@ -294,62 +308,82 @@ def _warm_up() -> None:
     _compile_rare_kernels()
 
 
-def _mean_live_agents(model) -> tuple[float, int]:
-    """Time-averaged live agents over a finished run, from the hourly census; and the initial count."""
+def _time_average(rows, record_every: int, now: float, tick: int) -> float:
+    """Time average over the run of one census series (``rows``, one per record), ending with ``now``."""
     import numpy as np
 
+    y = np.asarray(rows, dtype=np.float64)
+    t = np.arange(len(y), dtype=np.float64) * record_every
+    if t[-1] < tick:  # the last stretch is not recorded: end with the count now
+        y, t = np.append(y, now), np.append(t, float(tick))
+    return float(y[0]) if len(y) == 1 else float(np.trapezoid(y, t) / (t[-1] - t[0]))
+
+
+def _run_means(model) -> dict[str, float]:
+    """Time-averaged live agents and live T-cells over a finished run, from the hourly census."""
     from blinasim.kernels import census as C
 
     rows = model.rec_counts[: model.rec_index]
-    cols = [C.C_BLASTS, C.C_BLASTS + 1, C.C_NORMAL_B, C.C_NORMAL_B + 1, C.C_T, C.C_T + 1, C.C_OTHER_MARROW]
-    live = rows[:, cols].sum(axis=1).astype(np.float64)
-    ticks = np.arange(len(live), dtype=np.float64) * model.record_every
-    if ticks[-1] < model.tick:  # the last stretch is not recorded: end with the live count now
-        live = np.append(live, float(model.live_agents))
-        ticks = np.append(ticks, float(model.tick))
-    if len(live) == 1:
-        return float(live[0]), int(live[0])
-    return float(np.trapezoid(live, ticks) / (ticks[-1] - ticks[0])), int(live[0])
+    live = rows[:, [C.C_BLASTS, C.C_BLASTS + 1, C.C_NORMAL_B, C.C_NORMAL_B + 1, C.C_T, C.C_T + 1, C.C_OTHER_MARROW]]
+    t_cells = rows[:, [C.C_T, C.C_T + 1]]
+    return {
+        "agents": _time_average(live.sum(axis=1), model.record_every, model.live_agents, model.tick),
+        "t_cells": _time_average(t_cells.sum(axis=1), model.record_every, model.state.tcells.live, model.tick),
+        "agents_initial": int(live[0].sum()),
+        "agents_final": int(model.live_agents),
+    }
 
 
 def _measure_core(config, repeats: int) -> dict[str, Any]:
     """Construct and run the numba model ``repeats`` times on one config (same seed each time)."""
     from blinasim.model import BlinatumomabModel
 
-    init_s, run_s, rates, agents = [], [], [], []
-    bytes_per_agent = agents_initial = ticks = None
+    init_s, run_s, cpu_s, rates, cpu_rates = [], [], [], [], []
+    first: dict[str, Any] = {}
     for _ in range(repeats):
         gc.collect()
         t0 = time.perf_counter()
         model = BlinatumomabModel(config)
         t1 = time.perf_counter()
-        if bytes_per_agent is None:
-            bytes_per_agent = model.state.nbytes / max(model.live_agents, 1)
-            state_bytes = model.state.nbytes
+        if not first:
+            first = {
+                "bytes_per_agent": model.state.nbytes / max(model.live_agents, 1),
+                "state_bytes": model.state.nbytes,
+            }
+        c1 = time.process_time()
         model.run()
+        c2 = time.process_time()
         t2 = time.perf_counter()
-        mean_live, agents_initial = _mean_live_agents(model)
+        means = _run_means(model)  # identical in every repeat: same config, same seed
         ticks = model.n_ticks
         init_s.append(t1 - t0)
         run_s.append(t2 - t1)
-        agents.append(mean_live)
-        rates.append(mean_live * ticks / (t2 - t1))
-        agents_final = model.live_agents
+        cpu_s.append(c2 - c1)
+        rates.append(means["agents"] * ticks / (t2 - t1))
+        cpu_rates.append(means["agents"] * ticks / max(c2 - c1, 1e-9))
         del model
     return {
-        "agents": round(statistics.median(agents)),
-        "agents_initial": agents_initial,
-        "agents_final": agents_final,
+        "agents": round(means["agents"]),
+        "agents_initial": means["agents_initial"],
+        "agents_final": means["agents_final"],
+        "t_cells": round(means["t_cells"]),
         "ticks": ticks,
         "init_seconds": statistics.median(init_s),
         "init_seconds_all": init_s,
         "run_seconds": statistics.median(run_s),
         "run_seconds_all": run_s,
+        "seconds_per_tick": statistics.median(run_s) / ticks,
         "agent_updates_per_second": statistics.median(rates),
         "agent_updates_per_second_all": rates,
         "agent_updates_per_second_spread": _spread(rates),
-        "bytes_per_agent": bytes_per_agent,
-        "state_bytes": state_bytes,
+        "cpu_seconds": statistics.median(cpu_s),
+        "cpu_seconds_all": cpu_s,
+        "agent_updates_per_cpu_second": statistics.median(cpu_rates),
+        "agent_updates_per_cpu_second_spread": _spread(cpu_rates),
+        # CPU seconds / wall seconds of the timed runs: well below 1 means other
+        # work on the machine took our core part of the time (timings inflated).
+        "cpu_share": sum(cpu_s) / sum(run_s),
+        **first,
     }
 
 
@@ -390,7 +424,7 @@ def _load_reference():
 
 def _measure_reference(reference_cls, config, seed: int, repeats: int) -> dict[str, Any]:
     """Time ``ReferenceModel.run()``; live agents are averaged from the first and last counts."""
-    init_s, run_s, rates, agents = [], [], [], []
+    init_s, run_s, cpu_s, rates, cpu_rates, agents = [], [], [], [], [], []
     ticks = None
     for _ in range(repeats):
         gc.collect()
@@ -398,14 +432,18 @@ def _measure_reference(reference_cls, config, seed: int, repeats: int) -> dict[s
         ref = reference_cls(config, seed=seed)
         t1 = time.perf_counter()
         start = ref.live_agents
+        c1 = time.process_time()
         ref.run()
+        c2 = time.process_time()
         t2 = time.perf_counter()
         ticks = int(ref.n_ticks)
         mean_live = 0.5 * (start + ref.live_agents)
         init_s.append(t1 - t0)
         run_s.append(t2 - t1)
+        cpu_s.append(c2 - c1)
         agents.append(mean_live)
         rates.append(mean_live * ticks / (t2 - t1))
+        cpu_rates.append(mean_live * ticks / max(c2 - c1, 1e-9))
         del ref
     return {
         "agents": round(statistics.median(agents)),
@@ -415,6 +453,9 @@ def _measure_reference(reference_cls, config, seed: int, repeats: int) -> dict[s
         "run_seconds_all": run_s,
         "agent_updates_per_second": statistics.median(rates),
         "agent_updates_per_second_spread": _spread(rates),
+        "cpu_seconds": statistics.median(cpu_s),
+        "agent_updates_per_cpu_second": statistics.median(cpu_rates),
+        "cpu_share": sum(cpu_s) / sum(run_s),
         "repeats": repeats,
     }
 
@@ -426,6 +467,7 @@ def worker_measure(spec: dict[str, Any]) -> dict[str, Any]:
     from blinasim.seeds import run_seed
 
     side, days, repeats = int(spec["lattice_size"]), float(spec["days"]), int(spec["repeats"])
+    load_before = _load_average()
     _warm_up()
     compiled_before = _compiled_signatures()
     rss_before = _rss_bytes()
@@ -436,12 +478,13 @@ def worker_measure(spec: dict[str, Any]) -> dict[str, Any]:
     out["baseline_rss_bytes"] = rss_before
     out["peak_rss_bytes"] = _peak_rss_bytes()
     out["numba_threads"] = numba.get_num_threads()
+    out["load_average_before"] = load_before  # other work on the machine makes the timings noisy
     out["jit_during_run"] = _compiled_signatures() != compiled_before
     if spec.get("profile"):
         out.update(_profile_phases(config))
 
     ref_days = spec.get("reference_days")
-    out["ratio_vs_reference"] = None
+    out["ratio_vs_reference"] = out["ratio_vs_reference_cpu"] = None
     out["reference"] = {"status": spec.get("reference_status", "not run")}
     if ref_days is not None:
         reference_cls, reason = _load_reference()
@@ -461,10 +504,14 @@ def worker_measure(spec: dict[str, Any]) -> dict[str, Any]:
                 ref["status"] = "ok"
                 ref["days"] = ref_days
                 ref["core_agent_updates_per_second"] = core["agent_updates_per_second"]
+                ref["core_agent_updates_per_cpu_second"] = core["agent_updates_per_cpu_second"]
                 ref["core_ticks"] = core["ticks"]
                 ref["core_agents"] = core["agents"]
                 out["reference"] = ref
                 out["ratio_vs_reference"] = core["agent_updates_per_second"] / ref["agent_updates_per_second"]
+                out["ratio_vs_reference_cpu"] = (
+                    core["agent_updates_per_cpu_second"] / ref["agent_updates_per_cpu_second"]
+                )
     return out
 
 
@@ -665,8 +712,10 @@ def measure_scaling(
     """Cost against agents (several sides, fixed days) and against days (fixed side).
 
     Every point is one fresh subprocess; the result holds the points and
-    least-squares fits: the exponent of ``run_seconds ~ agents**b`` (1 is
-    linear) and ``run_seconds = a + k * days`` with its R².
+    least-squares fits: the exponent of ``cost ~ agents**b`` (1 is linear)
+    and ``cost = a + k * days`` with its R². The cost of a point is the CPU
+    time of ``model.run()``, fastest of ``repeats`` runs: on a shared machine
+    wall time also counts other processes' turns on our core.
     """
     say = progress or (lambda msg: None)
     custom = BenchSize("scaling", 0, side_days, None, "scaling point", hidden=True)
@@ -674,18 +723,23 @@ def measure_scaling(
     def point(side: int, d: float) -> dict[str, Any]:
         say(f"scaling: lattice {side}, {d:g} days ...")
         rec = measure_size(custom, days=d, repeats=repeats, reference=False, lattice_size=side)
-        return {
-            k: rec[k]
-            for k in ("lattice_size", "days", "ticks", "agents", "run_seconds", "run_seconds_all", "init_seconds")
-        } | {"agent_updates_per_second": rec["agent_updates_per_second"]}
+        keys = ("lattice_size", "days", "ticks", "agents", "t_cells", "run_seconds_all", "cpu_seconds_all", "cpu_share")
+        out = {k: rec[k] for k in keys}
+        fastest = min(rec["cpu_seconds_all"])
+        out["cost_seconds"] = fastest
+        out["ns_per_agent_update"] = 1e9 * fastest / (rec["agents"] * rec["ticks"])
+        out["ms_per_tick"] = 1e3 * fastest / rec["ticks"]
+        out["load_average_before"] = rec["load_average_before"]
+        return out
 
     by_agents = [point(side, side_days) for side in sides]
     by_days = [point(fixed_side, d) for d in days]
     return {
+        "statistic": f"CPU seconds of model.run(), fastest of {repeats} runs",
         "by_agents": by_agents,
         "by_days": by_days,
-        "agents_fit": _power_fit([p["agents"] for p in by_agents], [p["run_seconds"] for p in by_agents]),
-        "days_fit": _linear_fit([p["days"] for p in by_days], [p["run_seconds"] for p in by_days]),
+        "agents_fit": _power_fit([p["agents"] for p in by_agents], [p["cost_seconds"] for p in by_agents]),
+        "days_fit": _linear_fit([p["days"] for p in by_days], [p["cost_seconds"] for p in by_days]),
         "machine": machine_info(),
     }
 
@@ -714,7 +768,7 @@ def _linear_fit(x: Sequence[float], y: Sequence[float]) -> dict[str, float]:
 
 
 def plot_scaling(data: dict[str, Any], path: str | Path) -> Path:
-    """Three panels: seconds vs agents (log-log), seconds vs days, and ns per agent-update for both."""
+    """Cost against agents (log-log) and against days, with the unit costs below them."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -722,48 +776,49 @@ def plot_scaling(data: dict[str, Any], path: str | Path) -> Path:
     import numpy as np
 
     path = Path(path)
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2), constrained_layout=True)
-    ag = data["by_agents"]
+    fig, axes = plt.subplots(2, 2, figsize=(11, 7.5), constrained_layout=True)
+    stat = data.get("statistic", "")
+    ag, dd = data["by_agents"], data["by_days"]
+
     x = np.array([p["agents"] for p in ag], float)
-    y = np.array([p["run_seconds"] for p in ag], float)
+    y = np.array([p["cost_seconds"] for p in ag], float)
     fit = data["agents_fit"]
-    ax = axes[0]
-    ax.loglog(x, y, "o", label="measured (median)")
+    ax = axes[0, 0]
+    ax.loglog(x, y, "o", label="measured")
     xs = np.geomspace(x.min(), x.max(), 50)
     ax.loglog(xs, fit["prefactor"] * xs ** fit["exponent"], "-", label=f"fit: seconds ~ agents^{fit['exponent']:.3f}")
     ax.loglog(xs, y[0] * xs / x[0], ":", color="grey", label="exactly linear (through the first point)")
-    days0 = ag[0]["days"]
-    ax.set(xlabel="live agents (mean over the run)", ylabel="wall seconds of model.run()")
-    ax.set_title(f"cost against agents ({days0:g} days = {ag[0]['ticks']} ticks)")
+    ax.set(xlabel="live agents (mean over the run)", ylabel="CPU seconds of model.run()")
+    ax.set_title(f"cost against agents ({ag[0]['days']:g} day = {ag[0]['ticks']} ticks)")
     ax.legend(fontsize=8)
 
-    dd = data["by_days"]
+    ax = axes[1, 0]
+    ax.semilogx(x, [p["ns_per_agent_update"] for p in ag], "o-")
+    ax.set(xlabel="live agents", ylabel="ns per agent-update", ylim=(0, None))
+    ax.set_title("unit cost against agents (flat = linear)")
+
     xd = np.array([p["days"] for p in dd], float)
-    yd = np.array([p["run_seconds"] for p in dd], float)
+    yd = np.array([p["cost_seconds"] for p in dd], float)
     lf = data["days_fit"]
-    ax = axes[1]
-    ax.plot(xd, yd, "o", label="measured (median)")
+    ax = axes[0, 1]
+    ax.plot(xd, yd, "o", label="measured")
     xs = np.linspace(0, xd.max(), 50)
     ax.plot(xs, lf["intercept"] + lf["slope"] * xs, "-", label=f"fit: {lf['slope']:.3g} s/day, R² = {lf['r2']:.4f}")
-    ax.set(xlabel="simulated days", ylabel="wall seconds of model.run()", xlim=(0, None), ylim=(0, None))
-    ax.set_title(f"cost against days (lattice {dd[0]['lattice_size']}, ~{dd[0]['agents']:.2g} agents)")
+    ax.set(xlabel="simulated days", ylabel="CPU seconds of model.run()", xlim=(0, None), ylim=(0, None))
+    ax.set_title(f"cost against days (lattice {dd[0]['lattice_size']}, ~{dd[0]['agents']:.2g} agents at start)")
     ax.legend(fontsize=8)
 
-    ax = axes[2]
-    ax.semilogx(x, 1e9 / np.array([p["agent_updates_per_second"] for p in ag]), "o-", label="against agents")
-    ax2 = ax.twiny()
-    ax2.plot(xd, 1e9 / np.array([p["agent_updates_per_second"] for p in dd]), "s--", color="C1", label="against days")
-    ax.set(xlabel="live agents", ylabel="ns per agent-update", ylim=(0, None))
-    ax2.set_xlabel("simulated days (squares)")
-    ax.set_title("cost per agent-update (flat = linear)")
-    lines = ax.get_legend_handles_labels()
-    lines2 = ax2.get_legend_handles_labels()
-    ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], fontsize=8, loc="lower right")
+    ax = axes[1, 1]
+    ax.plot(xd, [p["ms_per_tick"] for p in dd], "o-")
+    ax.set(xlabel="simulated days", ylabel="ms per tick", xlim=(0, None), ylim=(0, None))
+    ax.set_title("unit cost against days (flat = linear)")
+
     m = data.get("machine", {})
     fig.suptitle(
-        f"blinasim numba core, one thread; {m.get('cpu_model', '?')}; numba {m.get('numba', '?')}", fontsize=10
+        f"blinasim numba core, one thread ({m.get('cpu_model', '?')}, numba {m.get('numba', '?')}); {stat}",
+        fontsize=10,
     )
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
 
@@ -790,6 +845,7 @@ def format_table(records: Sequence[dict[str, Any]]) -> str:
         "ticks",
         "agent-upd/s",
         "spread (min-max)",
+        "agent-upd/CPU-s",
         "B/agent",
         "peak RSS MiB",
         "vs reference",
@@ -810,6 +866,12 @@ def format_table(records: Sequence[dict[str, Any]]) -> str:
                 f"{_sci(ref.get('agent_updates_per_second'))} agent-upd/s vs core "
                 f"{_sci(ref.get('core_agent_updates_per_second'))}"
             )
+        share = r.get("cpu_share")
+        if share is not None and share < 0.9:
+            notes.append(
+                f"{r['size']}: the machine was busy: the timed runs got {share:.0%} of a core "
+                "(wall-clock rates are low; agent-upd/CPU-s is the better estimate)"
+            )
         if r.get("jit_during_run"):
             notes.append(f"{r['size']}: WARNING a kernel was compiled during the timed runs")
         spread = r.get("agent_updates_per_second_spread") or {}
@@ -820,6 +882,7 @@ def format_table(records: Sequence[dict[str, Any]]) -> str:
                 str(r["ticks"]),
                 _sci(r["agent_updates_per_second"]),
                 f"{_sci(spread.get('min'))}-{_sci(spread.get('max'))}",
+                _sci(r.get("agent_updates_per_cpu_second")),
                 f"{r['bytes_per_agent']:.1f}",
                 f"{r['peak_rss_bytes'] / 2**20:.0f}",
                 ratio_text,

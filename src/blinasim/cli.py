@@ -96,7 +96,7 @@ def bench(
     ] = None,
     repeats: Annotated[int, typer.Option("--repeats", help="Timed runs per size (median and spread).")] = 5,
     reference: Annotated[
-        bool, typer.Option("--reference/--no-reference", help="Compare with the Mesa reference (small sizes).")
+        bool, typer.Option("--reference/--no-reference", help="Compare with the Mesa reference (not at xlarge; slow).")
     ] = True,
     jit: Annotated[bool, typer.Option("--jit/--no-jit", help="Measure cold and cached JIT compile time.")] = True,
     profile: Annotated[bool, typer.Option("--profile", help="Add one run with per-phase timings.")] = False,
