@@ -16,8 +16,10 @@ reproduce it exactly):
    BLAST: 116), i.e. a miss counts in units of what the trial itself could
    resolve.
 4. The best candidate is written to ``--out`` (JSON with every candidate's
-   endpoints and score). Verification at >= 200 patients per trial is
-   ``scripts/virtual_trial.py``.
+   endpoints and score). ``--refine FILE`` starts a second stage: a Latin
+   hypercube in a box of +-``--width`` (log10) around the best candidate of an
+   earlier stage, which is re-evaluated as point 0. Verification at >= 200
+   patients per trial is ``scripts/virtual_trial.py``.
 
 Targets: CR/CRh after 2 cycles 43% (MT103-211); complete MRD response after
 cycle 1 78% (BLAST); CRS any grade 14% and grade >= 3 3% (R/R, step-up).
@@ -98,12 +100,21 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=2024)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", default="calibration.json")
+    ap.add_argument("--refine", default=None, help="JSON of an earlier stage: search around its best candidate")
+    ap.add_argument("--width", type=float, default=0.25, help="half-width of the refinement box (log10)")
     args = ap.parse_args()
 
     defaults = load_config(None)
     current = {k: getattr(getattr(defaults, k.split(".")[0]), k.split(".")[1]) for k in PARAMETERS}
     lows = np.log10([lo for lo, _ in PARAMETERS.values()])
     highs = np.log10([hi for _, hi in PARAMETERS.values()])
+    if args.refine:
+        with open(args.refine) as fh:
+            earlier = json.load(fh)["records"]
+        current = min(earlier, key=lambda r: r["score"])["params"]
+        centre = np.log10([current[k] for k in PARAMETERS])
+        lows = np.maximum(lows, centre - args.width)
+        highs = np.minimum(highs, centre + args.width)
     design = qmc.LatinHypercube(d=len(PARAMETERS), seed=args.seed).random(args.points)
     candidates = [current] + [
         {k: float(10 ** (lows[j] + u[j] * (highs[j] - lows[j]))) for j, k in enumerate(PARAMETERS)} for u in design
