@@ -55,6 +55,7 @@ def one_sweep(exp, executor, label: str, workdir: Path, **kwargs) -> dict:
     assert result.failed == 0, result.format()
     ds = open_store(store)
     secs = ds.run_seconds.values.ravel()
+    csecs = ds.run_cpu_seconds.values.ravel()
     wsecs = ds.run_write_seconds.values.ravel()
     rec = {
         "executor": label,
@@ -63,12 +64,14 @@ def one_sweep(exp, executor, label: str, workdir: Path, **kwargs) -> dict:
         "startup_seconds": result.startup_seconds,
         "runs_per_second": result.ran / result.seconds,
         "mean_run_seconds": float(np.nanmean(secs)),
+        "mean_run_cpu_seconds": float(np.nanmean(csecs)),
         "mean_write_seconds": float(np.nanmean(wsecs)) if np.isfinite(wsecs).any() else float("nan"),
     }
     rec["write_share"] = rec["mean_write_seconds"] / (rec["mean_run_seconds"] + rec["mean_write_seconds"])
     print(
         f"  {label:<22} {rec['runs']:>4} runs in {rec['seconds']:7.2f} s = {rec['runs_per_second']:6.3f} runs/s "
-        f"(start-up {rec['startup_seconds']:5.1f} s; run {rec['mean_run_seconds']:.3f} s, "
+        f"(start-up {rec['startup_seconds']:5.1f} s; run {rec['mean_run_seconds']:.3f} s "
+        f"[cpu {rec['mean_run_cpu_seconds']:.3f} s], "
         f"write {rec['mean_write_seconds']:.3f} s per run)",
         file=sys.stderr,
     )
@@ -127,12 +130,14 @@ def main() -> None:
         extra = (dask["seconds"] - many["seconds"]) * args.workers / args.runs
         summary["dask_overhead_per_run_seconds"] = extra
         summary["dask_overhead_share"] = extra / many["mean_run_seconds"]
+        # Robust to other load on the machine: CPU time of the worker process per run.
+        summary["dask_cpu_overhead_share"] = dask["mean_run_cpu_seconds"] / many["mean_run_cpu_seconds"] - 1
     print(
         f"speed-up {args.workers} workers / 1 worker: {summary['speedup']:.2f}x; "
         f"store writes: {summary['store_write_share']:.1%} of a run"
         + (
             f"; Dask overhead: {summary['dask_overhead_per_run_seconds'] * 1000:+.0f} ms per run "
-            f"({summary['dask_overhead_share']:+.1%} of a run)"
+            f"({summary['dask_overhead_share']:+.1%} of a run; CPU per run {summary['dask_cpu_overhead_share']:+.1%})"
             if dask is not None
             else ""
         )

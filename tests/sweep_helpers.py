@@ -49,7 +49,7 @@ def write_experiment(directory: Path, filename: str = "exp.toml", **kwargs) -> P
 
 
 #: Bookkeeping that legitimately differs between two executions of the same runs.
-NONDETERMINISTIC = ("run_seconds", "run_write_seconds", "run_worker")
+NONDETERMINISTIC = ("run_seconds", "run_cpu_seconds", "run_write_seconds", "run_worker")
 
 
 def comparable(store: Path) -> xr.Dataset:

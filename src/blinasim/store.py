@@ -8,7 +8,7 @@ Layout (see ``docs/experiments.md``):
   owns its own chunks and runs can be written concurrently by different
   processes (or machines on a shared filesystem) without locks;
 - ``run_status`` (0 pending, 1 done, 2 failed) and ``run_message``,
-  ``run_seconds``, ``run_write_seconds``, ``run_worker`` per run;
+  ``run_seconds``, ``run_cpu_seconds``, ``run_write_seconds``, ``run_worker`` per run;
 - coordinates ``arm``, ``sample``, ``replicate``, the run coordinates
   (``time``, ``compartment``, ...), the sampled parameters as ordinary
   coordinates on ``sample`` (named by their dotted path), ``run_seed`` on
@@ -47,7 +47,7 @@ RUN_DIMS = ("arm", "sample", "replicate")
 PENDING, DONE, FAILED = 0, 1, 2
 STATUS_NAMES = {PENDING: "pending", DONE: "done", FAILED: "failed"}
 STATUS_VAR = "run_status"
-INFO_VARS = ("run_message", "run_seconds", "run_write_seconds", "run_worker")
+INFO_VARS = ("run_message", "run_seconds", "run_cpu_seconds", "run_write_seconds", "run_worker")
 #: Variables that describe how a run went rather than what it computed.
 BOOKKEEPING_VARS = (STATUS_VAR, *INFO_VARS)
 STORE_FORMAT = "blinasim-experiment-store/1"
@@ -243,6 +243,11 @@ def build_template(plan: Plan, layout: Layout, *, experiment_text: str | None = 
     info_attrs = {
         "run_message": ("", _STR, {"long_name": "failure message of the run (empty when done)", "units": "1"}),
         "run_seconds": (np.nan, np.float64, {"long_name": "wall time of the simulation of the run", "units": "s"}),
+        "run_cpu_seconds": (
+            np.nan,
+            np.float64,
+            {"long_name": "CPU time of the worker process (all its threads) during the simulation", "units": "s"},
+        ),
         "run_write_seconds": (
             np.nan,
             np.float64,
@@ -463,6 +468,7 @@ def write_run_status(
     *,
     message: str = "",
     seconds: float = float("nan"),
+    cpu_seconds: float = float("nan"),
     write_seconds: float = float("nan"),
     worker: str = "",
 ) -> None:
@@ -474,6 +480,7 @@ def write_run_status(
         g = zarr.open_group(str(path), mode="r+", use_consolidated=True)
         g["run_message"][a, s, r] = message
         g["run_seconds"][a, s, r] = seconds
+        g["run_cpu_seconds"][a, s, r] = cpu_seconds
         g["run_write_seconds"][a, s, r] = write_seconds
         g["run_worker"][a, s, r] = worker
         g[STATUS_VAR][a, s, r] = np.int8(status)

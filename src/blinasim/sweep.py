@@ -105,6 +105,7 @@ class RunOutcome:
     write_seconds: float = float("nan")
     worker: str = ""
     dataset: Any = None
+    cpu_seconds: float = float("nan")
 
 
 _READY = False
@@ -159,7 +160,7 @@ def execute_run(task: RunTask, ctx: RunContext) -> RunOutcome:
     worker = _worker_id()
     # Read once per process (cached); a store that is not this experiment's raises here.
     layout = store_layout(ctx.store, ctx.fingerprint) if ctx.write == "worker" else None
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     ds = None
     try:
         if blinasim.__version__ != ctx.blinasim_version:
@@ -178,9 +179,9 @@ def execute_run(task: RunTask, ctx: RunContext) -> RunOutcome:
         status, message = DONE, ""
     except Exception as exc:
         status, message = FAILED, _describe_exception(exc)
-    seconds = time.perf_counter() - t0
+    seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
     if ctx.write == "parent":
-        return RunOutcome(task.index, status, message, seconds, float("nan"), worker, ds)
+        return RunOutcome(task.index, status, message, seconds, float("nan"), worker, ds, cpu_seconds)
     write_seconds = float("nan")
     if ds is not None:
         try:
@@ -191,9 +192,16 @@ def execute_run(task: RunTask, ctx: RunContext) -> RunOutcome:
         except Exception as exc:
             status, message = FAILED, "writing the run into the store failed: " + _describe_exception(exc)
     write_run_status(
-        ctx.store, task.index, status, message=message, seconds=seconds, write_seconds=write_seconds, worker=worker
+        ctx.store,
+        task.index,
+        status,
+        message=message,
+        seconds=seconds,
+        cpu_seconds=cpu_seconds,
+        write_seconds=write_seconds,
+        worker=worker,
     )
-    return RunOutcome(task.index, status, message, seconds, write_seconds, worker)
+    return RunOutcome(task.index, status, message, seconds, write_seconds, worker, cpu_seconds=cpu_seconds)
 
 
 def record_outcome(ctx: RunContext, outcome: RunOutcome) -> RunOutcome:
@@ -215,10 +223,13 @@ def record_outcome(ctx: RunContext, outcome: RunOutcome) -> RunOutcome:
         status,
         message=message,
         seconds=outcome.seconds,
+        cpu_seconds=outcome.cpu_seconds,
         write_seconds=write_seconds,
         worker=outcome.worker,
     )
-    return RunOutcome(outcome.index, status, message, outcome.seconds, write_seconds, outcome.worker)
+    return RunOutcome(
+        outcome.index, status, message, outcome.seconds, write_seconds, outcome.worker, cpu_seconds=outcome.cpu_seconds
+    )
 
 
 def record_lost(ctx: RunContext, index: tuple[int, int, int], reason: str) -> RunOutcome:
