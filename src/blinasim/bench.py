@@ -103,9 +103,9 @@ WORKLOAD = {"treatment.regimen": "flat"}
 #: Upper bound of ``simulation.days`` in the config schema.
 MAX_DAYS = 3650.0
 
-# Default scaling experiment: lattice sides (about 1e4 .. 3e6 agents) at fixed
+# Default scaling experiment: lattice sides (about 1e4 .. 1e7 agents) at fixed
 # days, and day counts at a fixed side.
-SCALING_SIDES = (109, 189, 345, 597, 1091, 1890)
+SCALING_SIDES = (109, 189, 345, 597, 1091, 1890, 3450)
 SCALING_SIDE_DAYS = 1.0
 SCALING_DAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
 SCALING_FIXED_SIDE = 345
