@@ -11,7 +11,10 @@ executor's start-up (worker processes, JIT warm-up), which is reported
 separately. The store-write share comes from the store itself
 (``run_write_seconds`` / ``run_seconds`` of every run). The Dask overhead per
 run is ``(T_dask - T_local) * workers / runs``: the extra wall time a run costs
-on Dask with worker-side writes, relative to the mean simulation time.
+on Dask with worker-side writes, relative to the mean simulation time; since
+other load on a shared machine easily hides a few percent, the Dask overhead is
+also measured paired: one local and one Dask worker, the same runs sent to
+each in alternation (see ``paired_dask_overhead``).
 """
 
 from __future__ import annotations
@@ -78,6 +81,58 @@ def one_sweep(exp, executor, label: str, workdir: Path, **kwargs) -> dict:
     return rec
 
 
+def paired_dask_overhead(exp, workdir: Path, pairs: int) -> dict:
+    """Per-run overhead of Dask against a local pool, measured run by run, alternating.
+
+    One local worker and one Dask worker (LocalCluster) are started; each run
+    goes to one, then the other (the order alternates), and the end-to-end
+    time of each (submit, schedule, simulate, write, report back) is taken.
+    Interleaving puts both under the same conditions, so other load on the
+    machine largely cancels in the paired ratio.
+    """
+    import blinasim
+    from blinasim.store import create_store
+    from blinasim.sweep import DaskExecutor, LocalExecutor, RunContext, RunTask, dry_run_layout
+
+    plan = exp.plan
+    layout = dry_run_layout(plan)
+    executors = {"local": LocalExecutor(1), "dask": DaskExecutor(local_workers=1)}
+    try:
+        for name, exe in executors.items():
+            store = create_store(workdir / f"paired_{name}.zarr", plan, layout)
+            exe.start(RunContext(str(store.resolve()), plan.fingerprint, plan.base, "worker", blinasim.__version__))
+            exe.ready()
+        tasks = [RunTask((a, s, r), plan.overrides(a, s), plan.seed(s, r)) for a, s, r in plan.runs()]
+        times: dict[str, list[float]] = {"local": [], "dask": []}
+        for i, task in enumerate([tasks[0], *tasks[:pairs]]):  # the first pair warms up (store layout)
+            for name in ("local", "dask") if i % 2 == 0 else ("dask", "local"):
+                t0 = time.perf_counter()
+                [(_, outcome)] = list(executors[name].results([task]))
+                assert not isinstance(outcome, BaseException) and outcome.status == 1, outcome
+                if i > 0:
+                    times[name].append(time.perf_counter() - t0)
+    finally:
+        for exe in executors.values():
+            exe.close()
+    local, dask = np.array(times["local"]), np.array(times["dask"])
+    ratio = dask / local - 1
+    rec = {
+        "pairs": int(local.size),
+        "local_seconds_median": float(np.median(local)),
+        "dask_seconds_median": float(np.median(dask)),
+        "overhead_seconds_median": float(np.median(dask - local)),
+        "overhead_share_median": float(np.median(ratio)),
+        "overhead_share_mean": float(ratio.mean()),
+    }
+    print(
+        f"  paired, 1 worker each    {rec['pairs']} pairs: local {rec['local_seconds_median']:.3f} s, "
+        f"dask {rec['dask_seconds_median']:.3f} s per run (median); Dask overhead "
+        f"{rec['overhead_seconds_median'] * 1000:+.0f} ms = {rec['overhead_share_median']:+.1%} per run",
+        file=sys.stderr,
+    )
+    return rec
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", type=Path, default=ROOT / "experiments" / "default.toml")
@@ -87,6 +142,7 @@ def main() -> None:
     parser.add_argument("--lattice", type=int, default=None, help="override simulation.lattice_size")
     parser.add_argument("--scheduler", default=None, help="also run on this Dask scheduler")
     parser.add_argument("--no-dask", action="store_true", help="skip the Dask LocalCluster sweep")
+    parser.add_argument("--pairs", type=int, default=8, help="runs of the paired local/Dask comparison")
     parser.add_argument("--json", type=Path, default=None, help="write the records here")
     args = parser.parse_args()
 
@@ -118,6 +174,7 @@ def main() -> None:
             )
         if args.scheduler:
             records.append(one_sweep(exp, DaskExecutor(scheduler=args.scheduler), "dask scheduler", work))
+        paired = None if args.no_dask else paired_dask_overhead(exp, work, min(args.runs, args.pairs))
 
     by = {r["executor"]: r for r in records}
     one, many = by["local x1"], by[f"local x{args.workers}"]
@@ -132,6 +189,9 @@ def main() -> None:
         summary["dask_overhead_share"] = extra / many["mean_run_seconds"]
         # Robust to other load on the machine: CPU time of the worker process per run.
         summary["dask_cpu_overhead_share"] = dask["mean_run_cpu_seconds"] / many["mean_run_cpu_seconds"] - 1
+    if paired is not None:
+        summary["dask_paired_overhead_share"] = paired["overhead_share_median"]
+        summary["dask_paired_overhead_seconds"] = paired["overhead_seconds_median"]
     print(
         f"speed-up {args.workers} workers / 1 worker: {summary['speedup']:.2f}x; "
         f"store writes: {summary['store_write_share']:.1%} of a run"
@@ -141,6 +201,7 @@ def main() -> None:
             if dask is not None
             else ""
         )
+        + (f"; paired Dask overhead {summary['dask_paired_overhead_share']:+.1%} per run" if paired is not None else "")
     )
     if args.json:
         meta = {
@@ -150,7 +211,8 @@ def main() -> None:
             "load_average": os.getloadavg(),
             "when": time.strftime("%Y-%m-%d %H:%M:%S"),
         }
-        args.json.write_text(json.dumps({"meta": meta, "summary": summary, "records": records}, indent=2))
+        out = {"meta": meta, "summary": summary, "records": records, "paired_dask": paired}
+        args.json.write_text(json.dumps(out, indent=2))
         print(f"wrote {args.json}")
 
 
