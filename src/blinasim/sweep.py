@@ -470,18 +470,19 @@ class DaskExecutor:
             else:
                 import logging
 
-                self._cluster = LocalCluster(
-                    n_workers=self.local_workers,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=":0",
-                    silence_logs=logging.ERROR,
-                    # One numba thread; no statistical profiler (it costs several % of a run).
-                    env={
-                        "NUMBA_NUM_THREADS": "1",
-                        "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": str(self.keep_profiler),
-                    },
-                )
+                import dask
+
+                # Workers get the parent's Dask config: without the sampling profiler
+                # (it costs several % of a run) unless asked for.
+                with dask.config.set({"distributed.worker.profile.enabled": self.keep_profiler}):
+                    self._cluster = LocalCluster(
+                        n_workers=self.local_workers,
+                        threads_per_worker=1,
+                        processes=True,
+                        dashboard_address=":0",
+                        silence_logs=logging.ERROR,
+                        env={"NUMBA_NUM_THREADS": "1"},
+                    )
                 self._client = Client(self._cluster)
         client = self._client
         client.register_plugin(WarmUpPlugin(keep_profiler=self.keep_profiler), name=WarmUpPlugin.name)
