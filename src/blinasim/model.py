@@ -490,21 +490,7 @@ class BlinatumomabModel(mesa.Model):
         dis = cfg.disease
         if self.combination.chemotherapy_active(self.tick_end_hours / 24.0):
             self._chemotherapy(dt_days)
-        p_blast_death = -np.expm1(
-            -np.array([dis.blast_death_rate_per_day, dis.blast_death_rate_per_day, dis.myeloid_death_rate_per_day])
-            * dt_days
-        )
-        p_b_death = -math.expm1(-cfg.normal_b.death_rate_per_day * dt_days)
-        ifng = self.cytokines.ifng
-        pdl1_target = dis.pdl1_baseline + (dis.pdl1_max - dis.pdl1_baseline) * ifng / (
-            ifng + dis.pdl1_ifng_ec50_pg_per_ml
-        )
-        pdl1_keep = math.exp(-dt_days / dis.pdl1_response_days)
-        pressure = ifng / (ifng + dis.immune_pressure_ec50_pg_per_ml)
-        base_switch = (
-            dis.lineage_switch_per_division_kmt2a if cfg.patient.kmt2a_rearranged else dis.lineage_switch_per_division
-        )
-        p_switch = min(1.0, base_switch * (1.0 + dis.lineage_switch_pressure_gain * pressure))
+        p_blast_death, p_b_death, pdl1_target, pdl1_keep, p_switch = resident_rates(cfg, self.cytokines.ifng, dt_days)
         ev = self._tg_events
         ev[:] = 0
         start, stop = 0, tg.n
@@ -866,3 +852,26 @@ def plan_drug(config: Config, seed: int, n_ticks: int, dt_hours: float) -> DrugP
     pk = OneCompartmentPK(clearance_l_per_h, cfg.drug.volume_l)
     tick_starts = np.arange(n_ticks, dtype=np.float64) * dt_hours / 24.0
     return DrugPlan(schedule, clearance_l_per_h, pk, schedule.rates_on_grid(tick_starts))
+
+
+def resident_rates(config: Config, ifng: float, dt_days: float) -> tuple[np.ndarray, float, float, float, float]:
+    """Per-slow-step inputs of ``residents.target_fate``, shared with the reference model.
+
+    Returns the blast death probability by phenotype (CD19+, CD19-negative, myeloid),
+    the normal-B death probability, the PD-L1 target (IFN-gamma-induced) and its keep
+    factor, and the lineage-switch probability per division (KMT2A flag, immune pressure).
+    """
+    dis = config.disease
+    p_blast_death = -np.expm1(
+        -np.array([dis.blast_death_rate_per_day, dis.blast_death_rate_per_day, dis.myeloid_death_rate_per_day])
+        * dt_days
+    )
+    p_b_death = -math.expm1(-config.normal_b.death_rate_per_day * dt_days)
+    pdl1_target = dis.pdl1_baseline + (dis.pdl1_max - dis.pdl1_baseline) * ifng / (ifng + dis.pdl1_ifng_ec50_pg_per_ml)
+    pdl1_keep = math.exp(-dt_days / dis.pdl1_response_days)
+    pressure = ifng / (ifng + dis.immune_pressure_ec50_pg_per_ml)
+    base_switch = (
+        dis.lineage_switch_per_division_kmt2a if config.patient.kmt2a_rearranged else dis.lineage_switch_per_division
+    )
+    p_switch = min(1.0, base_switch * (1.0 + dis.lineage_switch_pressure_gain * pressure))
+    return p_blast_death, p_b_death, pdl1_target, pdl1_keep, p_switch

@@ -77,7 +77,7 @@ from blinasim.kernels.rng import (
     TRAFFIC_RESIDENT,
     TRAFFIC_T,
 )
-from blinasim.model import PHASES, POPULATIONS, BlinatumomabModel, equilibrium_rates, plan_patient
+from blinasim.model import PHASES, POPULATIONS, BlinatumomabModel, equilibrium_rates, plan_patient, resident_rates
 from blinasim.seeds import run_seed
 from blinasim.state import State
 
@@ -932,22 +932,8 @@ class ReferenceModel(mesa.Model):
         dt_hours = self.dt_hours * self.slow_every
         if self.combination.chemotherapy_active(self.tick_end_hours / 24.0):
             self._chemotherapy(dt_days)
-        # Computed exactly as the numba model does (numpy expm1 on the phenotype array).
-        p_blast_death = -np.expm1(
-            -np.array([dis.blast_death_rate_per_day, dis.blast_death_rate_per_day, dis.myeloid_death_rate_per_day])
-            * dt_days
-        )
-        p_b_death = -math.expm1(-cfg.normal_b.death_rate_per_day * dt_days)
-        ifng = self.cytokines.ifng
-        pdl1_target = dis.pdl1_baseline + (dis.pdl1_max - dis.pdl1_baseline) * ifng / (
-            ifng + dis.pdl1_ifng_ec50_pg_per_ml
-        )
-        pdl1_keep = math.exp(-dt_days / dis.pdl1_response_days)
-        pressure = ifng / (ifng + dis.immune_pressure_ec50_pg_per_ml)
-        base_switch = (
-            dis.lineage_switch_per_division_kmt2a if cfg.patient.kmt2a_rearranged else dis.lineage_switch_per_division
-        )
-        p_switch = min(1.0, base_switch * (1.0 + dis.lineage_switch_pressure_gain * pressure))
+        # The same scalars as the numba model (shared helper).
+        p_blast_death, p_b_death, pdl1_target, pdl1_keep, p_switch = resident_rates(cfg, self.cytokines.ifng, dt_days)
         mean_cycle = self.mean_cycle_hours_by_phenotype.tolist()
         p_death = p_blast_death.tolist()
         stop = len(self.target_slots)
