@@ -1,28 +1,23 @@
-"""Calibrate a few uncertain parameters against the trial targets (BIOLOGY.md).
+"""Calibrate the uncertain parameters against the targets of BIOLOGY.md (blinasim.calibration).
 
-Procedure (documented in docs/validation.md; rerun with the same arguments to
-reproduce it exactly):
+    python scripts/calibrate.py --n 24 --trials 40 --seed 2024 --out calibration.json
+
+Procedure (docs/validation.md; rerun with the same arguments to reproduce it):
 
 1. Virtual cohorts: ``--n`` MT103-211-like and ``--n`` BLAST-like patients drawn
-   with :func:`blinasim.cohort.draw_cohort` from ``--seed``; run seeds from
-   ``SeedSequence(seed, spawn_key=(patient, 0))``. The same patients and seeds are
-   used for every candidate (common random numbers), so candidates differ only
-   by their parameters.
-2. Candidates: a Latin hypercube (scipy.stats.qmc, seeded) of ``--points`` points
-   over the calibrated parameters and their ranges (log scale), plus the
-   current defaults as point 0.
-3. Score: the sum over targets of ((model - target) / SE)^2, SE the binomial
-   standard error of a cohort of the trial's size (MT103-211: 189 patients;
-   BLAST: 116), i.e. a miss counts in units of what the trial itself could
-   resolve.
-4. The best candidate is written to ``--out`` (JSON with every candidate's
-   endpoints and score). ``--refine FILE`` starts a second stage: a Latin
-   hypercube in a box of +-``--width`` (log10) around the best candidate of an
-   earlier stage, which is re-evaluated as point 0. Verification at >= 200
-   patients per trial is ``scripts/virtual_trial.py``.
-
-Targets: CR/CRh after 2 cycles 43% (MT103-211); complete MRD response after
-cycle 1 78% (BLAST); CRS any grade 14% and grade >= 3 3% (R/R, step-up).
+   with :func:`blinasim.cohort.draw_cohort` from ``--seed``; run seeds
+   ``SeedSequence(seed, spawn_key=(patient, 0))``. Every candidate runs the same
+   patients with the same seeds (common random numbers), plus the in-vitro
+   co-culture (Philipp 2022) with ``--assays`` seeds.
+2. Search: Bayesian optimisation (optuna's multivariate TPE sampler, seeded,
+   one candidate at a time, so the sequence is deterministic) over
+   :data:`PARAMETERS` on log scales; candidate 0 is the current defaults.
+3. Score: :func:`blinasim.calibration.score`, squared misses in units of what
+   each study could resolve.
+4. Every candidate's parameters, values, misses and score go to ``--out``
+   (JSON, rewritten after each candidate, so a stopped search keeps what it
+   did). Verification of the best candidate at >= 200 patients per trial is
+   ``scripts/virtual_trial.py``.
 """
 
 from __future__ import annotations
@@ -34,102 +29,91 @@ import os
 import time
 from multiprocessing import get_context
 
-import numpy as np
-from scipy.stats import qmc
-
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
+#: Calibrated parameters: (low, high), searched on a log scale; why each is uncertain is in
+#: docs/validation.md.
 PARAMETERS = {
-    # key: (low, high) searched on a log scale
     "tcells.contacts_per_hour": (5.0, 120.0),
-    "tcells.exhaustion_per_engaged_day": (0.05, 2.0),
-    "tcells.activated_division_per_day": (0.05, 0.6),
+    "tcells.exhaustion_per_engaged_day": (0.02, 1.0),
+    "tcells.exhaustion_hill": (2.0, 8.0),
+    "tcells.activated_division_per_day": (0.05, 1.0),
+    "tcells.activation_half_life_days": (0.5, 5.0),
+    "tcells.blood_contact_ul_per_h": (1e-3, 0.1),
     "cytokines.ifng_release_pg_per_cell_h": (1e-4, 3e-3),
 }
-TARGETS = {  # name: (target rate, trial size)
-    "cr_crh": (0.43, 189),
-    "mrd_response": (0.78, 116),
-    "crs_any": (0.14, 189),
-    "crs_grade3": (0.03, 189),
-}
-LATTICE = {"mt103_211": 120, "blast": 224}
-DAYS = {"mt103_211": 84.0, "blast": 30.0}
 
 
-def run_one(args):
-    import blinasim
-    from blinasim.seeds import run_seed
+def _assay(args):
+    from blinasim.calibration import in_vitro_assay
 
-    trial, index, overrides, seed = args
-    over = dict(overrides)
-    over["simulation.lattice_size"] = LATTICE[trial]
-    over["simulation.days"] = DAYS[trial]
-    over["simulation.record_every_hours"] = 6.0
-    ds = blinasim.simulate(blinasim.load_config(None, over), seed=run_seed(seed, index, 0))
-    return trial, float(ds.cr_crh), float(ds.mrd_response), int(ds.max_crs_grade)
+    overrides, seed = args
+    return in_vitro_assay(overrides, seed)
 
 
-def evaluate(pool, params, cohorts, seed):
-    jobs = []
-    for trial, patients in cohorts.items():
-        for i, patient in enumerate(patients):
-            jobs.append((trial, i, {**patient, **params}, seed))
-    results = pool.map(run_one, jobs, chunksize=1)
-    mt = [r for r in results if r[0] == "mt103_211"]
-    bl = [r for r in results if r[0] == "blast"]
-    values = {
-        "cr_crh": float(np.nanmean([r[1] for r in mt])),
-        "mrd_response": float(np.nanmean([r[2] for r in bl])),
-        "crs_any": float(np.mean([r[3] >= 1 for r in mt])),
-        "crs_grade3": float(np.mean([r[3] >= 3 for r in mt])),
-    }
-    score = 0.0
-    for name, (target, size) in TARGETS.items():
-        se = math.sqrt(target * (1 - target) / size)
-        score += ((values[name] - target) / se) ** 2
-    return values, score
+def evaluate(pool, params, cohorts, seed, assays):
+    from blinasim.calibration import score, summarise
+    from blinasim.trial import run_cohorts
+
+    results = run_cohorts(cohorts, seed, params, pool=pool)
+    vitro = pool.map(_assay, [(params, seed + k) for k in range(assays)])
+    values = summarise(results, vitro)
+    total, misses = score(values)
+    return values, misses, total
+
+
+def current_defaults() -> dict[str, float]:
+    from blinasim.config import load_config
+
+    cfg = load_config(None)
+    return {k: float(getattr(getattr(cfg, k.split(".")[0]), k.split(".")[1])) for k in PARAMETERS}
 
 
 def main() -> None:
+    import optuna
+
+    from blinasim.calibration import TARGETS
     from blinasim.cohort import draw_cohort
-    from blinasim.config import load_config
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=24, help="patients per trial per candidate")
-    ap.add_argument("--points", type=int, default=15, help="Latin hypercube points")
+    ap.add_argument("--trials", type=int, default=40, help="candidates, the defaults included")
+    ap.add_argument("--startup", type=int, default=12, help="random candidates before the TPE model is used")
+    ap.add_argument("--assays", type=int, default=2, help="in-vitro co-culture seeds per candidate")
     ap.add_argument("--seed", type=int, default=2024)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", default="calibration.json")
-    ap.add_argument("--refine", default=None, help="JSON of an earlier stage: search around its best candidate")
-    ap.add_argument("--width", type=float, default=0.25, help="half-width of the refinement box (log10)")
     args = ap.parse_args()
 
-    defaults = load_config(None)
-    current = {k: getattr(getattr(defaults, k.split(".")[0]), k.split(".")[1]) for k in PARAMETERS}
-    lows = np.log10([lo for lo, _ in PARAMETERS.values()])
-    highs = np.log10([hi for _, hi in PARAMETERS.values()])
-    if args.refine:
-        with open(args.refine) as fh:
-            earlier = json.load(fh)["records"]
-        current = min(earlier, key=lambda r: r["score"])["params"]
-        centre = np.log10([current[k] for k in PARAMETERS])
-        lows = np.maximum(lows, centre - args.width)
-        highs = np.minimum(highs, centre + args.width)
-    design = qmc.LatinHypercube(d=len(PARAMETERS), seed=args.seed).random(args.points)
-    candidates = [current] + [
-        {k: float(10 ** (lows[j] + u[j] * (highs[j] - lows[j]))) for j, k in enumerate(PARAMETERS)} for u in design
-    ]
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    sampler = optuna.samplers.TPESampler(seed=args.seed, n_startup_trials=args.startup, multivariate=True)
+    study = optuna.create_study(direction="minimize", sampler=sampler)
+    study.enqueue_trial(current_defaults())
     cohorts = {trial: draw_cohort(trial, args.n, args.seed) for trial in ("mt103_211", "blast")}
     records = []
+    meta = {
+        "n": args.n,
+        "seed": args.seed,
+        "assays": args.assays,
+        "trials": args.trials,
+        "startup": args.startup,
+        "parameters": {k: list(v) for k, v in PARAMETERS.items()},
+        "targets": [t.__dict__ for t in TARGETS],
+    }
     with get_context("forkserver").Pool(args.workers) as pool:
-        for c, params in enumerate(candidates):
+        for c in range(args.trials):
+            trial = study.ask()
+            params = {k: trial.suggest_float(k, lo, hi, log=True) for k, (lo, hi) in PARAMETERS.items()}
             t0 = time.time()
-            values, score = evaluate(pool, params, cohorts, args.seed)
-            records.append({"candidate": c, "params": params, "endpoints": values, "score": score})
-            print(f"[{c:2d}] score {score:8.1f}  {values}  {params}  ({time.time() - t0:.0f} s)", flush=True)
-            with open(args.out, "w") as fh:
-                json.dump({"targets": TARGETS, "n": args.n, "seed": args.seed, "records": records}, fh, indent=1)
-    best = min(records, key=lambda r: r["score"])
+            values, misses, total = evaluate(pool, params, cohorts, args.seed, args.assays)
+            study.tell(trial, total)
+            records.append({"candidate": c, "params": params, "values": values, "misses": misses, "score": total})
+            shown = " ".join(f"{k}={v:.2f}" for k, v in values.items())
+            print(f"[{c:2d}] score {total:8.1f}  {shown}  ({time.time() - t0:.0f} s)", flush=True)
+            best = min(records, key=lambda r: r["score"] if not math.isnan(r["score"]) else math.inf)
+            with open(args.out + ".tmp", "w") as fh:
+                json.dump({**meta, "best": best, "records": records}, fh, indent=1)
+            os.replace(args.out + ".tmp", args.out)
     print("best:", json.dumps(best, indent=1))
 
 

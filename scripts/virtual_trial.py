@@ -3,7 +3,10 @@
     python scripts/virtual_trial.py --n 200 --seed 7 [--set KEY=VALUE ...] [--json out.json]
 
 Prints each endpoint with its Wilson 95% confidence interval next to the trial's
-value and whether the trial's value lies inside the interval.
+value and whether the trial's value lies inside the interval, then the other
+calibration targets (blood kinetics of the BLAST-like patients, Klinger 2012; the
+in-vitro exhaustion assay, Philipp 2022) with their misses
+(:mod:`blinasim.calibration`).
 """
 
 from __future__ import annotations
@@ -12,15 +15,20 @@ import argparse
 import json
 import time
 
+from blinasim.calibration import TARGET_BY_NAME, TARGETS, in_vitro_assay, score, summarise
 from blinasim.cohort import draw_cohort
 from blinasim.config import parse_overrides
 from blinasim.trial import rates, run_cohorts
 
-TARGETS = {
-    ("mt103_211", "cr_crh"): 0.43,
-    ("mt103_211", "crs_any"): 0.14,
-    ("mt103_211", "crs_grade3"): 0.03,
-    ("blast", "mrd_response"): 0.78,
+#: The clinical targets with a Wilson interval: (trial, rate name) -> target.
+RATE_TARGETS = {
+    (trial, name): TARGET_BY_NAME[name].value
+    for trial, name in (
+        ("mt103_211", "cr_crh"),
+        ("mt103_211", "crs_any"),
+        ("mt103_211", "crs_grade3"),
+        ("blast", "mrd_response"),
+    )
 }
 
 
@@ -41,16 +49,39 @@ def main() -> None:
     for trial in cohorts:
         print(f"\n{trial}:")
         for name, rate in rates(results, trial).items():
-            target = TARGETS.get((trial, name))
+            target = RATE_TARGETS.get((trial, name))
             lo, hi = rate.ci95
             verdict = (
                 "" if target is None else (" inside" if lo <= target <= hi else " MISS") + f" (trial {target:.2f})"
             )
             print(f"  {name:16s} {rate}{verdict}")
             summary[f"{trial}.{name}"] = {"value": rate.value, "n": rate.n, "ci95": [lo, hi], "target": target}
+    assays = [in_vitro_assay(overrides, args.seed + k) for k in range(2)]
+    values = summarise(results, assays)
+    total, misses = score(values)
+    print("\nall calibration targets (miss in units of what the study resolves; one-sided targets count shortfalls):")
+    for target in TARGETS:
+        print(
+            f"  {target.name:26s} model {values[target.name]:7.3f}  target {target.value:6.3f}  "
+            f"miss {misses[target.name]:+6.2f}  ({target.source})"
+        )
+    print(f"  score {total:.1f}")
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump({"n": args.n, "seed": args.seed, "overrides": overrides, "endpoints": summary}, fh, indent=1)
+            json.dump(
+                {
+                    "n": args.n,
+                    "seed": args.seed,
+                    "overrides": overrides,
+                    "endpoints": summary,
+                    "targets": values,
+                    "misses": misses,
+                    "score": total,
+                    "patients": results,
+                },
+                fh,
+                indent=1,
+            )
 
 
 if __name__ == "__main__":

@@ -33,30 +33,41 @@ def run_patient(args: tuple[str, int, dict[str, Any], int]) -> dict[str, Any]:
     import blinasim
     from blinasim.seeds import run_seed
 
+    from blinasim.calibration import kinetics
+
     trial, index, overrides, seed = args
     over = {**overrides, **TRIAL_SETTINGS.get(trial, {})}
-    ds = blinasim.simulate(blinasim.load_config(None, over), seed=run_seed(seed, index, 0))
+    config = blinasim.load_config(None, over)
+    ds = blinasim.simulate(config, seed=run_seed(seed, index, 0))
     out: dict[str, Any] = {"trial": trial, "patient": index}
     for name in ENDPOINTS:
         value = ds[name].values.item()
         out[name] = value if isinstance(value, str) else float(value)
+    out.update(kinetics(ds, config.patient.blood_volume_l))
     return out
 
 
 def run_cohorts(
-    cohorts: dict[str, list[dict[str, Any]]], seed: int, overrides: dict[str, Any] | None = None, workers: int = 2
+    cohorts: dict[str, list[dict[str, Any]]],
+    seed: int,
+    overrides: dict[str, Any] | None = None,
+    workers: int = 2,
+    pool=None,
 ) -> list[dict[str, Any]]:
-    """Run every patient of every cohort (patient overrides, then ``overrides``) on a process pool."""
+    """Run every patient of every cohort (patient overrides, then ``overrides``) on a process pool
+    (``pool`` if given, e.g. one kept across calibration candidates; else a new one of ``workers``)."""
     os.environ.setdefault("NUMBA_NUM_THREADS", "1")
     jobs = [
         (trial, i, {**patient, **(overrides or {})}, seed)
         for trial, patients in cohorts.items()
         for i, patient in enumerate(patients)
     ]
+    if pool is not None:
+        return pool.map(run_patient, jobs, chunksize=1)
     if workers <= 1:
         return [run_patient(job) for job in jobs]
-    with get_context("forkserver").Pool(workers) as pool:
-        return pool.map(run_patient, jobs, chunksize=1)
+    with get_context("forkserver").Pool(workers) as new_pool:
+        return new_pool.map(run_patient, jobs, chunksize=1)
 
 
 @dataclass(frozen=True)

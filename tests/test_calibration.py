@@ -1,0 +1,106 @@
+"""Calibration targets, read-outs and score (blinasim.calibration)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from blinasim.calibration import TARGET_BY_NAME, TARGETS, Target, in_vitro_assay, kinetics, score, summarise
+
+
+def test_rate_misses_are_in_units_of_the_trials_standard_error():
+    t = Target("x", 0.43, "rate", 189, "")
+    se = math.sqrt(0.43 * 0.57 / 189)
+    assert t.miss(0.43) == 0.0
+    assert t.miss(0.43 + 2 * se) == pytest.approx(2.0)
+    assert t.miss(0.43 - se) == pytest.approx(-1.0)
+    assert math.isnan(t.miss(math.nan))
+
+
+def test_one_sided_targets_count_only_shortfalls():
+    t = Target("x", 0.9, "at_least", 20, "")
+    assert t.miss(1.0) == 0.0 and t.miss(0.9) == 0.0
+    assert t.miss(0.8) < 0
+    v = Target("y", 0.75, "at_least_value", 0, "", unit=0.1)
+    assert v.miss(0.9) == 0.0 and v.miss(0.55) == pytest.approx(-2.0)
+
+
+def test_log_ratio_counts_a_factor_of_two_as_one_unit():
+    t = TARGET_BY_NAME["invitro_day28_over_day7"]
+    assert t.miss(t.value) == pytest.approx(0.0, abs=1e-12)
+    assert t.miss(2 * t.value) == pytest.approx(1.0)
+    assert t.miss(t.value / 4) == pytest.approx(-2.0)
+
+
+def test_score_sums_squares_and_penalises_missing_values():
+    values = {t.name: t.value for t in TARGETS}
+    total, misses = score(values)
+    assert total == pytest.approx(0.0, abs=1e-12)
+    values["cr_crh"] = math.nan
+    total, misses = score(values)
+    assert total == 25.0 and math.isnan(misses["cr_crh"])
+
+
+def _blood_dataset(b_per_ul, t_per_ul, times, volume_l=5.0):
+    ul = volume_l * 1e6
+    comp = ["marrow", "blood"]
+    b = np.zeros((len(times), 2))
+    tc = np.zeros((len(times), 2))
+    b[:, 1] = np.asarray(b_per_ul) * ul
+    tc[:, 1] = np.asarray(t_per_ul) * ul
+    return xr.Dataset(
+        {"normal_b_cells": (("time", "compartment"), b), "t_cells": (("time", "compartment"), tc)},
+        coords={"time": times, "compartment": comp},
+    )
+
+
+def test_kinetics_reads_depletion_nadir_and_expansion_off_a_hand_made_trajectory():
+    times = np.arange(0, 22.0, 0.25)
+    b = 100.0 * np.exp(-3.0 * times)  # 100/uL -> 0.25/uL at day 2
+    t = np.where(times < 0.75, 1000.0 - 1200.0 * times, 100.0 + 150.0 * (times - 0.75))
+    ds = _blood_dataset(b, t, times)
+    k = kinetics(ds, 5.0)
+    assert k["blood_b_day2_per_ul"] == pytest.approx(100.0 * math.exp(-6.0))
+    assert k["t_nadir_day"] == 0.75
+    assert k["t_peak_d14_21_ratio"] == pytest.approx((100.0 + 150.0 * 20.25) / 1000.0)
+    short = kinetics(ds.sel(time=slice(0, 10)), 5.0)
+    assert math.isnan(short["t_peak_d14_21_ratio"])
+
+
+def test_summarise_turns_patients_into_target_values():
+    rows = [
+        {"trial": "mt103_211", "cr_crh": 1.0, "max_crs_grade": 3.0},
+        {"trial": "mt103_211", "cr_crh": 0.0, "max_crs_grade": 0.0},
+        {"trial": "mt103_211", "cr_crh": math.nan, "max_crs_grade": 1.0},
+        {
+            "trial": "blast",
+            "mrd_response": 1.0,
+            "blood_b_day2_per_ul": 0.5,
+            "t_nadir_day": 0.5,
+            "t_peak_d14_21_ratio": 2.5,
+        },
+        {
+            "trial": "blast",
+            "mrd_response": 0.0,
+            "blood_b_day2_per_ul": 3.0,
+            "t_nadir_day": 1.5,
+            "t_peak_d14_21_ratio": 1.2,
+        },
+    ]
+    assays = [{"invitro_day28_over_day7": 0.1, "invitro_function_day7": 0.8}] * 2
+    v = summarise(rows, assays)
+    assert v["cr_crh"] == 0.5  # the not-assessable patient is left out
+    assert v["crs_any"] == pytest.approx(2 / 3) and v["crs_grade3"] == pytest.approx(1 / 3)
+    assert v["mrd_response"] == 0.5 and v["b_depleted_day2"] == 0.5
+    assert v["t_nadir_day1"] == 0.5 and v["t_expansion_2x"] == 0.5
+    assert v["invitro_day28_over_day7"] == pytest.approx(0.1)
+
+
+def test_in_vitro_function_falls_with_exposure_and_faster_with_faster_exhaustion():
+    slow = in_vitro_assay({"tcells.exhaustion_per_engaged_day": 0.05}, seed=3, days=(1.0, 7.0))
+    fast = in_vitro_assay({"tcells.exhaustion_per_engaged_day": 0.5}, seed=3, days=(1.0, 7.0))
+    assert 0.0 < slow["invitro_function_day7"] <= slow["invitro_function_day1"] <= 1.0
+    assert fast["invitro_function_day7"] < slow["invitro_function_day7"]
