@@ -87,3 +87,31 @@ def test_assess_on_a_real_run_matches_the_dataset_scalars():
     assert ep.cr_crh == float(ds.cr_crh) or (math.isnan(ep.cr_crh) and np.isnan(float(ds.cr_crh)))
     assert ep.relapse_type == str(ds.relapse_type.values)
     assert float(ds.normal_hematopoiesis[0]) > 0
+
+
+def test_kaplan_meier_by_hand():
+    from blinasim.endpoints import kaplan_meier
+
+    km = kaplan_meier([1.0, 2.0, 2.0, 3.0, 4.0], [True, True, False, True, False])
+    assert list(km.times) == [1.0, 2.0, 3.0]
+    assert list(km.at_risk) == [5, 4, 2] and list(km.events) == [1, 1, 1]
+    assert km.survival == pytest.approx([0.8, 0.6, 0.3])
+    assert km.at(0.5) == 1.0 and km.at(2.5) == pytest.approx(0.6) and km.at(10.0) == pytest.approx(0.3)
+    assert km.median() == 3.0
+    assert all(lo <= s <= hi for lo, s, hi in zip(km.lower, km.survival, km.upper, strict=True))
+    none = kaplan_meier([5.0, 6.0], [False, False])
+    assert none.times.size == 0 and none.at(100.0) == 1.0 and math.isnan(none.median())
+    with pytest.raises(ValueError, match="durations"):
+        kaplan_meier([-1.0], [True])
+
+
+def test_relapse_free_survival_counts_responders_from_their_response():
+    from blinasim.trial import relapse_free_survival
+
+    rows = [
+        {"trial": "t", "cr_crh": 1.0, "response_day": 28.0, "relapse_day": 40.0, "follow_up_day": 84.0},
+        {"trial": "t", "cr_crh": 1.0, "response_day": 28.0, "relapse_day": math.nan, "follow_up_day": 84.0},
+        {"trial": "t", "cr_crh": 0.0, "response_day": math.nan, "relapse_day": math.nan, "follow_up_day": 84.0},
+    ]
+    km = relapse_free_survival(rows, "t")
+    assert list(km.times) == [12.0] and km.survival == pytest.approx([0.5])

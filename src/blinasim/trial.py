@@ -25,15 +25,24 @@ TRIAL_SETTINGS: dict[str, dict[str, Any]] = {
     "blast": {"simulation.lattice_size": 224, "simulation.record_every_hours": 6.0, "simulation.days": 30.0},
 }
 
-ENDPOINTS = ("cr_crh", "cr", "crh", "mrd_response", "max_crs_grade", "max_neurotoxicity_grade", "relapse_type")
+ENDPOINTS = (
+    "cr_crh",
+    "cr",
+    "crh",
+    "response_day",
+    "mrd_response",
+    "max_crs_grade",
+    "max_neurotoxicity_grade",
+    "relapse_day",
+    "relapse_type",
+)
 
 
 def run_patient(args: tuple[str, int, dict[str, Any], int]) -> dict[str, Any]:
     """Run one virtual patient; returns its endpoints (picklable, for worker pools)."""
     import blinasim
-    from blinasim.seeds import run_seed
-
     from blinasim.calibration import kinetics
+    from blinasim.seeds import run_seed
 
     trial, index, overrides, seed = args
     over = {**overrides, **TRIAL_SETTINGS.get(trial, {})}
@@ -43,6 +52,7 @@ def run_patient(args: tuple[str, int, dict[str, Any], int]) -> dict[str, Any]:
     for name in ENDPOINTS:
         value = ds[name].values.item()
         out[name] = value if isinstance(value, str) else float(value)
+    out["follow_up_day"] = float(ds.time.values[-1])
     out.update(kinetics(ds, config.patient.blood_volume_l))
     return out
 
@@ -113,3 +123,19 @@ def rates(results: list[dict[str, Any]], trial: str) -> dict[str, Rate]:
         "neurotox_any": rate("max_neurotoxicity_grade", lambda v: v >= 1),
         "neurotox_grade3": rate("max_neurotoxicity_grade", lambda v: v >= 3),
     }
+
+
+def relapse_free_survival(results: list[dict[str, Any]], trial: str):
+    """Kaplan-Meier relapse-free survival of one trial's responders (CR/CRh): time from the
+    response assessment to relapse, censored at the end of the simulated follow-up. Deaths are
+    not modelled, so this is the cumulative incidence of relapse seen as a survival curve."""
+    from blinasim.endpoints import kaplan_meier
+
+    rows = [r for r in results if r["trial"] == trial and r.get("cr_crh") == 1.0]
+    durations, observed = [], []
+    for r in rows:
+        relapsed = not math.isnan(r["relapse_day"])
+        end = r["relapse_day"] if relapsed else r["follow_up_day"]
+        durations.append(end - r["response_day"])
+        observed.append(relapsed)
+    return kaplan_meier(durations, observed)
