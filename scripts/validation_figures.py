@@ -1,0 +1,88 @@
+"""Figures of docs/validation.md from the JSON that scripts/virtual_trial.py writes.
+
+    python scripts/virtual_trial.py --n 200 --seed 7 --json docs/virtual_trial.json
+    python scripts/validation_figures.py docs/virtual_trial.json --out docs/figures
+
+Writes ``validation_targets.png``/``.svg`` (each clinical rate with its Wilson 95% interval
+beside the trial's value; the other targets as misses in study units) and
+``validation_rfs.png``/``.svg`` (Kaplan-Meier relapse-free survival of the responders of
+the MT103-211-like trial, with the 95% pointwise band).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+from blinasim.trial import relapse_free_survival
+
+LABELS = {
+    "mt103_211.cr_crh": "CR/CRh, 2 cycles\n(MT103-211)",
+    "mt103_211.crs_any": "CRS any grade\n(R/R, step-up)",
+    "mt103_211.crs_grade3": "CRS grade >= 3\n(R/R, step-up)",
+    "blast.mrd_response": "complete MRD response\n(BLAST)",
+}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("json")
+    ap.add_argument("--out", default="docs/figures")
+    args = ap.parse_args()
+    data = json.loads(Path(args.json).read_text())
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [1.1, 1]})
+    keys = [k for k in LABELS if k in data["endpoints"]]
+    for i, key in enumerate(keys):
+        e = data["endpoints"][key]
+        lo, hi = e["ci95"]
+        ax.errorbar(i, e["value"], yerr=[[e["value"] - lo], [hi - e["value"]]], fmt="o", color="C0", capsize=4)
+        ax.plot(i, e["target"], marker="_", markersize=22, color="C3", mew=2)
+    ax.set_xticks(range(len(keys)), [LABELS[k] for k in keys], fontsize=8)
+    ax.set_ylabel("proportion of virtual patients")
+    ax.set_title(f"clinical rates (n = {data['n']} per trial): model (95% CI) vs trial (red)", fontsize=9)
+    ax.set_ylim(0, 1)
+    misses = data["misses"]
+    names = list(misses)
+    bx.barh(range(len(names)), [misses[n] for n in names], color=["C0" if abs(misses[n]) <= 2 else "C3" for n in names])
+    bx.axvline(-2, color="grey", lw=0.8, ls="--")
+    bx.axvline(2, color="grey", lw=0.8, ls="--")
+    bx.set_yticks(range(len(names)), names, fontsize=8)
+    bx.set_xlabel("miss in units of what the study resolves (|miss| <= 2 blue)")
+    bx.set_title(f"all calibration targets, score {data['score']:.1f}", fontsize=9)
+    fig.tight_layout()
+    for ext in ("png", "svg"):
+        fig.savefig(out / f"validation_targets.{ext}", dpi=120)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    # MT103-211 only: the BLAST-like runs end soon after their day-28 assessment.
+    for trial, colour in (("mt103_211", "C0"),):
+        km = relapse_free_survival(data["patients"], trial)
+        n = sum(1 for r in data["patients"] if r["trial"] == trial and r.get("cr_crh") == 1.0)
+        t = [0.0, *km.times.tolist()]
+        s = [1.0, *km.survival.tolist()]
+        ax.step(t, s, where="post", color=colour, label=f"{trial} responders (n = {n})")
+        if km.times.size:
+            ax.fill_between(km.times, km.lower, km.upper, step="post", color=colour, alpha=0.15)
+    ax.set_xlabel("days since response")
+    ax.set_ylabel("relapse-free (Kaplan-Meier)")
+    ax.set_ylim(0, 1.02)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    for ext in ("png", "svg"):
+        fig.savefig(out / f"validation_rfs.{ext}", dpi=120)
+    plt.close(fig)
+    print(f"wrote {out}/validation_targets.png/.svg and {out}/validation_rfs.png/.svg")
+
+
+if __name__ == "__main__":
+    main()
