@@ -36,6 +36,13 @@ value and what is allowed.
 Seeds: run ``(arm, sample, replicate)`` gets
 ``blinasim.seeds.run_seed(root_seed, sample, replicate)`` — independent of the
 arm, so arms are compared on common random numbers.
+
+Virtual patients: ``method = "cohort"`` draws ``n`` patients of a trial
+population with :func:`blinasim.cohort.draw_cohort` seeded with the root seed
+(or ``sampler.seed``); sample ``i`` is patient ``i``. The cohort's trial
+settings (:func:`blinasim.trial.cohort_settings`) go into the base config, so
+with the same seed a sweep runs exactly the simulations of
+:func:`blinasim.trial.run_cohorts` (see ``docs/virtual-trials.md``).
 """
 
 from __future__ import annotations
@@ -203,12 +210,16 @@ class ParameterSpec(_Strict):
 class SamplerSection(_Strict):
     """``[sampler]``."""
 
-    method: Literal["none", "grid", "random", "lhs", "sobol", "morris", "csv"] = "none"
+    method: Literal["none", "grid", "random", "lhs", "sobol", "morris", "csv", "cohort"] = "none"
     n: int | None = Field(
         default=None,
         ge=1,
         le=10_000_000,
-        description="random/lhs: samples; sobol: base size N (a power of two); morris: trajectories.",
+        description="random/lhs: samples; sobol: base size N (a power of two); morris: trajectories; "
+        "cohort: virtual patients.",
+    )
+    cohort: str | None = Field(
+        default=None, description="cohort: the trial population (blinasim.cohort.COHORTS: mt103_211, blast)."
     )
     seed: int | None = Field(default=None, ge=0, description="Seed of the draw (default: the root seed).")
     second_order: bool = Field(default=False, description="sobol: also second-order indices (N*(2D+2) samples).")
@@ -379,6 +390,16 @@ class Plan:
             f"  root seed {self.root_seed}; sampler {self.samples.method}"
             + (f" over {', '.join(self.parameters)}" if self.parameters else ""),
         ]
+        meta = self.samples.meta
+        if self.samples.method == "cohort":
+            settings = []
+            for k, v in meta["settings"].items():
+                actual = get_dotted(self.base, k)
+                settings.append(f"{k}={actual!r}" + ("" if actual == v else f" (cohort: {v!r}, set in [base])"))
+            lines.append(
+                f"  cohort {meta['cohort']!r}: {meta['n']} virtual patients drawn with seed {meta['seed']}; "
+                f"trial settings in the base: {', '.join(settings)}"
+            )
         for a in self.arms:
             sets = ", ".join(f"{k}={v!r}" for k, v in a.overrides.items()) or "(base config)"
             lines.append(f"  arm {a.name!r}: {sets}")
@@ -537,11 +558,64 @@ def _check_endpoints(r: ParameterRange, base: dict[str, Any], problems: list[str
         problems.extend(p)
 
 
+#: The keys of ``[sampler]`` a cohort sampler uses.
+COHORT_SAMPLER_KEYS = ("method", "cohort", "n", "seed")
+
+
+def _known_cohorts() -> str:
+    from blinasim.cohort import COHORTS
+
+    return ", ".join(f"{name!r} ({spec.description})" for name, spec in COHORTS.items())
+
+
+def cohort_base_settings(sampler: SamplerSection | None) -> dict[str, Any]:
+    """The trial settings a valid cohort sampler puts into the base config (else nothing)."""
+    from blinasim.cohort import COHORTS
+    from blinasim.trial import cohort_settings
+
+    if sampler is None or sampler.method != "cohort" or sampler.cohort not in COHORTS:
+        return {}
+    return cohort_settings(sampler.cohort)
+
+
+def _validate_cohort_sampler(sampler: SamplerSection, root_seed: int, problems: list[str]) -> SampleSet | None:
+    """``method = "cohort"``: ``cohort`` and ``n`` required, ``seed`` optional, nothing else."""
+    from blinasim.cohort import COHORTS
+
+    n_before = len(problems)
+    allowed = f"allowed keys with method = 'cohort': {', '.join(COHORT_SAMPLER_KEYS)}"
+    for key in SamplerSection.model_fields:
+        if key in COHORT_SAMPLER_KEYS or key not in sampler.model_fields_set:
+            continue
+        value = getattr(sampler, key)
+        hint = ""
+        if key == "parameters":
+            hint = (
+                " (the cohort draws its patients' attributes itself; set a value for every patient in [base] "
+                "or in an arm)"
+            )
+        problems.append(f"sampler.{key} = {value!r}: not used with method = 'cohort'{hint}; {allowed}")
+    if sampler.cohort is None:
+        problems.append(f"sampler.cohort: required with method = 'cohort'; known cohorts: {_known_cohorts()}")
+    elif sampler.cohort not in COHORTS:
+        problems.append(f"sampler.cohort = {sampler.cohort!r}: unknown cohort; known cohorts: {_known_cohorts()}")
+    if sampler.n is None:
+        problems.append("sampler.n: required with method = 'cohort' (the number of virtual patients, >= 1)")
+    if len(problems) > n_before:
+        return None
+    seed = root_seed if sampler.seed is None else sampler.seed
+    return draw("cohort", [], n=sampler.n, seed=seed, cohort=sampler.cohort)
+
+
 def _validate_sampler(
     sampler: SamplerSection, root_seed: int, base_dir: Path, base: dict[str, Any] | None, problems: list[str]
 ) -> SampleSet | None:
     method = sampler.method
+    if method == "cohort":
+        return _validate_cohort_sampler(sampler, root_seed, problems)
     n_before = len(problems)
+    if sampler.cohort is not None:
+        problems.append(f"sampler.cohort = {sampler.cohort!r}: only used with method = 'cohort', not {method!r}")
     params = _parse_parameters(sampler, problems)
     n = sampler.n
     if method == "none":
@@ -666,6 +740,10 @@ def parse_experiment(data: dict[str, Any], base_dir: Path, source: str = "experi
                         base_data = tomllib.loads(p.read_text())
                     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
                         problems.append(f"base.file = {base_file!r}: not valid TOML: {exc}")
+        # A cohort sampler's trial settings (blinasim.trial.cohort_settings) override the base file;
+        # inline [base] keys override them, and arms override the base.
+        for path, value in cohort_base_settings(sampler).items():
+            set_dotted(base_data, path, value)
         inline_problems: list[str] = []
         inline = flatten_config(raw_base, "base", inline_problems)
         problems.extend(p + " (base has 'file' and config keys)" if "unknown key" in p else p for p in inline_problems)

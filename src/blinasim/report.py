@@ -8,7 +8,10 @@ Only runs marked "done" enter a report. Endpoints are
   assessed rather than summarised;
 - endpoints derived from the time courses when their variables exist:
   final marrow blast fraction, minimum MRD, first day with MRD < 1e-4,
-  total blasts at the end, blasts killed, peak drug concentration.
+  total blasts at the end, blasts killed, peak drug concentration;
+- yes/no endpoints derived from the maximum grades: CRS of any grade
+  (``crs_any``), CRS grade >= 3 (``crs_grade3``), and the same for
+  neurotoxicity.
 
 Per arm: the mean with a Student-t confidence interval, the median and the
 10th and 90th percentiles; for yes/no endpoints the proportion with a Wilson
@@ -19,7 +22,11 @@ equal pairs, and the variance ratio Var(B-A) / (Var A + Var B), which is below
 1 when pairing sharpens the comparison. Time courses: median and 10-90%
 band per arm. Sobol (S1, ST) or Morris (mu*, sigma) indices for sensitivity
 experiments, computed with SALib on the replicate means of each sample;
-Spearman rank correlations for random and Latin-hypercube samples.
+Spearman rank correlations for random and Latin-hypercube samples and for
+virtual-patient cohorts (the patients' drawn attributes). For a cohort
+experiment (``method = "cohort"``) the trial's rates come first: per arm with
+Wilson intervals, beside the calibration target of the trial where there is
+one, and split at the cohort median of each drawn attribute.
 """
 
 from __future__ import annotations
@@ -43,6 +50,16 @@ from blinasim.store import DONE, FAILED, PENDING, RUN_DIMS, STATUS_VAR, open_res
 #: Yes/no endpoints by name (they may be stored as floats with NaN for "not assessed").
 BINARY_ENDPOINTS = ("cr_crh", "cr", "crh", "mrd_response")
 MRD_NEGATIVE = 1e-4
+#: Yes/no endpoints derived from maximum grades: (source, name, grade at least, description).
+GRADE_ENDPOINTS = (
+    ("max_crs_grade", "crs_any", 1, "CRS of any grade"),
+    ("max_crs_grade", "crs_grade3", 3, "CRS grade >= 3"),
+    ("max_neurotoxicity_grade", "neurotox_any", 1, "neurotoxicity of any grade"),
+    ("max_neurotoxicity_grade", "neurotox_grade3", 3, "neurotoxicity grade >= 3"),
+)
+GRADE_SOURCES = frozenset(g[0] for g in GRADE_ENDPOINTS)
+#: The rates a virtual trial reports, in this order (those the store has).
+TRIAL_RATES = ("cr_crh", "cr", "crh", "mrd_response", "crs_any", "crs_grade3", "neurotox_any", "neurotox_grade3")
 #: Time courses drawn by default, in this order, when the store has them.
 DEFAULT_FIGURES = (
     "marrow_blast_fraction",
@@ -119,6 +136,11 @@ def _derived(ds: xr.Dataset) -> list[Endpoint]:
         add("total_kills", ds.kills.sum("time", min_count=1), "cells", "blasts killed during the run")
     if "bite_concentration" in ds:
         add("peak_bite_concentration", ds.bite_concentration.max("time"), "pg/mL", "peak serum blinatumomab")
+    for source, name, grade, what in GRADE_ENDPOINTS:
+        if source in ds and ds[source].dims == RUN_DIMS:
+            g = ds[source].load().astype(np.float64)
+            flag = xr.where(np.isfinite(g), (g >= grade).astype(np.float64), np.nan)
+            out.append(Endpoint(name, "binary", flag, "1", f"{what} (from {source})", derived=True))
     return out
 
 
@@ -144,6 +166,8 @@ def endpoints(ds: xr.Dataset) -> tuple[list[Endpoint], list[str]]:
         attrs = var.attrs
         if var.dtype.kind in "OUST":
             kind = "categorical"
+        elif name in GRADE_SOURCES:
+            kind = "numeric"  # a grade, even when a small store only saw grades 0 and 1
         elif attrs.get("run_dtype") == "bool" or name in BINARY_ENDPOINTS or _looks_binary(var):
             kind = "binary"
         else:
@@ -198,7 +222,10 @@ def wilson_ci(k: int, n: int, confidence: float) -> tuple[float, float, float]:
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return p, max(0.0, centre - half), min(1.0, centre + half)
+    # The interval reaches 0 (1) exactly when k = 0 (k = n); no rounding residue.
+    lo = 0.0 if k == 0 else max(0.0, centre - half)
+    hi = 1.0 if k == n else min(1.0, centre + half)
+    return p, lo, hi
 
 
 def summarise(eps: list[Endpoint], arms: list[str], confidence: float) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -294,7 +321,7 @@ def sensitivity(
     method = meta.get("method", "none")
     params = json.loads(ds.attrs.get("parameters", "[]"))
     notes: list[str] = []
-    if method not in ("sobol", "morris", "random", "lhs") or not params:
+    if method not in ("sobol", "morris", "random", "lhs", "cohort") or not params:
         return None, notes
     rows = []
     for ep in eps:
@@ -347,12 +374,86 @@ def sensitivity(
                     if x.dtype.kind not in "fiub":
                         continue
                     ok = np.isfinite(y)
+                    if np.ptp(x[ok].astype(np.float64)) == 0:
+                        continue  # a parameter constant over these samples (e.g. no KMT2A-r patient drawn)
                     rho, pval = stats.spearmanr(x[ok].astype(np.float64), y[ok])
                     rows.append(
                         {"endpoint": ep.name, "arm": arm, "parameter": p, "method": "spearman",
                          "rho": float(rho), "p_value": float(pval), "n": int(ok.sum())}
                     )  # fmt: skip
     return (pd.DataFrame(rows) if rows else None), notes
+
+
+# ------------------------------------------------------------ virtual trials
+
+
+def trial_rates(ds: xr.Dataset, table: pd.DataFrame) -> pd.DataFrame | None:
+    """The rates of a cohort experiment per arm (from the endpoint table) beside the trial's targets."""
+    meta = json.loads(ds.attrs.get("sampler", "{}"))
+    if meta.get("method") != "cohort":
+        return None
+    from blinasim.calibration import TARGET_BY_NAME
+    from blinasim.trial import TRIAL_TARGETS
+
+    cohort = str(meta.get("cohort", ""))
+    targets = {name: TARGET_BY_NAME[name] for name in TRIAL_TARGETS.get(cohort, ()) if name in TARGET_BY_NAME}
+    rows = []
+    for name in TRIAL_RATES:
+        sub = table[(table.endpoint == name) & (table.kind == "binary")]
+        for _, r in sub.iterrows():
+            t = targets.get(name)
+            k = round(float(r.estimate) * int(r.n)) if r.n else 0
+            rows.append(
+                {
+                    "endpoint": name,
+                    "arm": r.arm,
+                    "n": int(r.n),
+                    "events": k,
+                    "rate": r.estimate,
+                    "ci_low": r.ci_low,
+                    "ci_high": r.ci_high,
+                    "target": t.value if t is not None else math.nan,
+                    "target_in_ci": (bool(r.ci_low <= t.value <= r.ci_high) if t is not None and r.n else ""),
+                    "target_source": t.source if t is not None else "",
+                }
+            )
+    cols = ["endpoint", "arm", "n", "events", "rate", "ci_low", "ci_high", "target", "target_in_ci", "target_source"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def trial_strata(ds: xr.Dataset, eps: list[Endpoint], arms: list[str], confidence: float) -> pd.DataFrame | None:
+    """Trial rates split at the cohort median of each drawn attribute (both values for yes/no attributes)."""
+    meta = json.loads(ds.attrs.get("sampler", "{}"))
+    params = json.loads(ds.attrs.get("parameters", "[]"))
+    if meta.get("method") != "cohort" or not params:
+        return None
+    rows = []
+    by_name = {ep.name: ep for ep in eps if ep.kind == "binary"}
+    for p in params:
+        x = np.asarray(ds[p].values)
+        if x.dtype.kind == "b":
+            groups = [("no", ~x), ("yes", x)]
+        else:
+            x = x.astype(np.float64)
+            med = float(np.median(x))
+            groups = [(f"<= {med:.4g}", x <= med), (f"> {med:.4g}", x > med)]
+        for name in TRIAL_RATES:
+            ep = by_name.get(name)
+            if ep is None:
+                continue
+            for i, arm in enumerate(arms):
+                y = ep.values.isel(arm=i).values.astype(np.float64)  # (sample, replicate)
+                for label, mask in groups:
+                    v = y[mask].ravel()
+                    v = v[np.isfinite(v)]
+                    k = int(np.count_nonzero(v > 0.5))
+                    rate, lo, hi = wilson_ci(k, v.size, confidence)
+                    rows.append(
+                        {"attribute": p, "stratum": label, "endpoint": name, "arm": arm, "n": int(v.size),
+                         "events": k, "rate": rate, "ci_low": lo, "ci_high": hi}
+                    )  # fmt: skip
+    cols = ["attribute", "stratum", "endpoint", "arm", "n", "events", "rate", "ci_low", "ci_high"]
+    return pd.DataFrame(rows, columns=cols)
 
 
 # ----------------------------------------------------------------- figures
@@ -465,6 +566,10 @@ class Report:
     figures: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     out_dir: Path | None = None
+    #: cohort experiments: the trial's rates per arm beside its targets, and by patient attribute
+    trial: pd.DataFrame | None = None
+    strata: pd.DataFrame | None = None
+    cohort: str = ""
 
     def to_markdown(self) -> str:
         pct = f"{self.confidence:.0%}"
@@ -475,9 +580,23 @@ class Report:
             f"Store `{self.store}`: {c['done']} runs done, {c['failed']} failed, {c['pending']} pending. "
             f"Only done runs are summarised.",
             "",
-            f"## Endpoints per arm (mean and {pct} t-interval; proportions with a Wilson interval)",
-            "",
         ]
+        if self.trial is not None:
+            lines += [f"## Virtual trial {self.cohort!r}: rates per arm ({pct} Wilson interval)", ""]
+            if self.trial.empty:
+                lines.append("No trial endpoint has a value yet.")
+            else:
+                lines.append(
+                    "target: the published rate the model is calibrated against (blinasim.calibration.TARGETS); "
+                    "target_in_ci: whether it lies in the interval."
+                )
+                lines.append("")
+                lines += _table(
+                    self.trial,
+                    ["endpoint", "arm", "n", "events", "rate", "ci_low", "ci_high", "target", "target_in_ci"],
+                )
+            lines.append("")
+        lines += [f"## Endpoints per arm (mean and {pct} t-interval; proportions with a Wilson interval)", ""]
         if self.endpoints.empty:
             lines.append("No endpoint has a value yet.")
         else:
@@ -510,6 +629,22 @@ class Report:
             }[method]
             lines += ["", f"## Sensitivity ({method})", ""]
             lines += _table(self.sensitivity, cols)
+        if self.strata is not None and not self.strata.empty:
+            lines += [
+                "",
+                f"## Trial rates by patient attribute (split at the cohort median; {pct} Wilson interval)",
+                "",
+                "The full table (every trial endpoint) is `trial_strata.csv`; here the trial's primary endpoint.",
+                "",
+            ]
+            from blinasim.trial import TRIAL_TARGETS
+
+            present = list(dict.fromkeys(self.strata.endpoint))
+            primary = next((e for e in TRIAL_TARGETS.get(self.cohort, ()) if e in present), present[0])
+            lines += _table(
+                self.strata[self.strata.endpoint == primary],
+                ["attribute", "stratum", "endpoint", "arm", "n", "events", "rate", "ci_low", "ci_high"],
+            )
         if self.figures:
             lines += ["", "## Figures", ""]
             lines += [f"- `{p.name}`" for p in self.figures if p.suffix == ".png"]
@@ -552,7 +687,8 @@ def make_report(
     """Summarise a store and write the report directory (replaced as a whole, never half-written).
 
     Writes ``summary.md``, ``endpoints.csv``, ``categories.csv``,
-    ``paired_differences.csv``, ``sensitivity.csv`` (sensitivity experiments)
+    ``paired_differences.csv``, ``sensitivity.csv`` (sensitivity experiments),
+    ``trial_rates.csv`` and ``trial_strata.csv`` (cohort experiments)
     and ``timecourse_<variable>.{png,svg}`` / ``sensitivity_<endpoint>.{png,svg}``.
     """
     if not 0 < confidence < 1:
@@ -589,6 +725,8 @@ def make_report(
     paired = paired_differences(eps, arms, confidence) if len(arms) > 1 else pd.DataFrame()
     sens, sens_notes = sensitivity(ds, eps, arms, confidence)
     notes += sens_notes
+    trial = trial_rates(ds, table)
+    strata = trial_strata(ds, eps, arms, confidence)
     if counts["done"] == 0:
         notes.insert(0, "no run is done yet: nothing to summarise")
 
@@ -620,12 +758,19 @@ def make_report(
             sens,
             [],
             notes,
+            trial=trial,
+            strata=strata,
+            cohort=str(json.loads(ds.attrs.get("sampler", "{}")).get("cohort", "")),
         )
         table.to_csv(tmp / "endpoints.csv", index=False)
         cats.to_csv(tmp / "categories.csv", index=False)
         paired.to_csv(tmp / "paired_differences.csv", index=False)
         if sens is not None:
             sens.to_csv(tmp / "sensitivity.csv", index=False)
+        if trial is not None:
+            trial.to_csv(tmp / "trial_rates.csv", index=False)
+        if strata is not None:
+            strata.to_csv(tmp / "trial_strata.csv", index=False)
         report.figures = [target / p.name for p in figures]
         (tmp / "summary.md").write_text(report.to_markdown())
         old = None

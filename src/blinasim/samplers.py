@@ -1,4 +1,4 @@
-"""Samplers over config parameters: grid, random, Latin hypercube, Sobol, Morris, CSV.
+"""Samplers over config parameters: grid, random, Latin hypercube, Sobol, Morris, CSV, virtual-patient cohorts.
 
 A sampler turns the ``[sampler]`` table of an experiment into a list of
 samples, each a mapping from dotted config paths to values. Numeric samplers
@@ -9,7 +9,9 @@ parameters are rounded).
 
 Sobol (Saltelli) and Morris designs come from SALib; random draws and Latin
 hypercubes from numpy / scipy.stats.qmc, all seeded from the experiment so the
-same file always gives the same samples.
+same file always gives the same samples. A cohort sampler draws virtual
+patients from a trial population of :mod:`blinasim.cohort` (one sample per
+patient, its drawn attributes as the sampled parameters).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any
 import numpy as np
 
 #: Samplers and the keys of ``[sampler]`` each of them uses.
-METHODS = ("none", "grid", "random", "lhs", "sobol", "morris", "csv")
+METHODS = ("none", "grid", "random", "lhs", "sobol", "morris", "csv", "cohort")
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,7 @@ def draw(
     second_order: bool = False,
     levels: int = 4,
     csv_rows: tuple[list[str], list[list[Any]], list[str] | None] | None = None,
+    cohort: str | None = None,
 ) -> SampleSet:
     """Draw the samples of a validated sampler (see :mod:`blinasim.experiment` for validation)."""
     paths = [r.path for r in ranges]
@@ -143,6 +146,9 @@ def draw(
         assert csv_rows is not None
         columns, rows, labels = csv_rows
         return SampleSet("csv", columns, rows, labels=labels, meta={"method": "csv", "parameters": columns})
+    if method == "cohort":
+        assert n is not None and cohort is not None
+        return draw_cohort_samples(cohort, n, seed)
     if method == "grid":
         axes = []
         for r in ranges:
@@ -195,6 +201,38 @@ def draw(
     x = np.asarray(x, dtype=np.float64)
     rows = [[r.from_design(v) for r, v in zip(ranges, row, strict=True)] for row in x]
     return SampleSet(method, paths, rows, design=x, meta=meta)
+
+
+def draw_cohort_samples(name: str, n: int, seed: int) -> SampleSet:
+    """``n`` virtual patients of the cohort ``name`` (:func:`blinasim.cohort.draw_cohort` with ``seed``).
+
+    The sampled parameters are the cohort's drawn attributes, in the order of its
+    specification; its fixed settings are not samples (the experiment puts them
+    in the base config, see :func:`blinasim.trial.cohort_settings`).
+    """
+    from blinasim.cohort import COHORTS, draw_cohort
+    from blinasim.trial import cohort_settings
+
+    spec = COHORTS[name]
+    keys = [a.key for a in spec.attributes]
+    patients = draw_cohort(spec, n, seed)
+    rows = [[p[k] for k in keys] for p in patients]
+    meta = {
+        "method": "cohort",
+        "cohort": name,
+        "description": spec.description,
+        "n": n,
+        "seed": seed,
+        "parameters": keys,
+        "settings": cohort_settings(name),
+        "distributions": [
+            {"key": a.key, "kind": a.kind, "params": dict(a.params)}
+            | ({"low": a.low} if math.isfinite(a.low) else {})
+            | ({"high": a.high} if math.isfinite(a.high) else {})
+            for a in spec.attributes
+        ],
+    }
+    return SampleSet("cohort", keys, rows, meta=meta)
 
 
 def read_csv(path: Path) -> tuple[list[str], list[list[str]], list[str] | None]:

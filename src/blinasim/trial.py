@@ -25,6 +25,23 @@ TRIAL_SETTINGS: dict[str, dict[str, Any]] = {
     "blast": {"simulation.lattice_size": 224, "simulation.record_every_hours": 6.0, "simulation.days": 30.0},
 }
 
+#: The calibration targets (:data:`blinasim.calibration.TARGETS`, by name) each trial is compared with.
+TRIAL_TARGETS: dict[str, tuple[str, ...]] = {
+    "mt103_211": ("cr_crh", "crs_any", "crs_grade3"),
+    "blast": ("mrd_response",),
+}
+
+
+def cohort_settings(name: str) -> dict[str, Any]:
+    """The settings every patient of a trial's cohort runs with: the cohort's ``fixed`` settings
+    (:mod:`blinasim.cohort`), then :data:`TRIAL_SETTINGS` (which win, as in :func:`run_patient`)."""
+    from blinasim.cohort import COHORTS
+
+    if name not in COHORTS:
+        raise ValueError(f"unknown cohort {name!r}; known: {', '.join(COHORTS)}")
+    return {**COHORTS[name].fixed, **TRIAL_SETTINGS.get(name, {})}
+
+
 ENDPOINTS = (
     "cr_crh",
     "cr",
