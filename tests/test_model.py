@@ -171,6 +171,54 @@ def test_compaction_and_store_growth_do_not_change_counts():
         assert int(tg.view("engaged").sum()) == int(engaged.sum())
 
 
+def test_blood_target_list_equals_a_full_scan_at_every_encounter():
+    """The encounter phase keeps the CD19+ blood targets between slow steps instead of
+    scanning the target store every tick; the free ones it hands to the kernel must
+    be exactly those a full scan finds, in slot order."""
+    model = BlinatumomabModel(
+        make_config(
+            treatment__regimen="flat",
+            simulation__days=1.0,
+            patient__marrow_nucleated_cells=3e10,
+            patient__peripheral_blasts_per_ul=2e4,
+            tcells__blood_contact_ul_per_h=1.0,
+            simulation__compact_dead_fraction=0.02,
+        )
+    )
+    encounter_phase = model._encounter
+    checked = []
+
+    def checked_encounter():
+        st, tg = model.state, model.state.targets
+        pos, cd19, engaged = tg.view("pos"), tg.view("cd19"), tg.view("engaged")
+        listed = np.flatnonzero((pos == -1) & (cd19 > 0.0))
+        free = np.flatnonzero((pos == -1) & (cd19 > 0.0) & (engaged == 0))
+        encounter_phase()
+        if model.bridge_factor > 0.0:
+            np.testing.assert_array_equal(st.blood_targets, listed)
+            np.testing.assert_array_equal(st.scratch[: free.size], free)
+            checked.append(free.size)
+
+    model._encounter = checked_encounter
+    model.run()
+    assert len(checked) == model.n_ticks and min(checked) > 0
+    assert model.killed_by_kind.sum() > 0
+
+
+def test_t_cell_store_is_sorted_by_place_after_every_slow_step():
+    model = BlinatumomabModel(make_config(treatment__regimen="flat", simulation__days=0.5))
+    n_sites = model.state.n_sites
+    for _ in range(model.n_ticks):
+        slow = model.is_slow_tick
+        model.step()
+        if slow:
+            tc = model.state.tcells
+            pos = tc.view("pos")
+            assert tc.dead == 0 and (pos != -2).all()
+            key = np.where(pos == -1, n_sites, pos)
+            assert (np.diff(key) >= 0).all()
+
+
 def test_t_cells_redistribute_out_of_blood_and_return():
     ds = run(
         treatment__regimen="flat",

@@ -489,6 +489,13 @@ def test_synapse_of_a_whole_number_of_ticks_lasts_exactly_that_long():
 def test_blood_encounters_scale_with_blood_target_density():
     n_t, n_targets, p_contact = 1000, 2000, 5e-4
     t_partner = np.full(n_t, NO_PARTNER, np.int32)
+    tg_pos = np.full(n_targets, POS_BLOOD, np.int32)
+    tg_cd19 = np.full(n_targets, 2e4, np.float32)
+    tg_engaged = np.zeros(n_targets, np.uint8)
+    listed, free = np.empty(n_targets, np.int32), np.empty(n_targets, np.int32)
+    n_listed = encounter.list_blood_targets(n_targets, tg_pos, tg_cd19, listed)
+    n_listed, n_free = encounter.free_blood_targets(listed, n_listed, tg_pos, tg_engaged, free)
+    assert n_listed == n_free == n_targets
     formed = encounter.form_synapses(
         1,  # seed
         0,  # tick
@@ -499,10 +506,8 @@ def test_blood_encounters_scale_with_blood_target_density():
         np.zeros(n_t, np.float32),  # activation
         np.zeros(n_t, np.float32),  # exhaustion
         np.zeros(n_t, np.float32),  # synapse timer
-        n_targets,
-        np.full(n_targets, POS_BLOOD, np.int32),
-        np.full(n_targets, 2e4, np.float32),  # cd19
-        np.zeros(n_targets, np.uint8),
+        tg_cd19,
+        tg_engaged,
         np.zeros(1, np.int8),
         np.zeros(1, np.int32),
         1,
@@ -513,7 +518,8 @@ def test_blood_encounters_scale_with_blood_target_density():
         1.0,
         0.75,
         0.005,  # exhaustion per engagement
-        np.empty(n_targets, np.int32),
+        free,
+        n_free,
     )
     # 2000 free targets: P(a T-cell meets one) = 1 - (1 - 5e-4)**2000 = 0.63, so ~600 synapses, not ~0.5.
     assert formed > 300

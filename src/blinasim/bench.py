@@ -280,22 +280,26 @@ def _compiled_signatures() -> int:
 
 
 def _compile_rare_kernels() -> None:
-    """Compile kernels a tiny run may not reach (T-cell compaction) with the model's argument types."""
+    """Compile kernels a tiny run may not reach (target compaction) with the model's argument types."""
     import numpy as np
 
     from blinasim.kernels import census
-    from blinasim.state import TCELL_FIELDS
+    from blinasim.state import SITE_SLOT_DTYPE, TARGET_FIELDS, TCELL_FIELDS
 
-    empty = {name: np.empty(0, dtype=dt) for name, dt in TCELL_FIELDS.items()}
-    census.compact_t_cells(
+    tg = {name: np.empty(0, dtype=dt) for name, dt in TARGET_FIELDS.items()}
+    census.compact_targets(
         0,
-        empty["pos"],
-        empty["partner"],
-        empty["cd3"],
-        empty["activation"],
-        empty["exhaustion"],
-        empty["synapse_h"],
-        empty["kills"],
+        tg["pos"],
+        tg["cd19"],
+        tg["pdl1"],
+        tg["clock"],
+        tg["kind"],
+        tg["phenotype"],
+        tg["engaged"],
+        np.empty(0, dtype=SITE_SLOT_DTYPE),
+        0,
+        np.empty(0, dtype=TCELL_FIELDS["partner"]),
+        np.empty(0, dtype=np.int32),
     )
 
 

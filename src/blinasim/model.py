@@ -368,6 +368,7 @@ class BlinatumomabModel(mesa.Model):
                 p_home,
                 p_egress,
             )
+            st.blood_targets = None  # targets moved: list the blood ones again
 
     def _motility(self) -> None:
         cfg, st, tc = self.config, self.state, self.state.tcells
@@ -377,6 +378,17 @@ class BlinatumomabModel(mesa.Model):
     def _encounter(self) -> None:
         cfg, st, tc, tg = self.config, self.state, self.state.tcells, self.state.targets
         tcfg = cfg.tcells
+        if self.bridge_factor <= 0.0:
+            return  # no drug, no bridge, no synapse (and no draws)
+        # The free CD19+ blood targets at the start of the phase, in slot order: from the
+        # list of CD19+ blood targets, made again only after a slow phase changed targets.
+        if st.blood_targets is None:
+            n_listed = encounter.list_blood_targets(tg.n, tg.pos, tg.cd19, st.scratch)
+            st.blood_targets = st.scratch[:n_listed].copy()
+        n_listed, n_blood = encounter.free_blood_targets(
+            st.blood_targets, st.blood_targets.shape[0], tg.pos, tg.engaged, st.scratch
+        )
+        st.blood_targets = st.blood_targets[:n_listed]
         # Blood: P(meet some free CD19+ target in dt) = 1 - exp(-k * density * dt);
         # the kernel counts the free targets n and uses density * dt * k = per_target * n.
         per_target = tcfg.blood_contact_ul_per_h * self.cells_per_agent / self.blood_volume_ul * self.dt_hours
@@ -390,8 +402,6 @@ class BlinatumomabModel(mesa.Model):
             tc.activation,
             tc.exhaustion,
             tc.synapse_h,
-            tg.n,
-            tg.pos,
             tg.cd19,
             tg.engaged,
             st.site_kind,
@@ -405,6 +415,7 @@ class BlinatumomabModel(mesa.Model):
             tcfg.synapse_hours,
             tcfg.exhaustion_per_engagement,
             st.scratch,
+            n_blood,
         )
 
     def _killing(self) -> None:
@@ -477,17 +488,19 @@ class BlinatumomabModel(mesa.Model):
         self.births[_P_T] += self._t_events[0]
         self.deaths[_P_T] += self._t_events[1]
         tc.dead += int(self._t_events[1])
-        if tc.dead > self.config.simulation.compact_dead_fraction * tc.n:
-            tc.n = census.compact_t_cells(
-                tc.n, tc.pos, tc.partner, tc.cd3, tc.activation, tc.exhaustion, tc.synapse_h, tc.kills
-            )
-            tc.dead = 0
+        # Every slow step: drop the dead and put the T-cells in lattice order (bookkeeping
+        # for memory locality; it renumbers the slots, so the draws follow the new order).
+        tc.n = census.sort_t_cells(
+            tc.n, self.state.n_sites, tc.pos, tc.partner, tc.cd3, tc.activation, tc.exhaustion, tc.synapse_h, tc.kills
+        )
+        tc.dead = 0
 
     def _residents(self) -> None:
         cfg, st, tg = self.config, self.state, self.state.targets
         dt_days = self.dt_hours * self.slow_every / 24.0
         dt_hours = self.dt_hours * self.slow_every
         dis = cfg.disease
+        st.blood_targets = None  # targets divide, die, change CD19, are supplied and compacted: list again
         if self.combination.chemotherapy_active(self.tick_end_hours / 24.0):
             self._chemotherapy(dt_days)
         p_blast_death, p_b_death, pdl1_target, pdl1_keep, p_switch = resident_rates(cfg, self.cytokines.ifng, dt_days)

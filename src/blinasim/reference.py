@@ -18,6 +18,8 @@ How the reference stays bit-identical to :class:`blinasim.model.BlinatumomabMode
   daughters are appended at the end; a dead agent leaves a hole (``None``) in
   its slot list; the lists are compacted (living agents kept in order,
   slots renumbered) by the same rule and at the same moments as the stores.
+  Every slow step the T-cells are also sorted by place, as the numba store is
+  for memory locality (:meth:`ReferenceModel._sort_t_cells`).
   Within a phase agents are visited in slot order, like the kernels.
 * **Same lattice.** Site index ``y * side + x`` of the grid cell ``(x, y)``;
   neighbours by :func:`moore_neighbour`, a copy of
@@ -908,9 +910,7 @@ class ReferenceModel(mesa.Model):
                     pd1_brake,
                     expansion,
                 )
-        if self.tcells_dead > self.config.simulation.compact_dead_fraction * len(self.tcell_slots):
-            self.tcell_slots = self._compact(self.tcell_slots)
-            self.tcells_dead = 0
+        self._sort_t_cells()
 
     def _cytokines(self) -> None:
         """Feed the engaged T-cells to the (agent-free) cytokine model, as ``BlinatumomabModel._cytokines``."""
@@ -1024,10 +1024,26 @@ class ReferenceModel(mesa.Model):
                 OtherMarrowCell(self, cell)
                 self.births[_P_OTHER] += 1
 
+    def _sort_t_cells(self) -> None:
+        """Drop the dead T-cells and renumber the living by place: in marrow by site
+        index, then those in blood; T-cells at the same place keep their order
+        (Python's sort is stable). Mirrors ``kernels.census.sort_t_cells``, which the
+        numba model runs every slow step so that T-cells near each other on the
+        lattice are near each other in memory; here it only renumbers the slots,
+        which address the random draws."""
+
+        def place(t: TCell) -> int:
+            return self.n_sites if t.cell is None else self.site_of(t.cell)
+
+        self.tcell_slots = sorted(self.living_tcells(), key=place)
+        for i, t in enumerate(self.tcell_slots):
+            t.slot = i
+        self.tcells_dead = 0
+
     @staticmethod
     def _compact(slots: list) -> list:
         """Drop the holes, keep the living in order and renumber their slots
-        (mirrors ``kernels.census.compact_targets`` / ``compact_t_cells``)."""
+        (mirrors ``kernels.census.compact_targets``)."""
         living = [a for a in slots if a is not None]
         for i, agent in enumerate(living):
             agent.slot = i

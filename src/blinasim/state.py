@@ -17,6 +17,9 @@ Two stores and one lattice:
   marrow cell) and ``site_slot`` (the target's slot). Other nucleated marrow
   cells (myeloid, erythroid) exist only as lattice contents.
 
+The T-cell store is kept in lattice order (marrow T-cells by site, then blood)
+by a sort on the slow clock, for memory locality (``kernels.census.sort_t_cells``).
+
 ``pos`` encodes the compartment: a site index (>= 0) in marrow,
 ``POS_BLOOD`` in blood, ``POS_DEAD`` for a dead slot.
 """
@@ -106,6 +109,10 @@ class State:
     site_kind: np.ndarray = field(repr=False)
     site_slot: np.ndarray = field(repr=False)
     scratch: np.ndarray = field(repr=False)
+    #: slots of the CD19+ targets in blood (engaged or not) in slot order, kept by the
+    #: encounter phase between slow steps; None when a slow phase has changed the targets
+    #: (``kernels.encounter.list_blood_targets`` makes it again)
+    blood_targets: np.ndarray | None = field(default=None, repr=False)
 
     @classmethod
     def allocate(cls, side: int, target_capacity: int, tcell_capacity: int) -> State:
@@ -137,4 +144,5 @@ class State:
             + self.site_kind.nbytes
             + self.site_slot.nbytes
             + self.scratch.nbytes
+            + (self.blood_targets.nbytes if self.blood_targets is not None else 0)
         )

@@ -18,6 +18,14 @@ neighbourhood. Blood is well mixed: a free T-cell meets one of the ``n`` free
 CD19+ blood targets with probability ``1 - exp(-r n)`` per tick, ``r`` the
 contact rate per target (``blood_contact_per_target``, which scales with the
 target density per uL), and the one it meets is drawn at random.
+
+The free CD19+ blood targets are listed in slot order at the start of the
+phase. Listing them by a scan of the whole target store every tick would cost
+O(targets) for a few hundred cells, so the model keeps a list of the CD19+
+blood targets (:func:`list_blood_targets`), made again only after a slow phase
+has moved, added, renumbered or changed targets; between slow steps targets
+only die or change partners, and :func:`free_blood_targets` drops the dead and
+picks the free ones, giving the same list as a full scan.
 """
 
 from __future__ import annotations
@@ -44,6 +52,40 @@ def blood_meet_probability(rate_per_target, n_targets):
 
 
 @njit(cache=True)
+def list_blood_targets(n_tg, tg_pos, tg_cd19, out):
+    """Write the slots of the CD19+ targets in blood (engaged or not) to ``out``, in
+    slot order; return how many. ``out`` needs room for ``n_tg`` slots."""
+    n = 0
+    for j in range(n_tg):
+        if tg_pos[j] == POS_BLOOD and tg_cd19[j] > 0.0:
+            out[n] = j
+            n += 1
+    return n
+
+
+@njit(cache=True)
+def free_blood_targets(listed, n_listed, tg_pos, tg_engaged, out):
+    """Drop the listed targets that have left blood (died) since the list was made,
+    in place and in order, and write the free ones (not engaged) to ``out``.
+
+    Returns ``(n_listed, n_free)``: the new length of ``listed`` and the number of
+    free blood targets in ``out``.
+    """
+    kept = 0
+    n_free = 0
+    for k in range(n_listed):
+        j = listed[k]
+        if tg_pos[j] != POS_BLOOD:
+            continue
+        listed[kept] = j
+        kept += 1
+        if tg_engaged[j] == 0:
+            out[n_free] = j
+            n_free += 1
+    return kept, n_free
+
+
+@njit(cache=True)
 def form_synapses(
     seed,
     tick,
@@ -54,8 +96,6 @@ def form_synapses(
     t_activation,
     t_exhaustion,
     t_synapse_h,
-    n_tg,
-    tg_pos,
     tg_cd19,
     tg_engaged,
     site_kind,
@@ -68,12 +108,13 @@ def form_synapses(
     beta,
     synapse_hours,
     exhaustion_per_engagement,
-    scratch,
+    blood_free,
+    n_blood,
 ):
     """Form synapses for free T-cells in marrow and blood; return how many formed.
 
-    ``scratch`` (int32, capacity of the target store) receives the slots of
-    free CD19+ blood targets. On success the T-cell records its partner, its
+    ``blood_free[:n_blood]`` are the slots of the free CD19+ blood targets at the
+    start of the phase, in slot order (:func:`free_blood_targets`). On success the T-cell records its partner, its
     synapse timer starts, its activation is set to 1 and each engagement adds
     ``exhaustion_per_engagement`` of the remaining way to full exhaustion; the
     target is flagged as engaged (one T-cell per target at a time).
@@ -81,11 +122,6 @@ def form_synapses(
     formed = 0
     if bridge_factor <= 0.0:
         return formed
-    n_blood = 0
-    for j in range(n_tg):
-        if tg_pos[j] == POS_BLOOD and tg_engaged[j] == 0 and tg_cd19[j] > 0.0:
-            scratch[n_blood] = j
-            n_blood += 1
     key = stream_key(seed, tick, ENCOUNTER)
     # P(a free blood T-cell meets one of the n free targets this tick) = 1 - exp(-rate * n).
     p_meet_blood = blood_meet_probability(blood_contact_per_target, n_blood)
@@ -111,7 +147,7 @@ def form_synapses(
                     target = j
                     break
         elif n_blood > 0 and uniform(key, i, 0) < p_meet_blood:
-            j = scratch[int(uniform(key, i, 1) * n_blood)]
+            j = blood_free[int(uniform(key, i, 1) * n_blood)]
             if tg_engaged[j] == 0 and uniform(key, i, 2) < adhesion_probability(
                 bridge_factor, tg_cd19[j], t_cd3[i], cd3_half, beta
             ):
