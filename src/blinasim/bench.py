@@ -284,7 +284,7 @@ def _compile_rare_kernels() -> None:
     import numpy as np
 
     from blinasim.kernels import census
-    from blinasim.state import SITE_SLOT_DTYPE, TARGET_FIELDS, TCELL_FIELDS
+    from blinasim.state import SITE_KIND_DTYPE, SITE_SLOT_DTYPE, TARGET_FIELDS, TCELL_FIELDS
 
     tg = {name: np.empty(0, dtype=dt) for name, dt in TARGET_FIELDS.items()}
     census.compact_targets(
@@ -296,7 +296,9 @@ def _compile_rare_kernels() -> None:
         tg["kind"],
         tg["phenotype"],
         tg["engaged"],
+        np.empty(0, dtype=SITE_KIND_DTYPE),
         np.empty(0, dtype=SITE_SLOT_DTYPE),
+        0,
         0,
         np.empty(0, dtype=TCELL_FIELDS["partner"]),
         np.empty(0, dtype=np.int32),

@@ -16,10 +16,11 @@ How the reference stays bit-identical to :class:`blinasim.model.BlinatumomabMode
 * **Same slots.** Draws are addressed by an agent's slot in the numba stores,
   so the reference keeps the same numbering: each agent has a ``slot``;
   daughters are appended at the end; a dead agent leaves a hole (``None``) in
-  its slot list; the lists are compacted (living agents kept in order,
-  slots renumbered) by the same rule and at the same moments as the stores.
-  Every slow step the T-cells are also sorted by place, as the numba store is
-  for memory locality (:meth:`ReferenceModel._sort_t_cells`).
+  its slot list; the lists are compacted (slots renumbered) by the same rule
+  and at the same moments as the stores: the targets when enough of them
+  are dead, the T-cells every slow step; both are put in lattice order
+  (marrow by site, then blood), as the numba stores are for memory locality
+  (:meth:`ReferenceModel._compact_targets`, :meth:`ReferenceModel._sort_t_cells`).
   Within a phase agents are visited in slot order, like the kernels.
 * **Same lattice.** Site index ``y * side + x`` of the grid cell ``(x, y)``;
   neighbours by :func:`moore_neighbour`, a copy of
@@ -960,7 +961,7 @@ class ReferenceModel(mesa.Model):
         self._marrow_turnover(dt_days)
 
         if self.targets_dead > cfg.simulation.compact_dead_fraction * len(self.target_slots):
-            self.target_slots = self._compact(self.target_slots)
+            self.target_slots = self._compact_targets(self.target_slots)
             self.targets_dead = 0
 
     def _chemotherapy(self, dt_days: float) -> None:
@@ -1040,11 +1041,16 @@ class ReferenceModel(mesa.Model):
             t.slot = i
         self.tcells_dead = 0
 
-    @staticmethod
-    def _compact(slots: list) -> list:
-        """Drop the holes, keep the living in order and renumber their slots
-        (mirrors ``kernels.census.compact_targets``)."""
-        living = [a for a in slots if a is not None]
+    def _compact_targets(self, slots: list[CD19Cell | None]) -> list[CD19Cell]:
+        """Drop the holes and renumber the living by place: marrow cells by site index,
+        then those in blood in slot order (Python's sort is stable). Mirrors
+        ``kernels.census.compact_targets``, which orders the store by site so that
+        cells near each other on the lattice are near each other in memory."""
+
+        def place(c: CD19Cell) -> int:
+            return self.n_sites if c.cell is None else self.site_of(c.cell)
+
+        living = sorted((a for a in slots if a is not None), key=place)
         for i, agent in enumerate(living):
             agent.slot = i
         return living

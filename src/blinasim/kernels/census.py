@@ -1,8 +1,9 @@
 """Phase 10 helpers: counting the populations for the record; compaction and sorting.
 
 Compaction and sorting are bookkeeping, not biology. Target compaction squeezes
-dead slots out of the target store (keeping the order of the living) and
-rewrites every reference to a moved slot (lattice sites, synapse partners).
+dead slots out of the target store, puts the living in lattice order (marrow by
+site, then blood) and rewrites every reference to a moved slot (lattice sites,
+synapse partners).
 The T-cell store is compacted and sorted by lattice site every slow step
 (:func:`sort_t_cells`; nothing refers to a T-cell slot, so nothing is rewritten).
 """
@@ -20,6 +21,7 @@ from blinasim.kernels.layout import (
     POS_BLOOD,
     POS_DEAD,
     SITE_OTHER,
+    SITE_TARGET,
 )
 
 # Layout of the census row (int64): each population has a marrow and a blood column.
@@ -88,29 +90,55 @@ def take_census(
 
 @njit(cache=True)
 def compact_targets(
-    n, tg_pos, tg_cd19, tg_pdl1, tg_clock, tg_kind, tg_phenotype, tg_engaged, site_slot, n_t, t_partner, remap
+    n,
+    tg_pos,
+    tg_cd19,
+    tg_pdl1,
+    tg_clock,
+    tg_kind,
+    tg_phenotype,
+    tg_engaged,
+    site_kind,
+    site_slot,
+    n_sites,
+    n_t,
+    t_partner,
+    remap,
 ):
-    """Remove dead targets, keep the living in order, rewrite sites and partners.
+    """Remove dead targets and renumber the living by place: marrow targets by site
+    index, then the targets in blood in slot order; rewrite sites and partners.
 
+    Ordering by site restores the memory locality that divisions (daughters are
+    appended at the end of the store) and homing wear away: the encounter phase
+    then finds a T-cell's neighbours near each other in the target store too.
     ``remap`` (int32, at least ``n``) is scratch. Returns the new count.
     """
+    order = np.empty(n, dtype=np.int32)
     m = 0
+    for s in range(n_sites):
+        if site_kind[s] == SITE_TARGET:
+            order[m] = site_slot[s]
+            m += 1
     for j in range(n):
-        if tg_pos[j] == POS_DEAD:
-            remap[j] = -1
-            continue
-        remap[j] = m
-        if m != j:
-            tg_pos[m] = tg_pos[j]
-            tg_cd19[m] = tg_cd19[j]
-            tg_pdl1[m] = tg_pdl1[j]
-            tg_clock[m] = tg_clock[j]
-            tg_kind[m] = tg_kind[j]
-            tg_phenotype[m] = tg_phenotype[j]
-            tg_engaged[m] = tg_engaged[j]
-        if tg_pos[m] >= 0:
-            site_slot[tg_pos[m]] = m
-        m += 1
+        if tg_pos[j] == POS_BLOOD:
+            order[m] = j
+            m += 1
+    for j in range(n):
+        remap[j] = -1
+    for k in range(m):
+        remap[order[k]] = k
+    _gather(tg_pos, order, m)
+    _gather(tg_cd19, order, m)
+    _gather(tg_pdl1, order, m)
+    _gather(tg_clock, order, m)
+    _gather(tg_kind, order, m)
+    _gather(tg_phenotype, order, m)
+    _gather(tg_engaged, order, m)
+    for k in range(m):
+        if tg_pos[k] >= 0:
+            site_slot[tg_pos[k]] = k
+    for j in range(m, n):
+        tg_pos[j] = POS_DEAD
     for i in range(n_t):
         if t_partner[i] != NO_PARTNER:
             t_partner[i] = remap[t_partner[i]]
