@@ -31,11 +31,56 @@ picks the free ones, giving the same list as a full scan.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from blinasim.kernels.layout import NO_PARTNER, POS_BLOOD, SITE_TARGET
 from blinasim.kernels.motility import moore_neighbour
 from blinasim.kernels.rng import ENCOUNTER, stream_key, uniform
+
+# How many T-cells ahead ``form_synapses`` asks the CPU to fetch the lattice around
+# a T-cell (and, half as far ahead, the targets there). Measured on the 1e6 and 1e7
+# agent lattices: 8-64 all work; 16 is in the middle.
+_PREFETCH_AHEAD = 16
+
+
+@intrinsic
+def _prefetch(typingctx, values, index):
+    """Hint the CPU to fetch ``values[index]`` into cache (LLVM ``llvm.prefetch``: read,
+    high locality, data). No effect on results: a hint, never a load that can fault."""
+
+    def codegen(context, builder, signature, args):
+        array_type = signature.args[0]
+        array = context.make_array(array_type)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, array_type, array, [args[1]], wraparound=False)
+        i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]), "llvm.prefetch.p0i8"
+        )
+        builder.call(fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return types.void(values, index), codegen
+
+
+@njit(cache=True, inline="always")
+def _prefetch_neighbourhood(q, side, n_sites, site_kind, site_slot, tg_cd19, tg_engaged, targets_too):
+    """Prefetch the three lattice rows of the 3x3 block around site ``q`` and, when
+    ``targets_too``, the targets sitting in the block's middle column."""
+    for r in (-side, 0, side):
+        s = q + r
+        if s < 0 or s >= n_sites:
+            continue
+        if targets_too:
+            j = site_slot[s]
+            if j >= 0:
+                _prefetch(tg_cd19, j)
+                _prefetch(tg_engaged, j)
+        else:
+            _prefetch(site_kind, s)
+            _prefetch(site_slot, s)
 
 
 @njit(cache=True, inline="always")
@@ -127,7 +172,18 @@ def form_synapses(
     p_meet_blood = blood_meet_probability(blood_contact_per_target, n_blood)
     whole = int(np.floor(contacts_per_tick))
     frac = contacts_per_tick - whole
+    n_sites = site_kind.shape[0]
     for i in range(n_t):
+        # Memory locality: the store is in lattice order (``census.sort_t_cells``), so the
+        # lattice and targets a T-cell a few slots ahead will probe are known now; asking
+        # for them early overlaps the cache misses instead of waiting for each in turn.
+        # Hints only: nothing is read or drawn that changes the result.
+        if i + _PREFETCH_AHEAD < n_t and t_pos[i + _PREFETCH_AHEAD] >= 0:
+            q = t_pos[i + _PREFETCH_AHEAD]
+            _prefetch_neighbourhood(q, side, n_sites, site_kind, site_slot, tg_cd19, tg_engaged, False)
+        if i + _PREFETCH_AHEAD // 2 < n_t and t_pos[i + _PREFETCH_AHEAD // 2] >= 0:
+            q = t_pos[i + _PREFETCH_AHEAD // 2]
+            _prefetch_neighbourhood(q, side, n_sites, site_kind, site_slot, tg_cd19, tg_engaged, True)
         p = t_pos[i]
         if p < POS_BLOOD or t_partner[i] != NO_PARTNER:
             continue
