@@ -110,6 +110,13 @@ def test_local_and_dask_execution_give_identical_stores(dask_cluster, tmp_path):
 
 @pytest.mark.slow
 def test_dask_records_failures_and_resumes(dask_cluster, tmp_path):
+    def _intervals(dask_worker) -> dict:  # local, so that it is sent by value
+        pcs = dask_worker.periodic_callbacks
+        out = {name: pcs[name].callback_time for name in ("tick", "memory_monitor", "monitor") if name in pcs}
+        out["disk"] = dask_worker.monitor.monitor_disk_io
+        out["profile"] = "profile" in pcs
+        return out
+
     address, _ = dask_cluster
     extra = '[[inject_failure]]\narm = "step_up"\nsample = 0\nreplicate = 1\nmessage = "injected on dask"\n'
     exp_path = write_experiment(tmp_path, extra=extra)
@@ -132,3 +139,72 @@ def test_dask_local_cluster(tmp_path):
     result = Experiment.from_toml(exp_path).run(store, executor=DaskExecutor(local_workers=2), progress=False)
     assert (result.done, result.failed) == (2, 0)
     assert_same_results(ref, store)
+
+
+@pytest.mark.slow
+def test_dask_executor_slows_the_monitors_of_a_running_cluster(dask_cluster, tmp_path):
+    """Workers and nannies started without our settings get the quiet intervals from the plugins."""
+    import blinasim
+    from blinasim._dask import QUIET_CONFIG
+    from blinasim.sweep import RunContext
+
+    assert QUIET_CONFIG["distributed.admin.tick.interval"] == "1s"
+
+    def _intervals(dask_worker) -> dict:  # local, so that it is sent by value
+        pcs = dask_worker.periodic_callbacks
+        out = {name: pcs[name].callback_time for name in ("tick", "memory_monitor", "monitor") if name in pcs}
+        out["disk"] = dask_worker.monitor.monitor_disk_io
+        out["profile"] = "profile" in pcs
+        return out
+
+    address, _ = dask_cluster
+    exe = DaskExecutor(scheduler=address)
+    try:
+        exe.start(RunContext(str(tmp_path / "none.zarr"), "fp", {}, "worker", blinasim.__version__))
+        workers = exe._client.run(_intervals)
+        nannies = exe._client.run(_intervals, nanny=True)
+    finally:
+        exe.close()
+    assert len(workers) == 2 and len(nannies) == 2
+    for got in workers.values():
+        assert got == {"tick": 1000, "memory_monitor": 1000, "monitor": 5000, "disk": False, "profile": False}
+    for got in nannies.values():
+        assert (got["tick"], got["memory_monitor"], got["disk"]) == (1000, 1000, False)
+
+
+def test_quiet_monitors_only_lengthens_intervals():
+    from types import SimpleNamespace
+
+    from blinasim._dask import QUIET_CONFIG, QUIET_ENV, quiet_monitors
+
+    def server(tick, mem, monitor):
+        pcs = {name: SimpleNamespace(callback_time=ms) for name, ms in (("tick", tick), ("memory_monitor", mem))}
+        pcs["monitor"] = SimpleNamespace(callback_time=monitor)
+        return SimpleNamespace(
+            periodic_callbacks=pcs,
+            _tick_interval=tick / 1000,
+            _tick_interval_observed=tick / 1000,
+            memory_manager=SimpleNamespace(memory_monitor_interval=mem / 1000),
+            monitor=SimpleNamespace(monitor_disk_io=True),
+        )
+
+    s = server(20, 100, 500)
+    assert quiet_monitors(s) == ["tick", "memory_monitor", "monitor", "disk-io"]
+    assert [s.periodic_callbacks[n].callback_time for n in ("tick", "memory_monitor", "monitor")] == [1000, 1000, 5000]
+    assert (s._tick_interval, s.memory_manager.memory_monitor_interval, s.monitor.monitor_disk_io) == (1, 1, False)
+    slow = server(2000, 3000, 10000)
+    assert quiet_monitors(slow) == ["disk-io"]
+    times = [slow.periodic_callbacks[n].callback_time for n in ("tick", "memory_monitor", "monitor")]
+    assert times == [2000, 3000, 10000]
+    # The environment variables for `dask worker` say the same as the config.
+    import dask
+
+    with dask.config.set({}):
+        parsed = dask.config.collect_env(QUIET_ENV)
+    flat = {
+        "distributed.admin.tick.interval": parsed["distributed"]["admin"]["tick"]["interval"],
+        "distributed.worker.memory.monitor-interval": parsed["distributed"]["worker"]["memory"]["monitor_interval"],
+        "distributed.admin.system-monitor.interval": parsed["distributed"]["admin"]["system_monitor"]["interval"],
+        "distributed.admin.system-monitor.disk": parsed["distributed"]["admin"]["system_monitor"]["disk"],
+    }
+    assert flat == QUIET_CONFIG

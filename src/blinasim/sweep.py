@@ -424,7 +424,14 @@ class DaskExecutor:
 
     A worker plugin warms the JIT and, unless ``keep_profiler=True``, stops
     Dask's sampling profiler of running tasks on every worker (it walks the
-    stack of the running task every 10 ms, several percent of a run).
+    stack of the running task every 10 ms, several percent of a run). Unless
+    ``keep_monitors=True``, Dask's periodic monitors run at longer intervals
+    (:data:`blinasim._dask.QUIET_CONFIG`: a 1 s event-loop tick instead of
+    20 ms, memory monitor 1 s, system monitor 5 s without disk counters):
+    a LocalCluster starts with them, and plugins slow them down on the workers
+    and nannies of a running cluster. Their wake-ups (about 150 a second per
+    worker) preempt the run and take CPU from busy cores, several percent of
+    a run in all.
     """
 
     def __init__(
@@ -435,6 +442,7 @@ class DaskExecutor:
         client: Any = None,
         timeout: float = 20.0,
         keep_profiler: bool = False,
+        keep_monitors: bool = False,
     ):
         if sum(x is not None for x in (scheduler, local_workers, client)) != 1:
             raise SweepError("DaskExecutor: give exactly one of scheduler, local_workers or client")
@@ -442,6 +450,7 @@ class DaskExecutor:
         self.local_workers = local_workers
         self.timeout = timeout
         self.keep_profiler = keep_profiler
+        self.keep_monitors = keep_monitors
         self._client = client
         self._own_client = client is None
         self._cluster = None
@@ -459,7 +468,7 @@ class DaskExecutor:
             from distributed import Client, LocalCluster
         except ImportError as exc:  # pragma: no cover - a declared dependency
             raise SweepError(f"Dask distributed is not installed: {exc}") from None
-        from blinasim._dask import WarmUpPlugin
+        from blinasim._dask import QUIET_CONFIG, QuietNannyPlugin, WarmUpPlugin
 
         if self._client is None:
             if self.scheduler is not None:
@@ -472,9 +481,13 @@ class DaskExecutor:
 
                 import dask
 
-                # Workers get the parent's Dask config: without the sampling profiler
-                # (it costs several % of a run) unless asked for.
-                with dask.config.set({"distributed.worker.profile.enabled": self.keep_profiler}):
+                # The scheduler and the nannies (in this process) and the workers (which get
+                # this process's Dask config) start without the sampling profiler and with
+                # slower monitors (each costs a run several %), unless asked for.
+                settings: dict[str, Any] = {"distributed.worker.profile.enabled": self.keep_profiler}
+                if not self.keep_monitors:
+                    settings.update(QUIET_CONFIG)
+                with dask.config.set(settings):
                     self._cluster = LocalCluster(
                         n_workers=self.local_workers,
                         threads_per_worker=1,
@@ -485,7 +498,11 @@ class DaskExecutor:
                     )
                 self._client = Client(self._cluster)
         client = self._client
-        client.register_plugin(WarmUpPlugin(keep_profiler=self.keep_profiler), name=WarmUpPlugin.name)
+        if not self.keep_monitors:
+            client.register_plugin(QuietNannyPlugin(), name=QuietNannyPlugin.name)
+        client.register_plugin(
+            WarmUpPlugin(keep_profiler=self.keep_profiler, keep_monitors=self.keep_monitors), name=WarmUpPlugin.name
+        )
         info = client.scheduler_info()
         workers = info.get("workers", {})
         self.n_workers = sum(int(w.get("nthreads", 1)) for w in workers.values()) or 1
