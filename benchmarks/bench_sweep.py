@@ -3,6 +3,9 @@
     .venv/bin/python benchmarks/bench_sweep.py                 # default experiment, 12 runs
     .venv/bin/python benchmarks/bench_sweep.py --runs 24 --json results/bench_sweep.json
     .venv/bin/python benchmarks/bench_sweep.py --scheduler tcp://host:8786   # also a running cluster
+    # only the Dask overhead: paired runs and 2 pairs of whole sweeps, 1 worker each; --keep-monitors for
+    # Dask's default monitor intervals (before the fix in blinasim._dask.QUIET_CONFIG)
+    .venv/bin/python benchmarks/bench_sweep.py --only-dask --runs 8 --pairs 10 --sweep-pairs 2 --dask-workers 1
 
 Every sweep runs the same runs: ``experiments/default.toml`` (or --config)
 with ``--runs`` replicates, one arm, into a fresh store. Throughput counts
@@ -81,14 +84,18 @@ def one_sweep(exp, executor, label: str, workdir: Path, **kwargs) -> dict:
     return rec
 
 
-def paired_dask_overhead(exp, workdir: Path, pairs: int) -> dict:
+def paired_dask_overhead(exp, workdir: Path, pairs: int, keep_monitors: bool = False) -> dict:
     """Per-run overhead of Dask against a local pool, measured run by run, alternating.
 
     One local worker and one Dask worker (LocalCluster) are started; each run
     goes to one, then the other (the order alternates), and the end-to-end
     time of each (submit, schedule, simulate, write, report back) is taken.
     Interleaving puts both under the same conditions, so other load on the
-    machine largely cancels in the paired ratio.
+    machine largely cancels in the paired ratio. Also per pair: the
+    simulation's wall time inside the worker (``run_seconds``), the store
+    write, the worker process's CPU time, and the rest (scheduling, transfer).
+    A first pair on another run warms up (store layout); each measured run is
+    sent once to each executor (Dask keys are per run).
     """
     import blinasim
     from blinasim.store import create_store
@@ -96,41 +103,106 @@ def paired_dask_overhead(exp, workdir: Path, pairs: int) -> dict:
 
     plan = exp.plan
     layout = dry_run_layout(plan)
-    executors = {"local": LocalExecutor(1), "dask": DaskExecutor(local_workers=1)}
+    executors = {"local": LocalExecutor(1), "dask": DaskExecutor(local_workers=1, keep_monitors=keep_monitors)}
+    parts = ("seconds", "run_seconds", "write_seconds", "cpu_seconds", "rest_seconds")
+    times: dict[str, dict[str, list[float]]] = {name: {p: [] for p in parts} for name in executors}
     try:
         for name, exe in executors.items():
             store = create_store(workdir / f"paired_{name}.zarr", plan, layout)
             exe.start(RunContext(str(store.resolve()), plan.fingerprint, plan.base, "worker", blinasim.__version__))
             exe.ready()
         tasks = [RunTask((a, s, r), plan.overrides(a, s), plan.seed(s, r)) for a, s, r in plan.runs()]
-        times: dict[str, list[float]] = {"local": [], "dask": []}
-        for i, task in enumerate([tasks[0], *tasks[:pairs]]):  # the first pair warms up (store layout)
+        assert len(tasks) > pairs, "the paired experiment needs pairs + 1 runs"
+        for i, task in enumerate(tasks[: pairs + 1]):  # the first pair warms up
             for name in ("local", "dask") if i % 2 == 0 else ("dask", "local"):
                 t0 = time.perf_counter()
                 [(_, outcome)] = list(executors[name].results([task]))
+                seconds = time.perf_counter() - t0
                 assert not isinstance(outcome, BaseException) and outcome.status == 1, outcome
                 if i > 0:
-                    times[name].append(time.perf_counter() - t0)
+                    rec_ = times[name]
+                    rec_["seconds"].append(seconds)
+                    rec_["run_seconds"].append(outcome.seconds)
+                    rec_["write_seconds"].append(outcome.write_seconds)
+                    rec_["cpu_seconds"].append(outcome.cpu_seconds)
+                    rec_["rest_seconds"].append(seconds - outcome.seconds - outcome.write_seconds)
     finally:
         for exe in executors.values():
             exe.close()
-    local, dask = np.array(times["local"]), np.array(times["dask"])
-    ratio = dask / local - 1
+    local = {p: np.array(v) for p, v in times["local"].items()}
+    dask = {p: np.array(v) for p, v in times["dask"].items()}
+    ratio = dask["seconds"] / local["seconds"] - 1
     rec = {
-        "pairs": int(local.size),
-        "local_seconds_median": float(np.median(local)),
-        "dask_seconds_median": float(np.median(dask)),
-        "overhead_seconds_median": float(np.median(dask - local)),
+        "pairs": int(ratio.size),
+        "keep_monitors": keep_monitors,
+        "local_seconds_median": float(np.median(local["seconds"])),
+        "dask_seconds_median": float(np.median(dask["seconds"])),
+        "overhead_seconds_median": float(np.median(dask["seconds"] - local["seconds"])),
         "overhead_share_median": float(np.median(ratio)),
         "overhead_share_mean": float(ratio.mean()),
+        "overhead_share_quartiles": [float(q) for q in np.percentile(ratio, [25, 75])],
+        "overhead_shares": [float(r) for r in ratio],
     }
+    for p in parts[1:]:
+        rec[f"local_{p}_median"] = float(np.median(local[p]))
+        rec[f"dask_{p}_median"] = float(np.median(dask[p]))
+        rec[f"{p}_share_median"] = float(np.median(dask[p] / local[p] - 1)) if p != "rest_seconds" else None
+    rec["rest_seconds_diff_median"] = float(np.median(dask["rest_seconds"] - local["rest_seconds"]))
     print(
         f"  paired, 1 worker each    {rec['pairs']} pairs: local {rec['local_seconds_median']:.3f} s, "
         f"dask {rec['dask_seconds_median']:.3f} s per run (median); Dask overhead "
-        f"{rec['overhead_seconds_median'] * 1000:+.0f} ms = {rec['overhead_share_median']:+.1%} per run",
+        f"{rec['overhead_seconds_median'] * 1000:+.0f} ms = {rec['overhead_share_median']:+.1%} per run "
+        f"(quartiles {rec['overhead_share_quartiles'][0]:+.1%}, {rec['overhead_share_quartiles'][1]:+.1%}); "
+        f"simulate {rec['run_seconds_share_median']:+.1%}, write {rec['write_seconds_share_median']:+.1%}, "
+        f"worker CPU {rec['cpu_seconds_share_median']:+.1%}, scheduling and transfer "
+        f"{rec['rest_seconds_diff_median'] * 1000:+.0f} ms",
         file=sys.stderr,
     )
     return rec
+
+
+def paired_dask_sweeps(exp, workdir: Path, workers: int, repeats: int, keep_monitors: bool = False) -> dict:
+    """Whole sweeps, local and Dask with the same number of workers, alternating (``repeats`` pairs).
+
+    Each pair runs the whole experiment on ``workers`` local worker processes
+    and on a Dask LocalCluster of ``workers`` workers, in alternating order;
+    the overhead of a pair is the ratio of the sweep times (start-up excluded).
+    """
+    from blinasim.sweep import DaskExecutor, LocalExecutor
+
+    seconds: dict[str, list[float]] = {"local": [], "dask": []}
+    recs = []
+    for k in range(repeats):
+        for name in ("local", "dask") if k % 2 == 0 else ("dask", "local"):
+            exe = (
+                LocalExecutor(workers)
+                if name == "local"
+                else DaskExecutor(local_workers=workers, keep_monitors=keep_monitors)
+            )
+            rec = one_sweep(exp, exe, f"{name} x{workers} pair {k + 1}", workdir)
+            seconds[name].append(rec["seconds"])
+            recs.append(rec)
+    local, dask = np.array(seconds["local"]), np.array(seconds["dask"])
+    ratio = dask / local - 1
+    out = {
+        "workers": workers,
+        "repeats": repeats,
+        "keep_monitors": keep_monitors,
+        "local_seconds": local.tolist(),
+        "dask_seconds": dask.tolist(),
+        "overhead_shares": ratio.tolist(),
+        "overhead_share_median": float(np.median(ratio)),
+        "overhead_share_range": [float(ratio.min()), float(ratio.max())],
+        "records": recs,
+    }
+    print(
+        f"  paired sweeps, {workers} worker(s) each, {repeats} pairs: Dask overhead "
+        f"{out['overhead_share_median']:+.1%} of the sweep time (median; "
+        + ", ".join(f"{r:+.1%}" for r in ratio)
+        + ")",
+        file=sys.stderr,
+    )
+    return out
 
 
 def main() -> None:
@@ -143,6 +215,19 @@ def main() -> None:
     parser.add_argument("--scheduler", default=None, help="also run on this Dask scheduler")
     parser.add_argument("--no-dask", action="store_true", help="skip the Dask LocalCluster sweep")
     parser.add_argument("--pairs", type=int, default=8, help="runs of the paired local/Dask comparison")
+    parser.add_argument(
+        "--sweep-pairs",
+        type=int,
+        default=0,
+        help="also this many whole sweeps on local and Dask workers (--dask-workers each), alternating",
+    )
+    parser.add_argument("--dask-workers", type=int, default=None, help="workers of --sweep-pairs (default --workers)")
+    parser.add_argument(
+        "--keep-monitors", action="store_true", help="Dask with its default monitor intervals (as before the fix)"
+    )
+    parser.add_argument(
+        "--only-dask", action="store_true", help="only the Dask comparisons (paired runs, --sweep-pairs)"
+    )
     parser.add_argument("--json", type=Path, default=None, help="write the records here")
     args = parser.parse_args()
 
@@ -152,57 +237,76 @@ def main() -> None:
     cfg = exp.plan.config(0, 0)
     print(
         f"bench_sweep: {args.runs} runs of {args.config.name} ({cfg.simulation.days:g} days, "
-        f"lattice {cfg.simulation.lattice_size}); {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}",
+        f"lattice {cfg.simulation.lattice_size}); {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}"
+        + ("; Dask with its default monitors" if args.keep_monitors else ""),
         file=sys.stderr,
     )
+    keep = args.keep_monitors
     records = []
+    paired = sweeps = None
     with tempfile.TemporaryDirectory(prefix="bench_sweep.") as tmp:
         work = Path(tmp)
         # Warm the numba cache in this process (the in-process sweep and the dry runs).
         import blinasim
 
         blinasim.simulate(blinasim.load_config(None, {"simulation.lattice_size": 16, "simulation.days": 0.25}))
-        records.append(one_sweep(exp, InProcessExecutor(), "in-process", work))
-        records.append(one_sweep(exp, LocalExecutor(1), "local x1", work))
-        records.append(one_sweep(exp, LocalExecutor(args.workers), f"local x{args.workers}", work))
-        records.append(
-            one_sweep(exp, LocalExecutor(args.workers), f"local x{args.workers} parent", work, write="parent")
-        )
-        if not args.no_dask:
+        if not args.only_dask:
+            records.append(one_sweep(exp, InProcessExecutor(), "in-process", work))
+            records.append(one_sweep(exp, LocalExecutor(1), "local x1", work))
+            records.append(one_sweep(exp, LocalExecutor(args.workers), f"local x{args.workers}", work))
             records.append(
-                one_sweep(exp, DaskExecutor(local_workers=args.workers), f"dask local x{args.workers}", work)
+                one_sweep(exp, LocalExecutor(args.workers), f"local x{args.workers} parent", work, write="parent")
             )
-        if args.scheduler:
-            records.append(one_sweep(exp, DaskExecutor(scheduler=args.scheduler), "dask scheduler", work))
-        paired = None if args.no_dask else paired_dask_overhead(exp, work, min(args.runs, args.pairs))
+            if not args.no_dask:
+                records.append(
+                    one_sweep(
+                        exp,
+                        DaskExecutor(local_workers=args.workers, keep_monitors=keep),
+                        f"dask local x{args.workers}",
+                        work,
+                    )
+                )
+            if args.scheduler:
+                records.append(
+                    one_sweep(exp, DaskExecutor(scheduler=args.scheduler, keep_monitors=keep), "dask scheduler", work)
+                )
+        if not args.no_dask:
+            pexp = experiment(args.config, args.pairs + 1, args.days, args.lattice)
+            paired = paired_dask_overhead(pexp, work, args.pairs, keep_monitors=keep)
+            if args.sweep_pairs:
+                sweeps = paired_dask_sweeps(exp, work, args.dask_workers or args.workers, args.sweep_pairs, keep)
 
+    summary: dict = {}
     by = {r["executor"]: r for r in records}
-    one, many = by["local x1"], by[f"local x{args.workers}"]
-    summary = {
-        "speedup": many["runs_per_second"] / one["runs_per_second"],
-        "store_write_share": one["write_share"],
-    }
-    dask = by.get(f"dask local x{args.workers}")
-    if dask is not None:
-        extra = (dask["seconds"] - many["seconds"]) * args.workers / args.runs
-        summary["dask_overhead_per_run_seconds"] = extra
-        summary["dask_overhead_share"] = extra / many["mean_run_seconds"]
-        # Robust to other load on the machine: CPU time of the worker process per run.
-        summary["dask_cpu_overhead_share"] = dask["mean_run_cpu_seconds"] / many["mean_run_cpu_seconds"] - 1
+    if not args.only_dask:
+        one, many = by["local x1"], by[f"local x{args.workers}"]
+        summary["speedup"] = many["runs_per_second"] / one["runs_per_second"]
+        summary["store_write_share"] = one["write_share"]
+        dask = by.get(f"dask local x{args.workers}")
+        if dask is not None:
+            extra = (dask["seconds"] - many["seconds"]) * args.workers / args.runs
+            summary["dask_overhead_per_run_seconds"] = extra
+            summary["dask_overhead_share"] = extra / many["mean_run_seconds"]
+            # Robust to other load on the machine: CPU time of the worker process per run.
+            summary["dask_cpu_overhead_share"] = dask["mean_run_cpu_seconds"] / many["mean_run_cpu_seconds"] - 1
+        print(
+            f"speed-up {args.workers} workers / 1 worker: {summary['speedup']:.2f}x; "
+            f"store writes: {summary['store_write_share']:.1%} of a run"
+            + (
+                f"; Dask overhead: {summary['dask_overhead_per_run_seconds'] * 1000:+.0f} ms per run "
+                f"({summary['dask_overhead_share']:+.1%} of a run; "
+                f"CPU per run {summary['dask_cpu_overhead_share']:+.1%})"
+                if dask is not None
+                else ""
+            )
+        )
     if paired is not None:
         summary["dask_paired_overhead_share"] = paired["overhead_share_median"]
         summary["dask_paired_overhead_seconds"] = paired["overhead_seconds_median"]
-    print(
-        f"speed-up {args.workers} workers / 1 worker: {summary['speedup']:.2f}x; "
-        f"store writes: {summary['store_write_share']:.1%} of a run"
-        + (
-            f"; Dask overhead: {summary['dask_overhead_per_run_seconds'] * 1000:+.0f} ms per run "
-            f"({summary['dask_overhead_share']:+.1%} of a run; CPU per run {summary['dask_cpu_overhead_share']:+.1%})"
-            if dask is not None
-            else ""
-        )
-        + (f"; paired Dask overhead {summary['dask_paired_overhead_share']:+.1%} per run" if paired is not None else "")
-    )
+        print(f"paired Dask overhead {summary['dask_paired_overhead_share']:+.1%} per run")
+    if sweeps is not None:
+        summary["dask_paired_sweep_overhead_share"] = sweeps["overhead_share_median"]
+        print(f"paired whole-sweep Dask overhead {sweeps['overhead_share_median']:+.1%}")
     if args.json:
         meta = {
             "python": platform.python_version(),
@@ -210,8 +314,10 @@ def main() -> None:
             "cores": os.cpu_count(),
             "load_average": os.getloadavg(),
             "when": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "argv": sys.argv[1:],
         }
-        out = {"meta": meta, "summary": summary, "records": records, "paired_dask": paired}
+        out = {"meta": meta, "summary": summary, "records": records, "paired_dask": paired, "paired_sweeps": sweeps}
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(out, indent=2))
         print(f"wrote {args.json}")
 
