@@ -11,7 +11,7 @@ Procedure (docs/validation.md; rerun with the same arguments to reproduce it):
    co-culture (Philipp 2022) with ``--assays`` seeds.
 2. Search: Bayesian optimisation (optuna's multivariate TPE sampler, seeded,
    one candidate at a time, so the sequence is deterministic) over
-   :data:`PARAMETERS` on log scales; candidate 0 is the current defaults.
+   :data:`blinasim.calibration.PARAMETERS` on log scales; candidate 0 is the current defaults.
 3. Score: :func:`blinasim.calibration.score`, squared misses in units of what
    each study could resolve.
 4. Every candidate's parameters, values, misses and score go to ``--out``
@@ -31,17 +31,7 @@ from multiprocessing import get_context
 
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
-#: Calibrated parameters: (low, high), searched on a log scale; why each is uncertain is in
-#: docs/validation.md.
-PARAMETERS = {
-    "tcells.contacts_per_hour": (5.0, 120.0),
-    "tcells.exhaustion_per_engaged_day": (0.02, 1.0),
-    "tcells.exhaustion_hill": (2.0, 8.0),
-    "tcells.activated_division_per_day": (0.05, 1.0),
-    "tcells.activation_half_life_days": (0.5, 5.0),
-    "tcells.blood_contact_ul_per_h": (1e-3, 0.1),
-    "cytokines.ifng_release_pg_per_cell_h": (1e-4, 3e-3),
-}
+from blinasim.calibration import GRADE3, PARAMETERS, to_overrides
 
 
 def _assay(args):
@@ -55,18 +45,22 @@ def evaluate(pool, params, cohorts, seed, assays):
     from blinasim.calibration import score, summarise
     from blinasim.trial import run_cohorts
 
-    results = run_cohorts(cohorts, seed, params, pool=pool)
-    vitro = pool.map(_assay, [(params, seed + k) for k in range(assays)])
+    over = to_overrides(params)
+    results = run_cohorts(cohorts, seed, over, pool=pool)
+    vitro = pool.map(_assay, [(over, seed + k) for k in range(assays)])
     values = summarise(results, vitro)
     total, misses = score(values)
     return values, misses, total
 
 
 def current_defaults() -> dict[str, float]:
+    """The starting point: the current defaults (docs/parameters.md)."""
     from blinasim.config import load_config
 
     cfg = load_config(None)
-    return {k: float(getattr(getattr(cfg, k.split(".")[0]), k.split(".")[1])) for k in PARAMETERS}
+    out = {k: float(getattr(getattr(cfg, k.split(".")[0]), k.split(".")[1])) for k in PARAMETERS if k != GRADE3}
+    out[GRADE3] = float(cfg.toxicity.crs_il6_thresholds_pg_per_ml[2])
+    return out
 
 
 def main() -> None:
@@ -83,27 +77,56 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=2024)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", default="calibration.json")
+    ap.add_argument(
+        "--parameters",
+        default=",".join(PARAMETERS),
+        help="comma-separated subset of blinasim.calibration.PARAMETERS to search (default: all); the others "
+        "keep their current defaults",
+    )
+    ap.add_argument(
+        "--warm-start",
+        default=None,
+        help="JSON of an earlier run (same --n and --seed): its candidates are told to the optimiser first; "
+        "parameters it did not search take their current defaults",
+    )
     args = ap.parse_args()
 
+    searched = [k.strip() for k in args.parameters.split(",") if k.strip()]
+    unknown = [k for k in searched if k not in PARAMETERS]
+    if unknown:
+        raise SystemExit(f"--parameters: unknown {unknown}; allowed: {', '.join(PARAMETERS)}")
+    space = {k: v for k, v in PARAMETERS.items() if k in searched}
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     sampler = optuna.samplers.TPESampler(seed=args.seed, n_startup_trials=args.startup, multivariate=True)
     study = optuna.create_study(direction="minimize", sampler=sampler)
-    study.enqueue_trial(current_defaults())
-    cohorts = {trial: draw_cohort(trial, args.n, args.seed) for trial in ("mt103_211", "blast")}
+    defaults = current_defaults()
     records = []
+    if args.warm_start:
+        with open(args.warm_start) as fh:
+            earlier = json.load(fh)
+        if (earlier["n"], earlier["seed"]) != (args.n, args.seed):
+            raise SystemExit(f"--warm-start {args.warm_start}: n/seed {earlier['n']}/{earlier['seed']} differ")
+        distributions = {k: optuna.distributions.FloatDistribution(lo, hi, log=True) for k, (lo, hi) in space.items()}
+        for r in earlier["records"]:
+            params = {k: r["params"].get(k, defaults[k]) for k in space}
+            study.add_trial(optuna.trial.create_trial(params=params, distributions=distributions, value=r["score"]))
+            records.append({**r, "params": params, "stage": "warm start"})
+    else:
+        study.enqueue_trial({k: defaults[k] for k in space})
+    cohorts = {trial: draw_cohort(trial, args.n, args.seed) for trial in ("mt103_211", "blast")}
     meta = {
         "n": args.n,
         "seed": args.seed,
         "assays": args.assays,
         "trials": args.trials,
         "startup": args.startup,
-        "parameters": {k: list(v) for k, v in PARAMETERS.items()},
+        "parameters": {k: list(v) for k, v in space.items()},
         "targets": [t.__dict__ for t in TARGETS],
     }
     with get_context("forkserver").Pool(args.workers) as pool:
-        for c in range(args.trials):
+        for c in range(len(records), len(records) + args.trials):
             trial = study.ask()
-            params = {k: trial.suggest_float(k, lo, hi, log=True) for k, (lo, hi) in PARAMETERS.items()}
+            params = {k: trial.suggest_float(k, lo, hi, log=True) for k, (lo, hi) in space.items()}
             t0 = time.time()
             values, misses, total = evaluate(pool, params, cohorts, args.seed, args.assays)
             study.tell(trial, total)

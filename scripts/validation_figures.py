@@ -34,6 +34,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("json")
     ap.add_argument("--out", default="docs/figures")
+    ap.add_argument("--calibration", default=None, help="a scripts/calibrate.py JSON: plot CR/CRh against MRD response")
     args = ap.parse_args()
     data = json.loads(Path(args.json).read_text())
     out = Path(args.out)
@@ -44,7 +45,14 @@ def main() -> None:
     for i, key in enumerate(keys):
         e = data["endpoints"][key]
         lo, hi = e["ci95"]
-        ax.errorbar(i, e["value"], yerr=[[e["value"] - lo], [hi - e["value"]]], fmt="o", color="C0", capsize=4)
+        ax.errorbar(
+            i,
+            e["value"],
+            yerr=[[max(e["value"] - lo, 0.0)], [max(hi - e["value"], 0.0)]],
+            fmt="o",
+            color="C0",
+            capsize=4,
+        )
         ax.plot(i, e["target"], marker="_", markersize=22, color="C3", mew=2)
     ax.set_xticks(range(len(keys)), [LABELS[k] for k in keys], fontsize=8)
     ax.set_ylabel("proportion of virtual patients")
@@ -81,7 +89,24 @@ def main() -> None:
     for ext in ("png", "svg"):
         fig.savefig(out / f"validation_rfs.{ext}", dpi=120)
     plt.close(fig)
-    print(f"wrote {out}/validation_targets.png/.svg and {out}/validation_rfs.png/.svg")
+    if args.calibration:
+        records = json.loads(Path(args.calibration).read_text())["records"]
+        fig, ax = plt.subplots(figsize=(5, 4.2))
+        cr = [r["values"]["cr_crh"] for r in records]
+        mrd = [r["values"]["mrd_response"] for r in records]
+        ax.scatter(cr, mrd, s=18, color="C0", label=f"candidates (n = {len(records)})")
+        ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--")
+        ax.plot(0.43, 0.78, marker="*", markersize=14, color="C3", ls="none", label="trials (MT103-211, BLAST)")
+        ax.set_xlabel("CR/CRh, MT103-211-like")
+        ax.set_ylabel("complete MRD response, BLAST-like")
+        ax.set_xlim(0, 1.02)
+        ax.set_ylim(0, 1.02)
+        ax.legend(fontsize=8, loc="lower right")
+        fig.tight_layout()
+        for ext in ("png", "svg"):
+            fig.savefig(out / f"calibration_cr_vs_mrd.{ext}", dpi=120)
+        plt.close(fig)
+    print(f"wrote figures to {out}")
 
 
 if __name__ == "__main__":

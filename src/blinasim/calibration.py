@@ -27,6 +27,35 @@ from typing import Any
 
 import numpy as np
 
+#: The grade-3 CRS threshold, searched as a parameter of its own (see :func:`to_overrides`).
+GRADE3 = "toxicity.crs_il6_thresholds_pg_per_ml[2]"
+
+#: The calibrated parameters and the ranges searched (log scale). Each is uncertain: an
+#: order-of-magnitude choice ("approx.") that no direct measurement pins down.
+PARAMETERS: dict[str, tuple[float, float]] = {
+    "tcells.contacts_per_hour": (5.0, 120.0),
+    "tcells.speed_um_per_min": (3.0, 15.0),
+    "tcells.exhaustion_per_engaged_day": (0.02, 1.0),
+    "tcells.exhaustion_hill": (2.0, 8.0),
+    "tcells.activated_division_per_day": (0.05, 1.0),
+    "tcells.activation_half_life_days": (0.5, 5.0),
+    "tcells.contraction_rate_per_day": (0.02, 1.0),
+    "tcells.blood_contact_ul_per_h": (1e-3, 0.1),
+    "cytokines.ifng_release_pg_per_cell_h": (1e-4, 3e-3),
+    # The IL-6 level at which grade 3 begins (grades 1 and 2 stay at 100 and 400 pg/mL; grade 4 keeps its
+    # ratio of 10/3 to grade 3): the mapping from serum IL-6 to a clinical grade is the least certain link.
+    GRADE3: (450.0, 5000.0),
+}
+
+
+def to_overrides(params: dict[str, float]) -> dict[str, object]:
+    """Config overrides of a candidate (the grade-3 threshold expands into the threshold list)."""
+    over: dict[str, object] = {k: v for k, v in params.items() if k != GRADE3}
+    if GRADE3 in params:
+        g3 = params[GRADE3]
+        over["toxicity.crs_il6_thresholds_pg_per_ml"] = [100.0, 400.0, g3, g3 * 10.0 / 3.0]
+    return over
+
 
 @dataclass(frozen=True)
 class Target:
