@@ -251,11 +251,14 @@ def test_forced_grade_3_holds_then_restarts_at_the_step_up_dose():
 
 
 def test_forced_grade_4_ends_treatment():
+    # No tocilizumab: with it, whether the blocked IL-6 signal still crosses 4 pg/mL after the
+    # grade-3 hold is a close race that depends on the seed (about 3 seeds in 4 cross).
     ds = run(
         treatment__regimen="flat",
         simulation__days=6.0,
         simulation__lattice_size=48,
         toxicity__crs_il6_thresholds_pg_per_ml=[1.0, 2.0, 3.0, 4.0],
+        protocol__tocilizumab_grade=5,
         **NO_DEX,
     )
     stop = next(e for e in events(ds) if e["kind"] == "discontinue")
