@@ -108,9 +108,11 @@ def main() -> None:
             raise SystemExit(f"--warm-start {args.warm_start}: n/seed {earlier['n']}/{earlier['seed']} differ")
         distributions = {k: optuna.distributions.FloatDistribution(lo, hi, log=True) for k, (lo, hi) in space.items()}
         for r in earlier["records"]:
+            # The optimiser sees the searched parameters (defaults where an earlier stage did not search
+            # one); the record keeps what the candidate actually ran with.
             params = {k: r["params"].get(k, defaults[k]) for k in space}
             study.add_trial(optuna.trial.create_trial(params=params, distributions=distributions, value=r["score"]))
-            records.append({**r, "params": params, "stage": "warm start"})
+            records.append({**r, "stage": "warm start"})
     else:
         study.enqueue_trial({k: defaults[k] for k in space})
     cohorts = {trial: draw_cohort(trial, args.n, args.seed) for trial in ("mt103_211", "blast")}

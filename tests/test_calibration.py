@@ -104,3 +104,52 @@ def test_in_vitro_function_falls_with_exposure_and_faster_with_faster_exhaustion
     fast = in_vitro_assay({"tcells.exhaustion_per_engaged_day": 0.5}, seed=3, days=(1.0, 7.0))
     assert 0.0 < slow["invitro_function_day7"] <= slow["invitro_function_day1"] <= 1.0
     assert fast["invitro_function_day7"] < slow["invitro_function_day7"]
+
+
+def test_calibration_script_runs_resumes_from_a_warm_start_and_starts_from_the_defaults(tmp_path):
+    """scripts/calibrate.py end to end on one patient per trial: candidate 0 is the defaults,
+    every candidate is recorded with its values and score, and a warm start keeps the earlier
+    candidates and searches only --parameters."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "calibrate.py"
+    common = ["--n", "1", "--assays", "1", "--workers", "1", "--seed", "3"]
+    first = tmp_path / "stage1.json"
+    subprocess.run(
+        [sys.executable, str(script), *common, "--trials", "2", "--startup", "1", "--out", str(first)],
+        check=True,
+        capture_output=True,
+        cwd=tmp_path,
+    )
+    stage1 = json.loads(first.read_text())
+    assert [r["candidate"] for r in stage1["records"]] == [0, 1]
+    assert stage1["records"][0]["params"]["tcells.contacts_per_hour"] == 10.0  # the default
+    for r in stage1["records"]:
+        assert set(r["values"]) == {t.name for t in TARGETS} and r["score"] > 0
+    second = tmp_path / "stage2.json"
+    subprocess.run(
+        [
+            sys.executable,
+            str(script),
+            *common,
+            "--trials",
+            "1",
+            "--parameters",
+            "tcells.contacts_per_hour",
+            "--warm-start",
+            str(first),
+            "--out",
+            str(second),
+        ],
+        check=True,
+        capture_output=True,
+        cwd=tmp_path,
+    )
+    stage2 = json.loads(second.read_text())
+    assert [r["candidate"] for r in stage2["records"]] == [0, 1, 2]
+    assert stage2["records"][1]["params"] == stage1["records"][1]["params"]  # kept as run
+    assert set(stage2["records"][2]["params"]) == {"tcells.contacts_per_hour"}
+    assert stage2["best"]["score"] == min(r["score"] for r in stage2["records"])
