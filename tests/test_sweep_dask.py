@@ -110,13 +110,6 @@ def test_local_and_dask_execution_give_identical_stores(dask_cluster, tmp_path):
 
 @pytest.mark.slow
 def test_dask_records_failures_and_resumes(dask_cluster, tmp_path):
-    def _intervals(dask_worker) -> dict:  # local, so that it is sent by value
-        pcs = dask_worker.periodic_callbacks
-        out = {name: pcs[name].callback_time for name in ("tick", "memory_monitor", "monitor") if name in pcs}
-        out["disk"] = dask_worker.monitor.monitor_disk_io
-        out["profile"] = "profile" in pcs
-        return out
-
     address, _ = dask_cluster
     extra = '[[inject_failure]]\narm = "step_up"\nsample = 0\nreplicate = 1\nmessage = "injected on dask"\n'
     exp_path = write_experiment(tmp_path, extra=extra)

@@ -46,6 +46,7 @@ import pandas as pd
 import xarray as xr
 
 from blinasim.store import DONE, FAILED, PENDING, RUN_DIMS, STATUS_VAR, open_results, run_variables
+from blinasim.trial import wilson_ci
 
 #: Yes/no endpoints by name (they may be stored as floats with NaN for "not assessed").
 BINARY_ENDPOINTS = ("cr_crh", "cr", "crh", "mrd_response")
@@ -210,22 +211,6 @@ def mean_ci(x: np.ndarray, confidence: float) -> tuple[float, float, float]:
         return m, math.nan, math.nan
     half = _t_quantile(confidence, n - 1) * float(x.std(ddof=1)) / math.sqrt(n)
     return m, m - half, m + half
-
-
-def wilson_ci(k: int, n: int, confidence: float) -> tuple[float, float, float]:
-    from scipy import stats
-
-    if n == 0:
-        return math.nan, math.nan, math.nan
-    z = float(stats.norm.ppf(0.5 + confidence / 2))
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    # The interval reaches 0 (1) exactly when k = 0 (k = n); no rounding residue.
-    lo = 0.0 if k == 0 else max(0.0, centre - half)
-    hi = 1.0 if k == n else min(1.0, centre + half)
-    return p, lo, hi
 
 
 def summarise(eps: list[Endpoint], arms: list[str], confidence: float) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -15,6 +15,7 @@ import math
 import os
 from dataclasses import dataclass
 from multiprocessing import get_context
+from statistics import NormalDist
 from typing import Any
 
 #: Simulation settings per trial: the lattice resolves the trial's endpoint
@@ -97,6 +98,21 @@ def run_cohorts(
         return new_pool.map(run_patient, jobs, chunksize=1)
 
 
+def wilson_ci(k: int, n: int, confidence: float) -> tuple[float, float, float]:
+    """``(k / n, low, high)``: the proportion and its Wilson score interval (NaN when ``n`` is 0)."""
+    if n == 0:
+        return math.nan, math.nan, math.nan
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    # The interval reaches 0 (1) exactly when k = 0 (k = n); no rounding residue.
+    lo = 0.0 if k == 0 else max(0.0, centre - half)
+    hi = 1.0 if k == n else min(1.0, centre + half)
+    return p, lo, hi
+
+
 @dataclass(frozen=True)
 class Rate:
     """A proportion with its Wilson 95% confidence interval."""
@@ -111,12 +127,8 @@ class Rate:
     @property
     def ci95(self) -> tuple[float, float]:
         """Wilson score interval."""
-        if not self.n:
-            return math.nan, math.nan
-        z, n, p = 1.959963984540054, self.n, self.value
-        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-        half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-        return centre - half, centre + half
+        _, lo, hi = wilson_ci(self.successes, self.n, 0.95)
+        return lo, hi
 
     def __str__(self) -> str:
         lo, hi = self.ci95
