@@ -84,10 +84,17 @@ def main() -> None:
         "keep their current defaults",
     )
     ap.add_argument(
+        "--start",
+        default=None,
+        metavar="JSON:CANDIDATE",
+        help="start from a candidate of an earlier run instead of the defaults: it is candidate 0 (for the "
+        "searched parameters), and the parameters not searched keep its values instead of the defaults",
+    )
+    ap.add_argument(
         "--warm-start",
         default=None,
         help="JSON of an earlier run (same --n and --seed): its candidates are told to the optimiser first; "
-        "parameters it did not search take their current defaults",
+        "parameters it did not search take their current defaults (or --start's values)",
     )
     args = ap.parse_args()
 
@@ -100,6 +107,16 @@ def main() -> None:
     sampler = optuna.samplers.TPESampler(seed=args.seed, n_startup_trials=args.startup, multivariate=True)
     study = optuna.create_study(direction="minimize", sampler=sampler)
     defaults = current_defaults()
+    base = dict(defaults)
+    if args.start:
+        path, _, which = args.start.rpartition(":")
+        try:
+            with open(path) as fh:
+                start = next(r for r in json.load(fh)["records"] if r["candidate"] == int(which))
+        except (OSError, ValueError, StopIteration, KeyError) as exc:
+            raise SystemExit(f"--start {args.start!r}: expected JSON:CANDIDATE of an earlier run ({exc!r})") from None
+        base.update({k: v for k, v in start["params"].items() if k in PARAMETERS})
+    fixed = {k: v for k, v in base.items() if k not in space}
     records = []
     if args.warm_start:
         with open(args.warm_start) as fh:
@@ -110,11 +127,11 @@ def main() -> None:
         for r in earlier["records"]:
             # The optimiser sees the searched parameters (defaults where an earlier stage did not search
             # one); the record keeps what the candidate actually ran with.
-            params = {k: r["params"].get(k, defaults[k]) for k in space}
+            params = {k: r["params"].get(k, base[k]) for k in space}
             study.add_trial(optuna.trial.create_trial(params=params, distributions=distributions, value=r["score"]))
             records.append({**r, "stage": "warm start"})
     else:
-        study.enqueue_trial({k: defaults[k] for k in space})
+        study.enqueue_trial({k: base[k] for k in space})
     cohorts = {trial: draw_cohort(trial, args.n, args.seed) for trial in ("mt103_211", "blast")}
     meta = {
         "n": args.n,
@@ -123,12 +140,15 @@ def main() -> None:
         "trials": args.trials,
         "startup": args.startup,
         "parameters": {k: list(v) for k, v in space.items()},
+        "fixed": fixed,
+        "start": args.start,
         "targets": [t.__dict__ for t in TARGETS],
     }
     with get_context("forkserver").Pool(args.workers) as pool:
         for c in range(len(records), len(records) + args.trials):
             trial = study.ask()
             params = {k: trial.suggest_float(k, lo, hi, log=True) for k, (lo, hi) in space.items()}
+            params = {**fixed, **params}
             t0 = time.time()
             values, misses, total = evaluate(pool, params, cohorts, args.seed, args.assays)
             study.tell(trial, total)

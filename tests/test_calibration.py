@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from blinasim.calibration import TARGET_BY_NAME, TARGETS, Target, in_vitro_assay, kinetics, score, summarise
+from blinasim.calibration import PARAMETERS, TARGET_BY_NAME, TARGETS, Target, in_vitro_assay, kinetics, score, summarise
 
 
 def test_rate_misses_are_in_units_of_the_trials_standard_error():
@@ -151,5 +151,36 @@ def test_calibration_script_runs_resumes_from_a_warm_start_and_starts_from_the_d
     stage2 = json.loads(second.read_text())
     assert [r["candidate"] for r in stage2["records"]] == [0, 1, 2]
     assert stage2["records"][1]["params"] == stage1["records"][1]["params"]  # kept as run
-    assert set(stage2["records"][2]["params"]) == {"tcells.contacts_per_hour"}
+    defaults = stage1["records"][0]["params"]
+    searched = stage2["records"][2]["params"]
+    assert set(searched) == set(PARAMETERS)
+    assert {k: v for k, v in searched.items() if v != defaults[k]}.keys() <= {"tcells.contacts_per_hour"}
     assert stage2["best"]["score"] == min(r["score"] for r in stage2["records"])
+
+    # --start: candidate 0 is the given earlier candidate, and what is not searched keeps its values.
+    third = tmp_path / "stage3.json"
+    subprocess.run(
+        [
+            sys.executable,
+            str(script),
+            *common,
+            "--trials",
+            "2",
+            "--startup",
+            "1",
+            "--parameters",
+            "tcells.contacts_per_hour",
+            "--start",
+            f"{first}:1",
+            "--out",
+            str(third),
+        ],
+        check=True,
+        capture_output=True,
+        cwd=tmp_path,
+    )
+    stage3 = json.loads(third.read_text())
+    start = stage1["records"][1]["params"]
+    assert stage3["records"][0]["params"] == start
+    moved = {k for k, v in stage3["records"][1]["params"].items() if v != start[k]}
+    assert moved == {"tcells.contacts_per_hour"}

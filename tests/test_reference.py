@@ -84,6 +84,7 @@ def twin(ref: ReferenceModel) -> BlinatumomabModel:
         "baseline_t_cells",
         "pd1_occupancy",
         "ctla4_blockade",
+        "treg_suppression",
         "cd19_losses",
         "lineage_switches",
         "normal_b_supply_per_day",
@@ -525,10 +526,12 @@ def test_blood_encounters_scale_with_blood_target_density():
     assert formed > 300
 
 
-@pytest.mark.parametrize(("pd1_occupancy", "ctla4_blockade"), [(0.0, 0.0), (0.8, 0.9)])
-def test_t_cell_fate_rule_matches_kernel_with_division_death_and_compaction(pd1_occupancy, ctla4_blockade):
-    """Also the PD-1:PD-L1 brake (mean blast PD-L1 x free PD-1) and the CTLA-4 expansion gain."""
+@pytest.mark.parametrize(("pd1_occupancy", "ctla4_blockade", "treg"), [(0.0, 0.0, 0.0), (0.8, 0.9, 0.3)])
+def test_t_cell_fate_rule_matches_kernel_with_division_death_and_compaction(pd1_occupancy, ctla4_blockade, treg):
+    """Also the PD-1:PD-L1 brake (mean blast PD-L1 x free PD-1), the CTLA-4 expansion gain
+    and the regulatory-T suppression (from the mean T-cell activation)."""
     cfg = small_config(
+        patient__treg_fraction_of_cd4=treg,
         tcells__activated_division_per_day=10.0,
         tcells__death_rate_per_day=2.0,
         patient__marrow_t_cell_fraction=0.3,
@@ -548,6 +551,8 @@ def test_t_cell_fate_rule_matches_kernel_with_division_death_and_compaction(pd1_
     ref._tcell_fate()
     num._tcell_fate()
     assert_same_state(ref, num)
+    assert ref.treg_suppression == num.treg_suppression
+    assert (ref.treg_suppression > 0.1) == (treg > 0)
     assert ref.births[2] > 0 and ref.deaths[2] > 0
     assert ref.tcells_dead == 0 and [t.slot for t in ref.tcell_slots] == list(range(len(ref.tcell_slots)))
     assert len(ref.tcell_slots) == n_before + ref.births[2] - ref.deaths[2]
@@ -765,6 +770,7 @@ def test_killing_brake_matches_kernel():
             tcells__lysis_probability=1.0,
             tcells__exhaustion_per_engaged_day=0.0,
             tcells__pd1_lysis_inhibition=1.0,
+            patient__treg_fraction_of_cd4=0.0,  # no non-killing regulatory T-cells
         )
         ref = ReferenceModel(cfg)
         clear(ref)

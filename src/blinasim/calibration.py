@@ -37,11 +37,14 @@ PARAMETERS: dict[str, tuple[float, float]] = {
     "tcells.speed_um_per_min": (3.0, 15.0),
     "tcells.exhaustion_per_engaged_day": (0.02, 1.0),
     "tcells.exhaustion_hill": (2.0, 8.0),
+    "tcells.exhaustion_e50": (0.2, 0.9),
     "tcells.activated_division_per_day": (0.05, 1.0),
     "tcells.activation_half_life_days": (0.5, 5.0),
     "tcells.contraction_rate_per_day": (0.02, 1.0),
     "tcells.blood_contact_ul_per_h": (1e-3, 0.1),
     "cytokines.ifng_release_pg_per_cell_h": (1e-4, 3e-3),
+    "tcells.treg_suppression_half": (0.01, 0.2),
+    "tcells.treg_suppression_max": (0.3, 1.0),
     # The IL-6 level at which grade 3 begins (grades 1 and 2 stay at 100 and 400 pg/mL; grade 4 keeps its
     # ratio of 10/3 to grade 3): the mapping from serum IL-6 to a clinical grade is the least certain link.
     GRADE3: (450.0, 5000.0),

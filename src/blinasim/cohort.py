@@ -7,9 +7,9 @@ seed give the same patients (numpy ``SeedSequence``), and every patient is a
 set of config overrides that the experiment machinery validates like any
 other sample.
 
-Attributes the model does not represent (Ph status, CD4/CD8/regulatory
-T-cell mix, age) are not drawn; the trial populations below are Ph-negative
-adults, and the limits are listed in docs/validation.md.
+Attributes the model does not represent (Ph status, age) are not drawn; the
+trial populations below are Ph-negative adults, and the limits are listed in
+docs/validation.md.
 
 Sources for the distributions (approx. where marked):
 
@@ -117,6 +117,24 @@ MT103_211 = CohortSpec(
             "salvage); responders show stronger T-cell expansion (Zugmaier 2017)",
         ),
         Attribute(
+            "patient.cd4_fraction",
+            "beta",
+            {"a": 5.5, "b": 4.5},
+            0.1,
+            0.9,
+            "approx.: CD4 share of T-cells ~0.6 in healthy adults, lower and more variable after salvage therapy "
+            "(Beta(5.5, 4.5): mean 0.55, sd 0.15)",
+        ),
+        Attribute(
+            "patient.treg_fraction_of_cd4",
+            "lognormal",
+            {"median": 0.06, "log_sd": 0.8},
+            0.01,
+            0.7,
+            "Duell 2017: blood Tregs 1.8-8.3% of CD4 in 22 responders and 3.4-65.9% in 20 non-responders, 14 of "
+            "42 patients above the 8.5% cutoff; a lognormal with median 6% and log-sd 0.8 puts 33% above it",
+        ),
+        Attribute(
             "patient.b_cells_per_ul",
             "lognormal",
             {"median": 20.0, "log_sd": 1.0},
@@ -175,6 +193,22 @@ BLAST = CohortSpec(
             0.005,
             0.3,
             "approx.: near-normal marrow T-cell share in CR (marrow lymphocytes ~10-15%, most T)",
+        ),
+        Attribute(
+            "patient.cd4_fraction",
+            "beta",
+            {"a": 5.5, "b": 4.5},
+            0.1,
+            0.9,
+            "approx.: as MT103-211",
+        ),
+        Attribute(
+            "patient.treg_fraction_of_cd4",
+            "lognormal",
+            {"median": 0.06, "log_sd": 0.8},
+            0.01,
+            0.7,
+            "approx.: as MT103-211 (Duell 2017 measured R/R patients; no MRD-cohort data)",
         ),
         Attribute(
             "patient.b_cells_per_ul",

@@ -114,6 +114,13 @@ class PatientConfig(_Section):
     normal_b_fraction: float = _param(
         "patient.normal_b_fraction", "Normal B-lineage cells / non-leukemic marrow residents at baseline.", ge=0, le=1
     )
+    cd4_fraction: float = _param("patient.cd4_fraction", "CD4+ share of the CD3+ T-cells.", ge=0, le=1)
+    treg_fraction_of_cd4: float = _param(
+        "patient.treg_fraction_of_cd4",
+        "Regulatory T-cells (CD4+ CD25+ FOXP3+) as a share of the CD4+ T-cells.",
+        ge=0,
+        le=1,
+    )
 
     @property
     def body_surface_area_m2(self) -> float:
@@ -311,6 +318,21 @@ class TCellConfig(_Section):
     )
     exhausted_threshold: float = _param(
         "tcells.exhausted_threshold", "Exhaustion level above which a T-cell counts as exhausted.", gt=0, lt=1
+    )
+    treg_suppression_max: float = _param(
+        "tcells.treg_suppression_max",
+        "Share of activated division and lysis that fully activated regulatory T-cells suppress.",
+        ge=0,
+        le=1,
+    )
+    treg_suppression_half: float = _param(
+        "tcells.treg_suppression_half",
+        "Activated regulatory T-cells / all T-cells at half-maximal suppression.",
+        gt=0,
+        le=1,
+    )
+    treg_suppression_hill: float = _param(
+        "tcells.treg_suppression_hill", "Steepness of the suppression by activated regulatory T-cells.", gt=0, le=20
     )
 
 

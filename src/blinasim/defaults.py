@@ -77,6 +77,15 @@ LITERATURE: dict[str, Default] = {
     "patient.normal_b_fraction": Default(
         0.03, "1", "approx.: normal B-lineage cells (hematogones, mature B) 0-5% of non-leukemic marrow cells"
     ),
+    "patient.cd4_fraction": Default(
+        0.6, "1", "approx.: CD4:CD8 about 2:1 in adult blood (CD4 ~60% of CD3+ T-cells); often lower after therapy"
+    ),
+    "patient.treg_fraction_of_cd4": Default(
+        0.05,
+        "1",
+        "Duell 2017 (Leukemia 31:2181): CD4+ CD25+ FOXP3+ Tregs in the blood of R/R B-ALL patients averaged "
+        "4.8% of CD4 in blinatumomab responders (n = 22) and 10.3% in non-responders (n = 20)",
+    ),
     # -------------------------------------------------------------------- disease
     "disease.blast_birth_rate_per_day": Default(
         0.105, "1/day", "BIOLOGY.md: childhood pre-B ALL birth ~10-11%/day (net ~7%/day)"
@@ -235,6 +244,21 @@ LITERATURE: dict[str, Default] = {
     ),
     "tcells.exhausted_threshold": Default(
         0.5, "1", "model choice: exhaustion above which a T-cell counts as exhausted"
+    ),
+    "tcells.treg_suppression_max": Default(
+        0.9,
+        "1",
+        "approx. from Duell 2017: blinatumomab-activated Tregs suppress T-cell proliferation and CD8 lysis of ALL "
+        "cells through IL-10; removing the Tregs restored proliferation",
+    ),
+    "tcells.treg_suppression_half": Default(
+        0.051,
+        "1",
+        "approx. from Duell 2017: Tregs above 8.5% of CD4 (0.085 x CD4 share 0.6 = 0.051 of all T-cells) "
+        "excluded 70% of non-responders and no responder; read as half-maximal suppression when fully activated",
+    ),
+    "tcells.treg_suppression_hill": Default(
+        4.0, "1", "approx.: the Treg cutoff of Duell 2017 separated responders sharply (all responders below it)"
     ),
     "tcells.cd3_engagement_half_density": Default(
         6.6e4,

@@ -207,6 +207,8 @@ class BlinatumomabModel(mesa.Model):
                 tcfg.cd3_log_sd,
             )
         self.baseline_t_cells = max(tc.n, 1)
+        #: share of activated division and lysis suppressed by regulatory T-cells (slow clock)
+        self.treg_suppression = 0.0
 
         kind = tg.view("kind")
         in_marrow = tg.view("pos") >= 0
@@ -262,6 +264,7 @@ class BlinatumomabModel(mesa.Model):
         self.rec_cd19_losses = np.zeros(n, dtype=np.int64)  # cumulative events (agents)
         self.rec_lineage_switches = np.zeros(n, dtype=np.int64)
         self.rec_pd1_occupancy = np.zeros(n)
+        self.rec_treg_suppression = np.zeros(n)
         self._interval_crs = 0
         self._interval_neuro = 0
         self.max_crs_grade = 0
@@ -435,7 +438,7 @@ class BlinatumomabModel(mesa.Model):
             tg.engaged,
             st.site_kind,
             st.site_slot,
-            tcfg.lysis_probability,
+            lysis_probability(self.config, self.treg_suppression),
             tcfg.exhaustion_per_engaged_day / 24.0,
             tcfg.exhaustion_e50,
             tcfg.exhaustion_hill,
@@ -452,7 +455,10 @@ class BlinatumomabModel(mesa.Model):
         keep_act = math.exp(-math.log(2.0) / tcfg.activation_half_life_days * dt_days)
         recovery = tcfg.exhaustion_recovery_per_day * dt_days
         pd1_brake = tcfg.pd1_proliferation_inhibition * self.mean_blast_pdl1() * (1.0 - self.pd1_occupancy)
-        expansion = 1.0 + self.config.checkpoint.ipilimumab_expansion_gain * self.ctla4_blockade
+        self.treg_suppression = treg_suppression(self.config, self.mean_t_activation())
+        expansion = (1.0 + self.config.checkpoint.ipilimumab_expansion_gain * self.ctla4_blockade) * (
+            1.0 - self.treg_suppression
+        )
         self._t_events[:] = 0
         start, stop = 0, tc.n
         while start >= 0:
@@ -673,6 +679,13 @@ class BlinatumomabModel(mesa.Model):
         tg.dead += int(ev[chemotherapy.EV_BLAST] + ev[chemotherapy.EV_NORMAL_B])
         tc.dead += int(ev[chemotherapy.EV_T])
 
+    def mean_t_activation(self) -> float:
+        """Mean activation of the living T-cells (0 without T-cells)."""
+        tc = self.state.tcells
+        live = tc.pos[: tc.n] != POS_DEAD
+        count = int(np.count_nonzero(live))
+        return float(tc.activation[: tc.n][live].astype(np.float64).sum() / count) if count else 0.0
+
     def mean_blast_pdl1(self) -> float:
         """Mean relative PD-L1 of the living blasts (0 without blasts)."""
         tg = self.state.targets
@@ -703,6 +716,7 @@ class BlinatumomabModel(mesa.Model):
         self.rec_cd19_losses[r] = self.cd19_losses
         self.rec_lineage_switches[r] = self.lineage_switches
         self.rec_pd1_occupancy[r] = self.pd1_occupancy
+        self.rec_treg_suppression[r] = self.treg_suppression
 
     @property
     def tick_end_hours(self) -> float:
@@ -867,6 +881,36 @@ def plan_drug(config: Config, seed: int, n_ticks: int, dt_hours: float) -> DrugP
     pk = OneCompartmentPK(clearance_l_per_h, cfg.drug.volume_l)
     tick_starts = np.arange(n_ticks, dtype=np.float64) * dt_hours / 24.0
     return DrugPlan(schedule, clearance_l_per_h, pk, schedule.rates_on_grid(tick_starts))
+
+
+def treg_suppression(config: Config, mean_activation: float) -> float:
+    """Share of activated division and lysis suppressed by activated regulatory T-cells.
+
+    Blinatumomab engages regulatory T-cells (CD3+) as it engages the others;
+    activated, they suppress T-cell proliferation and CD8 lysis of ALL cells
+    through IL-10 (Duell 2017). Tregs are a share ``rho`` = CD4 share x Treg
+    share of CD4 of the T-cells, engaged as often as the rest, so the activated
+    Tregs are ``x = rho * mean activation`` of all T-cells, and the suppression is
+    ``s_max * x^n / (x^n + x50^n)``. Shared with the reference model.
+    """
+    patient, tcfg = config.patient, config.tcells
+    x = patient.cd4_fraction * patient.treg_fraction_of_cd4 * mean_activation
+    if x <= 0.0 or tcfg.treg_suppression_max <= 0.0:
+        return 0.0
+    q = (x / tcfg.treg_suppression_half) ** tcfg.treg_suppression_hill
+    return tcfg.treg_suppression_max * q / (1.0 + q)
+
+
+def lysis_probability(config: Config, suppression: float) -> float:
+    """Probability that a completed synapse kills, before exhaustion and PD-1.
+
+    Synapses made by regulatory T-cells (a share CD4 x Treg-of-CD4 of the
+    T-cells, which engage but do not kill) and the Treg suppression of lysis
+    both lower it. Shared with the reference model.
+    """
+    patient = config.patient
+    treg_share = patient.cd4_fraction * patient.treg_fraction_of_cd4
+    return config.tcells.lysis_probability * (1.0 - treg_share) * (1.0 - suppression)
 
 
 def resident_rates(config: Config, ifng: float, dt_days: float) -> tuple[np.ndarray, float, float, float, float]:

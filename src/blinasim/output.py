@@ -164,6 +164,12 @@ def build_dataset(model: BlinatumomabModel) -> xr.Dataset:
         ),
         "pdl1_mean": _var(pdl1_mean, t, "1", "mean relative PD-L1 on blasts (NaN without blasts)"),
         "pd1_occupancy": _var(model.rec_pd1_occupancy[:n], t, "1", "PD-1 receptor occupancy by an anti-PD-1 antibody"),
+        "treg_suppression": _var(
+            model.rec_treg_suppression[:n],
+            t,
+            "1",
+            "share of activated T-cell division and lysis suppressed by activated regulatory T-cells",
+        ),
         "cumulative_cd19_loss_events": _var(
             model.rec_cd19_losses[:n].astype(np.float64) * scale,
             t,

@@ -80,7 +80,16 @@ from blinasim.kernels.rng import (
     TRAFFIC_RESIDENT,
     TRAFFIC_T,
 )
-from blinasim.model import PHASES, POPULATIONS, BlinatumomabModel, equilibrium_rates, plan_patient, resident_rates
+from blinasim.model import (
+    PHASES,
+    POPULATIONS,
+    BlinatumomabModel,
+    equilibrium_rates,
+    lysis_probability,
+    plan_patient,
+    resident_rates,
+    treg_suppression,
+)
 from blinasim.seeds import run_seed
 from blinasim.state import State
 
@@ -788,6 +797,7 @@ class ReferenceModel(mesa.Model):
                 cell = self.cell_at(int(uniform(key, c, 0) * self.n_sites)) if in_marrow else None
                 self.add_t_cell(cell, lognormal(key, c, 1, tcfg.cd3_median, tcfg.cd3_log_sd))
         self.baseline_t_cells = max(len(self.tcell_slots), 1)
+        self.treg_suppression = 0.0
 
         counts = {k: (0, 0) for k in (KIND_NORMAL_B, KIND_BLAST)}
         for a in self.target_slots:
@@ -876,7 +886,7 @@ class ReferenceModel(mesa.Model):
             kind = t.resolve_synapse(
                 self.dt_hours,
                 keep,
-                tcfg.lysis_probability,
+                lysis_probability(self.config, self.treg_suppression),
                 tcfg.exhaustion_e50,
                 tcfg.exhaustion_hill,
                 tcfg.pd1_lysis_inhibition,
@@ -893,7 +903,10 @@ class ReferenceModel(mesa.Model):
         keep_act = math.exp(-math.log(2.0) / tcfg.activation_half_life_days * dt_days)
         recovery = tcfg.exhaustion_recovery_per_day * dt_days
         pd1_brake = tcfg.pd1_proliferation_inhibition * self.mean_blast_pdl1() * (1.0 - self.pd1_occupancy)
-        expansion = 1.0 + self.config.checkpoint.ipilimumab_expansion_gain * self.ctla4_blockade
+        self.treg_suppression = treg_suppression(self.config, self.mean_t_activation())
+        expansion = (1.0 + self.config.checkpoint.ipilimumab_expansion_gain * self.ctla4_blockade) * (
+            1.0 - self.treg_suppression
+        )
         stop = len(self.tcell_slots)  # daughters born now are visited from the next slow step
         for slot in range(stop):
             t = self.tcell_slots[slot]
@@ -986,6 +999,12 @@ class ReferenceModel(mesa.Model):
                 occupant.expose(p_other, n + s)
         for t in self.living_tcells():
             t.expose(p_t, n + self.n_sites)
+
+    def mean_t_activation(self) -> float:
+        """Mean activation of the living T-cells, summed as ``BlinatumomabModel.mean_t_activation``
+        does (numpy pairwise sum of the float32 values in slot order)."""
+        a = np.array([t.activation for t in self.living_tcells()], dtype=np.float32).astype(np.float64)
+        return float(a.sum() / len(a)) if len(a) else 0.0
 
     def mean_blast_pdl1(self) -> float:
         """Mean PD-L1 of the living blasts (0 without blasts), summed as
