@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -23,12 +24,16 @@ def test_suppression_is_a_hill_function_of_the_activated_treg_share():
     """Half of the maximum where activated Tregs / T-cells equals the half-maximal share,
     rising with the Treg share and with activation, never above the maximum."""
     half, s_max = 0.05, 0.8
-    common = {"patient__cd4_fraction": 0.5, "tcells__treg_suppression_half": half, "tcells__treg_suppression_max": s_max}
+    common = {
+        "patient__cd4_fraction": 0.5,
+        "tcells__treg_suppression_half": half,
+        "tcells__treg_suppression_max": s_max,
+    }
     at_half = make_config(patient__treg_fraction_of_cd4=2 * half, **common)  # rho = 0.5 * 0.1 = half
     assert math.isclose(treg_suppression(at_half, 1.0), s_max / 2)
     shares = [0.01, 0.05, 0.1, 0.2, 0.6]
     by_share = [treg_suppression(make_config(patient__treg_fraction_of_cd4=f, **common), 1.0) for f in shares]
-    assert all(a < b for a, b in zip(by_share, by_share[1:], strict=False))
+    assert all(a < b for a, b in itertools.pairwise(by_share))
     assert by_share[-1] < s_max
     by_activation = [treg_suppression(at_half, a) for a in (0.1, 0.5, 1.0)]
     assert by_activation[0] < by_activation[1] < by_activation[2]
@@ -65,7 +70,11 @@ def test_suppression_follows_engagement_so_it_hits_high_burden_patients():
 def test_tregs_blunt_expansion_and_killing_of_a_high_burden_patient():
     """Same patient and seed (common random numbers) without and with a high Treg share:
     with Tregs fewer T-cells are born, fewer blasts die, and the output records the suppression."""
-    common = {"simulation__days": 10.0, "patient__marrow_blast_fraction": 0.6, "tcells__activated_division_per_day": 0.5}
+    common = {
+        "simulation__days": 10.0,
+        "patient__marrow_blast_fraction": 0.6,
+        "tcells__activated_division_per_day": 0.5,
+    }
     without = run(patient__treg_fraction_of_cd4=0.0, **common)
     with_tregs = run(patient__treg_fraction_of_cd4=0.25, **common)
     assert float(without.treg_suppression.max()) == 0.0
