@@ -115,3 +115,29 @@ def test_relapse_free_survival_counts_responders_from_their_response():
     ]
     km = relapse_free_survival(rows, "t")
     assert list(km.times) == [12.0] and km.survival == pytest.approx([0.5])
+
+
+@pytest.mark.slow
+def test_hematopoietic_reserve_slows_count_recovery_but_keeps_the_normal_marrow():
+    """Without drug a slow reserve keeps the marrow at its baseline (turnover and refill are both
+    slower); after blinatumomab clears a blast-filled marrow, a slow reserve refills it later,
+    which is what separates a CRh (partial count recovery) from a CR."""
+    healthy = {
+        "simulation__days": 20.0,
+        "treatment__regimen": "none",
+        "patient__marrow_blast_fraction": 0.0,
+        "patient__marrow_cellularity": 0.5,  # the normal cellularity (marrow.normal_cellularity)
+    }
+    for reserve in (0.3, 1.0):
+        other = run(patient__hematopoietic_reserve=reserve, **healthy).other_marrow_cells.values
+        assert abs(other[-1] / other[0] - 1.0) < 0.1
+    common = {
+        "simulation__days": 28.0,
+        "patient__marrow_blast_fraction": 0.9,  # a packed marrow: next to no normal hematopoiesis at baseline
+        "patient__marrow_t_cell_fraction": 0.15,
+        "patient__treg_fraction_of_cd4": 0.0,
+    }
+    normal = run(patient__hematopoietic_reserve=1.0, **common)
+    slow = run(patient__hematopoietic_reserve=0.25, **common)
+    assert float(normal.marrow_blast_fraction[-1]) < 0.05 and float(slow.marrow_blast_fraction[-1]) < 0.05
+    assert float(slow.normal_hematopoiesis[-1]) < float(normal.normal_hematopoiesis[-1]) - 0.15

@@ -154,6 +154,15 @@ MT103_211 = CohortSpec(
             "patient.kmt2a_rearranged", "bernoulli", {"p": 0.05}, source="approx.: KMT2A-r in ~5% of adult B-ALL"
         ),
         Attribute(
+            "patient.hematopoietic_reserve",
+            "lognormal",
+            {"median": 0.5, "log_sd": 0.7},
+            0.1,
+            2.0,
+            "approx.: heavily pretreated marrows recover counts slowly (Topp 2015: 34% after alloHSCT, most after "
+            "salvage therapy; a quarter of the responses were CRh, with partial count recovery)",
+        ),
+        Attribute(
             "patient.weight_kg",
             "normal",
             {"mean": 75.0, "sd": 15.0},

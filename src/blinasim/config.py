@@ -114,6 +114,12 @@ class PatientConfig(_Section):
     normal_b_fraction: float = _param(
         "patient.normal_b_fraction", "Normal B-lineage cells / non-leukemic marrow residents at baseline.", ge=0, le=1
     )
+    hematopoietic_reserve: float = _param(
+        "patient.hematopoietic_reserve",
+        "Speed of normal marrow turnover and refill relative to a healthy marrow (count recovery).",
+        gt=0,
+        le=10,
+    )
     cd4_fraction: float = _param("patient.cd4_fraction", "CD4+ share of the CD3+ T-cells.", ge=0, le=1)
     treg_fraction_of_cd4: float = _param(
         "patient.treg_fraction_of_cd4",

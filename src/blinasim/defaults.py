@@ -77,6 +77,12 @@ LITERATURE: dict[str, Default] = {
     "patient.normal_b_fraction": Default(
         0.03, "1", "approx.: normal B-lineage cells (hematogones, mature B) 0-5% of non-leukemic marrow cells"
     ),
+    "patient.hematopoietic_reserve": Default(
+        1.0,
+        "1",
+        "model choice: 1 = a healthy marrow refills emptied sites with a ~5-day time constant; R/R patients "
+        "after intensive salvage or transplant recover counts more slowly (CRh: blasts cleared, counts partly back)",
+    ),
     "patient.cd4_fraction": Default(
         0.6, "1", "approx.: CD4:CD8 about 2:1 in adult blood (CD4 ~60% of CD3+ T-cells); often lower after therapy"
     ),

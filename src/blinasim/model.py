@@ -582,13 +582,10 @@ class BlinatumomabModel(mesa.Model):
             )
             self.births[_P_B] += tg.n - before
 
-        c = cfg.marrow.normal_cellularity
-        d_other = cfg.marrow.other_death_rate_per_day
-        p_other_death = -math.expm1(-d_other * dt_days)
         # Chemotherapy also kills the precursors that refill the marrow: no refill during a
         # course, then a ramp back to normal (combination.CombinationDrugs.marrow_refill_factor).
         refill = self.combination.marrow_refill_factor(self.tick_end_hours / 24.0)
-        p_refill = -math.expm1(-d_other * c / (1.0 - c) * refill * dt_days)
+        p_other_death, p_refill = marrow_turnover_probabilities(cfg, refill, dt_days)
         born, died = residents.marrow_turnover(
             self.run_seed, self.tick, st.n_sites, st.site_kind, st.site_slot, p_other_death, p_refill
         )
@@ -911,6 +908,19 @@ def lysis_probability(config: Config, suppression: float) -> float:
     patient = config.patient
     treg_share = patient.cd4_fraction * patient.treg_fraction_of_cd4
     return config.tcells.lysis_probability * (1.0 - treg_share) * (1.0 - suppression)
+
+
+def marrow_turnover_probabilities(config: Config, refill: float, dt_days: float) -> tuple[float, float]:
+    """Per-slow-step death probability of an other marrow cell and refill probability of an empty site.
+
+    Death at ``d x reserve`` and refill at ``d x reserve x c / (1 - c) x refill``
+    keep the normal cellularity ``c`` as the equilibrium; the patient's
+    hematopoietic reserve sets how fast an emptied marrow refills (count
+    recovery), ``refill`` the chemotherapy ramp. Shared with the reference model.
+    """
+    c = config.marrow.normal_cellularity
+    d = config.marrow.other_death_rate_per_day * config.patient.hematopoietic_reserve
+    return -math.expm1(-d * dt_days), -math.expm1(-d * c / (1.0 - c) * refill * dt_days)
 
 
 def resident_rates(config: Config, ifng: float, dt_days: float) -> tuple[np.ndarray, float, float, float, float]:

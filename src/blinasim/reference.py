@@ -86,6 +86,7 @@ from blinasim.model import (
     BlinatumomabModel,
     equilibrium_rates,
     lysis_probability,
+    marrow_turnover_probabilities,
     plan_patient,
     resident_rates,
     treg_suppression,
@@ -1031,11 +1032,8 @@ class ReferenceModel(mesa.Model):
         mirrors ``kernels.residents.marrow_turnover``. Refill is scaled by the
         shared ``CombinationDrugs.marrow_refill_factor`` (none during a
         chemotherapy course, then a ramp back to normal), as in the numba model."""
-        c = self.config.marrow.normal_cellularity
-        d_other = self.config.marrow.other_death_rate_per_day
-        p_other_death = -math.expm1(-d_other * dt_days)
         refill = self.combination.marrow_refill_factor(self.tick_end_hours / 24.0)
-        p_refill = -math.expm1(-d_other * c / (1.0 - c) * refill * dt_days)
+        p_other_death, p_refill = marrow_turnover_probabilities(self.config, refill, dt_days)
         for s, cell in enumerate(self._site_cells):
             occupant = self.resident(cell)
             if isinstance(occupant, OtherMarrowCell):
