@@ -84,7 +84,91 @@ def one_sweep(exp, executor, label: str, workdir: Path, **kwargs) -> dict:
     return rec
 
 
-def paired_dask_overhead(exp, workdir: Path, pairs: int, keep_monitors: bool = False) -> dict:
+def _thread_stats(pid: int) -> dict[int, tuple[float, int, int]]:
+    """Per thread of a process on this machine: CPU seconds, migrations between CPUs, involuntary switches.
+
+    From ``/proc/PID/task/TID/sched`` (the scheduler's exact run time, not clock ticks). Empty where
+    ``/proc`` does not have it (not Linux, or a kernel without scheduler statistics).
+    """
+    out = {}
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/sched") as f:
+                fields = {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in f)}
+            out[int(tid)] = (
+                float(fields["se.sum_exec_runtime"]) / 1000.0,
+                int(fields["se.nr_migrations"]),
+                int(fields["nr_involuntary_switches"]),
+            )
+        except (OSError, KeyError, ValueError):
+            continue
+    return out
+
+
+def _machine_busy_seconds() -> float:
+    """CPU seconds all CPUs of this machine have been busy (``/proc/stat``: all but idle, iowait, steal)."""
+    try:
+        with open("/proc/stat") as f:
+            ticks = [int(x) for x in f.readline().split()[1:]]
+    except OSError:
+        return float("nan")
+    user, nice, system, _idle, _iowait, irq, softirq = ticks[:7]
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
+def _pin_process(pid: int, cpus: set[int]) -> None:
+    """Every current thread of a process to these CPUs (threads started later inherit it from their creator)."""
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            os.sched_setaffinity(int(tid), cpus)
+        except OSError:
+            pass
+
+
+class _RunProbe:
+    """What a worker's threads and the machine did during one run, read from outside (``/proc``).
+
+    The run's thread is the worker thread with the most CPU time in between (the main thread of a
+    local worker, the task thread of a Dask worker). ``foreign_cpus`` is the CPU the rest of the
+    machine used (neither the worker nor this process, which for a LocalCluster also hosts the
+    scheduler and the nanny), in CPUs: about 0 on an otherwise idle machine, 1 with one busy
+    program beside the benchmark.
+    """
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.t0, self.threads0 = time.perf_counter(), _thread_stats(pid)
+        self.busy0, self.own0 = _machine_busy_seconds(), time.process_time()
+
+    def stop(self) -> dict:
+        wall = time.perf_counter() - self.t0
+        threads1, busy1, own1 = _thread_stats(self.pid), _machine_busy_seconds(), time.process_time()
+        deltas = {
+            tid: tuple(b - a for a, b in zip(self.threads0.get(tid, (0.0, 0, 0)), v, strict=True))
+            for tid, v in threads1.items()
+        }
+        if not deltas:
+            return {}
+        run_tid = max(deltas, key=lambda t: deltas[t][0])
+        run_cpu, migrations, involuntary = deltas[run_tid]
+        worker_cpu = sum(d[0] for d in deltas.values())
+        return {
+            "thread_cpu_seconds": run_cpu,
+            "other_threads_cpu_seconds": worker_cpu - run_cpu,
+            "migrations": migrations,
+            "involuntary_switches": involuntary,
+            "parent_cpu_seconds": own1 - self.own0,
+            "foreign_cpus": max(0.0, (busy1 - self.busy0) - worker_cpu - (own1 - self.own0)) / wall,
+        }
+
+
+def paired_dask_overhead(
+    exp, workdir: Path, pairs: int, keep_monitors: bool = False, pin: tuple[set[int], set[int]] | None = None
+) -> dict:
     """Per-run overhead of Dask against a local pool, measured run by run, alternating.
 
     One local worker and one Dask worker (LocalCluster) are started; each run
@@ -96,6 +180,14 @@ def paired_dask_overhead(exp, workdir: Path, pairs: int, keep_monitors: bool = F
     write, the worker process's CPU time, and the rest (scheduling, transfer).
     A first pair on another run warms up (store layout); each measured run is
     sent once to each executor (Dask keys are per run).
+
+    Read from ``/proc`` around every run (:class:`_RunProbe`): the CPU time of
+    the run's own thread and of the worker's other threads, the run thread's
+    migrations between CPUs and involuntary context switches, and the CPU used
+    by the rest of the machine during the run (other work on a shared machine).
+    With ``pin = (worker_cpus, other_cpus)`` both workers (all their threads)
+    are bound to ``worker_cpus`` after the warm-up pair and this process (with
+    the scheduler and the nanny of the LocalCluster) to ``other_cpus``.
     """
     import blinasim
     from blinasim.store import create_store
@@ -105,7 +197,16 @@ def paired_dask_overhead(exp, workdir: Path, pairs: int, keep_monitors: bool = F
     layout = dry_run_layout(plan)
     executors = {"local": LocalExecutor(1), "dask": DaskExecutor(local_workers=1, keep_monitors=keep_monitors)}
     parts = ("seconds", "run_seconds", "write_seconds", "cpu_seconds", "rest_seconds")
-    times: dict[str, dict[str, list[float]]] = {name: {p: [] for p in parts} for name in executors}
+    probed = (
+        "thread_cpu_seconds",
+        "other_threads_cpu_seconds",
+        "migrations",
+        "involuntary_switches",
+        "parent_cpu_seconds",
+        "foreign_cpus",
+    )
+    pids: dict[str, int] = {}
+    times: dict[str, dict[str, list[float]]] = {name: {p: [] for p in parts + probed} for name in executors}
     try:
         for name, exe in executors.items():
             store = create_store(workdir / f"paired_{name}.zarr", plan, layout)
@@ -114,12 +215,21 @@ def paired_dask_overhead(exp, workdir: Path, pairs: int, keep_monitors: bool = F
         tasks = [RunTask((a, s, r), plan.overrides(a, s), plan.seed(s, r)) for a, s, r in plan.runs()]
         assert len(tasks) > pairs, "the paired experiment needs pairs + 1 runs"
         for i, task in enumerate(tasks[: pairs + 1]):  # the first pair warms up
+            if i == 1 and pin is not None:
+                _pin_process(os.getpid(), pin[1])
+                for pid in pids.values():
+                    _pin_process(pid, pin[0])
             for name in ("local", "dask") if i % 2 == 0 else ("dask", "local"):
+                probe = _RunProbe(pids[name]) if name in pids else None
                 t0 = time.perf_counter()
                 [(_, outcome)] = list(executors[name].results([task]))
                 seconds = time.perf_counter() - t0
+                stats = probe.stop() if probe is not None else {}
                 assert not isinstance(outcome, BaseException) and outcome.status == 1, outcome
+                pids[name] = int(outcome.worker.rpartition(":")[2])
                 if i > 0:
+                    for p in probed:
+                        times[name][p].append(stats.get(p, float("nan")))
                     rec_ = times[name]
                     rec_["seconds"].append(seconds)
                     rec_["run_seconds"].append(outcome.seconds)
@@ -148,6 +258,17 @@ def paired_dask_overhead(exp, workdir: Path, pairs: int, keep_monitors: bool = F
         rec[f"dask_{p}_median"] = float(np.median(dask[p]))
         rec[f"{p}_share_median"] = float(np.median(dask[p] / local[p] - 1)) if p != "rest_seconds" else None
     rec["rest_seconds_diff_median"] = float(np.median(dask["rest_seconds"] - local["rest_seconds"]))
+    rec["pinned"] = [sorted(c) for c in pin] if pin is not None else None
+    for p in probed:
+        rec[f"local_{p}"] = [float(x) for x in local[p]]
+        rec[f"dask_{p}"] = [float(x) for x in dask[p]]
+        rec[f"local_{p}_median"] = float(np.median(local[p]))
+        rec[f"dask_{p}_median"] = float(np.median(dask[p]))
+    thread_ratio = dask["thread_cpu_seconds"] / local["thread_cpu_seconds"] - 1
+    rec["thread_cpu_shares"] = [float(r) for r in thread_ratio]
+    rec["thread_cpu_share_median"] = float(np.median(thread_ratio))
+    rec["thread_cpu_share_quartiles"] = [float(q) for q in np.percentile(thread_ratio, [25, 75])]
+    rec["foreign_cpus_median"] = float(np.median(np.concatenate([local["foreign_cpus"], dask["foreign_cpus"]])))
     print(
         f"  paired, 1 worker each    {rec['pairs']} pairs: local {rec['local_seconds_median']:.3f} s, "
         f"dask {rec['dask_seconds_median']:.3f} s per run (median); Dask overhead "
@@ -156,6 +277,19 @@ def paired_dask_overhead(exp, workdir: Path, pairs: int, keep_monitors: bool = F
         f"simulate {rec['run_seconds_share_median']:+.1%}, write {rec['write_seconds_share_median']:+.1%}, "
         f"worker CPU {rec['cpu_seconds_share_median']:+.1%}, scheduling and transfer "
         f"{rec['rest_seconds_diff_median'] * 1000:+.0f} ms",
+        file=sys.stderr,
+    )
+    print(
+        f"    run thread CPU {rec['local_thread_cpu_seconds_median']:.3f} / {rec['dask_thread_cpu_seconds_median']:.3f} s "
+        f"(local / Dask, medians): Dask {rec['thread_cpu_share_median']:+.1%} (quartiles "
+        f"{rec['thread_cpu_share_quartiles'][0]:+.1%}, {rec['thread_cpu_share_quartiles'][1]:+.1%}); "
+        f"other worker threads {rec['local_other_threads_cpu_seconds_median'] * 1000:.0f} / "
+        f"{rec['dask_other_threads_cpu_seconds_median'] * 1000:.0f} ms; this process (Dask: with scheduler and "
+        f"nanny) {rec['local_parent_cpu_seconds_median'] * 1000:.0f} / {rec['dask_parent_cpu_seconds_median'] * 1000:.0f}"
+        f" ms; run thread migrations {rec['local_migrations_median']:g} / {rec['dask_migrations_median']:g}, "
+        f"involuntary switches {rec['local_involuntary_switches_median']:g} / "
+        f"{rec['dask_involuntary_switches_median']:g}; other load on the machine "
+        f"{rec['foreign_cpus_median']:.2f} CPUs" + (f"; pinned {rec['pinned']}" if pin is not None else ""),
         file=sys.stderr,
     )
     return rec
@@ -228,6 +362,11 @@ def main() -> None:
     parser.add_argument(
         "--only-dask", action="store_true", help="only the Dask comparisons (paired runs, --sweep-pairs)"
     )
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="paired runs: both workers on the last CPU, this process (and the Dask scheduler, nanny) on the others",
+    )
     parser.add_argument("--json", type=Path, default=None, help="write the records here")
     args = parser.parse_args()
 
@@ -272,7 +411,13 @@ def main() -> None:
                 )
         if not args.no_dask:
             pexp = experiment(args.config, args.pairs + 1, args.days, args.lattice)
-            paired = paired_dask_overhead(pexp, work, args.pairs, keep_monitors=keep)
+            pin = None
+            if args.pin:
+                cpus = sorted(os.sched_getaffinity(0))
+                if len(cpus) < 2:
+                    parser.error("--pin needs at least 2 CPUs")
+                pin = ({cpus[-1]}, set(cpus[:-1]))
+            paired = paired_dask_overhead(pexp, work, args.pairs, keep_monitors=keep, pin=pin)
             if args.sweep_pairs:
                 sweeps = paired_dask_sweeps(exp, work, args.dask_workers or args.workers, args.sweep_pairs, keep)
 
