@@ -18,7 +18,7 @@ import time
 from blinasim.calibration import TARGET_BY_NAME, TARGETS, in_vitro_assay, score, summarise
 from blinasim.cohort import draw_cohort
 from blinasim.config import parse_overrides
-from blinasim.trial import rates, run_cohorts
+from blinasim.trial import TREG_CUTOFF, rates, run_cohorts, treg_split
 
 #: The clinical targets with a Wilson interval: (trial, rate name) -> target.
 RATE_TARGETS = {
@@ -66,6 +66,20 @@ def main() -> None:
             f"miss {misses[target.name]:+6.2f}  ({target.source})"
         )
     print(f"  score {total:.1f}")
+    for r in results:
+        r["attributes"] = cohorts[r["trial"]][r["patient"]]
+    duell = treg_split(results)
+    print(
+        "\nregulatory T-cells, MT103-211-like (Duell 2017, not a calibration target: all 22 responders below "
+        f"{TREG_CUTOFF:.2%} Tregs of CD4, 14 of 20 non-responders above):"
+    )
+    for key, text in (
+        ("responders_below", "responders with Tregs below the cutoff"),
+        ("nonresponders_above", "non-responders with Tregs above it"),
+        ("response_below", "CR/CRh below the cutoff"),
+        ("response_above", "CR/CRh above the cutoff"),
+    ):
+        print(f"  {text:40s} {duell[key]}")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(
@@ -77,6 +91,7 @@ def main() -> None:
                     "targets": values,
                     "misses": misses,
                     "score": total,
+                    "treg_split": {k: {"successes": v.successes, "n": v.n} for k, v in duell.items()},
                     "patients": results,
                 },
                 fh,

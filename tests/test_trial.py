@@ -26,6 +26,7 @@ def test_rates_skip_not_assessable_patients():
             "trial": "t",
             "cr_crh": 1.0,
             "cr": 1.0,
+            "crh": 0.0,
             "mrd_response": math.nan,
             "max_crs_grade": 3.0,
             "max_neurotoxicity_grade": 0.0,
@@ -34,6 +35,7 @@ def test_rates_skip_not_assessable_patients():
             "trial": "t",
             "cr_crh": 0.0,
             "cr": 0.0,
+            "crh": 0.0,
             "mrd_response": 1.0,
             "max_crs_grade": 1.0,
             "max_neurotoxicity_grade": 1.0,
@@ -42,6 +44,7 @@ def test_rates_skip_not_assessable_patients():
             "trial": "t",
             "cr_crh": math.nan,
             "cr": math.nan,
+            "crh": math.nan,
             "mrd_response": 0.0,
             "max_crs_grade": 0.0,
             "max_neurotoxicity_grade": 4.0,
@@ -68,3 +71,19 @@ def test_run_cohorts_is_reproducible_and_uses_the_patients():
         trial.TRIAL_SETTINGS.update(saved)
     assert [r["patient"] for r in a] == [0, 1]
     assert json.dumps(a) == json.dumps(b)  # NaN-safe equality of the endpoint records
+
+
+def test_treg_split_counts_by_the_duell_cutoff():
+    from blinasim.trial import TREG_CUTOFF, treg_split
+
+    def patient(treg, cr_crh):
+        return {"trial": "mt103_211", "cr_crh": cr_crh, "attributes": {"patient.treg_fraction_of_cd4": treg}}
+
+    low, high = TREG_CUTOFF / 2, TREG_CUTOFF * 2
+    results = [patient(low, 1.0), patient(low, 1.0), patient(high, 1.0), patient(low, 0.0), patient(high, 0.0)]
+    results += [patient(high, math.nan), {"trial": "blast", "cr_crh": 1.0, "attributes": {}}]
+    split = treg_split(results)
+    assert (split["responders_below"].successes, split["responders_below"].n) == (2, 3)
+    assert (split["nonresponders_above"].successes, split["nonresponders_above"].n) == (1, 2)
+    assert (split["response_below"].successes, split["response_below"].n) == (2, 3)
+    assert (split["response_above"].successes, split["response_above"].n) == (1, 2)
