@@ -167,7 +167,12 @@ class _RunProbe:
 
 
 def paired_dask_overhead(
-    exp, workdir: Path, pairs: int, keep_monitors: bool = False, pin: tuple[set[int], set[int]] | None = None
+    exp,
+    workdir: Path,
+    pairs: int,
+    keep_monitors: bool = False,
+    pin: tuple[set[int], set[int]] | None = None,
+    start_method: str | None = None,
 ) -> dict:
     """Per-run overhead of Dask against a local pool, measured run by run, alternating.
 
@@ -195,7 +200,10 @@ def paired_dask_overhead(
 
     plan = exp.plan
     layout = dry_run_layout(plan)
-    executors = {"local": LocalExecutor(1), "dask": DaskExecutor(local_workers=1, keep_monitors=keep_monitors)}
+    executors = {
+        "local": LocalExecutor(1),
+        "dask": DaskExecutor(local_workers=1, keep_monitors=keep_monitors, start_method=start_method),
+    }
     parts = ("seconds", "run_seconds", "write_seconds", "cpu_seconds", "rest_seconds")
     probed = (
         "thread_cpu_seconds",
@@ -295,7 +303,9 @@ def paired_dask_overhead(
     return rec
 
 
-def paired_dask_sweeps(exp, workdir: Path, workers: int, repeats: int, keep_monitors: bool = False) -> dict:
+def paired_dask_sweeps(
+    exp, workdir: Path, workers: int, repeats: int, keep_monitors: bool = False, start_method: str | None = None
+) -> dict:
     """Whole sweeps, local and Dask with the same number of workers, alternating (``repeats`` pairs).
 
     Each pair runs the whole experiment on ``workers`` local worker processes
@@ -311,7 +321,7 @@ def paired_dask_sweeps(exp, workdir: Path, workers: int, repeats: int, keep_moni
             exe = (
                 LocalExecutor(workers)
                 if name == "local"
-                else DaskExecutor(local_workers=workers, keep_monitors=keep_monitors)
+                else DaskExecutor(local_workers=workers, keep_monitors=keep_monitors, start_method=start_method)
             )
             rec = one_sweep(exp, exe, f"{name} x{workers} pair {k + 1}", workdir)
             seconds[name].append(rec["seconds"])
@@ -367,6 +377,12 @@ def main() -> None:
         action="store_true",
         help="paired runs: both workers on the last CPU, this process (and the Dask scheduler, nanny) on the others",
     )
+    parser.add_argument(
+        "--dask-start-method",
+        choices=("forkserver", "spawn"),
+        default=None,
+        help="how the LocalCluster starts its workers (default forkserver; spawn: Dask's default, as before)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="write the records here")
     args = parser.parse_args()
 
@@ -377,7 +393,8 @@ def main() -> None:
     print(
         f"bench_sweep: {args.runs} runs of {args.config.name} ({cfg.simulation.days:g} days, "
         f"lattice {cfg.simulation.lattice_size}); {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}"
-        + ("; Dask with its default monitors" if args.keep_monitors else ""),
+        + ("; Dask with its default monitors" if args.keep_monitors else "")
+        + (f"; Dask workers started by {args.dask_start_method}" if args.dask_start_method else ""),
         file=sys.stderr,
     )
     keep = args.keep_monitors
@@ -400,7 +417,9 @@ def main() -> None:
                 records.append(
                     one_sweep(
                         exp,
-                        DaskExecutor(local_workers=args.workers, keep_monitors=keep),
+                        DaskExecutor(
+                            local_workers=args.workers, keep_monitors=keep, start_method=args.dask_start_method
+                        ),
                         f"dask local x{args.workers}",
                         work,
                     )
@@ -417,9 +436,13 @@ def main() -> None:
                 if len(cpus) < 2:
                     parser.error("--pin needs at least 2 CPUs")
                 pin = ({cpus[-1]}, set(cpus[:-1]))
-            paired = paired_dask_overhead(pexp, work, args.pairs, keep_monitors=keep, pin=pin)
+            paired = paired_dask_overhead(
+                pexp, work, args.pairs, keep_monitors=keep, pin=pin, start_method=args.dask_start_method
+            )
             if args.sweep_pairs:
-                sweeps = paired_dask_sweeps(exp, work, args.dask_workers or args.workers, args.sweep_pairs, keep)
+                sweeps = paired_dask_sweeps(
+                    exp, work, args.dask_workers or args.workers, args.sweep_pairs, keep, args.dask_start_method
+                )
 
     summary: dict = {}
     by = {r["executor"]: r for r in records}

@@ -134,6 +134,30 @@ def test_dask_local_cluster(tmp_path):
     assert_same_results(ref, store)
 
 
+def _forked_from_warm_server() -> bool:
+    return "blinasim._preload" in sys.modules
+
+
+def test_dask_local_cluster_forks_workers_from_the_warm_forkserver(tmp_path):
+    import multiprocessing
+
+    import blinasim
+    from blinasim.sweep import RunContext
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no forkserver on this system")
+    ctx = RunContext(str(tmp_path / "unused.zarr"), "", {}, "worker", blinasim.__version__)
+    for method, forked in (("forkserver", True), ("spawn", False)):
+        exe = DaskExecutor(local_workers=1, start_method=method)
+        try:
+            exe.start(ctx)
+            assert set(exe._client.run(_forked_from_warm_server).values()) == {forked}, method
+        finally:
+            exe.close()
+    with pytest.raises(ValueError, match="start_method"):
+        DaskExecutor(local_workers=1, start_method="fork")
+
+
 @pytest.mark.slow
 def test_dask_executor_slows_the_monitors_of_a_running_cluster(dask_cluster, tmp_path):
     """Workers and nannies started without our settings get the quiet intervals from the plugins."""

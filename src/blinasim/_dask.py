@@ -13,6 +13,12 @@ wake-up also needs the GIL that the run's thread holds and preempts that
 thread. Slower intervals (:data:`QUIET_CONFIG`) remove most of it;
 heartbeats (set by the scheduler) are left alone. See docs/experiments.md
 (Performance) for the measurements.
+
+The worker processes of a LocalCluster are forked from the warm forkserver of
+:class:`blinasim.sweep.LocalExecutor` (:func:`use_warm_forkserver`) rather
+than spawned (Dask's default): a run's own thread used 3-6% more CPU in a
+spawned worker process (Dask's or a spawned local pool's) than in one forked
+from the forkserver, with two workers on two busy cores.
 """
 
 from __future__ import annotations
@@ -49,6 +55,35 @@ QUIET_ENV: dict[str, str] = {
 
 #: Callback name -> interval in ms, as set by :data:`QUIET_CONFIG`.
 _QUIET_MS = {"tick": 1000.0, "memory_monitor": 1000.0, "monitor": 5000.0}
+
+
+def use_warm_forkserver() -> dict[str, Any]:
+    """Dask settings that fork a LocalCluster's worker processes from blinasim's warm forkserver.
+
+    The forkserver imports :mod:`blinasim._preload` (the package imported, one
+    numba thread, the JIT warm) and ``distributed``, as for
+    :class:`blinasim.sweep.LocalExecutor`, which shares the server when both
+    run in one process. Dask sets its own preload list the first time it makes
+    a forkserver context, so that is done first and replaced here; the server
+    is started now, before the nannies put ``distributed.nanny.pre-spawn-environ``
+    into this process's environment. Use the returned settings around the
+    creation of the cluster (the nannies read the start method when they start
+    a worker). Empty where there is no forkserver (workers are spawned).
+    """
+    import multiprocessing
+    from multiprocessing import forkserver
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return {}
+    import dask
+    from distributed.utils import get_mp_context
+
+    settings = {"distributed.worker.multiprocessing-method": "forkserver"}
+    with dask.config.set(settings):
+        get_mp_context()
+    multiprocessing.get_context("forkserver").set_forkserver_preload(["blinasim._preload", "distributed"])
+    forkserver.ensure_running()
+    return settings
 
 
 def quiet_monitors(server: Any) -> list[str]:

@@ -431,7 +431,11 @@ class DaskExecutor:
     a LocalCluster starts with them, and plugins slow them down on the workers
     and nannies of a running cluster. Their wake-ups (about 150 a second per
     worker) preempt the run and take CPU from busy cores, several percent of
-    a run in all.
+    a run in all. The worker processes of a LocalCluster are forked from the
+    warm forkserver of :class:`LocalExecutor` (``start_method="forkserver"``,
+    the default where available; ``"spawn"`` is Dask's default), in which a
+    run's thread used 2-4% less CPU than in a spawned one (two workers on two
+    busy cores; docs/experiments.md, Performance).
     """
 
     def __init__(
@@ -443,6 +447,7 @@ class DaskExecutor:
         timeout: float = 20.0,
         keep_profiler: bool = False,
         keep_monitors: bool = False,
+        start_method: str | None = None,
     ):
         if sum(x is not None for x in (scheduler, local_workers, client)) != 1:
             raise SweepError("DaskExecutor: give exactly one of scheduler, local_workers or client")
@@ -451,6 +456,9 @@ class DaskExecutor:
         self.timeout = timeout
         self.keep_profiler = keep_profiler
         self.keep_monitors = keep_monitors
+        if start_method not in (None, "forkserver", "spawn"):
+            raise SweepError(f"start_method = {start_method!r}: use 'forkserver' or 'spawn'")
+        self.start_method = start_method or "forkserver"
         self._client = client
         self._own_client = client is None
         self._cluster = None
@@ -468,7 +476,7 @@ class DaskExecutor:
             from distributed import Client, LocalCluster
         except ImportError as exc:  # pragma: no cover - a declared dependency
             raise SweepError(f"Dask distributed is not installed: {exc}") from None
-        from blinasim._dask import QUIET_CONFIG, QuietNannyPlugin, WarmUpPlugin
+        from blinasim._dask import QUIET_CONFIG, QuietNannyPlugin, WarmUpPlugin, use_warm_forkserver
 
         if self._client is None:
             if self.scheduler is not None:
@@ -487,6 +495,10 @@ class DaskExecutor:
                 settings: dict[str, Any] = {"distributed.worker.profile.enabled": self.keep_profiler}
                 if not self.keep_monitors:
                     settings.update(QUIET_CONFIG)
+                if self.start_method == "forkserver":
+                    # Workers forked from the warm forkserver, as LocalExecutor's: a run's thread
+                    # used 3-6% more CPU in a spawned worker (Dask's default).
+                    settings.update(use_warm_forkserver())
                 with dask.config.set(settings):
                     self._cluster = LocalCluster(
                         n_workers=self.local_workers,
