@@ -254,6 +254,7 @@ class BlinatumomabModel(mesa.Model):
         self.rec_il6 = np.zeros(n)
         self.rec_ifng = np.zeros(n)
         self.rec_crs_grade = np.zeros(n, dtype=np.int8)  # maximum over the record interval
+        self.rec_crs_signal = np.zeros(n)  # maximum over the record interval
         self.rec_neuro_grade = np.zeros(n, dtype=np.int8)
         self.rec_status = np.zeros(n, dtype=np.int8)
         self.rec_dex_mg = np.zeros(n)
@@ -266,6 +267,7 @@ class BlinatumomabModel(mesa.Model):
         self.rec_pd1_occupancy = np.zeros(n)
         self.rec_treg_suppression = np.zeros(n)
         self._interval_crs = 0
+        self._interval_crs_signal = 0.0
         self._interval_neuro = 0
         self.max_crs_grade = 0
         self.max_neuro_grade = 0
@@ -330,6 +332,7 @@ class BlinatumomabModel(mesa.Model):
         cyt = self.cytokines
         cyt.step((self.tick + 1) * self.dt_hours, self.dt_hours, engaged * self.cells_per_agent, share)
         self._interval_crs = max(self._interval_crs, cyt.crs_grade)
+        self._interval_crs_signal = max(self._interval_crs_signal, cyt.crs_signal)
         self._interval_neuro = max(self._interval_neuro, cyt.neuro_grade)
 
     def _pk(self) -> None:
@@ -699,6 +702,8 @@ class BlinatumomabModel(mesa.Model):
         self.rec_il6[r] = cyt.il6
         self.rec_ifng[r] = cyt.ifng
         self.rec_crs_grade[r] = self._interval_crs if r > 0 else cyt.crs_grade
+        self.rec_crs_signal[r] = self._interval_crs_signal if r > 0 else cyt.crs_signal
+        self._interval_crs_signal = 0.0
         self.rec_neuro_grade[r] = self._interval_neuro if r > 0 else cyt.neuro_grade
         self.max_crs_grade = max(self.max_crs_grade, int(self.rec_crs_grade[r]))
         self.max_neuro_grade = max(self.max_neuro_grade, int(self.rec_neuro_grade[r]))

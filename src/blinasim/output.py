@@ -139,6 +139,12 @@ def build_dataset(model: BlinatumomabModel) -> xr.Dataset:
         "crs_grade": _var(
             model.rec_crs_grade[:n], t, "1", "CRS grade 0-4 (ASTCT, mapped from effective IL-6; max over the interval)"
         ),
+        "crs_signal": _var(
+            model.rec_crs_signal[:n],
+            t,
+            "pg/mL",
+            "effective IL-6 lagged by the symptom lag, graded into CRS (max over the interval)",
+        ),
         "neurotoxicity_grade": _var(
             model.rec_neuro_grade[:n],
             t,

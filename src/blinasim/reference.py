@@ -935,6 +935,7 @@ class ReferenceModel(mesa.Model):
         cyt = self.cytokines
         cyt.step((self.tick + 1) * self.dt_hours, self.dt_hours, engaged * self.cells_per_agent, share)
         self._interval_crs = max(self._interval_crs, cyt.crs_grade)
+        self._interval_crs_signal = max(self._interval_crs_signal, cyt.crs_signal)
         self._interval_neuro = max(self._interval_neuro, cyt.neuro_grade)
 
     def _residents(self) -> None:

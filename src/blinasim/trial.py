@@ -71,6 +71,8 @@ def run_patient(args: tuple[str, int, dict[str, Any], int]) -> dict[str, Any]:
         value = ds[name].values.item()
         out[name] = value if isinstance(value, str) else float(value)
     out["follow_up_day"] = float(ds.time.values[-1])
+    cycle1 = ds.cycle.values == 1
+    out["crs_signal_peak_cycle1"] = float(ds.crs_signal.values[cycle1].max()) if cycle1.any() else math.nan
     out.update(kinetics(ds, config.patient.blood_volume_l))
     return out
 
