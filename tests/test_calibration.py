@@ -9,6 +9,7 @@ import pytest
 import xarray as xr
 
 from blinasim.calibration import PARAMETERS, TARGET_BY_NAME, TARGETS, Target, in_vitro_assay, kinetics, score, summarise
+from blinasim.config import load_config
 
 
 def test_rate_misses_are_in_units_of_the_trials_standard_error():
@@ -126,7 +127,7 @@ def test_calibration_script_runs_resumes_from_a_warm_start_and_starts_from_the_d
     )
     stage1 = json.loads(first.read_text())
     assert [r["candidate"] for r in stage1["records"]] == [0, 1]
-    assert stage1["records"][0]["params"]["tcells.contacts_per_hour"] == 10.0  # the default
+    assert stage1["records"][0]["params"]["tcells.contacts_per_hour"] == load_config(None).tcells.contacts_per_hour
     for r in stage1["records"]:
         assert set(r["values"]) == {t.name for t in TARGETS} and r["score"] > 0
     second = tmp_path / "stage2.json"

@@ -24,8 +24,9 @@ NO_TOXICITY_RULES = {
 
 def in_vitro(schedule, days, **extra):
     """An in-vitro-like co-culture: a full lattice of blasts replenished by division, a fixed
-    set of T-cells (no division, death or contraction), no blood and no trafficking, a
-    constant drug level while infused, and no toxicity rules."""
+    set of effector T-cells (no regulatory T-cells, whose suppression test_tregs.py covers;
+    no division, death or contraction), no blood and no trafficking, a constant drug level
+    while infused, and no toxicity rules."""
     cfg = {
         "simulation__lattice_size": 48,
         "simulation__days": days,
@@ -36,6 +37,7 @@ def in_vitro(schedule, days, **extra):
         "patient__t_cells_per_ul": 0.0,
         "patient__b_cells_per_ul": 0.0,
         "patient__peripheral_blasts_per_ul": 0.0,
+        "patient__treg_fraction_of_cd4": 0.0,
         "disease__blast_birth_rate_per_day": 1.0,
         "disease__blast_death_rate_per_day": 0.0,
         "tcells__death_rate_per_day": 0.0,
@@ -114,14 +116,19 @@ def test_lineage_switch_happens_overwhelmingly_in_kmt2a_patients():
 
 
 def test_lineage_switch_rate_rises_with_immune_pressure():
+    """Switches per blast birth under treatment (IFN-gamma, immune pressure) against none. The
+    per-division rate is high enough (1e-2) for tens of events: at 1e-3 there are a handful and
+    the ratio is noise."""
     common = {
         "simulation__days": 14.0,
         "simulation__lattice_size": 64,
         "patient__kmt2a_rearranged": True,
-        "disease__lineage_switch_per_division_kmt2a": 1e-3,
+        "disease__lineage_switch_per_division_kmt2a": 1e-2,
     }
     treated = run(treatment__regimen="flat", **common)
     untreated = run(treatment__regimen="none", **common)
+    for ds in (treated, untreated):
+        assert float(ds.cumulative_lineage_switch_events[-1]) / ds.attrs["cells_per_agent"] >= 10
 
     def per_birth(ds):
         births = float(ds.cumulative_births.sel(population="blast")[-1])

@@ -174,17 +174,24 @@ LITERATURE: dict[str, Default] = {
     "tcells.cd3_median": Default(6.6e4, "molecules/cell", "BIOLOGY.md: CD3 ~6.6e4 per T-cell, lognormal"),
     "tcells.cd3_log_sd": Default(0.3, "1", "approx. spread of CD3 density"),
     "tcells.speed_um_per_min": Default(
-        6.0, "um/min", "approx.: T-cell speed in bone marrow by intravital microscopy (5-10 um/min)"
+        7.38,
+        "um/min",
+        "calibrated, docs/validation.md stage 3 (candidate 37); prior 6.0: approx.: T-cell speed in bone "
+        "marrow by intravital microscopy (5-10 um/min)",
     ),
     "tcells.contacts_per_hour": Default(
-        10.0, "1/h", "approx.: a scanning T-cell probes a neighbouring cell every few minutes"
+        26.2,
+        "1/h",
+        "calibrated, docs/validation.md stage 3 (candidate 37); prior 10.0: approx.: a scanning T-cell "
+        "probes a neighbouring cell every few minutes",
     ),
     "tcells.blood_contact_ul_per_h": Default(
-        3.0e-3,
+        0.0723,
         "uL/h",
-        "approx.: contact rate per T-cell per target/uL in blood; with the drug-induced T-cell "
-        "redistribution the default MRD-like patient's blood B cells fall below 1/uL in ~3-5 days, "
-        "slower than Klinger 2012 (~2 days): to be calibrated",
+        "calibrated, docs/validation.md stage 3 (candidate 37); prior 0.003: approx.: contact rate per "
+        "T-cell per target/uL in blood; with the drug-induced T-cell redistribution the default MRD-like "
+        "patient's blood B cells fall below 1/uL in ~3-5 days, slower than Klinger 2012 (~2 days): to be "
+        "calibrated",
     ),
     "tcells.marrow_homing_per_day": Default(1.0, "1/day", "approx.: blood T-cells recirculate through marrow ~daily"),
     "tcells.margination_fold": Default(
@@ -205,25 +212,33 @@ LITERATURE: dict[str, Default] = {
         0.9, "1", "approx.: most BiTE synapses end in target death (Loffler 2000: lysis within 4 h at E:T 2:1)"
     ),
     "tcells.activation_half_life_days": Default(
-        1.0, "day", "approx.: activation markers (CD69, CD25) decay over ~1-2 days without stimulation"
+        0.526,
+        "day",
+        "calibrated, docs/validation.md stage 3 (candidate 37); prior 1.0: approx.: activation markers "
+        "(CD69, CD25) decay over ~1-2 days without stimulation",
     ),
     "tcells.activated_division_per_day": Default(
-        0.2,
+        0.0566,
         "1/day",
-        "approx.: chosen so that the default patient's T-cells expand < 2x in the first week and "
-        "> 2x only with sustained engagement (Klinger 2012: > 2x by weeks 2-3); to be calibrated",
+        "calibrated, docs/validation.md stage 3 (candidate 37); prior 0.2: approx.: chosen so that the "
+        "default patient's T-cells expand < 2x in the first week and > 2x only with sustained engagement "
+        "(Klinger 2012: > 2x by weeks 2-3); to be calibrated",
     ),
     "tcells.death_rate_per_day": Default(
         0.02, "1/day", "approx.: naive/memory T-cell turnover of ~1-2%/day, balanced by homeostatic division"
     ),
     "tcells.contraction_rate_per_day": Default(
-        0.5, "1/day", "approx.: post-activation contraction toward the homeostatic count within ~1-2 weeks"
+        0.46,
+        "1/day",
+        "calibrated, docs/validation.md stage 3 (candidate 37); prior 0.5: approx.: post-activation "
+        "contraction toward the homeostatic count within ~1-2 weeks",
     ),
     "tcells.exhaustion_per_engaged_day": Default(
-        0.22,
+        0.17,
         "1/day",
-        "approx. from Philipp 2022: continuous exposure cut lysis ~10-fold from day 7 to 28, "
-        "read as exp(-k * 21 d * ~50% time engaged)",
+        "calibrated, docs/validation.md in-vitro scan before stage 5; prior 0.22: approx. from Philipp "
+        "2022: continuous exposure cut lysis ~10-fold from day 7 to 28, read as exp(-k * 21 d * ~50% time"
+        " engaged)",
     ),
     "tcells.exhaustion_recovery_per_day": Default(
         0.3, "1/day", "approx.: Philipp 2022, a treatment-free interval restores function within ~1 week"
@@ -232,13 +247,19 @@ LITERATURE: dict[str, Default] = {
         0.005, "1", "approx.: each engagement adds 0.5% of the remaining way to full exhaustion (Philipp 2022)"
     ),
     "tcells.exhaustion_e50": Default(
-        0.5,
+        0.55,
         "1",
-        "approx.: exhaustion at which half the effector function is lost; with exhaustion_hill the loss is "
-        "progressive: little in week 1, most by week 4 of continuous exposure (Philipp 2022: lysis "
-        "88% at day 7, 9% at day 28)",
+        "calibrated, docs/validation.md in-vitro scan before stage 5; prior 0.5: approx.: exhaustion at "
+        "which half the effector function is lost; with exhaustion_hill the loss is progressive: little "
+        "in week 1, most by week 4 of continuous exposure (Philipp 2022: lysis 88% at day 7, 9% at day "
+        "28)",
     ),
-    "tcells.exhaustion_hill": Default(4.0, "1", "approx.: steepness of the progressive loss of function"),
+    "tcells.exhaustion_hill": Default(
+        6.0,
+        "1",
+        "calibrated, docs/validation.md in-vitro scan before stage 5; prior 4.0: approx.: steepness of "
+        "the progressive loss of function",
+    ),
     "tcells.pd1_lysis_inhibition": Default(
         0.8,
         "1",
@@ -252,16 +273,19 @@ LITERATURE: dict[str, Default] = {
         0.5, "1", "model choice: exhaustion above which a T-cell counts as exhausted"
     ),
     "tcells.treg_suppression_max": Default(
-        0.9,
+        0.95,
         "1",
-        "approx. from Duell 2017: blinatumomab-activated Tregs suppress T-cell proliferation and CD8 lysis of ALL "
-        "cells through IL-10; removing the Tregs restored proliferation",
+        "calibrated, docs/validation.md stage 6; prior 0.9: approx. from Duell 2017: blinatumomab-"
+        "activated Tregs suppress T-cell proliferation and CD8 lysis of ALL cells through IL-10; removing"
+        " the Tregs restored proliferation",
     ),
     "tcells.treg_suppression_half": Default(
-        0.051,
+        0.019,
         "1",
+        "calibrated, docs/validation.md stage 6 (one-dimensional scan against CR/CRh); prior 0.051: "
         "approx. from Duell 2017: Tregs above 8.5% of CD4 (0.085 x CD4 share 0.6 = 0.051 of all T-cells) "
-        "excluded 70% of non-responders and no responder; read as half-maximal suppression when fully activated",
+        "excluded 70% of non-responders and no responder; read as half-maximal suppression when fully "
+        "activated",
     ),
     "tcells.treg_suppression_hill": Default(
         4.0, "1", "approx.: the Treg cutoff of Duell 2017 separated responders sharply (all responders below it)"
@@ -273,11 +297,13 @@ LITERATURE: dict[str, Default] = {
     ),
     # ----------------------------------------------------------------- cytokines
     "cytokines.ifng_release_pg_per_cell_h": Default(
-        3.0e-4,
+        0.00025,
         "pg/(cell h)",
-        "approx.: serum-appearing IFN-gamma per engaged T-cell; puts the default R/R patient's first "
-        "IFN-gamma peak at ~10^2 pg/mL without dexamethasone, the order of magnitude reported under "
-        "blinatumomab (Klinger 2012; Teachey 2013); to be calibrated against CRS incidence",
+        "calibrated, docs/validation.md stage 6 (CRS any grade: the 86th percentile of the cycle-1 CRS "
+        "signal at the grade-1 threshold); prior 0.0003: approx.: serum-appearing IFN-gamma per engaged "
+        "T-cell; puts the default R/R patient's first IFN-gamma peak at ~10^2 pg/mL without "
+        "dexamethasone, the order of magnitude reported under blinatumomab (Klinger 2012; Teachey 2013); "
+        "to be calibrated against CRS incidence",
     ),
     "cytokines.distribution_volume_l": Default(3.0, "L", "approx.: plasma volume of an adult"),
     "cytokines.ifng_half_life_h": Default(0.5, "h", "approx.: IFN-gamma serum half-life after IV dosing ~25-35 min"),
