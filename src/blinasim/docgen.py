@@ -20,7 +20,8 @@ table (`src/blinasim/defaults.py`) by `python scripts/gen_parameters.py`; do
 not edit by hand. Keys are dotted paths: in a TOML file `patient.t_cells_per_ul`
 is `t_cells_per_ul` under `[patient]`; on the command line it is
 `--set patient.t_cells_per_ul=800`. "approx." marks values that are
-order-of-magnitude choices to be calibrated, not fitted results.
+order-of-magnitude choices, not fitted results; "calibrated" marks values set
+by the calibration of docs/validation.md, with the stage and the prior value.
 """
 
 
