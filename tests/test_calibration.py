@@ -118,38 +118,31 @@ def test_calibration_script_runs_resumes_from_a_warm_start_and_starts_from_the_d
 
     script = Path(__file__).resolve().parents[1] / "scripts" / "calibrate.py"
     common = ["--n", "1", "--assays", "1", "--workers", "1", "--seed", "3"]
+
+    def calibrate(out, *args):
+        subprocess.run(
+            [sys.executable, str(script), *common, *args, "--out", str(out)],
+            check=True,
+            capture_output=True,
+            cwd=tmp_path,
+        )
+        return json.loads(out.read_text())
+
     first = tmp_path / "stage1.json"
-    subprocess.run(
-        [sys.executable, str(script), *common, "--trials", "2", "--startup", "1", "--out", str(first)],
-        check=True,
-        capture_output=True,
-        cwd=tmp_path,
-    )
-    stage1 = json.loads(first.read_text())
+    stage1 = calibrate(first, "--trials", "2", "--startup", "1")
     assert [r["candidate"] for r in stage1["records"]] == [0, 1]
     assert stage1["records"][0]["params"]["tcells.contacts_per_hour"] == load_config(None).tcells.contacts_per_hour
     for r in stage1["records"]:
         assert set(r["values"]) == {t.name for t in TARGETS} and r["score"] > 0
-    second = tmp_path / "stage2.json"
-    subprocess.run(
-        [
-            sys.executable,
-            str(script),
-            *common,
-            "--trials",
-            "1",
-            "--parameters",
-            "tcells.contacts_per_hour",
-            "--warm-start",
-            str(first),
-            "--out",
-            str(second),
-        ],
-        check=True,
-        capture_output=True,
-        cwd=tmp_path,
+    stage2 = calibrate(
+        tmp_path / "stage2.json",
+        "--trials",
+        "1",
+        "--parameters",
+        "tcells.contacts_per_hour",
+        "--warm-start",
+        str(first),
     )
-    stage2 = json.loads(second.read_text())
     assert [r["candidate"] for r in stage2["records"]] == [0, 1, 2]
     assert stage2["records"][1]["params"] == stage1["records"][1]["params"]  # kept as run
     defaults = stage1["records"][0]["params"]
@@ -159,28 +152,17 @@ def test_calibration_script_runs_resumes_from_a_warm_start_and_starts_from_the_d
     assert stage2["best"]["score"] == min(r["score"] for r in stage2["records"])
 
     # --start: candidate 0 is the given earlier candidate, and what is not searched keeps its values.
-    third = tmp_path / "stage3.json"
-    subprocess.run(
-        [
-            sys.executable,
-            str(script),
-            *common,
-            "--trials",
-            "2",
-            "--startup",
-            "1",
-            "--parameters",
-            "tcells.contacts_per_hour",
-            "--start",
-            f"{first}:1",
-            "--out",
-            str(third),
-        ],
-        check=True,
-        capture_output=True,
-        cwd=tmp_path,
+    stage3 = calibrate(
+        tmp_path / "stage3.json",
+        "--trials",
+        "2",
+        "--startup",
+        "1",
+        "--parameters",
+        "tcells.contacts_per_hour",
+        "--start",
+        f"{first}:1",
     )
-    stage3 = json.loads(third.read_text())
     start = stage1["records"][1]["params"]
     assert stage3["records"][0]["params"] == start
     moved = {k for k, v in stage3["records"][1]["params"].items() if v != start[k]}

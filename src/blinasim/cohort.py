@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -79,6 +79,26 @@ class CohortSpec:
     fixed: dict[str, Any] = field(default_factory=dict)
 
 
+#: The T-cell mix, drawn alike in both trial populations (BLAST with its own source note).
+CD4_FRACTION = Attribute(
+    "patient.cd4_fraction",
+    "beta",
+    {"a": 5.5, "b": 4.5},
+    0.1,
+    0.9,
+    "approx.: CD4 share of T-cells ~0.6 in healthy adults, lower and more variable after salvage therapy "
+    "(Beta(5.5, 4.5): mean 0.55, sd 0.15)",
+)
+TREG_FRACTION_OF_CD4 = Attribute(
+    "patient.treg_fraction_of_cd4",
+    "lognormal",
+    {"median": 0.06, "log_sd": 0.8},
+    0.01,
+    0.7,
+    "Duell 2017: blood Tregs 1.8-8.3% of CD4 in 22 responders and 3.4-65.9% in 20 non-responders, 14 of "
+    "42 patients above the 8.5% cutoff; a lognormal with median 6% and log-sd 0.8 puts 33% above it",
+)
+
 MT103_211 = CohortSpec(
     name="mt103_211",
     description="Ph-negative R/R B-ALL adults (Topp 2015), step-up 9 -> 28 ug/day, 2 cycles",
@@ -116,24 +136,8 @@ MT103_211 = CohortSpec(
             "approx.: the marrow effector:target ratio varies widely between R/R patients (lymphopenia after "
             "salvage); responders show stronger T-cell expansion (Zugmaier 2017)",
         ),
-        Attribute(
-            "patient.cd4_fraction",
-            "beta",
-            {"a": 5.5, "b": 4.5},
-            0.1,
-            0.9,
-            "approx.: CD4 share of T-cells ~0.6 in healthy adults, lower and more variable after salvage therapy "
-            "(Beta(5.5, 4.5): mean 0.55, sd 0.15)",
-        ),
-        Attribute(
-            "patient.treg_fraction_of_cd4",
-            "lognormal",
-            {"median": 0.06, "log_sd": 0.8},
-            0.01,
-            0.7,
-            "Duell 2017: blood Tregs 1.8-8.3% of CD4 in 22 responders and 3.4-65.9% in 20 non-responders, 14 of "
-            "42 patients above the 8.5% cutoff; a lognormal with median 6% and log-sd 0.8 puts 33% above it",
-        ),
+        CD4_FRACTION,
+        TREG_FRACTION_OF_CD4,
         Attribute(
             "patient.b_cells_per_ul",
             "lognormal",
@@ -203,21 +207,10 @@ BLAST = CohortSpec(
             0.3,
             "approx.: near-normal marrow T-cell share in CR (marrow lymphocytes ~10-15%, most T)",
         ),
-        Attribute(
-            "patient.cd4_fraction",
-            "beta",
-            {"a": 5.5, "b": 4.5},
-            0.1,
-            0.9,
-            "approx.: as MT103-211",
-        ),
-        Attribute(
-            "patient.treg_fraction_of_cd4",
-            "lognormal",
-            {"median": 0.06, "log_sd": 0.8},
-            0.01,
-            0.7,
-            "approx.: as MT103-211 (Duell 2017 measured R/R patients; no MRD-cohort data)",
+        replace(CD4_FRACTION, source="approx.: as MT103-211"),
+        replace(
+            TREG_FRACTION_OF_CD4,
+            source="approx.: as MT103-211 (Duell 2017 measured R/R patients; no MRD-cohort data)",
         ),
         Attribute(
             "patient.b_cells_per_ul",

@@ -885,6 +885,11 @@ def plan_drug(config: Config, seed: int, n_ticks: int, dt_hours: float) -> DrugP
     return DrugPlan(schedule, clearance_l_per_h, pk, schedule.rates_on_grid(tick_starts))
 
 
+def treg_share(config: Config) -> float:
+    """Regulatory T-cells as a share of all T-cells: CD4 share x Treg share of CD4."""
+    return config.patient.cd4_fraction * config.patient.treg_fraction_of_cd4
+
+
 def treg_suppression(config: Config, mean_activation: float) -> float:
     """Share of activated division and lysis suppressed by activated regulatory T-cells.
 
@@ -895,8 +900,8 @@ def treg_suppression(config: Config, mean_activation: float) -> float:
     Tregs are ``x = rho * mean activation`` of all T-cells, and the suppression is
     ``s_max * x^n / (x^n + x50^n)``. Shared with the reference model.
     """
-    patient, tcfg = config.patient, config.tcells
-    x = patient.cd4_fraction * patient.treg_fraction_of_cd4 * mean_activation
+    tcfg = config.tcells
+    x = treg_share(config) * mean_activation
     if x <= 0.0 or tcfg.treg_suppression_max <= 0.0:
         return 0.0
     q = (x / tcfg.treg_suppression_half) ** tcfg.treg_suppression_hill
@@ -910,9 +915,7 @@ def lysis_probability(config: Config, suppression: float) -> float:
     T-cells, which engage but do not kill) and the Treg suppression of lysis
     both lower it. Shared with the reference model.
     """
-    patient = config.patient
-    treg_share = patient.cd4_fraction * patient.treg_fraction_of_cd4
-    return config.tcells.lysis_probability * (1.0 - treg_share) * (1.0 - suppression)
+    return config.tcells.lysis_probability * (1.0 - treg_share(config)) * (1.0 - suppression)
 
 
 def marrow_turnover_probabilities(config: Config, refill: float, dt_days: float) -> tuple[float, float]:
