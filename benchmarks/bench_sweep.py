@@ -6,6 +6,8 @@
     # only the Dask overhead: paired runs and 2 pairs of whole sweeps, 1 worker each; --keep-monitors for
     # Dask's default monitor intervals (before the fix in blinasim._dask.QUIET_CONFIG)
     .venv/bin/python benchmarks/bench_sweep.py --only-dask --runs 8 --pairs 10 --sweep-pairs 2 --dask-workers 1
+    # the issue's two targets, each from alternating pairs (speed-up: whole 1- and 2-worker sweeps)
+    .venv/bin/python benchmarks/bench_sweep.py --runs 16 --pairs 24 --sweep-pairs 2 --scaling-pairs 4
 
 Every sweep runs the same runs: ``experiments/default.toml`` (or --config)
 with ``--runs`` replicates, one arm, into a fresh store. Throughput counts
@@ -303,6 +305,21 @@ def paired_dask_overhead(
     return rec
 
 
+def alternating_sweeps(exp, workdir: Path, executors: dict, repeats: int) -> tuple[dict[str, np.ndarray], list]:
+    """Whole sweeps on two executors (``name -> factory`` of a fresh executor), ``repeats`` pairs in
+    alternating order (AB, BA, ...), so that drifts of the machine fall on both alike; returns each
+    executor's sweep times (start-up excluded) and the sweep records."""
+    names = list(executors)
+    seconds: dict[str, list[float]] = {name: [] for name in names}
+    recs = []
+    for k in range(repeats):
+        for name in names if k % 2 == 0 else names[::-1]:
+            rec = one_sweep(exp, executors[name](), f"{name} pair {k + 1}", workdir)
+            seconds[name].append(rec["seconds"])
+            recs.append(rec)
+    return {name: np.array(v) for name, v in seconds.items()}, recs
+
+
 def paired_dask_sweeps(
     exp, workdir: Path, workers: int, repeats: int, keep_monitors: bool = False, start_method: str | None = None
 ) -> dict:
@@ -314,19 +331,18 @@ def paired_dask_sweeps(
     """
     from blinasim.sweep import DaskExecutor, LocalExecutor
 
-    seconds: dict[str, list[float]] = {"local": [], "dask": []}
-    recs = []
-    for k in range(repeats):
-        for name in ("local", "dask") if k % 2 == 0 else ("dask", "local"):
-            exe = (
-                LocalExecutor(workers)
-                if name == "local"
-                else DaskExecutor(local_workers=workers, keep_monitors=keep_monitors, start_method=start_method)
-            )
-            rec = one_sweep(exp, exe, f"{name} x{workers} pair {k + 1}", workdir)
-            seconds[name].append(rec["seconds"])
-            recs.append(rec)
-    local, dask = np.array(seconds["local"]), np.array(seconds["dask"])
+    seconds, recs = alternating_sweeps(
+        exp,
+        workdir,
+        {
+            f"local x{workers}": lambda: LocalExecutor(workers),
+            f"dask x{workers}": lambda: DaskExecutor(
+                local_workers=workers, keep_monitors=keep_monitors, start_method=start_method
+            ),
+        },
+        repeats,
+    )
+    local, dask = seconds[f"local x{workers}"], seconds[f"dask x{workers}"]
     ratio = dask / local - 1
     out = {
         "workers": workers,
@@ -343,6 +359,37 @@ def paired_dask_sweeps(
         f"  paired sweeps, {workers} worker(s) each, {repeats} pairs: Dask overhead "
         f"{out['overhead_share_median']:+.1%} of the sweep time (median; "
         + ", ".join(f"{r:+.1%}" for r in ratio)
+        + ")",
+        file=sys.stderr,
+    )
+    return out
+
+
+def paired_scaling(exp, workdir: Path, workers: int, repeats: int) -> dict:
+    """Throughput of ``workers`` local workers against one, from ``repeats`` alternating pairs of whole
+    sweeps: the speed-up of each pair and their median (a single pair of sweeps moves with whatever
+    else the machine, or its host, does in those seconds)."""
+    from blinasim.sweep import LocalExecutor
+
+    seconds, recs = alternating_sweeps(
+        exp,
+        workdir,
+        {"local x1": lambda: LocalExecutor(1), f"local x{workers}": lambda: LocalExecutor(workers)},
+        repeats,
+    )
+    speedups = seconds["local x1"] / seconds[f"local x{workers}"]
+    out = {
+        "workers": workers,
+        "repeats": repeats,
+        "one_worker_seconds": seconds["local x1"].tolist(),
+        "many_workers_seconds": seconds[f"local x{workers}"].tolist(),
+        "speedups": speedups.tolist(),
+        "speedup_median": float(np.median(speedups)),
+        "records": recs,
+    }
+    print(
+        f"  paired scaling, {repeats} pairs: {workers} workers {out['speedup_median']:.2f}x one (median; "
+        + ", ".join(f"{r:.2f}x" for r in speedups)
         + ")",
         file=sys.stderr,
     )
@@ -366,6 +413,12 @@ def main() -> None:
         help="also this many whole sweeps on local and Dask workers (--dask-workers each), alternating",
     )
     parser.add_argument("--dask-workers", type=int, default=None, help="workers of --sweep-pairs (default --workers)")
+    parser.add_argument(
+        "--scaling-pairs",
+        type=int,
+        default=0,
+        help="also this many whole sweeps on 1 and on --workers local workers, alternating (median speed-up)",
+    )
     parser.add_argument(
         "--keep-monitors", action="store_true", help="Dask with its default monitor intervals (as before the fix)"
     )
@@ -399,7 +452,7 @@ def main() -> None:
     )
     keep = args.keep_monitors
     records = []
-    paired = sweeps = None
+    paired = sweeps = scaling = None
     with tempfile.TemporaryDirectory(prefix="bench_sweep.") as tmp:
         work = Path(tmp)
         # Warm the numba cache in this process (the in-process sweep and the dry runs).
@@ -428,6 +481,8 @@ def main() -> None:
                 records.append(
                     one_sweep(exp, DaskExecutor(scheduler=args.scheduler, keep_monitors=keep), "dask scheduler", work)
                 )
+        if args.scaling_pairs and not args.only_dask:
+            scaling = paired_scaling(exp, work, args.workers, args.scaling_pairs)
         if not args.no_dask:
             pexp = experiment(args.config, args.pairs + 1, args.days, args.lattice)
             pin = None
@@ -475,6 +530,9 @@ def main() -> None:
     if sweeps is not None:
         summary["dask_paired_sweep_overhead_share"] = sweeps["overhead_share_median"]
         print(f"paired whole-sweep Dask overhead {sweeps['overhead_share_median']:+.1%}")
+    if scaling is not None:
+        summary["speedup_paired_median"] = scaling["speedup_median"]
+        print(f"paired speed-up {args.workers} workers / 1 worker: {scaling['speedup_median']:.2f}x (median)")
     if args.json:
         meta = {
             "python": platform.python_version(),
@@ -484,7 +542,14 @@ def main() -> None:
             "when": time.strftime("%Y-%m-%d %H:%M:%S"),
             "argv": sys.argv[1:],
         }
-        out = {"meta": meta, "summary": summary, "records": records, "paired_dask": paired, "paired_sweeps": sweeps}
+        out = {
+            "meta": meta,
+            "summary": summary,
+            "records": records,
+            "paired_dask": paired,
+            "paired_sweeps": sweeps,
+            "paired_scaling": scaling,
+        }
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(out, indent=2))
         print(f"wrote {args.json}")
