@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -203,3 +204,36 @@ def test_format_table_shows_null_ratio_and_reason():
     table = bench.format_table([rec])
     assert "null" in table and "not importable" in table
     assert "1.50e8" in table and "300" in table and "6.50" in table
+
+
+def test_sweep_benchmark_records_its_paired_scaling(tmp_path):
+    """benchmarks/bench_sweep.py end to end on tiny runs, local executors only: every sweep is
+    recorded, and the alternating scaling pairs give one speed-up per pair and their median."""
+    out = tmp_path / "sweep.json"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "bench_sweep.py"),
+            *("--runs", "2", "--days", "0.5", "--lattice", "24", "--no-dask", "--scaling-pairs", "2"),
+            *("--json", str(out)),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rec = json.loads(out.read_text())
+    executors = [r["executor"] for r in rec["records"]]
+    assert executors == ["in-process", "local x1", "local x2", "local x2 parent"]
+    scaling = rec["paired_scaling"]
+    assert [r["executor"] for r in scaling["records"]] == [
+        "local x1 pair 1",
+        "local x2 pair 1",
+        "local x2 pair 2",
+        "local x1 pair 2",
+    ]
+    one, many = scaling["one_worker_seconds"], scaling["many_workers_seconds"]
+    assert scaling["speedups"] == pytest.approx([a / b for a, b in zip(one, many, strict=True)])
+    assert rec["summary"]["speedup_paired_median"] == pytest.approx(statistics.median(scaling["speedups"]))
+    assert all(r["runs"] == 2 for r in scaling["records"])
