@@ -27,6 +27,8 @@ RATE_TARGETS = {
         ("mt103_211", "cr_crh"),
         ("mt103_211", "crs_any"),
         ("mt103_211", "crs_grade3"),
+        ("mt103_211", "neurotox_any"),
+        ("mt103_211", "neurotox_grade3"),
         ("blast", "mrd_response"),
     )
 }

@@ -38,6 +38,21 @@ def make_config(**dotted) -> Config:
     return blinasim.load_config(None, overrides)
 
 
+#: No toxicity rule acts (no hold, tocilizumab or discontinuation): for mechanism tests (killing, cytokine
+#: kinetics, dexamethasone's action) whose patient, on flat dosing or without premedication, would otherwise
+#: reach the hold grades of the calibrated toxicity mapping and have the infusion stopped.
+NO_TOX_RULES = {
+    f"protocol__{rule}": 5
+    for rule in (
+        "crs_hold_grade",
+        "crs_discontinue_grade",
+        "tocilizumab_grade",
+        "neuro_hold_grade",
+        "neuro_discontinue_grade",
+    )
+}
+
+
 def run(**dotted):
     return blinasim.simulate(make_config(**dotted))
 

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
 import pytest
 import xarray as xr
 
-from blinasim.calibration import PARAMETERS, TARGET_BY_NAME, TARGETS, Target, in_vitro_assay, kinetics, score, summarise
+from blinasim.calibration import (
+    GRADE3,
+    PARAMETERS,
+    TARGET_BY_NAME,
+    TARGETS,
+    Target,
+    in_vitro_assay,
+    kinetics,
+    score,
+    spaced_thresholds,
+    summarise,
+    to_overrides,
+)
 from blinasim.config import load_config
 
 
@@ -73,9 +86,9 @@ def test_kinetics_reads_depletion_nadir_and_expansion_off_a_hand_made_trajectory
 
 def test_summarise_turns_patients_into_target_values():
     rows = [
-        {"trial": "mt103_211", "cr_crh": 1.0, "max_crs_grade": 3.0},
-        {"trial": "mt103_211", "cr_crh": 0.0, "max_crs_grade": 0.0},
-        {"trial": "mt103_211", "cr_crh": math.nan, "max_crs_grade": 1.0},
+        {"trial": "mt103_211", "cr_crh": 1.0, "max_crs_grade": 3.0, "max_neurotoxicity_grade": 1.0},
+        {"trial": "mt103_211", "cr_crh": 0.0, "max_crs_grade": 0.0, "max_neurotoxicity_grade": 0.0},
+        {"trial": "mt103_211", "cr_crh": math.nan, "max_crs_grade": 1.0, "max_neurotoxicity_grade": 4.0},
         {
             "trial": "blast",
             "mrd_response": 1.0,
@@ -95,9 +108,29 @@ def test_summarise_turns_patients_into_target_values():
     v = summarise(rows, assays)
     assert v["cr_crh"] == 0.5  # the not-assessable patient is left out
     assert v["crs_any"] == pytest.approx(2 / 3) and v["crs_grade3"] == pytest.approx(1 / 3)
+    assert v["neurotox_any"] == pytest.approx(2 / 3) and v["neurotox_grade3"] == pytest.approx(1 / 3)
     assert v["mrd_response"] == 0.5 and v["b_depleted_day2"] == 0.5
     assert v["t_nadir_day1"] == 0.5 and v["t_expansion_2x"] == 0.5
     assert v["invitro_day28_over_day7"] == pytest.approx(0.1)
+
+
+def test_spaced_thresholds_move_grades_1_and_3_and_keep_the_shape():
+    template = [100.0, 400.0, 1500.0, 5000.0]
+    assert spaced_thresholds(100.0, 1500.0, template) == pytest.approx(template)
+    moved = spaced_thresholds(50.0, 200.0, template)
+    assert moved[0] == pytest.approx(50.0) and moved[2] == pytest.approx(200.0)
+    # grade 2 sits as far between grades 1 and 3 on a log scale as before; grade 4 as far beyond
+    position = np.log(np.array(moved) / 50.0) / np.log(200.0 / 50.0)
+    assert position == pytest.approx(np.log(np.array(template) / 100.0) / np.log(15.0))
+    assert all(b > a for a, b in itertools.pairwise(moved))
+    with pytest.raises(ValueError, match="grade 1 < grade 3"):
+        spaced_thresholds(300.0, 200.0, template)
+
+
+def test_grade3_search_parameter_keeps_the_default_grade_1_and_the_shape():
+    thresholds = to_overrides({GRADE3: 2000.0})["toxicity.crs_il6_thresholds_pg_per_ml"]
+    default = load_config(None).toxicity.crs_il6_thresholds_pg_per_ml
+    assert thresholds == pytest.approx(spaced_thresholds(default[0], 2000.0, default))
 
 
 def test_in_vitro_function_falls_with_exposure_and_faster_with_faster_exhaustion():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -74,3 +76,21 @@ def test_bad_requests():
         draw_cohort("blast", 0, 1)
     with pytest.raises(ValueError, match="unknown distribution"):
         Attribute("x", "gamma", {}).draw(np.random.default_rng(0), 3)
+
+
+def test_ph_status_follows_each_trials_eligibility():
+    assert not column(draw_cohort("mt103_211", 500, 4), "patient.ph_positive").any()  # Topp 2015: Ph-negative only
+    ph = column(draw_cohort("blast", 2000, 4), "patient.ph_positive")
+    assert 0.03 < ph.mean() < 0.07  # Gokbuget 2018: a few of 116
+
+
+def test_ph_status_is_recorded_but_has_no_mechanism():
+    """Ph status is a stratification characteristic: the same patient with and without it gives the
+    same trajectories (only the recorded config differs)."""
+    from tests.conftest import run
+
+    common = {"simulation__days": 1.0, "simulation__lattice_size": 32}
+    neg, pos = run(patient__ph_positive=False, **common), run(patient__ph_positive=True, **common)
+    assert json.loads(pos.attrs["config"])["patient"]["ph_positive"] is True
+    for name in neg.data_vars:
+        assert neg[name].identical(pos[name]), name

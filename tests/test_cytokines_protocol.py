@@ -18,7 +18,7 @@ from blinasim.protocol import (
     needs_prephase,
     toxicity_rules,
 )
-from tests.conftest import make_config, run
+from tests.conftest import NO_TOX_RULES, make_config, run
 
 NO_DEX = {"treatment__dexamethasone_premedication": False, "treatment__dexamethasone_prephase": "never"}
 
@@ -63,6 +63,22 @@ def test_cytokines_relax_exactly_to_their_steady_state():
     expected = cfg_c.ifng_release_pg_per_cell_h * 1e9 / (cfg_c.distribution_volume_l * 1000) / k
     assert model.ifng == pytest.approx(expected * model.competence, rel=1e-6)
     assert model.il6 == pytest.approx(cfg_c.il6_per_ifng * model.ifng, rel=1e-3)
+
+
+def test_il6_response_scales_only_the_patients_il6():
+    """The patient's myeloid IL-6 response multiplies IL-6 production; IFN-gamma, the T-cells'
+    own release, does not depend on it, and the neurotoxicity exposure follows the sum."""
+    cytokines = {}
+    for response in (1.0, 3.0, 0.0):
+        model = CytokineModel(load_config(None, {"patient.il6_response": response}))
+        for i in range(120):
+            model.step(i * 0.1, 0.1, 1e10, 0.02)
+        cytokines[response] = model
+    base, high, none = cytokines[1.0], cytokines[3.0], cytokines[0.0]
+    assert high.ifng == base.ifng == none.ifng > 0
+    assert high.il6 == pytest.approx(3.0 * base.il6, rel=1e-12) and none.il6 == 0.0
+    assert high.crs_signal == pytest.approx(3.0 * base.crs_signal, rel=1e-12)
+    assert none.neuro_exposure < base.neuro_exposure < high.neuro_exposure
 
 
 def test_dexamethasone_suppresses_release_and_decays():
@@ -171,7 +187,7 @@ def test_il6_peaks_after_start_and_step_up_decays_and_spares_cycle_2():
     """The surge comes 6-48 h after the start and after the step-up, decays within ~2 days
     (below half its peak 2 days later), and the start of cycle 2 brings no surge
     (its peak is below a quarter of cycle 1's)."""
-    ds = run(simulation__days=46.0, simulation__lattice_size=64, treatment__cycles=2, **NO_DEX)
+    ds = run(simulation__days=46.0, simulation__lattice_size=64, treatment__cycles=2, **NO_DEX, **NO_TOX_RULES)
     t_peak, peak = first_peak(ds, 0.0, 6.9)
     assert 0.25 <= t_peak <= 2.0
     assert float(ds.il6.sel(time=t_peak + 2.0, method="nearest")) < 0.5 * peak
@@ -209,7 +225,12 @@ def test_il6_peak_and_crs_grade_rise_with_marrow_burden():
 
 
 def test_dexamethasone_lowers_the_peak_but_not_killing():
-    common = {"simulation__days": 4.0, "simulation__lattice_size": 64, "treatment__dexamethasone_prephase": "never"}
+    common = {
+        "simulation__days": 4.0,
+        "simulation__lattice_size": 64,
+        "treatment__dexamethasone_prephase": "never",
+        **NO_TOX_RULES,
+    }
     with_dex = run(treatment__dexamethasone_premedication=True, **common)
     without = run(treatment__dexamethasone_premedication=False, **common)
     assert first_peak(with_dex, 0, 4)[1] < 0.6 * first_peak(without, 0, 4)[1]
@@ -274,6 +295,24 @@ def test_contract_variables_are_filled():
     assert float(ds.il6.max()) > 0 and float(ds.ifng.max()) > 0
     assert int(ds.max_crs_grade) == int(ds.crs_grade.max())
     assert ds.crs_grade.dtype == np.int8
+
+
+def test_recorded_grades_are_the_grades_of_the_recorded_signals():
+    """The graded signals are recorded as maxima over each record interval, like the grades, and the
+    grades rise monotonically with them: each record's grade is the grade of its signal."""
+    cfg = load_config(None)
+    ds = run(
+        simulation__days=3.0,
+        simulation__lattice_size=48,
+        patient__marrow_blast_fraction=0.8,
+        patient__il6_response=20.0,
+        **NO_DEX,
+    )
+    assert int(ds.max_crs_grade) >= 1 and int(ds.max_neurotoxicity_grade) >= 1  # the check is not vacuous
+    crs = [grade(v, cfg.toxicity.crs_il6_thresholds_pg_per_ml) for v in ds.crs_signal.values]
+    neuro = [grade(v, cfg.toxicity.neuro_thresholds_pg_per_ml) for v in ds.neuro_exposure.values]
+    assert crs == ds.crs_grade.values.tolist()
+    assert neuro == ds.neurotoxicity_grade.values.tolist()
 
 
 def test_make_config_accepts_new_sections():

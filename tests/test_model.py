@@ -8,7 +8,16 @@ import xarray as xr
 
 import blinasim
 from blinasim.model import PHASES, POPULATIONS, BlinatumomabModel
-from tests.conftest import CONTRACT_SCALARS, CONTRACT_TIME, CONTRACT_TIME_COMPARTMENT, agents, make_config, run, total
+from tests.conftest import (
+    CONTRACT_SCALARS,
+    CONTRACT_TIME,
+    CONTRACT_TIME_COMPARTMENT,
+    NO_TOX_RULES,
+    agents,
+    make_config,
+    run,
+    total,
+)
 
 
 def test_dataset_follows_the_output_contract():
@@ -111,6 +120,7 @@ def test_higher_effector_to_target_ratio_kills_faster():
                 simulation__days=4.0,
                 simulation__lattice_size=64,
                 simulation__seed=seed,
+                **NO_TOX_RULES,  # the killing, not the protocol's response to toxicity
             )
             b = total(ds, "blasts")
             out.append(b[-1] / b[0])

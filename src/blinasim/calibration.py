@@ -45,9 +45,10 @@ PARAMETERS: dict[str, tuple[float, float]] = {
     "cytokines.ifng_release_pg_per_cell_h": (1e-4, 3e-3),
     "tcells.treg_suppression_half": (0.01, 0.2),
     "tcells.treg_suppression_max": (0.3, 1.0),
-    # The IL-6 level at which grade 3 begins (grades 1 and 2 stay at 100 and 400 pg/mL; grade 4 keeps its
-    # ratio of 10/3 to grade 3): the mapping from serum IL-6 to a clinical grade is the least certain link.
-    GRADE3: (450.0, 5000.0),
+    # The IL-6 level at which grade 3 begins (grade 1 stays at its default; grades 2 and 4 keep their places
+    # relative to grades 1 and 3, :func:`spaced_thresholds`): the mapping from serum IL-6 to a clinical grade is
+    # the least certain link.
+    GRADE3: (150.0, 5000.0),
 }
 
 
@@ -55,9 +56,21 @@ def to_overrides(params: dict[str, float]) -> dict[str, object]:
     """Config overrides of a candidate (the grade-3 threshold expands into the threshold list)."""
     over: dict[str, object] = {k: v for k, v in params.items() if k != GRADE3}
     if GRADE3 in params:
-        g3 = params[GRADE3]
-        over["toxicity.crs_il6_thresholds_pg_per_ml"] = [100.0, 400.0, g3, g3 * 10.0 / 3.0]
+        from blinasim.config import load_config
+
+        default = load_config(None).toxicity.crs_il6_thresholds_pg_per_ml
+        over["toxicity.crs_il6_thresholds_pg_per_ml"] = spaced_thresholds(default[0], params[GRADE3], default)
     return over
+
+
+def spaced_thresholds(grade1: float, grade3: float, template: list[float]) -> list[float]:
+    """Four grade thresholds with grades 1 and 3 where given and grades 2 and 4 where ``template`` puts
+    them relative to its own grades 1 and 3, on a log scale (stage 7 of the calibration moves the
+    ends of a toxicity mapping and keeps its shape)."""
+    if not 0 < grade1 < grade3:
+        raise ValueError(f"grade thresholds need 0 < grade 1 < grade 3, got {grade1!r} and {grade3!r}")
+    span = math.log(template[2] / template[0])
+    return [grade1 * (grade3 / grade1) ** (math.log(t / template[0]) / span) for t in template]
 
 
 @dataclass(frozen=True)
@@ -96,6 +109,20 @@ TARGETS: tuple[Target, ...] = (
     Target("cr_crh", 0.43, "rate", 189, "MT103-211 (Topp 2015): CR/CRh within 2 cycles, 81/189"),
     Target("crs_any", 0.14, "rate", 189, "R/R with step-up dosing (label; Topp 2015): CRS any grade, cycle 1"),
     Target("crs_grade3", 0.03, "rate", 189, "R/R with step-up dosing (label; Topp 2015): CRS grade >= 3, cycle 1"),
+    Target(
+        "neurotox_any",
+        0.50,
+        "rate",
+        189,
+        "BIOLOGY.md (label; Topp 2015: neurological events 52%): neurotoxicity of any grade in ~50%",
+    ),
+    Target(
+        "neurotox_grade3",
+        0.15,
+        "rate",
+        189,
+        "BIOLOGY.md (label; Topp 2015: grade >= 3 in 13%): neurotoxicity grade >= 3 in ~15%",
+    ),
     Target("mrd_response", 0.78, "rate", 116, "BLAST (Gokbuget 2018): complete MRD response after cycle 1, 88/113"),
     Target(
         "b_depleted_day2",
@@ -144,6 +171,9 @@ TARGET_BY_NAME = {t.name: t for t in TARGETS}
 CLAIMED: tuple[tuple[str, str], ...] = (
     ("mt103_211", "cr_crh"),
     ("mt103_211", "crs_any"),
+    ("mt103_211", "crs_grade3"),
+    ("mt103_211", "neurotox_any"),
+    ("mt103_211", "neurotox_grade3"),
     ("blast", "mrd_response"),
 )
 
@@ -247,6 +277,8 @@ def summarise(results: list[dict[str, Any]], assays: list[dict[str, float]]) -> 
         "cr_crh": mean(mt, "cr_crh", lambda v: v == 1.0),
         "crs_any": mean(mt, "max_crs_grade", lambda v: v >= 1),
         "crs_grade3": mean(mt, "max_crs_grade", lambda v: v >= 3),
+        "neurotox_any": mean(mt, "max_neurotoxicity_grade", lambda v: v >= 1),
+        "neurotox_grade3": mean(mt, "max_neurotoxicity_grade", lambda v: v >= 3),
         "mrd_response": mean(bl, "mrd_response", lambda v: v == 1.0),
         "b_depleted_day2": mean(bl, "blood_b_day2_per_ul", lambda v: v < 1.0),
         "t_nadir_day1": mean(bl, "t_nadir_day", lambda v: v <= 1.0),

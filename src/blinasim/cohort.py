@@ -7,9 +7,10 @@ seed give the same patients (numpy ``SeedSequence``), and every patient is a
 set of config overrides that the experiment machinery validates like any
 other sample.
 
-Attributes the model does not represent (Ph status, age) are not drawn; the
-trial populations below are Ph-negative adults, and the limits are listed in
-docs/validation.md.
+Ph status (``patient.ph_positive``) is a recorded characteristic without a
+mechanism in the model: MT103-211 enrolled Ph-negative patients only, BLAST a
+few Ph-positive ones, and the report stratifies by it. Age is not drawn (the
+model has no age effects); the limits are listed in docs/validation.md.
 
 Sources for the distributions (approx. where marked):
 
@@ -98,6 +99,29 @@ TREG_FRACTION_OF_CD4 = Attribute(
     "Duell 2017: blood Tregs 1.8-8.3% of CD4 in 22 responders and 3.4-65.9% in 20 non-responders, 14 of "
     "42 patients above the 8.5% cutoff; a lognormal with median 6% and log-sd 0.8 puts 33% above it",
 )
+#: Constitutive PD-L1 of the blasts (before IFN-gamma induces it), drawn alike in both trial populations.
+PDL1_BASELINE = Attribute(
+    "disease.pdl1_baseline",
+    "beta",
+    {"a": 1.0, "b": 19.0},
+    0.0,
+    1.0,
+    "approx.: PD-L1 is low or absent on most untreated B-ALL blasts and higher in a few patients, and IFN-gamma "
+    "induces it under blinatumomab (Feucht 2016; Kohnke 2015); Beta(1, 19): mean 0.05 (the default), median 0.035, "
+    "5% of patients above 0.14",
+)
+
+#: The myeloid IL-6 response, drawn alike in both trial populations.
+IL6_RESPONSE = Attribute(
+    "patient.il6_response",
+    "lognormal",
+    {"median": 1.0, "log_sd": 1.2},
+    0.01,
+    100.0,
+    "approx.: IL-6 made by stimulated blood cells varies about 100-fold between people (genetic and "
+    "non-genetic factors; Li 2016, ter Horst 2016: log-sd 1.2 puts 95% of people within a 100-fold range), "
+    "and monocyte counts after salvage vary too",
+)
 
 MT103_211 = CohortSpec(
     name="mt103_211",
@@ -138,6 +162,7 @@ MT103_211 = CohortSpec(
         ),
         CD4_FRACTION,
         TREG_FRACTION_OF_CD4,
+        IL6_RESPONSE,
         Attribute(
             "patient.b_cells_per_ul",
             "lognormal",
@@ -154,6 +179,7 @@ MT103_211 = CohortSpec(
             2e5,
             "approx.: between-patient spread of blast CD19 density around 1e4-5e4 (BIOLOGY.md)",
         ),
+        PDL1_BASELINE,
         Attribute(
             "patient.kmt2a_rearranged", "bernoulli", {"p": 0.05}, source="approx.: KMT2A-r in ~5% of adult B-ALL"
         ),
@@ -176,7 +202,12 @@ MT103_211 = CohortSpec(
         ),
         Attribute("patient.height_cm", "normal", {"mean": 172.0, "sd": 10.0}, 150.0, 200.0, "approx.: adult height"),
     ),
-    fixed={"treatment.regimen": "rr_step_up", "treatment.cycles": 2, "simulation.days": 84.0},
+    fixed={
+        "treatment.regimen": "rr_step_up",
+        "treatment.cycles": 2,
+        "simulation.days": 84.0,
+        "patient.ph_positive": False,  # Topp 2015: Ph-negative patients only
+    },
 )
 
 BLAST = CohortSpec(
@@ -212,6 +243,7 @@ BLAST = CohortSpec(
             TREG_FRACTION_OF_CD4,
             source="approx.: as MT103-211 (Duell 2017 measured R/R patients; no MRD-cohort data)",
         ),
+        replace(IL6_RESPONSE, source="approx.: as MT103-211"),
         Attribute(
             "patient.b_cells_per_ul",
             "lognormal",
@@ -228,8 +260,16 @@ BLAST = CohortSpec(
             2e5,
             "approx.: as MT103-211",
         ),
+        replace(PDL1_BASELINE, source="approx.: as MT103-211"),
         Attribute(
             "patient.kmt2a_rearranged", "bernoulli", {"p": 0.05}, source="approx.: KMT2A-r in ~5% of adult B-ALL"
+        ),
+        Attribute(
+            "patient.ph_positive",
+            "bernoulli",
+            {"p": 0.05},
+            source="Gokbuget 2018: 110 of the 116 patients were Ph-negative in hematologic remission; "
+            "a few Ph-positive patients were enrolled",
         ),
         Attribute("patient.weight_kg", "normal", {"mean": 75.0, "sd": 15.0}, 45.0, 150.0, "approx.: adults"),
         Attribute("patient.height_cm", "normal", {"mean": 172.0, "sd": 10.0}, 150.0, 200.0, "approx.: adults"),

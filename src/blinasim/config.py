@@ -102,6 +102,10 @@ class PatientConfig(_Section):
     kmt2a_rearranged: bool = _param(
         "patient.kmt2a_rearranged", "KMT2A (MLL) rearrangement: enables lineage switch to a myeloid phenotype."
     )
+    ph_positive: bool = _param(
+        "patient.ph_positive",
+        "Philadelphia chromosome (BCR::ABL1): recorded for stratification; the model has no Ph-specific biology.",
+    )
     marrow_nucleated_cells: float = _param(
         "patient.marrow_nucleated_cells", "Total nucleated marrow cells of the patient.", gt=1e6, le=1e14
     )
@@ -119,6 +123,12 @@ class PatientConfig(_Section):
         "Speed of normal marrow turnover and refill relative to a healthy marrow (count recovery).",
         gt=0,
         le=10,
+    )
+    il6_response: float = _param(
+        "patient.il6_response",
+        "The patient's myeloid IL-6 production per unit of IFN-gamma signal, relative to the population median.",
+        ge=0,
+        le=1000,
     )
     cd4_fraction: float = _param("patient.cd4_fraction", "CD4+ share of the CD3+ T-cells.", ge=0, le=1)
     treg_fraction_of_cd4: float = _param(

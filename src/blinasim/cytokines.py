@@ -9,7 +9,10 @@ Serum cytokines are compartment state fed by the agents (docs/cytokines.md):
 * **IL-6** is made by myeloid cells (monocytes, macrophages) activated by the
   T-cell cytokines (Teachey 2013; Giavridis 2018; Norelli 2018): production
   follows a lagged IFN-gamma signal (time constant ``myeloid_response_h``),
-  which puts the IL-6 peak hours after a start or a step-up.
+  which puts the IL-6 peak hours after a start or a step-up. Its gain is
+  ``il6_per_ifng`` times the patient's own ``patient.il6_response``: myeloid
+  cytokine responses differ widely between people, and this spread, not
+  burden alone, decides which patients reach severe CRS.
 * **Competence** (0-1) is the T-cells' capacity to make cytokines. Repeated
   engagement desensitises it (cytokine production is lost before killing,
   Wherry 2011), with a lag of hours, and it recovers over weeks, so the first exposure dominates and
@@ -79,6 +82,7 @@ class CytokineModel:
 
     def __init__(self, config: Config):
         self.cfg = config.cytokines
+        self.il6_response = config.patient.il6_response
         self.tox = config.toxicity
         self.dex_cfg = config.dexamethasone
         self.toci_cfg = config.tocilizumab
@@ -130,7 +134,7 @@ class CytokineModel:
 
         k_il6 = LN2 / c.il6_half_life_h
         k_il6_eff = k_il6 * (1.0 - self.toci_cfg.receptor_clearance_share * self.toci_blockade)
-        il6_production = c.il6_per_ifng * k_il6 * self.lagged_ifng * release
+        il6_production = c.il6_per_ifng * self.il6_response * k_il6 * self.lagged_ifng * release
         self.il6 = _relax(self.il6, il6_production / k_il6_eff, dt_hours, 1.0 / k_il6_eff)
 
         self.neuro_exposure = _relax(self.neuro_exposure, self.il6 + self.ifng, dt_hours, c.neuro_integration_h)

@@ -83,6 +83,19 @@ LITERATURE: dict[str, Default] = {
         "model choice: 1 = a healthy marrow refills emptied sites with a ~5-day time constant; R/R patients "
         "after intensive salvage or transplant recover counts more slowly (CRh: blasts cleared, counts partly back)",
     ),
+    "patient.ph_positive": Default(
+        False,
+        "1",
+        "model choice: a patient characteristic without a mechanism in the model: blinatumomab's response "
+        "rates are alike in Ph+ and Ph- R/R B-ALL (ALCANTARA, Martinelli 2017: CR/CRh 36%; MT103-211: 43%) and "
+        "tyrosine kinase inhibitors are not modelled",
+    ),
+    "patient.il6_response": Default(
+        1.0,
+        "1",
+        "model choice: 1 = the population median (cytokines.il6_per_ifng); cohorts draw the between-patient "
+        "spread of the myeloid IL-6 response (blinasim.cohort.IL6_RESPONSE)",
+    ),
     "patient.cd4_fraction": Default(
         0.6, "1", "approx.: CD4:CD8 about 2:1 in adult blood (CD4 ~60% of CD3+ T-cells); often lower after therapy"
     ),
@@ -315,9 +328,11 @@ LITERATURE: dict[str, Default] = {
         "(IL-6 peaks 6-24 h after a start or step; BIOLOGY.md)",
     ),
     "cytokines.il6_per_ifng": Default(
-        4.0,
+        1.895,
         "1",
-        "approx.: steady-state IL-6 per unit of (lagged) IFN-gamma; IL-6 is the CRS driver, produced by "
+        "calibrated, docs/validation.md stage 7 (CRS any grade: with the patients' own IL-6 responses, the 86th "
+        "percentile of the cycle-1 peak CRS signal at the grade-1 threshold); prior 4.0: approx.: steady-state "
+        "IL-6 per unit of (lagged) IFN-gamma at the population median; IL-6 is the CRS driver, produced by "
         "myeloid cells activated by T-cell cytokines (Giavridis 2018; Norelli 2018)",
     ),
     "cytokines.desensitisation_per_engaged_day": Default(
@@ -344,11 +359,13 @@ LITERATURE: dict[str, Default] = {
     ),
     # ------------------------------------------------------- toxicity grading
     "toxicity.crs_il6_thresholds_pg_per_ml": Default(
-        [100.0, 400.0, 1500.0, 5000.0],
+        [100.0, 183.3, 326.7, 552.9],
         "pg/mL",
-        "model mapping (documented in docs/cytokines.md): effective IL-6 signal at which ASTCT grades "
-        "1-4 (fever; hypotension/hypoxia not needing / needing vasopressors or high-flow oxygen; "
-        "life-threatening) begin; IL-6 levels rise steeply with CRS severity (Teachey 2016); approx.",
+        "calibrated, docs/validation.md stage 7 (grade 3 at the 97th percentile of the cycle-1 peak CRS signal: "
+        "3% grade >= 3; grades 2 and 4 keep their log-scale places); prior [100, 400, 1500, 5000]: model mapping "
+        "(docs/cytokines.md): effective IL-6 signal at which ASTCT grades 1-4 (fever; hypotension/hypoxia not "
+        "needing / needing vasopressors or high-flow oxygen; life-threatening) begin; IL-6 rises with CRS "
+        "severity (Teachey 2016)",
     ),
     "toxicity.crs_symptom_lag_h": Default(
         6.0,
@@ -356,10 +373,12 @@ LITERATURE: dict[str, Default] = {
         "approx.: fever and hypotension follow the cytokines and resolve within hours to a day, also after tocilizumab",
     ),
     "toxicity.neuro_thresholds_pg_per_ml": Default(
-        [60.0, 250.0, 800.0, 3000.0],
+        [46.5, 77.9, 118.6, 191.1],
         "pg/mL",
-        "model mapping: day-integrated serum IL-6 + IFN-gamma at which neurotoxicity grades 1-4 begin; "
-        "approx., chosen so that neurotoxicity is more frequent than CRS (~50% vs 14%, BIOLOGY.md)",
+        "calibrated, docs/validation.md stage 7 (grades 1 and 3 at the 50th and 85th percentiles of the cycle-1 "
+        "peak exposure: ~50% any grade, ~15% grade >= 3, BIOLOGY.md; grades 2 and 4 keep their log-scale "
+        "places); prior [60, 250, 800, 3000]: model mapping: day-integrated serum IL-6 + IFN-gamma at which "
+        "neurotoxicity grades 1-4 begin",
     ),
     # ----------------------------------------------------------- dexamethasone
     "dexamethasone.premedication_mg": Default(

@@ -256,6 +256,7 @@ class BlinatumomabModel(mesa.Model):
         self.rec_crs_grade = np.zeros(n, dtype=np.int8)  # maximum over the record interval
         self.rec_crs_signal = np.zeros(n)  # maximum over the record interval
         self.rec_neuro_grade = np.zeros(n, dtype=np.int8)
+        self.rec_neuro_exposure = np.zeros(n)  # maximum over the record interval
         self.rec_status = np.zeros(n, dtype=np.int8)
         self.rec_dex_mg = np.zeros(n)
         self.rec_dex_suppression = np.zeros(n)
@@ -269,6 +270,7 @@ class BlinatumomabModel(mesa.Model):
         self._interval_crs = 0
         self._interval_crs_signal = 0.0
         self._interval_neuro = 0
+        self._interval_neuro_exposure = 0.0
         self.max_crs_grade = 0
         self.max_neuro_grade = 0
         self.rec_counts = np.zeros((n, census.C_SIZE), dtype=np.int64)
@@ -331,9 +333,15 @@ class BlinatumomabModel(mesa.Model):
         share = engaged / tc.live if tc.live > 0 else 0.0
         cyt = self.cytokines
         cyt.step((self.tick + 1) * self.dt_hours, self.dt_hours, engaged * self.cells_per_agent, share)
+        self._track_cytokine_interval()
+
+    def _track_cytokine_interval(self) -> None:
+        """Maxima over the record interval of the grades and of the signals they are graded from."""
+        cyt = self.cytokines
         self._interval_crs = max(self._interval_crs, cyt.crs_grade)
         self._interval_crs_signal = max(self._interval_crs_signal, cyt.crs_signal)
         self._interval_neuro = max(self._interval_neuro, cyt.neuro_grade)
+        self._interval_neuro_exposure = max(self._interval_neuro_exposure, cyt.neuro_exposure)
 
     def _pk(self) -> None:
         cfg = self.config
@@ -705,6 +713,8 @@ class BlinatumomabModel(mesa.Model):
         self.rec_crs_signal[r] = self._interval_crs_signal if r > 0 else cyt.crs_signal
         self._interval_crs_signal = 0.0
         self.rec_neuro_grade[r] = self._interval_neuro if r > 0 else cyt.neuro_grade
+        self.rec_neuro_exposure[r] = self._interval_neuro_exposure if r > 0 else cyt.neuro_exposure
+        self._interval_neuro_exposure = 0.0
         self.max_crs_grade = max(self.max_crs_grade, int(self.rec_crs_grade[r]))
         self.max_neuro_grade = max(self.max_neuro_grade, int(self.rec_neuro_grade[r]))
         self._interval_crs = self._interval_neuro = 0

@@ -151,6 +151,13 @@ def build_dataset(model: BlinatumomabModel) -> xr.Dataset:
             "1",
             "neurotoxicity grade 0-4 (mapped from cytokine exposure; max over the interval)",
         ),
+        "neuro_exposure": _var(
+            model.rec_neuro_exposure[:n],
+            t,
+            "pg/mL",
+            "serum IL-6 + IFN-gamma averaged over the neurotoxicity integration time, graded into "
+            "neurotoxicity (max over the interval)",
+        ),
         "treatment_status": _var(
             model.rec_status[:n],
             t,

@@ -647,6 +647,7 @@ class ReferenceModel(mesa.Model):
     _protocol = BlinatumomabModel._protocol
     _pk = BlinatumomabModel._pk
     _record_clinical = BlinatumomabModel._record_clinical
+    _track_cytokine_interval = BlinatumomabModel._track_cytokine_interval
     tick_end_hours = BlinatumomabModel.tick_end_hours
     is_slow_tick = BlinatumomabModel.is_slow_tick
 
@@ -934,9 +935,7 @@ class ReferenceModel(mesa.Model):
         share = engaged / len(living) if living else 0.0
         cyt = self.cytokines
         cyt.step((self.tick + 1) * self.dt_hours, self.dt_hours, engaged * self.cells_per_agent, share)
-        self._interval_crs = max(self._interval_crs, cyt.crs_grade)
-        self._interval_crs_signal = max(self._interval_crs_signal, cyt.crs_signal)
-        self._interval_neuro = max(self._interval_neuro, cyt.neuro_grade)
+        self._track_cytokine_interval()
 
     def _residents(self) -> None:
         """Chemotherapy during a course, then blast and normal-B fate (with the

@@ -28,7 +28,7 @@ TRIAL_SETTINGS: dict[str, dict[str, Any]] = {
 
 #: The calibration targets (:data:`blinasim.calibration.TARGETS`, by name) each trial is compared with.
 TRIAL_TARGETS: dict[str, tuple[str, ...]] = {
-    "mt103_211": ("cr_crh", "crs_any", "crs_grade3"),
+    "mt103_211": ("cr_crh", "crs_any", "crs_grade3", "neurotox_any", "neurotox_grade3"),
     "blast": ("mrd_response",),
 }
 
@@ -72,7 +72,8 @@ def run_patient(args: tuple[str, int, dict[str, Any], int]) -> dict[str, Any]:
         out[name] = value if isinstance(value, str) else float(value)
     out["follow_up_day"] = float(ds.time.values[-1])
     cycle1 = ds.cycle.values == 1
-    out["crs_signal_peak_cycle1"] = float(ds.crs_signal.values[cycle1].max()) if cycle1.any() else math.nan
+    for var in ("crs_signal", "neuro_exposure"):
+        out[f"{var}_peak_cycle1"] = float(ds[var].values[cycle1].max()) if cycle1.any() else math.nan
     out.update(kinetics(ds, config.patient.blood_volume_l))
     return out
 
