@@ -26,6 +26,8 @@ LABELS = {
     "mt103_211.cr_crh": "CR/CRh, 2 cycles\n(MT103-211)",
     "mt103_211.crs_any": "CRS any grade\n(R/R, step-up)",
     "mt103_211.crs_grade3": "CRS grade >= 3\n(R/R, step-up)",
+    "mt103_211.neurotox_any": "neurotoxicity\nany grade (R/R)",
+    "mt103_211.neurotox_grade3": "neurotoxicity\ngrade >= 3 (R/R)",
     "blast.mrd_response": "complete MRD response\n(BLAST)",
 }
 
@@ -40,7 +42,7 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [1.1, 1]})
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(13, 4.4), gridspec_kw={"width_ratios": [1.4, 1]})
     keys = [k for k in LABELS if k in data["endpoints"]]
     for i, key in enumerate(keys):
         e = data["endpoints"][key]

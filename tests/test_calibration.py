@@ -200,3 +200,36 @@ def test_calibration_script_runs_resumes_from_a_warm_start_and_starts_from_the_d
     assert stage3["records"][0]["params"] == start
     moved = {k for k, v in stage3["records"][1]["params"].items() if v != start[k]}
     assert moved == {"tcells.contacts_per_hour"}
+
+
+def test_toxicity_calibration_script_sets_gain_and_mappings_from_percentiles(tmp_path):
+    """scripts/calibrate_toxicity.py end to end on 3 patients: three recorded steps, the IL-6 gain
+    scaled by the grade-1 threshold over the 86th percentile of step 1's peaks, and mappings whose
+    grade-3 levels are the 97th (CRS) and 85th (neurotoxicity) percentiles of step 2's peaks."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "calibrate_toxicity.py"
+    out = tmp_path / "stage7.json"
+    subprocess.run(
+        [sys.executable, str(script), "--n", "3", "--seed", "5", "--workers", "1", "--json", str(out)],
+        check=True,
+        capture_output=True,
+        cwd=tmp_path,
+    )
+    rec = json.loads(out.read_text())
+    assert [s["step"][0] for s in rec["steps"]] == ["1", "2", "3"]
+    default = load_config(None)
+    step1, step2 = rec["steps"][0], rec["steps"][1]
+    gain = rec["result"]["cytokines.il6_per_ifng"]
+    assert gain == pytest.approx(
+        default.cytokines.il6_per_ifng * 100.0 / np.quantile(step1["crs_peaks"], 0.86), rel=1e-9
+    )
+    crs = rec["result"]["toxicity.crs_il6_thresholds_pg_per_ml"]
+    neuro = rec["result"]["toxicity.neuro_thresholds_pg_per_ml"]
+    assert crs[0] == 100.0 and crs[2] == pytest.approx(np.quantile(step2["crs_peaks"], 0.97), abs=0.05)
+    assert neuro[0] == pytest.approx(np.quantile(step2["neuro_peaks"], 0.5), abs=0.05)
+    assert neuro[2] == pytest.approx(np.quantile(step2["neuro_peaks"], 0.85), abs=0.05)
+    assert rec["steps"][2]["overrides"]["toxicity.crs_il6_thresholds_pg_per_ml"] == crs

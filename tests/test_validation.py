@@ -3,7 +3,12 @@
 docs/validation.md runs 200 + 200 virtual patients; this runs a smaller trial of
 fresh patients (another seed than the calibration's and the verification's) and checks
 each claimed endpoint (``blinasim.calibration.CLAIMED``) the way the documentation
-does: the trial's value lies inside the model's 95% Wilson interval.
+does: the trial's value lies inside the model's Wilson interval.
+
+The interval is Bonferroni-adjusted to the number of claims (a family-wise 95%): with six
+claimed endpoints each checked at 95%, a model that reproduced every trial exactly would
+still fail one of them in about a quarter of such small trials (1 - 0.95^6 = 0.26). The
+documentation's 200-patient verification reports plain 95% intervals per endpoint.
 """
 
 from __future__ import annotations
@@ -12,10 +17,12 @@ import pytest
 
 from blinasim.calibration import CLAIMED, TARGET_BY_NAME
 from blinasim.cohort import draw_cohort
-from blinasim.trial import rates, run_cohorts
+from blinasim.trial import rates, run_cohorts, wilson_ci
 
 N_PATIENTS = 40
 SEED = 31
+#: Family-wise 95% over the claims (Bonferroni).
+CONFIDENCE = 1.0 - 0.05 / len(CLAIMED)
 
 
 @pytest.fixture(scope="module")
@@ -28,10 +35,12 @@ def trial_results():
 @pytest.mark.parametrize(("trial", "endpoint"), CLAIMED)
 def test_claimed_endpoint_lands_on_its_trial(trial_results, trial, endpoint):
     rate = rates(trial_results, trial)[endpoint]
-    lo, hi = rate.ci95
+    _, lo, hi = wilson_ci(rate.successes, rate.n, CONFIDENCE)
     target = TARGET_BY_NAME[endpoint].value
     assert rate.n >= N_PATIENTS - 2, f"too few assessable patients: {rate}"
-    assert lo <= target <= hi, f"{trial} {endpoint}: model {rate}, trial {target}"
+    assert lo <= target <= hi, (
+        f"{trial} {endpoint}: model {rate}, {CONFIDENCE:.1%} CI {lo:.2f}-{hi:.2f}, trial {target}"
+    )
 
 
 @pytest.mark.slow
