@@ -293,9 +293,10 @@ LITERATURE: dict[str, Default] = {
         " the Tregs restored proliferation",
     ),
     "tcells.treg_suppression_half": Default(
-        0.019,
+        0.020,
         "1",
-        "calibrated, docs/validation.md stage 6 (one-dimensional scan against CR/CRh); prior 0.051: "
+        "calibrated, docs/validation.md stages 6 and 7 (one-dimensional scans against CR/CRh; 0.019 in stage 6, "
+        "0.020 after the toxicity holds of stage 7 and the per-patient PD-L1); prior 0.051: "
         "approx. from Duell 2017: Tregs above 8.5% of CD4 (0.085 x CD4 share 0.6 = 0.051 of all T-cells) "
         "excluded 70% of non-responders and no responder; read as half-maximal suppression when fully "
         "activated",
