@@ -108,7 +108,7 @@ PDL1_BASELINE = Attribute(
     1.0,
     "approx.: PD-L1 is low or absent on most untreated B-ALL blasts and higher in a few patients, and IFN-gamma "
     "induces it under blinatumomab (Feucht 2016; Kohnke 2015); Beta(1, 19): mean 0.05 (the default), median 0.035, "
-    "5% of patients above 0.14",
+    "5% of patients above 0.15",
 )
 
 #: The myeloid IL-6 response, drawn alike in both trial populations.
