@@ -26,16 +26,13 @@ QUANTILES = (0.5, 0.8, 0.86, 0.9, 0.95, 0.97, 0.99)
 def main() -> None:
     import numpy as np
 
+    from blinasim.calibration import add_rr_cohort_arguments
     from blinasim.cohort import draw_cohort
     from blinasim.config import load_config, parse_overrides
     from blinasim.trial import run_cohorts
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=240, help="MT103-211-like patients")
-    ap.add_argument("--seed", type=int, default=2024, help="cohort and run seed (the calibration's)")
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--set", dest="sets", action="append", default=[], help="config override KEY=VALUE")
-    ap.add_argument("--json", default=None)
+    add_rr_cohort_arguments(ap)
     args = ap.parse_args()
     overrides = parse_overrides(args.sets)
     results = run_cohorts(

@@ -15,23 +15,13 @@ import argparse
 import json
 import time
 
-from blinasim.calibration import TARGET_BY_NAME, TARGETS, in_vitro_assay, score, summarise
+from blinasim.calibration import CLAIMED, TARGET_BY_NAME, TARGETS, in_vitro_assay, score, summarise
 from blinasim.cohort import draw_cohort
 from blinasim.config import parse_overrides
 from blinasim.trial import TREG_CUTOFF, rates, run_cohorts, treg_split
 
-#: The clinical targets with a Wilson interval: (trial, rate name) -> target.
-RATE_TARGETS = {
-    (trial, name): TARGET_BY_NAME[name].value
-    for trial, name in (
-        ("mt103_211", "cr_crh"),
-        ("mt103_211", "crs_any"),
-        ("mt103_211", "crs_grade3"),
-        ("mt103_211", "neurotox_any"),
-        ("mt103_211", "neurotox_grade3"),
-        ("blast", "mrd_response"),
-    )
-}
+#: The clinical targets with a Wilson interval (the claimed endpoints): (trial, rate name) -> target.
+RATE_TARGETS = {(trial, name): TARGET_BY_NAME[name].value for trial, name in CLAIMED}
 
 
 def main() -> None:

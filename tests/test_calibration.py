@@ -233,3 +233,31 @@ def test_toxicity_calibration_script_sets_gain_and_mappings_from_percentiles(tmp
     assert neuro[0] == pytest.approx(np.quantile(step2["neuro_peaks"], 0.5), abs=0.05)
     assert neuro[2] == pytest.approx(np.quantile(step2["neuro_peaks"], 0.85), abs=0.05)
     assert rec["steps"][2]["overrides"]["toxicity.crs_il6_thresholds_pg_per_ml"] == crs
+
+
+def test_rr_scan_script_reports_cr_crh_and_the_peak_signals(tmp_path):
+    """scripts/calibrate_rr_scan.py end to end on 2 patients with an override: the JSON holds the
+    override, each patient's cycle-1 peak CRS signal and CR/CRh, and the printed CRS rate is the
+    share of peaks at or above the grade-1 threshold."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "calibrate_rr_scan.py"
+    out = tmp_path / "scan.json"
+    proc = subprocess.run(
+        [
+            *(sys.executable, str(script), "--n", "2", "--seed", "5", "--workers", "1", "--json", str(out)),
+            *("--set", "tcells.treg_suppression_half=0.03"),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    rec = json.loads(out.read_text())
+    assert rec["overrides"] == {"tcells.treg_suppression_half": 0.03}
+    assert len(rec["peaks"]) == len(rec["cr_crh"]) == 2 and all(p > 0 for p in rec["peaks"])
+    grade1 = load_config(None).toxicity.crs_il6_thresholds_pg_per_ml[0]
+    assert f"CRS any grade {np.mean(np.array(rec['peaks']) >= grade1):.3f}" in proc.stdout

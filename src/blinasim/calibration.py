@@ -63,6 +63,16 @@ def to_overrides(params: dict[str, float]) -> dict[str, object]:
     return over
 
 
+def add_rr_cohort_arguments(parser) -> None:
+    """Options of the one-dimensional scans on the MT103-211-like calibration cohort
+    (``scripts/calibrate_rr_scan.py``, stage 6; ``scripts/calibrate_toxicity.py``, stage 7)."""
+    parser.add_argument("--n", type=int, default=240, help="MT103-211-like patients")
+    parser.add_argument("--seed", type=int, default=2024, help="cohort and run seed (the calibration's)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--set", dest="sets", action="append", default=[], help="config override KEY=VALUE")
+    parser.add_argument("--json", default=None)
+
+
 def spaced_thresholds(grade1: float, grade3: float, template: list[float]) -> list[float]:
     """Four grade thresholds with grades 1 and 3 where given and grades 2 and 4 where ``template`` puts
     them relative to its own grades 1 and 3, on a log scale (stage 7 of the calibration moves the
