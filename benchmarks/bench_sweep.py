@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/bench_sweep.py --runs 24 --json results/bench_sweep.json
     .venv/bin/python benchmarks/bench_sweep.py --scheduler tcp://host:8786   # also a running cluster
     # only the Dask overhead: paired runs and 2 pairs of whole sweeps, 1 worker each; --keep-monitors for
-    # Dask's default monitor intervals (before the fix in blinasim._dask.QUIET_CONFIG)
+    # Dask's default monitor intervals (before the fix in blinasim.experiments._dask.QUIET_CONFIG)
     .venv/bin/python benchmarks/bench_sweep.py --only-dask --runs 8 --pairs 10 --sweep-pairs 2 --dask-workers 1
     # the issue's two targets, each from alternating pairs (speed-up: whole 1- and 2-worker sweeps)
     .venv/bin/python benchmarks/bench_sweep.py --runs 16 --pairs 24 --sweep-pairs 2 --scaling-pairs 4
@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def experiment(config: Path, runs: int, days: float | None, lattice: int | None):
-    from blinasim.experiment import Experiment
+    from blinasim.experiments.experiment import Experiment
 
     base = {"file": str(config.resolve())}
     sim = {}
@@ -55,7 +55,7 @@ def experiment(config: Path, runs: int, days: float | None, lattice: int | None)
 
 
 def one_sweep(exp, executor, label: str, workdir: Path, **kwargs) -> dict:
-    from blinasim.store import open_store
+    from blinasim.experiments.store import open_store
 
     store = workdir / f"{label}.zarr"
     shutil.rmtree(store, ignore_errors=True)
@@ -197,8 +197,8 @@ def paired_dask_overhead(
     the scheduler and the nanny of the LocalCluster) to ``other_cpus``.
     """
     import blinasim
-    from blinasim.store import create_store
-    from blinasim.sweep import DaskExecutor, LocalExecutor, RunContext, RunTask, dry_run_layout
+    from blinasim.experiments.store import create_store
+    from blinasim.experiments.sweep import DaskExecutor, LocalExecutor, RunContext, RunTask, dry_run_layout
 
     plan = exp.plan
     layout = dry_run_layout(plan)
@@ -329,7 +329,7 @@ def paired_dask_sweeps(
     and on a Dask LocalCluster of ``workers`` workers, in alternating order;
     the overhead of a pair is the ratio of the sweep times (start-up excluded).
     """
-    from blinasim.sweep import DaskExecutor, LocalExecutor
+    from blinasim.experiments.sweep import DaskExecutor, LocalExecutor
 
     seconds, recs = alternating_sweeps(
         exp,
@@ -369,7 +369,7 @@ def paired_scaling(exp, workdir: Path, workers: int, repeats: int) -> dict:
     """Throughput of ``workers`` local workers against one, from ``repeats`` alternating pairs of whole
     sweeps: the speed-up of each pair and their median (a single pair of sweeps moves with whatever
     else the machine, or its host, does in those seconds)."""
-    from blinasim.sweep import LocalExecutor
+    from blinasim.experiments.sweep import LocalExecutor
 
     seconds, recs = alternating_sweeps(
         exp,
@@ -439,7 +439,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="write the records here")
     args = parser.parse_args()
 
-    from blinasim.sweep import DaskExecutor, InProcessExecutor, LocalExecutor
+    from blinasim.experiments.sweep import DaskExecutor, InProcessExecutor, LocalExecutor
 
     exp = experiment(args.config, args.runs, args.days, args.lattice)
     cfg = exp.plan.config(0, 0)

@@ -1,18 +1,18 @@
-"""Calibrate the uncertain parameters against the targets of BIOLOGY.md (blinasim.calibration).
+"""Calibrate the uncertain parameters against the targets of BIOLOGY.md (blinasim.trials.calibration).
 
     python scripts/calibrate.py --n 24 --trials 40 --seed 2024 --out calibration.json
 
 Procedure (docs/validation.md; rerun with the same arguments to reproduce it):
 
 1. Virtual cohorts: ``--n`` MT103-211-like and ``--n`` BLAST-like patients drawn
-   with :func:`blinasim.cohort.draw_cohort` from ``--seed``; run seeds
+   with :func:`blinasim.trials.cohort.draw_cohort` from ``--seed``; run seeds
    ``SeedSequence(seed, spawn_key=(patient, 0))``. Every candidate runs the same
    patients with the same seeds (common random numbers), plus the in-vitro
    co-culture (Philipp 2022) with ``--assays`` seeds.
 2. Search: Bayesian optimisation (optuna's multivariate TPE sampler, seeded,
    one candidate at a time, so the sequence is deterministic) over
-   :data:`blinasim.calibration.PARAMETERS` on log scales; candidate 0 is the current defaults.
-3. Score: :func:`blinasim.calibration.score`, squared misses in units of what
+   :data:`blinasim.trials.calibration.PARAMETERS` on log scales; candidate 0 is the current defaults.
+3. Score: :func:`blinasim.trials.calibration.score`, squared misses in units of what
    each study could resolve.
 4. Every candidate's parameters, values, misses and score go to ``--out``
    (JSON, rewritten after each candidate, so a stopped search keeps what it
@@ -31,19 +31,19 @@ from multiprocessing import get_context
 
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
-from blinasim.calibration import GRADE3, PARAMETERS, to_overrides
+from blinasim.trials.calibration import GRADE3, PARAMETERS, to_overrides
 
 
 def _assay(args):
-    from blinasim.calibration import in_vitro_assay
+    from blinasim.trials.calibration import in_vitro_assay
 
     overrides, seed = args
     return in_vitro_assay(overrides, seed)
 
 
 def evaluate(pool, params, cohorts, seed, assays):
-    from blinasim.calibration import score, summarise
-    from blinasim.trial import run_cohorts
+    from blinasim.trials.calibration import score, summarise
+    from blinasim.trials.trial import run_cohorts
 
     over = to_overrides(params)
     results = run_cohorts(cohorts, seed, over, pool=pool)
@@ -55,7 +55,7 @@ def evaluate(pool, params, cohorts, seed, assays):
 
 def current_defaults() -> dict[str, float]:
     """The starting point: the current defaults (docs/parameters.md)."""
-    from blinasim.config import load_config
+    from blinasim.params.schema import load_config
 
     cfg = load_config(None)
     out = {k: float(getattr(getattr(cfg, k.split(".")[0]), k.split(".")[1])) for k in PARAMETERS if k != GRADE3}
@@ -66,8 +66,8 @@ def current_defaults() -> dict[str, float]:
 def main() -> None:
     import optuna
 
-    from blinasim.calibration import TARGETS
-    from blinasim.cohort import draw_cohort
+    from blinasim.trials.calibration import TARGETS
+    from blinasim.trials.cohort import draw_cohort
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=24, help="patients per trial per candidate")
@@ -80,7 +80,7 @@ def main() -> None:
     ap.add_argument(
         "--parameters",
         default=",".join(PARAMETERS),
-        help="comma-separated subset of blinasim.calibration.PARAMETERS to search (default: all); the others "
+        help="comma-separated subset of blinasim.trials.calibration.PARAMETERS to search (default: all); the others "
         "keep their current defaults",
     )
     ap.add_argument(

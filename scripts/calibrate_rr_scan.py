@@ -26,10 +26,10 @@ QUANTILES = (0.5, 0.8, 0.86, 0.9, 0.95, 0.97, 0.99)
 def main() -> None:
     import numpy as np
 
-    from blinasim.calibration import add_rr_cohort_arguments
-    from blinasim.cohort import draw_cohort
-    from blinasim.config import load_config, parse_overrides
-    from blinasim.trial import run_cohorts
+    from blinasim.params.schema import load_config, parse_overrides
+    from blinasim.trials.calibration import add_rr_cohort_arguments
+    from blinasim.trials.cohort import draw_cohort
+    from blinasim.trials.trial import run_cohorts
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_rr_cohort_arguments(ap)

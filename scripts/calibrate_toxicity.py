@@ -17,7 +17,7 @@ from a quantile of its signal on the calibration cohort:
    the 97th percentile of the peak CRS signal, and the neurotoxicity grade-1
    and grade-3 thresholds on the 50th and 85th percentiles of the peak
    neurotoxicity exposure; grades 2 and 4 keep their places relative to
-   grades 1 and 3 on a log scale (:func:`blinasim.calibration.spaced_thresholds`);
+   grades 1 and 3 on a log scale (:func:`blinasim.trials.calibration.spaced_thresholds`);
 3. the cohort is run a third time with everything set, and its rates are
    printed: a check of the procedure on the cohort it was fitted to (the
    protocol reacts to the grades, so the thresholds can move the peaks that
@@ -42,10 +42,10 @@ CRS_ANY, CRS_GRADE3, NEURO_ANY, NEURO_GRADE3 = 0.14, 0.03, 0.50, 0.15
 def main() -> None:
     import numpy as np
 
-    from blinasim.calibration import add_rr_cohort_arguments, spaced_thresholds
-    from blinasim.cohort import draw_cohort
-    from blinasim.config import load_config, parse_overrides
-    from blinasim.trial import rates, run_cohorts
+    from blinasim.params.schema import load_config, parse_overrides
+    from blinasim.trials.calibration import add_rr_cohort_arguments, spaced_thresholds
+    from blinasim.trials.cohort import draw_cohort
+    from blinasim.trials.trial import rates, run_cohorts
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_rr_cohort_arguments(ap)

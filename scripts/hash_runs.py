@@ -4,7 +4,7 @@
 
 Each line is ``name sha256``: the hash covers every data variable and coordinate
 (name, dtype, shape, bytes; strings as UTF-8) and every attribute but the software
-versions. The sweep store's timing and worker variables (wall time, CPU time,
+versions and the store's creation time. The sweep store's timing and worker variables (wall time, CPU time,
 host:pid) are left out: they are measurements, not results. Run it before and
 after a change that must not change behaviour, and compare the two lists.
 """
@@ -41,11 +41,16 @@ CONFIGS: dict[str, dict] = {
         "disease.lineage_switch_per_division": 0.05,
         "patient.kmt2a_rearranged": True,
     },
-    "high_burden_tcells": {"simulation.days": 8.0, "patient.marrow_blast_fraction": 0.95, "patient.t_cells_per_ul": 2500.0},
+    "high_burden_tcells": {
+        "simulation.days": 8.0,
+        "patient.marrow_blast_fraction": 0.95,
+        "patient.t_cells_per_ul": 2500.0,
+    },
     "two_cycles_small": {"simulation.days": 60.0, "treatment.cycles": 2, "simulation.lattice_size": 48},
 }
 
-SKIP_ATTRS = {"blinasim_version", "numpy_version", "numba_version", "mesa_version", "versions", "software"}
+#: Attributes that are not results: software versions and the store's creation time.
+SKIP_ATTRS = {"blinasim_version", "numpy_version", "numba_version", "mesa_version", "versions", "software", "created"}
 SKIP_VARS = {"run_seconds", "run_cpu_seconds", "run_write_seconds", "run_worker"}
 
 

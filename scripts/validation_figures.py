@@ -20,7 +20,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from blinasim.trial import relapse_free_survival
+from blinasim.trials.trial import relapse_free_survival
 
 LABELS = {
     "mt103_211.cr_crh": "CR/CRh, 2 cycles\n(MT103-211)",

@@ -6,7 +6,7 @@ Prints each endpoint with its Wilson 95% confidence interval next to the trial's
 value and whether the trial's value lies inside the interval, then the other
 calibration targets (blood kinetics of the BLAST-like patients, Klinger 2012; the
 in-vitro exhaustion assay, Philipp 2022) with their misses
-(:mod:`blinasim.calibration`).
+(:mod:`blinasim.trials.calibration`).
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import argparse
 import json
 import time
 
-from blinasim.calibration import CLAIMED, TARGET_BY_NAME, TARGETS, in_vitro_assay, score, summarise
-from blinasim.cohort import draw_cohort
-from blinasim.config import parse_overrides
-from blinasim.trial import TREG_CUTOFF, rates, run_cohorts, treg_split
+from blinasim.params.schema import parse_overrides
+from blinasim.trials.calibration import CLAIMED, TARGET_BY_NAME, TARGETS, in_vitro_assay, score, summarise
+from blinasim.trials.cohort import draw_cohort
+from blinasim.trials.trial import TREG_CUTOFF, rates, run_cohorts, treg_split
 
 #: The clinical targets with a Wilson interval (the claimed endpoints): (trial, rate name) -> target.
 RATE_TARGETS = {(trial, name): TARGET_BY_NAME[name].value for trial, name in CLAIMED}

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import blinasim
-from blinasim.config import Config
+from blinasim.params.schema import Config
 
 CONTRACT_TIME = [
     "dose_rate",

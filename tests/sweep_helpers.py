@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from blinasim.store import open_store
+from blinasim.experiments.store import open_store
 
 #: Runs of a few milliseconds: 16x16 lattice, half a day.
 TINY_BASE = """

@@ -1,4 +1,4 @@
-"""Calibration targets, read-outs and score (blinasim.calibration)."""
+"""Calibration targets, read-outs and score (blinasim.trials.calibration)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from blinasim.calibration import (
+from blinasim.params.schema import load_config
+from blinasim.trials.calibration import (
     GRADE3,
     PARAMETERS,
     TARGET_BY_NAME,
@@ -22,7 +23,6 @@ from blinasim.calibration import (
     summarise,
     to_overrides,
 )
-from blinasim.config import load_config
 
 
 def test_rate_misses_are_in_units_of_the_trials_standard_error():

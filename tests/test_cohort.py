@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 
 import blinasim
-from blinasim.cohort import COHORTS, Attribute, draw_cohort
+from blinasim.trials.cohort import COHORTS, Attribute, draw_cohort
 
 
 def column(patients, key):

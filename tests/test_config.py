@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import blinasim
-from blinasim.config import Config, ConfigError, load_config, parse_overrides
-from blinasim.defaults import LITERATURE
+from blinasim.params.defaults import LITERATURE
+from blinasim.params.schema import Config, ConfigError, load_config, parse_overrides
 
 
 def test_defaults_validate_and_every_default_has_a_source():

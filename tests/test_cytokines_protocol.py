@@ -8,9 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from blinasim.config import load_config
-from blinasim.cytokines import CytokineModel, DrugEffects, grade
-from blinasim.protocol import (
+from blinasim.clinical.cytokines import CytokineModel, DrugEffects, grade
+from blinasim.clinical.protocol import (
     STATUS_DISCONTINUED,
     STATUS_HELD,
     ProtocolEngine,
@@ -18,6 +17,7 @@ from blinasim.protocol import (
     needs_prephase,
     toxicity_rules,
 )
+from blinasim.params.schema import load_config
 from tests.conftest import NO_TOX_RULES, make_config, run
 
 NO_DEX = {"treatment__dexamethasone_premedication": False, "treatment__dexamethasone_prephase": "never"}

@@ -29,7 +29,7 @@ def test_every_parameter_has_unit_description_and_source():
 
 
 def test_model_description_names_every_phase():
-    from blinasim.model import PHASES
+    from blinasim.core.model import PHASES
 
     text = (DOCS / "model.md").read_text()
     for phase in PHASES:

@@ -162,7 +162,7 @@ def _make_targets() -> set[str]:
 
 @pytest.mark.parametrize("page", pages_with(SHELL_LANGS), ids=_id)
 def test_command_lines_name_existing_commands_and_options(page: Path) -> None:
-    from blinasim.config import ConfigError, load_config, parse_overrides
+    from blinasim.params.schema import ConfigError, load_config, parse_overrides
 
     commands = _cli_commands()
     targets = _make_targets()

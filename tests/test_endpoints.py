@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from blinasim import endpoints
-from blinasim.config import load_config
+from blinasim.clinical import endpoints
+from blinasim.params.schema import load_config
 from tests.conftest import run
 
 CFG = load_config(None, {"treatment.cycles": 2})  # rr_step_up: infusion ends on days 28 and 70
@@ -90,7 +90,7 @@ def test_assess_on_a_real_run_matches_the_dataset_scalars():
 
 
 def test_kaplan_meier_by_hand():
-    from blinasim.endpoints import kaplan_meier
+    from blinasim.clinical.endpoints import kaplan_meier
 
     km = kaplan_meier([1.0, 2.0, 2.0, 3.0, 4.0], [True, True, False, True, False])
     assert list(km.times) == [1.0, 2.0, 3.0]
@@ -106,7 +106,7 @@ def test_kaplan_meier_by_hand():
 
 
 def test_relapse_free_survival_counts_responders_from_their_response():
-    from blinasim.trial import relapse_free_survival
+    from blinasim.trials.trial import relapse_free_survival
 
     rows = [
         {"trial": "t", "cr_crh": 1.0, "response_day": 28.0, "relapse_day": 40.0, "follow_up_day": 84.0},

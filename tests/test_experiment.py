@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 import blinasim
-from blinasim.experiment import Experiment, ExperimentError
-from blinasim.seeds import run_seed
+import blinasim.experiments.sweep
+from blinasim.core.seeds import run_seed
+from blinasim.experiments.experiment import Experiment, ExperimentError
 from tests.sweep_helpers import TINY_BASE, experiment_text, write_experiment
 
 
@@ -272,7 +273,7 @@ def test_invalid_experiments_fail_before_anything_runs(tmp_path, monkeypatch, kw
     def forbidden(*args, **kw):  # pragma: no cover - the point is that it is never called
         raise AssertionError("simulate() was called for an invalid experiment")
 
-    monkeypatch.setattr(blinasim, "simulate", forbidden)
+    monkeypatch.setattr(blinasim.experiments.sweep, "simulate", forbidden)
     text = problems(tmp_path, **kwargs)
     for fragment in fragments:
         assert fragment in text, (fragment, text)

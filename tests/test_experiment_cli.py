@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from blinasim.experiment import Experiment
-from blinasim.store import DONE, open_results, read_status
+from blinasim.experiments.experiment import Experiment
+from blinasim.experiments.store import DONE, open_results, read_status
 from tests.sweep_helpers import write_experiment
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,7 +7,7 @@ import pytest
 import xarray as xr
 
 import blinasim
-from blinasim.model import PHASES, POPULATIONS, BlinatumomabModel
+from blinasim.core.model import PHASES, POPULATIONS, BlinatumomabModel
 from tests.conftest import (
     CONTRACT_SCALARS,
     CONTRACT_TIME,

@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from blinasim.config import load_config
-from blinasim.model import BlinatumomabModel
-from blinasim.pk import OneCompartmentPK, molar, patient_clearance
-from blinasim.protocol import build_schedule
+from blinasim.clinical.pk import OneCompartmentPK, molar, patient_clearance
+from blinasim.clinical.protocol import build_schedule
+from blinasim.core.model import BlinatumomabModel
+from blinasim.params.schema import load_config
 from tests.conftest import make_config, run
 
 

@@ -1,11 +1,11 @@
 """The Mesa reference model against the numba kernels.
 
-The reference (:mod:`blinasim.reference`) draws the same counter-based random
+The reference (:mod:`blinasim.reference.mesa_model`) draws the same counter-based random
 numbers, keeps the same slot numbering and visits agents in the same order as
 the kernels, so the two implementations must agree exactly: at every record,
 in every count, and in the full agent state. Per-kernel tests run one phase of
 both on the same hand-built state (the reference's agents exported into a
-numba :class:`blinasim.state.State`); property tests check kernel invariants.
+numba :class:`blinasim.core.state.State`); property tests check kernel invariants.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mesa.discrete_space import CellAgent, OrthogonalMooreGrid
 
-from blinasim import reference as R
+from blinasim.core.model import POPULATIONS, BlinatumomabModel
 from blinasim.kernels import census as C
 from blinasim.kernels import encounter, initial, killing, rng
 from blinasim.kernels.layout import (
@@ -30,8 +30,8 @@ from blinasim.kernels.layout import (
     POS_DEAD,
 )
 from blinasim.kernels.motility import moore_neighbour
-from blinasim.model import POPULATIONS, BlinatumomabModel
-from blinasim.reference import Blast, NormalBCell, OtherMarrowCell, ReferenceModel, TCell
+from blinasim.reference import mesa_model as R
+from blinasim.reference.mesa_model import Blast, NormalBCell, OtherMarrowCell, ReferenceModel, TCell
 from tests.conftest import agents, make_config, total
 
 # ----------------------------------------------------------------- helpers

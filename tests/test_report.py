@@ -9,10 +9,11 @@ import pandas as pd
 import pytest
 
 import blinasim
-from blinasim.experiment import Experiment
-from blinasim.report import ReportError, make_report, mean_ci, paired_differences, wilson_ci
-from blinasim.store import open_results
-from blinasim.sweep import InProcessExecutor
+import blinasim.experiments.sweep
+from blinasim.experiments.experiment import Experiment
+from blinasim.experiments.report import ReportError, make_report, mean_ci, paired_differences, wilson_ci
+from blinasim.experiments.store import open_results
+from blinasim.experiments.sweep import InProcessExecutor
 from tests.sweep_helpers import write_experiment
 
 PARAMS = """
@@ -97,14 +98,14 @@ def test_endpoints_without_values_are_listed_not_summarised(tmp_path):
 
 
 def test_binary_endpoints_are_picked_up_as_proportions(tmp_path, monkeypatch):
-    real = blinasim.simulate
+    real = blinasim.experiments.sweep.simulate
 
     def with_response(cfg, seed=None, **kw):
         ds = real(cfg, seed=seed, **kw)
         ds["cr_crh"] = ((), np.bool_(seed % 3 == 0), {"units": "1", "long_name": "CR/CRh (filled by a test)"})
         return ds
 
-    monkeypatch.setattr(blinasim, "simulate", with_response)
+    monkeypatch.setattr(blinasim.experiments.sweep, "simulate", with_response)
     exp = write_experiment(tmp_path, replicates=3)
     sweep(exp, tmp_path / "s.zarr")
     ds = open_results(tmp_path / "s.zarr")
@@ -170,7 +171,7 @@ def test_report_options_are_checked_and_nothing_is_half_written(two_arm_store, t
 def test_paired_differences_of_more_than_four_arms_use_the_first_as_reference():
     import xarray as xr
 
-    from blinasim.report import Endpoint
+    from blinasim.experiments.report import Endpoint
 
     arms = [f"a{i}" for i in range(5)]
     values = xr.DataArray(np.arange(5 * 2 * 2, dtype=float).reshape(5, 2, 2), dims=("arm", "sample", "replicate"))

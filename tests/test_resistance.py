@@ -7,8 +7,8 @@ import pytest
 import xarray as xr
 
 import blinasim
-from blinasim.combination import CombinationDrugs
-from blinasim.config import load_config
+from blinasim.clinical.combination import CombinationDrugs
+from blinasim.params.schema import load_config
 from tests.conftest import NO_TOX_RULES, agents, run, total
 
 NO_TOXICITY_RULES = {

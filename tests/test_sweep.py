@@ -16,8 +16,8 @@ import xarray as xr
 import zarr
 
 import blinasim
-from blinasim.experiment import Experiment
-from blinasim.store import (
+from blinasim.experiments.experiment import Experiment
+from blinasim.experiments.store import (
     DONE,
     FAILED,
     PENDING,
@@ -31,7 +31,7 @@ from blinasim.store import (
     run_region_dataset,
     store_status,
 )
-from blinasim.sweep import DaskExecutor, InProcessExecutor, LocalExecutor, SweepError, run_sweep
+from blinasim.experiments.sweep import DaskExecutor, InProcessExecutor, LocalExecutor, SweepError, run_sweep
 from tests.sweep_helpers import assert_same_results, write_experiment
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -323,8 +323,8 @@ def test_layout_is_the_union_of_the_variables_of_the_runs():
 def test_pending_runs_are_reported_by_status(tmp_path):
     exp_path = write_experiment(tmp_path)
     plan = Experiment.from_toml(exp_path).plan
-    from blinasim.store import create_store
-    from blinasim.sweep import dry_run_layout
+    from blinasim.experiments.store import create_store
+    from blinasim.experiments.sweep import dry_run_layout
 
     store = create_store(tmp_path / "s.zarr", plan, dry_run_layout(plan))
     st = store_status(store)
@@ -336,9 +336,9 @@ def test_pending_runs_are_reported_by_status(tmp_path):
 def test_an_in_process_sweep_leaves_the_numba_settings_of_the_caller_alone(tmp_path, monkeypatch):
     import numba
 
-    import blinasim.sweep
+    import blinasim.experiments.worker
 
-    monkeypatch.setattr(blinasim.sweep, "_READY", False)  # as in a fresh process
+    monkeypatch.setattr(blinasim.experiments.worker, "_READY", False)  # as in a fresh process
     monkeypatch.delenv("NUMBA_NUM_THREADS", raising=False)
     before = numba.config.NUMBA_NUM_THREADS
     run_inprocess(write_experiment(tmp_path, sampler="", arms="", replicates=1), tmp_path / "s.zarr")

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from blinasim.experiment import Experiment
-from blinasim.store import open_store
-from blinasim.sweep import DaskExecutor, InProcessExecutor
+from blinasim.experiments.experiment import Experiment
+from blinasim.experiments.store import open_store
+from blinasim.experiments.sweep import DaskExecutor, InProcessExecutor
 from tests.sweep_helpers import assert_same_results, write_experiment
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -135,14 +135,14 @@ def test_dask_local_cluster(tmp_path):
 
 
 def _forked_from_warm_server() -> bool:
-    return "blinasim._preload" in sys.modules
+    return "blinasim.experiments._preload" in sys.modules
 
 
 def test_dask_local_cluster_forks_workers_from_the_warm_forkserver(tmp_path):
     import multiprocessing
 
     import blinasim
-    from blinasim.sweep import RunContext
+    from blinasim.experiments.sweep import RunContext
 
     if "forkserver" not in multiprocessing.get_all_start_methods():
         pytest.skip("no forkserver on this system")
@@ -162,8 +162,8 @@ def test_dask_local_cluster_forks_workers_from_the_warm_forkserver(tmp_path):
 def test_dask_executor_slows_the_monitors_of_a_running_cluster(dask_cluster, tmp_path):
     """Workers and nannies started without our settings get the quiet intervals from the plugins."""
     import blinasim
-    from blinasim._dask import QUIET_CONFIG
-    from blinasim.sweep import RunContext
+    from blinasim.experiments._dask import QUIET_CONFIG
+    from blinasim.experiments.sweep import RunContext
 
     assert QUIET_CONFIG["distributed.admin.tick.interval"] == "1s"
 
@@ -192,7 +192,7 @@ def test_dask_executor_slows_the_monitors_of_a_running_cluster(dask_cluster, tmp
 def test_quiet_monitors_only_lengthens_intervals():
     from types import SimpleNamespace
 
-    from blinasim._dask import QUIET_CONFIG, QUIET_ENV, quiet_monitors
+    from blinasim.experiments._dask import QUIET_CONFIG, QUIET_ENV, quiet_monitors
 
     def server(tick, mem, monitor):
         pcs = {name: SimpleNamespace(callback_time=ms) for name, ms in (("tick", tick), ("memory_monitor", mem))}

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from blinasim.model import BlinatumomabModel, lysis_probability, treg_suppression
+from blinasim.core.model import BlinatumomabModel, lysis_probability, treg_suppression
 from tests.conftest import make_config, run
 
 

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from blinasim.trial import Rate, rates, run_cohorts
+from blinasim.trials.trial import Rate, rates, run_cohorts
 
 
 def test_wilson_interval():
@@ -59,7 +59,7 @@ def test_rates_skip_not_assessable_patients():
 
 def test_run_cohorts_is_reproducible_and_uses_the_patients():
     cohort = {"mt103_211": [{"simulation.days": 1.0, "simulation.lattice_size": 16, "treatment.regimen": "flat"}] * 2}
-    import blinasim.trial as trial
+    import blinasim.trials.trial as trial
 
     saved = dict(trial.TRIAL_SETTINGS)
     trial.TRIAL_SETTINGS["mt103_211"] = {"simulation.lattice_size": 16}
@@ -74,7 +74,7 @@ def test_run_cohorts_is_reproducible_and_uses_the_patients():
 
 
 def test_treg_split_counts_by_the_duell_cutoff():
-    from blinasim.trial import TREG_CUTOFF, treg_split
+    from blinasim.trials.trial import TREG_CUTOFF, treg_split
 
     def patient(treg, cr_crh):
         return {"trial": "mt103_211", "cr_crh": cr_crh, "attributes": {"patient.treg_fraction_of_cd4": treg}}

@@ -2,7 +2,7 @@
 
 docs/validation.md runs 200 + 200 virtual patients; this runs a smaller trial of
 fresh patients (another seed than the calibration's and the verification's) and checks
-each claimed endpoint (``blinasim.calibration.CLAIMED``) the way the documentation
+each claimed endpoint (``blinasim.trials.calibration.CLAIMED``) the way the documentation
 does: the trial's value lies inside the model's Wilson interval.
 
 The interval is Bonferroni-adjusted to the number of claims (a family-wise 95%): with six
@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import pytest
 
-from blinasim.calibration import CLAIMED, TARGET_BY_NAME
-from blinasim.cohort import draw_cohort
-from blinasim.trial import rates, run_cohorts, wilson_ci
+from blinasim.trials.calibration import CLAIMED, TARGET_BY_NAME
+from blinasim.trials.cohort import draw_cohort
+from blinasim.trials.trial import rates, run_cohorts, wilson_ci
 
 N_PATIENTS = 40
 SEED = 31

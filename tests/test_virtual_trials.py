@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 
 import blinasim
-from blinasim.cohort import COHORTS, draw_cohort
-from blinasim.experiment import Experiment, ExperimentError
-from blinasim.report import make_report
-from blinasim.seeds import run_seed
-from blinasim.store import open_results, run_config
-from blinasim.sweep import InProcessExecutor
-from blinasim.trial import ENDPOINTS, TRIAL_SETTINGS, cohort_settings, rates, run_cohorts
+from blinasim.core.seeds import run_seed
+from blinasim.experiments.experiment import Experiment, ExperimentError
+from blinasim.experiments.report import make_report
+from blinasim.experiments.store import open_results, run_config
+from blinasim.experiments.sweep import InProcessExecutor
+from blinasim.trials.cohort import COHORTS, draw_cohort
+from blinasim.trials.trial import ENDPOINTS, TRIAL_SETTINGS, cohort_settings, rates, run_cohorts
 
 ROOT = Path(__file__).resolve().parents[1]
 

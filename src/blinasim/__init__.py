@@ -10,46 +10,20 @@ The Python API is the product; the command line is a thin layer over it::
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from importlib.metadata import PackageNotFoundError, version
-
-from blinasim.config import Config, ConfigError, load_config, validate_config
-
-try:
-    __version__ = version("blinasim")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0+unknown"
+from blinasim.params.schema import Config, ConfigError, load_config, validate_config
+from blinasim.version import __version__
 
 
-def simulate(
-    config: Config | dict | None = None,
-    *,
-    seed: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
-):
-    """Simulate one virtual patient and return its ``xarray.Dataset``.
+def simulate(config=None, *, seed=None, progress=None):
+    """Simulate one virtual patient and return its ``xarray.Dataset`` (:func:`blinasim.core.model.simulate`)."""
+    from blinasim.core.model import simulate as _simulate  # lazy: `import blinasim` does not load numba
 
-    Parameters
-    ----------
-    config
-        A :class:`Config`, a nested dict (validated), or None for the defaults.
-    seed
-        Explicit run seed; by default derived from ``simulation.seed``.
-    progress
-        Optional callback ``progress(tick, n_ticks)``.
-    """
-    from blinasim.model import BlinatumomabModel
-
-    if config is None or isinstance(config, dict):
-        config = validate_config(config)
-    model = BlinatumomabModel(config, seed=seed)
-    model.run(progress=progress)
-    return model.to_dataset()
+    return _simulate(config, seed=seed, progress=progress)
 
 
 def write_dataset(ds, path):
     """Write a Dataset to ``path`` (``.nc``: netCDF, else Zarr), atomically."""
-    from blinasim.io import write_dataset as _write
+    from blinasim.core.io import write_dataset as _write  # lazy: `import blinasim` stays light
 
     return _write(ds, path)
 
@@ -58,10 +32,10 @@ __all__ = ["Config", "ConfigError", "__version__", "load_config", "simulate", "v
 
 #: The experiments API, imported on first use: ``blinasim.Experiment``, ``blinasim.open_results``, ...
 _LAZY = {
-    "Experiment": "blinasim.experiment",
-    "open_results": "blinasim.store",
-    "make_report": "blinasim.report",
-    "run_sweep": "blinasim.sweep",
+    "Experiment": "blinasim.experiments.experiment",
+    "open_results": "blinasim.experiments.store",
+    "make_report": "blinasim.experiments.report",
+    "run_sweep": "blinasim.experiments.sweep",
 }
 
 

@@ -6,7 +6,7 @@ Benchmarks measure and report; they are not tests and never time out
 * **agent-updates per second**: ``mean live agents over the run * ticks /
   wall seconds of model.run()``, where live agents are blasts, normal B
   cells, T-cells and other nucleated marrow cells
-  (:attr:`blinasim.model.BlinatumomabModel.live_agents`). Construction is
+  (:attr:`blinasim.core.model.BlinatumomabModel.live_agents`). Construction is
   timed separately (``init_seconds``). The mean over the run is the time
   average of the hourly census (no extra work inside the timed run).
   The CPU time of the same runs is recorded too
@@ -22,7 +22,7 @@ Benchmarks measure and report; they are not tests and never time out
   construction and run of a tiny model, minus the same work once compiled.
 * **ratio to the reference**: agent-updates/s of the numba core divided by
   those of the pure-Python Mesa reference
-  (``blinasim.reference.ReferenceModel``) on the same config, measured in the
+  (``blinasim.reference.mesa_model.ReferenceModel``) on the same config, measured in the
   same process. The reference is slow (about 1e6 agent-updates/s): it runs
   the full day at small and medium, 0.1 day (24 ticks) at large, and not at
   xlarge; the numba core is timed again on exactly the reference's config.
@@ -34,7 +34,7 @@ The workload is the default patient under ``treatment.regimen = "flat"``
 
 Python API::
 
-    from blinasim import bench
+    from blinasim import bench  # lazy: harness module, leaves the package
     records = bench.run_benchmark(["small", "medium"], repeats=5)
     print(bench.format_table(records))
 
@@ -139,7 +139,7 @@ def parse_sizes(text: str | Sequence[str], option: str = "--sizes") -> list[str]
 
 
 def _one_tick_days() -> float:
-    from blinasim.defaults import LITERATURE
+    from blinasim.params.defaults import LITERATURE  # lazy: harness module, leaves the package
 
     return LITERATURE["simulation.dt_hours"].value / 24.0
 
@@ -163,7 +163,7 @@ def check_options(days: float | None = None, repeats: int | None = None) -> None
 
 def workload_config(lattice_size: int, days: float):
     """The benchmark workload: the default patient, flat regimen, given lattice side and days."""
-    from blinasim.config import load_config
+    from blinasim.params.schema import load_config  # lazy: harness module, leaves the package
 
     return load_config(None, {**WORKLOAD, "simulation.lattice_size": int(lattice_size), "simulation.days": float(days)})
 
@@ -267,7 +267,7 @@ def _compiled_signatures() -> int:
 
     from numba.core.registry import CPUDispatcher
 
-    import blinasim.kernels as kernels
+    import blinasim.kernels as kernels  # lazy: harness module, leaves the package
 
     count = 0
     for modname in kernels.__all__:
@@ -283,8 +283,8 @@ def _compile_rare_kernels() -> None:
     """Compile kernels a tiny run may not reach (target compaction) with the model's argument types."""
     import numpy as np
 
-    from blinasim.kernels import census
-    from blinasim.state import SITE_KIND_DTYPE, SITE_SLOT_DTYPE, TARGET_FIELDS, TCELL_FIELDS
+    from blinasim.core.state import SITE_KIND_DTYPE, SITE_SLOT_DTYPE, TARGET_FIELDS, TCELL_FIELDS  # lazy: harness
+    from blinasim.kernels import census  # lazy: harness module, leaves the package
 
     tg = {name: np.empty(0, dtype=dt) for name, dt in TARGET_FIELDS.items()}
     census.compact_targets(
@@ -307,7 +307,7 @@ def _compile_rare_kernels() -> None:
 
 def _warm_up() -> None:
     """Compile or load every kernel the workload uses: a tiny flat-regimen run of 2 days."""
-    from blinasim.model import BlinatumomabModel
+    from blinasim.core.model import BlinatumomabModel  # lazy: harness module, leaves the package
 
     model = BlinatumomabModel(workload_config(16, 2.0))
     model.run()
@@ -327,7 +327,7 @@ def _time_average(rows, record_every: int, now: float, tick: int) -> float:
 
 def _run_means(model) -> dict[str, float]:
     """Time-averaged live agents and live T-cells over a finished run, from the hourly census."""
-    from blinasim.kernels import census as C
+    from blinasim.kernels import census as C  # lazy: harness module, leaves the package
 
     rows = model.rec_counts[: model.rec_index]
     live = rows[:, [C.C_BLASTS, C.C_BLASTS + 1, C.C_NORMAL_B, C.C_NORMAL_B + 1, C.C_T, C.C_T + 1, C.C_OTHER_MARROW]]
@@ -342,7 +342,7 @@ def _run_means(model) -> dict[str, float]:
 
 def _measure_core(config, repeats: int) -> dict[str, Any]:
     """Construct and run the numba model ``repeats`` times on one config (same seed each time)."""
-    from blinasim.model import BlinatumomabModel
+    from blinasim.core.model import BlinatumomabModel  # lazy: harness module, leaves the package
 
     init_s, run_s, cpu_s, rates, cpu_rates = [], [], [], [], []
     first: dict[str, Any] = {}
@@ -406,7 +406,7 @@ def _spread(values: Sequence[float]) -> dict[str, float]:
 
 def _profile_phases(config) -> dict[str, Any]:
     """One extra run with per-phase timing: seconds and share of the run per phase."""
-    from blinasim.model import BlinatumomabModel
+    from blinasim.core.model import BlinatumomabModel  # lazy: harness module, leaves the package
 
     model = BlinatumomabModel(config, profile=True)
     model.run()
@@ -422,7 +422,7 @@ def _profile_phases(config) -> dict[str, Any]:
 def _load_reference():
     """``(ReferenceModel, None)`` or ``(None, reason)`` when the reference cannot be imported."""
     try:
-        from blinasim.reference import ReferenceModel
+        from blinasim.reference.mesa_model import ReferenceModel  # lazy: harness module, leaves the package
     except Exception as exc:  # not written yet, or broken: report, don't fail the benchmark
         return None, f"not importable ({type(exc).__name__}: {exc})"
     return ReferenceModel, None
@@ -470,7 +470,7 @@ def worker_measure(spec: dict[str, Any]) -> dict[str, Any]:
     """Measure one size in this (fresh) process. ``spec`` is built by :func:`measure_size`."""
     import numba
 
-    from blinasim.seeds import run_seed
+    from blinasim.core.seeds import run_seed  # lazy: harness module, leaves the package
 
     side, days, repeats = int(spec["lattice_size"]), float(spec["days"]), int(spec["repeats"])
     load_before = _load_average()
@@ -524,7 +524,7 @@ def worker_measure(spec: dict[str, Any]) -> dict[str, Any]:
 def worker_jit(spec: dict[str, Any]) -> dict[str, Any]:
     """First construction and run of a tiny model in this (fresh) process, and the same again."""
     t0 = time.perf_counter()
-    from blinasim.model import BlinatumomabModel
+    from blinasim.core.model import BlinatumomabModel  # lazy: harness module, leaves the package
 
     t1 = time.perf_counter()
     config = workload_config(int(spec.get("lattice_size", 16)), float(spec.get("days", 2.0)))
@@ -579,7 +579,7 @@ def measure_jit(cache_dir: str | None = None) -> dict[str, Any]:
     The cold run uses an empty numba cache directory (``cache_dir``, a new
     temporary directory when None); the cached run reuses it, now warm.
     ``jit_*_seconds`` is the first construction + run of a tiny model minus
-    the same work once compiled; ``import_seconds`` is ``import blinasim.model``.
+    the same work once compiled; ``import_seconds`` is ``import blinasim.core.model``.
     """
     own = cache_dir is None
     cache_dir = tempfile.mkdtemp(prefix="blinasim-bench-numba-") if own else cache_dir

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from blinasim.config import ConfigError, load_config, parse_overrides
+from blinasim.params.schema import ConfigError, load_config, parse_overrides
 
 app = typer.Typer(
     add_completion=False,
@@ -55,7 +55,7 @@ def run(
     """Simulate one virtual patient and write its Dataset."""
     from tqdm import tqdm
 
-    from blinasim import simulate, write_dataset
+    from blinasim import simulate, write_dataset  # lazy: the CLI starts fast
 
     cfg = _load(config, set_)
     if out.exists():
@@ -102,7 +102,7 @@ def bench(
     profile: Annotated[bool, typer.Option("--profile", help="Add one run with per-phase timings.")] = False,
 ) -> None:
     """Measure the numba core: agent-updates/s, memory per agent, JIT time, ratio to the reference."""
-    from blinasim import bench as bench_lib
+    from blinasim import bench as bench_lib  # lazy: the CLI starts fast
 
     try:
         names = bench_lib.parse_sizes(sizes)
@@ -126,8 +126,8 @@ def bench(
 
 
 # ----------------------------------------------------------------- experiments
-# sweep / status / report / export: thin wrappers over blinasim.experiment,
-# blinasim.sweep, blinasim.store and blinasim.report.
+# sweep / status / report / export: thin wrappers over blinasim.experiments.spec,
+# blinasim.experiments.sweep, blinasim.experiments.store and blinasim.experiments.report.
 
 
 @app.command()
@@ -156,9 +156,9 @@ def sweep(
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Run an experiment: arms x samples x replicates into a resumable Zarr store."""
-    from blinasim.experiment import Experiment, ExperimentError
-    from blinasim.store import StoreError
-    from blinasim.sweep import SweepError, run_sweep
+    from blinasim.experiments.experiment import Experiment, ExperimentError  # lazy: the CLI starts fast
+    from blinasim.experiments.store import StoreError  # lazy: the CLI starts fast
+    from blinasim.experiments.sweep import SweepError, run_sweep  # lazy: the CLI starts fast
 
     try:
         experiment = Experiment.from_toml(config)
@@ -197,7 +197,7 @@ def status(
     max_failures: Annotated[int, typer.Option("--max-failures", min=0, help="Failure messages to list.")] = 10,
 ) -> None:
     """Progress of a sweep: done, failed and pending runs per arm, and why runs failed."""
-    from blinasim.store import StoreError, store_status
+    from blinasim.experiments.store import StoreError, store_status  # lazy: the CLI starts fast
 
     try:
         st = store_status(store)
@@ -219,8 +219,8 @@ def report(
     formats: Annotated[str, typer.Option("--formats", help="Figure formats, comma-separated.")] = "png,svg",
 ) -> None:
     """Endpoints per arm with confidence intervals, paired differences, time courses, sensitivity indices."""
-    from blinasim.report import ReportError, make_report
-    from blinasim.store import StoreError
+    from blinasim.experiments.report import ReportError, make_report  # lazy: the CLI starts fast
+    from blinasim.experiments.store import StoreError  # lazy: the CLI starts fast
 
     names = [v.strip() for v in variables.split(",") if v.strip()] if variables else None
     try:
@@ -246,7 +246,7 @@ def export(
     ] = False,
 ) -> None:
     """Export a finished experiment store as one netCDF file."""
-    from blinasim.store import StoreError, export_netcdf
+    from blinasim.experiments.store import StoreError, export_netcdf  # lazy: the CLI starts fast
 
     if out.exists():
         _fail([f"--out {str(out)!r} already exists; choose another path or remove it"], "output exists")

@@ -11,12 +11,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from blinasim.config import Config
+from blinasim.params.schema import Config
 
 HEADER = """# Parameters
 
-Generated from the config schema (`src/blinasim/config.py`) and the literature
-table (`src/blinasim/defaults.py`) by `python scripts/gen_parameters.py`; do
+Generated from the config schema (`src/blinasim/params/schema.py`) and the literature
+table (`src/blinasim/params/defaults.py`) by `python scripts/gen_parameters.py`; do
 not edit by hand. Keys are dotted paths: in a TOML file `patient.t_cells_per_ul`
 is `t_cells_per_ul` under `[patient]`; on the command line it is
 `--set patient.t_cells_per_ul=800`. "approx." marks values that are
@@ -102,7 +102,7 @@ numba, mesa and xarray.
 
 def outputs_markdown() -> str:
     """The output reference page, from the variables of a tiny real run."""
-    import blinasim
+    import blinasim  # lazy: harness module, leaves the package
 
     ds = blinasim.simulate({"simulation": {"days": 0.25, "lattice_size": 16}})
     out = [OUTPUT_HEADER, "| variable | dims | units | meaning |", "|---|---|---|---|"]

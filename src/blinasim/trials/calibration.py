@@ -3,7 +3,7 @@
 Every target of ../shared/BIOLOGY.md that a run can be compared with is listed
 in :data:`TARGETS` with its source and the size of the study that measured it.
 A candidate parameter set is scored by running the same virtual patients
-(:mod:`blinasim.cohort`, common random numbers) and the in-vitro co-culture
+(:mod:`blinasim.trials.cohort`, common random numbers) and the in-vitro co-culture
 assay below, and summing squared misses measured in units of what the study
 itself could resolve:
 
@@ -26,6 +26,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from blinasim.core.model import BlinatumomabModel
+from blinasim.kernels.killing import effector_function
+from blinasim.kernels.layout import POS_BLOOD
+from blinasim.params.schema import load_config
 
 #: The grade-3 CRS threshold, searched as a parameter of its own (see :func:`to_overrides`).
 GRADE3 = "toxicity.crs_il6_thresholds_pg_per_ml[2]"
@@ -56,8 +61,6 @@ def to_overrides(params: dict[str, float]) -> dict[str, object]:
     """Config overrides of a candidate (the grade-3 threshold expands into the threshold list)."""
     over: dict[str, object] = {k: v for k, v in params.items() if k != GRADE3}
     if GRADE3 in params:
-        from blinasim.config import load_config
-
         default = load_config(None).toxicity.crs_il6_thresholds_pg_per_ml
         over["toxicity.crs_il6_thresholds_pg_per_ml"] = spaced_thresholds(default[0], params[GRADE3], default)
     return over
@@ -250,12 +253,7 @@ def in_vitro_assay(
     left; the mean effector function is the model's counterpart. Returns the function on each day
     and the two quantities compared with the study.
     """
-    import blinasim
-    from blinasim.kernels.killing import effector_function
-    from blinasim.kernels.layout import POS_BLOOD
-    from blinasim.model import BlinatumomabModel
-
-    config = blinasim.load_config(None, {**overrides, **IN_VITRO})
+    config = load_config(None, {**overrides, **IN_VITRO})
     model = BlinatumomabModel(config, seed=seed)
     out: dict[str, float] = {}
     tcfg = config.tcells

@@ -16,9 +16,13 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
-from blinasim.combination import CombinationDrugs
-from blinasim.config import Config
-from blinasim.cytokines import CytokineModel, DrugEffects
+from blinasim.clinical.combination import CombinationDrugs
+from blinasim.clinical.cytokines import CytokineModel, DrugEffects
+from blinasim.clinical.pk import OneCompartmentPK, molar, patient_clearance
+from blinasim.clinical.protocol import ProtocolEngine, Schedule, build_schedule, needs_prephase
+from blinasim.core.output import build_dataset
+from blinasim.core.seeds import run_seed
+from blinasim.core.state import POPULATIONS, State
 from blinasim.kernels import (
     census,
     chemotherapy,
@@ -32,10 +36,7 @@ from blinasim.kernels import (
 )
 from blinasim.kernels.layout import KIND_BLAST, KIND_NORMAL_B, POS_DEAD, SITE_EMPTY, SITE_OTHER
 from blinasim.kernels.rng import NORMAL_B_SUPPLY, draw_poisson
-from blinasim.pk import OneCompartmentPK, molar, patient_clearance
-from blinasim.protocol import ProtocolEngine, Schedule, build_schedule, needs_prephase
-from blinasim.seeds import run_seed
-from blinasim.state import State
+from blinasim.params.schema import Config, validate_config
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,6 @@ PHASES: tuple[Phase, ...] = (
 )
 
 # Event counters (cumulative, agents): births and deaths per population.
-POPULATIONS = ("blast", "normal_b", "t_cell", "other_marrow")
 _P_BLAST, _P_B, _P_T, _P_OTHER = range(4)
 
 
@@ -72,10 +72,10 @@ class BlinatumomabModel(mesa.Model):
     Parameters
     ----------
     config
-        A validated :class:`blinasim.config.Config`.
+        A validated :class:`blinasim.params.schema.Config`.
     seed
         The run seed. Default: derived from ``config.simulation.seed`` with
-        :func:`blinasim.seeds.run_seed` (sample 0, replicate 0).
+        :func:`blinasim.core.seeds.run_seed` (sample 0, replicate 0).
     profile
         Accumulate wall time per phase in :attr:`phase_seconds`.
     """
@@ -750,14 +750,12 @@ class BlinatumomabModel(mesa.Model):
 
     def to_dataset(self):
         """The run as an ``xarray.Dataset`` following the output contract (DESIGN.md)."""
-        from blinasim.output import build_dataset
-
         return build_dataset(self)
 
 
 # ---------------------------------------------------------------------------
 # Derived quantities of one patient, shared with the Mesa reference model
-# (:mod:`blinasim.reference`) so that both build the same patient.
+# (:mod:`blinasim.reference.mesa_model`) so that both build the same patient.
 
 
 @dataclass(frozen=True)
@@ -962,3 +960,27 @@ def resident_rates(config: Config, ifng: float, dt_days: float) -> tuple[np.ndar
     )
     p_switch = min(1.0, base_switch * (1.0 + dis.lineage_switch_pressure_gain * pressure))
     return p_blast_death, p_b_death, pdl1_target, pdl1_keep, p_switch
+
+
+def simulate(
+    config: Config | dict | None = None,
+    *,
+    seed: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+):
+    """Simulate one virtual patient and return its ``xarray.Dataset``.
+
+    Parameters
+    ----------
+    config
+        A :class:`Config`, a nested dict (validated), or None for the defaults.
+    seed
+        Explicit run seed; by default derived from ``simulation.seed``.
+    progress
+        Optional callback ``progress(tick, n_ticks)``.
+    """
+    if config is None or isinstance(config, dict):
+        config = validate_config(config)
+    model = BlinatumomabModel(config, seed=seed)
+    model.run(progress=progress)
+    return model.to_dataset()

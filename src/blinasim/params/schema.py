@@ -1,7 +1,7 @@
 """Configuration schema: every parameter with its unit, bounds and default.
 
 Configs are TOML files whose tables mirror the classes below (``[simulation]``,
-``[patient]``, ...). Every default comes from :mod:`blinasim.defaults`, which
+``[patient]``, ...). Every default comes from :mod:`blinasim.params.defaults`, which
 names its source. Unknown keys are errors (``extra="forbid"``), types are
 strict (a string is not a number), and every error names the dotted key path,
 the offending value and what is allowed.
@@ -17,7 +17,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from blinasim.defaults import LITERATURE
+from blinasim.params.defaults import LITERATURE
+from blinasim.params.paths import schema_node, set_dotted, unknown_key_message
 
 
 class ConfigError(ValueError):
@@ -758,24 +759,13 @@ class Config(_Section):
 # --------------------------------------------------------------------- helpers
 
 
-def _section_fields(model: type[BaseModel], path: list[str]) -> type[BaseModel] | None:
-    for name in path:
-        field = model.model_fields.get(name)
-        if field is None:
-            return None
-        ann = field.annotation
-        if not (isinstance(ann, type) and issubclass(ann, BaseModel)):
-            return None
-        model = ann
-    return model
-
-
 def _describe_error(err: dict[str, Any]) -> str:
     loc = [str(p) for p in err["loc"]]
     key = ".".join(loc) if loc else "(config)"
     if err["type"] == "extra_forbidden":
-        parent = _section_fields(Config, [p for p in loc[:-1] if not p.isdigit()])
-        allowed = ", ".join(parent.model_fields) if parent is not None else "see docs/parameters.md"
+        section = ".".join(p for p in loc[:-1] if not p.isdigit())
+        kind, parent = schema_node(Config, section) if section else ("section", Config)
+        allowed = ", ".join(parent.model_fields) if kind == "section" else "see docs/parameters.md"
         where = ".".join(loc[:-1]) or "the top level"
         return f"unknown key '{key}' = {err['input']!r}; allowed keys in {where}: {allowed}"
     msg = err["msg"]
@@ -822,20 +812,13 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
 
 
 def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> None:
-    """Set dotted keys in a nested dict in place. Unknown sections are reported by validation."""
+    """Set dotted keys in a nested dict in place; every unknown key is one problem of a :class:`ConfigError`."""
     problems = []
     for key, value in overrides.items():
-        parts = key.split(".")
-        section = _section_fields(Config, parts[:-1])
-        if section is None or parts[-1] not in section.model_fields:
-            known = ", ".join(Config.model_fields) if section is None else ", ".join(section.model_fields)
-            where = "sections" if section is None else f"keys in {'.'.join(parts[:-1])}"
-            problems.append(f"--set {key}={value!r}: unknown key '{key}'; allowed {where}: {known}")
+        if schema_node(Config, key)[0] == "unknown":
+            problems.append(unknown_key_message(Config, "--set", key, value))
             continue
-        node = data
-        for p in parts[:-1]:
-            node = node.setdefault(p, {})
-        node[parts[-1]] = value
+        set_dotted(data, key, value)
     if problems:
         raise ConfigError(problems)
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from blinasim.config import PatientConfig, TreatmentConfig
+from blinasim.params.schema import PatientConfig, TreatmentConfig
 
 # Times computed as tick * dt carry rounding error; schedule boundaries are
 # compared with this tolerance (far below one tick).

@@ -38,7 +38,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from blinasim.config import Config
+from blinasim.params.schema import Config
 
 LN2 = math.log(2.0)
 

@@ -45,8 +45,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from blinasim.store import DONE, FAILED, PENDING, RUN_DIMS, STATUS_VAR, open_results, run_variables
-from blinasim.trial import wilson_ci
+from blinasim.experiments.store import DONE, FAILED, PENDING, RUN_DIMS, STATUS_VAR, open_results, run_variables
+from blinasim.trials.calibration import TARGET_BY_NAME
+from blinasim.trials.trial import TRIAL_TARGETS, wilson_ci
 
 #: Yes/no endpoints by name (they may be stored as floats with NaN for "not assessed").
 BINARY_ENDPOINTS = ("cr_crh", "cr", "crh", "mrd_response")
@@ -377,9 +378,6 @@ def trial_rates(ds: xr.Dataset, table: pd.DataFrame) -> pd.DataFrame | None:
     meta = json.loads(ds.attrs.get("sampler", "{}"))
     if meta.get("method") != "cohort":
         return None
-    from blinasim.calibration import TARGET_BY_NAME
-    from blinasim.trial import TRIAL_TARGETS
-
     cohort = str(meta.get("cohort", ""))
     targets = {name: TARGET_BY_NAME[name] for name in TRIAL_TARGETS.get(cohort, ()) if name in TARGET_BY_NAME}
     rows = []
@@ -572,7 +570,7 @@ class Report:
                 lines.append("No trial endpoint has a value yet.")
             else:
                 lines.append(
-                    "target: the published rate the model is calibrated against (blinasim.calibration.TARGETS); "
+                    "target: the published rate the model is calibrated against (blinasim.trials.calibration.TARGETS); "
                     "target_in_ci: whether it lies in the interval."
                 )
                 lines.append("")
@@ -622,8 +620,6 @@ class Report:
                 "The full table (every trial endpoint) is `trial_strata.csv`; here the trial's primary endpoint.",
                 "",
             ]
-            from blinasim.trial import TRIAL_TARGETS
-
             present = list(dict.fromkeys(self.strata.endpoint))
             primary = next((e for e in TRIAL_TARGETS.get(self.cohort, ()) if e in present), present[0])
             lines += _table(

@@ -27,22 +27,22 @@ reference)::
     "patient.t_cells_per_ul" = { low = 200.0, high = 1500.0, scale = "log" }
 
 Everything is validated before anything runs: unknown keys anywhere,
-parameter paths against the config schema (:class:`blinasim.config.Config`),
+parameter paths against the config schema (:class:`blinasim.params.schema.Config`),
 bounds, sampler sizes, and every (arm, sample) config through
-:func:`blinasim.config.validate_config`. Problems are collected and raised
+:func:`blinasim.params.schema.validate_config`. Problems are collected and raised
 together as an :class:`ExperimentError`, one line each, naming the key, the
 value and what is allowed.
 
 Seeds: run ``(arm, sample, replicate)`` gets
-``blinasim.seeds.run_seed(root_seed, sample, replicate)`` — independent of the
+``blinasim.core.seeds.run_seed(root_seed, sample, replicate)`` — independent of the
 arm, so arms are compared on common random numbers.
 
 Virtual patients: ``method = "cohort"`` draws ``n`` patients of a trial
-population with :func:`blinasim.cohort.draw_cohort` seeded with the root seed
+population with :func:`blinasim.trials.cohort.draw_cohort` seeded with the root seed
 (or ``sampler.seed``); sample ``i`` is patient ``i``. The cohort's trial
-settings (:func:`blinasim.trial.cohort_settings`) go into the base config, so
+settings (:func:`blinasim.trials.trial.cohort_settings`) go into the base config, so
 with the same seed a sweep runs exactly the simulations of
-:func:`blinasim.trial.run_cohorts` (see ``docs/virtual-trials.md``).
+:func:`blinasim.trials.trial.run_cohorts` (see ``docs/virtual-trials.md``).
 """
 
 from __future__ import annotations
@@ -52,16 +52,26 @@ import hashlib
 import json
 import math
 import tomllib
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from blinasim.config import Config, ConfigError, parse_value, validate_config
-from blinasim.samplers import METHODS, ParameterInfo, ParameterRange, SampleSet, draw, is_power_of_two, read_csv
-from blinasim.seeds import run_seed
+from blinasim.core.seeds import run_seed
+from blinasim.experiments.samplers import (
+    METHODS,
+    ParameterInfo,
+    ParameterRange,
+    SampleSet,
+    draw,
+    is_power_of_two,
+    read_csv,
+)
+from blinasim.params.paths import annotation_kind, get_dotted, schema_node, set_dotted, unknown_key_message
+from blinasim.params.schema import Config, ConfigError, parse_value, validate_config
+from blinasim.trials.cohort import COHORTS
+from blinasim.trials.trial import cohort_settings
 
 #: Keys that together fix the time grid; every run of an experiment must share them.
 TIME_GRID_KEYS = (
@@ -87,57 +97,12 @@ class ExperimentError(ConfigError):
 # ------------------------------------------------------------------ schema
 
 
-def _annotation_kind(ann: Any) -> tuple[str, tuple[Any, ...]]:
-    if ann is bool:
-        return "bool", ()
-    if ann is int:
-        return "int", ()
-    if ann is float:
-        return "float", ()
-    if ann is str:
-        return "str", ()
-    if typing.get_origin(ann) is Literal:
-        return "choice", tuple(typing.get_args(ann))
-    return "other", ()
-
-
-def schema_node(path: str) -> tuple[str, Any]:
-    """Classify a dotted path: ``("section", model)``, ``("leaf", FieldInfo)`` or ``("unknown", allowed)``.
-
-    For an unknown path, ``allowed`` lists the keys allowed at the deepest
-    known level, for the error message.
-    """
-    model: type[BaseModel] = Config
-    parts = path.split(".")
-    for i, name in enumerate(parts):
-        fields = model.model_fields
-        if name not in fields:
-            where = ".".join(parts[:i]) or "the top level"
-            return "unknown", (where, list(fields))
-        ann = fields[name].annotation
-        if isinstance(ann, type) and issubclass(ann, BaseModel):
-            model = ann
-            continue
-        if i == len(parts) - 1:
-            return "leaf", fields[name]
-        where = ".".join(parts[: i + 1])
-        return "unknown", (where, [])  # a leaf has no sub-keys
-    return "section", model
-
-
 def parameter_info(path: str) -> ParameterInfo:
-    kind, node = schema_node(path)
+    kind, node = schema_node(Config, path)
     assert kind == "leaf", path
     extra = node.json_schema_extra if isinstance(node.json_schema_extra, dict) else {}
-    k, choices = _annotation_kind(node.annotation)
+    k, choices = annotation_kind(node.annotation)
     return ParameterInfo(path, k, choices, str(extra.get("unit", "")), node.description or "")
-
-
-def _unknown_key_message(what: str, path: str, value: Any) -> str:
-    _, (where, allowed) = schema_node(path)
-    if allowed:
-        return f"{what}: unknown key '{path}' = {value!r}; allowed keys in {where}: {', '.join(allowed)}"
-    return f"{what}: unknown key '{path}' = {value!r}; '{where}' is a parameter, not a section"
 
 
 def flatten_config(table: dict[str, Any], what: str, problems: list[str], prefix: str = "") -> dict[str, Any]:
@@ -145,7 +110,7 @@ def flatten_config(table: dict[str, Any], what: str, problems: list[str], prefix
     out: dict[str, Any] = {}
     for key, value in table.items():
         path = f"{prefix}{key}"
-        kind, _ = schema_node(path)
+        kind, _ = schema_node(Config, path)
         if kind == "section" and isinstance(value, dict):
             out.update(flatten_config(value, what, problems, prefix=f"{path}."))
         elif kind == "section":
@@ -153,23 +118,8 @@ def flatten_config(table: dict[str, Any], what: str, problems: list[str], prefix
         elif kind == "leaf":
             out[path] = value
         else:
-            problems.append(_unknown_key_message(what, path, value))
+            problems.append(unknown_key_message(Config, what, path, value))
     return out
-
-
-def set_dotted(data: dict[str, Any], path: str, value: Any) -> None:
-    node = data
-    *parents, last = path.split(".")
-    for p in parents:
-        node = node.setdefault(p, {})
-    node[last] = value
-
-
-def get_dotted(data: dict[str, Any], path: str) -> Any:
-    node: Any = data
-    for p in path.split("."):
-        node = node[p]
-    return node
 
 
 def _config_problems(data: dict[str, Any], what: str) -> tuple[Config | None, list[str]]:
@@ -219,7 +169,7 @@ class SamplerSection(_Strict):
         "cohort: virtual patients.",
     )
     cohort: str | None = Field(
-        default=None, description="cohort: the trial population (blinasim.cohort.COHORTS: mt103_211, blast)."
+        default=None, description="cohort: the trial population (blinasim.trials.cohort.COHORTS: mt103_211, blast)."
     )
     seed: int | None = Field(default=None, ge=0, description="Seed of the draw (default: the root seed).")
     second_order: bool = Field(default=False, description="sobol: also second-order indices (N*(2D+2) samples).")
@@ -459,7 +409,7 @@ def _parse_parameters(sampler: SamplerSection, problems: list[str]) -> list[tupl
     def walk(table: dict[str, Any], prefix: str) -> None:
         for key, value in table.items():
             path = f"{prefix}{key}"
-            kind, _ = schema_node(path)
+            kind, _ = schema_node(Config, path)
             if kind == "section" and isinstance(value, dict) and not (set(value) & spec_keys):
                 walk(value, f"{path}.")
                 continue
@@ -468,7 +418,7 @@ def _parse_parameters(sampler: SamplerSection, problems: list[str]) -> list[tupl
                     problems.append(f"sampler.parameters: '{path}' is a config section, not a parameter")
                 else:
                     problems.append(
-                        _unknown_key_message("sampler.parameters", path, value).replace(
+                        unknown_key_message(Config, "sampler.parameters", path, value).replace(
                             "unknown key", "unknown parameter path"
                         )
                     )
@@ -563,16 +513,11 @@ COHORT_SAMPLER_KEYS = ("method", "cohort", "n", "seed")
 
 
 def _known_cohorts() -> str:
-    from blinasim.cohort import COHORTS
-
     return ", ".join(f"{name!r} ({spec.description})" for name, spec in COHORTS.items())
 
 
 def cohort_base_settings(sampler: SamplerSection | None) -> dict[str, Any]:
     """The trial settings a valid cohort sampler puts into the base config (else nothing)."""
-    from blinasim.cohort import COHORTS
-    from blinasim.trial import cohort_settings
-
     if sampler is None or sampler.method != "cohort" or sampler.cohort not in COHORTS:
         return {}
     return cohort_settings(sampler.cohort)
@@ -580,8 +525,6 @@ def cohort_base_settings(sampler: SamplerSection | None) -> dict[str, Any]:
 
 def _validate_cohort_sampler(sampler: SamplerSection, root_seed: int, problems: list[str]) -> SampleSet | None:
     """``method = "cohort"``: ``cohort`` and ``n`` required, ``seed`` optional, nothing else."""
-    from blinasim.cohort import COHORTS
-
     n_before = len(problems)
     allowed = f"allowed keys with method = 'cohort': {', '.join(COHORT_SAMPLER_KEYS)}"
     for key in SamplerSection.model_fields:
@@ -646,10 +589,10 @@ def _validate_sampler(
             problems.append(f"sampler.file = {sampler.file!r}: {exc}")
             return None
         for col in header:
-            kind, _ = schema_node(col)
+            kind, _ = schema_node(Config, col)
             if kind != "leaf":
                 problems.append(
-                    _unknown_key_message(f"sampler.file {sampler.file!r}: column", col, "...").replace(
+                    unknown_key_message(Config, f"sampler.file {sampler.file!r}: column", col, "...").replace(
                         "unknown key", "unknown parameter path"
                     )
                 )
@@ -712,7 +655,7 @@ def parse_experiment(data: dict[str, Any], base_dir: Path, source: str = "experi
         if key not in TOP_LEVEL_KEYS:
             problems.append(
                 f"unknown key '{key}' = {data[key]!r}; allowed top-level keys: {', '.join(TOP_LEVEL_KEYS)}"
-                + (" (config keys go under [base] or [[arm]])" if schema_node(key)[0] != "unknown" else "")
+                + (" (config keys go under [base] or [[arm]])" if schema_node(Config, key)[0] != "unknown" else "")
             )
     exp = _section(data, "experiment", ExperimentSection, problems)
     sampler = _section(data, "sampler", SamplerSection, problems)
@@ -740,7 +683,7 @@ def parse_experiment(data: dict[str, Any], base_dir: Path, source: str = "experi
                         base_data = tomllib.loads(p.read_text())
                     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
                         problems.append(f"base.file = {base_file!r}: not valid TOML: {exc}")
-        # A cohort sampler's trial settings (blinasim.trial.cohort_settings) override the base file;
+        # A cohort sampler's trial settings (blinasim.trials.trial.cohort_settings) override the base file;
         # inline [base] keys override them, and arms override the base.
         for path, value in cohort_base_settings(sampler).items():
             set_dotted(base_data, path, value)
@@ -838,68 +781,3 @@ def _arm_only(plan: Plan, arm: int) -> dict[str, Any]:
     for path, value in plan.arms[arm].overrides.items():
         set_dotted(data, path, value)
     return data
-
-
-# ---------------------------------------------------------------- the API
-
-
-class Experiment:
-    """A validated experiment: build it from TOML, then :meth:`run` it into a store.
-
-    >>> exp = Experiment.from_toml("experiments/schedule_comparison.toml")   # doctest: +SKIP
-    >>> exp.run("results/schedule.zarr", workers=2)                            # doctest: +SKIP
-    """
-
-    def __init__(self, spec: ExperimentSpec, plan: Plan, source: str | None = None, text: str | None = None):
-        self.spec = spec
-        self.plan = plan
-        self.source = source
-        self.text = text
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any], base_dir: str | Path = ".", *, text: str | None = None) -> Experiment:
-        """Validate an experiment given as a nested dict (the parsed TOML)."""
-        spec, plan = parse_experiment(data, Path(base_dir))
-        return cls(spec, plan, text=text)
-
-    @classmethod
-    def from_toml(cls, path: str | Path) -> Experiment:
-        """Read and validate an experiment file; relative paths in it are relative to the file."""
-        p = Path(path)
-        if not p.is_file():
-            raise ExperimentError([f"experiment file {str(p)!r} does not exist"])
-        text = p.read_text()
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ExperimentError([f"{p}: not valid TOML: {exc}"]) from None
-        spec, plan = parse_experiment(data, p.resolve().parent, source=str(p))
-        return cls(spec, plan, source=str(p), text=text)
-
-    @property
-    def name(self) -> str:
-        return self.plan.name
-
-    def __repr__(self) -> str:
-        p = self.plan
-        return f"<Experiment {p.name!r}: {p.n_arms} arms x {p.n_samples} samples x {p.replicates} replicates>"
-
-    def run(
-        self,
-        store: str | Path | None = None,
-        *,
-        executor: Any = None,
-        workers: int | None = None,
-        resume: bool = False,
-        progress: bool = True,
-        write: str | None = None,
-    ):
-        """Run every run that is not done yet into ``store``; return a :class:`blinasim.sweep.SweepResult`.
-
-        ``executor`` is an executor object (:class:`blinasim.sweep.LocalExecutor`,
-        :class:`blinasim.sweep.DaskExecutor`), ``"local"``, ``"dask"``, or None
-        for the ``[execution]`` table of the file (local processes by default).
-        """
-        from blinasim.sweep import run_sweep
-
-        return run_sweep(self, store, executor=executor, workers=workers, resume=resume, progress=progress, write=write)

@@ -94,7 +94,7 @@ LITERATURE: dict[str, Default] = {
         1.0,
         "1",
         "model choice: 1 = the population median (cytokines.il6_per_ifng); cohorts draw the between-patient "
-        "spread of the myeloid IL-6 response (blinasim.cohort.IL6_RESPONSE)",
+        "spread of the myeloid IL-6 response (blinasim.trials.cohort.IL6_RESPONSE)",
     ),
     "patient.cd4_fraction": Default(
         0.6, "1", "approx.: CD4:CD8 about 2:1 in adult blood (CD4 ~60% of CD3+ T-cells); often lower after therapy"

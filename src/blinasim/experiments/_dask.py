@@ -15,7 +15,7 @@ heartbeats (set by the scheduler) are left alone. See docs/experiments.md
 (Performance) for the measurements.
 
 The worker processes of a LocalCluster are forked from the warm forkserver of
-:class:`blinasim.sweep.LocalExecutor` (:func:`use_warm_forkserver`) rather
+:class:`blinasim.experiments.sweep.LocalExecutor` (:func:`use_warm_forkserver`) rather
 than spawned (Dask's default): a run's own thread used 3-6% more CPU in a
 spawned worker process (Dask's or a spawned local pool's) than in one forked
 from the forkserver, with two workers on two busy cores.
@@ -26,6 +26,8 @@ from __future__ import annotations
 from typing import Any
 
 from distributed.diagnostics.plugin import NannyPlugin, WorkerPlugin
+
+from blinasim.experiments.worker import prepare_worker
 
 #: Periodic callbacks of a Dask worker that sample the stacks of running tasks
 #: every 10 ms for the dashboard's profile page. A run spends its time in a deep
@@ -60,9 +62,9 @@ _QUIET_MS = {"tick": 1000.0, "memory_monitor": 1000.0, "monitor": 5000.0}
 def use_warm_forkserver() -> dict[str, Any]:
     """Dask settings that fork a LocalCluster's worker processes from blinasim's warm forkserver.
 
-    The forkserver imports :mod:`blinasim._preload` (the package imported, one
+    The forkserver imports :mod:`blinasim.experiments._preload` (the package imported, one
     numba thread, the JIT warm) and ``distributed``, as for
-    :class:`blinasim.sweep.LocalExecutor`, which shares the server when both
+    :class:`blinasim.experiments.sweep.LocalExecutor`, which shares the server when both
     run in one process. Dask sets its own preload list the first time it makes
     a forkserver context, so that is done first and replaced here; the server
     is started now, before the nannies put ``distributed.nanny.pre-spawn-environ``
@@ -81,7 +83,7 @@ def use_warm_forkserver() -> dict[str, Any]:
     settings = {"distributed.worker.multiprocessing-method": "forkserver"}
     with dask.config.set(settings):
         get_mp_context()
-    multiprocessing.get_context("forkserver").set_forkserver_preload(["blinasim._preload", "distributed"])
+    multiprocessing.get_context("forkserver").set_forkserver_preload(["blinasim.experiments._preload", "distributed"])
     forkserver.ensure_running()
     return settings
 
@@ -115,7 +117,7 @@ def quiet_monitors(server: Any) -> list[str]:
 class WarmUpPlugin(WorkerPlugin):
     """On every worker, current and future: one numba thread, the installed package, a warm JIT.
 
-    With ``keep_profiler=False`` (the default of :class:`blinasim.sweep.DaskExecutor`)
+    With ``keep_profiler=False`` (the default of :class:`blinasim.experiments.sweep.DaskExecutor`)
     it also stops the worker's statistical profiler of running tasks, and with
     ``keep_monitors=False`` it slows the worker's monitors (:func:`quiet_monitors`).
     """
@@ -127,8 +129,6 @@ class WarmUpPlugin(WorkerPlugin):
         self.keep_monitors = keep_monitors
 
     def setup(self, worker: Any) -> None:
-        from blinasim.sweep import prepare_worker
-
         if not self.keep_profiler:
             for name in PROFILER_CALLBACKS:
                 callback = worker.periodic_callbacks.pop(name, None)

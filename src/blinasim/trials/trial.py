@@ -5,7 +5,7 @@ This is the direct, in-process route used by calibration and validation
 (``scripts/calibrate.py``, ``scripts/virtual_trial.py``); the experiment
 machinery (``blinasim sweep``) runs the same patients through a resumable
 store. Run seeds are ``SeedSequence(seed, spawn_key=(patient, 0))``
-(:func:`blinasim.seeds.run_seed`), so a patient keeps its random numbers
+(:func:`blinasim.core.seeds.run_seed`), so a patient keeps its random numbers
 across candidates and arms (common random numbers).
 """
 
@@ -18,6 +18,13 @@ from multiprocessing import get_context
 from statistics import NormalDist
 from typing import Any
 
+from blinasim.clinical.endpoints import kaplan_meier
+from blinasim.core.model import simulate
+from blinasim.core.seeds import run_seed
+from blinasim.params.schema import load_config
+from blinasim.trials.calibration import kinetics
+from blinasim.trials.cohort import COHORTS
+
 #: Simulation settings per trial: the lattice resolves the trial's endpoint
 #: (5% blasts for CR/CRh; MRD 1e-4 needs ~2.7 blasts at 224^2 sites and 50%
 #: cellularity) and the run covers its assessment.
@@ -26,7 +33,7 @@ TRIAL_SETTINGS: dict[str, dict[str, Any]] = {
     "blast": {"simulation.lattice_size": 224, "simulation.record_every_hours": 6.0, "simulation.days": 30.0},
 }
 
-#: The calibration targets (:data:`blinasim.calibration.TARGETS`, by name) each trial is compared with.
+#: The calibration targets (:data:`blinasim.trials.calibration.TARGETS`, by name) each trial is compared with.
 TRIAL_TARGETS: dict[str, tuple[str, ...]] = {
     "mt103_211": ("cr_crh", "crs_any", "crs_grade3", "neurotox_any", "neurotox_grade3"),
     "blast": ("mrd_response",),
@@ -35,9 +42,7 @@ TRIAL_TARGETS: dict[str, tuple[str, ...]] = {
 
 def cohort_settings(name: str) -> dict[str, Any]:
     """The settings every patient of a trial's cohort runs with: the cohort's ``fixed`` settings
-    (:mod:`blinasim.cohort`), then :data:`TRIAL_SETTINGS` (which win, as in :func:`run_patient`)."""
-    from blinasim.cohort import COHORTS
-
+    (:mod:`blinasim.trials.cohort`), then :data:`TRIAL_SETTINGS` (which win, as in :func:`run_patient`)."""
     if name not in COHORTS:
         raise ValueError(f"unknown cohort {name!r}; known: {', '.join(COHORTS)}")
     return {**COHORTS[name].fixed, **TRIAL_SETTINGS.get(name, {})}
@@ -58,14 +63,10 @@ ENDPOINTS = (
 
 def run_patient(args: tuple[str, int, dict[str, Any], int]) -> dict[str, Any]:
     """Run one virtual patient; returns its endpoints (picklable, for worker pools)."""
-    import blinasim
-    from blinasim.calibration import kinetics
-    from blinasim.seeds import run_seed
-
     trial, index, overrides, seed = args
     over = {**overrides, **TRIAL_SETTINGS.get(trial, {})}
-    config = blinasim.load_config(None, over)
-    ds = blinasim.simulate(config, seed=run_seed(seed, index, 0))
+    config = load_config(None, over)
+    ds = simulate(config, seed=run_seed(seed, index, 0))
     out: dict[str, Any] = {"trial": trial, "patient": index}
     for name in ENDPOINTS:
         value = ds[name].values.item()
@@ -187,8 +188,6 @@ def relapse_free_survival(results: list[dict[str, Any]], trial: str):
     """Kaplan-Meier relapse-free survival of one trial's responders (CR/CRh): time from the
     response assessment to relapse, censored at the end of the simulated follow-up. Deaths are
     not modelled, so this is the cumulative incidence of relapse seen as a survival curve."""
-    from blinasim.endpoints import kaplan_meier
-
     rows = [r for r in results if r["trial"] == trial and r.get("cr_crh") == 1.0]
     durations, observed = [], []
     for r in rows:

@@ -10,7 +10,7 @@ parameters are rounded).
 Sobol (Saltelli) and Morris designs come from SALib; random draws and Latin
 hypercubes from numpy / scipy.stats.qmc, all seeded from the experiment so the
 same file always gives the same samples. A cohort sampler draws virtual
-patients from a trial population of :mod:`blinasim.cohort` (one sample per
+patients from a trial population of :mod:`blinasim.trials.cohort` (one sample per
 patient, its drawn attributes as the sampled parameters).
 """
 
@@ -24,6 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from blinasim.trials.cohort import COHORTS, draw_cohort
+from blinasim.trials.trial import cohort_settings
 
 #: Samplers and the keys of ``[sampler]`` each of them uses.
 METHODS = ("none", "grid", "random", "lhs", "sobol", "morris", "csv", "cohort")
@@ -137,7 +140,7 @@ def draw(
     csv_rows: tuple[list[str], list[list[Any]], list[str] | None] | None = None,
     cohort: str | None = None,
 ) -> SampleSet:
-    """Draw the samples of a validated sampler (see :mod:`blinasim.experiment` for validation)."""
+    """Draw the samples of a validated sampler (see :mod:`blinasim.experiments.spec` for validation)."""
     paths = [r.path for r in ranges]
     meta: dict[str, Any] = {"method": method, "seed": seed, "parameters": [r.describe() for r in ranges]}
     if method == "none":
@@ -204,15 +207,12 @@ def draw(
 
 
 def draw_cohort_samples(name: str, n: int, seed: int) -> SampleSet:
-    """``n`` virtual patients of the cohort ``name`` (:func:`blinasim.cohort.draw_cohort` with ``seed``).
+    """``n`` virtual patients of the cohort ``name`` (:func:`blinasim.trials.cohort.draw_cohort` with ``seed``).
 
     The sampled parameters are the cohort's drawn attributes, in the order of its
     specification; its fixed settings are not samples (the experiment puts them
-    in the base config, see :func:`blinasim.trial.cohort_settings`).
+    in the base config, see :func:`blinasim.trials.trial.cohort_settings`).
     """
-    from blinasim.cohort import COHORTS, draw_cohort
-    from blinasim.trial import cohort_settings
-
     spec = COHORTS[name]
     keys = [a.key for a in spec.attributes]
     patients = draw_cohort(spec, n, seed)

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from blinasim.config import Config, validate_config
-from blinasim.protocol import build_schedule
+from blinasim.clinical.protocol import build_schedule
+from blinasim.params.schema import Config, validate_config
 
 RELAPSE_TYPES = ("none", "cd19_positive", "cd19_negative", "lineage_switch")
 

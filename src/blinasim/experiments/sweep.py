@@ -47,18 +47,25 @@ from typing import Any
 
 import numpy as np
 
-from blinasim.store import (
+from blinasim.core.model import simulate
+from blinasim.experiments.store import (
     DONE,
     FAILED,
     STATUS_NAMES,
     StoreError,
+    create_store,
     layout_from_datasets,
+    open_store,
     read_status,
     run_region_dataset,
     store_layout,
     write_run_data,
     write_run_status,
 )
+from blinasim.experiments.worker import prepare_worker
+from blinasim.params.paths import set_dotted
+from blinasim.params.schema import ConfigError, validate_config
+from blinasim.version import __version__
 
 
 class SweepError(ValueError):
@@ -108,39 +115,6 @@ class RunOutcome:
     cpu_seconds: float = float("nan")
 
 
-_READY = False
-
-
-def limit_numba_threads() -> None:
-    """One numba thread in this (worker) process.
-
-    Before numba is imported, setting ``NUMBA_NUM_THREADS=1`` keeps it from
-    starting a thread pool at all. After, the variable must not change (numba
-    re-reads it at every compilation and refuses a new value once its threads
-    run), so the number of threads used is limited instead.
-    """
-    if "numba" not in sys.modules:
-        os.environ["NUMBA_NUM_THREADS"] = "1"
-        return
-    import numba
-
-    if numba.config.NUMBA_NUM_THREADS > 1:
-        numba.set_num_threads(1)
-
-
-def prepare_worker(*, own_process: bool = True) -> None:
-    """Once per process: one numba thread (worker processes only), the package imported, the JIT warm."""
-    global _READY
-    if _READY:
-        return
-    if own_process:
-        limit_numba_threads()
-    import blinasim
-
-    blinasim.simulate(blinasim.load_config(None, {"simulation.lattice_size": 16, "simulation.days": 0.25}), seed=0)
-    _READY = True
-
-
 def _worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -152,20 +126,17 @@ def _describe_exception(exc: BaseException) -> str:
 
 def execute_run(task: RunTask, ctx: RunContext) -> RunOutcome:
     """Simulate one run and (with ``ctx.write == "worker"``) write it; never raises for a failed run."""
-    import blinasim
-    from blinasim.config import validate_config
-    from blinasim.experiment import set_dotted
-
     prepare_worker()
+
     worker = _worker_id()
     # Read once per process (cached); a store that is not this experiment's raises here.
     layout = store_layout(ctx.store, ctx.fingerprint) if ctx.write == "worker" else None
     t0, c0 = time.perf_counter(), time.process_time()
     ds = None
     try:
-        if blinasim.__version__ != ctx.blinasim_version:
+        if __version__ != ctx.blinasim_version:
             raise RuntimeError(
-                f"this worker has blinasim {blinasim.__version__}, the sweep was started with "
+                f"this worker has blinasim {__version__}, the sweep was started with "
                 f"{ctx.blinasim_version}; install the same version on every worker"
             )
         if task.fail_mode == "exit":
@@ -175,7 +146,7 @@ def execute_run(task: RunTask, ctx: RunContext) -> RunOutcome:
         data = copy.deepcopy(ctx.base)
         for path, value in task.overrides.items():
             set_dotted(data, path, value)
-        ds = blinasim.simulate(validate_config(data), seed=task.seed)
+        ds = simulate(validate_config(data), seed=task.seed)
         status, message = DONE, ""
     except Exception as exc:
         status, message = FAILED, _describe_exception(exc)
@@ -297,7 +268,7 @@ class LocalExecutor:
     """Worker processes on this machine, ``NUMBA_NUM_THREADS=1`` each.
 
     The start method is ``forkserver`` where available: the server process
-    imports the package and warms the JIT once (:mod:`blinasim._preload`) and
+    imports the package and warms the JIT once (:mod:`blinasim.experiments._preload`) and
     workers fork from it, so a pool starts in well under a second once the
     server is up; ``spawn`` elsewhere (each worker imports and warms itself).
     Scripts that use it need the usual ``if __name__ == "__main__":`` guard.
@@ -325,7 +296,7 @@ class LocalExecutor:
         ctx = multiprocessing.get_context(self.start_method)
         if self.start_method == "forkserver":
             # The server imports the package and warms the JIT once; workers fork from it.
-            ctx.set_forkserver_preload(["blinasim._preload"])
+            ctx.set_forkserver_preload(["blinasim.experiments._preload"])
         return ProcessPoolExecutor(
             max_workers=n,
             mp_context=ctx,
@@ -426,7 +397,7 @@ class DaskExecutor:
     Dask's sampling profiler of running tasks on every worker (it walks the
     stack of the running task every 10 ms, several percent of a run). Unless
     ``keep_monitors=True``, Dask's periodic monitors run at longer intervals
-    (:data:`blinasim._dask.QUIET_CONFIG`: a 1 s event-loop tick instead of
+    (:data:`blinasim.experiments._dask.QUIET_CONFIG`: a 1 s event-loop tick instead of
     20 ms, memory monitor 1 s, system monitor 5 s without disk counters):
     a LocalCluster starts with them, and plugins slow them down on the workers
     and nannies of a running cluster. Their wake-ups (about 150 a second per
@@ -476,7 +447,12 @@ class DaskExecutor:
             from distributed import Client, LocalCluster
         except ImportError as exc:  # pragma: no cover - a declared dependency
             raise SweepError(f"Dask distributed is not installed: {exc}") from None
-        from blinasim._dask import QUIET_CONFIG, QuietNannyPlugin, WarmUpPlugin, use_warm_forkserver
+        from blinasim.experiments._dask import (  # lazy: dask is imported only when a Dask executor starts
+            QUIET_CONFIG,
+            QuietNannyPlugin,
+            WarmUpPlugin,
+            use_warm_forkserver,
+        )
 
         if self._client is None:
             if self.scheduler is not None:
@@ -651,9 +627,6 @@ def make_executor(
 
 def dry_run_layout(plan, variables: list[str] | None = None):
     """Discover the run variables: one small run per arm (lattice 16, the experiment's time grid)."""
-    import blinasim
-    from blinasim.config import ConfigError, validate_config
-
     datasets = []
     for a in range(plan.n_arms):
         data = plan.config_dict(a, 0)
@@ -664,7 +637,7 @@ def dry_run_layout(plan, variables: list[str] | None = None):
         except ConfigError:
             cfg = validate_config(data)
         try:
-            datasets.append(blinasim.simulate(cfg, seed=plan.seed(0, 0)))
+            datasets.append(simulate(cfg, seed=plan.seed(0, 0)))
         except Exception as exc:
             raise SweepError(
                 f"the dry run of arm {plan.arms[a].name!r} (sample 0 on a {cfg.simulation.lattice_size}-site "
@@ -674,8 +647,6 @@ def dry_run_layout(plan, variables: list[str] | None = None):
 
 
 def _check_store_matches(path: Path, plan) -> None:
-    from blinasim.store import open_store
-
     try:
         ds = open_store(path)
     except StoreError as exc:
@@ -708,9 +679,6 @@ def run_sweep(
     store of the same experiment (same fingerprint) is continued: runs marked
     done are skipped; pending and failed runs run (again).
     """
-    import blinasim
-    from blinasim.store import create_store
-
     plan = experiment.plan
     spec = experiment.spec
     say = on_message or (lambda msg: print(msg, file=sys.stderr))
@@ -734,7 +702,7 @@ def run_sweep(
         if not parent.is_dir():
             raise SweepError(f"store {str(path)!r}: directory {str(parent)!r} does not exist")
 
-    ctx = RunContext(str(path.resolve()), plan.fingerprint, plan.base, write, blinasim.__version__)
+    ctx = RunContext(str(path.resolve()), plan.fingerprint, plan.base, write, __version__)
     # Start (or connect) before creating the store: an unreachable scheduler
     # leaves nothing behind. Local workers warm up while the parent does the
     # dry run.

@@ -35,13 +35,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import xarray as xr
 
-if TYPE_CHECKING:
-    from blinasim.experiment import Plan
+from blinasim.core.io import write_dataset
+from blinasim.experiments.spec import Plan, parameter_info
+from blinasim.params.paths import set_dotted
+from blinasim.params.schema import validate_config
 
 RUN_DIMS = ("arm", "sample", "replicate")
 PENDING, DONE, FAILED = 0, 1, 2
@@ -175,7 +177,6 @@ def layout_from_datasets(datasets: list[xr.Dataset], variables: list[str] | None
 
 
 def _parameter_coordinate(path: str, values: list[Any]) -> xr.Variable:
-    from blinasim.experiment import parameter_info
 
     info = parameter_info(path)
     if info.kind == "float":
@@ -573,7 +574,6 @@ def store_status(path: str | os.PathLike) -> StoreStatus:
 
 def export_netcdf(store: str | os.PathLike, out: str | os.PathLike, *, allow_incomplete: bool = False) -> Path:
     """Write a finished store as one netCDF-4 file (atomically; refuses to overwrite)."""
-    from blinasim.io import write_dataset
 
     ds = open_store(store)
     status = read_status(store)
@@ -593,9 +593,7 @@ def export_netcdf(store: str | os.PathLike, out: str | os.PathLike, *, allow_inc
 
 
 def run_config(ds: xr.Dataset, arm: int | str, sample: int):
-    """The validated :class:`blinasim.config.Config` of the runs of (arm, sample) of a store."""
-    from blinasim.config import validate_config
-    from blinasim.experiment import set_dotted
+    """The validated :class:`blinasim.params.schema.Config` of the runs of (arm, sample) of a store."""
 
     arms = [str(a) for a in ds.arm.values]
     a = arms.index(arm) if isinstance(arm, str) else int(arm)

@@ -5,17 +5,15 @@ from __future__ import annotations
 import importlib.metadata
 import json
 from dataclasses import asdict
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 import xarray as xr
 
-from blinasim import endpoints
+from blinasim.clinical import endpoints
+from blinasim.core.state import POPULATIONS
 from blinasim.kernels import census as C
 from blinasim.kernels.layout import KIND_BLAST, KIND_NORMAL_B
-
-if TYPE_CHECKING:
-    from blinasim.model import BlinatumomabModel
 
 COMPARTMENTS = ("marrow", "blood")
 
@@ -31,9 +29,9 @@ def _var(data, dims, units: str, long_name: str) -> xr.Variable:
     return xr.Variable(dims, data, attrs={"units": units, "long_name": long_name})
 
 
-def build_dataset(model: BlinatumomabModel) -> xr.Dataset:
-    """Assemble the recorded arrays of ``model`` into a labelled Dataset."""
-    from blinasim.model import POPULATIONS
+def build_dataset(model: Any) -> xr.Dataset:
+    """Assemble the recorded arrays of ``model`` (a :class:`~blinasim.core.model.BlinatumomabModel`
+    or the Mesa reference, which record the same arrays) into a labelled Dataset."""
 
     n = model.rec_index
     scale = model.cells_per_agent
@@ -198,7 +196,7 @@ def build_dataset(model: BlinatumomabModel) -> xr.Dataset:
         "normal_hematopoiesis": _var(
             hematopoiesis, t, "1", "other nucleated marrow cells relative to a normal marrow (count recovery)"
         ),
-        # Scalar endpoints (blinasim.endpoints): 1 yes, 0 no, NaN not assessable
+        # Scalar endpoints (blinasim.clinical.endpoints): 1 yes, 0 no, NaN not assessable
         # (the run ended before the assessment).
         "cr_crh": _var(np.float64(ep.cr_crh), (), "1", "CR or CRh after up to 2 cycles (1/0; NaN: not assessable)"),
         "cr": _var(np.float64(ep.cr), (), "1", "CR (full count recovery) after up to 2 cycles"),

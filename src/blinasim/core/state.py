@@ -52,6 +52,9 @@ TCELL_FIELDS: dict[str, np.dtype] = {
     "kills": np.dtype(np.uint16),
 }
 
+#: The populations whose births and deaths are recorded (the ``population`` dimension of the output).
+POPULATIONS = ("blast", "normal_b", "t_cell", "other_marrow")
+
 SITE_KIND_DTYPE = np.dtype(np.int8)
 SITE_SLOT_DTYPE = np.dtype(np.int32)
 

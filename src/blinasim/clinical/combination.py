@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from blinasim.config import Config
+from blinasim.params.schema import Config
 
 
 @dataclass(frozen=True)

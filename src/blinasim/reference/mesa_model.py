@@ -7,7 +7,7 @@ Each rule is a plain-Python method whose docstring names the kernel it
 mirrors. The model is slow and readable: it is the oracle the kernels are
 tested against (``tests/test_reference.py``) and the baseline of the benchmark.
 
-How the reference stays bit-identical to :class:`blinasim.model.BlinatumomabModel`:
+How the reference stays bit-identical to :class:`blinasim.core.model.BlinatumomabModel`:
 
 * **Same random numbers.** A pure-Python port of the counter-based SplitMix64
   generator of :mod:`blinasim.kernels.rng` (Python ints masked to 64 bits);
@@ -31,12 +31,12 @@ How the reference stays bit-identical to :class:`blinasim.model.BlinatumomabMode
   Python floats rounded to float32 on every store (:func:`f32`); arithmetic
   is float64, as numba promotes float32 operands.
 * **Same patient.** The derived quantities come from the shared helpers
-  :func:`blinasim.model.plan_patient`, :func:`blinasim.model.equilibrium_rates`
-  and :func:`blinasim.model.plan_drug`; placement ports
+  :func:`blinasim.core.model.plan_patient`, :func:`blinasim.core.model.equilibrium_rates`
+  and :func:`blinasim.core.model.plan_drug`; placement ports
   :mod:`blinasim.kernels.initial` (baseline escape variants included).
 * **Same drugs.** Protocol, PK, checkpoint-inhibitor occupancy, chemotherapy
   courses and the marrow-refill ramp are the numba model's own methods and its
-  :class:`blinasim.combination.CombinationDrugs`; scalars computed before a
+  :class:`blinasim.clinical.combination.CombinationDrugs`; scalars computed before a
   kernel call (PD-L1 target, lineage-switch probability, phenotype-indexed
   rates, mean blast PD-L1) use the numba model's expressions.
 """
@@ -51,7 +51,20 @@ import mesa
 import numpy as np
 from mesa.discrete_space import CellAgent, OrthogonalMooreGrid
 
-from blinasim.config import Config
+from blinasim.core.model import (
+    PHASES,
+    POPULATIONS,
+    BlinatumomabModel,
+    equilibrium_rates,
+    lysis_probability,
+    marrow_turnover_probabilities,
+    plan_patient,
+    resident_rates,
+    treg_suppression,
+)
+from blinasim.core.output import build_dataset
+from blinasim.core.seeds import run_seed
+from blinasim.core.state import State
 from blinasim.kernels import census as C
 from blinasim.kernels.initial import SUB_BLOOD_B, SUB_BLOOD_BLASTS, SUB_MARROW, SUB_T_BLOOD, SUB_T_MARROW
 from blinasim.kernels.layout import (
@@ -80,19 +93,7 @@ from blinasim.kernels.rng import (
     TRAFFIC_RESIDENT,
     TRAFFIC_T,
 )
-from blinasim.model import (
-    PHASES,
-    POPULATIONS,
-    BlinatumomabModel,
-    equilibrium_rates,
-    lysis_probability,
-    marrow_turnover_probabilities,
-    plan_patient,
-    resident_rates,
-    treg_suppression,
-)
-from blinasim.seeds import run_seed
-from blinasim.state import State
+from blinasim.params.schema import Config
 
 _P_BLAST, _P_B, _P_T, _P_OTHER = (POPULATIONS.index(p) for p in ("blast", "normal_b", "t_cell", "other_marrow"))
 
@@ -634,8 +635,8 @@ class OtherMarrowCell(CellAgent):
 class ReferenceModel(mesa.Model):
     """A virtual patient under blinatumomab, one Mesa agent per cell.
 
-    Same constructor, clocks, phase list (:data:`blinasim.model.PHASES`) and
-    recorded arrays as :class:`blinasim.model.BlinatumomabModel`; with the same
+    Same constructor, clocks, phase list (:data:`blinasim.core.model.PHASES`) and
+    recorded arrays as :class:`blinasim.core.model.BlinatumomabModel`; with the same
     config and seed it produces the same trajectory.
     """
 
@@ -817,7 +818,7 @@ class ReferenceModel(mesa.Model):
     # ---------------------------------------------------------------- stepping
 
     def step(self) -> None:
-        """Advance one tick through :data:`blinasim.model.PHASES`."""
+        """Advance one tick through :data:`blinasim.core.model.PHASES`."""
         self._keys.clear()
         slow = self.is_slow_tick
         record = (self.tick + 1) % self.record_every == 0
@@ -1122,14 +1123,12 @@ class ReferenceModel(mesa.Model):
 
     def to_dataset(self):
         """The run as an ``xarray.Dataset``, variable by variable like ``BlinatumomabModel.to_dataset``."""
-        from blinasim.output import build_dataset
-
         ds = build_dataset(self)
-        ds.attrs["implementation"] = "mesa reference (blinasim.reference.ReferenceModel)"
+        ds.attrs["implementation"] = "mesa reference (blinasim.reference.mesa_model.ReferenceModel)"
         return ds
 
     def export_state(self) -> State:
-        """The agents as a numba :class:`blinasim.state.State` with the same slot layout.
+        """The agents as a numba :class:`blinasim.core.state.State` with the same slot layout.
 
         Dead slots have ``pos == POS_DEAD`` and zeros elsewhere (the numba stores
         keep stale values there). Used by the equivalence tests to run a kernel on
