@@ -1,12 +1,14 @@
-"""Figures of docs/validation.md from the JSON that scripts/virtual_trial.py writes.
+"""Figures of docs/validation.md from the JSON that ``blinasim calibrate verify`` writes.
 
-    python scripts/virtual_trial.py --n 200 --seed 7 --json docs/virtual_trial.json
+    blinasim calibrate verify --n 200 --seed 7 --json docs/virtual_trial.json
     python scripts/validation_figures.py docs/virtual_trial.json --out docs/figures
 
 Writes ``validation_targets.png``/``.svg`` (each clinical rate with its Wilson 95% interval
 beside the trial's value; the other targets as misses in study units) and
 ``validation_rfs.png``/``.svg`` (Kaplan-Meier relapse-free survival of the responders of
-the MT103-211-like trial, with the 95% pointwise band).
+the MT103-211-like trial, with the 95% pointwise band) and, given ``--calibration`` (the JSON
+of ``blinasim calibrate search``), ``calibration_cr_vs_mrd.png``/``.svg`` (each candidate's
+CR/CRh against its MRD response, beside the trials' values).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+from blinasim.trials.calibration.targets import TARGET_BY_NAME
 from blinasim.trials.trial import relapse_free_survival
 
 LABELS = {
@@ -36,7 +39,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("json")
     ap.add_argument("--out", default="docs/figures")
-    ap.add_argument("--calibration", default=None, help="a scripts/calibrate.py JSON: plot CR/CRh against MRD response")
+    ap.add_argument(
+        "--calibration", default=None, help="a `blinasim calibrate search` JSON: plot CR/CRh against MRD response"
+    )
     args = ap.parse_args()
     data = json.loads(Path(args.json).read_text())
     out = Path(args.out)
@@ -98,7 +103,15 @@ def main() -> None:
         mrd = [r["values"]["mrd_response"] for r in records]
         ax.scatter(cr, mrd, s=18, color="C0", label=f"candidates (n = {len(records)})")
         ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--")
-        ax.plot(0.43, 0.78, marker="*", markersize=14, color="C3", ls="none", label="trials (MT103-211, BLAST)")
+        ax.plot(
+            TARGET_BY_NAME["cr_crh"].value,
+            TARGET_BY_NAME["mrd_response"].value,
+            marker="*",
+            markersize=14,
+            color="C3",
+            ls="none",
+            label="trials (MT103-211, BLAST)",
+        )
         ax.set_xlabel("CR/CRh, MT103-211-like")
         ax.set_ylabel("complete MRD response, BLAST-like")
         ax.set_xlim(0, 1.02)

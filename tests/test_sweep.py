@@ -336,9 +336,9 @@ def test_pending_runs_are_reported_by_status(tmp_path):
 def test_an_in_process_sweep_leaves_the_numba_settings_of_the_caller_alone(tmp_path, monkeypatch):
     import numba
 
-    import blinasim.experiments.worker
+    import blinasim.core.worker
 
-    monkeypatch.setattr(blinasim.experiments.worker, "_READY", False)  # as in a fresh process
+    monkeypatch.setattr(blinasim.core.worker, "_READY", False)  # as in a fresh process
     monkeypatch.delenv("NUMBA_NUM_THREADS", raising=False)
     before = numba.config.NUMBA_NUM_THREADS
     run_inprocess(write_experiment(tmp_path, sampler="", arms="", replicates=1), tmp_path / "s.zarr")

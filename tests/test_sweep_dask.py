@@ -135,7 +135,7 @@ def test_dask_local_cluster(tmp_path):
 
 
 def _forked_from_warm_server() -> bool:
-    return "blinasim.experiments._preload" in sys.modules
+    return "blinasim.core._preload" in sys.modules
 
 
 def test_dask_local_cluster_forks_workers_from_the_warm_forkserver(tmp_path):

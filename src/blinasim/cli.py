@@ -257,6 +257,203 @@ def export(
     typer.echo(f"wrote {path}")
 
 
+# ----------------------------------------------------------------- calibration
+# calibrate search / scan / toxicity / verify: thin wrappers over blinasim.trials.calibration;
+# the patients run on an executor of blinasim.experiments.sweep.
+
+calibrate_app = typer.Typer(
+    no_args_is_help=True,
+    help="Calibrate the uncertain defaults against published targets (the stages of docs/validation.md).",
+)
+app.add_typer(calibrate_app, name="calibrate")
+
+WorkersOption = Annotated[
+    int | None, typer.Option("--workers", min=1, help="Local worker processes (default 2; 1 runs in this process).")
+]
+SchedulerOption = Annotated[
+    str | None, typer.Option("--scheduler", help="Run the patients on a Dask scheduler, e.g. tcp://host:8786.")
+]
+DaskLocalOption = Annotated[
+    int | None, typer.Option("--dask-local", min=1, help="Run the patients on a Dask LocalCluster of N workers.")
+]
+JsonOption = Annotated[Path | None, typer.Option("--json", help="Also write the record as JSON here.")]
+
+
+def _check_output(path: Path | None, option: str) -> None:
+    if path is not None and not (path.parent if str(path.parent) else Path(".")).is_dir():
+        _fail([f"{option} {str(path)!r}: directory {str(path.parent)!r} does not exist"], "bad output path")
+
+
+def _overrides(set_: list[str] | None) -> dict:
+    """The ``--set`` overrides, checked against the schema before any patient runs."""
+    try:
+        overrides = parse_overrides(set_ or [])
+        load_config(None, overrides)
+    except ConfigError as exc:
+        _fail(exc.problems, "invalid --set")
+    return overrides
+
+
+def _calibrate(stage, workers: int | None, scheduler: str | None, dask_local: int | None):
+    """Run ``stage(executor)`` on the executor the options ask for, closed afterwards; bad input exits."""
+    from blinasim.experiments.sweep import InProcessExecutor, SweepError, make_executor  # lazy: the CLI starts fast
+    from blinasim.trials.calibration import CalibrationError  # lazy: the CLI starts fast
+
+    dask = scheduler is not None or dask_local is not None
+    local = workers if workers is not None or dask else 2
+    try:
+        if local == 1 and not dask:
+            executor = InProcessExecutor()
+        else:
+            executor = make_executor(workers=local, scheduler=scheduler, dask_local=dask_local)
+    except SweepError as exc:
+        _fail(exc.problems, "invalid option")
+    try:
+        return stage(executor)
+    except (CalibrationError, ConfigError, SweepError) as exc:
+        _fail(exc.problems, "cannot calibrate")
+    finally:
+        executor.close()
+
+
+def _write_json(record: dict, path: Path | None) -> None:
+    if path is not None:
+        import json
+
+        path.write_text(json.dumps(record, indent=1))
+
+
+@calibrate_app.command("search")
+def calibrate_search(
+    n: Annotated[int, typer.Option("--n", min=1, help="Patients per trial per candidate.")] = 24,
+    candidates: Annotated[
+        int, typer.Option("--candidates", "--trials", min=1, help="Candidates to run, the starting point included.")
+    ] = 40,
+    startup: Annotated[int, typer.Option("--startup", min=0, help="Random candidates before the TPE model.")] = 12,
+    assays: Annotated[int, typer.Option("--assays", min=1, help="In-vitro co-culture seeds per candidate.")] = 2,
+    seed: Annotated[int, typer.Option("--seed", help="Cohort, run and sampler seed.")] = 2024,
+    out: Annotated[Path, typer.Option("--out", help="JSON of every candidate, rewritten after each.")] = Path(
+        "calibration.json"
+    ),
+    parameters: Annotated[
+        str | None,
+        typer.Option("--parameters", help="Comma-separated subset of the calibrated parameters (default: all)."),
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--start", metavar="JSON:CANDIDATE", help="Start from a candidate of an earlier search, not the defaults."
+        ),
+    ] = None,
+    warm_start: Annotated[
+        Path | None,
+        typer.Option("--warm-start", help="JSON of an earlier search (same --n, --seed): told to the optimiser first."),
+    ] = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    dask_local: DaskLocalOption = None,
+) -> None:
+    """Stages 1-5: Bayesian search of the calibrated parameters against every target (needs optuna)."""
+    from blinasim.trials.calibration import search  # lazy: the CLI starts fast
+
+    _check_output(out, "--out")
+    names = [k.strip() for k in parameters.split(",") if k.strip()] if parameters is not None else None
+    record = _calibrate(
+        lambda executor: search(
+            n,
+            candidates,
+            startup=startup,
+            assays=assays,
+            seed=seed,
+            parameters=names,
+            start=start,
+            warm_start=None if warm_start is None else str(warm_start),
+            out=out,
+            runner=executor,
+            on_message=typer.echo,
+        ),
+        workers,
+        scheduler,
+        dask_local,
+    )
+    import json
+
+    typer.echo("best: " + json.dumps(record["best"], indent=1))
+
+
+@calibrate_app.command("scan")
+def calibrate_scan(
+    n: Annotated[int, typer.Option("--n", min=1, help="MT103-211-like patients.")] = 240,
+    seed: Annotated[int, typer.Option("--seed", help="Cohort and run seed (the calibration's).")] = 2024,
+    set_: SetOption = None,
+    json_path: JsonOption = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    dask_local: DaskLocalOption = None,
+) -> None:
+    """Stage 6: the R/R calibration cohort's CR/CRh and cycle-1 peak CRS-signal quantiles."""
+    from blinasim.trials.calibration import rr_scan  # lazy: the CLI starts fast
+    from blinasim.trials.cohort import draw_cohort  # lazy: the CLI starts fast
+
+    overrides = _overrides(set_)
+    _check_output(json_path, "--json")
+    cohort = draw_cohort("mt103_211", n, seed)
+    result = _calibrate(
+        lambda executor: rr_scan(cohort, seed, overrides, runner=executor), workers, scheduler, dask_local
+    )
+    typer.echo(result.format())
+    _write_json(result.to_json(), json_path)
+
+
+@calibrate_app.command("toxicity")
+def calibrate_toxicity(
+    n: Annotated[int, typer.Option("--n", min=1, help="MT103-211-like patients.")] = 240,
+    seed: Annotated[int, typer.Option("--seed", help="Cohort and run seed (the calibration's).")] = 2024,
+    set_: SetOption = None,
+    json_path: JsonOption = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    dask_local: DaskLocalOption = None,
+) -> None:
+    """Stage 7: the IL-6 gain and the CRS and neurotoxicity grade thresholds from the cohort's peaks."""
+    from blinasim.trials.calibration import calibrate_toxicity as stage7  # lazy: the CLI starts fast
+    from blinasim.trials.cohort import draw_cohort  # lazy: the CLI starts fast
+
+    overrides = _overrides(set_)
+    _check_output(json_path, "--json")
+    cohort = draw_cohort("mt103_211", n, seed)
+    result = _calibrate(
+        lambda executor: stage7(cohort, seed, overrides, runner=executor, on_message=typer.echo),
+        workers,
+        scheduler,
+        dask_local,
+    )
+    _write_json(result.to_json(), json_path)
+
+
+@calibrate_app.command("verify")
+def calibrate_verify(
+    n: Annotated[int, typer.Option("--n", min=1, help="Patients per trial.")] = 200,
+    seed: Annotated[int, typer.Option("--seed", help="Cohort and run seed (one no calibration step used).")] = 7,
+    assays: Annotated[int, typer.Option("--assays", min=1, help="In-vitro co-culture seeds.")] = 2,
+    set_: SetOption = None,
+    json_path: JsonOption = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    dask_local: DaskLocalOption = None,
+) -> None:
+    """Verification: MT103-211-like and BLAST-like virtual trials against every target."""
+    from blinasim.trials.calibration import verify  # lazy: the CLI starts fast
+
+    overrides = _overrides(set_)
+    _check_output(json_path, "--json")
+    result = _calibrate(
+        lambda executor: verify(n, seed, overrides, assays=assays, runner=executor), workers, scheduler, dask_local
+    )
+    typer.echo(result.format())
+    _write_json(result.to_json(), json_path)
+
+
 def main() -> None:
     """Console entry point."""
     app()

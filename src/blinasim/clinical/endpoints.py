@@ -16,13 +16,23 @@ thresholds in ``[endpoints]`` of the config):
   complete MRD response, MRD returns to >= 1e-4. Its type comes from the
   phenotype mix of the marrow blasts at relapse: lineage switch if most are
   myeloid, CD19-negative if most lack CD19, else CD19-positive.
+
+Every yes/no endpoint that virtual trials, the calibration and the reports
+count is defined once, in :data:`YES_NO_ENDPOINTS`: a read-out of a run, a
+comparison and a threshold (CRS of any grade is ``max_crs_grade >= 1``, CR/CRh
+is ``cr_crh >= 1``, ...). A patient whose read-out is NaN is not assessable
+for that endpoint and is left out of its rate. The read-outs a virtual trial
+records per patient are :func:`patient_read_outs`.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import operator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -202,3 +212,150 @@ def kaplan_meier(durations, observed) -> SurvivalCurve:
         np.array(lo),
         np.array(hi),
     )
+
+
+# ------------------------------------------------------------ yes/no endpoints
+
+_COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
+    ">=": operator.ge,
+    ">": operator.gt,
+    "<=": operator.le,
+    "<": operator.lt,
+}
+
+
+@dataclass(frozen=True)
+class YesNoEndpoint:
+    """A yes/no endpoint of one patient: a read-out of the run compared with a threshold.
+
+    Attributes
+    ----------
+    name
+        The endpoint's name (``crs_any``, ...), also the name of its rate.
+    source
+        The read-out it is judged from: a scalar of the run Dataset (``max_crs_grade``) or
+        of :func:`patient_read_outs` (``t_nadir_day``).
+    comparison
+        ``">="``, ``">"``, ``"<="`` or ``"<"``: the patient has the endpoint when
+        ``read-out <comparison> threshold``.
+    threshold
+        The value compared with.
+    description
+        What it means, in a few words (report labels).
+    """
+
+    name: str
+    source: str
+    comparison: str
+    threshold: float
+    description: str
+
+    def __post_init__(self) -> None:
+        if self.comparison not in _COMPARISONS:
+            raise ValueError(f"comparison {self.comparison!r}: use one of {', '.join(_COMPARISONS)}")
+
+    def holds(self, value: Any) -> Any:
+        """Whether a read-out (a number or an array of them) meets the endpoint; NaN never does."""
+        return _COMPARISONS[self.comparison](value, self.threshold)
+
+    def flags(self, values: Any) -> np.ndarray:
+        """1.0 where the endpoint holds, 0.0 where not, NaN where the read-out is not finite."""
+        v = np.asarray(values, dtype=np.float64)
+        return np.where(np.isfinite(v), self.holds(v).astype(np.float64), np.nan)
+
+    def count(self, values: Iterable[Any]) -> tuple[int, int]:
+        """``(events, assessable)``: the patients with the endpoint and those whose read-out is not NaN."""
+        kept = [v for v in values if not (isinstance(v, float) and math.isnan(v))]
+        return sum(1 for v in kept if self.holds(v)), len(kept)
+
+
+#: Responses: read directly from the run's yes/no scalars (:func:`assess`).
+RESPONSE_ENDPOINTS: tuple[YesNoEndpoint, ...] = (
+    YesNoEndpoint("cr_crh", "cr_crh", ">=", 1.0, "CR or CRh after up to endpoints.response_cycles cycles"),
+    YesNoEndpoint("cr", "cr", ">=", 1.0, "CR (full count recovery)"),
+    YesNoEndpoint("crh", "crh", ">=", 1.0, "CRh (partial count recovery)"),
+    YesNoEndpoint(
+        "mrd_response", "mrd_response", ">=", 1.0, "complete MRD response after cycle 1 (MRD < endpoints.mrd_threshold)"
+    ),
+)
+#: Toxicity: a maximum grade reached during the run.
+TOXICITY_ENDPOINTS: tuple[YesNoEndpoint, ...] = (
+    YesNoEndpoint("crs_any", "max_crs_grade", ">=", 1.0, "CRS of any grade"),
+    YesNoEndpoint("crs_grade3", "max_crs_grade", ">=", 3.0, "CRS grade >= 3"),
+    YesNoEndpoint("neurotox_any", "max_neurotoxicity_grade", ">=", 1.0, "neurotoxicity of any grade"),
+    YesNoEndpoint("neurotox_grade3", "max_neurotoxicity_grade", ">=", 3.0, "neurotoxicity grade >= 3"),
+)
+#: Blood kinetics in the first weeks (Klinger 2012), from :func:`kinetics`.
+KINETIC_ENDPOINTS: tuple[YesNoEndpoint, ...] = (
+    YesNoEndpoint("b_depleted_day2", "blood_b_day2_per_ul", "<", 1.0, "blood B cells below 1/uL at day 2"),
+    YesNoEndpoint("t_nadir_day1", "t_nadir_day", "<=", 1.0, "blood T-cell nadir (days 0-3) within the first day"),
+    YesNoEndpoint("t_expansion_2x", "t_peak_d14_21_ratio", ">", 2.0, "blood T-cells above twice baseline, days 14-21"),
+)
+#: The rates a virtual trial reports, in this order.
+TRIAL_ENDPOINTS: tuple[YesNoEndpoint, ...] = RESPONSE_ENDPOINTS + TOXICITY_ENDPOINTS
+#: Every yes/no endpoint.
+YES_NO_ENDPOINTS: tuple[YesNoEndpoint, ...] = TRIAL_ENDPOINTS + KINETIC_ENDPOINTS
+ENDPOINT_BY_NAME: dict[str, YesNoEndpoint] = {e.name: e for e in YES_NO_ENDPOINTS}
+
+
+# ------------------------------------------------------------ a patient's read-outs
+
+#: The scalar endpoints of a run Dataset (0-d variables) that a virtual trial records per patient.
+RUN_SCALARS = (
+    "cr_crh",
+    "cr",
+    "crh",
+    "response_day",
+    "mrd_response",
+    "max_crs_grade",
+    "max_neurotoxicity_grade",
+    "relapse_day",
+    "relapse_type",
+)
+#: The graded toxicity signals whose cycle-1 peaks the calibration maps to grades.
+CYCLE1_SIGNALS = ("crs_signal", "neuro_exposure")
+
+
+def kinetics(ds, blood_volume_l: float) -> dict[str, float]:
+    """Klinger-2012 read-outs of one run: blood B cells at day 2 (per uL), the day of the blood
+    T-cell nadir within the first 3 days, and the peak blood T-cell count over days 14-21
+    relative to baseline (NaN where the run is too short)."""
+    ul = blood_volume_l * 1e6
+    t = ds.time.values
+    b = ds.normal_b_cells.sel(compartment="blood").values / ul
+    tc = ds.t_cells.sel(compartment="blood").values / ul
+    out = {"blood_b_day2_per_ul": math.nan, "t_nadir_day": math.nan, "t_peak_d14_21_ratio": math.nan}
+    at2 = np.flatnonzero(np.isclose(t, 2.0))
+    if at2.size:
+        out["blood_b_day2_per_ul"] = float(b[at2[0]])
+    early = t <= 3.0 + 1e-9
+    if early.sum() > 1 and tc[0] > 0:
+        out["t_nadir_day"] = float(t[early][int(np.argmin(tc[early]))])
+    window = (t >= 14.0 - 1e-9) & (t <= 21.0 + 1e-9)
+    if window.any() and tc[0] > 0:
+        out["t_peak_d14_21_ratio"] = float(tc[window].max() / tc[0])
+    return out
+
+
+def cycle1_peaks(ds) -> dict[str, float]:
+    """The peak of each graded toxicity signal (:data:`CYCLE1_SIGNALS`) during cycle 1, as
+    ``<signal>_peak_cycle1`` (NaN if the run recorded no cycle 1)."""
+    cycle1 = ds.cycle.values == 1
+    return {
+        f"{var}_peak_cycle1": float(ds[var].values[cycle1].max()) if cycle1.any() else math.nan
+        for var in CYCLE1_SIGNALS
+    }
+
+
+def patient_read_outs(ds, blood_volume_l: float) -> dict[str, Any]:
+    """Everything a virtual trial records of one patient's run: the scalar endpoints
+    (:data:`RUN_SCALARS`), the last recorded day (``follow_up_day``), the cycle-1 toxicity peaks
+    (:func:`cycle1_peaks`) and the blood kinetics (:func:`kinetics`); plain floats and strings."""
+    out: dict[str, Any] = {}
+    for name in RUN_SCALARS:
+        value = ds[name].values.item()
+        out[name] = value if isinstance(value, str) else float(value)
+    out["follow_up_day"] = float(ds.time.values[-1])
+    out.update(cycle1_peaks(ds))
+    out.update(kinetics(ds, blood_volume_l))
+    return out

@@ -27,7 +27,7 @@ from typing import Any
 
 from distributed.diagnostics.plugin import NannyPlugin, WorkerPlugin
 
-from blinasim.experiments.worker import prepare_worker
+from blinasim.core.worker import PRELOAD, prepare_worker
 
 #: Periodic callbacks of a Dask worker that sample the stacks of running tasks
 #: every 10 ms for the dashboard's profile page. A run spends its time in a deep
@@ -62,7 +62,7 @@ _QUIET_MS = {"tick": 1000.0, "memory_monitor": 1000.0, "monitor": 5000.0}
 def use_warm_forkserver() -> dict[str, Any]:
     """Dask settings that fork a LocalCluster's worker processes from blinasim's warm forkserver.
 
-    The forkserver imports :mod:`blinasim.experiments._preload` (the package imported, one
+    The forkserver imports :mod:`blinasim.core._preload` (the package imported, one
     numba thread, the JIT warm) and ``distributed``, as for
     :class:`blinasim.experiments.sweep.LocalExecutor`, which shares the server when both
     run in one process. Dask sets its own preload list the first time it makes
@@ -83,7 +83,7 @@ def use_warm_forkserver() -> dict[str, Any]:
     settings = {"distributed.worker.multiprocessing-method": "forkserver"}
     with dask.config.set(settings):
         get_mp_context()
-    multiprocessing.get_context("forkserver").set_forkserver_preload(["blinasim.experiments._preload", "distributed"])
+    multiprocessing.get_context("forkserver").set_forkserver_preload([PRELOAD, "distributed"])
     forkserver.ensure_running()
     return settings
 

@@ -7,11 +7,13 @@ Only runs marked "done" enter a report. Endpoints are
   up automatically; an endpoint that is NaN in every run is listed as not
   assessed rather than summarised;
 - endpoints derived from the time courses when their variables exist:
-  final marrow blast fraction, minimum MRD, first day with MRD < 1e-4,
+  final marrow blast fraction, minimum MRD, first day with MRD below the
+  MRD-negativity threshold of each run's config (``endpoints.mrd_threshold``),
   total blasts at the end, blasts killed, peak drug concentration;
 - yes/no endpoints derived from the maximum grades: CRS of any grade
   (``crs_any``), CRS grade >= 3 (``crs_grade3``), and the same for
-  neurotoxicity.
+  neurotoxicity, as defined once for trials, calibration and reports in
+  :data:`blinasim.clinical.endpoints.YES_NO_ENDPOINTS`.
 
 Per arm: the mean with a Student-t confidence interval, the median and the
 10th and 90th percentiles; for yes/no endpoints the proportion with a Wilson
@@ -45,23 +47,28 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from blinasim.experiments.store import DONE, FAILED, PENDING, RUN_DIMS, STATUS_VAR, open_results, run_variables
-from blinasim.trials.calibration import TARGET_BY_NAME
-from blinasim.trials.trial import TRIAL_TARGETS, wilson_ci
-
-#: Yes/no endpoints by name (they may be stored as floats with NaN for "not assessed").
-BINARY_ENDPOINTS = ("cr_crh", "cr", "crh", "mrd_response")
-MRD_NEGATIVE = 1e-4
-#: Yes/no endpoints derived from maximum grades: (source, name, grade at least, description).
-GRADE_ENDPOINTS = (
-    ("max_crs_grade", "crs_any", 1, "CRS of any grade"),
-    ("max_crs_grade", "crs_grade3", 3, "CRS grade >= 3"),
-    ("max_neurotoxicity_grade", "neurotox_any", 1, "neurotoxicity of any grade"),
-    ("max_neurotoxicity_grade", "neurotox_grade3", 3, "neurotoxicity grade >= 3"),
+from blinasim.clinical.endpoints import TRIAL_ENDPOINTS, YES_NO_ENDPOINTS
+from blinasim.experiments.store import (
+    DONE,
+    FAILED,
+    PENDING,
+    RUN_DIMS,
+    STATUS_VAR,
+    open_results,
+    run_config,
+    run_variables,
 )
-GRADE_SOURCES = frozenset(g[0] for g in GRADE_ENDPOINTS)
+from blinasim.trials.calibration.targets import TARGET_BY_NAME, TRIAL_TARGETS
+from blinasim.trials.trial import wilson_ci
+
+#: Yes/no endpoints stored as run scalars (floats with NaN for "not assessed").
+BINARY_ENDPOINTS = tuple(e.name for e in YES_NO_ENDPOINTS if e.source == e.name)
+#: Yes/no endpoints derived from another read-out of the run (CRS of any grade from the maximum grade, ...).
+DERIVED_YES_NO = tuple(e for e in YES_NO_ENDPOINTS if e.source != e.name)
+#: Read-outs summarised as numbers even when a small store only saw 0 and 1 (grades).
+GRADE_SOURCES = frozenset(e.source for e in DERIVED_YES_NO)
 #: The rates a virtual trial reports, in this order (those the store has).
-TRIAL_RATES = ("cr_crh", "cr", "crh", "mrd_response", "crs_any", "crs_grade3", "neurotox_any", "neurotox_grade3")
+TRIAL_RATES = tuple(e.name for e in TRIAL_ENDPOINTS)
 #: Time courses drawn by default, in this order, when the store has them.
 DEFAULT_FIGURES = (
     "marrow_blast_fraction",
@@ -123,13 +130,16 @@ def _derived(ds: xr.Dataset) -> list[Endpoint]:
         mrd = ds.mrd.load()
         add("min_mrd", mrd.min("time"), "1", "lowest MRD during the run")
         m = mrd.transpose(*RUN_DIMS, "time").values
-        below = np.isfinite(m) & (m < MRD_NEGATIVE)
+        threshold = mrd_thresholds(ds)
+        below = np.isfinite(m) & (m < threshold[:, :, None, None])
         day = np.where(below.any(axis=-1), ds.time.values[below.argmax(axis=-1)], np.nan)
+        levels = np.unique(threshold)
+        level = f"{levels[0]:g}" if levels.size == 1 else "endpoints.mrd_threshold of each run"
         add(
-            "day_mrd_below_1e-4",
+            "day_mrd_negative",
             xr.DataArray(day, dims=RUN_DIMS, coords={d: ds[d] for d in RUN_DIMS}),
             "day",
-            "first day with MRD < 1e-4 (NaN: never)",
+            f"first day with MRD < {level} (endpoints.mrd_threshold; NaN: never)",
         )
     if "blasts" in ds:
         total = ds.blasts.sum("compartment", min_count=1) if "compartment" in ds.blasts.dims else ds.blasts
@@ -138,11 +148,24 @@ def _derived(ds: xr.Dataset) -> list[Endpoint]:
         add("total_kills", ds.kills.sum("time", min_count=1), "cells", "blasts killed during the run")
     if "bite_concentration" in ds:
         add("peak_bite_concentration", ds.bite_concentration.max("time"), "pg/mL", "peak serum blinatumomab")
-    for source, name, grade, what in GRADE_ENDPOINTS:
-        if source in ds and ds[source].dims == RUN_DIMS:
-            g = ds[source].load().astype(np.float64)
-            flag = xr.where(np.isfinite(g), (g >= grade).astype(np.float64), np.nan)
-            out.append(Endpoint(name, "binary", flag, "1", f"{what} (from {source})", derived=True))
+    for e in DERIVED_YES_NO:
+        if e.source in ds and ds[e.source].dims == RUN_DIMS:
+            g = ds[e.source].load()
+            flag = xr.DataArray(e.flags(g.values), coords=g.coords, dims=g.dims)
+            out.append(Endpoint(e.name, "binary", flag, "1", f"{e.description} (from {e.source})", derived=True))
+    return out
+
+
+def mrd_thresholds(ds: xr.Dataset) -> np.ndarray:
+    """The MRD-negativity threshold (``endpoints.mrd_threshold``) of every (arm, sample) of a store,
+    from each run's config (per sample only when the sampler varies it)."""
+    per_sample = "endpoints.mrd_threshold" in json.loads(ds.attrs.get("parameters", "[]"))
+    out = np.empty((ds.sizes["arm"], ds.sizes["sample"]))
+    for a in range(out.shape[0]):
+        if per_sample:
+            out[a] = [run_config(ds, a, s).endpoints.mrd_threshold for s in range(out.shape[1])]
+        else:
+            out[a] = run_config(ds, a, 0).endpoints.mrd_threshold
     return out
 
 

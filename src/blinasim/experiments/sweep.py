@@ -30,7 +30,6 @@ Executors:
 from __future__ import annotations
 
 import copy
-import multiprocessing
 import os
 import signal
 import socket
@@ -48,6 +47,7 @@ from typing import Any
 import numpy as np
 
 from blinasim.core.model import simulate
+from blinasim.core.worker import SerialRunner, default_start_method, prepare_worker, process_pool
 from blinasim.experiments.store import (
     DONE,
     FAILED,
@@ -62,7 +62,6 @@ from blinasim.experiments.store import (
     write_run_data,
     write_run_status,
 )
-from blinasim.experiments.worker import prepare_worker
 from blinasim.params.paths import set_dotted
 from blinasim.params.schema import ConfigError, validate_config
 from blinasim.version import __version__
@@ -215,8 +214,8 @@ def record_lost(ctx: RunContext, index: tuple[int, int, int], reason: str) -> Ru
 Result = tuple[RunTask, RunOutcome | BaseException]
 
 
-class InProcessExecutor:
-    """Run in this process, one run at a time."""
+class InProcessExecutor(SerialRunner):
+    """Run in this process, one run at a time (its ``map`` is :class:`blinasim.core.worker.SerialRunner`'s)."""
 
     description = "in-process"
 
@@ -268,7 +267,7 @@ class LocalExecutor:
     """Worker processes on this machine, ``NUMBA_NUM_THREADS=1`` each.
 
     The start method is ``forkserver`` where available: the server process
-    imports the package and warms the JIT once (:mod:`blinasim.experiments._preload`) and
+    imports the package and warms the JIT once (:mod:`blinasim.core._preload`) and
     workers fork from it, so a pool starts in well under a second once the
     server is up; ``spawn`` elsewhere (each worker imports and warms itself).
     Scripts that use it need the usual ``if __name__ == "__main__":`` guard.
@@ -282,27 +281,17 @@ class LocalExecutor:
         self.n_workers = int(workers or os.cpu_count() or 1)
         if self.n_workers < 1:
             raise SweepError(f"workers = {workers}: need at least 1")
-        methods = multiprocessing.get_all_start_methods()
-        self.start_method = start_method or ("forkserver" if "forkserver" in methods else "spawn")
-        if self.start_method not in ("forkserver", "spawn") or self.start_method not in methods:
-            raise SweepError(f"start_method = {start_method!r}: use 'forkserver' or 'spawn' (this system: {methods})")
+        try:
+            self.start_method = default_start_method(start_method)
+        except ValueError as exc:
+            raise SweepError(str(exc)) from None
         self.description = f"{self.n_workers} local worker process(es)"
         self._pool: ProcessPoolExecutor | None = None
         self._ctx: RunContext | None = None
         self._pings: list[Future] = []
 
     def _new_pool(self, n: int) -> ProcessPoolExecutor:
-        assert self._ctx is not None
-        ctx = multiprocessing.get_context(self.start_method)
-        if self.start_method == "forkserver":
-            # The server imports the package and warms the JIT once; workers fork from it.
-            ctx.set_forkserver_preload(["blinasim.experiments._preload"])
-        return ProcessPoolExecutor(
-            max_workers=n,
-            mp_context=ctx,
-            initializer=_init_local_worker,
-            initargs=(self._ctx,),
-        )
+        return process_pool(n, self.start_method, initializer=_init_local_worker, initargs=(self._ctx,))
 
     def start(self, ctx: RunContext) -> None:
         """Start every worker process now (import, JIT warm-up), not at the first runs."""
@@ -385,6 +374,14 @@ class LocalExecutor:
             self._pool.shutdown(wait=not cancel, cancel_futures=True)
             self._pool = None
 
+    def map(self, fn: Callable[[Any], Any], items: Iterable[Any], /) -> list[Any]:
+        """``fn`` over ``items`` on the worker processes, results in order (a
+        :class:`blinasim.core.worker.Runner`: virtual trials and the calibration run through it).
+        Starts the workers if :meth:`start` has not; they stay up, warm, until :meth:`close`."""
+        if self._pool is None:
+            self._pool = self._new_pool(self.n_workers)
+        return list(self._pool.map(fn, items))
+
 
 class DaskExecutor:
     """Dask distributed: a running scheduler (``scheduler="tcp://host:port"``) or a LocalCluster.
@@ -434,6 +431,7 @@ class DaskExecutor:
         self._own_client = client is None
         self._cluster = None
         self._ctx_future = None
+        self._started = False
         self.n_workers = 0
         self.description = (
             f"Dask scheduler {scheduler}"
@@ -442,7 +440,7 @@ class DaskExecutor:
         )
         self.warnings: list[str] = []
 
-    def start(self, ctx: RunContext) -> None:
+    def start(self, ctx: RunContext | None) -> None:
         try:
             from distributed import Client, LocalCluster
         except ImportError as exc:  # pragma: no cover - a declared dependency
@@ -501,8 +499,10 @@ class DaskExecutor:
                 "some Dask workers have more than one thread; runs hold the GIL, so start workers "
                 "with --nthreads 1 and more processes (--nworkers N)"
             )
-        self._ctx_future = client.scatter(ctx, broadcast=True, hash=False)
+        if ctx is not None:
+            self._ctx_future = client.scatter(ctx, broadcast=True, hash=False)
         self._tag = uuid.uuid4().hex[:8]
+        self._started = True
 
     def ready(self) -> None:
         pass
@@ -541,6 +541,20 @@ class DaskExecutor:
         if self._cluster is not None:
             self._cluster.close()
             self._cluster = None
+        self._started = False
+
+    def map(self, fn: Callable[[Any], Any], items: Iterable[Any], /) -> list[Any]:
+        """``fn`` over ``items`` on the Dask workers, results in order (a
+        :class:`blinasim.core.worker.Runner`: virtual trials and the calibration run through it).
+        Connects (or starts the LocalCluster) if :meth:`start` has not."""
+        if not self._started:
+            self.start(None)
+        futures = self._client.map(fn, list(items), pure=False, retries=0)
+        try:
+            return self._client.gather(futures)
+        finally:
+            for fut in futures:
+                fut.release()
 
 
 # ------------------------------------------------------------- the sweep

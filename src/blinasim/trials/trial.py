@@ -1,28 +1,34 @@
 """Virtual trials: a cohort of virtual patients run under one protocol, with the
 trial's endpoints and their confidence intervals.
 
-This is the direct, in-process route used by calibration and validation
-(``scripts/calibrate.py``, ``scripts/virtual_trial.py``); the experiment
+This is the direct route used by calibration and validation
+(:mod:`blinasim.trials.calibration`, ``blinasim calibrate``); the experiment
 machinery (``blinasim sweep``) runs the same patients through a resumable
 store. Run seeds are ``SeedSequence(seed, spawn_key=(patient, 0))``
 (:func:`blinasim.core.seeds.run_seed`), so a patient keeps its random numbers
 across candidates and arms (common random numbers).
+
+The patients run on a *runner*, anything with ``map(fn, items)``
+(:class:`blinasim.core.worker.Runner`): an executor of
+:mod:`blinasim.experiments.sweep` (local processes or Dask; the command line
+passes one), a :class:`blinasim.core.worker.WorkerPool`, or, when none is
+given, a pool of ``workers`` local processes started for the call. Where a
+patient runs never changes its result. The endpoints counted are those of
+:mod:`blinasim.clinical.endpoints` (:data:`~blinasim.clinical.endpoints.TRIAL_ENDPOINTS`).
 """
 
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
-from multiprocessing import get_context
 from statistics import NormalDist
 from typing import Any
 
-from blinasim.clinical.endpoints import kaplan_meier
+from blinasim.clinical.endpoints import ENDPOINT_BY_NAME, TRIAL_ENDPOINTS, kaplan_meier, patient_read_outs
 from blinasim.core.model import simulate
 from blinasim.core.seeds import run_seed
+from blinasim.core.worker import Runner, runner_or_pool
 from blinasim.params.schema import load_config
-from blinasim.trials.calibration import kinetics
 from blinasim.trials.cohort import COHORTS
 
 #: Simulation settings per trial: the lattice resolves the trial's endpoint
@@ -31,12 +37,6 @@ from blinasim.trials.cohort import COHORTS
 TRIAL_SETTINGS: dict[str, dict[str, Any]] = {
     "mt103_211": {"simulation.lattice_size": 120, "simulation.record_every_hours": 6.0},
     "blast": {"simulation.lattice_size": 224, "simulation.record_every_hours": 6.0, "simulation.days": 30.0},
-}
-
-#: The calibration targets (:data:`blinasim.trials.calibration.TARGETS`, by name) each trial is compared with.
-TRIAL_TARGETS: dict[str, tuple[str, ...]] = {
-    "mt103_211": ("cr_crh", "crs_any", "crs_grade3", "neurotox_any", "neurotox_grade3"),
-    "blast": ("mrd_response",),
 }
 
 
@@ -48,35 +48,40 @@ def cohort_settings(name: str) -> dict[str, Any]:
     return {**COHORTS[name].fixed, **TRIAL_SETTINGS.get(name, {})}
 
 
-ENDPOINTS = (
-    "cr_crh",
-    "cr",
-    "crh",
-    "response_day",
-    "mrd_response",
-    "max_crs_grade",
-    "max_neurotoxicity_grade",
-    "relapse_day",
-    "relapse_type",
-)
+#: One patient's job: (trial, patient index, config overrides, root seed).
+PatientJob = tuple[str, int, dict[str, Any], int]
 
 
-def run_patient(args: tuple[str, int, dict[str, Any], int]) -> dict[str, Any]:
-    """Run one virtual patient; returns its endpoints (picklable, for worker pools)."""
-    trial, index, overrides, seed = args
-    over = {**overrides, **TRIAL_SETTINGS.get(trial, {})}
-    config = load_config(None, over)
+def run_patient(job: PatientJob) -> dict[str, Any]:
+    """Run one virtual patient; returns its read-outs (picklable, for any runner).
+
+    Parameters
+    ----------
+    job
+        ``(trial, index, overrides, seed)``: the patient's overrides (then the trial's
+        :data:`TRIAL_SETTINGS`, which win) and the root seed; the run seed is
+        ``run_seed(seed, index, 0)``.
+
+    Returns
+    -------
+    dict
+        ``trial``, ``patient`` and :func:`blinasim.clinical.endpoints.patient_read_outs`.
+    """
+    trial, index, overrides, seed = job
+    config = load_config(None, {**overrides, **TRIAL_SETTINGS.get(trial, {})})
     ds = simulate(config, seed=run_seed(seed, index, 0))
-    out: dict[str, Any] = {"trial": trial, "patient": index}
-    for name in ENDPOINTS:
-        value = ds[name].values.item()
-        out[name] = value if isinstance(value, str) else float(value)
-    out["follow_up_day"] = float(ds.time.values[-1])
-    cycle1 = ds.cycle.values == 1
-    for var in ("crs_signal", "neuro_exposure"):
-        out[f"{var}_peak_cycle1"] = float(ds[var].values[cycle1].max()) if cycle1.any() else math.nan
-    out.update(kinetics(ds, config.patient.blood_volume_l))
-    return out
+    return {"trial": trial, "patient": index, **patient_read_outs(ds, config.patient.blood_volume_l)}
+
+
+def patient_jobs(
+    cohorts: dict[str, list[dict[str, Any]]], seed: int, overrides: dict[str, Any] | None = None
+) -> list[PatientJob]:
+    """The jobs of every patient of every cohort: each patient's overrides, then ``overrides``."""
+    return [
+        (trial, i, {**patient, **(overrides or {})}, seed)
+        for trial, patients in cohorts.items()
+        for i, patient in enumerate(patients)
+    ]
 
 
 def run_cohorts(
@@ -84,22 +89,32 @@ def run_cohorts(
     seed: int,
     overrides: dict[str, Any] | None = None,
     workers: int = 2,
-    pool=None,
+    runner: Runner | None = None,
 ) -> list[dict[str, Any]]:
-    """Run every patient of every cohort (patient overrides, then ``overrides``) on a process pool
-    (``pool`` if given, e.g. one kept across calibration candidates; else a new one of ``workers``)."""
-    os.environ.setdefault("NUMBA_NUM_THREADS", "1")
-    jobs = [
-        (trial, i, {**patient, **(overrides or {})}, seed)
-        for trial, patients in cohorts.items()
-        for i, patient in enumerate(patients)
-    ]
-    if pool is not None:
-        return pool.map(run_patient, jobs, chunksize=1)
-    if workers <= 1:
-        return [run_patient(job) for job in jobs]
-    with get_context("forkserver").Pool(workers) as new_pool:
-        return new_pool.map(run_patient, jobs, chunksize=1)
+    """Run every patient of every cohort and return their read-outs, in cohort and patient order.
+
+    Parameters
+    ----------
+    cohorts
+        Trial name -> patients (dotted-key overrides, :func:`blinasim.trials.cohort.draw_cohort`).
+    seed
+        Root seed; patient ``i`` of a cohort runs with ``run_seed(seed, i, 0)``.
+    overrides
+        Applied to every patient after its own attributes (then :data:`TRIAL_SETTINGS`).
+    workers
+        Local worker processes started for this call when no ``runner`` is given; 1 runs in
+        this process.
+    runner
+        Where the patients run (:class:`blinasim.core.worker.Runner`), e.g. an experiment
+        executor or a :class:`blinasim.core.worker.WorkerPool` kept warm across calls.
+
+    Returns
+    -------
+    list of dict
+        One :func:`run_patient` record per patient; identical wherever they ran.
+    """
+    with runner_or_pool(runner, workers) as run:
+        return list(run.map(run_patient, patient_jobs(cohorts, seed, overrides)))
 
 
 def wilson_ci(k: int, n: int, confidence: float) -> tuple[float, float, float]:
@@ -140,24 +155,14 @@ class Rate:
 
 
 def rates(results: list[dict[str, Any]], trial: str) -> dict[str, Rate]:
-    """Endpoint rates of one trial's patients (patients whose endpoint is NaN are not counted)."""
+    """Endpoint rates of one trial's patients, one per :data:`blinasim.clinical.endpoints.TRIAL_ENDPOINTS`
+    (patients whose read-out is NaN are not counted)."""
     rows = [r for r in results if r["trial"] == trial]
+    return {e.name: Rate(*e.count(r[e.source] for r in rows)) for e in TRIAL_ENDPOINTS}
 
-    def rate(key: str, test) -> Rate:
-        values = [r[key] for r in rows if not (isinstance(r[key], float) and math.isnan(r[key]))]
-        return Rate(sum(1 for v in values if test(v)), len(values))
 
-    return {
-        "cr_crh": rate("cr_crh", lambda v: v == 1.0),
-        "cr": rate("cr", lambda v: v == 1.0),
-        "crh": rate("crh", lambda v: v == 1.0),
-        "mrd_response": rate("mrd_response", lambda v: v == 1.0),
-        "crs_any": rate("max_crs_grade", lambda v: v >= 1),
-        "crs_grade3": rate("max_crs_grade", lambda v: v >= 3),
-        "neurotox_any": rate("max_neurotoxicity_grade", lambda v: v >= 1),
-        "neurotox_grade3": rate("max_neurotoxicity_grade", lambda v: v >= 3),
-    }
-
+#: The response of :func:`treg_split` and :func:`relapse_free_survival`.
+CR_CRH = ENDPOINT_BY_NAME["cr_crh"]
 
 #: Duell 2017: blood Tregs below 8.525% of CD4 in every blinatumomab responder (22 of 22) and above
 #: it in 14 of 20 non-responders (R/R B-ALL).
@@ -174,7 +179,7 @@ def treg_split(results: list[dict[str, Any]], trial: str = "mt103_211") -> dict[
         if r["trial"] == trial and not math.isnan(r["cr_crh"]) and "patient.treg_fraction_of_cd4" in r["attributes"]
     ]
     above = [r["attributes"]["patient.treg_fraction_of_cd4"] >= TREG_CUTOFF for r in rows]
-    responded = [r["cr_crh"] == 1.0 for r in rows]
+    responded = [bool(CR_CRH.holds(r["cr_crh"])) for r in rows]
     pairs = list(zip(responded, above, strict=True))
     return {
         "responders_below": Rate(sum(1 for y, a in pairs if y and not a), sum(responded)),
@@ -188,7 +193,7 @@ def relapse_free_survival(results: list[dict[str, Any]], trial: str):
     """Kaplan-Meier relapse-free survival of one trial's responders (CR/CRh): time from the
     response assessment to relapse, censored at the end of the simulated follow-up. Deaths are
     not modelled, so this is the cumulative incidence of relapse seen as a survival curve."""
-    rows = [r for r in results if r["trial"] == trial and r.get("cr_crh") == 1.0]
+    rows = [r for r in results if r["trial"] == trial and CR_CRH.holds(r.get("cr_crh", math.nan))]
     durations, observed = [], []
     for r in rows:
         relapsed = not math.isnan(r["relapse_day"])

@@ -1,4 +1,4 @@
-"""Preloaded by the forkserver of :class:`blinasim.experiments.sweep.LocalExecutor`.
+"""Preloaded by the forkserver of every worker pool (:func:`blinasim.core.worker.process_pool`).
 
 The forkserver imports this module once: one numba thread, the installed
 package imported, the JIT warm (kernels loaded from the numba cache or
@@ -8,6 +8,6 @@ starts in milliseconds instead of re-importing and re-loading the kernels.
 
 from __future__ import annotations
 
-from blinasim.experiments.worker import prepare_worker
+from blinasim.core.worker import prepare_worker
 
-prepare_worker()  # sets NUMBA_NUM_THREADS=1 first: blinasim.experiments.sweep does not import numba
+prepare_worker()  # sets NUMBA_NUM_THREADS=1 first: blinasim.core.worker does not import numba
