@@ -1,4 +1,5 @@
-"""Calibration targets, read-outs and score (blinasim.trials.calibration)."""
+"""Calibration (blinasim.trials.calibration): targets and score, the quantile-to-threshold mapping,
+the stages as functions (on a stand-in runner), and ``blinasim calibrate`` end to end."""
 
 from __future__ import annotations
 
@@ -7,17 +8,17 @@ import math
 
 import numpy as np
 import pytest
-import xarray as xr
 
 from blinasim.params.schema import load_config
 from blinasim.trials.calibration import (
+    CLAIMED,
     GRADE3,
     PARAMETERS,
     TARGET_BY_NAME,
     TARGETS,
+    TRIAL_TARGETS,
     Target,
     in_vitro_assay,
-    kinetics,
     score,
     spaced_thresholds,
     summarise,
@@ -56,32 +57,6 @@ def test_score_sums_squares_and_penalises_missing_values():
     values["cr_crh"] = math.nan
     total, misses = score(values)
     assert total == 25.0 and math.isnan(misses["cr_crh"])
-
-
-def _blood_dataset(b_per_ul, t_per_ul, times, volume_l=5.0):
-    ul = volume_l * 1e6
-    comp = ["marrow", "blood"]
-    b = np.zeros((len(times), 2))
-    tc = np.zeros((len(times), 2))
-    b[:, 1] = np.asarray(b_per_ul) * ul
-    tc[:, 1] = np.asarray(t_per_ul) * ul
-    return xr.Dataset(
-        {"normal_b_cells": (("time", "compartment"), b), "t_cells": (("time", "compartment"), tc)},
-        coords={"time": times, "compartment": comp},
-    )
-
-
-def test_kinetics_reads_depletion_nadir_and_expansion_off_a_hand_made_trajectory():
-    times = np.arange(0, 22.0, 0.25)
-    b = 100.0 * np.exp(-3.0 * times)  # 100/uL -> 0.25/uL at day 2
-    t = np.where(times < 0.75, 1000.0 - 1200.0 * times, 100.0 + 150.0 * (times - 0.75))
-    ds = _blood_dataset(b, t, times)
-    k = kinetics(ds, 5.0)
-    assert k["blood_b_day2_per_ul"] == pytest.approx(100.0 * math.exp(-6.0))
-    assert k["t_nadir_day"] == 0.75
-    assert k["t_peak_d14_21_ratio"] == pytest.approx((100.0 + 150.0 * 20.25) / 1000.0)
-    short = kinetics(ds.sel(time=slice(0, 10)), 5.0)
-    assert math.isnan(short["t_peak_d14_21_ratio"])
 
 
 def test_summarise_turns_patients_into_target_values():
@@ -140,87 +115,338 @@ def test_in_vitro_function_falls_with_exposure_and_faster_with_faster_exhaustion
     assert fast["invitro_function_day7"] < slow["invitro_function_day7"]
 
 
-def test_calibration_script_runs_resumes_from_a_warm_start_and_starts_from_the_defaults(tmp_path):
-    """scripts/calibrate.py end to end on one patient per trial: candidate 0 is the defaults,
-    every candidate is recorded with its values and score, and a warm start keeps the earlier
-    candidates and searches only --parameters."""
+# ------------------------------------------------------------ targets, defined once
+
+
+def test_rate_targets_count_the_endpoints_of_their_trial():
+    from blinasim.clinical.endpoints import ENDPOINT_BY_NAME
+
+    for t in TARGETS:
+        if t.trial:
+            assert t.name in ENDPOINT_BY_NAME, t.name  # the endpoint of the same name
+        else:
+            assert t.kind in ("log_ratio", "at_least_value")  # the in-vitro assay's read-outs
+    assert CLAIMED == tuple((t.trial, t.name) for t in TARGETS if t.claimed)
+    assert {name for _, name in CLAIMED} == {t.name for t in TARGETS if t.kind == "rate"}
+    assert TRIAL_TARGETS["mt103_211"] == ("cr_crh", "crs_any", "crs_grade3", "neurotox_any", "neurotox_grade3")
+    assert TRIAL_TARGETS["blast"][0] == "mrd_response"
+
+
+def test_summarise_counts_like_the_trial_rates():
+    from blinasim.trials.trial import rates
+
+    rows = [
+        {"trial": "mt103_211", "cr_crh": float(i % 3 == 0), "cr": 0.0, "crh": 0.0, "mrd_response": math.nan,
+         "max_crs_grade": float(i % 5), "max_neurotoxicity_grade": float(i % 4)}
+        for i in range(11)
+    ]  # fmt: skip
+    rows[4]["cr_crh"] = math.nan
+    values = summarise(rows, [])
+    trial = rates(rows, "mt103_211")
+    for name in TRIAL_TARGETS["mt103_211"]:
+        assert values[name] == trial[name].value, name  # bit for bit: one definition
+
+
+def test_current_values_are_the_defaults():
+    from blinasim.trials.calibration import current_values
+
+    values = current_values()
+    config = load_config(None)
+    assert list(values) == list(PARAMETERS)
+    assert values["tcells.contacts_per_hour"] == config.tcells.contacts_per_hour
+    assert values[GRADE3] == config.toxicity.crs_il6_thresholds_pg_per_ml[2]
+
+
+# ------------------------------------------------------------ the quantile-to-threshold mapping
+
+
+def test_a_threshold_at_the_level_reached_by_a_share_is_crossed_by_that_share():
+    from blinasim.trials.calibration import level_reached_by, share_reaching
+
+    peaks = np.linspace(10.0, 1000.0, 101)  # quantiles land on data points
+    for rate in (0.03, 0.14, 0.5, 0.86):
+        level = level_reached_by(peaks, rate)
+        assert level == pytest.approx(np.quantile(peaks, 1 - rate))
+        assert share_reaching(peaks, level) == pytest.approx(rate, abs=1 / 101)
+
+
+def test_the_il6_gain_puts_the_share_of_crs_any_on_the_grade_1_threshold():
+    from blinasim.trials.calibration import il6_gain, level_reached_by
+
+    base = np.random.default_rng(1).lognormal(3.0, 1.2, 240)  # peaks per unit gain, between patients
+    gain = 1.9
+    new = il6_gain(gain, 100.0, gain * base, 0.14)
+    assert new == gain * 100.0 / np.quantile(gain * base, 0.86)
+    # The peak CRS signal is proportional to the gain: with the new gain, 14% of patients reach grade 1.
+    assert level_reached_by(new * base, 0.14) == pytest.approx(100.0, rel=1e-12)
+
+
+def test_toxicity_thresholds_sit_on_the_quantiles_and_keep_grade_1_of_crs():
+    from blinasim.trials.calibration import toxicity_thresholds
+
+    tox = load_config(None).toxicity
+    crs = np.linspace(20.0, 600.0, 50)
+    neuro = np.linspace(5.0, 300.0, 50)
+    out = toxicity_thresholds(crs, neuro, tox)
+    c, n = out["toxicity.crs_il6_thresholds_pg_per_ml"], out["toxicity.neuro_thresholds_pg_per_ml"]
+    assert c[0] == round(tox.crs_il6_thresholds_pg_per_ml[0], 1)
+    assert c[2] == round(float(np.quantile(crs, 0.97)), 1)
+    assert n[0] == round(float(np.quantile(neuro, 0.5)), 1) and n[2] == round(float(np.quantile(neuro, 0.85)), 1)
+    assert c == [round(v, 1) for v in spaced_thresholds(tox.crs_il6_thresholds_pg_per_ml[0], float(np.quantile(crs, 0.97)), tox.crs_il6_thresholds_pg_per_ml)]  # fmt: skip
+    load_config(None, out)  # valid thresholds
+
+
+# ------------------------------------------------------------ the stages, on a stand-in runner
+
+
+class StandIn:
+    """A runner that stands in for the simulations (stages tested in milliseconds).
+
+    Patient ``i`` has a cycle-1 peak CRS signal proportional to the IL-6 gain it runs with
+    (``base[i]`` per unit gain), a neurotoxicity peak ``neuro[i]``, grades from the thresholds it
+    runs with, CR/CRh in every other patient. Every call is recorded.
+    """
+
+    def __init__(self, n: int = 40):
+        rng = np.random.default_rng(7)
+        self.base = rng.lognormal(3.5, 1.0, n)
+        self.neuro = rng.lognormal(4.0, 0.6, n)
+        self.calls: list[tuple[object, list]] = []
+
+    def map(self, fn, items):
+        from blinasim.trials.calibration import run_assay
+        from blinasim.trials.trial import run_patient
+
+        items = list(items)
+        self.calls.append((fn, items))
+        if fn is run_patient:
+            return [self.patient(*job) for job in items]
+        assert fn is run_assay
+        return [{"invitro_function_day7": 0.5, "invitro_day28_over_day7": 0.2} for _ in items]
+
+    def patient(self, trial, i, overrides, seed):
+        config = load_config(None, overrides)
+        crs = config.cytokines.il6_per_ifng * self.base[i]
+        neuro = self.neuro[i]
+        grade = sum(crs >= t for t in config.toxicity.crs_il6_thresholds_pg_per_ml)
+        ngrade = sum(neuro >= t for t in config.toxicity.neuro_thresholds_pg_per_ml)
+        response = float(i % 2)
+        return {
+            "trial": trial, "patient": i, "cr_crh": response, "cr": response, "crh": 0.0, "mrd_response": response,
+            "max_crs_grade": float(grade), "max_neurotoxicity_grade": float(ngrade),
+            "crs_signal_peak_cycle1": crs, "neuro_exposure_peak_cycle1": neuro,
+            "blood_b_day2_per_ul": 0.5, "t_nadir_day": 0.75, "t_peak_d14_21_ratio": 1.5,
+        }  # fmt: skip
+
+
+def cohort(n):
+    return [{"patient.t_cells_per_ul": 500.0}] * n
+
+
+def test_stage7_sets_the_gain_then_the_thresholds_on_one_runner():
+    from blinasim.trials.calibration import calibrate_toxicity, level_reached_by
+    from blinasim.trials.trial import run_patient
+
+    fake = StandIn(40)
+    lines: list[str] = []
+    start = {"tcells.treg_suppression_half": 0.03}
+    rec = calibrate_toxicity(cohort(40), 5, start, runner=fake, on_message=lines.append)
+    assert [s.step[0] for s in rec.steps] == ["1", "2", "3"]
+    assert [fn for fn, _ in fake.calls] == [run_patient] * 3  # three runs of the cohort on the same runner
+    assert all(job[3] == 5 and job[2]["tcells.treg_suppression_half"] == 0.03 for _, jobs in fake.calls for job in jobs)
+    default = load_config(None)
+    gain = rec.result["cytokines.il6_per_ifng"]
+    assert gain == default.cytokines.il6_per_ifng * 100.0 / np.quantile(rec.steps[0].crs_peaks, 0.86)
+    # Step 2's peaks scale with the gain: 14% of the cohort reach the unchanged grade-1 threshold.
+    assert level_reached_by(rec.steps[1].crs_peaks, 0.14) == pytest.approx(100.0)
+    crs = rec.result["toxicity.crs_il6_thresholds_pg_per_ml"]
+    neuro = rec.result["toxicity.neuro_thresholds_pg_per_ml"]
+    assert crs[0] == 100.0 and crs[2] == pytest.approx(np.quantile(rec.steps[1].crs_peaks, 0.97), abs=0.05)
+    assert neuro[0] == pytest.approx(np.quantile(rec.steps[1].neuro_peaks, 0.5), abs=0.05)
+    assert neuro[2] == pytest.approx(np.quantile(rec.steps[1].neuro_peaks, 0.85), abs=0.05)
+    assert rec.steps[2].overrides == {**start, **rec.result}
+    # On the cohort it was fitted to, the rates come out at the targets.
+    check = rec.steps[2].rates
+    assert check["crs_any"] == pytest.approx(0.14, abs=1 / 40) and check["crs_grade3"] == pytest.approx(
+        0.03, abs=1 / 40
+    )
+    assert check["neurotox_any"] == pytest.approx(0.5, abs=1 / 40)
+    assert len(lines) == 6 and lines[0].startswith("1: current settings (") and "crs_any" in lines[0]
+    assert lines[1].startswith("  cytokines.il6_per_ifng ")
+    js = rec.to_json()
+    assert list(js) == ["n", "seed", "overrides", "steps", "result"] and js["overrides"] == start
+    assert list(js["steps"][0]) == ["step", "overrides", "rates", "crs_peaks", "neuro_peaks"]
+
+
+def test_stage6_reports_cr_crh_and_the_peak_quantiles():
+    from blinasim.trials.calibration import rr_scan
+
+    fake = StandIn(20)
+    scan = rr_scan(cohort(20), 5, {"cytokines.il6_per_ifng": 2.0}, runner=fake)
+    assert scan.cr_crh == 0.5 and scan.n == 20 and scan.grade1 == 100.0
+    assert scan.peaks == pytest.approx(list(2.0 * fake.base))
+    assert scan.crs_any == np.mean(2.0 * fake.base >= 100.0)
+    assert scan.quantiles()[0.86] == pytest.approx(np.quantile(2.0 * fake.base, 0.86))
+    text = scan.format()
+    assert text.splitlines()[0] == "CR/CRh 0.500 (20 patients, seed 5, overrides {'cytokines.il6_per_ifng': 2.0})"
+    assert f"CRS any grade {scan.crs_any:.3f} (peak cycle-1 CRS signal >= 100 pg/mL)" in text
+    assert scan.to_json() == {
+        "overrides": {"cytokines.il6_per_ifng": 2.0},
+        "peaks": scan.peaks,
+        "cr_crh": [0.0, 1.0] * 10,
+    }
+
+
+def test_search_starts_from_the_defaults_and_runs_every_candidate_on_one_runner(tmp_path):
     import json
+
+    from blinasim.trials.calibration import current_values, run_assay, search
+    from blinasim.trials.trial import run_patient
+
+    fake = StandIn(4)
+    out = tmp_path / "stage1.json"
+    lines: list[str] = []
+    rec = search(2, 3, startup=1, assays=2, seed=3, out=out, runner=fake, on_message=lines.append)
+    assert [r["candidate"] for r in rec["records"]] == [0, 1, 2]
+    assert rec["records"][0]["params"] == current_values()
+    for r in rec["records"]:
+        assert list(r["values"]) == [t.name for t in TARGETS] and r["score"] > 0
+    assert rec["best"]["score"] == min(r["score"] for r in rec["records"])
+    assert json.loads(out.read_text()) == json.loads(json.dumps(rec))
+    # Each candidate: 2 + 2 patients with the run seeds of seed 3, then 2 assays (seeds 3 and 4).
+    assert [fn for fn, _ in fake.calls] == [run_patient, run_assay] * 3
+    jobs = fake.calls[0][1]
+    assert [(j[0], j[1], j[3]) for j in jobs] == [
+        ("mt103_211", 0, 3),
+        ("mt103_211", 1, 3),
+        ("blast", 0, 3),
+        ("blast", 1, 3),
+    ]
+    assert [seed for _, seed in fake.calls[1][1]] == [3, 4]
+    assert len(lines) == 3 and lines[0].startswith("[ 0] score ")
+
+    # A warm start keeps the earlier candidates and moves only the searched parameter.
+    rec2 = search(2, 1, seed=3, parameters=["tcells.contacts_per_hour"], warm_start=str(out), runner=fake)
+    assert [r["candidate"] for r in rec2["records"]] == [0, 1, 2, 3]
+    assert [r.get("stage") for r in rec2["records"]] == ["warm start"] * 3 + [None]
+    moved = {k for k, v in rec2["records"][3]["params"].items() if v != current_values()[k]}
+    assert moved <= {"tcells.contacts_per_hour"} and set(rec2["records"][3]["params"]) == set(PARAMETERS)
+
+    # --start: candidate 0 is the earlier candidate; what is not searched keeps its values.
+    rec3 = search(2, 2, startup=1, seed=3, parameters=["tcells.contacts_per_hour"], start=f"{out}:1", runner=fake)
+    earlier = rec["records"][1]["params"]
+    assert rec3["records"][0]["params"] == earlier
+    assert {k for k, v in rec3["records"][1]["params"].items() if v != earlier[k]} == {"tcells.contacts_per_hour"}
+
+
+def test_search_refuses_bad_options_before_running_anything(tmp_path, monkeypatch):
+    import json
+    import sys
+
+    from blinasim.trials.calibration import CalibrationError, search
+
+    fake = StandIn(2)
+    with pytest.raises(CalibrationError, match=r"--parameters: unknown \['tcells.nope'\]; allowed: tcells.contacts"):
+        search(1, 1, parameters=["tcells.nope"], runner=fake)
+    with pytest.raises(CalibrationError, match="--start 'missing.json:0': expected JSON:CANDIDATE"):
+        search(1, 1, start="missing.json:0", runner=fake)
+    earlier = tmp_path / "earlier.json"
+    earlier.write_text(json.dumps({"n": 24, "seed": 2024, "records": []}))
+    with pytest.raises(CalibrationError, match="n/seed 24/2024 differ from 1/3"):
+        search(1, 1, seed=3, warm_start=str(earlier), runner=fake)
+    monkeypatch.setitem(sys.modules, "optuna", None)  # as if optuna were not installed
+    with pytest.raises(CalibrationError, match=r'needs optuna: pip install "blinasim\[calibration\]"'):
+        search(1, 1, runner=fake)
+    assert fake.calls == []
+
+
+# ------------------------------------------------------------ blinasim calibrate
+
+
+def invoke(*args):
+    from typer.testing import CliRunner
+
+    from blinasim.cli import app
+
+    return CliRunner().invoke(app, ["calibrate", *args])
+
+
+def test_calibrate_command_lists_its_stages():
+    result = invoke("--help")
+    assert result.exit_code == 0
+    for stage in ("search", "scan", "toxicity", "verify"):
+        assert stage in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["scan", "--set", "tcells.nosuch=1"], "unknown key"),
+        (["toxicity", "--set", "novalue"], "expected KEY=VALUE"),
+        (["verify", "--json", "/nonexistent/dir/v.json"], "directory '/nonexistent/dir' does not exist"),
+        (["scan", "--workers", "1", "--scheduler", "tcp://127.0.0.1:1"], "give at most one of"),
+        (["search", "--parameters", "tcells.nope"], "--parameters: unknown ['tcells.nope']"),
+        (["search", "--start", "missing.json:3"], "--start 'missing.json:3': expected JSON:CANDIDATE"),
+    ],
+)
+def test_calibrate_bad_input_is_one_clear_message(args, message):
+    result = invoke(*args)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_calibrate_search_without_optuna_says_how_to_install_it(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "optuna", None)
+    result = invoke("search", "--workers", "1")
+    assert result.exit_code == 2
+    assert 'the calibration search needs optuna: pip install "blinasim[calibration]"' in result.output
+
+
+SCRIPTS = __import__("pathlib").Path(__file__).resolve().parents[1] / "scripts"
+
+
+def script(name, *args, cwd):
     import subprocess
     import sys
-    from pathlib import Path
 
-    script = Path(__file__).resolve().parents[1] / "scripts" / "calibrate.py"
-    common = ["--n", "1", "--assays", "1", "--workers", "1", "--seed", "3"]
-
-    def calibrate(out, *args):
-        subprocess.run(
-            [sys.executable, str(script), *common, *args, "--out", str(out)],
-            check=True,
-            capture_output=True,
-            cwd=tmp_path,
-        )
-        return json.loads(out.read_text())
-
-    first = tmp_path / "stage1.json"
-    stage1 = calibrate(first, "--trials", "2", "--startup", "1")
-    assert [r["candidate"] for r in stage1["records"]] == [0, 1]
-    assert stage1["records"][0]["params"]["tcells.contacts_per_hour"] == load_config(None).tcells.contacts_per_hour
-    for r in stage1["records"]:
-        assert set(r["values"]) == {t.name for t in TARGETS} and r["score"] > 0
-    stage2 = calibrate(
-        tmp_path / "stage2.json",
-        "--trials",
-        "1",
-        "--parameters",
-        "tcells.contacts_per_hour",
-        "--warm-start",
-        str(first),
+    return subprocess.run(
+        [sys.executable, str(SCRIPTS / name), *args], check=True, capture_output=True, text=True, cwd=cwd
     )
-    assert [r["candidate"] for r in stage2["records"]] == [0, 1, 2]
-    assert stage2["records"][1]["params"] == stage1["records"][1]["params"]  # kept as run
-    defaults = stage1["records"][0]["params"]
-    searched = stage2["records"][2]["params"]
-    assert set(searched) == set(PARAMETERS)
-    assert {k: v for k, v in searched.items() if v != defaults[k]}.keys() <= {"tcells.contacts_per_hour"}
-    assert stage2["best"]["score"] == min(r["score"] for r in stage2["records"])
-
-    # --start: candidate 0 is the given earlier candidate, and what is not searched keeps its values.
-    stage3 = calibrate(
-        tmp_path / "stage3.json",
-        "--trials",
-        "2",
-        "--startup",
-        "1",
-        "--parameters",
-        "tcells.contacts_per_hour",
-        "--start",
-        f"{first}:1",
-    )
-    start = stage1["records"][1]["params"]
-    assert stage3["records"][0]["params"] == start
-    moved = {k for k, v in stage3["records"][1]["params"].items() if v != start[k]}
-    assert moved == {"tcells.contacts_per_hour"}
 
 
-def test_toxicity_calibration_script_sets_gain_and_mappings_from_percentiles(tmp_path):
-    """scripts/calibrate_toxicity.py end to end on 3 patients: three recorded steps, the IL-6 gain
-    scaled by the grade-1 threshold over the 86th percentile of step 1's peaks, and mappings whose
-    grade-3 levels are the 97th (CRS) and 85th (neurotoxicity) percentiles of step 2's peaks."""
+def test_calibration_search_script_end_to_end(tmp_path):
+    """scripts/calibrate.py (``blinasim calibrate search``) on one patient per trial: candidate 0 is
+    the defaults, with every target's value and the score, written to --out and printed as best."""
     import json
-    import subprocess
-    import sys
-    from pathlib import Path
 
-    script = Path(__file__).resolve().parents[1] / "scripts" / "calibrate_toxicity.py"
+    from blinasim.trials.calibration import current_values
+
+    out = tmp_path / "stage1.json"
+    proc = script("calibrate.py", "--n", "1", "--trials", "1", "--assays", "1", "--workers", "1", "--seed", "3",
+                  "--out", str(out), cwd=tmp_path)  # fmt: skip
+    rec = json.loads(out.read_text())
+    assert [r["candidate"] for r in rec["records"]] == [0]
+    assert rec["records"][0]["params"] == current_values()
+    assert set(rec["records"][0]["values"]) == {t.name for t in TARGETS} and rec["best"]["score"] > 0
+    assert proc.stdout.startswith("[ 0] score ") and "best: {" in proc.stdout
+
+
+def test_toxicity_script_sets_gain_and_mappings_from_percentiles(tmp_path):
+    """scripts/calibrate_toxicity.py (``blinasim calibrate toxicity``) end to end on 3 short runs:
+    three recorded steps, the IL-6 gain scaled by the grade-1 threshold over the 86th percentile
+    of step 1's peaks, and mappings whose grade-3 levels are the 97th (CRS) and 85th
+    (neurotoxicity) percentiles of step 2's peaks."""
+    import json
+
     out = tmp_path / "stage7.json"
-    subprocess.run(
-        [sys.executable, str(script), "--n", "3", "--seed", "5", "--workers", "1", "--json", str(out)],
-        check=True,
-        capture_output=True,
-        cwd=tmp_path,
-    )
+    proc = script("calibrate_toxicity.py", "--n", "3", "--seed", "5", "--workers", "1", "--set",
+                  "simulation.days=8", "--json", str(out), cwd=tmp_path)  # fmt: skip
     rec = json.loads(out.read_text())
     assert [s["step"][0] for s in rec["steps"]] == ["1", "2", "3"]
+    assert rec["overrides"] == {"simulation.days": 8}
     default = load_config(None)
     step1, step2 = rec["steps"][0], rec["steps"][1]
     gain = rec["result"]["cytokines.il6_per_ifng"]
@@ -233,31 +459,21 @@ def test_toxicity_calibration_script_sets_gain_and_mappings_from_percentiles(tmp
     assert neuro[0] == pytest.approx(np.quantile(step2["neuro_peaks"], 0.5), abs=0.05)
     assert neuro[2] == pytest.approx(np.quantile(step2["neuro_peaks"], 0.85), abs=0.05)
     assert rec["steps"][2]["overrides"]["toxicity.crs_il6_thresholds_pg_per_ml"] == crs
+    assert proc.stdout.splitlines()[0].startswith("1: current settings (")
 
 
 def test_rr_scan_script_reports_cr_crh_and_the_peak_signals(tmp_path):
-    """scripts/calibrate_rr_scan.py end to end on 2 patients with an override: the JSON holds the
-    override, each patient's cycle-1 peak CRS signal and CR/CRh, and the printed CRS rate is the
-    share of peaks at or above the grade-1 threshold."""
+    """scripts/calibrate_rr_scan.py (``blinasim calibrate scan``) end to end on 2 short runs with an
+    override: the JSON holds the overrides, each patient's cycle-1 peak CRS signal and CR/CRh, and
+    the printed CRS rate is the share of peaks at or above the grade-1 threshold."""
     import json
-    import subprocess
-    import sys
-    from pathlib import Path
 
-    script = Path(__file__).resolve().parents[1] / "scripts" / "calibrate_rr_scan.py"
     out = tmp_path / "scan.json"
-    proc = subprocess.run(
-        [
-            *(sys.executable, str(script), "--n", "2", "--seed", "5", "--workers", "1", "--json", str(out)),
-            *("--set", "tcells.treg_suppression_half=0.03"),
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
+    proc = script("calibrate_rr_scan.py", "--n", "2", "--seed", "5", "--workers", "1", "--json", str(out),
+                  "--set", "tcells.treg_suppression_half=0.03", "--set", "simulation.days=8", cwd=tmp_path)  # fmt: skip
     rec = json.loads(out.read_text())
-    assert rec["overrides"] == {"tcells.treg_suppression_half": 0.03}
+    assert rec["overrides"] == {"tcells.treg_suppression_half": 0.03, "simulation.days": 8}
     assert len(rec["peaks"]) == len(rec["cr_crh"]) == 2 and all(p > 0 for p in rec["peaks"])
     grade1 = load_config(None).toxicity.crs_il6_thresholds_pg_per_ml[0]
     assert f"CRS any grade {np.mean(np.array(rec['peaks']) >= grade1):.3f}" in proc.stdout
+    assert len(proc.stdout.splitlines()) == 2 + 7  # CR/CRh, CRS, seven quantiles

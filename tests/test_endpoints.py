@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from blinasim import simulate as blinasim_simulate
 from blinasim.clinical import endpoints
 from blinasim.params.schema import load_config
 from tests.conftest import run
@@ -141,3 +142,92 @@ def test_hematopoietic_reserve_slows_count_recovery_but_keeps_the_normal_marrow(
     slow = run(patient__hematopoietic_reserve=0.25, **common)
     assert float(normal.marrow_blast_fraction[-1]) < 0.05 and float(slow.marrow_blast_fraction[-1]) < 0.05
     assert float(slow.normal_hematopoiesis[-1]) < float(normal.normal_hematopoiesis[-1]) - 0.15
+
+
+# ------------------------------------------------------------ yes/no endpoints, defined once
+
+
+def test_yes_no_endpoints_are_defined_once_with_unique_names():
+    names = [e.name for e in endpoints.YES_NO_ENDPOINTS]
+    assert len(names) == len(set(names))
+    assert endpoints.ENDPOINT_BY_NAME.keys() == set(names)
+    assert [e.name for e in endpoints.TRIAL_ENDPOINTS] == [
+        "cr_crh",
+        "cr",
+        "crh",
+        "mrd_response",
+        "crs_any",
+        "crs_grade3",
+        "neurotox_any",
+        "neurotox_grade3",
+    ]
+    with pytest.raises(ValueError, match="comparison"):
+        endpoints.YesNoEndpoint("x", "y", "==", 1.0, "")
+
+
+@pytest.mark.parametrize(
+    ("name", "values", "expected"),
+    [
+        ("crs_any", [0.0, 1.0, 2.0, 4.0], [0, 1, 1, 1]),
+        ("crs_grade3", [2.0, 3.0, 4.0], [0, 1, 1]),
+        ("neurotox_grade3", [0.0, 3.0], [0, 1]),
+        ("cr_crh", [0.0, 1.0], [0, 1]),
+        ("b_depleted_day2", [0.5, 1.0, 3.0], [1, 0, 0]),  # below 1/uL
+        ("t_nadir_day1", [0.5, 1.0, 1.25], [1, 1, 0]),  # within the first day
+        ("t_expansion_2x", [1.5, 2.0, 2.5], [0, 0, 1]),  # above twice baseline
+    ],
+)
+def test_each_endpoint_compares_its_read_out_with_its_threshold(name, values, expected):
+    e = endpoints.ENDPOINT_BY_NAME[name]
+    assert [bool(e.holds(v)) for v in values] == [bool(x) for x in expected]
+    assert e.flags([*values, math.nan]).tolist()[:-1] == [float(x) for x in expected]
+    assert math.isnan(e.flags([math.nan])[0])
+
+
+def test_count_leaves_not_assessable_patients_out():
+    e = endpoints.ENDPOINT_BY_NAME["crs_any"]
+    assert e.count([0.0, 1.0, math.nan, 3.0]) == (2, 3)
+    assert e.count([]) == (0, 0)
+    assert endpoints.ENDPOINT_BY_NAME["cr_crh"].count([math.nan, math.nan]) == (0, 0)
+
+
+def test_patient_read_outs_of_a_real_run():
+    config = load_config(None, {"simulation.days": 3.0, "simulation.lattice_size": 32})
+    ds = blinasim_simulate(config)
+    out = endpoints.patient_read_outs(ds, config.patient.blood_volume_l)
+    assert list(out)[: len(endpoints.RUN_SCALARS)] == list(endpoints.RUN_SCALARS)
+    assert isinstance(out["relapse_type"], str) and out["relapse_type"] == str(ds.relapse_type.values)
+    assert all(isinstance(v, float) for k, v in out.items() if k != "relapse_type")
+    assert out["follow_up_day"] == 3.0
+    cycle1 = ds.cycle.values == 1
+    assert out["crs_signal_peak_cycle1"] == float(ds.crs_signal.values[cycle1].max())
+    assert out["neuro_exposure_peak_cycle1"] == float(ds.neuro_exposure.values[cycle1].max())
+    assert out["blood_b_day2_per_ul"] == endpoints.kinetics(ds, config.patient.blood_volume_l)["blood_b_day2_per_ul"]
+    assert math.isnan(out["t_peak_d14_21_ratio"])  # a 3-day run has no day 14-21
+
+
+def _blood_dataset(b_per_ul, t_per_ul, times, volume_l=5.0):
+    import xarray as xr
+
+    ul = volume_l * 1e6
+    b = np.zeros((len(times), 2))
+    tc = np.zeros((len(times), 2))
+    b[:, 1] = np.asarray(b_per_ul) * ul
+    tc[:, 1] = np.asarray(t_per_ul) * ul
+    return xr.Dataset(
+        {"normal_b_cells": (("time", "compartment"), b), "t_cells": (("time", "compartment"), tc)},
+        coords={"time": times, "compartment": ["marrow", "blood"]},
+    )
+
+
+def test_kinetics_reads_depletion_nadir_and_expansion_off_a_hand_made_trajectory():
+    times = np.arange(0, 22.0, 0.25)
+    b = 100.0 * np.exp(-3.0 * times)  # 100/uL -> 0.25/uL at day 2
+    t = np.where(times < 0.75, 1000.0 - 1200.0 * times, 100.0 + 150.0 * (times - 0.75))
+    ds = _blood_dataset(b, t, times)
+    k = endpoints.kinetics(ds, 5.0)
+    assert k["blood_b_day2_per_ul"] == pytest.approx(100.0 * math.exp(-6.0))
+    assert k["t_nadir_day"] == 0.75
+    assert k["t_peak_d14_21_ratio"] == pytest.approx((100.0 + 150.0 * 20.25) / 1000.0)
+    short = endpoints.kinetics(ds.sel(time=slice(0, 10)), 5.0)
+    assert math.isnan(short["t_peak_d14_21_ratio"])
