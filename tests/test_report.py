@@ -178,3 +178,45 @@ def test_paired_differences_of_more_than_four_arms_use_the_first_as_reference():
     table = paired_differences([Endpoint("x", "numeric", values)], arms, 0.95)
     assert list(zip(table.arm_a, table.arm_b, strict=True)) == [("a0", "a1"), ("a0", "a2"), ("a0", "a3"), ("a0", "a4")]
     assert list(table.mean_diff) == [4.0, 8.0, 12.0, 16.0]
+
+
+def test_day_mrd_negative_uses_each_runs_mrd_threshold(tmp_path):
+    """The first day with MRD below the MRD-negativity threshold comes from each run's config
+    (``endpoints.mrd_threshold``), not from a copy of its value."""
+    arms = '[[arm]]\nname = "strict"\n\n[[arm]]\nname = "loose"\nendpoints.mrd_threshold = 0.9\n'
+    exp = write_experiment(
+        tmp_path, arms=arms, replicates=1, base="[base]\nsimulation.days = 1.0\nsimulation.lattice_size = 16\n"
+    )
+    sweep(exp, tmp_path / "s.zarr")
+    ds = open_results(tmp_path / "s.zarr")
+    rep = make_report(tmp_path / "s.zarr", tmp_path / "rep", variables=["mrd"], formats=("png",))
+    from blinasim.experiments.report import endpoints
+
+    eps = {e.name: e for e in endpoints(ds)[0]}
+    day = eps["day_mrd_negative"].values
+    for a, threshold in enumerate((1e-4, 0.9)):
+        mrd = ds.mrd.isel(arm=a).values  # (sample, replicate, time)
+        below = mrd < threshold
+        want = np.where(below.any(axis=-1), ds.time.values[below.argmax(axis=-1)], np.nan)
+        np.testing.assert_array_equal(day.isel(arm=a).values, want)
+    assert np.isfinite(day.isel(arm=1).values).all()  # every run starts below 0.9
+    assert "first day with MRD < endpoints.mrd_threshold of each run" in eps["day_mrd_negative"].long_name
+    assert "day_mrd_negative" in set(rep.endpoints.endpoint)
+
+
+def test_grade_endpoints_of_the_report_are_the_trial_endpoints(two_arm_store):
+    """CRS and neurotoxicity rates are derived with the one definition of each endpoint."""
+    from blinasim.clinical.endpoints import ENDPOINT_BY_NAME
+    from blinasim.experiments.report import endpoints
+
+    ds = open_results(two_arm_store)
+    eps = {e.name: e for e in endpoints(ds)[0]}
+    for name in ("crs_any", "crs_grade3", "neurotox_any", "neurotox_grade3"):
+        e = ENDPOINT_BY_NAME[name]
+        if name not in eps:
+            continue
+        grades = ds[e.source].values
+        want = np.where(np.isfinite(grades), (grades >= e.threshold).astype(float), np.nan)
+        np.testing.assert_array_equal(eps[name].values.values, want)
+        assert eps[name].long_name == f"{e.description} (from {e.source})"
+    assert {"crs_any", "neurotox_any"} <= set(eps)

@@ -10,13 +10,14 @@ import numpy as np
 import pytest
 
 import blinasim
+from blinasim.clinical.endpoints import RUN_SCALARS
 from blinasim.core.seeds import run_seed
 from blinasim.experiments.experiment import Experiment, ExperimentError
 from blinasim.experiments.report import make_report
 from blinasim.experiments.store import open_results, run_config
 from blinasim.experiments.sweep import InProcessExecutor
 from blinasim.trials.cohort import COHORTS, draw_cohort
-from blinasim.trials.trial import ENDPOINTS, TRIAL_SETTINGS, cohort_settings, rates, run_cohorts
+from blinasim.trials.trial import TRIAL_SETTINGS, cohort_settings, rates, run_cohorts
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -190,7 +191,7 @@ n = 2
     for s, row in enumerate(direct):
         assert int(ds.run_seed.values[s, 0]) == run_seed(seed, s, 0)
         assert run_config(ds, 0, s).simulation.lattice_size == TRIAL_SETTINGS["mt103_211"]["simulation.lattice_size"]
-        for name in ENDPOINTS:
+        for name in RUN_SCALARS:
             stored = ds[name].values[0, s, 0]
             stored = str(stored) if isinstance(row[name], str) else float(stored)
             if isinstance(stored, float) and math.isnan(stored):
@@ -225,3 +226,99 @@ n = 2
     # The drawn attributes are sample coordinates of the store.
     for key in meta["parameters"]:
         assert list(ds[key].values) == [p[key] for p in patients]
+
+
+# ------------------------------------------------------------ the verification scripts, end to end
+
+
+def run_script(name: str, *args: str, cwd: Path):
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / name), *args], check=True, capture_output=True, text=True, cwd=cwd
+    )
+
+
+@pytest.fixture(scope="module")
+def verification(tmp_path_factory):
+    """scripts/virtual_trial.py (``blinasim calibrate verify``) on 2 + 2 patients (the MT103-211-like
+    ones followed for 30 days) on two local worker processes: its JSON and what it printed."""
+    d = tmp_path_factory.mktemp("verify")
+    out = d / "trial.json"
+    proc = run_script(
+        "virtual_trial.py", "--n", "2", "--seed", "7", "--workers", "2", "--set", "simulation.days=30",
+        "--json", str(out), cwd=d,
+    )  # fmt: skip
+    return json.loads(out.read_text()), proc.stdout, d
+
+
+def test_virtual_trial_script_prints_a_verdict_for_every_claimed_endpoint(verification):
+    from blinasim.trials.calibration import CLAIMED, TARGET_BY_NAME, TARGETS, score, summarise
+
+    data, stdout, _ = verification
+    assert stdout.startswith("4 virtual patients in ")
+    assert "(seed 7, overrides {'simulation.days': 30})" in stdout.splitlines()[0]
+    patients = data["patients"]
+    assert [(p["trial"], p["patient"]) for p in patients] == [
+        ("mt103_211", 0),
+        ("mt103_211", 1),
+        ("blast", 0),
+        ("blast", 1),
+    ]
+    for p in patients:  # each patient carries the attributes it was drawn with
+        assert p["attributes"] == draw_cohort(p["trial"], 2, 7)[p["patient"]]
+    assert {p["follow_up_day"] for p in patients} == {30.0}
+    lines = stdout.splitlines()
+    for trial in ("mt103_211", "blast"):
+        block = lines[lines.index(f"{trial}:") + 1 :][:8]
+        for name, rate in rates(patients, trial).items():
+            key = f"{trial}.{name}"
+            e = data["endpoints"][key]
+            assert (e["value"], e["n"]) == (pytest.approx(rate.value, nan_ok=True), rate.n)
+            assert e["ci95"] == pytest.approx(list(rate.ci95), nan_ok=True)
+            row = next(line for line in block if line.split()[0] == name)
+            assert str(rate) in row
+            if (trial, name) in CLAIMED:
+                target = TARGET_BY_NAME[name].value
+                inside = e["ci95"][0] <= target <= e["ci95"][1]
+                assert e["target"] == target
+                assert row.endswith(("inside" if inside else "MISS") + f" (trial {target:.2f})")
+            else:
+                assert e["target"] is None and "(trial" not in row
+    # The other targets from the same patients, counted with the same endpoint definitions.
+    assert list(data["targets"]) == [t.name for t in TARGETS]
+    values = summarise(patients, [])
+    for t in TARGETS:
+        if t.trial:
+            assert data["targets"][t.name] == pytest.approx(values[t.name], nan_ok=True)
+    assert data["targets"]["crs_any"] == pytest.approx(rates(patients, "mt103_211")["crs_any"].value, nan_ok=True)
+    total, misses = score(data["targets"])
+    assert data["score"] == pytest.approx(total) and f"  score {total:.1f}" in lines
+    assert data["misses"] == pytest.approx(misses, nan_ok=True)
+    assert set(data["treg_split"]) == {"responders_below", "nonresponders_above", "response_below", "response_above"}
+    assert any(line.startswith("regulatory T-cells, MT103-211-like (Duell 2017") for line in lines)
+
+
+def test_validation_figures_script_draws_the_figures_of_the_verification(verification):
+    data, _, d = verification
+    calibration = d / "search.json"
+    calibration.write_text(
+        json.dumps(
+            {"records": [{"values": {"cr_crh": 0.3 + 0.1 * k, "mrd_response": 0.6 + 0.05 * k}} for k in range(3)]}
+        )
+    )
+    out = d / "figures"
+    proc = run_script("validation_figures.py", str(d / "trial.json"), "--out", str(out), "--calibration",
+                      str(calibration), cwd=d)  # fmt: skip
+    assert proc.stdout.strip() == f"wrote figures to {out}"
+    stems = ("validation_targets", "validation_rfs", "calibration_cr_vs_mrd")
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"{s}.{e}" for s in stems for e in ("png", "svg"))
+    for stem in stems:
+        assert (out / f"{stem}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert "<svg" in (out / f"{stem}.svg").read_text()[:2000]
+    # The target panel names each claimed endpoint and the score; the RFS panel the responders.
+    svg = (out / "validation_targets.svg").read_text()
+    assert f"all calibration targets, score {data['score']:.1f}" in svg
+    responders = sum(1 for p in data["patients"] if p["trial"] == "mt103_211" and p["cr_crh"] == 1.0)
+    assert f"mt103_211 responders (n = {responders})" in (out / "validation_rfs.svg").read_text()
