@@ -316,11 +316,16 @@ def _calibrate(stage, workers: int | None, scheduler: str | None, dask_local: in
         executor.close()
 
 
-def _write_json(record: dict, path: Path | None) -> None:
-    if path is not None:
+def _run_stage(stage, set_, json_path: Path | None, workers, scheduler, dask_local) -> None:
+    """Check ``--set`` and ``--json``, run ``stage(overrides, executor)`` on the executor the options
+    ask for, and write the record it returns (``to_json``) to ``--json``."""
+    overrides = _overrides(set_)
+    _check_output(json_path, "--json")
+    result = _calibrate(lambda executor: stage(overrides, executor), workers, scheduler, dask_local)
+    if json_path is not None:
         import json
 
-        path.write_text(json.dumps(record, indent=1))
+        json_path.write_text(json.dumps(result.to_json(), indent=1))
 
 
 @calibrate_app.command("search")
@@ -381,54 +386,59 @@ def calibrate_search(
     typer.echo("best: " + json.dumps(record["best"], indent=1))
 
 
-@calibrate_app.command("scan")
-def calibrate_scan(
-    n: Annotated[int, typer.Option("--n", min=1, help="MT103-211-like patients.")] = 240,
-    seed: Annotated[int, typer.Option("--seed", help="Cohort and run seed (the calibration's).")] = 2024,
-    set_: SetOption = None,
-    json_path: JsonOption = None,
-    workers: WorkersOption = None,
-    scheduler: SchedulerOption = None,
-    dask_local: DaskLocalOption = None,
-) -> None:
-    """Stage 6: the R/R calibration cohort's CR/CRh and cycle-1 peak CRS-signal quantiles."""
+RRCohortSize = Annotated[int, typer.Option("--n", min=1, help="MT103-211-like patients.")]
+CalibrationSeed = Annotated[int, typer.Option("--seed", help="Cohort and run seed (the calibration's).")]
+
+
+def _rr_stage_command(run_stage):
+    """A command of a stage that runs the MT103-211-like calibration cohort (stages 6 and 7):
+    ``run_stage(cohort, seed, overrides, executor)`` returns a record with ``to_json``."""
+
+    def command(
+        n: RRCohortSize = 240,
+        seed: CalibrationSeed = 2024,
+        set_: SetOption = None,
+        json_path: JsonOption = None,
+        workers: WorkersOption = None,
+        scheduler: SchedulerOption = None,
+        dask_local: DaskLocalOption = None,
+    ) -> None:
+        from blinasim.trials.cohort import draw_cohort  # lazy: the CLI starts fast
+
+        cohort = draw_cohort("mt103_211", n, seed)
+        _run_stage(
+            lambda overrides, executor: run_stage(cohort, seed, overrides, executor),
+            set_,
+            json_path,
+            workers,
+            scheduler,
+            dask_local,
+        )
+
+    return command
+
+
+def _scan(cohort, seed, overrides, executor):
     from blinasim.trials.calibration import rr_scan  # lazy: the CLI starts fast
-    from blinasim.trials.cohort import draw_cohort  # lazy: the CLI starts fast
 
-    overrides = _overrides(set_)
-    _check_output(json_path, "--json")
-    cohort = draw_cohort("mt103_211", n, seed)
-    result = _calibrate(
-        lambda executor: rr_scan(cohort, seed, overrides, runner=executor), workers, scheduler, dask_local
-    )
+    result = rr_scan(cohort, seed, overrides, runner=executor)
     typer.echo(result.format())
-    _write_json(result.to_json(), json_path)
+    return result
 
 
-@calibrate_app.command("toxicity")
-def calibrate_toxicity(
-    n: Annotated[int, typer.Option("--n", min=1, help="MT103-211-like patients.")] = 240,
-    seed: Annotated[int, typer.Option("--seed", help="Cohort and run seed (the calibration's).")] = 2024,
-    set_: SetOption = None,
-    json_path: JsonOption = None,
-    workers: WorkersOption = None,
-    scheduler: SchedulerOption = None,
-    dask_local: DaskLocalOption = None,
-) -> None:
-    """Stage 7: the IL-6 gain and the CRS and neurotoxicity grade thresholds from the cohort's peaks."""
-    from blinasim.trials.calibration import calibrate_toxicity as stage7  # lazy: the CLI starts fast
-    from blinasim.trials.cohort import draw_cohort  # lazy: the CLI starts fast
+def _toxicity(cohort, seed, overrides, executor):
+    from blinasim.trials.calibration import calibrate_toxicity  # lazy: the CLI starts fast
 
-    overrides = _overrides(set_)
-    _check_output(json_path, "--json")
-    cohort = draw_cohort("mt103_211", n, seed)
-    result = _calibrate(
-        lambda executor: stage7(cohort, seed, overrides, runner=executor, on_message=typer.echo),
-        workers,
-        scheduler,
-        dask_local,
-    )
-    _write_json(result.to_json(), json_path)
+    return calibrate_toxicity(cohort, seed, overrides, runner=executor, on_message=typer.echo)
+
+
+calibrate_app.command(
+    "scan", help="Stage 6: the R/R calibration cohort's CR/CRh and cycle-1 peak CRS-signal quantiles."
+)(_rr_stage_command(_scan))
+calibrate_app.command(
+    "toxicity",
+    help="Stage 7: the IL-6 gain and the CRS and neurotoxicity grade thresholds from the cohort's peaks.",
+)(_rr_stage_command(_toxicity))
 
 
 @calibrate_app.command("verify")
@@ -445,13 +455,12 @@ def calibrate_verify(
     """Verification: MT103-211-like and BLAST-like virtual trials against every target."""
     from blinasim.trials.calibration import verify  # lazy: the CLI starts fast
 
-    overrides = _overrides(set_)
-    _check_output(json_path, "--json")
-    result = _calibrate(
-        lambda executor: verify(n, seed, overrides, assays=assays, runner=executor), workers, scheduler, dask_local
-    )
-    typer.echo(result.format())
-    _write_json(result.to_json(), json_path)
+    def stage(overrides, executor):
+        result = verify(n, seed, overrides, assays=assays, runner=executor)
+        typer.echo(result.format())
+        return result
+
+    _run_stage(stage, set_, json_path, workers, scheduler, dask_local)
 
 
 def main() -> None:
