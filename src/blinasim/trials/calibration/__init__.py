@@ -3,14 +3,16 @@
 ``blinasim calibrate`` runs each stage from the command line (docs/validation.md
 has the commands that produced the defaults and their records):
 
-=====================  ==============================================  =====================
-stage                  function                                        command
-=====================  ==============================================  =====================
-1-5: Bayesian search   :func:`~blinasim.trials.calibration.search.search`   ``calibrate search``
-6: R/R cohort scan     :func:`~blinasim.trials.calibration.scans.rr_scan`  ``calibrate scan``
-7: toxicity mappings   :func:`~blinasim.trials.calibration.scans.calibrate_toxicity`  ``calibrate toxicity``
-verification           :func:`~blinasim.trials.calibration.verify.verify`  ``calibrate verify``
-=====================  ==============================================  =====================
+- stages 1-5, the Bayesian search against every target:
+  :func:`~blinasim.trials.calibration.search.search`, ``blinasim calibrate search``;
+- stage 6, a run of the R/R calibration cohort with CR/CRh and the quantiles
+  of its CRS signal: :func:`~blinasim.trials.calibration.scans.rr_scan`,
+  ``blinasim calibrate scan``;
+- stage 7, the IL-6 gain and the toxicity mappings from quantiles:
+  :func:`~blinasim.trials.calibration.scans.calibrate_toxicity`,
+  ``blinasim calibrate toxicity``;
+- verification at 200 + 200 patients:
+  :func:`~blinasim.trials.calibration.verify.verify`, ``blinasim calibrate verify``.
 
 Modules, from the bottom up:
 
