@@ -11,7 +11,8 @@ status is written last, so "done" always means "complete on disk".
 Executors:
 
 - :class:`LocalExecutor` — a ``concurrent.futures.ProcessPoolExecutor``
-  (``forkserver`` where available, else ``spawn``); workers run with
+  (:func:`blinasim.core.worker.process_pool`, the pool every part of the
+  package starts; ``forkserver`` where available, else ``spawn``); workers run with
   ``NUMBA_NUM_THREADS=1`` (set before numba is imported), import the
   installed package and warm the JIT once (in the forkserver, which they fork
   from).
@@ -25,6 +26,10 @@ Executors:
   otherwise merge calls with equal arguments); a worker plugin warms the JIT.
 - :class:`InProcessExecutor` — runs in the calling process, one at a time
   (debugging, profiling, and measuring the store overhead).
+
+Every executor is also a :class:`blinasim.core.worker.Runner`: its ``map(fn,
+items)`` runs any picklable function on its workers, which is how virtual
+trials and the calibration (:mod:`blinasim.trials`) run through them.
 """
 
 from __future__ import annotations
