@@ -82,3 +82,31 @@ def test_missing_config_file_and_existing_output(tmp_path):
     proc = blinasim("run", "--out", out, *FAST)
     assert proc.returncode == 2 and "already exists" in proc.stderr
     assert out.read_text() == "keep me"
+
+
+@pytest.mark.parametrize("error", ["ConfigError", "StoreError", "ReportError", "BlinasimError"])
+def test_any_error_of_the_api_is_one_message_and_exit_2(monkeypatch, tmp_path, error):
+    """The CLI catches the error base, not a list of its subclasses: whichever one the API raises, the
+    user sees its problems, one per line, and exit status 2, never a traceback."""
+    from typer.testing import CliRunner
+
+    import blinasim.errors
+    import blinasim.experiments.report
+    import blinasim.experiments.store
+    import blinasim.params.schema
+    from blinasim.cli import app
+
+    cls = next(
+        getattr(m, error)
+        for m in (blinasim.errors, blinasim.params.schema, blinasim.experiments.store, blinasim.experiments.report)
+        if hasattr(m, error)
+    )
+
+    def fail(*args, **kwargs):
+        raise cls(["first problem", "second problem"])
+
+    monkeypatch.setattr(blinasim.experiments.store, "store_status", fail)
+    result = CliRunner().invoke(app, ["status", str(tmp_path / "s.zarr")])
+    assert result.exit_code == 2, (result.exit_code, result.output)
+    assert result.stderr == "error: cannot read the store:\n  - first problem\n  - second problem\n"
+    assert "Traceback" not in result.output

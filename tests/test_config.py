@@ -111,3 +111,59 @@ def test_config_round_trips_through_json():
 
     again = blinasim.validate_config(json.loads(cfg.to_json()))
     assert again == cfg
+
+
+# ------------------------------------------------------------------ the error base
+
+
+def test_error_base_carries_its_problems_from_a_string_or_a_list():
+    from blinasim.errors import BlinasimError
+
+    one = BlinasimError("simulation.days = -1: must be > 0")
+    assert one.problems == ["simulation.days = -1: must be > 0"]
+    assert str(one) == "simulation.days = -1: must be > 0"
+    two = ConfigError(p for p in ("first problem", "second problem"))
+    assert two.problems == ["first problem", "second problem"]
+    assert str(two) == "first problem\nsecond problem"
+    assert isinstance(two, BlinasimError) and isinstance(two, ValueError)
+
+
+def test_errors_keep_their_problems_through_pickle():
+    """Errors cross process boundaries (sweep workers): the list survives, not one joined string."""
+    import pickle
+
+    from blinasim.experiments.store import StoreError
+
+    err = pickle.loads(pickle.dumps(StoreError(["a", "b"])))
+    assert type(err) is StoreError and err.problems == ["a", "b"]
+
+
+def test_every_error_of_the_package_derives_from_the_one_base():
+    from blinasim.errors import BlinasimError
+    from blinasim.experiments.experiment import ExperimentError
+    from blinasim.experiments.report import ReportError
+    from blinasim.experiments.store import StoreError
+    from blinasim.experiments.sweep import SweepError
+
+    for cls in (ConfigError, ExperimentError, ReportError, StoreError, SweepError):
+        assert issubclass(cls, BlinasimError), cls
+        assert "__init__" not in vars(cls), f"{cls.__name__} repeats the body of BlinasimError"
+
+
+def test_no_module_but_errors_builds_a_list_of_problems_itself():
+    """A new error class subclasses BlinasimError instead of repeating its body (``self.problems = ...``)."""
+    import ast
+    from pathlib import Path
+
+    package = Path(blinasim.__file__).resolve().parent
+    offenders = []
+    for path in sorted(package.rglob("*.py")):
+        if path.name == "errors.py" and path.parent == package:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+            for target in targets:
+                if isinstance(target, ast.Attribute) and target.attr == "problems":
+                    if isinstance(target.value, ast.Name) and target.value.id == "self":
+                        offenders.append(f"{path.relative_to(package)}:{node.lineno}")
+    assert not offenders, "error classes that repeat the base's body: " + ", ".join(offenders)

@@ -10,6 +10,7 @@ The Python API is the product; the command line is a thin layer over it::
 
 from __future__ import annotations
 
+from blinasim.errors import BlinasimError
 from blinasim.params.schema import Config, ConfigError, load_config, validate_config
 from blinasim.version import __version__
 
@@ -28,7 +29,16 @@ def write_dataset(ds, path):
     return _write(ds, path)
 
 
-__all__ = ["Config", "ConfigError", "__version__", "load_config", "simulate", "validate_config", "write_dataset"]
+__all__ = [
+    "BlinasimError",
+    "Config",
+    "ConfigError",
+    "__version__",
+    "load_config",
+    "simulate",
+    "validate_config",
+    "write_dataset",
+]
 
 #: The experiments API, imported on first use: ``blinasim.Experiment``, ``blinasim.open_results``, ...
 _LAZY = {

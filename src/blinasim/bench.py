@@ -60,6 +60,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from blinasim.errors import BlinasimError
+
 # --------------------------------------------------------------------- sizes
 
 
@@ -111,12 +113,8 @@ SCALING_DAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
 SCALING_FIXED_SIDE = 345
 
 
-class BenchError(ValueError):
+class BenchError(BlinasimError):
     """A bad benchmark option, with one readable line per problem."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = list(problems)
-        super().__init__("\n".join(self.problems))
 
 
 def _allowed_sizes() -> str:

@@ -2,7 +2,8 @@
 
 Every command maps to one call of the API (``load_config``, ``simulate``,
 ``write_dataset``). Bad input ends with one clear message per problem on
-stderr and exit status 2; nothing is written.
+stderr and exit status 2; nothing is written. Every such error of the API is a
+:class:`blinasim.errors.BlinasimError` with its ``problems``, caught as that base.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import Annotated
 
 import typer
 
-from blinasim.params.schema import ConfigError, load_config, parse_overrides
+from blinasim.errors import BlinasimError
+from blinasim.params.schema import load_config, parse_overrides
 
 app = typer.Typer(
     add_completion=False,
@@ -35,7 +37,7 @@ def _fail(problems: list[str], what: str = "invalid input") -> None:
 def _load(config: Path | None, set_: list[str] | None):
     try:
         return load_config(config, parse_overrides(set_ or []))
-    except ConfigError as exc:
+    except BlinasimError as exc:
         _fail(exc.problems, f"invalid configuration{f' {str(config)!r}' if config else ''}")
 
 
@@ -156,13 +158,12 @@ def sweep(
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Run an experiment: arms x samples x replicates into a resumable Zarr store."""
-    from blinasim.experiments.experiment import Experiment, ExperimentError  # lazy: the CLI starts fast
-    from blinasim.experiments.store import StoreError  # lazy: the CLI starts fast
-    from blinasim.experiments.sweep import SweepError, run_sweep  # lazy: the CLI starts fast
+    from blinasim.experiments.experiment import Experiment  # lazy: the CLI starts fast
+    from blinasim.experiments.sweep import run_sweep  # lazy: the CLI starts fast
 
     try:
         experiment = Experiment.from_toml(config)
-    except ExperimentError as exc:
+    except BlinasimError as exc:
         _fail(exc.problems, f"invalid experiment {str(config)!r}")
     if write is not None and write not in ("worker", "parent"):
         _fail([f"--write {write!r}: use 'worker' or 'parent'"], "invalid option")
@@ -181,7 +182,7 @@ def sweep(
             write=write,
             on_message=lambda msg: typer.echo(msg, err=True),
         )
-    except (SweepError, StoreError) as exc:
+    except BlinasimError as exc:
         _fail(exc.problems, "cannot run the sweep")
     except KeyboardInterrupt:
         typer.echo("interrupted: finished runs are in the store; continue with --resume", err=True)
@@ -197,11 +198,11 @@ def status(
     max_failures: Annotated[int, typer.Option("--max-failures", min=0, help="Failure messages to list.")] = 10,
 ) -> None:
     """Progress of a sweep: done, failed and pending runs per arm, and why runs failed."""
-    from blinasim.experiments.store import StoreError, store_status  # lazy: the CLI starts fast
+    from blinasim.experiments.store import store_status  # lazy: the CLI starts fast
 
     try:
         st = store_status(store)
-    except StoreError as exc:
+    except BlinasimError as exc:
         _fail(exc.problems, "cannot read the store")
     typer.echo(st.format(max_failures=max_failures))
 
@@ -219,8 +220,7 @@ def report(
     formats: Annotated[str, typer.Option("--formats", help="Figure formats, comma-separated.")] = "png,svg",
 ) -> None:
     """Endpoints per arm with confidence intervals, paired differences, time courses, sensitivity indices."""
-    from blinasim.experiments.report import ReportError, make_report  # lazy: the CLI starts fast
-    from blinasim.experiments.store import StoreError  # lazy: the CLI starts fast
+    from blinasim.experiments.report import make_report  # lazy: the CLI starts fast
 
     names = [v.strip() for v in variables.split(",") if v.strip()] if variables else None
     try:
@@ -231,7 +231,7 @@ def report(
             variables=names,
             formats=tuple(f.strip() for f in formats.split(",") if f.strip()),
         )
-    except (ReportError, StoreError) as exc:
+    except BlinasimError as exc:
         _fail(exc.problems, "cannot report")
     typer.echo(rep.to_markdown())
     typer.echo(f"wrote {rep.out_dir}", err=True)
@@ -246,13 +246,13 @@ def export(
     ] = False,
 ) -> None:
     """Export a finished experiment store as one netCDF file."""
-    from blinasim.experiments.store import StoreError, export_netcdf  # lazy: the CLI starts fast
+    from blinasim.experiments.store import export_netcdf  # lazy: the CLI starts fast
 
     if out.exists():
         _fail([f"--out {str(out)!r} already exists; choose another path or remove it"], "output exists")
     try:
         path = export_netcdf(store, out, allow_incomplete=allow_incomplete)
-    except (StoreError, FileNotFoundError) as exc:
+    except (BlinasimError, FileNotFoundError) as exc:
         _fail(getattr(exc, "problems", [str(exc)]), "cannot export")
     typer.echo(f"wrote {path}")
 
@@ -289,15 +289,14 @@ def _overrides(set_: list[str] | None) -> dict:
     try:
         overrides = parse_overrides(set_ or [])
         load_config(None, overrides)
-    except ConfigError as exc:
+    except BlinasimError as exc:
         _fail(exc.problems, "invalid --set")
     return overrides
 
 
 def _calibrate(stage, workers: int | None, scheduler: str | None, dask_local: int | None):
     """Run ``stage(executor)`` on the executor the options ask for, closed afterwards; bad input exits."""
-    from blinasim.experiments.sweep import InProcessExecutor, SweepError, make_executor  # lazy: the CLI starts fast
-    from blinasim.trials.calibration import CalibrationError  # lazy: the CLI starts fast
+    from blinasim.experiments.sweep import InProcessExecutor, make_executor  # lazy: the CLI starts fast
 
     dask = scheduler is not None or dask_local is not None
     local = workers if workers is not None or dask else 2
@@ -306,11 +305,11 @@ def _calibrate(stage, workers: int | None, scheduler: str | None, dask_local: in
             executor = InProcessExecutor()
         else:
             executor = make_executor(workers=local, scheduler=scheduler, dask_local=dask_local)
-    except SweepError as exc:
+    except BlinasimError as exc:
         _fail(exc.problems, "invalid option")
     try:
         return stage(executor)
-    except (CalibrationError, ConfigError, SweepError) as exc:
+    except BlinasimError as exc:
         _fail(exc.problems, "cannot calibrate")
     finally:
         executor.close()

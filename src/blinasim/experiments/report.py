@@ -48,6 +48,7 @@ import pandas as pd
 import xarray as xr
 
 from blinasim.clinical.endpoints import TRIAL_ENDPOINTS, YES_NO_ENDPOINTS
+from blinasim.errors import BlinasimError
 from blinasim.experiments.store import (
     DONE,
     FAILED,
@@ -89,10 +90,8 @@ DEFAULT_FIGURES = (
 LOG_SCALE = {"mrd", "blasts", "blasts_cd19_negative", "blasts_lineage_switched", "normal_b_cells", "il6", "ifng"}
 
 
-class ReportError(ValueError):
-    def __init__(self, problems: list[str] | str):
-        self.problems = [problems] if isinstance(problems, str) else list(problems)
-        super().__init__("\n".join(self.problems))
+class ReportError(BlinasimError):
+    """A store that cannot be reported on, or a bad report option: one line per problem."""
 
 
 @dataclass

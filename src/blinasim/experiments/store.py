@@ -41,6 +41,7 @@ import numpy as np
 import xarray as xr
 
 from blinasim.core.io import write_dataset
+from blinasim.errors import BlinasimError
 from blinasim.experiments.spec import Plan, parameter_info
 from blinasim.params.paths import set_dotted
 from blinasim.params.schema import validate_config
@@ -57,12 +58,8 @@ STORE_FORMAT = "blinasim-experiment-store/1"
 _STR = np.dtypes.StringDType()
 
 
-class StoreError(ValueError):
+class StoreError(BlinasimError):
     """A problem with a results store, with one readable line per problem."""
-
-    def __init__(self, problems: list[str] | str):
-        self.problems = [problems] if isinstance(problems, str) else list(problems)
-        super().__init__("\n".join(self.problems))
 
 
 @contextlib.contextmanager

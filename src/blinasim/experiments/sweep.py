@@ -53,6 +53,7 @@ import numpy as np
 
 from blinasim.core.model import simulate
 from blinasim.core.worker import SerialRunner, default_start_method, prepare_worker, process_pool
+from blinasim.errors import BlinasimError
 from blinasim.experiments.store import (
     DONE,
     FAILED,
@@ -72,12 +73,8 @@ from blinasim.params.schema import ConfigError, validate_config
 from blinasim.version import __version__
 
 
-class SweepError(ValueError):
+class SweepError(BlinasimError):
     """A sweep that cannot start (bad store, bad executor options): one line per problem."""
-
-    def __init__(self, problems: list[str] | str):
-        self.problems = [problems] if isinstance(problems, str) else list(problems)
-        super().__init__("\n".join(self.problems))
 
 
 # ------------------------------------------------------------- the task

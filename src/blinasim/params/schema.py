@@ -17,16 +17,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from blinasim.errors import BlinasimError
 from blinasim.params.defaults import LITERATURE
 from blinasim.params.paths import schema_node, set_dotted, unknown_key_message
 
 
-class ConfigError(ValueError):
+class ConfigError(BlinasimError):
     """A configuration problem, with one readable line per problem."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = list(problems)
-        super().__init__("\n".join(self.problems))
 
 
 def _param(key: str, description: str, **bounds: Any) -> Any:
