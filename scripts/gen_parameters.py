@@ -1,11 +1,14 @@
-"""Regenerate the generated reference pages: docs/parameters.md and docs/output.md."""
+"""Regenerate the generated reference pages: docs/parameters.md and docs/output.md.
 
-from pathlib import Path
+    python scripts/gen_parameters.py
 
-from blinasim.docgen import outputs_markdown, parameters_markdown
+The pages come from the code (scripts/docgen.py); tests/test_docs.py fails while
+a committed page differs from what this writes.
+"""
+
+from docgen import DOCS, outputs_markdown, parameters_markdown
 
 if __name__ == "__main__":
-    docs = Path(__file__).resolve().parents[1] / "docs"
     for name, text in (("parameters.md", parameters_markdown()), ("output.md", outputs_markdown())):
-        (docs / name).write_text(text)
-        print(f"wrote {docs / name}")
+        (DOCS / name).write_text(text)
+        print(f"wrote {DOCS / name}")

@@ -1,8 +1,9 @@
 """Clinical read-outs of a run, computed from its Dataset.
 
 The functions take plain arrays or a run Dataset, so they work on fresh runs,
-stored results and hand-made trajectories alike. Definitions (BIOLOGY.md;
-thresholds in ``[endpoints]`` of the config):
+stored results and hand-made trajectories alike. Definitions (the MT103-211
+and BLAST trials, docs/references.md; thresholds in ``[endpoints]`` of the
+config):
 
 * **CR / CRh** after up to ``response_cycles`` cycles: at the end of the
   infusion of cycle 1 or 2 (the marrow assessment of the trials), marrow blasts

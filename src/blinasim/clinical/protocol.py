@@ -4,7 +4,7 @@ A regimen becomes a list of :class:`Segment` (constant-rate pieces, with their
 cycle number). Rates are resolved at tick starts, so schedule times are
 honoured to the fast clock (6 min by default).
 
-Regimens (blinatumomab label; BIOLOGY.md):
+Regimens (the blinatumomab label, BlincytoPI on docs/references.md):
 
 * ``rr_step_up``: R/R B-ALL. Cycle 1: 9 ug/day for 7 days, then 28 ug/day to
   day 28; later cycles 28 ug/day for 28 days. Cycles 1-5 are followed by a
@@ -148,7 +148,7 @@ class Rule:
 
 
 def toxicity_rules(config) -> tuple[Rule, ...]:
-    """The toxicity rules of the label (BIOLOGY.md), as data, in the order they are checked."""
+    """The toxicity rules of the blinatumomab label (docs/references.md), as data, in the order they are checked."""
     p = config.protocol
     return (
         Rule("crs_discontinue", "crs_grade", p.crs_discontinue_grade, "discontinue", treat_with_dexamethasone=True),

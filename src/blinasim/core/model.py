@@ -749,7 +749,7 @@ class BlinatumomabModel(mesa.Model):
         return st.targets.live + st.tcells.live + int(np.count_nonzero(st.site_kind == SITE_OTHER))
 
     def to_dataset(self):
-        """The run as an ``xarray.Dataset`` following the output contract (DESIGN.md)."""
+        """The run as an ``xarray.Dataset`` following the output contract (docs/output.md)."""
         return build_dataset(self)
 
 

@@ -1,4 +1,4 @@
-"""Build the output ``xarray.Dataset`` of one run (the output contract of DESIGN.md)."""
+"""Build the output ``xarray.Dataset`` of one run (the output contract, docs/output.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Run seeds (DESIGN.md): ``SeedSequence(root_seed, spawn_key=(sample, replicate))``.
+"""Run seeds (docs/model.md, Design concepts): ``SeedSequence(root_seed, spawn_key=(sample, replicate))``.
 
 A run's seed depends on the root seed, the sample (parameter set or virtual
 patient) and the replicate, never on the arm or on submission order: two arms

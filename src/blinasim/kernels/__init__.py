@@ -1,6 +1,6 @@
 """Numba kernels: one pure function per biological process, over flat arrays.
 
-Rules (DESIGN.md): no Mesa, no pydantic, no mutable module globals inside a
+Rules: no Mesa, no pydantic, no mutable module globals inside a
 kernel; randomness only from :mod:`blinasim.kernels.rng` (counter-based).
 
 Numba's on-disk cache keys a function on its own file only, so a change in a

@@ -1,14 +1,18 @@
 """Default parameter values, each with its unit and its source.
 
-This is the one place where a default is set. ``config.py`` reads every
-default from :data:`LITERATURE` by its dotted key, and ``docs/parameters.md``
-is generated from the schema plus this table, so a value and the reason for
-it cannot drift apart.
+This is the one place where a default is set. :mod:`blinasim.params.schema`
+reads every default from :data:`LITERATURE` by its dotted key, and
+``docs/parameters.md`` is generated from the schema plus this table, so a value
+and the reason for it cannot drift apart.
 
-Values marked "approx." are order-of-magnitude choices or ranges to calibrate
-within (see ``BIOLOGY.md`` of the project and ``docs/model.md``); they are not
-fitted results. Calibration against the clinical targets is a separate,
-documented procedure.
+A source cites the publications it rests on by their keys in square brackets
+(``[Topp2015]``); the references page (``docs/references.md``) gives each key
+its full citation and, where it has one, its DOI. A source that rests on no
+single publication says what it is: "model choice" (a modelling decision),
+"approx." (an order-of-magnitude choice or a range to calibrate within, see
+``docs/model.md``) or "calibrated" (set by the calibration of
+``docs/validation.md``, with the prior value). Only "calibrated" values are
+fitted.
 """
 
 from __future__ import annotations
@@ -26,13 +30,13 @@ class Default(NamedTuple):
 
 LITERATURE: dict[str, Default] = {
     # ----------------------------------------------------------------- simulation
-    "simulation.seed": Default(20240101, "1", "arbitrary root seed"),
-    "simulation.days": Default(42.0, "day", "one 6-week R/R cycle (4 weeks on, 2 off; blinatumomab label)"),
+    "simulation.seed": Default(20240101, "1", "model choice: an arbitrary root seed"),
+    "simulation.days": Default(42.0, "day", "model choice: one 6-week R/R cycle (4 weeks on, 2 off; [BlincytoPI])"),
     "simulation.dt_hours": Default(
         0.1,
         "h",
-        "DESIGN.md: fast clock for T-cells; 6 min is the order of one scanning contact "
-        "(T-cell/target contacts last minutes; Halle 2016)",
+        "model choice: fast clock for T-cells; 6 min is the order of one scanning contact "
+        "(T-cell/target contacts last minutes; [Halle2016])",
     ),
     "simulation.slow_step_hours": Default(
         1.0, "h", "model choice: division, death and turnover are slow (hours-days) and use a 1 h clock"
@@ -50,10 +54,10 @@ LITERATURE: dict[str, Default] = {
     ),
     # -------------------------------------------------------------------- patient
     "patient.marrow_blast_fraction": Default(
-        0.7, "1", "MT103-211 (Topp 2015): most patients had >= 50% marrow blasts at baseline; approx. median"
+        0.7, "1", "MT103-211 [Topp2015]: most patients had >= 50% marrow blasts at baseline; approx. median"
     ),
     "patient.t_cells_per_ul": Default(
-        600.0, "1/uL", "BIOLOGY.md: normal CD3 550-2271/uL, R/R patients often lymphopenic; approx."
+        600.0, "1/uL", "approx.: normal adult CD3 550-2271/uL; R/R patients are often lymphopenic"
     ),
     "patient.b_cells_per_ul": Default(
         50.0, "1/uL", "approx.: normal adult CD19 100-500/uL, reduced after prior chemotherapy"
@@ -61,12 +65,14 @@ LITERATURE: dict[str, Default] = {
     "patient.peripheral_blasts_per_ul": Default(
         500.0, "1/uL", "approx.: R/R B-ALL with moderate peripheral involvement (pre-phase threshold 15,000/uL)"
     ),
-    "patient.weight_kg": Default(70.0, "kg", "reference adult"),
-    "patient.height_cm": Default(170.0, "cm", "reference adult"),
+    "patient.weight_kg": Default(70.0, "kg", "model choice: reference adult"),
+    "patient.height_cm": Default(170.0, "cm", "model choice: reference adult"),
     "patient.kmt2a_rearranged": Default(
-        False, "bool", "BIOLOGY.md: KMT2A (MLL) rearrangement; lineage switch after blinatumomab occurs mostly here"
+        False,
+        "bool",
+        "model choice: no KMT2A (MLL) rearrangement; lineage switch after blinatumomab is reported mostly with it",
     ),
-    "patient.blood_volume_l": Default(5.0, "L", "reference adult blood volume (~70 mL/kg)"),
+    "patient.blood_volume_l": Default(5.0, "L", "model choice: reference adult blood volume (~70 mL/kg)"),
     "patient.marrow_nucleated_cells": Default(
         1.0e12, "cells", "approx. total nucleated marrow cells of an adult (order of magnitude, ~1e12)"
     ),
@@ -87,7 +93,7 @@ LITERATURE: dict[str, Default] = {
         False,
         "1",
         "model choice: a patient characteristic without a mechanism in the model: blinatumomab's response "
-        "rates are alike in Ph+ and Ph- R/R B-ALL (ALCANTARA, Martinelli 2017: CR/CRh 36%; MT103-211: 43%) and "
+        "rates are alike in Ph+ and Ph- R/R B-ALL (ALCANTARA [Martinelli2017]: CR/CRh 36%; MT103-211 [Topp2015]: 43%) and "
         "tyrosine kinase inhibitors are not modelled",
     ),
     "patient.il6_response": Default(
@@ -102,19 +108,23 @@ LITERATURE: dict[str, Default] = {
     "patient.treg_fraction_of_cd4": Default(
         0.05,
         "1",
-        "Duell 2017 (Leukemia 31:2181): CD4+ CD25+ FOXP3+ Tregs in the blood of R/R B-ALL patients averaged "
+        "[Duell2017]: CD4+ CD25+ FOXP3+ Tregs in the blood of R/R B-ALL patients averaged "
         "4.8% of CD4 in blinatumomab responders (n = 22) and 10.3% in non-responders (n = 20)",
     ),
     # -------------------------------------------------------------------- disease
     "disease.blast_birth_rate_per_day": Default(
-        0.105, "1/day", "BIOLOGY.md: childhood pre-B ALL birth ~10-11%/day (net ~7%/day)"
+        0.105,
+        "1/day",
+        "[ChildhoodALL1997]: untreated childhood precursor-B ALL, cell birth 10-11%/day (net growth 6.9%/day)",
     ),
-    "disease.blast_death_rate_per_day": Default(0.035, "1/day", "BIOLOGY.md: apoptosis ~4%/day (net ~7%/day)"),
+    "disease.blast_death_rate_per_day": Default(
+        0.035, "1/day", "[ChildhoodALL1997]: apoptosis ~4%/day (net growth 6.9%/day)"
+    ),
     "disease.blast_cd19_median": Default(
-        2.2e4, "molecules/cell", "BIOLOGY.md: B-ALL blasts approx. 1e4-5e4 CD19 per cell, lognormal"
+        2.2e4, "molecules/cell", "approx.: B-ALL blasts carry about 1e4-5e4 CD19 molecules per cell, lognormal"
     ),
     "disease.blast_cd19_log_sd": Default(
-        0.41, "1", "BIOLOGY.md: 1e4-5e4 read as the 95% range of a lognormal: ln(5)/(2*1.96)"
+        0.41, "1", "approx.: 1e4-5e4 read as the 95% range of a lognormal: ln(5)/(2*1.96)"
     ),
     "disease.blast_homing_per_day": Default(
         1.0, "1/day", "approx.: circulating blasts home to marrow within about a day (CXCR4/CXCL12)"
@@ -129,18 +139,18 @@ LITERATURE: dict[str, Default] = {
         1e-5,
         "1/division",
         "approx.: CD19-negative daughters (mutation, splicing, internalisation); CD19-negative relapse is "
-        "less common after blinatumomab than after CD19 CAR-T (BIOLOGY.md)",
+        "less common after blinatumomab than after CD19 CAR-T",
     ),
     "disease.cd19_negative_fraction": Default(0.0, "1", "model choice: no pre-existing CD19-negative clone by default"),
     "disease.cd19_low_fraction": Default(0.0, "1", "model choice: no pre-existing CD19-low clone by default"),
     "disease.cd19_low_factor": Default(
-        0.1, "1", "approx.: CD19-low blasts carry ~10% of the usual density (marrow sanctuary, Liu 2023)"
+        0.1, "1", "approx.: CD19-low blasts carry ~10% of the usual density (the marrow as a sanctuary, [Liu2023])"
     ),
     "disease.lineage_switch_per_division_kmt2a": Default(
         1e-4,
         "1/division",
         "approx.: lineage switch to AML after blinatumomab is reported within weeks, mostly in "
-        "KMT2A-rearranged leukemia (BIOLOGY.md)",
+        "KMT2A-rearranged leukemia",
     ),
     "disease.lineage_switch_per_division": Default(
         1e-8, "1/division", "approx.: lineage switch is rare outside KMT2A rearrangement"
@@ -159,16 +169,18 @@ LITERATURE: dict[str, Default] = {
     ),
     "disease.myeloid_death_rate_per_day": Default(0.05, "1/day", "approx.: apoptosis of switched blasts"),
     "disease.pdl1_baseline": Default(
-        0.05, "1", "approx.: PD-L1 is low on untreated B-ALL blasts and rises under blinatumomab (Kohnke 2015)"
+        0.05, "1", "approx.: PD-L1 is low on untreated B-ALL blasts and rises under blinatumomab ([Kohnke2015])"
     ),
     "disease.pdl1_max": Default(1.0, "1", "model choice: PD-L1 is relative to its maximal IFN-gamma-induced level"),
     "disease.pdl1_ifng_ec50_pg_per_ml": Default(
-        10.0, "pg/mL", "approx.: IFN-gamma induces PD-L1 on blasts at low levels (BIOLOGY.md)"
+        10.0, "pg/mL", "approx.: IFN-gamma induces PD-L1 on blasts at low levels"
     ),
     "disease.pdl1_response_days": Default(1.0, "day", "approx.: PD-L1 induction and loss take about a day"),
     # ------------------------------------------------------------- normal B cells
-    "normal_b.cd19_median": Default(2.2e4, "molecules/cell", "Ginaldi 1998: CD19 on normal B cells 2.2e4 +- 0.7e4"),
-    "normal_b.cd19_log_sd": Default(0.31, "1", "Ginaldi 1998: CV 0.7/2.2 = 0.32 as a lognormal log-sd"),
+    "normal_b.cd19_median": Default(
+        2.2e4, "molecules/cell", "[Ginaldi1998]: CD19 on normal blood B cells 2.2e4 +- 0.7e4 molecules"
+    ),
+    "normal_b.cd19_log_sd": Default(0.31, "1", "[Ginaldi1998]: CV 0.7/2.2 = 0.32 as a lognormal log-sd"),
     "normal_b.death_rate_per_day": Default(
         0.03, "1/day", "approx.: B-cell lifespan of weeks; recovery after blinatumomab takes months"
     ),
@@ -184,7 +196,7 @@ LITERATURE: dict[str, Default] = {
         0.4, "1", "approx.: share of non-lymphoid nucleated marrow cells recovered as mononuclear cells (MRD)"
     ),
     # -------------------------------------------------------------------- T-cells
-    "tcells.cd3_median": Default(6.6e4, "molecules/cell", "BIOLOGY.md: CD3 ~6.6e4 per T-cell, lognormal"),
+    "tcells.cd3_median": Default(6.6e4, "molecules/cell", "approx.: about 6.6e4 CD3 molecules per T-cell, lognormal"),
     "tcells.cd3_log_sd": Default(0.3, "1", "approx. spread of CD3 density"),
     "tcells.speed_um_per_min": Default(
         7.38,
@@ -203,14 +215,14 @@ LITERATURE: dict[str, Default] = {
         "uL/h",
         "calibrated, docs/validation.md stage 3 (candidate 37); prior 0.003: approx.: contact rate per "
         "T-cell per target/uL in blood; with the drug-induced T-cell redistribution the default MRD-like "
-        "patient's blood B cells fall below 1/uL in ~3-5 days, slower than Klinger 2012 (~2 days): to be "
+        "patient's blood B cells fall below 1/uL in ~3-5 days, slower than [Klinger2012] (~2 days): to be "
         "calibrated",
     ),
     "tcells.marrow_homing_per_day": Default(1.0, "1/day", "approx.: blood T-cells recirculate through marrow ~daily"),
     "tcells.margination_fold": Default(
         20.0,
         "1",
-        "approx.: drug-induced redistribution out of blood (Klinger 2012: nadir < 1 day, recovery in days)",
+        "approx.: drug-induced redistribution out of blood ([Klinger2012]: nadir < 1 day, recovery in days)",
     ),
     "tcells.margination_ec50_pg_per_ml": Default(
         50.0, "pg/mL", "approx.: redistribution seen already at 5 ug/m2/day (~100-200 pg/mL)"
@@ -222,7 +234,7 @@ LITERATURE: dict[str, Default] = {
         0.75, "h", "approx.: BiTE synapse to target apoptosis 30-60 min in videomicroscopy"
     ),
     "tcells.lysis_probability": Default(
-        0.9, "1", "approx.: most BiTE synapses end in target death (Loffler 2000: lysis within 4 h at E:T 2:1)"
+        0.9, "1", "approx.: most BiTE synapses end in target death ([Loffler2000]: lysis within 4 h at E:T 2:1)"
     ),
     "tcells.activation_half_life_days": Default(
         0.526,
@@ -235,7 +247,7 @@ LITERATURE: dict[str, Default] = {
         "1/day",
         "calibrated, docs/validation.md stage 3 (candidate 37); prior 0.2: approx.: chosen so that the "
         "default patient's T-cells expand < 2x in the first week and > 2x only with sustained engagement "
-        "(Klinger 2012: > 2x by weeks 2-3); to be calibrated",
+        "([Klinger2012]: > 2x by weeks 2-3); to be calibrated",
     ),
     "tcells.death_rate_per_day": Default(
         0.02, "1/day", "approx.: naive/memory T-cell turnover of ~1-2%/day, balanced by homeostatic division"
@@ -249,23 +261,23 @@ LITERATURE: dict[str, Default] = {
     "tcells.exhaustion_per_engaged_day": Default(
         0.17,
         "1/day",
-        "calibrated, docs/validation.md in-vitro scan before stage 5; prior 0.22: approx. from Philipp "
-        "2022: continuous exposure cut lysis ~10-fold from day 7 to 28, read as exp(-k * 21 d * ~50% time"
+        "calibrated, docs/validation.md in-vitro scan before stage 5; prior 0.22: approx. from "
+        "[Philipp2022]: continuous exposure cut lysis ~10-fold from day 7 to 28, read as exp(-k * 21 d * ~50% time"
         " engaged)",
     ),
     "tcells.exhaustion_recovery_per_day": Default(
-        0.3, "1/day", "approx.: Philipp 2022, a treatment-free interval restores function within ~1 week"
+        0.3, "1/day", "approx.: [Philipp2022], a treatment-free interval restores function within ~1 week"
     ),
     "tcells.exhaustion_per_engagement": Default(
-        0.005, "1", "approx.: each engagement adds 0.5% of the remaining way to full exhaustion (Philipp 2022)"
+        0.005, "1", "approx.: each engagement adds 0.5% of the remaining way to full exhaustion ([Philipp2022])"
     ),
     "tcells.exhaustion_e50": Default(
         0.55,
         "1",
         "calibrated, docs/validation.md in-vitro scan before stage 5; prior 0.5: approx.: exhaustion at "
         "which half the effector function is lost; with exhaustion_hill the loss is progressive: little "
-        "in week 1, most by week 4 of continuous exposure (Philipp 2022: lysis 88% at day 7, 9% at day "
-        "28)",
+        "in week 1, most by week 4 of continuous exposure ([Philipp2022]: lysis 88% at day 7, 9% at "
+        "day 28)",
     ),
     "tcells.exhaustion_hill": Default(
         6.0,
@@ -276,11 +288,11 @@ LITERATURE: dict[str, Default] = {
     "tcells.pd1_lysis_inhibition": Default(
         0.8,
         "1",
-        "approx.: PD-1:PD-L1 engagement lowers lysis (Kohnke 2015; Feucht 2016: PD-1 blockade restored "
-        "killing in vitro); 80% at full PD-1 and PD-L1",
+        "approx.: PD-1:PD-L1 engagement lowers lysis ([Kohnke2015]; [Feucht2016]: PD-1 blockade "
+        "restored killing in vitro); 80% at full PD-1 and PD-L1",
     ),
     "tcells.pd1_proliferation_inhibition": Default(
-        0.8, "1", "approx.: PD-1 blockade increased T-cell proliferation in vitro (Feucht 2016)"
+        0.8, "1", "approx.: PD-1 blockade increased T-cell proliferation in vitro ([Feucht2016])"
     ),
     "tcells.exhausted_threshold": Default(
         0.5, "1", "model choice: exhaustion above which a T-cell counts as exhausted"
@@ -288,7 +300,7 @@ LITERATURE: dict[str, Default] = {
     "tcells.treg_suppression_max": Default(
         0.95,
         "1",
-        "calibrated, docs/validation.md stage 6; prior 0.9: approx. from Duell 2017: blinatumomab-"
+        "calibrated, docs/validation.md stage 6; prior 0.9: approx. from [Duell2017]: blinatumomab-"
         "activated Tregs suppress T-cell proliferation and CD8 lysis of ALL cells through IL-10; removing"
         " the Tregs restored proliferation",
     ),
@@ -297,12 +309,12 @@ LITERATURE: dict[str, Default] = {
         "1",
         "calibrated, docs/validation.md stages 6 and 7 (one-dimensional scans against CR/CRh; 0.019 in stage 6, "
         "0.020 after the toxicity holds of stage 7 and the per-patient PD-L1); prior 0.051: "
-        "approx. from Duell 2017: Tregs above 8.5% of CD4 (0.085 x CD4 share 0.6 = 0.051 of all T-cells) "
+        "approx. from [Duell2017]: Tregs above 8.5% of CD4 (0.085 x CD4 share 0.6 = 0.051 of all T-cells) "
         "excluded 70% of non-responders and no responder; read as half-maximal suppression when fully "
         "activated",
     ),
     "tcells.treg_suppression_hill": Default(
-        4.0, "1", "approx.: the Treg cutoff of Duell 2017 separated responders sharply (all responders below it)"
+        4.0, "1", "approx.: the Treg cutoff of [Duell2017] separated responders sharply (all responders below it)"
     ),
     "tcells.cd3_engagement_half_density": Default(
         6.6e4,
@@ -316,17 +328,17 @@ LITERATURE: dict[str, Default] = {
         "calibrated, docs/validation.md stage 6 (CRS any grade: the 86th percentile of the cycle-1 CRS "
         "signal at the grade-1 threshold); prior 0.0003: approx.: serum-appearing IFN-gamma per engaged "
         "T-cell; puts the default R/R patient's first IFN-gamma peak at ~10^2 pg/mL without "
-        "dexamethasone, the order of magnitude reported under blinatumomab (Klinger 2012; Teachey 2013); "
+        "dexamethasone, the order of magnitude reported under blinatumomab ([Klinger2012]; [Teachey2013]); "
         "to be calibrated against CRS incidence",
     ),
     "cytokines.distribution_volume_l": Default(3.0, "L", "approx.: plasma volume of an adult"),
     "cytokines.ifng_half_life_h": Default(0.5, "h", "approx.: IFN-gamma serum half-life after IV dosing ~25-35 min"),
-    "cytokines.il6_half_life_h": Default(0.75, "h", "BIOLOGY.md: IL-6 serum half-life is short (tens of minutes)"),
+    "cytokines.il6_half_life_h": Default(0.75, "h", "approx.: IL-6 has a short serum half-life (tens of minutes)"),
     "cytokines.myeloid_response_h": Default(
         12.0,
         "h",
         "approx.: monocytes/macrophages make IL-6 in response to T-cell cytokines with a lag of hours "
-        "(IL-6 peaks 6-24 h after a start or step; BIOLOGY.md)",
+        "(IL-6 peaks 6-24 h after a start or step)",
     ),
     "cytokines.il6_per_ifng": Default(
         1.895,
@@ -334,13 +346,13 @@ LITERATURE: dict[str, Default] = {
         "calibrated, docs/validation.md stage 7 (CRS any grade: with the patients' own IL-6 responses, the 86th "
         "percentile of the cycle-1 peak CRS signal at the grade-1 threshold); prior 4.0: approx.: steady-state "
         "IL-6 per unit of (lagged) IFN-gamma at the population median; IL-6 is the CRS driver, produced by "
-        "myeloid cells activated by T-cell cytokines (Giavridis 2018; Norelli 2018)",
+        "myeloid cells activated by T-cell cytokines ([Giavridis2018]; [Norelli2018])",
     ),
     "cytokines.desensitisation_per_engaged_day": Default(
         15.0,
         "1/day",
         "approx.: T-cells lose cytokine production before cytotoxicity under repeated engagement "
-        "(exhaustion hierarchy, Wherry 2011); rate per unit engaged share of T-cells, chosen so the "
+        "(exhaustion hierarchy, [Wherry2011]); rate per unit engaged share of T-cells, chosen so the "
         "first surge decays within ~2 days while killing goes on",
     ),
     "cytokines.desensitisation_lag_h": Default(
@@ -353,7 +365,7 @@ LITERATURE: dict[str, Default] = {
         30.0,
         "day",
         "approx.: cytokine competence recovers over weeks, so cycle 2 does not repeat the surge "
-        "(Klinger 2012: cytokines rise after the first infusion, not at the start of cycle 2)",
+        "([Klinger2012]: cytokines rise after the first infusion, not at the start of cycle 2)",
     ),
     "cytokines.neuro_integration_h": Default(
         24.0, "h", "approx.: neurotoxicity follows the cytokine surge over about a day (mostly in week 1)"
@@ -366,7 +378,7 @@ LITERATURE: dict[str, Default] = {
         "3% grade >= 3; grades 2 and 4 keep their log-scale places); prior [100, 400, 1500, 5000]: model mapping "
         "(docs/cytokines.md): effective IL-6 signal at which ASTCT grades 1-4 (fever; hypotension/hypoxia not "
         "needing / needing vasopressors or high-flow oxygen; life-threatening) begin; IL-6 rises with CRS "
-        "severity (Teachey 2016)",
+        "severity ([Teachey2016])",
     ),
     "toxicity.crs_symptom_lag_h": Default(
         6.0,
@@ -377,23 +389,23 @@ LITERATURE: dict[str, Default] = {
         [46.5, 77.9, 118.6, 191.1],
         "pg/mL",
         "calibrated, docs/validation.md stage 7 (grades 1 and 3 at the 50th and 85th percentiles of the cycle-1 "
-        "peak exposure: ~50% any grade, ~15% grade >= 3, BIOLOGY.md; grades 2 and 4 keep their log-scale "
+        "peak exposure: ~50% any grade, ~15% grade >= 3: [BlincytoPI], [Topp2015]; grades 2 and 4 keep their log-scale "
         "places); prior [60, 250, 800, 3000]: model mapping: day-integrated serum IL-6 + IFN-gamma at which "
         "neurotoxicity grades 1-4 begin",
     ),
     # ----------------------------------------------------------- dexamethasone
     "dexamethasone.premedication_mg": Default(
-        20.0, "mg", "label: 20 mg IV 1 h before each cycle, a step-up, and a restart after >= 4 h"
+        20.0, "mg", "[BlincytoPI]: 20 mg IV 1 h before each cycle, a step-up, and a restart after >= 4 h"
     ),
     "dexamethasone.prephase_mg_per_m2_day": Default(
-        10.0, "mg/m2/day", "BIOLOGY.md / label: pre-phase 10 mg/m2/day (max 24 mg/day) for high burden"
+        10.0, "mg/m2/day", "[BlincytoPI]: pre-phase 10 mg/m2/day (max 24 mg/day) for high burden"
     ),
-    "dexamethasone.prephase_max_mg_per_day": Default(24.0, "mg/day", "label: at most 24 mg/day"),
+    "dexamethasone.prephase_max_mg_per_day": Default(24.0, "mg/day", "[BlincytoPI]: at most 24 mg/day"),
     "dexamethasone.prephase_days": Default(
-        5, "day", "approx.: pre-phase of up to 5 days before cycle 1 (MT103-211 protocol practice)"
+        5, "day", "approx.: pre-phase of up to 5 days before cycle 1 (MT103-211 protocol practice, [Topp2015])"
     ),
     "dexamethasone.crs_treatment_mg": Default(
-        8.0, "mg", "label: grade 3-4 CRS, 8 mg every 8 h for up to 3 days, then taper over 4 days"
+        8.0, "mg", "[BlincytoPI]: grade 3-4 CRS, 8 mg every 8 h for up to 3 days, then taper over 4 days"
     ),
     "dexamethasone.effect_half_life_h": Default(
         36.0,
@@ -407,7 +419,7 @@ LITERATURE: dict[str, Default] = {
         0.8,
         "1",
         "approx.: dexamethasone strongly reduces T-cell cytokine release (IL-2, TNF, IFN-gamma, IL-6, "
-        "IL-10) without inhibiting cytotoxicity in vitro (Brandl 2007)",
+        "IL-10) without inhibiting cytotoxicity in vitro ([Brandl2007])",
     ),
     # ------------------------------------------------------------ tocilizumab
     "tocilizumab.blockade_half_life_days": Default(
@@ -418,28 +430,34 @@ LITERATURE: dict[str, Default] = {
     "tocilizumab.receptor_clearance_share": Default(
         0.5,
         "1",
-        "approx.: share of IL-6 clearance that is receptor-mediated; blockade raises serum IL-6 (Nishimoto 2008)",
+        "approx.: share of IL-6 clearance that is receptor-mediated; blockade raises serum IL-6 ([Nishimoto2008])",
     ),
-    "tocilizumab.redose_after_h": Default(8.0, "h", "label (tocilizumab, CRS): a second dose after >= 8 h if needed"),
+    "tocilizumab.redose_after_h": Default(8.0, "h", "[ActemraPI] (CRS): a second dose after >= 8 h if needed"),
     # -------------------------------------------------------------- protocol
-    "protocol.crs_hold_grade": Default(3, "1", "label: grade 3 CRS, withhold until resolved"),
-    "protocol.crs_discontinue_grade": Default(4, "1", "label: grade 4 CRS, discontinue permanently"),
-    "protocol.tocilizumab_grade": Default(3, "1", "BIOLOGY.md: tocilizumab for grade 3-4 CRS"),
-    "protocol.neuro_hold_grade": Default(3, "1", "label: grade 3 neurotoxicity, withhold"),
-    "protocol.neuro_resume_grade": Default(1, "1", "label: restart when <= grade 1 for at least 3 days"),
-    "protocol.neuro_resume_days": Default(3.0, "day", "label: <= grade 1 for at least 3 days"),
-    "protocol.neuro_max_hold_days": Default(7.0, "day", "label: discontinue if it takes more than 7 days to resolve"),
-    "protocol.neuro_discontinue_grade": Default(4, "1", "label: grade 4 neurotoxicity, discontinue permanently"),
-    "protocol.restart_escalation_days": Default(
-        7.0, "day", "label: restart at 9 ug/day, escalate to 28 ug/day after 7 days without recurrence"
+    "protocol.crs_hold_grade": Default(3, "1", "[BlincytoPI]: grade 3 CRS, withhold until resolved"),
+    "protocol.crs_discontinue_grade": Default(4, "1", "[BlincytoPI]: grade 4 CRS, discontinue permanently"),
+    "protocol.tocilizumab_grade": Default(
+        3,
+        "1",
+        "model choice: tocilizumab for grade 3-4 CRS (severe CRS after blinatumomab resolved on it, [Teachey2013])",
     ),
-    "protocol.premedication_lead_h": Default(1.0, "h", "label: dexamethasone 1 h before the infusion starts"),
+    "protocol.neuro_hold_grade": Default(3, "1", "[BlincytoPI]: grade 3 neurotoxicity, withhold"),
+    "protocol.neuro_resume_grade": Default(1, "1", "[BlincytoPI]: restart when <= grade 1 for at least 3 days"),
+    "protocol.neuro_resume_days": Default(3.0, "day", "[BlincytoPI]: <= grade 1 for at least 3 days"),
+    "protocol.neuro_max_hold_days": Default(
+        7.0, "day", "[BlincytoPI]: discontinue if it takes more than 7 days to resolve"
+    ),
+    "protocol.neuro_discontinue_grade": Default(4, "1", "[BlincytoPI]: grade 4 neurotoxicity, discontinue permanently"),
+    "protocol.restart_escalation_days": Default(
+        7.0, "day", "[BlincytoPI]: restart at 9 ug/day, escalate to 28 ug/day after 7 days without recurrence"
+    ),
+    "protocol.premedication_lead_h": Default(1.0, "h", "[BlincytoPI]: dexamethasone 1 h before the infusion starts"),
     "protocol.premedicate_after_hold_h": Default(
-        4.0, "h", "label: premedicate when restarting after an interruption of >= 4 h"
+        4.0, "h", "[BlincytoPI]: premedicate when restarting after an interruption of >= 4 h"
     ),
     # ---------------------------------------------------------------- endpoints
-    "endpoints.response_cycles": Default(2, "1", "BIOLOGY.md: response (CR/CRh) is assessed after up to 2 cycles"),
-    "endpoints.cr_blast_fraction": Default(0.05, "1", "BIOLOGY.md: CR and CRh need < 5% marrow blasts"),
+    "endpoints.response_cycles": Default(2, "1", "[Topp2015]: response (CR/CRh) is assessed within the first 2 cycles"),
+    "endpoints.cr_blast_fraction": Default(0.05, "1", "[Topp2015]: CR and CRh need < 5% marrow blasts"),
     "endpoints.cr_recovery": Default(
         0.8,
         "1",
@@ -450,35 +468,37 @@ LITERATURE: dict[str, Default] = {
         0.4, "1", "approx.: partial count recovery (CRh) read as normal hematopoiesis >= 40% of normal"
     ),
     "endpoints.mrd_threshold": Default(
-        1e-4, "1", "BIOLOGY.md: complete MRD response is MRD below detection (1e-4) after cycle 1"
+        1e-4, "1", "[Gokbuget2018]: complete MRD response is MRD below detection (1e-4) after cycle 1"
     ),
     "endpoints.relapse_blast_fraction": Default(
-        0.05, "1", "issue (resistance): relapse when marrow blasts regrow past 5% after a response"
+        0.05, "1", "model choice: relapse when marrow blasts regrow past 5% (the CR threshold) after a response"
     ),
     # ------------------------------------------------------- checkpoint inhibitors
-    "checkpoint.nivolumab_dose_mg": Default(240.0, "mg", "Opdivo label: 240 mg every 2 weeks"),
-    "checkpoint.nivolumab_interval_days": Default(14.0, "day", "Opdivo label: every 2 weeks"),
-    "checkpoint.nivolumab_half_life_days": Default(25.0, "day", "Opdivo label: terminal half-life ~25 days"),
-    "checkpoint.nivolumab_volume_l": Default(6.8, "L", "Opdivo label: steady-state volume ~6.8 L"),
-    "checkpoint.pembrolizumab_dose_mg": Default(200.0, "mg", "Keytruda label: 200 mg every 3 weeks"),
-    "checkpoint.pembrolizumab_interval_days": Default(21.0, "day", "Keytruda label: every 3 weeks"),
-    "checkpoint.pembrolizumab_half_life_days": Default(22.0, "day", "Keytruda label: terminal half-life ~22 days"),
-    "checkpoint.pembrolizumab_volume_l": Default(6.0, "L", "Keytruda label: steady-state volume ~6.0 L"),
+    "checkpoint.nivolumab_dose_mg": Default(240.0, "mg", "[OpdivoPI]: 240 mg every 2 weeks"),
+    "checkpoint.nivolumab_interval_days": Default(14.0, "day", "[OpdivoPI]: every 2 weeks"),
+    "checkpoint.nivolumab_half_life_days": Default(25.0, "day", "[OpdivoPI]: terminal half-life ~25 days"),
+    "checkpoint.nivolumab_volume_l": Default(6.8, "L", "[OpdivoPI]: steady-state volume ~6.8 L"),
+    "checkpoint.pembrolizumab_dose_mg": Default(200.0, "mg", "[KeytrudaPI]: 200 mg every 3 weeks"),
+    "checkpoint.pembrolizumab_interval_days": Default(21.0, "day", "[KeytrudaPI]: every 3 weeks"),
+    "checkpoint.pembrolizumab_half_life_days": Default(22.0, "day", "[KeytrudaPI]: terminal half-life ~22 days"),
+    "checkpoint.pembrolizumab_volume_l": Default(6.0, "L", "[KeytrudaPI]: steady-state volume ~6.0 L"),
     "checkpoint.pd1_occupancy_max": Default(
-        0.85, "1", "Brahmer 2010 (nivolumab): peak PD-1 occupancy ~85%, ~70% sustained; near-complete at clinical doses"
+        0.85,
+        "1",
+        "[Brahmer2010] (nivolumab): peak PD-1 occupancy ~85%, ~70% sustained; near-complete at clinical doses",
     ),
     "checkpoint.pd1_occupancy_ec50_ug_per_ml": Default(
         0.5,
         "ug/mL",
-        "approx.: occupancy plateaus from ~0.1-0.3 mg/kg (Brahmer 2010), i.e. serum levels around 1 ug/mL; "
+        "approx.: occupancy plateaus from ~0.1-0.3 mg/kg ([Brahmer2010]), i.e. serum levels around 1 ug/mL; "
         "clinical troughs are tens of ug/mL",
     ),
     "checkpoint.ipilimumab_dose_mg_per_kg": Default(
-        1.0, "mg/kg", "Yervoy label in combination with nivolumab: 1 mg/kg every 6 weeks"
+        1.0, "mg/kg", "[YervoyPI] in combination with nivolumab: 1 mg/kg every 6 weeks"
     ),
-    "checkpoint.ipilimumab_interval_days": Default(42.0, "day", "Yervoy label (with nivolumab): every 6 weeks"),
-    "checkpoint.ipilimumab_half_life_days": Default(15.4, "day", "Yervoy label: terminal half-life ~15 days"),
-    "checkpoint.ipilimumab_volume_l": Default(7.2, "L", "Yervoy label: steady-state volume ~7.2 L"),
+    "checkpoint.ipilimumab_interval_days": Default(42.0, "day", "[YervoyPI] (with nivolumab): every 6 weeks"),
+    "checkpoint.ipilimumab_half_life_days": Default(15.4, "day", "[YervoyPI]: terminal half-life ~15 days"),
+    "checkpoint.ipilimumab_volume_l": Default(7.2, "L", "[YervoyPI]: steady-state volume ~7.2 L"),
     "checkpoint.ipilimumab_ec50_ug_per_ml": Default(
         1.0, "ug/mL", "approx.: CTLA-4 blockade saturates at clinical troughs (several ug/mL at 1 mg/kg)"
     ),
@@ -486,18 +506,20 @@ LITERATURE: dict[str, Default] = {
         0.5,
         "1",
         "approx.: CTLA-4 blockade raises activated T-cell proliferation; PD-1 +- CTLA-4 blockade increased "
-        "T-cell proliferation in vitro (Feucht 2016); 50% at full blockade",
+        "T-cell proliferation in vitro ([Feucht2016]); 50% at full blockade",
     ),
     # ------------------------------------------------------------- chemotherapy
     "chemotherapy.course_days": Default(5, "day", "approx.: salvage courses (FLAG-Ida, HiDAC) run ~5 days"),
     "chemotherapy.courses": Default(
-        2, "1", "approx.: up to 2 salvage courses (TOWER SOC arm: median 1, up to 4 cycles)"
+        2,
+        "1",
+        "approx.: up to 2 salvage courses (TOWER standard-of-care arm [Kantarjian2017]: median 1, up to 4 cycles)",
     ),
     "chemotherapy.interval_days": Default(28.0, "day", "approx.: a course every ~4 weeks after count recovery"),
     "chemotherapy.blast_kill_per_day": Default(
         0.9,
         "1/day",
-        "approx.: ~2 logs of blast kill per 5-day course (salvage CR rates of ~25-45%: TOWER SOC, BIOLOGY.md)",
+        "approx.: ~2 logs of blast kill per 5-day course (salvage remission rates of ~25-45%; 25% in the TOWER standard-of-care arm, [Kantarjian2017])",
     ),
     "chemotherapy.normal_b_kill_per_day": Default(0.9, "1/day", "approx.: B-lineage precursors cycle like blasts"),
     "chemotherapy.other_marrow_kill_per_day": Default(
@@ -513,23 +535,25 @@ LITERATURE: dict[str, Default] = {
         0.3, "1/day", "approx.: lymphodepletion (~75% per course); T-cells cycle less than precursors"
     ),
     # ---------------------------------------------------------------------- drug
-    "drug.clearance_l_per_h": Default(2.22, "L/h", "Clements 2020 population PK (674 patients)"),
-    "drug.volume_l": Default(5.98, "L", "Clements 2020 population PK"),
+    "drug.clearance_l_per_h": Default(2.22, "L/h", "[Clements2020]: population PK of 674 patients"),
+    "drug.volume_l": Default(5.98, "L", "[Clements2020]: population PK"),
     "drug.clearance_log_sd": Default(
         0.6,
         "1",
-        "approx.: between-patient variability of steady state up to ~100% (label); "
-        "log-sd 0.6 puts the mean of rate/CL near the label means (228 and 616 pg/mL)",
+        "approx.: between-patient variability of steady state up to ~100% ([BlincytoPI]); "
+        "log-sd 0.6 puts the mean of rate/CL near the labelled means (228 and 616 pg/mL)",
     ),
     "drug.clearance_bsa_exponent": Default(
         1.0,
         "1",
-        "approx.: BSA is the only covariate on CL (Clements 2020); proportional scaling to 1.73 m2 assumed",
+        "approx.: BSA is the only covariate on CL ([Clements2020]); proportional scaling to 1.73 m2 assumed",
     ),
-    "drug.molecular_weight_kda": Default(54.1, "kDa", "blinatumomab ~55 kDa (1 pg/mL ~ 18 fM)"),
-    "drug.kd_cd19_nm": Default(1.49, "nM", "Dreier 2002 (used by Liu et al. eLife 2023)"),
-    "drug.kd_cd3_nm": Default(260.0, "nM", "Dreier 2002 (used by Liu et al. eLife 2023)"),
-    "drug.adhesion_beta": Default(0.033, "1/bridge", "Liu et al. eLife 2023: P = 1 - exp(-beta * N_bridges)"),
+    "drug.molecular_weight_kda": Default(
+        54.1, "kDa", "approx.: blinatumomab is a ~55 kDa tandem single-chain Fv (1 pg/mL ~ 18 fM)"
+    ),
+    "drug.kd_cd19_nm": Default(1.49, "nM", "[Dreier2002] (used by [Liu2023])"),
+    "drug.kd_cd3_nm": Default(260.0, "nM", "[Dreier2002] (used by [Liu2023])"),
+    "drug.adhesion_beta": Default(0.033, "1/bridge", "[Liu2023]: P = 1 - exp(-beta * N_bridges)"),
     "drug.contact_area_fraction": Default(
         0.02,
         "1",
@@ -538,38 +562,52 @@ LITERATURE: dict[str, Default] = {
         "(clinical response by day 29); to be calibrated",
     ),
     # ----------------------------------------------------------------- treatment
-    "treatment.regimen": Default("rr_step_up", "-", "blinatumomab label, R/R B-ALL"),
-    "treatment.cycles": Default(1, "1", "default experiment: cycle 1"),
+    "treatment.regimen": Default("rr_step_up", "-", "[BlincytoPI]: the R/R B-ALL regimen"),
+    "treatment.cycles": Default(1, "1", "model choice: the default experiment is cycle 1"),
     "treatment.start_day": Default(0.0, "day", "model choice"),
-    "treatment.step_up_dose_ug_per_day": Default(9.0, "ug/day", "label: cycle 1 days 1-7 (>= 45 kg)"),
-    "treatment.target_dose_ug_per_day": Default(28.0, "ug/day", "label: cycle 1 day 8 on, later cycles (>= 45 kg)"),
-    "treatment.step_up_dose_ug_per_m2_day": Default(5.0, "ug/m2/day", "label: patients < 45 kg, days 1-7"),
-    "treatment.target_dose_ug_per_m2_day": Default(15.0, "ug/m2/day", "label: patients < 45 kg, and MRD regimen"),
-    "treatment.step_up_days": Default(7.0, "day", "label: step-up after 7 days"),
-    "treatment.days_on": Default(28.0, "day", "label: 4 weeks continuous infusion"),
-    "treatment.days_off": Default(14.0, "day", "label: 2-week treatment-free interval"),
-    "treatment.consolidation_days_off": Default(56.0, "day", "label: consolidation 4 weeks on, 8 weeks off"),
+    "treatment.step_up_dose_ug_per_day": Default(9.0, "ug/day", "[BlincytoPI]: cycle 1 days 1-7 (>= 45 kg)"),
+    "treatment.target_dose_ug_per_day": Default(
+        28.0, "ug/day", "[BlincytoPI]: cycle 1 day 8 on, later cycles (>= 45 kg)"
+    ),
+    "treatment.step_up_dose_ug_per_m2_day": Default(5.0, "ug/m2/day", "[BlincytoPI]: patients < 45 kg, days 1-7"),
+    "treatment.target_dose_ug_per_m2_day": Default(
+        15.0, "ug/m2/day", "[BlincytoPI]: patients < 45 kg, and MRD regimen"
+    ),
+    "treatment.step_up_days": Default(7.0, "day", "[BlincytoPI]: step-up after 7 days"),
+    "treatment.days_on": Default(28.0, "day", "[BlincytoPI]: 4 weeks continuous infusion"),
+    "treatment.days_off": Default(14.0, "day", "[BlincytoPI]: 2-week treatment-free interval"),
+    "treatment.consolidation_days_off": Default(56.0, "day", "[BlincytoPI]: consolidation 4 weeks on, 8 weeks off"),
     "treatment.cycles_before_long_break": Default(
-        5, "1", "label (R/R): cycles 1-5 have a 2-week break; cycles 6-9 are 4 weeks on, 8 weeks off"
+        5, "1", "[BlincytoPI] (R/R): cycles 1-5 have a 2-week break; cycles 6-9 are 4 weeks on, 8 weeks off"
     ),
-    "treatment.bsa_dosing_below_kg": Default(45.0, "kg", "label: BSA-based dosing below 45 kg"),
+    "treatment.bsa_dosing_below_kg": Default(45.0, "kg", "[BlincytoPI]: BSA-based dosing below 45 kg"),
     "treatment.checkpoint_inhibitor": Default(
-        "none", "-", "BIOLOGY.md: blinatumomab + nivolumab or pembrolizumab trials"
+        "none",
+        "-",
+        "model choice: no combination by default; anti-PD-1 arms as in trials of blinatumomab with nivolumab or pembrolizumab, rationale in [Kohnke2015], [Feucht2016]",
     ),
-    "treatment.ipilimumab": Default(False, "bool", "BIOLOGY.md: nivolumab +- ipilimumab combinations"),
-    "treatment.chemotherapy": Default("none", "-", "BIOLOGY.md: salvage chemotherapy comparator (TOWER SOC arm)"),
+    "treatment.ipilimumab": Default(
+        False,
+        "bool",
+        "model choice: no ipilimumab by default; PD-1 +- CTLA-4 blockade increased T-cell function in vitro ([Feucht2016])",
+    ),
+    "treatment.chemotherapy": Default(
+        "none",
+        "-",
+        "model choice: no chemotherapy by default; the salvage comparator follows the TOWER standard-of-care arm ([Kantarjian2017])",
+    ),
     "treatment.chemotherapy_start_day": Default(0.0, "day", "model choice: first salvage course on day 0"),
     "treatment.dexamethasone_premedication": Default(
-        True, "bool", "label: premedicate before each cycle, a step-up and a restart after >= 4 h"
+        True, "bool", "[BlincytoPI]: premedicate before each cycle, a step-up and a restart after >= 4 h"
     ),
     "treatment.dexamethasone_prephase": Default(
         "auto",
         "-",
-        "label: pre-phase for marrow blasts > 50% or peripheral blasts >= 15,000/uL ('auto'), or 'always' / 'never'",
+        "[BlincytoPI]: pre-phase for marrow blasts > 50% or peripheral blasts >= 15,000/uL ('auto'), or 'always' / 'never'",
     ),
-    "treatment.prephase_blast_fraction": Default(0.5, "1", "label: pre-phase above 50% marrow blasts"),
+    "treatment.prephase_blast_fraction": Default(0.5, "1", "[BlincytoPI]: pre-phase above 50% marrow blasts"),
     "treatment.prephase_peripheral_blasts_per_ul": Default(
-        15000.0, "1/uL", "label: pre-phase at >= 15,000 peripheral blasts/uL"
+        15000.0, "1/uL", "[BlincytoPI]: pre-phase at >= 15,000 peripheral blasts/uL"
     ),
 }
 

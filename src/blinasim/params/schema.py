@@ -95,7 +95,9 @@ class PatientConfig(_Section):
         "patient.peripheral_blasts_per_ul", "Baseline circulating blast count.", ge=0, le=1e6
     )
     weight_kg: float = _param("patient.weight_kg", "Body weight (sets BSA dosing below 45 kg).", gt=2, le=350)
-    height_cm: float = _param("patient.height_cm", "Height (body surface area, Mosteller).", gt=40, le=250)
+    height_cm: float = _param(
+        "patient.height_cm", "Height (body surface area by the Mosteller formula, [Mosteller1987]).", gt=40, le=250
+    )
     blood_volume_l: float = _param("patient.blood_volume_l", "Blood volume.", gt=0.1, le=10)
     kmt2a_rearranged: bool = _param(
         "patient.kmt2a_rearranged", "KMT2A (MLL) rearrangement: enables lineage switch to a myeloid phenotype."

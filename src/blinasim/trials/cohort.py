@@ -12,12 +12,13 @@ mechanism in the model: MT103-211 enrolled Ph-negative patients only, BLAST a
 few Ph-positive ones, and the report stratifies by it. Age is not drawn (the
 model has no age effects); the limits are listed in docs/validation.md.
 
-Sources for the distributions (approx. where marked):
+Sources for the distributions (approx. where marked; the keys in square brackets
+are on the references page, docs/references.md):
 
-* MT103-211 (Topp et al., Lancet Oncol 2015): 189 adults with Ph-negative
+* MT103-211 [Topp2015]: 189 adults with Ph-negative
   relapsed/refractory B-ALL, >= 10% marrow blasts at entry, 70% with >= 50%
   blasts; step-up dosing 9 then 28 ug/day.
-* BLAST (Gokbuget et al., Blood 2018): 116 adults in hematologic CR with MRD
+* BLAST [Gokbuget2018]: 116 adults in hematologic CR with MRD
   >= 1e-3; MRD at entry mostly between 1e-3 and 1e-1; 15 ug/m2/day (28 ug/day).
 """
 
@@ -96,7 +97,7 @@ TREG_FRACTION_OF_CD4 = Attribute(
     {"median": 0.06, "log_sd": 0.8},
     0.01,
     0.7,
-    "Duell 2017: blood Tregs 1.8-8.3% of CD4 in 22 responders and 3.4-65.9% in 20 non-responders, 14 of "
+    "[Duell2017]: blood Tregs 1.8-8.3% of CD4 in 22 responders and 3.4-65.9% in 20 non-responders, 14 of "
     "42 patients above the 8.5% cutoff; a lognormal with median 6% and log-sd 0.8 puts 33% above it",
 )
 #: Constitutive PD-L1 of the blasts (before IFN-gamma induces it), drawn alike in both trial populations.
@@ -107,7 +108,7 @@ PDL1_BASELINE = Attribute(
     0.0,
     1.0,
     "approx.: PD-L1 is low or absent on most untreated B-ALL blasts and higher in a few patients, and IFN-gamma "
-    "induces it under blinatumomab (Feucht 2016; Kohnke 2015); Beta(1, 19): mean 0.05 (the default), median 0.035, "
+    "induces it under blinatumomab ([Feucht2016]; [Kohnke2015]); Beta(1, 19): mean 0.05 (the default), median 0.035, "
     "5% of patients above 0.15",
 )
 
@@ -119,7 +120,7 @@ IL6_RESPONSE = Attribute(
     0.01,
     100.0,
     "approx.: IL-6 made by stimulated blood cells varies about 100-fold between people (genetic and "
-    "non-genetic factors; Li 2016, ter Horst 2016: log-sd 1.2 puts 95% of people within a 100-fold range), "
+    "non-genetic factors; [Li2016], [TerHorst2016]: log-sd 1.2 puts 95% of people within a 100-fold range), "
     "and monocyte counts after salvage vary too",
 )
 
@@ -133,7 +134,7 @@ MT103_211 = CohortSpec(
             {"a": 2.5, "b": 1.5},
             0.10,
             0.97,
-            "Topp 2015: >= 10% blasts at entry, 70% of patients >= 50% (Beta(2.5, 1.5) on [0.1, 0.97] gives 71%)",
+            "[Topp2015]: >= 10% blasts at entry, 70% of patients >= 50% (Beta(2.5, 1.5) on [0.1, 0.97] gives 71%)",
         ),
         Attribute(
             "patient.peripheral_blasts_per_ul",
@@ -149,7 +150,7 @@ MT103_211 = CohortSpec(
             {"median": 500.0, "log_sd": 0.6},
             50.0,
             5000.0,
-            "approx.: R/R patients are often lymphopenic (normal CD3 550-2271/uL, BIOLOGY.md)",
+            "approx.: R/R patients are often lymphopenic (normal adult CD3 550-2271/uL)",
         ),
         Attribute(
             "patient.marrow_t_cell_fraction",
@@ -158,7 +159,7 @@ MT103_211 = CohortSpec(
             0.003,
             0.3,
             "approx.: the marrow effector:target ratio varies widely between R/R patients (lymphopenia after "
-            "salvage); responders show stronger T-cell expansion (Zugmaier 2017)",
+            "salvage); responders show stronger T-cell expansion ([Zugmaier2017])",
         ),
         CD4_FRACTION,
         TREG_FRACTION_OF_CD4,
@@ -177,7 +178,7 @@ MT103_211 = CohortSpec(
             {"median": 2.2e4, "log_sd": 0.3},
             3e3,
             2e5,
-            "approx.: between-patient spread of blast CD19 density around 1e4-5e4 (BIOLOGY.md)",
+            "approx.: between-patient spread of blast CD19 density around 1e4-5e4",
         ),
         PDL1_BASELINE,
         Attribute(
@@ -189,7 +190,7 @@ MT103_211 = CohortSpec(
             {"median": 0.5, "log_sd": 0.7},
             0.1,
             2.0,
-            "approx.: heavily pretreated marrows recover counts slowly (Topp 2015: 34% after alloHSCT, most after "
+            "approx.: heavily pretreated marrows recover counts slowly ([Topp2015]: 34% after alloHSCT, most after "
             "salvage therapy; a quarter of the responses were CRh, with partial count recovery)",
         ),
         Attribute(
@@ -220,7 +221,7 @@ BLAST = CohortSpec(
             {"median": 6e-3, "log_sd": 1.1},
             1e-3,
             0.05,
-            "Gokbuget 2018: MRD >= 1e-3 at entry, mostly 1e-3 to 1e-1; patients are in hematologic CR (< 5%)",
+            "[Gokbuget2018]: MRD >= 1e-3 at entry, mostly 1e-3 to 1e-1; patients are in hematologic CR (< 5%)",
         ),
         Attribute(
             "patient.t_cells_per_ul",
@@ -241,7 +242,7 @@ BLAST = CohortSpec(
         replace(CD4_FRACTION, source="approx.: as MT103-211"),
         replace(
             TREG_FRACTION_OF_CD4,
-            source="approx.: as MT103-211 (Duell 2017 measured R/R patients; no MRD-cohort data)",
+            source="approx.: as MT103-211 ([Duell2017] measured R/R patients; no MRD-cohort data)",
         ),
         replace(IL6_RESPONSE, source="approx.: as MT103-211"),
         Attribute(
@@ -268,7 +269,7 @@ BLAST = CohortSpec(
             "patient.ph_positive",
             "bernoulli",
             {"p": 0.05},
-            source="Gokbuget 2018: 110 of the 116 patients were Ph-negative in hematologic remission; "
+            source="[Gokbuget2018]: 110 of the 116 patients were Ph-negative in hematologic remission; "
             "a few Ph-positive patients were enrolled",
         ),
         Attribute("patient.weight_kg", "normal", {"mean": 75.0, "sd": 15.0}, 45.0, 150.0, "approx.: adults"),

@@ -1,17 +1,38 @@
-"""Generate the parameter reference (docs/parameters.md) from the config schema.
+"""Generate the reference pages (docs/parameters.md, docs/output.md) from the code.
 
 The schema (units, bounds, descriptions) and the literature table (defaults,
-sources) are the single source; ``scripts/gen_parameters.py`` writes the page
-and a test checks that the committed page is current.
+sources) are the single source of docs/parameters.md; a tiny real run is the
+source of docs/output.md. ``scripts/gen_parameters.py`` writes both pages and
+``tests/test_docs.py`` checks that the committed pages are current.
+
+A parameter source cites a publication by its key in square brackets
+(``[Topp2015]``); on the generated page each key links to its entry on the
+references page (docs/references.md), whose keys :func:`reference_keys` reads.
+
+This is a build tool of the repository, not part of the installed package.
 """
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
+import blinasim
 from blinasim.params.schema import Config
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+REFERENCES_PAGE = "references.md"
+
+#: A reference key: a capitalised name and the year (``Topp2015``), or a drug name and PI for a
+#: label (prescribing information, ``BlincytoPI``). Config sections in brackets (``[chemotherapy]``) are not keys.
+KEY = r"[A-Z][A-Za-z]*(?:[0-9]{4}|PI)"
+#: A citation in a source or description: a key in square brackets, ``[Topp2015]``.
+CITATION = re.compile(rf"\[({KEY})\]")
+#: An entry on the references page: the key in bold with its anchor, ``- **Topp2015**{#Topp2015}``.
+REFERENCE_ENTRY = re.compile(r"^- \*\*([^*]+)\*\*\{#([^}]+)\}", flags=re.M)
 
 HEADER = """# Parameters
 
@@ -19,10 +40,46 @@ Generated from the config schema (`src/blinasim/params/schema.py`) and the liter
 table (`src/blinasim/params/defaults.py`) by `python scripts/gen_parameters.py`; do
 not edit by hand. Keys are dotted paths: in a TOML file `patient.t_cells_per_ul`
 is `t_cells_per_ul` under `[patient]`; on the command line it is
-`--set patient.t_cells_per_ul=800`. "approx." marks values that are
+`--set patient.t_cells_per_ul=800`. A source cites its publications by key; each
+key links to its full citation on the [references page](references.md).
+"model choice" marks modelling decisions, "approx." values that are
 order-of-magnitude choices, not fitted results; "calibrated" marks values set
 by the calibration of docs/validation.md, with the stage and the prior value.
 """
+
+
+def reference_keys(text: str) -> list[str]:
+    """The keys of the entries of a references page, in page order.
+
+    Parameters
+    ----------
+    text
+        The Markdown of the references page.
+
+    Returns
+    -------
+    list[str]
+        One key per entry (``- **Key**{#Key} ...``).
+
+    Raises
+    ------
+    ValueError
+        If an entry's key is not a valid key, or its anchor differs from its key (the parameter
+        page links to the anchor).
+    """
+    keys = []
+    for key, anchor in REFERENCE_ENTRY.findall(text):
+        if not re.fullmatch(KEY, key):
+            raise ValueError(f"references page: {key!r} is not a key (a name and a year, or a drug name and PI)")
+        if key != anchor:
+            raise ValueError(f"references page: entry {key!r} has the anchor {anchor!r}; they must be equal")
+        keys.append(key)
+    return keys
+
+
+def link_citations(text: str) -> str:
+    """Turn every ``[Key]`` of a source or description into a link to its reference entry."""
+    return CITATION.sub(lambda m: f"[{m[1]}]({REFERENCES_PAGE}#{m[1]})", text)
 
 
 def _bounds(field: Any) -> str:
@@ -46,7 +103,7 @@ def _fmt(value: Any) -> str:
 
 
 def parameter_rows() -> list[dict[str, str]]:
-    """One row per config key: key, default, unit, bounds, description, source."""
+    """One row per config key: key, section, default, unit, bounds, description and source (as in the code)."""
     rows = []
     for section_name, section in Config.model_fields.items():
         model: type[BaseModel] = section.annotation
@@ -60,11 +117,15 @@ def parameter_rows() -> list[dict[str, str]]:
                     "default": _fmt(default),
                     "unit": extra.get("unit", ""),
                     "bounds": _bounds(field),
-                    "description": (field.description or "").replace("|", "/"),
-                    "source": extra.get("source", "").replace("|", "/"),
+                    "description": field.description or "",
+                    "source": extra.get("source", ""),
                 }
             )
     return rows
+
+
+def _cell(text: str) -> str:
+    return link_citations(text.replace("|", "/"))
 
 
 def parameters_markdown() -> str:
@@ -80,7 +141,7 @@ def parameters_markdown() -> str:
             out.append("|---|---|---|---|---|---|")
         out.append(
             f"| `{row['key']}` | {row['default']} | {row['unit']} | {row['bounds']} | "
-            f"{row['description']} | {row['source']} |"
+            f"{_cell(row['description'])} | {_cell(row['source'])} |"
         )
     return "\n".join(out) + "\n"
 
@@ -102,8 +163,6 @@ numba, mesa and xarray.
 
 def outputs_markdown() -> str:
     """The output reference page, from the variables of a tiny real run."""
-    import blinasim  # lazy: harness module, leaves the package
-
     ds = blinasim.simulate({"simulation": {"days": 0.25, "lattice_size": 16}})
     out = [OUTPUT_HEADER, "| variable | dims | units | meaning |", "|---|---|---|---|"]
     for name in sorted(ds.data_vars):
