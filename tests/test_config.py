@@ -167,3 +167,48 @@ def test_no_module_but_errors_builds_a_list_of_problems_itself():
                     if isinstance(target.value, ast.Name) and target.value.id == "self":
                         offenders.append(f"{path.relative_to(package)}:{node.lineno}")
     assert not offenders, "error classes that repeat the base's body: " + ", ".join(offenders)
+
+
+# ------------------------------------------------------------- the dotted-path walker
+
+
+def test_an_unknown_key_gets_one_message_from_a_file_set_and_an_experiment(tmp_path):
+    """The file, ``--set`` and an experiment's arms report an unknown key with the same message
+    (params/paths.unknown_key_message); only the prefix says where the key came from."""
+    from blinasim.experiments.spec import flatten_config
+
+    path = tmp_path / "c.toml"
+    path.write_text("[patient]\nkmt2a = true\n")
+    with pytest.raises(ConfigError) as from_file:
+        load_config(path)
+    with pytest.raises(ConfigError) as from_set:
+        load_config(None, {"patient.kmt2a": True})
+    from_arm: list[str] = []
+    flatten_config({"patient": {"kmt2a": True}}, "arm 'x'", from_arm)
+    (message,) = from_file.value.problems
+    assert message.startswith("unknown key 'patient.kmt2a' = True; allowed keys in patient: marrow_blast_fraction")
+    assert from_set.value.problems == [f"--set: {message}"]
+    assert from_arm == [f"arm 'x': {message}"]
+
+
+def test_an_unknown_key_in_a_schedule_segment_lists_the_segment_keys(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text(
+        '[treatment]\nregimen = "custom"\n'
+        "[[treatment.schedule]]\nstart_day = 0.0\nend_day = 3.0\ndose_ug_per_day = 5.0\nrate = 1.0\n"
+    )
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert err.value.problems == [
+        "unknown key 'treatment.schedule.0.rate' = 1.0; "
+        "allowed keys in treatment.schedule.0: start_day, end_day, dose_ug_per_day"
+    ]
+
+
+def test_overrides_treat_a_list_as_one_parameter():
+    """Only validation locations step into list items; an override of a list item is an unknown key."""
+    with pytest.raises(ConfigError) as err:
+        load_config(None, {"treatment.schedule.0.start_day": 1.0})
+    assert err.value.problems == [
+        "--set: unknown key 'treatment.schedule.0.start_day' = 1.0; 'treatment.schedule' is a parameter, not a section"
+    ]

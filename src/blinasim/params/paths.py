@@ -15,38 +15,71 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 
-def schema_node(model: type[BaseModel], path: str) -> tuple[str, Any]:
+def _item_model(annotation: Any) -> type[BaseModel] | None:
+    """The model of the items of a ``list[Model]`` field (``treatment.schedule``), else None."""
+    if typing.get_origin(annotation) is list:
+        args = typing.get_args(annotation)
+        if len(args) == 1 and isinstance(args[0], type) and issubclass(args[0], BaseModel):
+            return args[0]
+    return None
+
+
+def schema_node(model: type[BaseModel], path: str, *, indexed: bool = False) -> tuple[str, Any]:
     """Classify a dotted path: ``("section", model)``, ``("leaf", FieldInfo)`` or ``("unknown", (where, allowed))``.
 
-    For an unknown path, ``where`` is the deepest known level (``"the top level"``
-    for the root) and ``allowed`` the keys allowed there (empty under a leaf:
-    a parameter has no sub-keys).
+    Parameters
+    ----------
+    model
+        The schema to walk (:class:`blinasim.params.schema.Config` for config keys).
+    path
+        A dotted path, e.g. ``"patient.t_cells_per_ul"``.
+    indexed
+        Also step into the items of a list of sections by their index, as in the location
+        of a validation error (``"treatment.schedule.0.start_day"``). Overrides never do:
+        for them a list is one parameter.
+
+    Returns
+    -------
+    tuple[str, Any]
+        For an unknown path, ``where`` is the deepest known level (``"the top level"``
+        for the root) and ``allowed`` the keys allowed there (empty under a leaf: a
+        parameter has no sub-keys).
     """
     parts = path.split(".")
-    for i, name in enumerate(parts):
+    i = 0
+    while i < len(parts):
         fields = model.model_fields
-        if name not in fields:
+        if parts[i] not in fields:
             where = ".".join(parts[:i]) or "the top level"
             return "unknown", (where, list(fields))
-        ann = fields[name].annotation
+        ann = fields[parts[i]].annotation
+        item = _item_model(ann) if indexed else None
         if isinstance(ann, type) and issubclass(ann, BaseModel):
-            model = ann
-            continue
-        if i == len(parts) - 1:
-            return "leaf", fields[name]
-        where = ".".join(parts[: i + 1])
-        return "unknown", (where, [])
+            model, i = ann, i + 1
+        elif item is not None and i + 1 < len(parts) and parts[i + 1].isdigit():
+            model, i = item, i + 2
+        elif i == len(parts) - 1:
+            return "leaf", fields[parts[i]]
+        else:
+            return "unknown", (".".join(parts[: i + 1]), [])
     return "section", model
 
 
-def unknown_key_message(model: type[BaseModel], what: str, path: str, value: Any) -> str:
-    """``"<what>: unknown key '<path>' = <value>; allowed keys in <where>: ..."`` for an unknown dotted path."""
-    kind, node = schema_node(model, path)
+def unknown_key_message(model: type[BaseModel], what: str, path: str, value: Any, *, indexed: bool = False) -> str:
+    """``"<what>: unknown key '<path>' = <value>; allowed keys in <where>: ..."`` for an unknown dotted path.
+
+    Every unknown key, wherever it comes from (``--set``, a config file, an experiment's
+    arms, base or samples), is reported with this message. ``what`` names where the key
+    came from; an empty ``what`` leaves the prefix out. ``indexed`` is passed to
+    :func:`schema_node` (validation-error locations inside lists).
+    """
+    kind, node = schema_node(model, path, indexed=indexed)
     assert kind == "unknown", path
     where, allowed = node
+    prefix = f"{what}: " if what else ""
     if allowed:
-        return f"{what}: unknown key '{path}' = {value!r}; allowed keys in {where}: {', '.join(allowed)}"
-    return f"{what}: unknown key '{path}' = {value!r}; '{where}' is a parameter, not a section"
+        return f"{prefix}unknown key '{path}' = {value!r}; allowed keys in {where}: {', '.join(allowed)}"
+    return f"{prefix}unknown key '{path}' = {value!r}; '{where}' is a parameter, not a section"
 
 
 def annotation_kind(ann: Any) -> tuple[str, tuple[Any, ...]]:

@@ -762,11 +762,7 @@ def _describe_error(err: dict[str, Any]) -> str:
     loc = [str(p) for p in err["loc"]]
     key = ".".join(loc) if loc else "(config)"
     if err["type"] == "extra_forbidden":
-        section = ".".join(p for p in loc[:-1] if not p.isdigit())
-        kind, parent = schema_node(Config, section) if section else ("section", Config)
-        allowed = ", ".join(parent.model_fields) if kind == "section" else "see docs/parameters.md"
-        where = ".".join(loc[:-1]) or "the top level"
-        return f"unknown key '{key}' = {err['input']!r}; allowed keys in {where}: {allowed}"
+        return unknown_key_message(Config, "", key, err["input"], indexed=True)
     msg = err["msg"]
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
