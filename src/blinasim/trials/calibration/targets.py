@@ -1,7 +1,7 @@
 """Calibration targets, the model's value for each, and the score of a candidate.
 
-Every target of the project's biology notes that a run can be compared with
-is listed in :data:`TARGETS` with its source, the size of the study that
+Every published target (the studies on docs/references.md) that a run can be
+compared with is listed in :data:`TARGETS` with its source, the size of the study that
 measured it and the virtual trial whose patients give the model's value. A
 candidate parameter set is scored by running the same virtual patients
 (:mod:`blinasim.trials.cohort`, common random numbers) and the in-vitro
@@ -103,7 +103,7 @@ TARGETS: tuple[Target, ...] = (
         0.50,
         "rate",
         189,
-        "BIOLOGY.md (label; Topp 2015: neurological events 52%): neurotoxicity of any grade in ~50%",
+        "R/R (label; Topp 2015: neurological events 52%): neurotoxicity of any grade in ~50%",
         trial="mt103_211",
         claimed=True,
     ),
@@ -112,7 +112,7 @@ TARGETS: tuple[Target, ...] = (
         0.15,
         "rate",
         189,
-        "BIOLOGY.md (label; Topp 2015: grade >= 3 in 13%): neurotoxicity grade >= 3 in ~15%",
+        "R/R (label; Topp 2015: grade >= 3 in 13%): neurotoxicity grade >= 3 in ~15%",
         trial="mt103_211",
         claimed=True,
     ),
