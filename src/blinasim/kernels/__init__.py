@@ -5,39 +5,17 @@ kernel; randomness only from :mod:`blinasim.kernels.rng` (counter-based).
 
 Numba's on-disk cache keys a function on its own file only, so a change in a
 helper in another file (``rng.py``) would leave stale machine code behind.
-We therefore key the whole cache directory on a hash of every kernel source
-file: any edit to any kernel file gives a fresh cache, and an unchanged tree
-reuses it (warm start). ``NUMBA_CACHE_DIR`` still chooses the parent.
+Every kernel therefore gets a cache stamped with a hash of every kernel source
+file (:mod:`blinasim.kernels._cache`): any edit to any kernel file invalidates
+it, an unchanged tree reuses it (warm start). Importing the package changes no
+process-wide numba setting; ``NUMBA_CACHE_DIR``, when set, chooses the folder.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
 from pathlib import Path
 
-import numba
-
-
-def _select_cache_dir() -> str:
-    here = Path(__file__).parent
-    digest = hashlib.sha256()
-    for path in sorted(here.glob("*.py")):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    digest.update(numba.__version__.encode())
-    parent = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "blinasim", "numba"
-    )
-    path = os.path.join(parent, digest.hexdigest()[:16])
-    numba.config.CACHE_DIR = path
-    return path
-
-
-CACHE_DIR = _select_cache_dir()
-
-# The submodules are imported after the cache directory is chosen.
-from blinasim.kernels import (  # noqa: E402
+from blinasim.kernels import (
     census,
     chemotherapy,
     encounter,
@@ -50,9 +28,13 @@ from blinasim.kernels import (  # noqa: E402
     tcell_fate,
     trafficking,
 )
+from blinasim.kernels._cache import use_source_tree_cache
+
+#: The kernels that now use the source-tree cache (every ``cache=True`` function of the modules above).
+CACHED_KERNELS = use_source_tree_cache(__name__, Path(__file__).parent)
 
 __all__ = [
-    "CACHE_DIR",
+    "CACHED_KERNELS",
     "census",
     "chemotherapy",
     "encounter",
