@@ -3,11 +3,14 @@
 Every command maps to one call of the API (``load_config``, ``simulate``,
 ``write_dataset``). Bad input ends with one clear message per problem on
 stderr and exit status 2; nothing is written. Every such error of the API is a
-:class:`blinasim.errors.BlinasimError` with its ``problems``, caught as that base.
+:class:`blinasim.errors.BlinasimError` with its ``problems``, caught as that base. A
+feature whose optional package is not installed ends the same way, under its own heading:
+the message names the extra to install (:mod:`blinasim.extras`).
 """
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -15,6 +18,7 @@ from typing import Annotated
 import typer
 
 from blinasim.errors import BlinasimError
+from blinasim.extras import MissingExtraError
 from blinasim.params.schema import load_config, parse_overrides
 
 app = typer.Typer(
@@ -58,6 +62,7 @@ def run(
     from tqdm import tqdm
 
     from blinasim import simulate, write_dataset  # lazy: the CLI starts fast
+    from blinasim.core.io import require_backend  # lazy: the CLI starts fast
 
     cfg = _load(config, set_)
     if out.exists():
@@ -65,6 +70,7 @@ def run(
     parent = out.parent if str(out.parent) else Path(".")
     if not parent.is_dir():
         _fail([f"--out {str(out)!r}: directory {str(parent)!r} does not exist"], "bad output path")
+    require_backend(out)  # before the simulation: a *.nc file needs the netcdf extra
     bar = tqdm(total=None, unit="tick", disable=not progress, desc="simulating", file=sys.stderr, mininterval=1.0)
 
     def report(tick: int, n_ticks: int) -> None:
@@ -460,6 +466,30 @@ def calibrate_verify(
         return result
 
     _run_stage(stage, set_, json_path, workers, scheduler, dask_local)
+
+
+def _missing_extra_as_message(command):
+    """Run a command; a missing optional package ends it with one message (exit 2), never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except MissingExtraError as exc:
+            _fail(exc.problems, "missing optional dependency")
+
+    return wrapper
+
+
+def _wrap_commands(typer_app: typer.Typer) -> None:
+    for info in typer_app.registered_commands:
+        info.callback = _missing_extra_as_message(info.callback)
+    for group in typer_app.registered_groups:
+        _wrap_commands(group.typer_instance)
+
+
+# Every command and command group, present and future: registered above, wrapped here once.
+_wrap_commands(app)
 
 
 def main() -> None:

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import xarray as xr
 
+from blinasim.extras import requires_extra
+
 
 def _encodable(ds: xr.Dataset) -> xr.Dataset:
     """Strings as fixed-width unicode so that every backend stores them."""
@@ -25,6 +27,19 @@ def _encodable(ds: xr.Dataset) -> xr.Dataset:
     return out
 
 
+def require_backend(path: str | os.PathLike) -> None:
+    """Check that the file format of ``path`` can be written here (netCDF needs the ``netcdf`` extra).
+
+    Raises
+    ------
+    blinasim.extras.MissingExtraError
+        For a ``*.nc`` path when netCDF4 is not installed.
+    """
+    if Path(path).suffix == ".nc":
+        with requires_extra("netcdf", "writing netCDF (*.nc)"):
+            import netCDF4  # noqa: F401
+
+
 def write_dataset(ds: xr.Dataset, path: str | os.PathLike) -> Path:
     """Write ``ds`` to ``path``; return the final path. Refuses to overwrite."""
     target = Path(path)
@@ -33,12 +48,13 @@ def write_dataset(ds: xr.Dataset, path: str | os.PathLike) -> Path:
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.is_dir():
         raise FileNotFoundError(f"output directory {str(parent)!r} does not exist")
+    require_backend(target)
     ds = _encodable(ds)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=parent))
     try:
         if target.suffix == ".nc":
             tmp_file = tmp / target.name
-            ds.to_netcdf(tmp_file)
+            ds.to_netcdf(tmp_file, engine="netcdf4")
             os.replace(tmp_file, target)
             tmp.rmdir()
         else:

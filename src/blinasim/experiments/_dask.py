@@ -25,9 +25,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from distributed.diagnostics.plugin import NannyPlugin, WorkerPlugin
-
 from blinasim.core.worker import PRELOAD, prepare_worker
+from blinasim.extras import requires_extra
+
+with requires_extra("dask", "a Dask executor (--scheduler, --dask-local)"):
+    from distributed.diagnostics.plugin import NannyPlugin, WorkerPlugin
 
 #: Periodic callbacks of a Dask worker that sample the stacks of running tasks
 #: every 10 ms for the dashboard's profile page. A run spends its time in a deep

@@ -59,6 +59,7 @@ from blinasim.experiments.store import (
     run_config,
     run_variables,
 )
+from blinasim.extras import requires_extra
 from blinasim.trials.calibration.targets import TARGET_BY_NAME, TRIAL_TARGETS
 from blinasim.trials.trial import wilson_ci
 
@@ -351,7 +352,8 @@ def sensitivity(
                 notes.append(f"sensitivity of {ep.name} in arm {arm!r}: constant or too few values; not computed")
                 continue
             if method == "sobol":
-                from SALib.analyze import sobol
+                with requires_extra("sensitivity", "Sobol sensitivity indices"):
+                    from SALib.analyze import sobol
 
                 res = sobol.analyze(
                     meta["problem"], y, calc_second_order=bool(meta.get("second_order")), conf_level=confidence, seed=0
@@ -362,7 +364,8 @@ def sensitivity(
                          "S1": res["S1"][k], "S1_conf": res["S1_conf"][k], "ST": res["ST"][k], "ST_conf": res["ST_conf"][k]}
                     )  # fmt: skip
             elif method == "morris":
-                from SALib.analyze import morris
+                with requires_extra("sensitivity", "Morris sensitivity indices"):
+                    from SALib.analyze import morris
 
                 x = ds["sampler_design"].values
                 res = morris.analyze(
@@ -476,7 +479,8 @@ def _quantiles(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def timecourse_figure(ds: xr.Dataset, name: str, arms: list[str]):
     """Median and 10-90% band per arm of one time course (one panel per compartment)."""
-    from matplotlib.figure import Figure
+    with requires_extra("report", "report figures"):
+        from matplotlib.figure import Figure
 
     var = ds[name]
     extra = [d for d in var.dims if d not in (*RUN_DIMS, "time")]
@@ -514,7 +518,8 @@ def timecourse_figure(ds: xr.Dataset, name: str, arms: list[str]):
 
 
 def sensitivity_figure(table: pd.DataFrame, endpoint: str):
-    from matplotlib.figure import Figure
+    with requires_extra("report", "report figures"):
+        from matplotlib.figure import Figure
 
     sub = table[table.endpoint == endpoint]
     method = sub.method.iloc[0]
@@ -699,6 +704,9 @@ def make_report(
     bad = [f for f in formats if f not in ("png", "svg", "pdf")]
     if bad:
         raise ReportError(f"figure format(s) {', '.join(map(repr, bad))}: allowed png, svg, pdf")
+    if formats:  # figures need matplotlib: say so before any work (no formats: tables only)
+        with requires_extra("report", "report figures"):
+            import matplotlib  # noqa: F401
     ds = open_results(store)
     arms = [str(a) for a in ds.arm.values]
     status = ds[STATUS_VAR].values
@@ -743,10 +751,10 @@ def make_report(
             if variables is None and (not np.isfinite(vals).any() or np.nanmax(np.abs(vals)) == 0):
                 notes.append(f"time course {name}: zero or missing in every run; no figure")
                 continue
-            fig = timecourse_figure(ds, name, arms)
+            fig = timecourse_figure(ds, name, arms) if formats else None
             if fig is not None:
                 figures += _save(fig, tmp, f"timecourse_{name}", formats)
-        if sens is not None:
+        if sens is not None and formats:
             for ep in dict.fromkeys(sens.endpoint):
                 figures += _save(sensitivity_figure(sens, ep), tmp, f"sensitivity_{ep}", formats)
         report = Report(

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from blinasim.extras import requires_extra
 from blinasim.trials.cohort import COHORTS, draw_cohort
 from blinasim.trials.trial import cohort_settings
 
@@ -188,13 +189,15 @@ def draw(
         return SampleSet(method, paths, rows, design=design, meta=meta)
     problem = salib_problem(ranges)
     if method == "sobol":
-        from SALib.sample import sobol
+        with requires_extra("sensitivity", "the Sobol sampler"):
+            from SALib.sample import sobol
 
         assert n is not None
         x = sobol.sample(problem, n, calc_second_order=second_order, scramble=True, seed=int(seed % 2**32))
         meta.update(n=n, second_order=second_order, problem=problem)
     elif method == "morris":
-        from SALib.sample import morris
+        with requires_extra("sensitivity", "the Morris sampler"):
+            from SALib.sample import morris
 
         assert n is not None
         x = morris.sample(problem, n, num_levels=levels, seed=int(seed % 2**32))

@@ -68,6 +68,7 @@ from blinasim.experiments.store import (
     write_run_data,
     write_run_status,
 )
+from blinasim.extras import requires_extra
 from blinasim.params.paths import set_dotted
 from blinasim.params.schema import ConfigError, validate_config
 from blinasim.version import __version__
@@ -443,10 +444,8 @@ class DaskExecutor:
         self.warnings: list[str] = []
 
     def start(self, ctx: RunContext | None) -> None:
-        try:
+        with requires_extra("dask", "a Dask executor (--scheduler, --dask-local)"):  # before the store is made
             from distributed import Client, LocalCluster
-        except ImportError as exc:  # pragma: no cover - a declared dependency
-            raise SweepError(f"Dask distributed is not installed: {exc}") from None
         from blinasim.experiments._dask import (  # lazy: dask is imported only when a Dask executor starts
             QUIET_CONFIG,
             QuietNannyPlugin,
