@@ -1,4 +1,5 @@
-# One command each (see README.md). Both set up .venv first (scripts/bootstrap.sh).
+# One command each (see README.md). Each sets up .venv first (scripts/bootstrap.sh): blinasim with every
+# extra, at the exact versions of constraints.txt (the ones that reproduce the published results).
 .PHONY: setup run test test-fast lint bench
 VENV := .venv/bin
 

@@ -1,4 +1,4 @@
-"""Benchmark the numba core: a thin script over :mod:`blinasim.bench`.
+"""Benchmark the numba core: the command line of the harness (``harness.py`` beside this file).
 
 Examples::
 
@@ -15,7 +15,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from blinasim import bench
+import harness  # beside this file (the script's folder is on sys.path)
+from blinasim.reference import benchmark as bm
 
 
 def _say(msg: str) -> None:
@@ -26,17 +27,17 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument(
         "--sizes",
-        default=",".join(bench.DEFAULT_SIZES),
-        help=f"comma-separated sizes from {', '.join(bench.PUBLIC_SIZES)} (default: %(default)s)",
+        default=",".join(harness.DEFAULT_SIZES),
+        help=f"comma-separated sizes from {', '.join(bm.PUBLIC_SIZES)} (default: %(default)s)",
     )
     p.add_argument("--days", type=float, default=None, help="simulated days per run (default: 1; xlarge 0.5)")
-    p.add_argument("--repeats", type=int, default=bench.DEFAULT_REPEATS, help="timed runs per size (%(default)s)")
+    p.add_argument("--repeats", type=int, default=harness.DEFAULT_REPEATS, help="timed runs per size (%(default)s)")
     p.add_argument("--json", type=Path, default=None, help="write the records (or scaling data) as JSON here")
     p.add_argument("--no-reference", action="store_true", help="do not run the Mesa reference model")
     p.add_argument(
         "--reference-repeats",
         type=int,
-        default=bench.DEFAULT_REFERENCE_REPEATS,
+        default=harness.DEFAULT_REFERENCE_REPEATS,
         help="timed runs of the (slow) reference per size (%(default)s)",
     )
     p.add_argument("--no-jit", action="store_true", help="skip the cold/cached JIT measurement")
@@ -46,30 +47,30 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     try:
-        names = bench.parse_sizes(args.sizes)
-        bench.check_options(args.days, args.repeats)
+        names = bm.parse_sizes(args.sizes)
+        bm.check_options(args.days, args.repeats)
         if args.reference_repeats < 1:
-            raise bench.BenchError([f"--reference-repeats {args.reference_repeats!r}: must be a whole number >= 1"])
-    except bench.BenchError as exc:
+            raise bm.BenchError([f"--reference-repeats {args.reference_repeats!r}: must be a whole number >= 1"])
+    except bm.BenchError as exc:
         p.error("; ".join(exc.problems))  # exit status 2
 
     if args.scaling:
-        data = bench.measure_scaling(repeats=args.repeats, progress=_say)
+        data = harness.measure_scaling(repeats=args.repeats, progress=_say)
         for pt in data["by_agents"] + data["by_days"]:
             print(
                 f"lattice {pt['lattice_size']:5d}  {pt['days']:4g} days  {pt['agents']:>10,} agents  "
                 f"{pt['cost_seconds']:8.3f} CPU-s  {pt['ns_per_agent_update']:6.2f} ns/agent-update  "
                 f"{pt['ms_per_tick']:8.3f} ms/tick"
             )
-        plot = bench.plot_scaling(data, args.plot)
+        plot = harness.plot_scaling(data, args.plot)
         fa, fd = data["agents_fit"], data["days_fit"]
         print(f"cost ~ agents^{fa['exponent']:.3f}; cost = {fd['intercept']:.3g} s + {fd['slope']:.3g} s/day")
         print(f"(R² {fd['r2']:.4f}); plot: {plot}")
         if args.json is not None:
-            print(f"wrote {bench.write_json(data, args.json)}")
+            print(f"wrote {harness.write_json(data, args.json)}")
         return 0
 
-    records = bench.run_benchmark(
+    records = harness.run_benchmark(
         names,
         days=args.days,
         repeats=args.repeats,
@@ -79,13 +80,13 @@ def main(argv: list[str] | None = None) -> int:
         profile=args.profile,
         progress=_say,
     )
-    print(bench.format_table(records))
+    print(harness.format_table(records))
     if args.profile:
         for r in records:
             shares = ", ".join(f"{k} {v:.0%}" for k, v in list(r["phase_fraction"].items())[:5])
             print(f"phases at {r['size']} ({r['agents']:,} agents): {shares}")
     if args.json is not None:
-        print(f"wrote {bench.write_json(records, args.json)}")
+        print(f"wrote {harness.write_json(records, args.json)}")
     return 0
 
 

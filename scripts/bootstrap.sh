@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Create .venv with Python >= 3.12 and install blinasim with its test extras.
-# Idempotent: reinstalls only when pyproject.toml changed. Used by the Makefile and CI.
+# Create .venv with Python >= 3.12 and install blinasim with every extra (all optional parts, tests,
+# docs, benchmarks) at the exact versions of constraints.txt, which reproduce the published results.
+# Idempotent: reinstalls only when pyproject.toml or constraints.txt changed. Used by the Makefile and CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,7 +27,7 @@ find_python() {
 }
 
 stamp=.venv/.blinasim-installed
-want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+want=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
 if [ -x .venv/bin/python ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     exit 0
 fi
@@ -34,5 +35,5 @@ py=$(find_python) || { echo "bootstrap: no Python >= 3.12 found (install one, or
 echo "bootstrap: using $py ($("$py" --version))" >&2
 [ -x .venv/bin/python ] || "$py" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip >&2
-.venv/bin/python -m pip install --quiet -e ".[test,docs]" >&2
+.venv/bin/python -m pip install --quiet -c constraints.txt -e ".[all,test,docs,bench]" >&2
 echo "$want" > "$stamp"

@@ -1,18 +1,17 @@
 """Benchmark harness of the numba core: throughput, memory, JIT time, ratio to the reference.
 
-Benchmarks measure and report; they are not tests and never time out
-(STYLE.md). What is measured (DESIGN.md, "Performance rules"):
+Outside the installed package: run it through ``benchmarks/bench_core.py``
+(the command line) or import it from this folder. Benchmarks measure and
+report; they are not tests and never time out (STYLE.md). The measurements
+themselves (the workload, agent-updates per second, the reference and the
+ratio) are :mod:`blinasim.reference.benchmark`, the same that ``blinasim
+bench`` runs in one process; this harness adds what needs a process of its
+own or the source tree (DESIGN.md, "Performance rules"):
 
-* **agent-updates per second**: ``mean live agents over the run * ticks /
-  wall seconds of model.run()``, where live agents are blasts, normal B
-  cells, T-cells and other nucleated marrow cells
-  (:attr:`blinasim.core.model.BlinatumomabModel.live_agents`). Construction is
-  timed separately (``init_seconds``). The mean over the run is the time
-  average of the hourly census (no extra work inside the timed run).
-  The CPU time of the same runs is recorded too
-  (``agent_updates_per_cpu_second``, ``cpu_share`` = CPU / wall seconds): on
-  a busy machine wall time counts other processes' turns on our core, and
-  CPU time is then the better estimate of the core's own speed.
+* **a fresh process per size**, with ``NUMBA_NUM_THREADS=1`` (this file run
+  as ``python harness.py measure SPEC``), so peak memory is per size and one
+  size cannot warm the caches of the next; a check that no kernel is
+  compiled during the timed runs (``jit_during_run``).
 * **memory**: ``bytes_per_agent = model.state.nbytes / model.live_agents``
   just after construction, and the peak resident set size of the process
   measuring one size (``peak_rss_bytes``; taken before the reference model
@@ -20,90 +19,38 @@ Benchmarks measure and report; they are not tests and never time out
 * **JIT compile time**: cold (an empty numba cache directory) and cached (the
   same directory, warmed), each in a fresh interpreter: the first
   construction and run of a tiny model, minus the same work once compiled.
-* **ratio to the reference**: agent-updates/s of the numba core divided by
-  those of the pure-Python Mesa reference
-  (``blinasim.reference.mesa_model.ReferenceModel``) on the same config, measured in the
-  same process. The reference is slow (about 1e6 agent-updates/s): it runs
-  the full day at small and medium, 0.1 day (24 ticks) at large, and not at
-  xlarge; the numba core is timed again on exactly the reference's config.
+* **per-phase timings** (``--profile``), **scaling** of the cost with agents
+  and with days (:func:`measure_scaling`, :func:`plot_scaling`), and the
+  machine, library versions and git commit on every record.
 
-Every size is measured in a fresh subprocess with ``NUMBA_NUM_THREADS=1``,
-so peak RSS is per size and one size cannot warm the caches of the next.
-The workload is the default patient under ``treatment.regimen = "flat"``
-(drug on from tick 0, so every kernel does real work).
+Python API (from this folder)::
 
-Python API::
-
-    from blinasim import bench  # lazy: harness module, leaves the package
-    records = bench.run_benchmark(["small", "medium"], repeats=5)
-    print(bench.format_table(records))
-
-The command line is ``blinasim bench`` (thin) and ``benchmarks/bench_core.py``
-(adds the scaling mode, :func:`measure_scaling` and :func:`plot_scaling`).
+    import harness
+    records = harness.run_benchmark(["small", "medium"], repeats=5)
+    print(harness.format_table(records))
 """
 
 from __future__ import annotations
 
-import gc
 import json
 import math
 import os
 import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from blinasim.errors import BlinasimError
+# Nothing of blinasim is imported here at module level: the JIT worker times the
+# first import of the package, and the parent needs none of the simulation.
 
-# --------------------------------------------------------------------- sizes
-
-
-@dataclass(frozen=True)
-class BenchSize:
-    """A named benchmark size.
-
-    ``lattice_size`` sets the agent count (about ``0.84 * lattice_size**2``
-    live agents at the default cellularity and T-cell fraction; the actual
-    count is measured). ``days`` is the default simulated duration;
-    ``reference_days`` the duration of the reference comparison, or None when
-    the reference is not run at this size by default.
-    """
-
-    name: str
-    lattice_size: int
-    days: float
-    reference_days: float | None
-    description: str
-    hidden: bool = False
-
-
-SIZES: dict[str, BenchSize] = {
-    s.name: s
-    for s in (
-        BenchSize("tiny", 24, 0.25, 0.05, "~500 agents; for tests", hidden=True),
-        BenchSize("small", 109, 1.0, 1.0, "~1e4 agents"),
-        BenchSize("medium", 345, 1.0, 1.0, "~1e5 agents"),
-        BenchSize("large", 1091, 1.0, 0.1, "~1e6 agents"),
-        BenchSize("xlarge", 3450, 0.5, None, "~1e7 agents"),
-    )
-}
-PUBLIC_SIZES = tuple(name for name, s in SIZES.items() if not s.hidden)
 DEFAULT_SIZES = ("small", "medium", "large")
 DEFAULT_REPEATS = 5
 DEFAULT_REFERENCE_REPEATS = 1
-
-#: Config overrides of the benchmark workload (on top of the built-in defaults).
-WORKLOAD = {"treatment.regimen": "flat"}
-
-#: Upper bound of ``simulation.days`` in the config schema.
-MAX_DAYS = 3650.0
 
 # Default scaling experiment: lattice sides (about 1e4 .. 1e7 agents) at fixed
 # days, and day counts at a fixed side.
@@ -113,57 +60,11 @@ SCALING_DAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
 SCALING_FIXED_SIDE = 345
 
 
-class BenchError(BlinasimError):
-    """A bad benchmark option, with one readable line per problem."""
+def _bench():
+    """:mod:`blinasim.reference.benchmark`, imported on first use."""
+    from blinasim.reference import benchmark
 
-
-def _allowed_sizes() -> str:
-    return ", ".join(PUBLIC_SIZES) + " (and 'tiny' for tests)"
-
-
-def parse_sizes(text: str | Sequence[str], option: str = "--sizes") -> list[str]:
-    """Split a comma-separated list of size names and check every name.
-
-    Raises :class:`BenchError` naming the option, the bad value and the allowed names.
-    """
-    items = text.split(",") if isinstance(text, str) else list(text)
-    names = [s.strip() for s in items if s.strip()]
-    problems = [f"{option} {n!r}: unknown size; allowed: {_allowed_sizes()}" for n in names if n not in SIZES]
-    if not names:
-        problems.append(f"{option} {text!r}: no size given; allowed: {_allowed_sizes()}")
-    if problems:
-        raise BenchError(problems)
-    return list(dict.fromkeys(names))
-
-
-def _one_tick_days() -> float:
-    from blinasim.params.defaults import LITERATURE  # lazy: harness module, leaves the package
-
-    return LITERATURE["simulation.dt_hours"].value / 24.0
-
-
-def check_options(days: float | None = None, repeats: int | None = None) -> None:
-    """Check ``--days`` and ``--repeats``; raise :class:`BenchError` with every problem."""
-    problems = []
-    if days is not None:
-        shortest = _one_tick_days()
-        if not (isinstance(days, int | float) and math.isfinite(days) and days > 0):
-            problems.append(f"--days {days!r}: must be a positive number of simulated days")
-        elif days < shortest:
-            problems.append(f"--days {days!r}: shorter than one tick; allowed: {shortest:.5g} <= days <= {MAX_DAYS:g}")
-        elif days > MAX_DAYS:
-            problems.append(f"--days {days!r}: too long; allowed: {shortest:.5g} <= days <= {MAX_DAYS:g}")
-    if repeats is not None and (not isinstance(repeats, int) or repeats < 1):
-        problems.append(f"--repeats {repeats!r}: must be a whole number >= 1")
-    if problems:
-        raise BenchError(problems)
-
-
-def workload_config(lattice_size: int, days: float):
-    """The benchmark workload: the default patient, flat regimen, given lattice side and days."""
-    from blinasim.params.schema import load_config  # lazy: harness module, leaves the package
-
-    return load_config(None, {**WORKLOAD, "simulation.lattice_size": int(lattice_size), "simulation.days": float(days)})
+    return benchmark
 
 
 # --------------------------------------------------------------- machine info
@@ -265,7 +166,7 @@ def _compiled_signatures() -> int:
 
     from numba.core.registry import CPUDispatcher
 
-    import blinasim.kernels as kernels  # lazy: harness module, leaves the package
+    import blinasim.kernels as kernels
 
     count = 0
     for modname in kernels.__all__:
@@ -277,134 +178,9 @@ def _compiled_signatures() -> int:
     return count
 
 
-def _compile_rare_kernels() -> None:
-    """Compile kernels a tiny run may not reach (target compaction) with the model's argument types."""
-    import numpy as np
-
-    from blinasim.core.state import SITE_KIND_DTYPE, SITE_SLOT_DTYPE, TARGET_FIELDS, TCELL_FIELDS  # lazy: harness
-    from blinasim.kernels import census  # lazy: harness module, leaves the package
-
-    tg = {name: np.empty(0, dtype=dt) for name, dt in TARGET_FIELDS.items()}
-    census.compact_targets(
-        0,
-        tg["pos"],
-        tg["cd19"],
-        tg["pdl1"],
-        tg["clock"],
-        tg["kind"],
-        tg["phenotype"],
-        tg["engaged"],
-        np.empty(0, dtype=SITE_KIND_DTYPE),
-        np.empty(0, dtype=SITE_SLOT_DTYPE),
-        0,
-        0,
-        np.empty(0, dtype=TCELL_FIELDS["partner"]),
-        np.empty(0, dtype=np.int32),
-    )
-
-
-def _warm_up() -> None:
-    """Compile or load every kernel the workload uses: a tiny flat-regimen run of 2 days."""
-    from blinasim.core.model import BlinatumomabModel  # lazy: harness module, leaves the package
-
-    model = BlinatumomabModel(workload_config(16, 2.0))
-    model.run()
-    _compile_rare_kernels()
-
-
-def _time_average(rows, record_every: int, now: float, tick: int) -> float:
-    """Time average over the run of one census series (``rows``, one per record), ending with ``now``."""
-    import numpy as np
-
-    y = np.asarray(rows, dtype=np.float64)
-    t = np.arange(len(y), dtype=np.float64) * record_every
-    if t[-1] < tick:  # the last stretch is not recorded: end with the count now
-        y, t = np.append(y, now), np.append(t, float(tick))
-    return float(y[0]) if len(y) == 1 else float(np.trapezoid(y, t) / (t[-1] - t[0]))
-
-
-def _run_means(model) -> dict[str, float]:
-    """Time-averaged live agents and live T-cells over a finished run, from the hourly census."""
-    from blinasim.kernels import census as C  # lazy: harness module, leaves the package
-
-    rows = model.rec_counts[: model.rec_index]
-    live = rows[:, [C.C_BLASTS, C.C_BLASTS + 1, C.C_NORMAL_B, C.C_NORMAL_B + 1, C.C_T, C.C_T + 1, C.C_OTHER_MARROW]]
-    t_cells = rows[:, [C.C_T, C.C_T + 1]]
-    return {
-        "agents": _time_average(live.sum(axis=1), model.record_every, model.live_agents, model.tick),
-        "t_cells": _time_average(t_cells.sum(axis=1), model.record_every, model.state.tcells.live, model.tick),
-        "agents_initial": int(live[0].sum()),
-        "agents_final": int(model.live_agents),
-    }
-
-
-def _measure_core(config, repeats: int) -> dict[str, Any]:
-    """Construct and run the numba model ``repeats`` times on one config (same seed each time)."""
-    from blinasim.core.model import BlinatumomabModel  # lazy: harness module, leaves the package
-
-    init_s, run_s, cpu_s, rates, cpu_rates = [], [], [], [], []
-    first: dict[str, Any] = {}
-    for _ in range(repeats):
-        gc.collect()
-        t0 = time.perf_counter()
-        model = BlinatumomabModel(config)
-        t1 = time.perf_counter()
-        if not first:
-            first = {
-                "bytes_per_agent": model.state.nbytes / max(model.live_agents, 1),
-                "state_bytes": model.state.nbytes,
-            }
-        c1 = time.process_time()
-        model.run()
-        c2 = time.process_time()
-        t2 = time.perf_counter()
-        means = _run_means(model)  # identical in every repeat: same config, same seed
-        ticks = model.n_ticks
-        init_s.append(t1 - t0)
-        run_s.append(t2 - t1)
-        cpu_s.append(c2 - c1)
-        rates.append(means["agents"] * ticks / (t2 - t1))
-        cpu_rates.append(means["agents"] * ticks / max(c2 - c1, 1e-9))
-        del model
-    return {
-        "agents": round(means["agents"]),
-        "agents_initial": means["agents_initial"],
-        "agents_final": means["agents_final"],
-        "t_cells": round(means["t_cells"]),
-        "ticks": ticks,
-        "init_seconds": statistics.median(init_s),
-        "init_seconds_all": init_s,
-        "run_seconds": statistics.median(run_s),
-        "run_seconds_all": run_s,
-        "seconds_per_tick": statistics.median(run_s) / ticks,
-        "agent_updates_per_second": statistics.median(rates),
-        "agent_updates_per_second_all": rates,
-        "agent_updates_per_second_spread": _spread(rates),
-        "cpu_seconds": statistics.median(cpu_s),
-        "cpu_seconds_all": cpu_s,
-        "agent_updates_per_cpu_second": statistics.median(cpu_rates),
-        "agent_updates_per_cpu_second_spread": _spread(cpu_rates),
-        # CPU seconds / wall seconds of the timed runs: well below 1 means other
-        # work on the machine took our core part of the time (timings inflated).
-        "cpu_share": sum(cpu_s) / sum(run_s),
-        **first,
-    }
-
-
-def _spread(values: Sequence[float]) -> dict[str, float]:
-    """min, max and interquartile range of repeated measurements."""
-    v = sorted(values)
-    if len(v) >= 2:
-        q = statistics.quantiles(v, n=4, method="inclusive")
-        iqr = q[2] - q[0]
-    else:
-        iqr = 0.0
-    return {"min": v[0], "max": v[-1], "iqr": iqr}
-
-
 def _profile_phases(config) -> dict[str, Any]:
     """One extra run with per-phase timing: seconds and share of the run per phase."""
-    from blinasim.core.model import BlinatumomabModel  # lazy: harness module, leaves the package
+    from blinasim.core.model import BlinatumomabModel
 
     model = BlinatumomabModel(config, profile=True)
     model.run()
@@ -417,121 +193,48 @@ def _profile_phases(config) -> dict[str, Any]:
     }
 
 
-def _load_reference():
-    """``(ReferenceModel, None)`` or ``(None, reason)`` when the reference cannot be imported."""
-    try:
-        from blinasim.reference.mesa_model import ReferenceModel  # lazy: harness module, leaves the package
-    except Exception as exc:  # not written yet, or broken: report, don't fail the benchmark
-        return None, f"not importable ({type(exc).__name__}: {exc})"
-    return ReferenceModel, None
-
-
-def _measure_reference(reference_cls, config, seed: int, repeats: int) -> dict[str, Any]:
-    """Time ``ReferenceModel.run()``; live agents are averaged from the first and last counts."""
-    init_s, run_s, cpu_s, rates, cpu_rates, agents = [], [], [], [], [], []
-    ticks = None
-    for _ in range(repeats):
-        gc.collect()
-        t0 = time.perf_counter()
-        ref = reference_cls(config, seed=seed)
-        t1 = time.perf_counter()
-        start = ref.live_agents
-        c1 = time.process_time()
-        ref.run()
-        c2 = time.process_time()
-        t2 = time.perf_counter()
-        ticks = int(ref.n_ticks)
-        mean_live = 0.5 * (start + ref.live_agents)
-        init_s.append(t1 - t0)
-        run_s.append(t2 - t1)
-        cpu_s.append(c2 - c1)
-        agents.append(mean_live)
-        rates.append(mean_live * ticks / (t2 - t1))
-        cpu_rates.append(mean_live * ticks / max(c2 - c1, 1e-9))
-        del ref
-    return {
-        "agents": round(statistics.median(agents)),
-        "ticks": ticks,
-        "init_seconds": statistics.median(init_s),
-        "run_seconds": statistics.median(run_s),
-        "run_seconds_all": run_s,
-        "agent_updates_per_second": statistics.median(rates),
-        "agent_updates_per_second_spread": _spread(rates),
-        "cpu_seconds": statistics.median(cpu_s),
-        "agent_updates_per_cpu_second": statistics.median(cpu_rates),
-        "cpu_share": sum(cpu_s) / sum(run_s),
-        "repeats": repeats,
-    }
-
-
 def worker_measure(spec: dict[str, Any]) -> dict[str, Any]:
     """Measure one size in this (fresh) process. ``spec`` is built by :func:`measure_size`."""
     import numba
 
-    from blinasim.core.seeds import run_seed  # lazy: harness module, leaves the package
-
+    bm = _bench()
     side, days, repeats = int(spec["lattice_size"]), float(spec["days"]), int(spec["repeats"])
     load_before = _load_average()
-    _warm_up()
+    bm.warm_up()
     compiled_before = _compiled_signatures()
     rss_before = _rss_bytes()
 
-    config = workload_config(side, days)
+    config = bm.workload_config(side, days)
     out: dict[str, Any] = {"lattice_size": side, "days": days, "repeats": repeats}
-    out.update(_measure_core(config, repeats))
+    out.update(bm.measure_core(config, repeats))
     out["baseline_rss_bytes"] = rss_before
-    out["peak_rss_bytes"] = _peak_rss_bytes()
+    out["peak_rss_bytes"] = _peak_rss_bytes()  # before the reference runs: the numba core's
     out["numba_threads"] = numba.get_num_threads()
     out["load_average_before"] = load_before  # other work on the machine makes the timings noisy
     out["jit_during_run"] = _compiled_signatures() != compiled_before
     if spec.get("profile"):
         out.update(_profile_phases(config))
-
-    ref_days = spec.get("reference_days")
-    out["ratio_vs_reference"] = out["ratio_vs_reference_cpu"] = None
     out["reference"] = {"status": spec.get("reference_status", "not run")}
-    if ref_days is not None:
-        reference_cls, reason = _load_reference()
-        if reference_cls is None:
-            out["reference"] = {"status": reason}
-        else:
-            ref_config = workload_config(side, ref_days)
-            same = math.isclose(ref_days, days)
-            core = out if same else _measure_core(ref_config, repeats)
-            try:
-                ref = _measure_reference(
-                    reference_cls, ref_config, run_seed(ref_config.simulation.seed), int(spec["reference_repeats"])
-                )
-            except Exception as exc:
-                out["reference"] = {"status": f"failed ({type(exc).__name__}: {exc})"}
-            else:
-                ref["status"] = "ok"
-                ref["days"] = ref_days
-                ref["core_agent_updates_per_second"] = core["agent_updates_per_second"]
-                ref["core_agent_updates_per_cpu_second"] = core["agent_updates_per_cpu_second"]
-                ref["core_ticks"] = core["ticks"]
-                ref["core_agents"] = core["agents"]
-                out["reference"] = ref
-                out["ratio_vs_reference"] = core["agent_updates_per_second"] / ref["agent_updates_per_second"]
-                out["ratio_vs_reference_cpu"] = (
-                    core["agent_updates_per_cpu_second"] / ref["agent_updates_per_cpu_second"]
-                )
+    out.update(
+        bm.compare_with_reference(out, side, spec.get("reference_days"), repeats, int(spec.get("reference_repeats", 1)))
+    )
     return out
 
 
 def worker_jit(spec: dict[str, Any]) -> dict[str, Any]:
     """First construction and run of a tiny model in this (fresh) process, and the same again."""
     t0 = time.perf_counter()
-    from blinasim.core.model import BlinatumomabModel  # lazy: harness module, leaves the package
+    from blinasim.core.model import BlinatumomabModel
 
     t1 = time.perf_counter()
-    config = workload_config(int(spec.get("lattice_size", 16)), float(spec.get("days", 2.0)))
+    bm = _bench()
+    config = bm.workload_config(int(spec.get("lattice_size", 16)), float(spec.get("days", 2.0)))
     timings = []
     for _ in range(2):
         t = time.perf_counter()
         model = BlinatumomabModel(config)
         model.run()
-        _compile_rare_kernels()
+        bm.compile_rare_kernels()
         timings.append(time.perf_counter() - t)
     return {
         "import_seconds": t1 - t0,
@@ -546,21 +249,24 @@ def worker_jit(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def _subprocess_env(cache_dir: str | None) -> dict[str, str]:
+    """The measuring process's environment: one thread everywhere; the same blinasim as this process."""
+    import blinasim
+
     env = dict(os.environ)
     env["NUMBA_NUM_THREADS"] = "1"
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = "1"
     if cache_dir is not None:
         env["NUMBA_CACHE_DIR"] = cache_dir
-    src = str(Path(__file__).resolve().parents[1])
+    src = str(Path(blinasim.__file__).resolve().parents[1])
     env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     return env
 
 
 def _run_worker(kind: str, spec: dict[str, Any], cache_dir: str | None) -> dict[str, Any]:
-    """Run ``python -m blinasim.bench KIND SPEC`` in a fresh interpreter; return its JSON answer."""
+    """Run ``python harness.py KIND SPEC`` in a fresh interpreter; return its JSON answer."""
     proc = subprocess.run(
-        [sys.executable, "-m", "blinasim.bench", kind, json.dumps(spec)],
+        [sys.executable, str(Path(__file__).resolve()), kind, json.dumps(spec)],
         capture_output=True,
         text=True,
         env=_subprocess_env(cache_dir),
@@ -597,7 +303,7 @@ def measure_jit(cache_dir: str | None = None) -> dict[str, Any]:
 
 
 def measure_size(
-    size: str | BenchSize,
+    size,
     *,
     days: float | None = None,
     repeats: int = DEFAULT_REPEATS,
@@ -609,21 +315,17 @@ def measure_size(
 ) -> dict[str, Any]:
     """Measure one size in a fresh subprocess (see the module docstring for what is measured).
 
-    ``lattice_size`` overrides the size's lattice side (scaling experiments).
-    ``cache_dir``: the numba cache parent for the subprocess (default: the
-    user's, i.e. ``NUMBA_CACHE_DIR`` or ``~/.cache/blinasim/numba``).
+    ``size`` is a name of :data:`blinasim.reference.benchmark.SIZES` or a
+    :class:`~blinasim.reference.benchmark.BenchSize`; ``lattice_size``
+    overrides its lattice side (scaling experiments). ``cache_dir``: the
+    numba cache folder of the subprocess (default: the user's, i.e.
+    ``NUMBA_CACHE_DIR`` or ``~/.cache/blinasim/numba``).
     """
-    s = SIZES[size] if isinstance(size, str) else size
+    bm = _bench()
+    s = bm.SIZES[size] if isinstance(size, str) else size
     run_days = s.days if days is None else float(days)
-    check_options(run_days, repeats)
-    ref_days = None
-    status = "not run"
-    if not reference:
-        status = "skipped (--no-reference)"
-    elif s.reference_days is None:
-        status = f"skipped (not run at size {s.name!r}; too slow)"
-    else:
-        ref_days = min(run_days, s.reference_days)
+    bm.check_options(run_days, repeats)
+    ref_days, status = bm.reference_status(s, reference)
     spec = {
         "lattice_size": int(lattice_size or s.lattice_size),
         "days": run_days,
@@ -655,8 +357,9 @@ def run_benchmark(
     directory, which the size measurements then reuse (warm); without it
     ``jit_*`` fields are None and the user's cache is used.
     """
-    names = parse_sizes(list(sizes))
-    check_options(days, repeats)
+    bm = _bench()
+    names = bm.parse_sizes(list(sizes))
+    bm.check_options(days, repeats)
     say = progress or (lambda msg: None)
     machine = machine_info()
     cache_dir = tempfile.mkdtemp(prefix="blinasim-bench-numba-") if jit else None
@@ -673,7 +376,7 @@ def run_benchmark(
             say(f"  cold {jit_info['jit_compile_seconds']:.2f} s, cached {jit_info['jit_cached_seconds']:.2f} s")
         records = []
         for name in names:
-            s = SIZES[name]
+            s = bm.SIZES[name]
             d = s.days if days is None else days
             say(f"measuring {name} (lattice {s.lattice_size}, {d:g} days, {repeats} repeats) ...")
             rec = measure_size(
@@ -688,7 +391,7 @@ def run_benchmark(
             rec.update(jit_info)
             rec["machine"] = machine
             records.append(rec)
-            say(f"  {rec['agents']} agents, {_sci(rec['agent_updates_per_second'])} agent-updates/s")
+            say(f"  {rec['agents']} agents, {bm.format_rate(rec['agent_updates_per_second'])} agent-updates/s")
     finally:
         if cache_dir is not None:
             shutil.rmtree(cache_dir, ignore_errors=True)
@@ -722,7 +425,7 @@ def measure_scaling(
     wall time also counts other processes' turns on our core.
     """
     say = progress or (lambda msg: None)
-    custom = BenchSize("scaling", 0, side_days, None, "scaling point", hidden=True)
+    custom = _bench().BenchSize("scaling", 0, side_days, None, "scaling point", hidden=True)
 
     def point(side: int, d: float) -> dict[str, Any]:
         say(f"scaling: lattice {side}, {d:g} days ...")
@@ -830,19 +533,14 @@ def plot_scaling(data: dict[str, Any], path: str | Path) -> Path:
 # --------------------------------------------------------------------- table
 
 
-def _sci(x: float | None) -> str:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "n/a"
-    mantissa, exponent = f"{x:.2e}".split("e")
-    return f"{mantissa}e{int(exponent)}"
-
-
 def _seconds(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.2f}"
 
 
 def format_table(records: Sequence[dict[str, Any]]) -> str:
-    """A readable fixed-width table of benchmark records, with notes below."""
+    """A readable fixed-width table of benchmark records, with the machine and notes below."""
+    bm = _bench()
+    rate = bm.format_rate
     headers = [
         "size",
         "agents",
@@ -856,48 +554,30 @@ def format_table(records: Sequence[dict[str, Any]]) -> str:
         "JIT cold s",
         "JIT cached s",
     ]
-    rows, notes = [], []
+    rows = []
     for r in records:
         ratio = r.get("ratio_vs_reference")
-        ref = r.get("reference") or {}
-        if ratio is None:
-            ratio_text = "null"
-            notes.append(f"{r['size']}: reference {ref.get('status', 'not run')}")
-        else:
-            ratio_text = f"{ratio:.0f}x"
-            notes.append(
-                f"{r['size']}: reference on {ref.get('days', '?'):g} days ({ref.get('ticks')} ticks): "
-                f"{_sci(ref.get('agent_updates_per_second'))} agent-upd/s vs core "
-                f"{_sci(ref.get('core_agent_updates_per_second'))}"
-            )
-        share = r.get("cpu_share")
-        if share is not None and share < 0.9:
-            notes.append(
-                f"{r['size']}: the machine was busy: the timed runs got {share:.0%} of a core "
-                "(wall-clock rates are low; agent-upd/CPU-s is the better estimate)"
-            )
-        if r.get("jit_during_run"):
-            notes.append(f"{r['size']}: WARNING a kernel was compiled during the timed runs")
         spread = r.get("agent_updates_per_second_spread") or {}
         rows.append(
             [
                 r["size"],
                 f"{r['agents']:,}",
                 str(r["ticks"]),
-                _sci(r["agent_updates_per_second"]),
-                f"{_sci(spread.get('min'))}-{_sci(spread.get('max'))}",
-                _sci(r.get("agent_updates_per_cpu_second")),
+                rate(r["agent_updates_per_second"]),
+                f"{rate(spread.get('min'))}-{rate(spread.get('max'))}",
+                rate(r.get("agent_updates_per_cpu_second")),
                 f"{r['bytes_per_agent']:.1f}",
                 f"{r['peak_rss_bytes'] / 2**20:.0f}",
-                ratio_text,
+                "null" if ratio is None else f"{ratio:.0f}x",
                 _seconds(r.get("jit_compile_seconds")),
                 _seconds(r.get("jit_cached_seconds")),
             ]
         )
-    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(headers)]
-    lines = ["  ".join(h.rjust(w) for h, w in zip(headers, widths, strict=True))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    notes = bm.reference_notes(records)
+    notes += [
+        f"{r['size']}: WARNING a kernel was compiled during the timed runs" for r in records if r.get("jit_during_run")
+    ]
+    lines = bm.format_columns(headers, rows)
     if records:
         m = records[0].get("machine") or {}
         lines.append("")
@@ -913,11 +593,9 @@ def format_table(records: Sequence[dict[str, Any]]) -> str:
 
 
 def _worker_main(argv: list[str]) -> int:
-    """``python -m blinasim.bench {measure,jit} SPEC_JSON``: print one JSON line."""
+    """``python harness.py {measure,jit} SPEC_JSON``: measure in this process, print one JSON line."""
     if len(argv) != 2 or argv[0] not in ("measure", "jit"):
-        print(
-            "usage: python -m blinasim.bench {measure,jit} SPEC_JSON (internal; use `blinasim bench`)", file=sys.stderr
-        )
+        print("usage: python harness.py {measure,jit} SPEC_JSON (internal; use bench_core.py)", file=sys.stderr)
         return 2
     spec = json.loads(argv[1])
     result = worker_measure(spec) if argv[0] == "measure" else worker_jit(spec)
