@@ -148,3 +148,20 @@ def test_report_figures_name_the_report_extra_before_any_work(monkeypatch, tmp_p
         timecourse_figure(xr.Dataset(), "mrd", ["a"])
     proc = cli("report", tmp_path / "no-such-store.zarr")
     assert_names_the_extra(proc, "report", "matplotlib")
+
+
+def test_every_command_and_group_shows_a_missing_extra_as_one_message(monkeypatch, tmp_path):
+    from blinasim.cli import app
+
+    def callbacks(typer_app):
+        yield from (info.callback for info in typer_app.registered_commands)
+        for group in typer_app.registered_groups:
+            yield from callbacks(group.typer_instance)
+
+    found = list(callbacks(app))
+    assert len(found) > 8 and all(hasattr(cb, "__wrapped__") for cb in found)
+
+    hide(monkeypatch, "distributed")  # a command of the `calibrate` group, on a Dask cluster
+    proc = cli("calibrate", "verify", "--n", "1", "--assays", "1", "--dask-local", "1", "--json", tmp_path / "v.json")
+    assert_names_the_extra(proc, "dask", "distributed")
+    assert not (tmp_path / "v.json").exists()
