@@ -63,7 +63,7 @@ def test_requires_extra_turns_a_failed_import_into_one_message(monkeypatch):
         "sensitivity",
         "SALib",
     )
-    assert not isinstance(exc, BlinasimError)  # not a bad input: the CLI gives it its own heading
+    assert isinstance(exc, BlinasimError)  # the one error base of the package
 
 
 def test_requires_extra_leaves_other_errors_and_success_alone():

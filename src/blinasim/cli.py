@@ -38,11 +38,16 @@ def _fail(problems: list[str], what: str = "invalid input") -> None:
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
+def _fail_on(exc: BlinasimError, what: str) -> None:
+    """:func:`_fail` for an error of the API; a missing optional package gets its own heading in every command."""
+    _fail(exc.problems, "missing optional dependency" if isinstance(exc, MissingExtraError) else what)
+
+
 def _load(config: Path | None, set_: list[str] | None):
     try:
         return load_config(config, parse_overrides(set_ or []))
     except BlinasimError as exc:
-        _fail(exc.problems, f"invalid configuration{f' {str(config)!r}' if config else ''}")
+        _fail_on(exc, f"invalid configuration{f' {str(config)!r}' if config else ''}")
 
 
 SetOption = Annotated[
@@ -119,7 +124,7 @@ def bench(
         names = benchmark.parse_sizes(sizes)
         benchmark.check_options(days, repeats)
     except BlinasimError as exc:
-        _fail(exc.problems, "invalid option")
+        _fail_on(exc, "invalid option")
     if json_path is not None and not (json_path.parent if str(json_path.parent) else Path(".")).is_dir():
         _fail([f"--json {str(json_path)!r}: directory {str(json_path.parent)!r} does not exist"], "bad output path")
     records = benchmark.compare(
@@ -168,7 +173,7 @@ def sweep(
     try:
         experiment = Experiment.from_toml(config)
     except BlinasimError as exc:
-        _fail(exc.problems, f"invalid experiment {str(config)!r}")
+        _fail_on(exc, f"invalid experiment {str(config)!r}")
     if write is not None and write not in ("worker", "parent"):
         _fail([f"--write {write!r}: use 'worker' or 'parent'"], "invalid option")
     if dry_run:
@@ -187,7 +192,7 @@ def sweep(
             on_message=lambda msg: typer.echo(msg, err=True),
         )
     except BlinasimError as exc:
-        _fail(exc.problems, "cannot run the sweep")
+        _fail_on(exc, "cannot run the sweep")
     except KeyboardInterrupt:
         typer.echo("interrupted: finished runs are in the store; continue with --resume", err=True)
         raise typer.Exit(130) from None
@@ -207,7 +212,7 @@ def status(
     try:
         st = store_status(store)
     except BlinasimError as exc:
-        _fail(exc.problems, "cannot read the store")
+        _fail_on(exc, "cannot read the store")
     typer.echo(st.format(max_failures=max_failures))
 
 
@@ -236,7 +241,7 @@ def report(
             formats=tuple(f.strip() for f in formats.split(",") if f.strip()),
         )
     except BlinasimError as exc:
-        _fail(exc.problems, "cannot report")
+        _fail_on(exc, "cannot report")
     typer.echo(rep.to_markdown())
     typer.echo(f"wrote {rep.out_dir}", err=True)
 
@@ -256,8 +261,10 @@ def export(
         _fail([f"--out {str(out)!r} already exists; choose another path or remove it"], "output exists")
     try:
         path = export_netcdf(store, out, allow_incomplete=allow_incomplete)
-    except (BlinasimError, FileNotFoundError) as exc:
-        _fail(getattr(exc, "problems", [str(exc)]), "cannot export")
+    except BlinasimError as exc:
+        _fail_on(exc, "cannot export")
+    except FileNotFoundError as exc:
+        _fail([str(exc)], "cannot export")
     typer.echo(f"wrote {path}")
 
 
@@ -294,7 +301,7 @@ def _overrides(set_: list[str] | None) -> dict:
         overrides = parse_overrides(set_ or [])
         load_config(None, overrides)
     except BlinasimError as exc:
-        _fail(exc.problems, "invalid --set")
+        _fail_on(exc, "invalid --set")
     return overrides
 
 
@@ -310,11 +317,11 @@ def _calibrate(stage, workers: int | None, scheduler: str | None, dask_local: in
         else:
             executor = make_executor(workers=local, scheduler=scheduler, dask_local=dask_local)
     except BlinasimError as exc:
-        _fail(exc.problems, "invalid option")
+        _fail_on(exc, "invalid option")
     try:
         return stage(executor)
     except BlinasimError as exc:
-        _fail(exc.problems, "cannot calibrate")
+        _fail_on(exc, "cannot calibrate")
     finally:
         executor.close()
 
@@ -474,7 +481,7 @@ def _missing_extra_as_message(command):
         try:
             return command(*args, **kwargs)
         except MissingExtraError as exc:
-            _fail(exc.problems, "missing optional dependency")
+            _fail_on(exc, "missing optional dependency")
 
     return wrapper
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from blinasim.errors import BlinasimError
+
 #: Extra name -> what it brings (pyproject.toml, [project.optional-dependencies]).
 EXTRAS: dict[str, str] = {
     "dask": "Dask distributed (sweeps on a Dask cluster)",
@@ -28,13 +30,13 @@ EXTRAS: dict[str, str] = {
 }
 
 
-class MissingExtraError(ImportError):
+class MissingExtraError(BlinasimError, ImportError):
     """An optional dependency is not installed; the message names the extra that installs it.
 
-    An :class:`ImportError` (``name`` is the missing package), deliberately not
-    a :class:`blinasim.errors.BlinasimError`: the input is fine, the install
-    lacks a part, and the command line says so under its own heading instead
-    of the heading of a bad input. It carries ``problems`` all the same.
+    A :class:`~blinasim.errors.BlinasimError` (one readable line in
+    ``problems``) and an :class:`ImportError` (``name`` is the missing
+    package), so either ``except`` catches it. The command line shows it under
+    its own heading, "missing optional dependency", in every command.
 
     Parameters
     ----------
@@ -56,11 +58,11 @@ class MissingExtraError(ImportError):
             raise ValueError(f"unknown extra {extra!r}; known: {', '.join(EXTRAS)}")
         self.extra = extra
         self.feature = feature
-        self.problems = [
+        super().__init__(
             f'{feature} needs {module!r}, which is not installed: pip install "blinasim[{extra}]" '
             f"(or blinasim[all] for every optional part)"
-        ]
-        super().__init__(self.problems[0], name=module)
+        )
+        self.name = module
 
     def __reduce__(self) -> tuple[type, tuple[str, str, str]]:
         # Rebuilt from its parts, so it crosses process boundaries (worker pools, Dask) intact.
