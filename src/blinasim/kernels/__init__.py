@@ -1,4 +1,4 @@
-"""Numba kernels: one pure function per biological process, over flat arrays.
+"""Numba kernels: one module per biological process, pure functions over the store records.
 
 Rules: no Mesa, no pydantic, no mutable module globals inside a
 kernel; randomness only from :mod:`blinasim.kernels.rng` (counter-based).
@@ -38,14 +38,17 @@ CACHE_DIR = _select_cache_dir()
 
 # The submodules are imported after the cache directory is chosen.
 from blinasim.kernels import (  # noqa: E402
+    blast_fate,
     census,
     chemotherapy,
+    compaction,
     encounter,
     initial,
     killing,
     layout,
+    marrow_turnover,
     motility,
-    residents,
+    normal_b_supply,
     rng,
     tcell_fate,
     trafficking,
@@ -53,14 +56,17 @@ from blinasim.kernels import (  # noqa: E402
 
 __all__ = [
     "CACHE_DIR",
+    "blast_fate",
     "census",
     "chemotherapy",
+    "compaction",
     "encounter",
     "initial",
     "killing",
     "layout",
+    "marrow_turnover",
     "motility",
-    "residents",
+    "normal_b_supply",
     "rng",
     "tcell_fate",
     "trafficking",
