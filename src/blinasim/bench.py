@@ -279,28 +279,13 @@ def _compiled_signatures() -> int:
 
 def _compile_rare_kernels() -> None:
     """Compile kernels a tiny run may not reach (target compaction) with the model's argument types."""
-    import numpy as np
 
-    from blinasim.core.state import SITE_KIND_DTYPE, SITE_SLOT_DTYPE, TARGET_FIELDS, TCELL_FIELDS  # lazy: harness
-    from blinasim.kernels import census  # lazy: harness module, leaves the package
+    from blinasim.core.state import State  # lazy: harness module, leaves the package
+    from blinasim.kernels import compaction  # lazy: harness module, leaves the package
 
-    tg = {name: np.empty(0, dtype=dt) for name, dt in TARGET_FIELDS.items()}
-    census.compact_targets(
-        0,
-        tg["pos"],
-        tg["cd19"],
-        tg["pdl1"],
-        tg["clock"],
-        tg["kind"],
-        tg["phenotype"],
-        tg["engaged"],
-        np.empty(0, dtype=SITE_KIND_DTYPE),
-        np.empty(0, dtype=SITE_SLOT_DTYPE),
-        0,
-        0,
-        np.empty(0, dtype=TCELL_FIELDS["partner"]),
-        np.empty(0, dtype=np.int32),
-    )
+    st = State.allocate(1, 0, 0)
+    tg, tc = st.targets, st.tcells
+    compaction.compact_targets(0, tg.record, st.lattice, 0, tc.record, st.scratch)
 
 
 def _warm_up() -> None:

@@ -190,7 +190,7 @@ def form_synapses(
     frac = contacts_per_tick - whole
     n_sites = site_kind.shape[0]
     for i in range(n_t):
-        # Memory locality: the store is in lattice order (``census.sort_t_cells``), so the
+        # Memory locality: the store is in lattice order (``compaction.sort_t_cells``), so the
         # lattice and targets a T-cell a few slots ahead will probe are known now; asking
         # for them early overlaps the cache misses instead of waiting for each in turn.
         # Hints only: nothing is read or drawn that changes the result.

@@ -1,4 +1,4 @@
-"""Trafficking between blood and marrow (phases ``t_cell_trafficking`` and ``target_trafficking``).
+"""Trafficking between blood and marrow (phases ``tcell_trafficking`` and ``target_trafficking``).
 
 Both compartments exchange cells by first-order rates. Free T-cells move every
 tick (blood -> a uniformly random marrow site; marrow -> blood). Resident
