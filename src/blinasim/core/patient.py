@@ -178,6 +178,7 @@ class PatientModel(mesa.Model):
         self.config = config
         self.profile = profile
         self.phase_seconds = {p.name: 0.0 for p in self.phases}
+        self._due: dict[tuple[bool, bool], tuple[tuple[Phase, ...], tuple[Phase, ...]]] = {}
         sim = config.simulation
         self.dt_hours = sim.dt_hours
         self.slow_every = round(sim.slow_step_hours / sim.dt_hours)
@@ -224,20 +225,24 @@ class PatientModel(mesa.Model):
     def step(self) -> None:
         """Advance one tick through the phase list."""
         slow, record_due = self.is_slow_tick, self.is_record_tick
-        for phase in self.phases:
-            if phase.due(slow, record_due):
-                self._run(phase)
+        # The phases due in such a tick, in list order: made once per kind of tick (and again
+        # if the phase list was replaced).
+        made = self._due.get((slow, record_due))
+        if made is None or made[0] is not self.phases:
+            due = tuple(p for p in self.phases if p.due(slow, record_due))
+            made = self._due[(slow, record_due)] = (self.phases, due)
+        due = made[1]
+        if self.profile:
+            for phase in due:
+                t0 = time.perf_counter()
+                phase.run(self)
+                self.phase_seconds[phase.name] += time.perf_counter() - t0
+        else:
+            for phase in due:
+                phase.run(self)
         self.tick += 1
         if self.tick >= self.n_ticks:
             self.running = False
-
-    def _run(self, phase: Phase) -> None:
-        if self.profile:
-            t0 = time.perf_counter()
-            phase.run(self)
-            self.phase_seconds[phase.name] += time.perf_counter() - t0
-        else:
-            phase.run(self)
 
     def run_phase(self, name: str) -> None:
         """Run one phase by name, whatever its clock (set-up, tests); not profiled."""

@@ -128,6 +128,11 @@ class State:
     #: encounter phase between slow steps; None when a slow phase has changed the targets
     #: (``kernels.encounter.list_blood_targets`` makes it again)
     blood_targets: np.ndarray | None = field(default=None, repr=False)
+    #: the lattice as the record a kernel takes: ``(site_kind, site_slot)`` (never reallocated)
+    lattice: tuple[np.ndarray, np.ndarray] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.lattice = (self.site_kind, self.site_slot)
 
     @classmethod
     def allocate(cls, side: int, target_capacity: int, tcell_capacity: int) -> State:
@@ -144,11 +149,6 @@ class State:
     @property
     def n_sites(self) -> int:
         return self.side * self.side
-
-    @property
-    def lattice(self) -> tuple[np.ndarray, np.ndarray]:
-        """The lattice as the record a kernel takes: ``(site_kind, site_slot)``."""
-        return (self.site_kind, self.site_slot)
 
     def ensure_scratch(self) -> None:
         """Keep the int32 scratch buffer as large as the target store."""
