@@ -29,15 +29,8 @@ __all__ = ["PHASES", "POPULATIONS", "BlinatumomabModel", "Phase", "simulate"]
 class BlinatumomabModel(PatientModel):
     """A virtual patient under blinatumomab: agents in struct-of-arrays stores, phases run by numba kernels.
 
-    Parameters
-    ----------
-    config
-        A validated :class:`blinasim.params.schema.Config`.
-    seed
-        The run seed. Default: derived from ``config.simulation.seed`` with
-        :func:`blinasim.core.seeds.run_seed` (sample 0, replicate 0).
-    profile
-        Accumulate wall time per phase in :attr:`phase_seconds`.
+    Constructed as :class:`blinasim.core.patient.PatientModel` (``config``, ``seed``,
+    ``profile``); runs :data:`PHASES`.
     """
 
     phases = PHASES

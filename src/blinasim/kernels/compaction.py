@@ -13,7 +13,7 @@ are near each other on the lattice near each other in memory.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import literal_unroll, njit
 
 from blinasim.kernels.layout import (
     L_KIND,
@@ -22,19 +22,8 @@ from blinasim.kernels.layout import (
     POS_BLOOD,
     POS_DEAD,
     SITE_TARGET,
-    T_ACTIVATION,
-    T_CD3,
-    T_EXHAUSTION,
-    T_KILLS,
     T_PARTNER,
     T_POS,
-    T_SYNAPSE_H,
-    TG_CD19,
-    TG_CLOCK,
-    TG_ENGAGED,
-    TG_KIND,
-    TG_PDL1,
-    TG_PHENOTYPE,
     TG_POS,
 )
 
@@ -66,13 +55,7 @@ def compact_targets(n, targets, lattice, n_t, tcells, remap):
         remap[j] = -1
     for k in range(m):
         remap[order[k]] = k
-    _gather(targets[TG_POS], order, m)
-    _gather(targets[TG_CD19], order, m)
-    _gather(targets[TG_PDL1], order, m)
-    _gather(targets[TG_CLOCK], order, m)
-    _gather(targets[TG_KIND], order, m)
-    _gather(targets[TG_PHENOTYPE], order, m)
-    _gather(targets[TG_ENGAGED], order, m)
+    _gather_record(targets, order, m)
     for k in range(m):
         if tg_pos[k] >= 0:
             site_slot[tg_pos[k]] = k
@@ -134,13 +117,7 @@ def sort_t_cells(n_t, n_sites, tcells):
         for k in range(m):
             order[k] = spare[k]
         shift += _SORT_DIGIT_BITS
-    _gather(tcells[T_POS], order, m)
-    _gather(tcells[T_PARTNER], order, m)
-    _gather(tcells[T_CD3], order, m)
-    _gather(tcells[T_ACTIVATION], order, m)
-    _gather(tcells[T_EXHAUSTION], order, m)
-    _gather(tcells[T_SYNAPSE_H], order, m)
-    _gather(tcells[T_KILLS], order, m)
+    _gather_record(tcells, order, m)
     return m
 
 
@@ -152,3 +129,10 @@ def _gather(values, order, m):
         tmp[k] = values[order[k]]
     for k in range(m):
         values[k] = tmp[k]
+
+
+@njit(cache=True)
+def _gather_record(record, order, m):
+    """:func:`_gather` every field of a store record (a tuple of arrays of several dtypes)."""
+    for values in literal_unroll(record):
+        _gather(values, order, m)
