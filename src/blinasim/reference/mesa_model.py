@@ -831,7 +831,7 @@ class ReferenceModel(PatientModel):
 
     def _killing(self) -> None:
         tcfg = self.config.tcells
-        keep = math.exp(-(tcfg.exhaustion_per_engaged_day / 24.0) * self.dt_hours)
+        keep = math.exp(-killing.exhaustion_per_hour(self.config) * self.dt_hours)  # as the kernel
         for t in self.living_tcells():
             kind = t.resolve_synapse(
                 self.dt_hours,

@@ -30,6 +30,11 @@ def lysis_probability(config: Config, suppression: float) -> float:
     return config.tcells.lysis_probability * (1.0 - treg_share(config)) * (1.0 - suppression)
 
 
+def exhaustion_per_hour(config: Config) -> float:
+    """Exhaustion accrual rate while engaged, per hour: ``de/dt = k (1 - e)``."""
+    return config.tcells.exhaustion_per_engaged_day / 24.0
+
+
 def run(model: Any) -> None:
     """Advance every synapse one tick; lyse and release those that complete."""
     st, tc, tg, tcfg = model.state, model.state.tcells, model.state.targets, model.config.tcells
@@ -42,7 +47,7 @@ def run(model: Any) -> None:
         tg.record,
         st.lattice,
         lysis_probability(model.config, model.treg_suppression),
-        tcfg.exhaustion_per_engaged_day / 24.0,
+        exhaustion_per_hour(model.config),
         tcfg.exhaustion_e50,
         tcfg.exhaustion_hill,
         tcfg.pd1_lysis_inhibition,
