@@ -1,7 +1,9 @@
 """Numba kernels: one module per biological process, pure functions over the store records.
 
 Rules: no Mesa, no pydantic, no mutable module globals inside a
-kernel; randomness only from :mod:`blinasim.kernels.rng` (counter-based).
+kernel; randomness only from :mod:`blinasim.kernels.rng` (counter-based); each
+agent store is one argument, its record (:mod:`blinasim.kernels.layout`). The
+rates a kernel takes are computed in :mod:`blinasim.core.processes`.
 
 Numba's on-disk cache keys a function on its own file only, so a change in a
 helper in another file (``rng.py``) would leave stale machine code behind.

@@ -66,12 +66,8 @@ def resolve_synapses(
     ``killed_by_kind`` (int64, indexed by target kind) accumulates kills.
     Returns the number of targets killed this tick.
     """
-    t_partner, t_synapse_h, t_exhaustion, t_kills = (
-        tcells[T_PARTNER],
-        tcells[T_SYNAPSE_H],
-        tcells[T_EXHAUSTION],
-        tcells[T_KILLS],
-    )
+    t_partner, t_synapse_h = tcells[T_PARTNER], tcells[T_SYNAPSE_H]
+    t_exhaustion, t_kills = tcells[T_EXHAUSTION], tcells[T_KILLS]
     tg_pos, tg_kind, tg_pdl1, tg_engaged = targets[TG_POS], targets[TG_KIND], targets[TG_PDL1], targets[TG_ENGAGED]
     site_kind, site_slot = lattice[L_KIND], lattice[L_SLOT]
     key = stream_key(seed, tick, KILLING)
