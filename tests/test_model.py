@@ -8,6 +8,8 @@ import xarray as xr
 
 import blinasim
 from blinasim.core.model import PHASES, POPULATIONS, BlinatumomabModel
+from blinasim.core.phases import with_runs
+from blinasim.core.processes import encounter
 from tests.conftest import (
     CONTRACT_SCALARS,
     CONTRACT_TIME,
@@ -43,15 +45,27 @@ def test_phase_order_is_the_documented_one():
     assert names == [
         "protocol",
         "pk",
-        "trafficking",
+        "tcell_trafficking",
+        "target_trafficking",
         "motility",
         "encounter",
         "killing",
         "tcell_fate",
+        "tcell_sort",
         "cytokines",
-        "residents",
+        "chemotherapy",
+        "blast_fate",
+        "normal_b_supply",
+        "marrow_turnover",
+        "target_compaction",
         "record",
     ]
+    clocks = {p.name: p.clock for p in PHASES}
+    slow = {"target_trafficking", "tcell_fate", "tcell_sort", "chemotherapy", "blast_fate", "normal_b_supply"}
+    slow |= {"marrow_turnover", "target_compaction"}
+    assert {name for name, clock in clocks.items() if clock == "slow"} == slow
+    assert clocks["record"] == "record"
+    assert all(clock == "fast" for name, clock in clocks.items() if name not in slow | {"record"})
 
 
 def test_no_drug_no_synapse_no_kill():
@@ -195,21 +209,20 @@ def test_blood_target_list_equals_a_full_scan_at_every_encounter():
             simulation__compact_dead_fraction=0.02,
         )
     )
-    encounter_phase = model._encounter
     checked = []
 
-    def checked_encounter():
+    def checked_encounter(model):
         st, tg = model.state, model.state.targets
         pos, cd19, engaged = tg.view("pos"), tg.view("cd19"), tg.view("engaged")
         listed = np.flatnonzero((pos == -1) & (cd19 > 0.0))
         free = np.flatnonzero((pos == -1) & (cd19 > 0.0) & (engaged == 0))
-        encounter_phase()
+        encounter.run(model)
         if model.bridge_factor > 0.0:
             np.testing.assert_array_equal(st.blood_targets, listed)
             np.testing.assert_array_equal(st.scratch[: free.size], free)
             checked.append(free.size)
 
-    model._encounter = checked_encounter
+    model.phases = with_runs({p.name: checked_encounter if p.name == "encounter" else p.run for p in PHASES})
     model.run()
     assert len(checked) == model.n_ticks and min(checked) > 0
     assert model.killed_by_kind.sum() > 0

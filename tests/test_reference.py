@@ -19,6 +19,8 @@ from hypothesis import strategies as st
 from mesa.discrete_space import CellAgent, OrthogonalMooreGrid
 
 from blinasim.core.model import POPULATIONS, BlinatumomabModel
+from blinasim.core.processes import chemotherapy
+from blinasim.core.state import TARGET_FIELDS, TCELL_FIELDS, Store
 from blinasim.kernels import census as C
 from blinasim.kernels import encounter, initial, killing, rng
 from blinasim.kernels.layout import (
@@ -129,6 +131,17 @@ def clear(ref: ReferenceModel) -> None:
 def slow_tick(ref: ReferenceModel) -> int:
     """The first tick that runs the slow phases."""
     return ref.slow_every - 1
+
+
+#: The slow phases of the targets after the cytokines (the former ``residents`` phase), in order.
+TARGET_PHASES = ("chemotherapy", "blast_fate", "normal_b_supply", "marrow_turnover", "target_compaction")
+
+
+def run_phases(ref: ReferenceModel, num: BlinatumomabModel, *names: str) -> None:
+    """Run the named phases, in order, on the reference, then on the numba model."""
+    for model in (ref, num):
+        for name in names:
+            model.run_phase(name)
 
 
 # ------------------------------------------------------------ random numbers
@@ -386,8 +399,7 @@ def test_trafficking_rule_matches_kernel():
     ref.redistribution_drive = 0.5
     num = twin(ref)
     before = ref.export_state()
-    ref._trafficking()
-    num._trafficking()
+    run_phases(ref, num, "tcell_trafficking", "target_trafficking")
     assert_same_state(ref, num)
     tc = num.state.tcells
     assert not np.array_equal(before.tcells.pos[: tc.n], tc.pos[: tc.n])
@@ -407,8 +419,7 @@ def test_motility_rule_matches_kernel_from_hand_placed_t_cells():
     for tick in range(5):
         ref.tick = tick
         num = twin(ref)
-        ref._motility()
-        num._motility()
+        run_phases(ref, num, "motility")
         assert_same_state(ref, num)
     assert in_blood.cell is None and ref.site_of(engaged.cell) == 3
     # A walk of <= ceil(3.6) steps a tick, 5 ticks: Chebyshev distance on the torus <= 20.
@@ -423,8 +434,7 @@ def test_encounter_without_drug_forms_no_synapse():
     ref = ReferenceModel(small_config(patient__marrow_t_cell_fraction=0.3))
     ref.bridge_factor = 0.0
     num = twin(ref)
-    ref._encounter()
-    num._encounter()
+    run_phases(ref, num, "encounter")
     assert_same_state(ref, num)
     assert all(t.partner is None for t in ref.living_tcells())
     assert (num.state.tcells.view("partner") == NO_PARTNER).all()
@@ -439,8 +449,7 @@ def test_encounter_rule_matches_kernel_with_drug():
     for tick in range(3):
         ref.tick = tick
         num = twin(ref)
-        ref._encounter()
-        num._encounter()
+        run_phases(ref, num, "encounter")
         assert_same_state(ref, num)
     engaged = [t for t in ref.living_tcells() if t.partner is not None]
     assert engaged and any(t.cell is None for t in engaged)  # marrow and blood synapses
@@ -463,8 +472,7 @@ def test_synapse_completes_after_synapse_hours_and_kills():
     for tick in range(ticks):
         ref.tick = tick
         num = twin(ref)
-        ref._killing()
-        num._killing()
+        run_phases(ref, num, "killing")
         assert_same_state(ref, num)
         done = tick == ticks - 1
         assert (t.partner is None) == done and (t_blood.partner is None) == done
@@ -483,34 +491,28 @@ def test_synapse_of_a_whole_number_of_ticks_lasts_exactly_that_long():
     num = twin(ref)
     for tick in range(5):
         num.tick = tick
-        num._killing()
+        num.run_phase("killing")
     assert num.killed_by_kind[1] == 1
 
 
 def test_blood_encounters_scale_with_blood_target_density():
     n_t, n_targets, p_contact = 1000, 2000, 5e-4
-    t_partner = np.full(n_t, NO_PARTNER, np.int32)
-    tg_pos = np.full(n_targets, POS_BLOOD, np.int32)
-    tg_cd19 = np.full(n_targets, 2e4, np.float32)
-    tg_engaged = np.zeros(n_targets, np.uint8)
+    tc = Store(TCELL_FIELDS, n_t)
+    tc.pos[:], tc.partner[:], tc.cd3[:] = POS_BLOOD, NO_PARTNER, 6.6e4
+    tc.activation[:] = tc.exhaustion[:] = tc.synapse_h[:] = tc.kills[:] = 0
+    tg = Store(TARGET_FIELDS, n_targets)
+    tg.pos[:], tg.cd19[:], tg.engaged[:] = POS_BLOOD, 2e4, 0
     listed, free = np.empty(n_targets, np.int32), np.empty(n_targets, np.int32)
-    n_listed = encounter.list_blood_targets(n_targets, tg_pos, tg_cd19, listed)
-    n_listed, n_free = encounter.free_blood_targets(listed, n_listed, tg_pos, tg_engaged, free)
+    n_listed = encounter.list_blood_targets(n_targets, tg.record, listed)
+    n_listed, n_free = encounter.free_blood_targets(listed, n_listed, tg.record, free)
     assert n_listed == n_free == n_targets
     formed = encounter.form_synapses(
         1,  # seed
         0,  # tick
         n_t,
-        np.full(n_t, POS_BLOOD, np.int32),
-        t_partner,
-        np.full(n_t, 6.6e4, np.float32),  # cd3
-        np.zeros(n_t, np.float32),  # activation
-        np.zeros(n_t, np.float32),  # exhaustion
-        np.zeros(n_t, np.float32),  # synapse timer
-        tg_cd19,
-        tg_engaged,
-        np.zeros(1, np.int8),
-        np.zeros(1, np.int32),
+        tc.record,
+        tg.record,
+        (np.zeros(1, np.int8), np.zeros(1, np.int32)),  # a one-site lattice
         1,
         1.0,
         p_contact,  # per-target contact probability this tick
@@ -548,8 +550,7 @@ def test_t_cell_fate_rule_matches_kernel_with_division_death_and_compaction(pd1_
     ref.tick = slow_tick(ref)
     num = twin(ref)
     n_before = len(ref.tcell_slots)
-    ref._tcell_fate()
-    num._tcell_fate()
+    run_phases(ref, num, "tcell_fate", "tcell_sort")
     assert_same_state(ref, num)
     assert ref.treg_suppression == num.treg_suppression
     assert (ref.treg_suppression > 0.1) == (treg > 0)
@@ -572,8 +573,7 @@ def test_residents_rule_matches_kernel():
     for tick in (slow_tick(ref), 2 * ref.slow_every - 1):
         ref.tick = tick
         num = twin(ref)
-        ref._residents()
-        num._residents()
+        run_phases(ref, num, *TARGET_PHASES)
         assert_same_state(ref, num)
     assert ref.births[[0, 1, 3]].min() > 0 and ref.deaths[[0, 1, 3]].min() > 0
     assert ref.targets_dead == 0  # compacted, as the kernel's store
@@ -596,8 +596,7 @@ def test_contact_inhibition_blocks_a_crowded_division():
     ref.tick = slow_tick(ref)
     num = twin(ref)
     num.normal_b_supply_per_day = 0.0
-    ref._residents()
-    num._residents()
+    run_phases(ref, num, *TARGET_PHASES)
     assert_same_state(ref, num)
     assert ref.births[0] == 0 and mother.clock > 0.0 and len(ref.target_slots) == 9
 
@@ -648,8 +647,8 @@ def test_chemotherapy_exposure_rule_matches_kernel():
     for tick in range(3):
         ref.tick = tick
         num = twin(ref)
-        ref._chemotherapy(dt_days)
-        num._chemotherapy(dt_days)
+        ref.expose_to_chemotherapy(dt_days)
+        chemotherapy.expose(num, dt_days)
         assert_same_state(ref, num)
     assert ref.deaths.min() > 0  # blasts, normal B, T-cells and other marrow cells
     assert all(t.slot is not None and ref.tcell_slots[t.slot] is t for t, _ in pairs)
@@ -673,8 +672,7 @@ def test_residents_rule_around_a_chemotherapy_course_matches_kernel(start_day, h
     ref = ReferenceModel(cfg)
     ref.tick = hours * ref.slow_every - 1
     num = twin(ref)
-    ref._residents()
-    num._residents()
+    run_phases(ref, num, *TARGET_PHASES)
     assert_same_state(ref, num)
     in_course = start_day == 0.0 and hours <= 24
     assert (ref.deaths[2] > 0) == in_course  # T-cells die only by chemotherapy here
@@ -701,8 +699,7 @@ def test_pdl1_relaxes_towards_the_ifng_target():
     ref.tick = slow_tick(ref)
     before = [c.pdl1 for c in free]
     num = twin(ref)
-    ref._residents()
-    num._residents()
+    run_phases(ref, num, *TARGET_PHASES)
     assert_same_state(ref, num)
     dis = cfg.disease
     target = dis.pdl1_baseline + (dis.pdl1_max - dis.pdl1_baseline) * 40.0 / (40.0 + dis.pdl1_ifng_ec50_pg_per_ml)
@@ -739,8 +736,7 @@ def test_cd19_inheritance_loss_and_lineage_switch_at_division(noise):
         mothers.append(ref.add_target(Blast, cell, cd19, clock=0.01, pdl1=0.3, phenotype=pheno))
     ref.tick = slow_tick(ref)
     num = twin(ref)
-    ref._residents()
-    num._residents()
+    run_phases(ref, num, *TARGET_PHASES)
     assert_same_state(ref, num)
     daughters = ref.target_slots[len(mothers) :]
     assert ref.births[0] == len(daughters) == len(mothers)  # every mother found room
@@ -780,8 +776,7 @@ def test_killing_brake_matches_kernel():
             t.partner, target.engaged, t.synapse_h = target, True, R.f32(ref.dt_hours)  # ends this tick
         ref.pd1_occupancy = occupancy
         num = twin(ref)
-        ref._killing()
-        num._killing()
+        run_phases(ref, num, "killing")
         assert_same_state(ref, num)
         assert all(t.partner is None for t in ref.living_tcells())
         # Fresh T-cells (no PD-1, full effector function) always kill.

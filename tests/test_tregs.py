@@ -8,7 +8,9 @@ import math
 import numpy as np
 import pytest
 
-from blinasim.core.model import BlinatumomabModel, lysis_probability, treg_suppression
+from blinasim.core.model import BlinatumomabModel
+from blinasim.core.processes.killing import lysis_probability
+from blinasim.core.processes.tcell_fate import treg_suppression
 from tests.conftest import make_config, run
 
 

@@ -4,7 +4,8 @@ Every store has a fixed capacity and a slot count ``n``; dead agents are
 flagged (``pos == POS_DEAD``) and squeezed out by compaction now and then.
 Kernels append daughters at ``n``; they never grow a store themselves: when a
 store is full a kernel returns the slot it stopped at, the model grows the
-store (:meth:`Store.grow`) and resumes. Dtypes are chosen once, here.
+store (:meth:`Store.grow`) and resumes. The fields and their dtypes are chosen
+once, in :mod:`blinasim.kernels.layout` (the layout the kernels read).
 
 Two stores and one lattice:
 
@@ -18,7 +19,7 @@ Two stores and one lattice:
   cells (myeloid, erythroid) exist only as lattice contents.
 
 The T-cell store is kept in lattice order (marrow T-cells by site, then blood)
-by a sort on the slow clock, for memory locality (``kernels.census.sort_t_cells``).
+by a sort on the slow clock, for memory locality (``kernels.compaction.sort_t_cells``).
 
 ``pos`` encodes the compartment: a site index (>= 0) in marrow,
 ``POS_BLOOD`` in blood, ``POS_DEAD`` for a dead slot.
@@ -30,57 +31,68 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from blinasim.kernels.layout import POS_DEAD
+from blinasim.kernels.layout import (
+    POS_DEAD,
+    SITE_KIND_DTYPE,
+    SITE_SLOT_DTYPE,
+    TARGET_FIELDS,
+    TCELL_FIELDS,
+)
 
-TARGET_FIELDS: dict[str, np.dtype] = {
-    "pos": np.dtype(np.int32),
-    "cd19": np.dtype(np.float32),  # molecules per cell
-    "pdl1": np.dtype(np.float32),  # relative PD-L1 level (1 = baseline-high)
-    "clock": np.dtype(np.float32),  # hours to next division (blasts)
-    "kind": np.dtype(np.int8),
-    "phenotype": np.dtype(np.int8),
-    "engaged": np.dtype(np.uint8),
-}
-
-TCELL_FIELDS: dict[str, np.dtype] = {
-    "pos": np.dtype(np.int32),
-    "partner": np.dtype(np.int32),  # target slot in a synapse, or NO_PARTNER
-    "cd3": np.dtype(np.float32),  # molecules per cell
-    "activation": np.dtype(np.float32),  # 0-1
-    "exhaustion": np.dtype(np.float32),  # 0-1
-    "synapse_h": np.dtype(np.float32),  # hours left in the current synapse
-    "kills": np.dtype(np.uint16),
-}
+__all__ = [
+    "POPULATIONS",
+    "P_BLAST",
+    "P_NORMAL_B",
+    "P_OTHER_MARROW",
+    "P_T_CELL",
+    "SITE_KIND_DTYPE",
+    "SITE_SLOT_DTYPE",
+    "TARGET_FIELDS",
+    "TCELL_FIELDS",
+    "State",
+    "Store",
+]
 
 #: The populations whose births and deaths are recorded (the ``population`` dimension of the output).
 POPULATIONS = ("blast", "normal_b", "t_cell", "other_marrow")
-
-SITE_KIND_DTYPE = np.dtype(np.int8)
-SITE_SLOT_DTYPE = np.dtype(np.int32)
+#: Their indices in the birth and death counters (``model.births``, ``model.deaths``).
+P_BLAST, P_NORMAL_B, P_T_CELL, P_OTHER_MARROW = range(len(POPULATIONS))
 
 
 class Store:
-    """A struct-of-arrays store: one numpy array per field, a capacity and a slot count."""
+    """A struct-of-arrays store: one numpy array per field, a capacity and a slot count.
+
+    Each field is an attribute (``store.pos``); :attr:`record` holds the same
+    arrays as one tuple in field order, the argument a kernel takes for the
+    whole store (positions in :mod:`blinasim.kernels.layout`). Only
+    :meth:`grow` replaces the arrays, and it replaces both views at once.
+    """
 
     def __init__(self, fields: dict[str, np.dtype], capacity: int):
         self.fields = dict(fields)
         self.capacity = max(int(capacity), 16)
         self.n = 0
         self.dead = 0
-        for name, dtype in self.fields.items():
-            setattr(self, name, np.empty(self.capacity, dtype=dtype))
+        self._set_arrays([np.empty(self.capacity, dtype=dtype) for dtype in self.fields.values()])
         self.pos[:] = POS_DEAD
+
+    def _set_arrays(self, arrays: list[np.ndarray]) -> None:
+        #: the arrays in field order: the record a kernel takes for this store
+        self.record: tuple[np.ndarray, ...] = tuple(arrays)
+        for name, array in zip(self.fields, arrays, strict=True):
+            setattr(self, name, array)
 
     def grow(self, minimum: int) -> None:
         """Reallocate to at least ``minimum`` slots (by 1.5x steps); contents are kept."""
         if minimum <= self.capacity:
             return
         new_capacity = max(int(minimum), int(self.capacity * 1.5) + 16)
-        for name, dtype in self.fields.items():
-            old = getattr(self, name)
+        arrays = []
+        for old, dtype in zip(self.record, self.fields.values(), strict=True):
             new = np.empty(new_capacity, dtype=dtype)
             new[: self.n] = old[: self.n]
-            setattr(self, name, new)
+            arrays.append(new)
+        self._set_arrays(arrays)
         self.pos[self.n :] = POS_DEAD
         self.capacity = new_capacity
 
@@ -116,6 +128,11 @@ class State:
     #: encounter phase between slow steps; None when a slow phase has changed the targets
     #: (``kernels.encounter.list_blood_targets`` makes it again)
     blood_targets: np.ndarray | None = field(default=None, repr=False)
+    #: the lattice as the record a kernel takes: ``(site_kind, site_slot)`` (never reallocated)
+    lattice: tuple[np.ndarray, np.ndarray] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.lattice = (self.site_kind, self.site_slot)
 
     @classmethod
     def allocate(cls, side: int, target_capacity: int, tcell_capacity: int) -> State:

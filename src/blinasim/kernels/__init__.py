@@ -1,7 +1,9 @@
-"""Numba kernels: one pure function per biological process, over flat arrays.
+"""Numba kernels: one module per biological process, pure functions over the store records.
 
 Rules: no Mesa, no pydantic, no mutable module globals inside a
-kernel; randomness only from :mod:`blinasim.kernels.rng` (counter-based).
+kernel; randomness only from :mod:`blinasim.kernels.rng` (counter-based); each
+agent store is one argument, its record (:mod:`blinasim.kernels.layout`). The
+rates a kernel takes are computed in :mod:`blinasim.core.processes`.
 
 Numba's on-disk cache keys a function on its own file only, so a change in a
 helper in another file (``rng.py``) would leave stale machine code behind.
@@ -16,14 +18,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from blinasim.kernels import (
+    blast_fate,
     census,
     chemotherapy,
+    compaction,
     encounter,
     initial,
     killing,
     layout,
+    marrow_turnover,
     motility,
-    residents,
+    normal_b_supply,
     rng,
     tcell_fate,
     trafficking,
@@ -35,14 +40,17 @@ CACHED_KERNELS = use_source_tree_cache(__name__, Path(__file__).parent)
 
 __all__ = [
     "CACHED_KERNELS",
+    "blast_fate",
     "census",
     "chemotherapy",
+    "compaction",
     "encounter",
     "initial",
     "killing",
     "layout",
+    "marrow_turnover",
     "motility",
-    "residents",
+    "normal_b_supply",
     "rng",
     "tcell_fate",
     "trafficking",

@@ -1,4 +1,4 @@
-"""Phase 9 (comparator arm), salvage chemotherapy: cytotoxic exposure.
+"""Salvage chemotherapy (comparator arm), cytotoxic exposure (phase ``chemotherapy``).
 
 During a course (``combination.CombinationDrugs.chemotherapy_active``) every
 cell dies on the slow clock with a per-day hazard of its own: blasts and
@@ -7,13 +7,28 @@ cells (myelosuppression to aplasia; they refill empty sites afterwards), and
 T-cells (lymphodepletion). All blasts of the model cycle (there is no
 quiescent compartment), so the hazard applies to every blast. Cells in a
 synapse are spared for that step (the synapse resolves first).
+Kill probabilities: :mod:`blinasim.core.processes.chemotherapy`.
 """
 
 from __future__ import annotations
 
 from numba import njit
 
-from blinasim.kernels.layout import KIND_BLAST, NO_PARTNER, POS_BLOOD, POS_DEAD, SITE_EMPTY, SITE_OTHER
+from blinasim.kernels.layout import (
+    KIND_BLAST,
+    L_KIND,
+    L_SLOT,
+    NO_PARTNER,
+    POS_BLOOD,
+    POS_DEAD,
+    SITE_EMPTY,
+    SITE_OTHER,
+    T_PARTNER,
+    T_POS,
+    TG_ENGAGED,
+    TG_KIND,
+    TG_POS,
+)
 from blinasim.kernels.rng import CHEMOTHERAPY, stream_key, uniform
 
 # Event counter layout (int64, length 4): deaths by population.
@@ -28,15 +43,10 @@ def cytotoxic_exposure(
     seed,
     tick,
     n_t,
-    t_pos,
-    t_partner,
+    tcells,
     n,
-    tg_pos,
-    tg_kind,
-    tg_engaged,
-    site_kind,
-    site_slot,
-    n_sites,
+    targets,
+    lattice,
     p_blast,
     p_normal_b,
     p_other,
@@ -44,6 +54,10 @@ def cytotoxic_exposure(
     events,
 ):
     """Kill cells exposed to chemotherapy for one slow step; ``events`` accumulates deaths."""
+    t_pos, t_partner = tcells[T_POS], tcells[T_PARTNER]
+    tg_pos, tg_kind, tg_engaged = targets[TG_POS], targets[TG_KIND], targets[TG_ENGAGED]
+    site_kind, site_slot = lattice[L_KIND], lattice[L_SLOT]
+    n_sites = site_kind.shape[0]
     key = stream_key(seed, tick, CHEMOTHERAPY)
     for j in range(n):
         p = tg_pos[j]

@@ -1,4 +1,4 @@
-"""Phase 5, encounters and synapse formation (avidity model of Liu et al. 2023).
+"""Encounters and synapse formation (phase ``encounter``; avidity model of Liu et al. 2023).
 
 A contact between a free T-cell and a CD19+ cell forms a cytolytic synapse with
 probability ``P = 1 - exp(-beta * N_bridges)``. The expected number of
@@ -26,6 +26,8 @@ blood targets (:func:`list_blood_targets`), made again only after a slow phase
 has moved, added, renumbered or changed targets; between slow steps targets
 only die or change partners, and :func:`free_blood_targets` drops the dead and
 picks the free ones, giving the same list as a full scan.
+
+Contact rates and the bridge factor: :mod:`blinasim.core.processes.encounter`.
 """
 
 from __future__ import annotations
@@ -36,7 +38,22 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from blinasim.kernels.layout import NO_PARTNER, POS_BLOOD, SITE_TARGET
+from blinasim.kernels.layout import (
+    L_KIND,
+    L_SLOT,
+    NO_PARTNER,
+    POS_BLOOD,
+    SITE_TARGET,
+    T_ACTIVATION,
+    T_CD3,
+    T_EXHAUSTION,
+    T_PARTNER,
+    T_POS,
+    T_SYNAPSE_H,
+    TG_CD19,
+    TG_ENGAGED,
+    TG_POS,
+)
 from blinasim.kernels.motility import moore_neighbour
 from blinasim.kernels.rng import ENCOUNTER, stream_key, uniform
 
@@ -97,9 +114,10 @@ def blood_meet_probability(rate_per_target, n_targets):
 
 
 @njit(cache=True)
-def list_blood_targets(n_tg, tg_pos, tg_cd19, out):
+def list_blood_targets(n_tg, targets, out):
     """Write the slots of the CD19+ targets in blood (engaged or not) to ``out``, in
     slot order; return how many. ``out`` needs room for ``n_tg`` slots."""
+    tg_pos, tg_cd19 = targets[TG_POS], targets[TG_CD19]
     n = 0
     for j in range(n_tg):
         if tg_pos[j] == POS_BLOOD and tg_cd19[j] > 0.0:
@@ -109,13 +127,14 @@ def list_blood_targets(n_tg, tg_pos, tg_cd19, out):
 
 
 @njit(cache=True)
-def free_blood_targets(listed, n_listed, tg_pos, tg_engaged, out):
+def free_blood_targets(listed, n_listed, targets, out):
     """Drop the listed targets that have left blood (died) since the list was made,
     in place and in order, and write the free ones (not engaged) to ``out``.
 
     Returns ``(n_listed, n_free)``: the new length of ``listed`` and the number of
     free blood targets in ``out``.
     """
+    tg_pos, tg_engaged = targets[TG_POS], targets[TG_ENGAGED]
     kept = 0
     n_free = 0
     for k in range(n_listed):
@@ -135,16 +154,9 @@ def form_synapses(
     seed,
     tick,
     n_t,
-    t_pos,
-    t_partner,
-    t_cd3,
-    t_activation,
-    t_exhaustion,
-    t_synapse_h,
-    tg_cd19,
-    tg_engaged,
-    site_kind,
-    site_slot,
+    tcells,
+    targets,
+    lattice,
     side,
     contacts_per_tick,
     blood_contact_per_target,
@@ -164,6 +176,10 @@ def form_synapses(
     ``exhaustion_per_engagement`` of the remaining way to full exhaustion; the
     target is flagged as engaged (one T-cell per target at a time).
     """
+    t_pos, t_partner, t_cd3 = tcells[T_POS], tcells[T_PARTNER], tcells[T_CD3]
+    t_activation, t_exhaustion, t_synapse_h = tcells[T_ACTIVATION], tcells[T_EXHAUSTION], tcells[T_SYNAPSE_H]
+    tg_cd19, tg_engaged = targets[TG_CD19], targets[TG_ENGAGED]
+    site_kind, site_slot = lattice[L_KIND], lattice[L_SLOT]
     formed = 0
     if bridge_factor <= 0.0:
         return formed
@@ -174,7 +190,7 @@ def form_synapses(
     frac = contacts_per_tick - whole
     n_sites = site_kind.shape[0]
     for i in range(n_t):
-        # Memory locality: the store is in lattice order (``census.sort_t_cells``), so the
+        # Memory locality: the store is in lattice order (``compaction.sort_t_cells``), so the
         # lattice and targets a T-cell a few slots ahead will probe are known now; asking
         # for them early overlaps the cache misses instead of waiting for each in turn.
         # Hints only: nothing is read or drawn that changes the result.

@@ -8,6 +8,8 @@ from numba import njit
 from blinasim.kernels.layout import (
     KIND_BLAST,
     KIND_NORMAL_B,
+    L_KIND,
+    L_SLOT,
     NO_PARTNER,
     PHENO_CD19_NEGATIVE,
     PHENO_CD19_POSITIVE,
@@ -15,6 +17,20 @@ from blinasim.kernels.layout import (
     SITE_EMPTY,
     SITE_OTHER,
     SITE_TARGET,
+    T_ACTIVATION,
+    T_CD3,
+    T_EXHAUSTION,
+    T_KILLS,
+    T_PARTNER,
+    T_POS,
+    T_SYNAPSE_H,
+    TG_CD19,
+    TG_CLOCK,
+    TG_ENGAGED,
+    TG_KIND,
+    TG_PDL1,
+    TG_PHENOTYPE,
+    TG_POS,
 )
 from blinasim.kernels.rng import INIT, exponential, lognormal, stream_key, uniform
 
@@ -41,19 +57,11 @@ def escape_variant(u, cd19, negative_fraction, low_fraction, low_factor):
 @njit(cache=True)
 def populate_marrow(
     seed,
-    n_sites,
-    site_kind,
-    site_slot,
+    lattice,
     p_resident,
     p_blast,
     p_normal_b,
-    tg_pos,
-    tg_cd19,
-    tg_pdl1,
-    tg_clock,
-    tg_kind,
-    tg_phenotype,
-    tg_engaged,
+    targets,
     blast_cd19_median,
     blast_cd19_log_sd,
     b_cd19_median,
@@ -67,6 +75,10 @@ def populate_marrow(
     """Fill the lattice: each site is occupied with ``p_resident``; a resident is a
     blast with ``p_blast``, a normal B cell with ``p_normal_b``, else another
     marrow cell. Returns the number of targets written (slots 0..n-1)."""
+    tg_pos, tg_cd19, tg_pdl1, tg_clock = targets[TG_POS], targets[TG_CD19], targets[TG_PDL1], targets[TG_CLOCK]
+    tg_kind, tg_phenotype, tg_engaged = targets[TG_KIND], targets[TG_PHENOTYPE], targets[TG_ENGAGED]
+    site_kind, site_slot = lattice[L_KIND], lattice[L_SLOT]
+    n_sites = site_kind.shape[0]
     key = stream_key(seed, SUB_MARROW, INIT)
     n = 0
     for s in range(n_sites):
@@ -112,13 +124,7 @@ def add_blood_targets(
     count,
     kind,
     n,
-    tg_pos,
-    tg_cd19,
-    tg_pdl1,
-    tg_clock,
-    tg_kind,
-    tg_phenotype,
-    tg_engaged,
+    targets,
     cd19_median,
     cd19_log_sd,
     mean_cycle_hours,
@@ -130,6 +136,8 @@ def add_blood_targets(
     """Append ``count`` circulating targets of ``kind``; return the new count.
 
     Blasts get the baseline escape variants and PD-L1 like marrow blasts."""
+    tg_pos, tg_cd19, tg_pdl1, tg_clock = targets[TG_POS], targets[TG_CD19], targets[TG_PDL1], targets[TG_CLOCK]
+    tg_kind, tg_phenotype, tg_engaged = targets[TG_KIND], targets[TG_PHENOTYPE], targets[TG_ENGAGED]
     key = stream_key(seed, sub, INIT)
     for c in range(count):
         tg_pos[n] = POS_BLOOD
@@ -158,17 +166,13 @@ def add_t_cells(
     in_marrow,
     n_sites,
     n_t,
-    t_pos,
-    t_partner,
-    t_cd3,
-    t_activation,
-    t_exhaustion,
-    t_synapse_h,
-    t_kills,
+    tcells,
     cd3_median,
     cd3_log_sd,
 ):
     """Append ``count`` resting T-cells, at random marrow sites or in blood."""
+    t_pos, t_partner, t_cd3, t_kills = tcells[T_POS], tcells[T_PARTNER], tcells[T_CD3], tcells[T_KILLS]
+    t_activation, t_exhaustion, t_synapse_h = tcells[T_ACTIVATION], tcells[T_EXHAUSTION], tcells[T_SYNAPSE_H]
     key = stream_key(seed, sub, INIT)
     for c in range(count):
         t_pos[n_t] = int(uniform(key, c, 0) * n_sites) if in_marrow else POS_BLOOD

@@ -1,4 +1,4 @@
-"""Phase 6, killing and synapse release (serial killing).
+"""Killing and synapse release (phase ``killing``; serial killing).
 
 A synapse lasts ``synapse_hours``; then the target dies with probability
 
@@ -10,7 +10,8 @@ loss of effector function with exhaustion ``e``; the second factor is the
 PD-1:PD-L1 brake: PD-1 rises with exhaustion (PD-1 level = ``e``), PD-L1 is the
 target's, and an anti-PD-1 antibody occupying a share ``RO`` of PD-1 lifts it.
 Exhaustion accrues while the T-cell is engaged: ``de/dt = k_ex * (1 - e)``,
-integrated exactly.
+integrated exactly. The lysis probability (regulatory T-cells):
+:mod:`blinasim.core.processes.killing`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,21 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from blinasim.kernels.layout import NO_PARTNER, POS_DEAD, SITE_EMPTY
+from blinasim.kernels.layout import (
+    L_KIND,
+    L_SLOT,
+    NO_PARTNER,
+    POS_DEAD,
+    SITE_EMPTY,
+    T_EXHAUSTION,
+    T_KILLS,
+    T_PARTNER,
+    T_SYNAPSE_H,
+    TG_ENGAGED,
+    TG_KIND,
+    TG_PDL1,
+    TG_POS,
+)
 from blinasim.kernels.rng import KILLING, stream_key, uniform
 
 
@@ -34,16 +49,9 @@ def resolve_synapses(
     tick,
     dt_hours,
     n_t,
-    t_partner,
-    t_synapse_h,
-    t_exhaustion,
-    t_kills,
-    tg_pos,
-    tg_kind,
-    tg_pdl1,
-    tg_engaged,
-    site_kind,
-    site_slot,
+    tcells,
+    targets,
+    lattice,
     lysis_probability,
     exhaustion_per_hour,
     exhaustion_e50,
@@ -58,6 +66,10 @@ def resolve_synapses(
     ``killed_by_kind`` (int64, indexed by target kind) accumulates kills.
     Returns the number of targets killed this tick.
     """
+    t_partner, t_synapse_h = tcells[T_PARTNER], tcells[T_SYNAPSE_H]
+    t_exhaustion, t_kills = tcells[T_EXHAUSTION], tcells[T_KILLS]
+    tg_pos, tg_kind, tg_pdl1, tg_engaged = targets[TG_POS], targets[TG_KIND], targets[TG_PDL1], targets[TG_ENGAGED]
+    site_kind, site_slot = lattice[L_KIND], lattice[L_SLOT]
     key = stream_key(seed, tick, KILLING)
     keep = np.exp(-exhaustion_per_hour * dt_hours)
     killed = 0

@@ -1,11 +1,14 @@
-"""Phase 4, T-cell motility: an unbiased random walk over the marrow lattice."""
+"""T-cell motility (phase ``motility``): an unbiased random walk over the marrow lattice.
+
+Steps per tick: :mod:`blinasim.core.processes.motility`.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
 
-from blinasim.kernels.layout import NO_PARTNER
+from blinasim.kernels.layout import NO_PARTNER, T_PARTNER, T_POS
 from blinasim.kernels.rng import MOTILITY, stream_key, uniform
 
 
@@ -30,13 +33,14 @@ def moore_neighbour(site, side, d):
 
 
 @njit(cache=True)
-def move_t_cells(seed, tick, n, pos, partner, side, steps_per_tick):
+def move_t_cells(seed, tick, n, tcells, side, steps_per_tick):
     """Move every free marrow T-cell by a random walk of ``steps_per_tick`` Moore steps.
 
     ``steps_per_tick`` may be fractional: its whole part is always taken, the
     remainder with that probability. T-cells in a synapse or in blood stay put.
     T-cells do not occupy sites; they crawl over the residents.
     """
+    pos, partner = tcells[T_POS], tcells[T_PARTNER]
     key = stream_key(seed, tick, MOTILITY)
     whole = int(np.floor(steps_per_tick))
     frac = steps_per_tick - whole

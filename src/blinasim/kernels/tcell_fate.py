@@ -1,4 +1,4 @@
-"""Phase 7, T-cell activation, proliferation, contraction, exhaustion recovery, death.
+"""T-cell activation, proliferation, contraction, exhaustion recovery, death (phase ``tcell_fate``).
 
 On the slow clock (``dt`` = slow step), for every T-cell not in a synapse:
 
@@ -19,6 +19,7 @@ On the slow clock (``dt`` = slow step), for every T-cell not in a synapse:
 The store has fixed capacity; when it is full the kernel returns the slot it
 stopped at so that the caller can grow the store and resume there. A cell is
 only modified after the capacity check, so resuming is exact.
+Rates (regulatory-T suppression, checkpoint gains): :mod:`blinasim.core.processes.tcell_fate`.
 """
 
 from __future__ import annotations
@@ -27,7 +28,18 @@ import numpy as np
 from numba import njit
 
 from blinasim.kernels.killing import effector_function
-from blinasim.kernels.layout import NO_PARTNER, POS_BLOOD, POS_DEAD
+from blinasim.kernels.layout import (
+    NO_PARTNER,
+    POS_BLOOD,
+    POS_DEAD,
+    T_ACTIVATION,
+    T_CD3,
+    T_EXHAUSTION,
+    T_KILLS,
+    T_PARTNER,
+    T_POS,
+    T_SYNAPSE_H,
+)
 from blinasim.kernels.rng import TCELL_FATE, stream_key, uniform
 
 
@@ -39,13 +51,7 @@ def t_cell_fate(
     stop,
     n_t,
     capacity,
-    t_pos,
-    t_partner,
-    t_cd3,
-    t_activation,
-    t_exhaustion,
-    t_synapse_h,
-    t_kills,
+    tcells,
     activation_keep,
     exhaustion_recovery,
     homeostatic_division_rate,
@@ -68,6 +74,8 @@ def t_cell_fate(
     ``(stopped_at, n_t)``: ``stopped_at`` is -1 when done, else the slot to
     resume from after growing the store; ``n_t`` is the new slot count.
     """
+    t_pos, t_partner, t_cd3, t_kills = tcells[T_POS], tcells[T_PARTNER], tcells[T_CD3], tcells[T_KILLS]
+    t_activation, t_exhaustion, t_synapse_h = tcells[T_ACTIVATION], tcells[T_EXHAUSTION], tcells[T_SYNAPSE_H]
     key = stream_key(seed, tick, TCELL_FATE)
     i = start
     while i < stop:

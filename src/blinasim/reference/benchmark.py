@@ -37,9 +37,9 @@ import numpy as np
 
 from blinasim.core.model import BlinatumomabModel
 from blinasim.core.seeds import run_seed
-from blinasim.core.state import SITE_KIND_DTYPE, SITE_SLOT_DTYPE, TARGET_FIELDS, TCELL_FIELDS
+from blinasim.core.state import State
 from blinasim.errors import BlinasimError
-from blinasim.kernels import census
+from blinasim.kernels import census, compaction
 from blinasim.params.defaults import LITERATURE
 from blinasim.params.schema import Config, load_config
 from blinasim.reference.mesa_model import ReferenceModel
@@ -167,23 +167,8 @@ def workload_config(lattice_size: int, days: float) -> Config:
 
 def compile_rare_kernels() -> None:
     """Compile the kernels a tiny run may not reach (target compaction) with the model's argument types."""
-    tg = {name: np.empty(0, dtype=dt) for name, dt in TARGET_FIELDS.items()}
-    census.compact_targets(
-        0,
-        tg["pos"],
-        tg["cd19"],
-        tg["pdl1"],
-        tg["clock"],
-        tg["kind"],
-        tg["phenotype"],
-        tg["engaged"],
-        np.empty(0, dtype=SITE_KIND_DTYPE),
-        np.empty(0, dtype=SITE_SLOT_DTYPE),
-        0,
-        0,
-        np.empty(0, dtype=TCELL_FIELDS["partner"]),
-        np.empty(0, dtype=np.int32),
-    )
+    st = State.allocate(1, 0, 0)
+    compaction.compact_targets(0, st.targets.record, st.lattice, 0, st.tcells.record, st.scratch)
 
 
 def warm_up() -> None:

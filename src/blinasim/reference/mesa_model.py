@@ -31,40 +31,49 @@ How the reference stays bit-identical to :class:`blinasim.core.model.Blinatumoma
   Python floats rounded to float32 on every store (:func:`f32`); arithmetic
   is float64, as numba promotes float32 operands.
 * **Same patient.** The derived quantities come from the shared helpers
-  :func:`blinasim.core.model.plan_patient`, :func:`blinasim.core.model.equilibrium_rates`
-  and :func:`blinasim.core.model.plan_drug`; placement ports
+  :func:`blinasim.core.patient.plan_patient`, :func:`blinasim.core.patient.equilibrium_rates`
+  and :func:`blinasim.core.patient.plan_drug`; placement ports
   :mod:`blinasim.kernels.initial` (baseline escape variants included).
-* **Same drugs.** Protocol, PK, checkpoint-inhibitor occupancy, chemotherapy
-  courses and the marrow-refill ramp are the numba model's own methods and its
-  :class:`blinasim.clinical.combination.CombinationDrugs`; scalars computed before a
-  kernel call (PD-L1 target, lineage-switch probability, phenotype-indexed
-  rates, mean blast PD-L1) use the numba model's expressions.
+* **Same phases and clocks.** Both models derive from
+  :class:`blinasim.core.patient.PatientModel` (clocks, phase loop, drug and
+  clinical machinery, record arrays) and run the phase list
+  :data:`blinasim.core.phases.PHASES`; the reference puts its own rule in
+  every phase that touches agents (:attr:`ReferenceModel.phases`) and runs the
+  agent-free phases (protocol, PK) as they are.
+* **Same rates, by composition.** Every number computed from the config
+  before a rule runs (probabilities per tick or slow step, the PD-L1 target,
+  the lineage-switch probability, the Treg suppression, the lysis
+  probability) comes from the rate functions of the process modules
+  :mod:`blinasim.core.processes`, imported here, never copied.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import ClassVar
 
-import mesa
 import numpy as np
 from mesa.discrete_space import CellAgent, OrthogonalMooreGrid
 
-from blinasim.core.model import (
-    PHASES,
-    POPULATIONS,
-    BlinatumomabModel,
-    equilibrium_rates,
-    lysis_probability,
-    marrow_turnover_probabilities,
-    plan_patient,
-    resident_rates,
-    treg_suppression,
-)
 from blinasim.core.output import build_dataset
-from blinasim.core.seeds import run_seed
-from blinasim.core.state import State
+from blinasim.core.patient import PatientModel, equilibrium_rates, plan_patient
+from blinasim.core.phases import with_runs
+from blinasim.core.processes import (
+    blast_fate,
+    chemotherapy,
+    cytokines,
+    encounter,
+    killing,
+    marrow_turnover,
+    motility,
+    normal_b_supply,
+    pk,
+    protocol,
+    record,
+    tcell_fate,
+    trafficking,
+)
+from blinasim.core.state import P_BLAST, P_NORMAL_B, P_OTHER_MARROW, P_T_CELL, State
 from blinasim.kernels import census as C
 from blinasim.kernels.initial import SUB_BLOOD_B, SUB_BLOOD_BLASTS, SUB_MARROW, SUB_T_BLOOD, SUB_T_MARROW
 from blinasim.kernels.layout import (
@@ -93,9 +102,6 @@ from blinasim.kernels.rng import (
     TRAFFIC_RESIDENT,
     TRAFFIC_T,
 )
-from blinasim.params.schema import Config
-
-_P_BLAST, _P_B, _P_T, _P_OTHER = (POPULATIONS.index(p) for p in ("blast", "normal_b", "t_cell", "other_marrow"))
 
 # --------------------------------------------------------------------------
 # Counter-based random numbers: a pure-Python port of blinasim.kernels.rng.
@@ -397,7 +403,7 @@ class TCell(CellAgent):
         e = self.exhaustion * math.exp(-exhaustion_recovery * (1.0 - a))  # recovery once stimulation stops
         self.exhaustion = f32(e)
         if m.uniform(TCELL_FATE, self.slot, 0) < 1.0 - math.exp(-(death_rate + contraction_rate * (1.0 - a)) * dt):
-            m.deaths[_P_T] += 1
+            m.deaths[P_T_CELL] += 1
             self.die()
         elif m.uniform(TCELL_FATE, self.slot, 1) < 1.0 - math.exp(
             -(
@@ -411,7 +417,7 @@ class TCell(CellAgent):
             * dt
         ):
             m.add_t_cell(self.cell, self.cd3, activation=a, exhaustion=e)
-            m.births[_P_T] += 1
+            m.births[P_T_CELL] += 1
 
     def expose(self, p_death: float, slot_offset: int) -> None:
         """Lymphodepletion by chemotherapy, sparing a T-cell in a synapse; mirrors the
@@ -421,7 +427,7 @@ class TCell(CellAgent):
             return
         m = self.model
         if m.uniform(CHEMOTHERAPY, slot_offset + self.slot, 0) < p_death:
-            m.deaths[_P_T] += 1
+            m.deaths[P_T_CELL] += 1
             self.die()
 
     def die(self) -> None:
@@ -494,37 +500,27 @@ class Blast(CD19Cell):
     phenotype (CD19+, CD19-negative or lineage-switched myeloid)."""
 
     kind: ClassVar[int] = KIND_BLAST
-    population: ClassVar[int] = _P_BLAST
+    population: ClassVar[int] = P_BLAST
 
-    def fate(
-        self,
-        dt_hours: float,
-        mean_cycle_hours: list[float],
-        p_death: list[float],
-        placement_attempts: int,
-        pdl1_target: float,
-        pdl1_keep: float,
-        cd19_noise_log_sd: float,
-        p_cd19_loss: float,
-        p_lineage_switch: float,
-    ) -> None:
+    def fate(self, rates: blast_fate.BlastFateRates, mean_cycle_hours: list[float], p_death: list[float]) -> None:
         """Apoptosis, PD-L1 relaxation, or division when the clock runs out, with
         contact-inhibited placement of the daughter; mirrors the blast branch of
-        ``kernels.residents.target_fate``.
+        ``kernels.blast_fate.target_fate``.
 
-        ``mean_cycle_hours`` and ``p_death`` are indexed by phenotype. The daughter's
-        CD19 and phenotype come from :meth:`daughter_phenotype`.
+        ``rates`` come from :func:`blinasim.core.processes.blast_fate.fate_rates`;
+        ``mean_cycle_hours`` and ``p_death`` are its phenotype-indexed arrays as
+        lists. The daughter's CD19 and phenotype come from :meth:`daughter_phenotype`.
         """
         if self.engaged:
             return
         m = self.model
         j = self.slot
         if m.uniform(RESIDENT_FATE, j, 0) < p_death[self.phenotype]:
-            m.deaths[_P_BLAST] += 1
+            m.deaths[P_BLAST] += 1
             self.die()
             return
-        self.relax_pdl1(pdl1_target, pdl1_keep)
-        clock = self.clock - dt_hours
+        self.relax_pdl1(rates.pdl1_target, rates.pdl1_keep)
+        clock = self.clock - rates.dt_hours
         if clock > 0.0:
             self.clock = f32(clock)
             return
@@ -532,7 +528,7 @@ class Blast(CD19Cell):
         dest = None
         if self.cell is not None:
             site = m.site_of(self.cell)
-            for a in range(placement_attempts):
+            for a in range(rates.placement_attempts):
                 cell = m.cell_at(moore_neighbour(site, m.side, int(m.uniform(RESIDENT_FATE, j, 3 + a) * 8.0)))
                 occupant = m.resident(cell)
                 if occupant is None or isinstance(occupant, OtherMarrowCell):
@@ -542,7 +538,7 @@ class Blast(CD19Cell):
                     break
             if dest is None:
                 return  # contact inhibition: no room around the mother, no division
-        cd19, phenotype = self.daughter_phenotype(cd19_noise_log_sd, p_cd19_loss, p_lineage_switch)
+        cd19, phenotype = self.daughter_phenotype(rates.cd19_noise_log_sd, rates.p_cd19_loss, rates.p_lineage_switch)
         m.add_target(
             Blast,
             dest,
@@ -551,18 +547,18 @@ class Blast(CD19Cell):
             pdl1=self.pdl1,
             phenotype=phenotype,
         )
-        m.births[_P_BLAST] += 1
+        m.births[P_BLAST] += 1
 
     def relax_pdl1(self, target: float, keep: float) -> None:
         """PD-L1 relaxes towards the IFN-gamma-induced ``target`` (``keep`` = exp(-dt / tau));
-        mirrors ``kernels.residents.target_fate`` (after the death check, before the clock)."""
+        mirrors ``kernels.blast_fate.target_fate`` (after the death check, before the clock)."""
         self.pdl1 = f32(target + (self.pdl1 - target) * keep)
 
     def daughter_phenotype(
         self, cd19_noise_log_sd: float, p_cd19_loss: float, p_lineage_switch: float
     ) -> tuple[float, int]:
         """CD19 (float64, rounded when stored) and phenotype of a daughter; mirrors the
-        division of ``kernels.residents.target_fate``.
+        division of ``kernels.blast_fate.target_fate``.
 
         CD19 is inherited with lognormal noise (normal draw 12). A mother that is not
         myeloid switches lineage with ``p_lineage_switch`` (draw 14: myeloid, no
@@ -587,14 +583,14 @@ class NormalBCell(CD19Cell):
     """A normal (non-leukemic) B cell: it does not divide; new ones come from the supply."""
 
     kind: ClassVar[int] = KIND_NORMAL_B
-    population: ClassVar[int] = _P_B
+    population: ClassVar[int] = P_NORMAL_B
 
     def fate(self, p_death: float) -> None:
-        """Death at a constant hazard; mirrors the normal-B branch of ``kernels.residents.target_fate``."""
+        """Death at a constant hazard; mirrors the normal-B branch of ``kernels.blast_fate.target_fate``."""
         if self.engaged:
             return
         if self.model.uniform(RESIDENT_FATE, self.slot, 0) < p_death:
-            self.model.deaths[_P_B] += 1
+            self.model.deaths[P_NORMAL_B] += 1
             self.die()
 
 
@@ -606,11 +602,11 @@ class OtherMarrowCell(CellAgent):
         self.cell = cell
 
     def turnover(self, p_death: float) -> None:
-        """Death at a constant hazard; mirrors the death branch of ``kernels.residents.marrow_turnover``
+        """Death at a constant hazard; mirrors the death branch of ``kernels.marrow_turnover.marrow_turnover``
         (draws are addressed by the site index)."""
         m = self.model
         if m.uniform(MARROW_TURNOVER, m.site_of(self.cell), 0) < p_death:
-            m.deaths[_P_OTHER] += 1
+            m.deaths[P_OTHER_MARROW] += 1
             self.remove()
 
     def expose(self, p_death: float, slot: int) -> None:
@@ -619,12 +615,12 @@ class OtherMarrowCell(CellAgent):
         slot count plus the site index)."""
         m = self.model
         if m.uniform(CHEMOTHERAPY, slot, 0) < p_death:
-            m.deaths[_P_OTHER] += 1
+            m.deaths[P_OTHER_MARROW] += 1
             self.remove()
 
     def displace(self) -> None:
-        """Crowded out by a blast daughter (``kernels.residents.target_fate``)."""
-        self.model.deaths[_P_OTHER] += 1
+        """Crowded out by a blast daughter (``kernels.blast_fate.target_fate``)."""
+        self.model.deaths[P_OTHER_MARROW] += 1
         self.remove()
 
 
@@ -632,53 +628,15 @@ class OtherMarrowCell(CellAgent):
 # The model
 
 
-class ReferenceModel(mesa.Model):
+class ReferenceModel(PatientModel):
     """A virtual patient under blinatumomab, one Mesa agent per cell.
 
-    Same constructor, clocks, phase list (:data:`blinasim.core.model.PHASES`) and
-    recorded arrays as :class:`blinasim.core.model.BlinatumomabModel`; with the same
-    config and seed it produces the same trajectory.
+    Same base (:class:`blinasim.core.patient.PatientModel`: constructor, clocks,
+    drug and clinical machinery, recorded arrays) and phase list
+    (:data:`blinasim.core.phases.PHASES`, with the rules below in :attr:`phases`)
+    as :class:`blinasim.core.model.BlinatumomabModel`; with the same config and
+    seed it produces the same trajectory.
     """
-
-    # The agent-free parts of a tick hold no agents and draw no random numbers,
-    # so there is nothing to mirror: they are the numba model's own code (drug
-    # schedule and PK, the protocol engine, cytokines, the clinical record).
-    _init_drug = BlinatumomabModel._init_drug
-    _init_records = BlinatumomabModel._init_records
-    _protocol = BlinatumomabModel._protocol
-    _pk = BlinatumomabModel._pk
-    _record_clinical = BlinatumomabModel._record_clinical
-    _track_cytokine_interval = BlinatumomabModel._track_cytokine_interval
-    tick_end_hours = BlinatumomabModel.tick_end_hours
-    is_slow_tick = BlinatumomabModel.is_slow_tick
-
-    def __init__(self, config: Config, seed: int | None = None):
-        self.run_seed = int(run_seed(config.simulation.seed) if seed is None else seed)
-        super().__init__(rng=np.random.default_rng(self.run_seed))
-        self.config = config
-        sim = config.simulation
-        self.dt_hours = sim.dt_hours
-        self.slow_every = round(sim.slow_step_hours / sim.dt_hours)
-        self.record_every = self.slow_every * round(sim.record_every_hours / sim.slow_step_hours)
-        self.n_ticks = math.floor(sim.days * 24.0 / sim.dt_hours + 1e-9)
-        self.n_records = self.n_ticks // self.record_every + 1
-        self.tick = 0
-        self._keys: dict[tuple[int, int], int] = {}
-
-        self.side = sim.lattice_size
-        self.n_sites = self.side * self.side
-        self.grid = OrthogonalMooreGrid((self.side, self.side), torus=True, random=self.random)
-        self._site_cells = [self.grid[(s % self.side, s // self.side)] for s in range(self.n_sites)]
-        #: agents by slot; a dead agent leaves None until compaction
-        self.target_slots: list[CD19Cell | None] = []
-        self.tcell_slots: list[TCell | None] = []
-        self.targets_dead = 0
-        self.tcells_dead = 0
-
-        self._init_patient()
-        self._init_drug()
-        self._init_records()
-        self._record()
 
     # ------------------------------------------------------------ lattice, draws
 
@@ -734,7 +692,8 @@ class ReferenceModel(mesa.Model):
     # ------------------------------------------------------------------ set-up
 
     def _init_patient(self) -> None:
-        """Place the baseline cells; mirrors ``kernels.initial`` and ``BlinatumomabModel._init_patient``."""
+        """Make the lattice and place the baseline cells; mirrors ``kernels.initial`` and
+        ``BlinatumomabModel._init_patient``."""
         cfg, pat, dis, nb, tcfg = (
             self.config,
             self.config.patient,
@@ -742,16 +701,21 @@ class ReferenceModel(mesa.Model):
             self.config.normal_b,
             self.config.tcells,
         )
+        self._keys: dict[tuple[int, int], int] = {}
+        self.side = cfg.simulation.lattice_size
+        self.n_sites = self.side * self.side
+        self.grid = OrthogonalMooreGrid((self.side, self.side), torus=True, random=self.random)
+        self._site_cells = [self.grid[(s % self.side, s // self.side)] for s in range(self.n_sites)]
+        #: agents by slot; a dead agent leaves None until compaction
+        self.target_slots: list[CD19Cell | None] = []
+        self.tcell_slots: list[TCell | None] = []
+        self.targets_dead = 0
+        self.tcells_dead = 0
+
         plan = plan_patient(cfg)
         self.plan = plan
         self.cells_per_agent = plan.cells_per_agent
         self.blood_volume_ul = plan.blood_volume_ul
-        self.mean_cycle_hours = plan.mean_cycle_hours
-        myeloid_birth = dis.myeloid_birth_rate_per_day
-        #: mean cycle time (h) by blast phenotype: CD19+, CD19-negative, myeloid (as the numba model)
-        self.mean_cycle_hours_by_phenotype = np.array(
-            [plan.mean_cycle_hours, plan.mean_cycle_hours, 24.0 / myeloid_birth if myeloid_birth > 0 else 1e30]
-        )
         escape = (dis.cd19_negative_fraction, dis.cd19_low_fraction, dis.cd19_low_factor)
         seed = self.run_seed
 
@@ -771,7 +735,7 @@ class ReferenceModel(mesa.Model):
                     Blast,
                     cell,
                     cd19,
-                    clock=exponential(key, s, 4, self.mean_cycle_hours),
+                    clock=exponential(key, s, 4, plan.mean_cycle_hours),
                     pdl1=dis.pdl1_baseline,
                     phenotype=phenotype,
                 )
@@ -788,7 +752,7 @@ class ReferenceModel(mesa.Model):
                 cd19 = lognormal(key, c, 0, median, log_sd)
                 if cls is Blast:
                     cd19, phenotype = escape_variant(uniform(key, c, 3), cd19, *escape)
-                    clock = exponential(key, c, 2, self.mean_cycle_hours)
+                    clock = exponential(key, c, 2, plan.mean_cycle_hours)
                     self.add_target(cls, None, cd19, clock=clock, pdl1=dis.pdl1_baseline, phenotype=phenotype)
                 else:
                     self.add_target(cls, None, cd19)
@@ -800,7 +764,6 @@ class ReferenceModel(mesa.Model):
                 cell = self.cell_at(int(uniform(key, c, 0) * self.n_sites)) if in_marrow else None
                 self.add_t_cell(cell, lognormal(key, c, 1, tcfg.cd3_median, tcfg.cd3_log_sd))
         self.baseline_t_cells = max(len(self.tcell_slots), 1)
-        self.treg_suppression = 0.0
 
         counts = {k: (0, 0) for k in (KIND_NORMAL_B, KIND_BLAST)}
         for a in self.target_slots:
@@ -815,45 +778,29 @@ class ReferenceModel(mesa.Model):
         self.normal_b_supply_per_day = rates.normal_b_supply_per_day
         self.baseline_counts = counts
 
-    # ---------------------------------------------------------------- stepping
+    # ------------------------------------------------------------------ phases
 
     def step(self) -> None:
-        """Advance one tick through :data:`blinasim.core.model.PHASES`."""
+        """Advance one tick through the phase list (:attr:`phases`)."""
         self._keys.clear()
-        slow = self.is_slow_tick
-        record = (self.tick + 1) % self.record_every == 0
-        for phase in PHASES:
-            if (phase.clock == "slow" and not slow) or (phase.clock == "record" and not record):
-                continue
-            getattr(self, phase.method)()
-        self.tick += 1
-        if self.tick >= self.n_ticks:
-            self.running = False
+        super().step()
 
-    def run(self, progress: Callable[[int, int], None] | None = None) -> None:
-        """Step to the end of ``simulation.days``."""
-        while self.tick < self.n_ticks:
-            self.step()
-            if progress is not None and self.tick % self.record_every == 0:
-                progress(self.tick, self.n_ticks)
-
-    def _trafficking(self) -> None:
-        dt_days = self.dt_hours / 24.0
-        fold = 1.0 + self.config.tcells.margination_fold * self.redistribution_drive
-        p_in = -math.expm1(-self.t_homing_per_day * fold * dt_days)
-        p_out = -math.expm1(-self.t_egress_per_day * dt_days)
+    def _tcell_trafficking(self) -> None:
+        p_in, p_out = trafficking.t_cell_probabilities(
+            self.config, self.t_homing_per_day, self.t_egress_per_day, self.redistribution_drive, self.dt_hours
+        )
         for t in self.living_tcells():
             t.traffic(p_in, p_out)
-        if self.is_slow_tick:
-            dt_slow = dt_days * self.slow_every
-            p_home = -np.expm1(-self.target_homing_per_day * dt_slow)
-            p_egress = -np.expm1(-self.target_egress_per_day * dt_slow)
-            for c in self.living_targets():
-                c.traffic(p_home, p_egress)
+
+    def _target_trafficking(self) -> None:
+        p_home, p_egress = trafficking.target_probabilities(
+            self.target_homing_per_day, self.target_egress_per_day, self.dt_hours, self.slow_every
+        )
+        for c in self.living_targets():
+            c.traffic(p_home, p_egress)
 
     def _motility(self) -> None:
-        cfg = self.config
-        steps = cfg.tcells.speed_um_per_min * self.dt_hours * 60.0 / cfg.simulation.site_diameter_um
+        steps = motility.steps_per_tick(self.config, self.dt_hours)
         whole = math.floor(steps)
         frac = steps - whole
         for t in self.living_tcells():
@@ -864,8 +811,8 @@ class ReferenceModel(mesa.Model):
         tcfg = cfg.tcells
         if self.bridge_factor <= 0.0:
             return
-        per_target = tcfg.blood_contact_ul_per_h * self.cells_per_agent / self.blood_volume_ul * self.dt_hours
-        contacts = tcfg.contacts_per_hour * self.dt_hours
+        per_target = encounter.blood_contact_per_target(cfg, self.cells_per_agent, self.blood_volume_ul, self.dt_hours)
+        contacts = encounter.contacts_per_tick(cfg, self.dt_hours)
         whole = math.floor(contacts)
         frac = contacts - whole
         blood_targets = [c for c in self.living_targets() if c.cell is None and not c.engaged and c.cd19 > 0.0]
@@ -884,12 +831,12 @@ class ReferenceModel(mesa.Model):
 
     def _killing(self) -> None:
         tcfg = self.config.tcells
-        keep = math.exp(-(tcfg.exhaustion_per_engaged_day / 24.0) * self.dt_hours)
+        keep = math.exp(-killing.exhaustion_per_hour(self.config) * self.dt_hours)  # as the kernel
         for t in self.living_tcells():
             kind = t.resolve_synapse(
                 self.dt_hours,
                 keep,
-                lysis_probability(self.config, self.treg_suppression),
+                killing.lysis_probability(self.config, self.treg_suppression),
                 tcfg.exhaustion_e50,
                 tcfg.exhaustion_hill,
                 tcfg.pd1_lysis_inhibition,
@@ -899,108 +846,68 @@ class ReferenceModel(mesa.Model):
                 self.killed_by_kind[kind] += 1
 
     def _tcell_fate(self) -> None:
-        tcfg = self.config.tcells
         dt_days = self.dt_hours * self.slow_every / 24.0
-        live = len(self.tcell_slots) - self.tcells_dead
-        excess = max(0.0, live / self.baseline_t_cells - 1.0)
-        keep_act = math.exp(-math.log(2.0) / tcfg.activation_half_life_days * dt_days)
-        recovery = tcfg.exhaustion_recovery_per_day * dt_days
-        pd1_brake = tcfg.pd1_proliferation_inhibition * self.mean_blast_pdl1() * (1.0 - self.pd1_occupancy)
-        self.treg_suppression = treg_suppression(self.config, self.mean_t_activation())
-        expansion = (1.0 + self.config.checkpoint.ipilimumab_expansion_gain * self.ctla4_blockade) * (
-            1.0 - self.treg_suppression
+        self.treg_suppression = tcell_fate.treg_suppression(self.config, self.mean_t_activation())
+        rates = tcell_fate.fate_rates(
+            self.config,
+            dt_days,
+            len(self.tcell_slots) - self.tcells_dead,
+            self.baseline_t_cells,
+            self.mean_blast_pdl1(),
+            self.pd1_occupancy,
+            self.ctla4_blockade,
+            self.treg_suppression,
         )
         stop = len(self.tcell_slots)  # daughters born now are visited from the next slow step
         for slot in range(stop):
             t = self.tcell_slots[slot]
             if t is not None:
-                t.fate(
-                    keep_act,
-                    recovery,
-                    tcfg.death_rate_per_day,
-                    tcfg.activated_division_per_day,
-                    tcfg.death_rate_per_day,
-                    tcfg.contraction_rate_per_day * excess,
-                    dt_days,
-                    tcfg.exhaustion_e50,
-                    tcfg.exhaustion_hill,
-                    pd1_brake,
-                    expansion,
-                )
-        self._sort_t_cells()
+                t.fate(*rates)
 
     def _cytokines(self) -> None:
-        """Feed the engaged T-cells to the (agent-free) cytokine model, as ``BlinatumomabModel._cytokines``."""
+        """Count the engaged T-cells among the agents and advance the (agent-free) cytokine model."""
         living = self.living_tcells()
         engaged = sum(1 for t in living if t.partner is not None)
-        share = engaged / len(living) if living else 0.0
-        cyt = self.cytokines
-        cyt.step((self.tick + 1) * self.dt_hours, self.dt_hours, engaged * self.cells_per_agent, share)
-        self._track_cytokine_interval()
+        cytokines.advance(self, engaged, len(living))
 
-    def _residents(self) -> None:
-        """Chemotherapy during a course, then blast and normal-B fate (with the
-        resistance parameters of ``BlinatumomabModel._residents``), supply, turnover
-        and compaction."""
-        cfg = self.config
-        dis = cfg.disease
-        dt_days = self.dt_hours * self.slow_every / 24.0
-        dt_hours = self.dt_hours * self.slow_every
+    def _chemotherapy(self) -> None:
+        """During a course, one slow step of exposure (as ``core.processes.chemotherapy.run``)."""
         if self.combination.chemotherapy_active(self.tick_end_hours / 24.0):
-            self._chemotherapy(dt_days)
-        # The same scalars as the numba model (shared helper).
-        p_blast_death, p_b_death, pdl1_target, pdl1_keep, p_switch = resident_rates(cfg, self.cytokines.ifng, dt_days)
-        mean_cycle = self.mean_cycle_hours_by_phenotype.tolist()
-        p_death = p_blast_death.tolist()
-        stop = len(self.target_slots)
-        for slot in range(stop):
-            c = self.target_slots[slot]
-            if c is None:
-                continue
-            if isinstance(c, Blast):
-                c.fate(
-                    dt_hours,
-                    mean_cycle,
-                    p_death,
-                    dis.daughter_placement_attempts,
-                    pdl1_target,
-                    pdl1_keep,
-                    dis.cd19_division_log_sd,
-                    dis.cd19_loss_per_division,
-                    p_switch,
-                )
-            else:
-                c.fate(p_b_death)
+            self.expose_to_chemotherapy(self.dt_hours * self.slow_every / 24.0)
 
-        self._supply_normal_b(dt_days)
-        self._marrow_turnover(dt_days)
-
-        if self.targets_dead > cfg.simulation.compact_dead_fraction * len(self.target_slots):
-            self.target_slots = self._compact_targets(self.target_slots)
-            self.targets_dead = 0
-
-    def _chemotherapy(self, dt_days: float) -> None:
-        """Cytotoxic exposure of one slow step during a chemotherapy course; mirrors
-        ``kernels.chemotherapy.cytotoxic_exposure`` as called by
-        ``BlinatumomabModel._chemotherapy``: targets by slot, then other marrow cells
-        by site (draws at slot ``n + site``, ``n`` the target slot count), then
-        T-cells by slot (draws at ``n + n_sites + slot``)."""
-        ch = self.config.chemotherapy
-        p_by_kind = {
-            KIND_BLAST: -math.expm1(-ch.blast_kill_per_day * dt_days),
-            KIND_NORMAL_B: -math.expm1(-ch.normal_b_kill_per_day * dt_days),
-        }
-        p_other = -math.expm1(-ch.other_marrow_kill_per_day * dt_days)
-        p_t = -math.expm1(-ch.t_cell_kill_per_day * dt_days)
+    def expose_to_chemotherapy(self, dt_days: float) -> None:
+        """Cytotoxic exposure for ``dt_days``; mirrors ``kernels.chemotherapy.cytotoxic_exposure``
+        as called by ``core.processes.chemotherapy.expose``: targets by slot, then other
+        marrow cells by site (draws at slot ``n + site``, ``n`` the target slot count),
+        then T-cells by slot (draws at ``n + n_sites + slot``)."""
+        p = chemotherapy.kill_probabilities(self.config, dt_days)
+        p_by_kind = {KIND_BLAST: p.blast, KIND_NORMAL_B: p.normal_b}
         n = len(self.target_slots)
         for c in self.living_targets():
             c.expose(p_by_kind[c.kind])
         for s, cell in enumerate(self._site_cells):
             occupant = self.resident(cell)
             if isinstance(occupant, OtherMarrowCell):
-                occupant.expose(p_other, n + s)
+                occupant.expose(p.other_marrow, n + s)
         for t in self.living_tcells():
-            t.expose(p_t, n + self.n_sites)
+            t.expose(p.t_cell, n + self.n_sites)
+
+    def _blast_fate(self) -> None:
+        """Blast fate and normal-B death, visiting the targets in slot order as
+        ``kernels.blast_fate.target_fate`` does, with the rates of
+        :func:`blinasim.core.processes.blast_fate.fate_rates`."""
+        rates = blast_fate.fate_rates(self.config, self.cytokines.ifng, self.dt_hours * self.slow_every)
+        mean_cycle = rates.mean_cycle_hours.tolist()
+        p_death = rates.p_blast_death.tolist()
+        stop = len(self.target_slots)
+        for slot in range(stop):
+            c = self.target_slots[slot]
+            if c is None:
+                continue
+            if isinstance(c, Blast):
+                c.fate(rates, mean_cycle, p_death)
+            else:
+                c.fate(rates.p_b_death)
 
     def mean_t_activation(self) -> float:
         """Mean activation of the living T-cells, summed as ``BlinatumomabModel.mean_t_activation``
@@ -1014,39 +921,41 @@ class ReferenceModel(mesa.Model):
         pdl1 = np.array([c.pdl1 for c in self.living_targets() if isinstance(c, Blast)], dtype=np.float64)
         return float(pdl1.sum() / len(pdl1)) if len(pdl1) else 0.0
 
-    def _supply_normal_b(self, dt_days: float) -> None:
+    def _normal_b_supply(self) -> None:
         """New normal B cells from unsimulated precursors, each at one random site taken
-        only if empty; mirrors ``kernels.residents.supply_normal_b`` (the count is a
-        Poisson draw at slot 2**31 of the supply stream, as in the model)."""
+        only if empty; mirrors ``kernels.normal_b_supply.supply_normal_b`` (the count is a
+        Poisson draw at slot ``COUNT_SLOT`` of the supply stream, as in the model)."""
         nb = self.config.normal_b
+        dt_days = self.dt_hours * self.slow_every / 24.0
         key = stream_key(self.run_seed, self.tick, NORMAL_B_SUPPLY)
-        n_new = poisson(key, 2**31, 0, self.normal_b_supply_per_day * dt_days)
+        n_new = poisson(key, normal_b_supply.COUNT_SLOT, 0, self.normal_b_supply_per_day * dt_days)
         for c in range(n_new):
             cell = self.cell_at(int(uniform(key, c, 0) * self.n_sites))
             if self.resident(cell) is not None:
                 continue
             self.add_target(NormalBCell, cell, lognormal(key, c, 1, nb.cd19_median, nb.cd19_log_sd))
-            self.births[_P_B] += 1
+            self.births[P_NORMAL_B] += 1
 
-    def _marrow_turnover(self, dt_days: float) -> None:
+    def _marrow_turnover(self) -> None:
         """Death of other marrow cells and refill of empty sites, site by site;
-        mirrors ``kernels.residents.marrow_turnover``. Refill is scaled by the
+        mirrors ``kernels.marrow_turnover.marrow_turnover``. Refill is scaled by the
         shared ``CombinationDrugs.marrow_refill_factor`` (none during a
         chemotherapy course, then a ramp back to normal), as in the numba model."""
         refill = self.combination.marrow_refill_factor(self.tick_end_hours / 24.0)
-        p_other_death, p_refill = marrow_turnover_probabilities(self.config, refill, dt_days)
+        dt_days = self.dt_hours * self.slow_every / 24.0
+        p_other_death, p_refill = marrow_turnover.turnover_probabilities(self.config, refill, dt_days)
         for s, cell in enumerate(self._site_cells):
             occupant = self.resident(cell)
             if isinstance(occupant, OtherMarrowCell):
                 occupant.turnover(p_other_death)
             elif occupant is None and self.uniform(MARROW_TURNOVER, s, 0) < p_refill:
                 OtherMarrowCell(self, cell)
-                self.births[_P_OTHER] += 1
+                self.births[P_OTHER_MARROW] += 1
 
     def _sort_t_cells(self) -> None:
         """Drop the dead T-cells and renumber the living by place: in marrow by site
         index, then those in blood; T-cells at the same place keep their order
-        (Python's sort is stable). Mirrors ``kernels.census.sort_t_cells``, which the
+        (Python's sort is stable). Mirrors ``kernels.compaction.sort_t_cells``, which the
         numba model runs every slow step so that T-cells near each other on the
         lattice are near each other in memory; here it only renumbers the slots,
         which address the random draws."""
@@ -1059,23 +968,25 @@ class ReferenceModel(mesa.Model):
             t.slot = i
         self.tcells_dead = 0
 
-    def _compact_targets(self, slots: list[CD19Cell | None]) -> list[CD19Cell]:
-        """Drop the holes and renumber the living by place: marrow cells by site index,
-        then those in blood in slot order (Python's sort is stable). Mirrors
-        ``kernels.census.compact_targets``, which orders the store by site so that
+    def _compact_targets(self) -> None:
+        """When the dead exceed ``simulation.compact_dead_fraction`` of the slots, drop the
+        holes and renumber the living by place: marrow cells by site index, then those in
+        blood in slot order (Python's sort is stable). Mirrors
+        ``kernels.compaction.compact_targets``, which orders the store by site so that
         cells near each other on the lattice are near each other in memory."""
+        if self.targets_dead <= self.config.simulation.compact_dead_fraction * len(self.target_slots):
+            return
 
         def place(c: CD19Cell) -> int:
             return self.n_sites if c.cell is None else self.site_of(c.cell)
 
-        living = sorted((a for a in slots if a is not None), key=place)
-        for i, agent in enumerate(living):
+        self.target_slots = sorted(self.living_targets(), key=place)
+        for i, agent in enumerate(self.target_slots):
             agent.slot = i
-        return living
+        self.targets_dead = 0
 
     def _record(self) -> None:
-        """Census into the record arrays; mirrors ``kernels.census.take_census``."""
-        r = self.rec_index
+        """Census of the agents (mirrors ``kernels.census.take_census``), then the shared record row."""
         row = np.zeros(C.C_SIZE, dtype=np.int64)
         threshold = self.config.tcells.exhausted_threshold
         for t in self.living_tcells():
@@ -1099,20 +1010,30 @@ class ReferenceModel(mesa.Model):
                 row[C.C_NORMAL_B + col] += 1
         others = self.agents_by_type.get(OtherMarrowCell)
         row[C.C_OTHER_MARROW] = len(others) if others is not None else 0
-        self.rec_counts[r] = row
-        self.rec_pdl1_sum[r] = pdl1
-        self.rec_dose_rate[r] = self.dose_rate
-        self.rec_concentration[r] = self.concentration
-        self.rec_redistribution[r] = self.redistribution_drive
-        self._record_clinical(r)
-        self.rec_kills[r] = self.killed_by_kind - self._killed_at_last_record
-        self._killed_at_last_record[:] = self.killed_by_kind
-        deaths = self.deaths.copy()
-        deaths[_P_BLAST] += self.killed_by_kind[KIND_BLAST]
-        deaths[_P_B] += self.killed_by_kind[KIND_NORMAL_B]
-        self.rec_births[r] = self.births
-        self.rec_deaths[r] = deaths
-        self.rec_index += 1
+        record.store_interval(self, row, pdl1)
+
+    #: The phase list of the numba model, with this model's rule in every phase that
+    #: touches agents; the agent-free phases (protocol, PK) run the shared functions.
+    phases = with_runs(
+        {
+            "protocol": protocol.run,
+            "pk": pk.run,
+            "tcell_trafficking": _tcell_trafficking,
+            "target_trafficking": _target_trafficking,
+            "motility": _motility,
+            "encounter": _encounter,
+            "killing": _killing,
+            "tcell_fate": _tcell_fate,
+            "tcell_sort": _sort_t_cells,
+            "cytokines": _cytokines,
+            "chemotherapy": _chemotherapy,
+            "blast_fate": _blast_fate,
+            "normal_b_supply": _normal_b_supply,
+            "marrow_turnover": _marrow_turnover,
+            "target_compaction": _compact_targets,
+            "record": _record,
+        }
+    )
 
     # ------------------------------------------------------------------ output
 

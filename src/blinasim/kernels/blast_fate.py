@@ -1,4 +1,4 @@
-"""Phase 9, division and death of blasts and normal cells; marrow turnover.
+"""Blast division and death, with CD19 loss and lineage switch; normal-B death (phase ``blast_fate``).
 
 Blasts carry a division clock (hours to the next division) drawn from an
 exponential distribution with mean ``1 / birth_rate``; apoptosis is a
@@ -19,12 +19,11 @@ KMT2A-rearranged leukemia and more so under immune pressure, switch to a
 myeloid, CD19-negative phenotype with its own growth kinetics. PD-L1 on
 blasts follows an IFN-gamma-induced target level.
 
-Normal B cells do not divide here: they are replenished from CD19-negative
-precursors (not simulated) at a constant supply, placed at random empty sites,
-and die at a constant rate, so their baseline is stable and they recover
-slowly after depletion. Other nucleated marrow cells turn over on the lattice:
-they die at a constant rate and refill empty sites at the rate that keeps
-normal cellularity.
+Normal B cells do not divide: they die here at a constant rate, in the same
+pass over the target store in slot order as the blasts (a death frees a site
+that a later blast's daughter may take), and are replenished from precursors
+by :mod:`blinasim.kernels.normal_b_supply`. Rates:
+:mod:`blinasim.core.processes.blast_fate`.
 """
 
 from __future__ import annotations
@@ -35,6 +34,8 @@ from numba import njit
 from blinasim.kernels.layout import (
     KIND_BLAST,
     KIND_NORMAL_B,
+    L_KIND,
+    L_SLOT,
     PHENO_CD19_NEGATIVE,
     PHENO_CD19_POSITIVE,
     PHENO_MYELOID,
@@ -43,9 +44,16 @@ from blinasim.kernels.layout import (
     SITE_EMPTY,
     SITE_OTHER,
     SITE_TARGET,
+    TG_CD19,
+    TG_CLOCK,
+    TG_ENGAGED,
+    TG_KIND,
+    TG_PDL1,
+    TG_PHENOTYPE,
+    TG_POS,
 )
 from blinasim.kernels.motility import moore_neighbour
-from blinasim.kernels.rng import MARROW_TURNOVER, NORMAL_B_SUPPLY, RESIDENT_FATE, lognormal, normal, stream_key, uniform
+from blinasim.kernels.rng import RESIDENT_FATE, normal, stream_key, uniform
 
 # Event counter layout of ``target_fate`` (int64 array, length EV_SIZE).
 EV_BLAST_BIRTH = 0
@@ -66,15 +74,8 @@ def target_fate(
     stop,
     n,
     capacity,
-    tg_pos,
-    tg_cd19,
-    tg_pdl1,
-    tg_clock,
-    tg_kind,
-    tg_phenotype,
-    tg_engaged,
-    site_kind,
-    site_slot,
+    targets,
+    lattice,
     side,
     dt_hours,
     mean_cycle_hours,
@@ -99,6 +100,9 @@ def target_fate(
     skipped (the synapse resolves first). Returns ``(stopped_at, n)`` as
     :func:`blinasim.kernels.tcell_fate.t_cell_fate`.
     """
+    tg_pos, tg_cd19, tg_pdl1, tg_clock = targets[TG_POS], targets[TG_CD19], targets[TG_PDL1], targets[TG_CLOCK]
+    tg_kind, tg_phenotype, tg_engaged = targets[TG_KIND], targets[TG_PHENOTYPE], targets[TG_ENGAGED]
+    site_kind, site_slot = lattice[L_KIND], lattice[L_SLOT]
     key = stream_key(seed, tick, RESIDENT_FATE)
     for j in range(start, stop):
         p = tg_pos[j]
@@ -171,69 +175,3 @@ def target_fate(
         n += 1
         events[EV_BLAST_BIRTH] += 1
     return -1, n
-
-
-@njit(cache=True)
-def supply_normal_b(
-    seed,
-    tick,
-    n_new,
-    n,
-    tg_pos,
-    tg_cd19,
-    tg_pdl1,
-    tg_clock,
-    tg_kind,
-    tg_phenotype,
-    tg_engaged,
-    site_kind,
-    site_slot,
-    n_sites,
-    cd19_median,
-    cd19_log_sd,
-):
-    """Place up to ``n_new`` new normal B cells at random empty marrow sites.
-
-    Each new cell tries one random site; an occupied site means no niche and no
-    birth. The caller guarantees capacity for ``n_new`` more slots.
-    Returns the new slot count.
-    """
-    key = stream_key(seed, tick, NORMAL_B_SUPPLY)
-    for c in range(n_new):
-        s = int(uniform(key, c, 0) * n_sites)
-        if site_kind[s] != SITE_EMPTY:
-            continue
-        site_kind[s] = SITE_TARGET
-        site_slot[s] = n
-        tg_pos[n] = s
-        tg_cd19[n] = lognormal(key, c, 1, cd19_median, cd19_log_sd)
-        tg_pdl1[n] = 0.0
-        tg_clock[n] = 0.0
-        tg_kind[n] = KIND_NORMAL_B
-        tg_phenotype[n] = PHENO_CD19_POSITIVE
-        tg_engaged[n] = 0
-        n += 1
-    return n
-
-
-@njit(cache=True)
-def marrow_turnover(seed, tick, n_sites, site_kind, site_slot, p_other_death, p_refill):
-    """Death of other nucleated marrow cells and refill of empty sites.
-
-    Returns (births, deaths) of other marrow cells.
-    """
-    key = stream_key(seed, tick, MARROW_TURNOVER)
-    births = 0
-    deaths = 0
-    for s in range(n_sites):
-        kind = site_kind[s]
-        if kind == SITE_OTHER:
-            if uniform(key, s, 0) < p_other_death:
-                site_kind[s] = SITE_EMPTY
-                deaths += 1
-        elif kind == SITE_EMPTY:
-            if uniform(key, s, 0) < p_refill:
-                site_kind[s] = SITE_OTHER
-                site_slot[s] = -1
-                births += 1
-    return births, deaths

@@ -1,0 +1,37 @@
+"""Cytokines and toxicity grades (phase ``cytokines``, fast clock).
+
+Engaged T-cells release IFN-gamma and drive IL-6; serum levels, competence,
+dexamethasone and tocilizumab effects and the CRS and neurotoxicity grades are
+compartment state (:class:`blinasim.clinical.cytokines.CytokineModel`). The
+record keeps the maxima of the grades over each record interval.
+
+Config: ``cytokines.*``, ``toxicity.*``, ``dexamethasone.*``, ``tocilizumab.*``.
+No kernel: the agents enter only as the count of engaged T-cells, which each
+model counts its own way (the reference: ``ReferenceModel._cytokines``) before
+calling :func:`advance`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def advance(model: Any, engaged: int, live: int) -> None:
+    """Advance the cytokine model one tick fed by ``engaged`` of ``live`` T-cells; track
+    the maxima of the grades (and of the signals they are graded from) over the record interval."""
+    share = engaged / live if live > 0 else 0.0
+    cyt = model.cytokines
+    cyt.step((model.tick + 1) * model.dt_hours, model.dt_hours, engaged * model.cells_per_agent, share)
+    model._interval_crs = max(model._interval_crs, cyt.crs_grade)
+    model._interval_crs_signal = max(model._interval_crs_signal, cyt.crs_signal)
+    model._interval_neuro = max(model._interval_neuro, cyt.neuro_grade)
+    model._interval_neuro_exposure = max(model._interval_neuro_exposure, cyt.neuro_exposure)
+
+
+def run(model: Any) -> None:
+    """Count the engaged T-cells in the store and advance the cytokines."""
+    tc = model.state.tcells
+    engaged = int(np.count_nonzero(tc.partner[: tc.n] >= 0))
+    advance(model, engaged, tc.live)

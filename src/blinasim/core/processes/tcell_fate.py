@@ -1,0 +1,134 @@
+"""T-cell fate (phase ``tcell_fate``, slow clock): activation decay, division, contraction, death.
+
+Activation decays between synapses; exhaustion recovers once stimulation
+stops; division is homeostatic plus activation-driven (blunted by exhaustion,
+by the PD-1:PD-L1 brake and by regulatory T-cells, raised by CTLA-4 blockade);
+death rises with the excess of T-cells over their baseline (contraction).
+
+Regulatory T-cells (Duell 2017) are a share ``rho`` = CD4 share x Treg share of
+CD4 of the T-cells (:func:`treg_share`), engaged as often as the rest; when
+activated they suppress activated division and lysis (:func:`treg_suppression`,
+updated here on the slow clock from the mean T-cell activation and used by the
+``killing`` phase too).
+
+Config: ``tcells.activation_half_life_days``, ``tcells.exhaustion_recovery_per_day``,
+``tcells.death_rate_per_day``, ``tcells.activated_division_per_day``,
+``tcells.contraction_rate_per_day``, ``tcells.exhaustion_e50``, ``tcells.exhaustion_hill``,
+``tcells.pd1_proliferation_inhibition``, ``tcells.treg_suppression_max``,
+``tcells.treg_suppression_half``, ``tcells.treg_suppression_hill``,
+``patient.cd4_fraction``, ``patient.treg_fraction_of_cd4``,
+``checkpoint.ipilimumab_expansion_gain``.
+Kernel: :func:`blinasim.kernels.tcell_fate.t_cell_fate`. Reference: ``TCell.fate``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from blinasim.core.state import P_T_CELL
+from blinasim.kernels import tcell_fate
+from blinasim.params.schema import Config
+
+
+class TCellFateRates(NamedTuple):
+    """The per-slow-step numbers of :func:`blinasim.kernels.tcell_fate.t_cell_fate`, in its parameter order."""
+
+    activation_keep: float
+    exhaustion_recovery: float
+    homeostatic_division_rate: float
+    activated_division_rate: float
+    death_rate: float
+    contraction_rate: float
+    dt_days: float
+    exhaustion_e50: float
+    exhaustion_hill: float
+    pd1_brake: float
+    expansion_factor: float
+
+
+def treg_share(config: Config) -> float:
+    """Regulatory T-cells as a share of all T-cells: CD4 share x Treg share of CD4."""
+    return config.patient.cd4_fraction * config.patient.treg_fraction_of_cd4
+
+
+def treg_suppression(config: Config, mean_activation: float) -> float:
+    """Share of activated division and lysis suppressed by activated regulatory T-cells.
+
+    Blinatumomab engages regulatory T-cells (CD3+) as it engages the others;
+    activated, they suppress T-cell proliferation and CD8 lysis of ALL cells
+    through IL-10 (Duell 2017). Tregs are a share ``rho`` = CD4 share x Treg
+    share of CD4 of the T-cells, engaged as often as the rest, so the activated
+    Tregs are ``x = rho * mean activation`` of all T-cells, and the suppression is
+    ``s_max * x^n / (x^n + x50^n)``.
+    """
+    tcfg = config.tcells
+    x = treg_share(config) * mean_activation
+    if x <= 0.0 or tcfg.treg_suppression_max <= 0.0:
+        return 0.0
+    q = (x / tcfg.treg_suppression_half) ** tcfg.treg_suppression_hill
+    return tcfg.treg_suppression_max * q / (1.0 + q)
+
+
+def fate_rates(
+    config: Config,
+    dt_days: float,
+    live: int,
+    baseline: int,
+    mean_blast_pdl1: float,
+    pd1_occupancy: float,
+    ctla4_blockade: float,
+    suppression: float,
+) -> TCellFateRates:
+    """The kernel's numbers for one slow step of ``dt_days``.
+
+    ``live`` and ``baseline`` are the living and baseline T-cell counts (contraction
+    grows with the relative excess); the PD-1:PD-L1 brake is weight x mean blast
+    PD-L1 x free PD-1; expansion is the CTLA-4-blockade gain x (1 - Treg suppression).
+    """
+    tcfg = config.tcells
+    excess = max(0.0, live / baseline - 1.0)
+    return TCellFateRates(
+        activation_keep=math.exp(-math.log(2.0) / tcfg.activation_half_life_days * dt_days),
+        exhaustion_recovery=tcfg.exhaustion_recovery_per_day * dt_days,
+        homeostatic_division_rate=tcfg.death_rate_per_day,
+        activated_division_rate=tcfg.activated_division_per_day,
+        death_rate=tcfg.death_rate_per_day,
+        contraction_rate=tcfg.contraction_rate_per_day * excess,
+        dt_days=dt_days,
+        exhaustion_e50=tcfg.exhaustion_e50,
+        exhaustion_hill=tcfg.exhaustion_hill,
+        pd1_brake=tcfg.pd1_proliferation_inhibition * mean_blast_pdl1 * (1.0 - pd1_occupancy),
+        expansion_factor=(1.0 + config.checkpoint.ipilimumab_expansion_gain * ctla4_blockade) * (1.0 - suppression),
+    )
+
+
+def run(model: Any) -> None:
+    """Update the Treg suppression, then one slow step of fate for every free T-cell
+    (growing the T-cell store when daughters fill it)."""
+    tc = model.state.tcells
+    dt_days = model.dt_hours * model.slow_every / 24.0
+    model.treg_suppression = treg_suppression(model.config, model.mean_t_activation())
+    rates = fate_rates(
+        model.config,
+        dt_days,
+        tc.live,
+        model.baseline_t_cells,
+        model.mean_blast_pdl1(),
+        model.pd1_occupancy,
+        model.ctla4_blockade,
+        model.treg_suppression,
+    )
+    events = np.zeros(2, dtype=np.int64)  # births, deaths
+    start, stop = 0, tc.n
+    while start >= 0:
+        start, tc.n = tcell_fate.t_cell_fate(
+            model.run_seed, model.tick, start, stop, tc.n, tc.capacity, tc.record, *rates, events
+        )
+        if start >= 0:
+            tc.grow(int(tc.capacity * 1.5) + 16)
+    model.births[P_T_CELL] += events[0]
+    model.deaths[P_T_CELL] += events[1]
+    tc.dead += int(events[1])
