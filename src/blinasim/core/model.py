@@ -16,7 +16,7 @@ from collections.abc import Callable
 import numpy as np
 
 from blinasim.core.output import build_dataset
-from blinasim.core.patient import PatientModel, equilibrium_rates, plan_patient
+from blinasim.core.patient import PatientModel, plan_patient
 from blinasim.core.phases import PHASES, Phase
 from blinasim.core.state import POPULATIONS, State
 from blinasim.kernels import initial
@@ -91,13 +91,7 @@ class BlinatumomabModel(PatientModel):
         in_marrow = tg.view("pos") >= 0
         counts = {k: (int(np.sum(in_marrow & (kind == k))), int(np.sum(~in_marrow & (kind == k)))) for k in (0, 1)}
         empty_share = float(np.count_nonzero(st.site_kind == SITE_EMPTY)) / n_sites
-        rates = equilibrium_rates(cfg, plan, counts, empty_share)
-        self.target_homing_per_day = rates.target_homing_per_day
-        self.target_egress_per_day = rates.target_egress_per_day
-        self.t_homing_per_day = rates.t_homing_per_day
-        self.t_egress_per_day = rates.t_egress_per_day
-        self.normal_b_supply_per_day = rates.normal_b_supply_per_day
-        self.baseline_counts = counts
+        self.adopt_equilibrium(plan, counts, empty_share)
 
     # ------------------------------------------------------- state summaries
 

@@ -196,6 +196,21 @@ class PatientModel(mesa.Model):
         """Place the baseline agents and set the derived rates (subclasses)."""
         raise NotImplementedError
 
+    def adopt_equilibrium(self, plan: PatientPlan, counts: dict[int, tuple[int, int]], empty_share: float) -> None:
+        """Set the baseline trafficking and supply rates (:func:`equilibrium_rates`) from the placed agents.
+
+        ``counts`` maps a target kind to its (marrow, blood) agents at baseline;
+        ``empty_share`` is the share of empty marrow sites. Both models call it
+        once their baseline agents are placed.
+        """
+        rates = equilibrium_rates(self.config, plan, counts, empty_share)
+        self.target_homing_per_day = rates.target_homing_per_day
+        self.target_egress_per_day = rates.target_egress_per_day
+        self.t_homing_per_day = rates.t_homing_per_day
+        self.t_egress_per_day = rates.t_egress_per_day
+        self.normal_b_supply_per_day = rates.normal_b_supply_per_day
+        self.baseline_counts = counts
+
     def _init_drug(self) -> None:
         drug = plan_drug(self.config, self.run_seed, self.n_ticks, self.dt_hours)
         self.schedule = drug.schedule

@@ -56,7 +56,7 @@ import numpy as np
 from mesa.discrete_space import CellAgent, OrthogonalMooreGrid
 
 from blinasim.core.output import build_dataset
-from blinasim.core.patient import PatientModel, equilibrium_rates, plan_patient
+from blinasim.core.patient import PatientModel, plan_patient
 from blinasim.core.phases import with_runs
 from blinasim.core.processes import (
     blast_fate,
@@ -770,13 +770,7 @@ class ReferenceModel(PatientModel):
             marrow, blood = counts[a.kind]
             counts[a.kind] = (marrow + 1, blood) if a.cell is not None else (marrow, blood + 1)
         empty_share = sum(1 for cell in self._site_cells if self.resident(cell) is None) / self.n_sites
-        rates = equilibrium_rates(cfg, plan, counts, empty_share)
-        self.target_homing_per_day = rates.target_homing_per_day
-        self.target_egress_per_day = rates.target_egress_per_day
-        self.t_homing_per_day = rates.t_homing_per_day
-        self.t_egress_per_day = rates.t_egress_per_day
-        self.normal_b_supply_per_day = rates.normal_b_supply_per_day
-        self.baseline_counts = counts
+        self.adopt_equilibrium(plan, counts, empty_share)
 
     # ------------------------------------------------------------------ phases
 
