@@ -155,18 +155,56 @@ def execute_run(task: RunTask, ctx: RunContext) -> RunOutcome:
     seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
     if ctx.write == "parent":
         return RunOutcome(task.index, status, message, seconds, float("nan"), worker, ds, cpu_seconds)
+    return _store_run(ctx, task.index, ds, layout, status, message, seconds, cpu_seconds, worker)
+
+
+def record_outcome(ctx: RunContext, outcome: RunOutcome) -> RunOutcome:
+    """Parent side: write what a worker returned (``write = "parent"``)."""
+    if ctx.write != "parent":
+        return outcome
+    dataset = outcome.dataset if outcome.status == DONE else None
+    return _store_run(
+        ctx,
+        outcome.index,
+        dataset,
+        None,
+        outcome.status,
+        outcome.message,
+        outcome.seconds,
+        outcome.cpu_seconds,
+        outcome.worker,
+    )
+
+
+def _store_run(
+    ctx: RunContext,
+    index: tuple[int, int, int],
+    ds: Any,
+    layout: Any,
+    status: int,
+    message: str,
+    seconds: float,
+    cpu_seconds: float,
+    worker: str,
+) -> RunOutcome:
+    """Write a run's data (when it has a Dataset), then its status; a failed write marks the run failed.
+
+    ``layout`` is the store's layout, or None to read it here (a failure to read it counts as a failed write).
+    """
     write_seconds = float("nan")
     if ds is not None:
         try:
             t1 = time.perf_counter()
-            region, _ = run_region_dataset(ds, layout)
-            write_run_data(ctx.store, task.index, region)
+            region, _ = run_region_dataset(
+                ds, layout if layout is not None else store_layout(ctx.store, ctx.fingerprint)
+            )
+            write_run_data(ctx.store, index, region)
             write_seconds = time.perf_counter() - t1
         except Exception as exc:
             status, message = FAILED, "writing the run into the store failed: " + _describe_exception(exc)
     write_run_status(
         ctx.store,
-        task.index,
+        index,
         status,
         message=message,
         seconds=seconds,
@@ -174,35 +212,7 @@ def execute_run(task: RunTask, ctx: RunContext) -> RunOutcome:
         write_seconds=write_seconds,
         worker=worker,
     )
-    return RunOutcome(task.index, status, message, seconds, write_seconds, worker, cpu_seconds=cpu_seconds)
-
-
-def record_outcome(ctx: RunContext, outcome: RunOutcome) -> RunOutcome:
-    """Parent side: write what a worker returned (``write = "parent"``)."""
-    if ctx.write != "parent":
-        return outcome
-    status, message, write_seconds = outcome.status, outcome.message, float("nan")
-    if outcome.dataset is not None and status == DONE:
-        try:
-            t1 = time.perf_counter()
-            region, _ = run_region_dataset(outcome.dataset, store_layout(ctx.store, ctx.fingerprint))
-            write_run_data(ctx.store, outcome.index, region)
-            write_seconds = time.perf_counter() - t1
-        except Exception as exc:
-            status, message = FAILED, "writing the run into the store failed: " + _describe_exception(exc)
-    write_run_status(
-        ctx.store,
-        outcome.index,
-        status,
-        message=message,
-        seconds=outcome.seconds,
-        cpu_seconds=outcome.cpu_seconds,
-        write_seconds=write_seconds,
-        worker=outcome.worker,
-    )
-    return RunOutcome(
-        outcome.index, status, message, outcome.seconds, write_seconds, outcome.worker, cpu_seconds=outcome.cpu_seconds
-    )
+    return RunOutcome(index, status, message, seconds, write_seconds, worker, cpu_seconds=cpu_seconds)
 
 
 def record_lost(ctx: RunContext, index: tuple[int, int, int], reason: str) -> RunOutcome:
