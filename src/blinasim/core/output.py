@@ -11,9 +11,10 @@ import numpy as np
 import xarray as xr
 
 from blinasim.clinical import endpoints
-from blinasim.core.state import POPULATIONS
+from blinasim.core.processes import blast_scale
+from blinasim.core.state import P_BLAST, POPULATIONS
 from blinasim.kernels import census as C
-from blinasim.kernels.layout import KIND_BLAST, KIND_NORMAL_B
+from blinasim.kernels.layout import KIND_NORMAL_B
 
 COMPARTMENTS = ("marrow", "blood")
 
@@ -40,7 +41,21 @@ def build_dataset(model: Any) -> xr.Dataset:
     def pair(col: int) -> np.ndarray:
         return counts[:, col : col + 2].astype(np.float64) * scale
 
-    blasts = pair(C.C_BLASTS)
+    # Blast agents carry their own weight in cells (blinasim.core.processes.blast_scale).
+    weight = model.rec_blast_weight[:n]
+
+    def blast_pair(col: int) -> np.ndarray:
+        return counts[:, col : col + 2].astype(np.float64) * weight[:, None]
+
+    event_cells = model.rec_blast_event_cells[:n]
+    ev = {name: event_cells[:, i] for i, name in enumerate(blast_scale.BLAST_EVENTS)}
+    blast_kills = np.diff(ev["kills"], prepend=0.0)
+    births = model.rec_births[:n].astype(np.float64) * scale
+    births[:, P_BLAST] = ev["births"]
+    deaths = model.rec_deaths[:n].astype(np.float64) * scale
+    deaths[:, P_BLAST] = ev["deaths"] + ev["kills"]
+
+    blasts = blast_pair(C.C_BLASTS)
     normal_b = pair(C.C_NORMAL_B)
     t_cells = pair(C.C_T)
     other = counts[:, C.C_OTHER_MARROW].astype(np.float64) * scale
@@ -87,13 +102,13 @@ def build_dataset(model: Any) -> xr.Dataset:
         "cycle": _var(model.rec_cycle[:n], t, "1", "blinatumomab cycle in progress (0 before the first)"),
         "blasts": _var(blasts, tc, "cells", "leukemic cells (all phenotypes), scaled to the patient"),
         "blasts_cd19_negative": _var(
-            pair(C.C_BLASTS_CD19_NEG),
+            blast_pair(C.C_BLASTS_CD19_NEG),
             tc,
             "cells",
             "leukemic cells without CD19 (CD19-negative or lineage-switched)",
         ),
         "blasts_lineage_switched": _var(
-            pair(C.C_BLASTS_SWITCHED),
+            blast_pair(C.C_BLASTS_SWITCHED),
             tc,
             "cells",
             "leukemic cells switched to a myeloid phenotype",
@@ -106,7 +121,7 @@ def build_dataset(model: Any) -> xr.Dataset:
         "marrow_blast_fraction": _var(blast_fraction, t, "1", "blasts / nucleated marrow cells"),
         "mrd": _var(mrd, t, "1", "leukemic cells / mononuclear marrow cells"),
         "kills": _var(
-            model.rec_kills[:n, KIND_BLAST].astype(np.float64) * scale,
+            blast_kills,
             t,
             "cells",
             "blasts killed during the record interval",
@@ -121,13 +136,13 @@ def build_dataset(model: Any) -> xr.Dataset:
             model.rec_redistribution[:n], t, "1", "drug-induced T-cell redistribution drive (0-1)"
         ),
         "cumulative_births": _var(
-            model.rec_births[:n].astype(np.float64) * scale,
+            births,
             ("time", "population"),
             "cells",
             "births since the start (division, supply, regeneration)",
         ),
         "cumulative_deaths": _var(
-            model.rec_deaths[:n].astype(np.float64) * scale,
+            deaths,
             ("time", "population"),
             "cells",
             "deaths since the start (apoptosis, killing, displacement)",
@@ -182,16 +197,25 @@ def build_dataset(model: Any) -> xr.Dataset:
             "share of activated T-cell division and lysis suppressed by activated regulatory T-cells",
         ),
         "cumulative_cd19_loss_events": _var(
-            model.rec_cd19_losses[:n].astype(np.float64) * scale,
+            ev["cd19_losses"],
             t,
             "cells",
             "CD19-negative daughters born since the start (CD19 loss at division)",
         ),
         "cumulative_lineage_switch_events": _var(
-            model.rec_lineage_switches[:n].astype(np.float64) * scale,
+            ev["lineage_switches"],
             t,
             "cells",
             "myeloid (lineage-switched) daughters born since the start",
+        ),
+        "blast_merge_cells": _var(
+            model.rec_blast_rescaled_cells[:n],
+            t,
+            "cells",
+            "net leukemic cells added by merging blast agents since the start (births - deaths + this = change)",
+        ),
+        "blast_weight": _var(
+            weight, t, "cells", "leukemic cells represented by one blast agent (adapts to the disease level)"
         ),
         "normal_hematopoiesis": _var(
             hematopoiesis, t, "1", "other nucleated marrow cells relative to a normal marrow (count recovery)"

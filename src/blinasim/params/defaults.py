@@ -176,6 +176,18 @@ LITERATURE: dict[str, Default] = {
         10.0, "pg/mL", "approx.: IFN-gamma induces PD-L1 on blasts at low levels"
     ),
     "disease.pdl1_response_days": Default(1.0, "day", "approx.: PD-L1 induction and loss take about a day"),
+    "disease.min_blast_agents": Default(
+        16,
+        "agents",
+        "model choice (numerical resolution, docs/model.md): with >= 16 blast agents the kill, division and death "
+        "of the disease are averaged over enough agents; below, agents split until each is 1-2 cells",
+    ),
+    "disease.max_blast_agents": Default(
+        128,
+        "agents",
+        "model choice (numerical resolution, docs/model.md): 8 x min_blast_agents, so splitting and merging "
+        "do not alternate; at most ~0.5% of the default lattice holds sub-agent blasts",
+    ),
     # ------------------------------------------------------------- normal B cells
     "normal_b.cd19_median": Default(
         2.2e4, "molecules/cell", "[Ginaldi1998]: CD19 on normal blood B cells 2.2e4 +- 0.7e4 molecules"

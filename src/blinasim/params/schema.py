@@ -211,6 +211,19 @@ class DiseaseConfig(_Section):
     pdl1_response_days: float = _param(
         "disease.pdl1_response_days", "Time constant of PD-L1 induction and loss.", gt=0, le=100
     )
+    min_blast_agents: int = _param(
+        "disease.min_blast_agents",
+        "Below this many blast agents the blast weight halves and every blast agent splits (disease below one agent).",
+        ge=1,
+        le=10_000,
+    )
+    max_blast_agents: int = _param(
+        "disease.max_blast_agents",
+        "Above this many blast agents (at a weight below cells_per_agent) the weight doubles and half the blast "
+        "agents merge away; at least 4 x min_blast_agents.",
+        ge=4,
+        le=1_000_000,
+    )
 
     @model_validator(mode="after")
     def _fractions(self) -> DiseaseConfig:
@@ -218,6 +231,11 @@ class DiseaseConfig(_Section):
             raise ValueError(
                 f"disease.cd19_negative_fraction + disease.cd19_low_fraction = "
                 f"{self.cd19_negative_fraction + self.cd19_low_fraction}: must not exceed 1"
+            )
+        if self.max_blast_agents < 4 * self.min_blast_agents:
+            raise ValueError(
+                f"disease.max_blast_agents = {self.max_blast_agents} must be at least 4 x disease.min_blast_agents "
+                f"= {4 * self.min_blast_agents} (a gap so that splitting and merging do not alternate)"
             )
         return self
 
