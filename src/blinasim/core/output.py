@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from blinasim.clinical import endpoints
+from blinasim.clinical import course, endpoints
 from blinasim.core.processes import blast_scale
 from blinasim.core.state import P_BLAST, POPULATIONS
 from blinasim.kernels import census as C
@@ -226,6 +226,9 @@ def build_dataset(model: Any) -> xr.Dataset:
         "cr": _var(np.float64(ep.cr), (), "1", "CR (full count recovery) after up to 2 cycles"),
         "crh": _var(np.float64(ep.crh), (), "1", "CRh (partial count recovery) after up to 2 cycles"),
         "response_day": _var(np.float64(ep.response_day), (), "day", "assessment day of the CR/CRh (NaN if none)"),
+        "mrd_response_day": _var(
+            np.float64(ep.mrd_response_day), (), "day", "assessment day of the complete MRD response (NaN if none)"
+        ),
         "mrd_response": _var(
             np.float64(ep.mrd_response), (), "1", "complete MRD response (< 1e-4) at the end of cycle 1 (1/0; NaN)"
         ),
@@ -267,4 +270,51 @@ def build_dataset(model: Any) -> xr.Dataset:
         "xarray_version": xr.__version__,
         "Conventions": "CF-1.10",
     }
-    return xr.Dataset(data_vars=data_vars, coords=coords, attrs=attrs)
+    ds = xr.Dataset(data_vars=data_vars, coords=coords, attrs=attrs)
+    return with_course(ds, cfg, model.run_seed)
+
+
+def with_course(ds: xr.Dataset, config: Any, seed: int) -> xr.Dataset:
+    """``ds`` (a run's lattice part) with the clinical course and its time-to-event outputs
+    (:func:`blinasim.clinical.course.follow`) added; also used to follow stored runs again
+    under other course parameters (calibration)."""
+    fu = course.follow(course.lattice_run(ds), config, seed)
+    t = ()
+    ct = ("course_time",)
+    flags = {
+        "flag_values": np.arange(len(course.EVENT_CAUSES), dtype=np.int8),
+        "flag_meanings": " ".join(course.EVENT_CAUSES),
+    }
+    data_vars = {
+        # The clinical course over the follow-up (blinasim.clinical.course).
+        "os_days": _var(np.float64(fu.os_days), t, "day", "overall survival: days to death or censoring"),
+        "os_event": _var(np.int8(fu.os_event), t, "1", "1 died, 0 censored at the end of follow-up"),
+        "rfs_days": _var(
+            np.float64(fu.rfs_days), t, "day", "relapse-free survival from the response (NaN without response)"
+        ),
+        "rfs_event": _var(
+            np.float64(fu.rfs_event), t, "1", "1 relapse or death after the response, 0 censored, NaN no response"
+        ),
+        "efs_days": _var(np.float64(fu.efs_days), t, "day", "event-free survival (no response: an event at day 0)"),
+        "efs_event": _var(np.int8(fu.efs_event), t, "1", "1 induction failure, relapse or death, 0 censored"),
+        "days_to_mrd_negative": _var(
+            np.float64(fu.days_to_mrd_negative),
+            (),
+            "day",
+            "first day MRD fell below course.mrd_negative_threshold (NaN if never)",
+        ),
+        "event_cause": xr.Variable(
+            t, np.int8(fu.event_cause), attrs={"units": "1", "long_name": "cause of the first event", **flags}
+        ),
+        "transplanted": _var(np.int8(fu.transplanted), t, "1", "1 if an allogeneic HSCT was given"),
+        "transplant_day": _var(np.float64(fu.transplant_day), t, "day", "day of the HSCT (NaN if none)"),
+        "cycles_given": _var(np.int16(fu.cycles_given), t, "1", "blinatumomab cycles started"),
+        "course_mrd": _var(
+            fu.mrd, ct, "1", "marrow MRD over the lattice run and the follow-up (NaN after relapse or death)"
+        ),
+        "course_sanctuary_cells": _var(
+            fu.sanctuary, ct, "cells", "leukemic cells in the extramedullary sanctuary (NaN after relapse or death)"
+        ),
+    }
+    coords = {"course_time": ("course_time", fu.times, {"units": "day", "long_name": "time of the clinical course"})}
+    return ds.assign_coords(coords).assign(data_vars)

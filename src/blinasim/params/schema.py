@@ -130,6 +130,12 @@ class PatientConfig(_Section):
         ge=0,
         le=1000,
     )
+    sanctuary_fraction: float = _param(
+        "patient.sanctuary_fraction",
+        "Share of the leukemic cells outside the marrow lattice at baseline (extramedullary / CNS sanctuary).",
+        ge=0,
+        le=0.5,
+    )
     cd4_fraction: float = _param("patient.cd4_fraction", "CD4+ share of the CD3+ T-cells.", ge=0, le=1)
     treg_fraction_of_cd4: float = _param(
         "patient.treg_fraction_of_cd4",
@@ -742,6 +748,69 @@ class TreatmentConfig(_Section):
         return self
 
 
+class CourseConfig(_Section):
+    """The clinical course after the lattice run: cycles by response, transplant, relapse, death, sanctuary."""
+
+    plan: Literal["none", "mt103_211", "tower", "blast", "custom"] = _param(
+        "course.plan",
+        "Treatment plan followed over the years (blinasim.clinical.course.PLANS); none: the run ends with the "
+        "lattice run.",
+    )
+    follow_up_days: float = _param(
+        "course.follow_up_days", "Days from the start to which the patient is followed.", gt=0, le=3650
+    )
+    step_days: float = _param("course.step_days", "Step of the event-driven follow-up.", gt=0, le=30)
+    custom_cycles: int = _param("course.custom_cycles", "Cycles of the custom plan.", ge=1, le=20)
+    custom_on_days: float = _param("course.custom_on_days", "Infusion days per custom cycle.", gt=0, le=365)
+    custom_off_days: float = _param("course.custom_off_days", "Days off after each custom cycle.", ge=0, le=365)
+    custom_mrd_response: bool = _param(
+        "course.custom_mrd_response", "The custom plan scores response as complete MRD response (else CR/CRh)."
+    )
+    mrd_negative_threshold: float = _param(
+        "course.mrd_negative_threshold", "MRD below which a patient counts as MRD-negative.", gt=0, le=1
+    )
+    hsct_uptake: float = _param(
+        "course.hsct_uptake", "Share of responders in remission who receive an allogeneic HSCT.", ge=0, le=1
+    )
+    hsct_delay_days: float = _param(
+        "course.hsct_delay_days", "Days from the response assessment to the transplant.", ge=0, le=730
+    )
+    hsct_log_kill: float = _param(
+        "course.hsct_log_kill", "Logs of residual disease removed by conditioning and the graft.", ge=0, le=12
+    )
+    gvl_kill_per_day: float = _param(
+        "course.gvl_kill_per_day",
+        "Per-cell kill hazard of the graft-versus-leukemia effect after the transplant (every phenotype).",
+        ge=0,
+        le=10,
+    )
+    trm_probability: float = _param("course.trm_probability", "Probability of transplant-related death.", ge=0, le=1)
+    trm_mean_days: float = _param(
+        "course.trm_mean_days", "Mean days from transplant to a transplant-related death.", gt=0, le=3650
+    )
+    remission_death_per_year: float = _param(
+        "course.remission_death_per_year", "Hazard of death in remission without transplant.", ge=0, le=5
+    )
+    failure_survival_median_days: float = _param(
+        "course.failure_survival_median_days",
+        "Median survival after relapse or without response (death from disease).",
+        gt=0,
+        le=3650,
+    )
+    sanctuary_kill_factor: float = _param(
+        "course.sanctuary_kill_factor",
+        "Kill hazard in the sanctuary relative to the marrow's (drug exposure x T-cell access).",
+        ge=0,
+        le=1,
+    )
+    sanctuary_seeding_per_day: float = _param(
+        "course.sanctuary_seeding_per_day", "Rate at which sanctuary cells home to the marrow.", ge=0, le=10
+    )
+    sanctuary_detect_cells: float = _param(
+        "course.sanctuary_detect_cells", "Sanctuary cells at which an extramedullary relapse is found.", gt=0, le=1e13
+    )
+
+
 class Config(_Section):
     """One virtual patient: every parameter of a run."""
 
@@ -761,6 +830,7 @@ class Config(_Section):
     endpoints: EndpointConfig = Field(default_factory=EndpointConfig)
     checkpoint: CheckpointConfig = Field(default_factory=CheckpointConfig)
     chemotherapy: ChemotherapyConfig = Field(default_factory=ChemotherapyConfig)
+    course: CourseConfig = Field(default_factory=CourseConfig)
 
     def to_json(self) -> str:
         """The resolved config as JSON (stored on every output Dataset)."""

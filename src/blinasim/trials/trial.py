@@ -35,8 +35,14 @@ from blinasim.trials.cohort import COHORTS
 #: (5% blasts for CR/CRh; MRD 1e-4 needs ~2.7 blasts at 224^2 sites and 50%
 #: cellularity) and the run covers its assessment.
 TRIAL_SETTINGS: dict[str, dict[str, Any]] = {
-    "mt103_211": {"simulation.lattice_size": 120, "simulation.record_every_hours": 6.0},
-    "blast": {"simulation.lattice_size": 224, "simulation.record_every_hours": 6.0, "simulation.days": 30.0},
+    "mt103_211": {"simulation.lattice_size": 120, "simulation.record_every_hours": 6.0, "course.plan": "mt103_211"},
+    "blast": {
+        "simulation.lattice_size": 224,
+        "simulation.record_every_hours": 6.0,
+        "simulation.days": 30.0,
+        "course.plan": "blast",
+        "course.hsct_uptake": 0.67,
+    },
 }
 
 
