@@ -240,7 +240,14 @@ def follow(run: LatticeRun, config: Config, seed: int) -> CourseResult:
     horizon = max(c.follow_up_days, t_end_lattice) if c.plan != "none" else t_end_lattice
     birth = np.array([dis.blast_birth_rate_per_day, dis.blast_birth_rate_per_day, dis.myeloid_birth_rate_per_day])
     death = np.array([dis.blast_death_rate_per_day, dis.blast_death_rate_per_day, dis.myeloid_death_rate_per_day])
-    relapse_cells = ep.relapse_blast_fraction * run.marrow_nucleated
+    # The normal marrow at the end of the lattice run: leukemic cells L give blast fraction
+    # L / (L + normal nucleated) and MRD L / (L + normal mononuclear); L cannot exceed the marrow.
+    leukemic_end = float(run.mrd[-1]) * run.marrow_mononuclear if np.isfinite(run.mrd[-1]) else 0.0
+    normal_nucleated = max(run.marrow_nucleated - leukemic_end, 1.0)
+    normal_mononuclear = max(run.marrow_mononuclear - leukemic_end, 1.0)
+    capacity = config.patient.marrow_nucleated_cells
+    f = ep.relapse_blast_fraction
+    relapse_cells = f / (1.0 - f) * normal_nucleated if f < 1 else math.inf
 
     # The sanctuary through the lattice run, at the hazard measured in each interval.
     h = kill_hazard_per_day(run)
@@ -273,7 +280,7 @@ def follow(run: LatticeRun, config: Config, seed: int) -> CourseResult:
     k_inf = infusion_hazard(run)
 
     marrow = run.cells[-1].astype(np.float64).copy()
-    mrd0 = marrow.sum() / run.marrow_mononuclear
+    mrd0 = float(run.mrd[-1])
     days_to_mrd_negative = math.nan
     below = np.flatnonzero(run.mrd < c.mrd_negative_threshold)
     if len(below):
@@ -335,7 +342,11 @@ def follow(run: LatticeRun, config: Config, seed: int) -> CourseResult:
             marrow = np.array([_thin(rng, x, survive) for x in marrow])
             sanct = _thin(rng, sanct, survive)
             later = []  # no blinatumomab after the transplant
-        mrd_path[i] = marrow.sum() / run.marrow_mononuclear
+        total = marrow.sum()
+        if total > capacity:  # a packed marrow: growth stops at its size
+            marrow *= capacity / total
+            total = capacity
+        mrd_path[i] = total / (total + normal_mononuclear)
         sanct_course[i] = sanct
         if math.isnan(days_to_mrd_negative) and mrd_path[i] < c.mrd_negative_threshold:
             days_to_mrd_negative = float(t1)
