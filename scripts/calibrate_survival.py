@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import argparse
 import math
+import pickle
 import time
+from pathlib import Path
 
 from blinasim.trials.calibration.survival import SURVIVAL_TARGETS, lattice_runs, miss, scan_sanctuary
 
@@ -25,10 +27,17 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=8191)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--medians", default="1e-8,1e-7,1e-6,1e-5,1e-4")
+    parser.add_argument("--cache", type=Path, help="keep the lattice runs in this file and reuse them")
     args = parser.parse_args()
     start = time.perf_counter()
-    runs = lattice_runs(args.n, args.seed, workers=args.workers)
-    print(f"lattice runs: {len(runs)} patients in {time.perf_counter() - start:.0f} s", flush=True)
+    if args.cache and args.cache.exists():
+        runs = pickle.loads(args.cache.read_bytes())
+        print(f"lattice runs: {len(runs)} patients from {args.cache}", flush=True)
+    else:
+        runs = lattice_runs(args.n, args.seed, workers=args.workers)
+        print(f"lattice runs: {len(runs)} patients in {time.perf_counter() - start:.0f} s", flush=True)
+        if args.cache:
+            args.cache.write_bytes(pickle.dumps(runs))
     medians = [float(m) for m in args.medians.split(",")]
     start = time.perf_counter()
     table = scan_sanctuary(runs, args.seed, medians)

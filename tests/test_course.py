@@ -157,3 +157,16 @@ def test_a_simulated_patient_carries_the_course():
     assert ds.course_mrd.dims == ("course_time",)
     np.testing.assert_array_equal(ds.course_mrd.values[: ds.sizes["time"]], ds.mrd.values)
     assert ds.os_days.item() <= 60.0
+
+
+def test_a_stored_run_is_followed_again_under_other_course_settings():
+    from blinasim.core.output import COURSE_VARIABLES, with_course
+
+    cfg = make_config(simulation__days=2.0, course__plan="custom", course__custom_cycles=1, course__follow_up_days=90.0)
+    ds = blinasim.simulate(cfg, seed=5)
+    assert set(COURSE_VARIABLES) <= set(ds.data_vars)
+    again = with_course(ds, cfg, 5)
+    for name in COURSE_VARIABLES:
+        assert again[name].values.tobytes() == ds[name].values.tobytes(), name
+    longer = with_course(ds, cfg.with_overrides({"course.follow_up_days": 120.0}), 5)
+    assert longer.course_time.values[-1] == pytest.approx(120.0)

@@ -274,10 +274,29 @@ def build_dataset(model: Any) -> xr.Dataset:
     return with_course(ds, cfg, model.run_seed)
 
 
+#: the variables :func:`with_course` adds
+COURSE_VARIABLES = (
+    "os_days",
+    "os_event",
+    "rfs_days",
+    "rfs_event",
+    "efs_days",
+    "efs_event",
+    "days_to_mrd_negative",
+    "event_cause",
+    "transplanted",
+    "transplant_day",
+    "cycles_given",
+    "course_mrd",
+    "course_sanctuary_cells",
+)
+
+
 def with_course(ds: xr.Dataset, config: Any, seed: int) -> xr.Dataset:
     """``ds`` (a run's lattice part) with the clinical course and its time-to-event outputs
     (:func:`blinasim.clinical.course.follow`) added; also used to follow stored runs again
     under other course parameters (calibration)."""
+    ds = ds.drop_vars([*COURSE_VARIABLES, "course_time"], errors="ignore")  # a stored run: follow it again
     fu = course.follow(course.lattice_run(ds), config, seed)
     t = ()
     ct = ("course_time",)
