@@ -87,12 +87,12 @@ def _lattice_job(job: tuple[str, int, dict[str, Any], int]) -> LatticeRun:
 
 
 def lattice_runs(n: int, seed: int, workers: int = 2, runner: Runner | None = None) -> list[LatticeRun]:
-    """Run the lattice part of ``n`` MT103-211-like and ``n`` BLAST-like patients (cohort seeds
-    ``seed`` and ``seed + 1``, as :func:`blinasim.trials.calibration.verify.verify`)."""
+    """Run the lattice part of ``n`` MT103-211-like and ``n`` BLAST-like patients, cohorts and runs
+    seeded as :func:`blinasim.trials.calibration.verify.verify` (and tests/test_validation.py) do."""
     jobs = [
         (trial, i, patient, seed)
-        for trial, cohort_seed in (("mt103_211", seed), ("blast", seed + 1))
-        for i, patient in enumerate(draw_cohort(trial, n, cohort_seed))
+        for trial in ("mt103_211", "blast")
+        for i, patient in enumerate(draw_cohort(trial, n, seed))
     ]
     with runner_or_pool(runner, workers) as run:
         return list(run.map(_lattice_job, jobs))
