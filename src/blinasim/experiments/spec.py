@@ -181,7 +181,10 @@ class SamplerSection(_Strict):
 class OutputSection(_Strict):
     """``[output]``."""
 
-    store: str | None = Field(default=None, description="Default store path (--out overrides).")
+    store: str | None = Field(
+        default=None,
+        description="Default store path (--out overrides); a relative path is relative to the experiment file.",
+    )
     variables: list[str] | None = Field(default=None, description="Run variables to keep (default: all).")
 
 
@@ -195,6 +198,12 @@ class ExecutionSection(_Strict):
     write: Literal["worker", "parent"] = Field(
         default="worker",
         description="Who writes a run's region: the worker that ran it (shared filesystem) or the parent.",
+    )
+    worker_timeout: float = Field(
+        default=300.0,
+        gt=0,
+        le=7 * 86400,
+        description="Dask: seconds runs wait for a worker while the cluster has none, then the sweep stops.",
     )
 
 
@@ -746,6 +755,9 @@ def parse_experiment(data: dict[str, Any], base_dir: Path, source: str = "experi
     if problems or exp is None or samples is None or sampler is None or output is None or execution is None:
         raise ExperimentError(problems)
 
+    if output.store is not None and not Path(output.store).is_absolute():
+        # Like base.file and sampler.file: relative to the experiment file, not the working directory.
+        output = output.model_copy(update={"store": str(base_dir / output.store)})
     plan = Plan(exp.name, exp.description, root_seed, exp.replicates, base_json, arms, samples, failures)
     _validate_all_configs(plan, samples, problems)
     if problems:
