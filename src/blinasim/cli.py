@@ -44,10 +44,17 @@ def _fail_on(exc: BlinasimError, what: str) -> None:
 
 
 def _load(config: Path | None, set_: list[str] | None):
+    from blinasim.experiments.spec import time_grid_problems  # lazy: the CLI starts fast
+
+    what = f"invalid configuration{f' {str(config)!r}' if config else ''}"
     try:
-        return load_config(config, parse_overrides(set_ or []))
+        cfg = load_config(config, parse_overrides(set_ or []))
     except BlinasimError as exc:
-        _fail_on(exc, f"invalid configuration{f' {str(config)!r}' if config else ''}")
+        _fail_on(exc, what)
+    problems = time_grid_problems(cfg)
+    if problems:
+        _fail(problems, what)
+    return cfg
 
 
 SetOption = Annotated[
@@ -67,7 +74,7 @@ def run(
     from tqdm import tqdm
 
     from blinasim import simulate, write_dataset  # lazy: the CLI starts fast
-    from blinasim.core.io import require_backend  # lazy: the CLI starts fast
+    from blinasim.core.io import check_writable_dir, require_backend  # lazy: the CLI starts fast
 
     cfg = _load(config, set_)
     if out.exists():
@@ -75,6 +82,10 @@ def run(
     parent = out.parent if str(out.parent) else Path(".")
     if not parent.is_dir():
         _fail([f"--out {str(out)!r}: directory {str(parent)!r} does not exist"], "bad output path")
+    try:
+        check_writable_dir(parent, f"--out {str(out)!r}")  # before the simulation, not after it
+    except BlinasimError as exc:
+        _fail_on(exc, "bad output path")
     require_backend(out)  # before the simulation: a *.nc file needs the netcdf extra
     bar = tqdm(total=None, unit="tick", disable=not progress, desc="simulating", file=sys.stderr, mininterval=1.0)
 
@@ -87,7 +98,10 @@ def run(
         ds = simulate(cfg, progress=report)
     finally:
         bar.close()
-    path = write_dataset(ds, out)
+    try:
+        path = write_dataset(ds, out)
+    except (BlinasimError, FileExistsError, FileNotFoundError) as exc:
+        _fail(exc.problems if isinstance(exc, BlinasimError) else [str(exc)], "cannot write the output")
     typer.echo(f"wrote {path}")
 
 
@@ -165,6 +179,14 @@ def sweep(
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and print the plan; run nothing.")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    worker_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--worker-timeout",
+            min=0.001,
+            help="Dask: seconds runs wait for a worker while the cluster has none (default 300).",
+        ),
+    ] = None,
 ) -> None:
     """Run an experiment: arms x samples x replicates into a resumable Zarr store."""
     from blinasim.experiments.experiment import Experiment  # lazy: the CLI starts fast
@@ -190,6 +212,7 @@ def sweep(
             progress=progress,
             write=write,
             on_message=lambda msg: typer.echo(msg, err=True),
+            worker_timeout=worker_timeout,
         )
     except BlinasimError as exc:
         _fail_on(exc, "cannot run the sweep")

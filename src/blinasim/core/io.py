@@ -4,7 +4,7 @@ Writes go to a temporary sibling first and are renamed into place only when
 complete, so a failed or interrupted write never leaves a half-written result
 under the requested name. The temporary sibling (``.NAME.XXXX.partial``)
 holds a ``writer`` file with the host and process id that made it; a later
-write of the same name removes those whose process is gone on this host
+write into the same directory removes those whose process is gone on this host
 (:func:`clean_stale_partials`), never those of a live writer or of another host.
 A write that fails for want of space or permission (a full disk, a quota, a
 file-size limit, a read-only directory) raises :class:`OutputError` naming the path.
@@ -91,8 +91,10 @@ def check_writable_dir(directory: str | os.PathLike, what: str) -> None:
         raise OutputError(f"{what}: cannot write in directory {str(d)!r}: {describe_os_error(exc)}") from None
 
 
-def clean_stale_partials(parent: str | os.PathLike, name: str) -> list[Path]:
-    """Remove the ``.NAME.*.partial`` directories in ``parent`` whose writer process is gone; return them."""
+def clean_stale_partials(parent: str | os.PathLike, name: str = "*") -> list[Path]:
+    """Remove the ``.NAME.*.partial`` directories in ``parent`` (any name by default) whose writer
+    process is gone on this host; return them. Those of a live writer, of another host or without a
+    ``writer`` file are left alone."""
     removed = []
     for p in Path(parent).glob(f".{name}.*.partial"):
         try:
@@ -108,11 +110,11 @@ def clean_stale_partials(parent: str | os.PathLike, name: str) -> list[Path]:
 def make_partial_dir(target: str | os.PathLike) -> Path:
     """A fresh ``.NAME.XXXX.partial`` directory beside ``target``, naming this process as its writer.
 
-    Stale ones of the same name (their writer is gone) are removed first.
+    Stale ones in the same directory (their writer is gone) are removed first.
     """
     target = Path(target)
     parent = _parent(target)
-    clean_stale_partials(parent, target.name)
+    clean_stale_partials(parent)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=parent))
     try:
         (tmp / WRITER_FILE).write_text(writer_id())

@@ -359,7 +359,7 @@ def create_store(path: str | os.PathLike, plan: Plan, layout: Layout, *, experim
             template.to_zarr(tmp / "store", mode="w-", compute=False, consolidated=True, encoding=encoding)
         try:
             os.replace(tmp / "store", target)
-        except OSError as exc:
+        except OSError:
             if target.exists():  # another process made it meanwhile (ENOTEMPTY / EEXIST)
                 raise StoreError(
                     f"store {str(target)!r} was created by another process while this one prepared it; "
@@ -832,8 +832,11 @@ def export_netcdf(store: str | os.PathLike, out: str | os.PathLike, *, allow_inc
     if damaged:
         arms = [str(a) for a in ds.arm.values]
         raise StoreError(
-            [f"store {str(store)!r} has {len(damaged)} damaged run(s); re-run them with "
-             "`blinasim sweep EXPERIMENT --out STORE --resume`", *format_damaged(arms, damaged)]
+            [
+                f"store {str(store)!r} has {len(damaged)} damaged run(s); re-run them with "
+                "`blinasim sweep EXPERIMENT --out STORE --resume`",
+                *format_damaged(arms, damaged),
+            ]
         )
     if Path(out).suffix != ".nc":
         raise StoreError(f"netCDF output {str(out)!r} must end in .nc")
