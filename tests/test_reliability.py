@@ -566,7 +566,11 @@ def test_partial_folders_of_killed_writers_are_cleaned_and_live_ones_kept(tmp_pa
     live = tmp_path / ".other.zarr.def.partial"
     foreign = tmp_path / ".x.zarr.ghi.partial"
     unknown = tmp_path / ".y.zarr.jkl.partial"
-    for d, writer in ((stale, f"{host}:{dead.pid}"), (live, f"{host}:{os.getpid()}"), (foreign, f"elsewhere:{dead.pid}")):
+    for d, writer in (
+        (stale, f"{host}:{dead.pid}"),
+        (live, f"{host}:{os.getpid()}"),
+        (foreign, f"elsewhere:{dead.pid}"),
+    ):
         d.mkdir()
         (d / WRITER_FILE).write_text(writer)
         (d / "store").mkdir()

@@ -174,9 +174,9 @@ def test_no_worker_within_the_timeout_is_one_message_and_leaves_nothing(cluster,
     proc = blinasim("sweep", exp, "--out", store, "--scheduler", cluster.address, "--worker-timeout", "3",
                     "--no-progress")  # fmt: skip
     assert_one_message(proc, "no Dask worker joined the scheduler", "within 3 s", "--worker-timeout")
-    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("cluster") and p.name != "scheduler.json") == [
-        "exp.toml"
-    ]
+    assert sorted(
+        p.name for p in tmp_path.iterdir() if not p.name.startswith("cluster") and p.name != "scheduler.json"
+    ) == ["exp.toml"]
     with pytest.raises(SweepError, match="within 2 s"):
         Experiment.from_toml(exp).run(
             store, executor=DaskExecutor(scheduler=cluster.address, worker_timeout=2), progress=False

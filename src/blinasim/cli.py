@@ -228,12 +228,16 @@ def sweep(
 def status(
     store: Annotated[Path, typer.Argument(help="Experiment store written by `blinasim sweep`.")],
     max_failures: Annotated[int, typer.Option("--max-failures", min=0, help="Failure messages to list.")] = 10,
+    verify: Annotated[
+        bool,
+        typer.Option(help="Read every done run back and check its checksum (names damaged runs)."),
+    ] = True,
 ) -> None:
-    """Progress of a sweep: done, failed and pending runs per arm, and why runs failed."""
+    """Progress of a sweep: done, failed and pending runs per arm, why runs failed, and damaged runs."""
     from blinasim.experiments.store import store_status  # lazy: the CLI starts fast
 
     try:
-        st = store_status(store)
+        st = store_status(store, verify=verify)
     except BlinasimError as exc:
         _fail_on(exc, "cannot read the store")
     typer.echo(st.format(max_failures=max_failures))

@@ -61,6 +61,7 @@ class Experiment:
         resume: bool = False,
         progress: bool = True,
         write: str | None = None,
+        worker_timeout: float | None = None,
     ):
         """Run every run that is not done yet into ``store``; return a :class:`blinasim.experiments.sweep.SweepResult`.
 
@@ -68,4 +69,13 @@ class Experiment:
         :class:`blinasim.experiments.sweep.DaskExecutor`), ``"local"``, ``"dask"``, or None
         for the ``[execution]`` table of the file (local processes by default).
         """
-        return run_sweep(self, store, executor=executor, workers=workers, resume=resume, progress=progress, write=write)
+        return run_sweep(
+            self,
+            store,
+            executor=executor,
+            workers=workers,
+            resume=resume,
+            progress=progress,
+            write=write,
+            worker_timeout=worker_timeout,
+        )

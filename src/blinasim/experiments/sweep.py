@@ -24,6 +24,9 @@ Executors:
   scheduler (``dask scheduler`` + ``dask worker``) or starting a LocalCluster.
   Tasks are submitted with ``pure=False`` and distinct keys (Dask would
   otherwise merge calls with equal arguments); a worker plugin warms the JIT.
+  The run context goes with every task, so a worker that dies takes only the
+  runs it was running (Dask runs them again elsewhere); while the cluster has
+  no worker, runs wait up to ``worker_timeout`` seconds.
 - :class:`InProcessExecutor` — runs in the calling process, one at a time
   (debugging, profiling, and measuring the store overhead).
 
