@@ -57,6 +57,26 @@ def _load(config: Path | None, set_: list[str] | None):
     return cfg
 
 
+def _write_text(path: Path, text: str, option: str) -> None:
+    """Write a small text output whole (temporary file, then rename); a failed write is one message."""
+    import os
+    import tempfile
+
+    from blinasim.core.io import describe_os_error  # lazy: the CLI starts fast
+
+    parent = path.parent if str(path.parent) else Path(".")
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=parent)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        _fail([f"{option} {str(path)!r}: cannot write: {describe_os_error(exc)}; nothing was written"], "cannot write")
+
+
 SetOption = Annotated[
     list[str] | None,
     typer.Option("--set", help="Override a config key by its dotted path, e.g. --set patient.t_cells_per_ul=800."),
@@ -146,7 +166,7 @@ def bench(
     )
     typer.echo(benchmark.format_table(records))
     if json_path is not None:
-        json_path.write_text(json.dumps(records, indent=2) + "\n")
+        _write_text(json_path, json.dumps(records, indent=2) + "\n", "--json")
         typer.echo(f"wrote {json_path}")
 
 
@@ -362,7 +382,7 @@ def _run_stage(stage, set_, json_path: Path | None, workers, scheduler, dask_loc
     if json_path is not None:
         import json
 
-        json_path.write_text(json.dumps(result.to_json(), indent=1))
+        _write_text(json_path, json.dumps(result.to_json(), indent=1), "--json")
 
 
 @calibrate_app.command("search")
