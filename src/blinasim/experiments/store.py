@@ -749,7 +749,8 @@ class StoreStatus:
         c = self.counts
         lines = [
             f"{self.path}: experiment {self.name!r}, {self.n_runs} runs: "
-            f"{c['done']} done, {c['failed']} failed, {c['pending']} pending",
+            f"{c['done']} done, {c['failed']} failed, {c['pending']} pending"
+            + (f"; {len(self.damaged)} of the done runs damaged" if self.damaged else ""),
         ]
         width = max(len(a) for a in self.arms)
         for arm in self.arms:
