@@ -47,7 +47,7 @@ import pandas as pd
 import xarray as xr
 
 from blinasim.clinical.endpoints import TRIAL_ENDPOINTS, YES_NO_ENDPOINTS
-from blinasim.core.io import OutputError, check_writable_dir, describe_os_error, make_partial_dir
+from blinasim.core.io import WRITER_FILE, OutputError, check_writable_dir, describe_os_error, make_partial_dir
 from blinasim.errors import BlinasimError
 from blinasim.experiments.store import (
     DONE,
@@ -837,7 +837,7 @@ def make_report(
             strata.to_csv(tmp / "trial_strata.csv", index=False)
         report.figures = [target / p.name for p in figures]
         (tmp / "summary.md").write_text(report.to_markdown())
-        (tmp / "writer").unlink()
+        (tmp / WRITER_FILE).unlink()  # the marker below says what this directory is
         written = sorted(p.name for p in tmp.iterdir())
         (tmp / REPORT_MARKER).write_text(json.dumps({"format": REPORT_FORMAT, "files": written}, indent=1) + "\n")
         old = None

@@ -414,7 +414,7 @@ _ADDRESS_HELP = (
     "--scheduler {address!r}: not a Dask scheduler address; expected PROTOCOL://HOST:PORT, "
     "e.g. tcp://127.0.0.1:8786 (or HOST:PORT)"
 )
-_ADDRESS = re.compile(r"^(?:(?:tcp|tls|ws|wss|ucx|inproc)://)?(?:\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]]+):(\d{1,5})/?$")
+_ADDRESS = re.compile(r"^(?:(?:tcp|tls|ws|wss|ucx)://)?(?:\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]]+):(\d{1,5})/?$")
 
 
 def check_scheduler_address(address: Any) -> None:
