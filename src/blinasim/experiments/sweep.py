@@ -875,10 +875,10 @@ def _run_locked(exe, experiment, path: Path, exists: bool, resume: bool, progres
         layout = None
         if not exists:
             layout = dry_run_layout(plan, spec.output.variables)
+        for w in getattr(exe, "warnings", []):  # before waiting for workers: say why it waits
+            say(f"warning: {w}")
         exe.ready()
         startup = time.perf_counter() - t_start
-        for w in getattr(exe, "warnings", []):
-            say(f"warning: {w}")
         if layout is not None:
             create_store(path, plan, layout, experiment_text=experiment.text)
         status = read_status(path)
