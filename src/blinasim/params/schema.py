@@ -45,7 +45,7 @@ class SimulationConfig(_Section):
     """Clocks, lattice and random seed of one run."""
 
     seed: int = _param("simulation.seed", "Root seed of the run's counter-based random numbers.", ge=0, le=2**63 - 1)
-    days: float = _param("simulation.days", "Simulated duration.", gt=0, le=3650)
+    days: float = _param("simulation.days", "Simulated duration.", gt=0, le=3650, allow_inf_nan=False)
     dt_hours: float = _param("simulation.dt_hours", "Fast clock: T-cell motility, encounters, killing.", gt=0, le=1)
     slow_step_hours: float = _param(
         "simulation.slow_step_hours",
@@ -890,8 +890,31 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
             raise ConfigError(
                 [f"--set {item!r}: expected KEY=VALUE with a dotted key, e.g. patient.t_cells_per_ul=800"]
             )
+        if key in out:
+            raise ConfigError([f"--set {key!r} is given twice; give each key once"])
         out[key] = parse_value(value.strip())
     return out
+
+
+def read_toml(path: str | Path, what: str = "config file") -> dict[str, Any]:
+    """Parse a TOML file (a UTF-8 byte-order mark is allowed); every failure is one :class:`ConfigError` line."""
+    p = Path(path)
+    if p.is_dir():
+        raise ConfigError([f"{what} {str(p)!r} is a directory, not a TOML file"])
+    if not p.is_file():
+        raise ConfigError([f"{what} {str(p)!r} does not exist"])
+    try:
+        text = p.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            [f"{what} {str(p)!r} is not a text file (not UTF-8: byte {exc.start}); expected a TOML file"]
+        ) from None
+    except OSError as exc:
+        raise ConfigError([f"{what} {str(p)!r} cannot be read: {exc.strerror or exc}"]) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{p}: not valid TOML: {exc}"]) from None
 
 
 def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> None:
@@ -910,13 +933,7 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
     """Read a TOML config (or the built-in defaults when ``path`` is None) and apply overrides."""
     data: dict[str, Any] = {}
     if path is not None:
-        p = Path(path)
-        if not p.is_file():
-            raise ConfigError([f"config file {str(p)!r} does not exist"])
-        try:
-            data = tomllib.loads(p.read_text())
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError([f"{p}: not valid TOML: {exc}"]) from None
+        data = read_toml(path)
     if overrides:
         apply_overrides(data, overrides)
     return validate_config(data)
