@@ -41,7 +41,11 @@ TRIAL_SETTINGS: dict[str, dict[str, Any]] = {
         "simulation.record_every_hours": 6.0,
         "simulation.days": 30.0,
         "course.plan": "blast",
+        # Gokbuget 2018: 67% of the Ph-negative patients in continuous CR went on to HSCT.
         "course.hsct_uptake": 0.67,
+        # A first relapse (BLAST's patients were mostly in first CR): median survival 24 weeks
+        # after relapse (Fielding 2007, 609 adults), not the 3.3 months of R/R patients after salvage.
+        "course.failure_survival_median_days": 168.0,
     },
 }
 
