@@ -170,3 +170,28 @@ def test_a_stored_run_is_followed_again_under_other_course_settings():
         assert again[name].values.tobytes() == ds[name].values.tobytes(), name
     longer = with_course(ds, cfg.with_overrides({"course.follow_up_days": 120.0}), 5)
     assert longer.course_time.values[-1] == pytest.approx(120.0)
+
+
+def test_the_trial_plans_give_the_published_cycles():
+    def starts(plan):
+        return [(s, e - s) for s, e in course.plan_cycles(make_config(course__plan=plan))[0]]
+
+    # MT103-211: up to 5 cycles of 4 weeks on / 2 off; response after 2.
+    assert starts("mt103_211") == [(42.0 * k, 28.0) for k in range(5)]
+    assert course.plan_cycles(make_config(course__plan="mt103_211"))[1:] == (2, False)
+    # TOWER: 2 induction + 3 consolidation cycles (4 on / 2 off), then 4 weeks every 12 weeks for 12 months.
+    tower = starts("tower")
+    assert tower[:5] == [(42.0 * k, 28.0) for k in range(5)]
+    assert [s for s, _ in tower[5:]] == [210.0, 294.0, 378.0, 462.0]
+    assert all(on == 28.0 for _, on in tower)
+    # BLAST: up to 4 cycles, response = complete MRD response after cycle 1.
+    assert len(starts("blast")) == 4 and course.plan_cycles(make_config(course__plan="blast"))[1:] == (1, True)
+    custom = make_config(course__plan="custom", course__custom_cycles=3, course__custom_on_days=14.0,
+                         course__custom_off_days=7.0)  # fmt: skip
+    assert [(s, e) for s, e in course.plan_cycles(custom)[0]] == [(0.0, 14.0), (21.0, 35.0), (42.0, 56.0)]
+
+
+def test_non_responders_get_only_the_response_cycles():
+    cfg = config(patient__sanctuary_fraction=0.0)
+    r = course.follow(lattice(cells=(1e11, 0, 0), cr_crh=0.0), cfg, seed=0)
+    assert r.cycles_given == 2

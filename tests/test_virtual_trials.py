@@ -203,6 +203,11 @@ n = 2
         again = blinasim.simulate(config, seed=run_seed(seed, s, 0))
         np.testing.assert_array_equal(ds.mrd.values[0, s, 0], again.mrd.values)
         np.testing.assert_array_equal(ds.t_cells.values[0, s, 0], again.t_cells.values)
+        # The 2-year clinical course of the trial's plan comes with every run (course.plan from the
+        # trial settings), stored with its coded causes.
+        assert again.course_time.values[-1] == pytest.approx(730.0)
+        np.testing.assert_array_equal(ds.course_mrd.values[0, s, 0], again.course_mrd.values)
+    assert ds.event_cause.attrs["flag_meanings"].split()[0] == "none"
 
     # The report gives the trial's rates with Wilson intervals, the same counts as trial.rates.
     rep = make_report(store, tmp_path / "rep", formats=("png",), variables=["mrd"])
@@ -312,13 +317,11 @@ def test_validation_figures_script_draws_the_figures_of_the_verification(verific
     proc = run_script("validation_figures.py", str(d / "trial.json"), "--out", str(out), "--calibration",
                       str(calibration), cwd=d)  # fmt: skip
     assert proc.stdout.strip() == f"wrote figures to {out}"
-    stems = ("validation_targets", "validation_rfs", "calibration_cr_vs_mrd")
+    stems = ("validation_targets", "calibration_cr_vs_mrd")
     assert sorted(p.name for p in out.iterdir()) == sorted(f"{s}.{e}" for s in stems for e in ("png", "svg"))
     for stem in stems:
         assert (out / f"{stem}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert "<svg" in (out / f"{stem}.svg").read_text()[:2000]
-    # The target panel names each claimed endpoint and the score; the RFS panel the responders.
+    # The target panel names each claimed endpoint and the score.
     svg = (out / "validation_targets.svg").read_text()
     assert f"all calibration targets, score {data['score']:.1f}" in svg
-    responders = sum(1 for p in data["patients"] if p["trial"] == "mt103_211" and p["cr_crh"] == 1.0)
-    assert f"mt103_211 responders (n = {responders})" in (out / "validation_rfs.svg").read_text()
