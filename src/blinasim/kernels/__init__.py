@@ -19,6 +19,7 @@ from pathlib import Path
 
 from blinasim.kernels import (
     blast_fate,
+    blast_scale,
     census,
     chemotherapy,
     compaction,
@@ -41,6 +42,7 @@ CACHED_KERNELS = use_source_tree_cache(__name__, Path(__file__).parent)
 __all__ = [
     "CACHED_KERNELS",
     "blast_fate",
+    "blast_scale",
     "census",
     "chemotherapy",
     "compaction",
