@@ -146,6 +146,13 @@ def test_sensitivity_indices(tmp_path, sampler, columns):
     assert abs(rows.loc["patient.marrow_blast_fraction", key]) > abs(rows.loc["tcells.lysis_probability", key])
     assert (tmp_path / "rep" / "sensitivity_final_marrow_blast_fraction.png").exists()
     assert (tmp_path / "rep" / "sensitivity.csv").exists()
+    assert (tmp_path / "rep" / "sensitivity_heatmap.png").exists()
+    if key == "rho":  # an interval on every rho, Holm-adjusted p-values, a note on small n
+        ok = sens.rho_ci_low.notna()
+        assert ok.any() and (sens.rho_ci_low[ok] <= sens.rho[ok]).all() and (sens.rho[ok] <= sens.rho_ci_high[ok]).all()
+        assert (sens.p_holm >= sens.p_value).all() and (sens.p_value > 0).all()
+        assert sens.p_exact.all()  # n = 6: exact permutation p-values
+        assert any("Spearman tests on n = 6 samples" in n for n in rep.notes)
 
 
 def test_report_options_are_checked_and_nothing_is_half_written(two_arm_store, tmp_path):

@@ -275,3 +275,58 @@ def test_report_displays_in_jupyter(survival_store, tmp_path):
 
     assert all(isinstance(f, Figure) for f in rep.figure_objects.values())
     assert {"timecourse_mrd", "timecourse_kills", "km_os", "km_rfs"} <= set(rep.figure_objects)
+
+
+# ---------------------------------------------------------------------- figures
+
+
+def test_time_course_figures_have_a_panel_per_arm_and_long_name_units_axes(survival_store, tmp_path):
+    rep = make_report(survival_store, tmp_path / "rep", variables=["blasts", "kills", "mrd"], formats=("png",))
+    ds = open_results(survival_store)
+    blasts = rep.figure_objects["timecourse_blasts"]
+    panels = [ax for ax in blasts.axes if ax.get_title()]
+    assert sorted(ax.get_title() for ax in panels) == sorted(
+        f"{arm}: {c}" for arm in rep.arms for c in ds.compartment.values
+    )
+    ylabel = blasts.get_supylabel()
+    assert ylabel == f"{ds.blasts.attrs['long_name']} [{ds.blasts.attrs['units']}]"
+    assert {ax.get_xlabel() for ax in panels} <= {"time [day]", ""}
+    kills = rep.figure_objects["timecourse_kills"].get_supylabel()
+    hours = float(np.median(np.diff(ds.time.values))) * 24
+    assert f"per {hours:.3g}-h record interval" in kills and kills.endswith("]")
+    mrd = rep.figure_objects["timecourse_mrd"].get_supylabel()
+    assert mrd == ds.mrd.attrs["long_name"]  # dimensionless: no "[1]" and no "(1)"
+    for label in (ylabel, kills, mrd):
+        assert "_" not in label and "(1)" not in label
+
+
+def test_sensitivity_heat_map_labels_fit_in_the_figure():
+    import pandas as pd
+
+    from blinasim.experiments.report import sensitivity_figure, sensitivity_heatmap
+
+    params = ["patient.a_very_long_parameter_name_indeed", "tcells.lysis_probability", "pk.clearance"]
+    eps = ["final_marrow_blast_fraction_with_a_long_name", "min_mrd"]
+    rows = [
+        {"endpoint": e, "arm": "A", "parameter": p, "method": "spearman", "rho": 0.1 * (i - j),
+         "rho_ci_low": 0.1 * (i - j) - 0.2, "rho_ci_high": 0.1 * (i - j) + 0.2, "p_value": 0.5, "n": 12}
+        for i, e in enumerate(eps) for j, p in enumerate(params)
+    ]  # fmt: skip
+    table = pd.DataFrame(rows)
+    for fig in (sensitivity_heatmap(table, "A"), sensitivity_figure(table, eps[0])):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        renderer = canvas.get_renderer()
+        box = fig.bbox
+        labels = [t for ax in fig.axes for t in (*ax.get_xticklabels(), *ax.get_yticklabels()) if t.get_text()]
+        assert labels
+        for t in labels:
+            ext = t.get_window_extent(renderer)
+            assert ext.x0 >= box.x0 - 1 and ext.x1 <= box.x1 + 1 and ext.y0 >= box.y0 - 1, t.get_text()
+    bars = sensitivity_figure(table, eps[0]).axes[0]
+    # Interval whiskers: one error bar per parameter, spanning the bootstrap interval of rho.
+    segs = [seg for coll in bars.collections for seg in coll.get_segments()]
+    assert len(segs) == len(params)
+    np.testing.assert_allclose(sorted(abs(s[1][1] - s[0][1]) for s in segs), [0.4] * len(params))

@@ -68,6 +68,7 @@ from blinasim.stats import (
     BOOTSTRAP_SEED,
     DAYS_PER_MONTH,
     NOISE_TOLERANCE,
+    SPEARMAN_EXACT_MAX_N,
     bootstrap_ci,
     format_p,
     hazard_ratio,
@@ -631,12 +632,13 @@ def sensitivity(
     table = pd.DataFrame(rows) if rows else None
     if table is not None and method in ("random", "lhs", "cohort"):
         table["p_holm"] = holm(table.p_value.values)
-        small = sorted({int(n) for n in table.n if n < 10})
+        small = sorted({int(n) for n in table.n if n < 30})
         if small:
             notes.append(
-                f"Spearman p-values at n = {', '.join(map(str, small))} samples: exact permutation p-values where "
-                f"n <= 8, so the smallest possible p is 2/n! (n = 6: 0.0028); few samples detect only strong "
-                "monotone effects, and an interval of rho from so few points is wide"
+                f"Spearman tests on n = {', '.join(map(str, small))} samples: p is the exact permutation p-value "
+                f"for n <= {SPEARMAN_EXACT_MAX_N} (the smallest possible is 2/n!, 0.0028 at n = 6) and scipy's "
+                "t approximation above, which is rough below about 30 samples; so few samples detect only strong "
+                "monotone effects, and the bootstrap interval of rho is wide (or missing)"
             )
     return table, notes
 
@@ -732,7 +734,8 @@ def axis_label(var: xr.DataArray, name: str, ds: xr.Dataset | None = None) -> st
     per_interval = "time: sum" in str(var.attrs.get("cell_methods", "")) or "during the record interval" in long_name
     if per_interval and ds is not None and ds.sizes.get("time", 0) > 1:
         dt = float(np.median(np.diff(ds.time.values.astype(np.float64))))
-        where = f"per {dt:g}-day record interval"
+        span = f"{dt * 24:.3g}-h" if dt < 1 else f"{dt:.3g}-day"
+        where = f"per {span} record interval"
         long_name = (
             long_name.replace("during the record interval", where) if "during the record interval" in long_name
             else f"{long_name} {where}"
@@ -786,7 +789,6 @@ def timecourse_figure(ds: xr.Dataset, name: str, arms: list[str]):
             ax.grid(alpha=0.3)
             if r == len(panels) - 1:
                 ax.set_xlabel("time [day]")
-        grid[r, 0].set_ylabel(label, fontsize=8)
     handles, labels = grid[0, 0].get_legend_handles_labels()
     if n_arms > 1:
         from matplotlib.lines import Line2D
@@ -795,6 +797,7 @@ def timecourse_figure(ds: xr.Dataset, name: str, arms: list[str]):
         labels.append("median of the other arms")
     if handles:
         grid[0, 0].legend(handles, labels, fontsize=7)
+    fig.supylabel(label, fontsize=9)
     fig.suptitle(str(var.attrs.get("long_name", name)), fontsize=10)
     return fig
 
