@@ -151,7 +151,7 @@ def test_sensitivity_indices(tmp_path, sampler, columns):
         ok = sens.rho_ci_low.notna()
         assert ok.any() and (sens.rho_ci_low[ok] <= sens.rho[ok]).all() and (sens.rho[ok] <= sens.rho_ci_high[ok]).all()
         assert (sens.p_holm >= sens.p_value).all() and (sens.p_value > 0).all()
-        assert sens.p_exact.all()  # n = 6: exact permutation p-values
+        assert (sens.p_method == "exact").all()  # n = 6: exact permutation p-values
         assert any("Spearman tests on n = 6 samples" in n for n in rep.notes)
 
 

@@ -104,9 +104,13 @@ def test_paired_differences_count_noise_as_equal():
 def test_spearman_p_value_is_exact_at_small_n():
     # Of the 4! orderings, one gives rho = 1 and one rho = -1: two-sided p = 2/24.
     r = stats.spearman(np.arange(4.0), np.arange(4.0) ** 2)
-    assert r["rho"] == 1.0 and r["p_exact"] and r["p_value"] == pytest.approx(2 / 24, abs=1e-12)
-    big = stats.spearman(np.arange(30.0), np.arange(30.0) ** 3)
-    assert not big["p_exact"] and big["p_value"] < 1e-4 and stats.format_p(big["p_value"]) == "< 1e-4"
+    assert r["rho"] == 1.0 and r["p_method"] == "exact" and r["p_value"] == pytest.approx(2 / 24, abs=1e-12)
+    # n = 20, perfectly monotone: a Monte-Carlo permutation p-value is never 0: one-sided at least
+    # 1/(9999 + 1) (the observed pairing counts), two-sided twice that.
+    mid = stats.spearman(np.arange(20.0), np.arange(20.0) ** 3)
+    assert mid["p_method"] == "permutation" and mid["p_value"] == pytest.approx(2 / 10000)
+    big = stats.spearman(np.arange(60.0), np.arange(60.0) ** 3)
+    assert big["p_method"] == "t" and 0 <= big["p_value"] < 1e-4 and stats.format_p(big["p_value"]) == "< 1e-4"
 
 
 def test_holm_by_hand_and_p_values_never_print_as_zero():
@@ -330,3 +334,18 @@ def test_sensitivity_heat_map_labels_fit_in_the_figure():
     segs = [seg for coll in bars.collections for seg in coll.get_segments()]
     assert len(segs) == len(params)
     np.testing.assert_allclose(sorted(abs(s[1][1] - s[0][1]) for s in segs), [0.4] * len(params))
+
+
+def test_report_statistics_name_the_report_extra_before_any_work(monkeypatch, tmp_path):
+    import sys
+
+    from blinasim.extras import MissingExtraError
+
+    for name in [m for m in sys.modules if m == "statsmodels" or m.startswith("statsmodels.")]:
+        monkeypatch.setitem(sys.modules, name, None)
+    monkeypatch.setitem(sys.modules, "statsmodels", None)
+    with pytest.raises(MissingExtraError, match=r'pip install "blinasim\[report\]"'):
+        make_report(tmp_path / "no-such-store.zarr", formats=())
+    with pytest.raises(MissingExtraError, match=r"blinasim\[report\]"):
+        stats.hazard_ratio(MP_T, MP_E, PL_T, PL_E)
+    assert stats.logrank(MP_T, MP_E, PL_T, PL_E)[0] > 16  # scipy alone: no extra needed

@@ -15,8 +15,9 @@ median survival and its interval       ``statsmodels`` ``SurvfuncRight.quantile_
                                        Crowley on the log scale, as R's ``survfit`` by default)
 log-rank test                          ``scipy.stats.logrank``
 hazard ratio                           ``statsmodels`` ``PHReg`` (Cox model, Efron ties)
-Spearman rank correlation              ``scipy.stats.spearmanr``; exact permutation p-value
-                                       (``scipy.stats.permutation_test``) when n <= 8
+Spearman rank correlation              ``scipy.stats.spearmanr``; permutation p-value
+                                       (``scipy.stats.permutation_test``): exact for n <= 7,
+                                       9999 seeded random pairings for n < 50
 multiplicity                           ``statsmodels.stats.multitest.multipletests(method="holm")``
 =====================================  ==============================================================
 
@@ -43,7 +44,11 @@ BOOTSTRAP_RESAMPLES = 9999
 #: (the largest absolute value of the endpoint over both arms).
 NOISE_TOLERANCE = 1e-9
 #: Largest n for which a Spearman p-value is the exact permutation p-value (n! orderings).
-SPEARMAN_EXACT_MAX_N = 8
+SPEARMAN_EXACT_MAX_N = 7
+#: Smallest n for which a Spearman p-value is scipy's t approximation; below, a permutation p-value.
+SPEARMAN_T_MIN_N = 50
+#: Random pairings of a Monte-Carlo permutation p-value (seeded).
+SPEARMAN_PERMUTATIONS = 9999
 #: p-values below this print as "< 1e-4"; the CSV files keep the number.
 P_DISPLAY_FLOOR = 1e-4
 #: Days per month for landmark times (365.25 / 12).
@@ -147,8 +152,10 @@ def zero_noise(d: np.ndarray, scale: float, tolerance: float = NOISE_TOLERANCE) 
 
 
 def spearman(x: np.ndarray, y: np.ndarray, confidence: float = 0.95) -> dict[str, float]:
-    """Spearman's rho with its p-value (exact permutation p for n <= SPEARMAN_EXACT_MAX_N, else
-    scipy's t approximation) and a paired bootstrap interval (percentile, seeded)."""
+    """Spearman's rho with its two-sided p-value and a paired bootstrap interval (percentile, 999
+    resamples, seeded). The p-value (``p_method``) is ``"exact"`` (all n! pairings) for n <=
+    SPEARMAN_EXACT_MAX_N, ``"permutation"`` (SPEARMAN_PERMUTATIONS random pairings, seeded; never
+    below 2 / (resamples + 1)) below SPEARMAN_T_MIN_N, and scipy's ``"t"`` approximation above."""
     from scipy import stats
 
     x = np.asarray(x, dtype=np.float64)
@@ -156,31 +163,39 @@ def spearman(x: np.ndarray, y: np.ndarray, confidence: float = 0.95) -> dict[str
     n = x.size
     res = stats.spearmanr(x, y)
     rho, p = float(res.statistic), float(res.pvalue)
-    exact = n <= SPEARMAN_EXACT_MAX_N
-    if exact:
-        ry = stats.rankdata(y)
+    method = "exact" if n <= SPEARMAN_EXACT_MAX_N else ("permutation" if n < SPEARMAN_T_MIN_N else "t")
 
-        def rho_of(a, axis=-1):  # Spearman's rho of each permutation: Pearson's r of the ranks
-            ra = stats.rankdata(a, axis=axis)
-            return stats.pearsonr(ra, np.broadcast_to(ry, ra.shape), axis=axis).statistic
+    def rho_of(a, b, axis=-1):  # Spearman's rho along an axis: Pearson's r of the ranks (vectorised)
+        ra, rb = stats.rankdata(a, axis=axis), stats.rankdata(b, axis=axis)
+        return stats.pearsonr(ra, rb, axis=axis).statistic
 
-        p = float(stats.permutation_test((x,), rho_of, permutation_type="pairings", n_resamples=math.inf).pvalue)
-    lo = hi = math.nan
-    if n >= 4:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")  # constant resamples: rho undefined (NaN)
+        if method != "t":  # permute x against a fixed y (scipy's Spearman example)
+            p = float(
+                stats.permutation_test(
+                    (x,),
+                    lambda a, axis=-1: rho_of(a, np.broadcast_to(y, a.shape), axis=axis),
+                    permutation_type="pairings",
+                    n_resamples=math.inf if method == "exact" else SPEARMAN_PERMUTATIONS,
+                    vectorized=True,
+                    rng=np.random.default_rng(BOOTSTRAP_SEED),
+                ).pvalue
+            )
+        lo = hi = math.nan
+        if n >= 4:
             ci = stats.bootstrap(
                 (x, y),
-                lambda a, b: stats.spearmanr(a, b).statistic,
+                rho_of,
                 paired=True,
-                vectorized=False,
+                vectorized=True,
                 method="percentile",
                 confidence_level=confidence,
                 n_resamples=999,
                 rng=np.random.default_rng(BOOTSTRAP_SEED),
             ).confidence_interval
-        lo, hi = float(ci.low), float(ci.high)
-    return {"rho": rho, "rho_ci_low": lo, "rho_ci_high": hi, "p_value": p, "p_exact": exact, "n": n}
+            lo, hi = float(ci.low), float(ci.high)
+    return {"rho": rho, "rho_ci_low": lo, "rho_ci_high": hi, "p_value": p, "p_method": method, "n": n}
 
 
 def holm(p_values: Sequence[float]) -> np.ndarray:

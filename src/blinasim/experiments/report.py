@@ -15,20 +15,25 @@ Only runs marked "done" enter a report. Endpoints are
   neurotoxicity, as defined once for trials, calibration and reports in
   :data:`blinasim.clinical.endpoints.YES_NO_ENDPOINTS`.
 
-Per arm: the mean with a Student-t confidence interval, the median and the
-10th and 90th percentiles; for yes/no endpoints the proportion with a Wilson
-interval; for categorical endpoints the counts. Between arms: differences
-paired by (sample, replicate) — the runs of a pair share their seed (common
-random numbers) — with a paired-t interval, the counts of higher, lower and
-equal pairs, and the variance ratio Var(B-A) / (Var A + Var B), which is below
-1 when pairing sharpens the comparison. Time courses: median and 10-90%
-band per arm. Sobol (S1, ST) or Morris (mu*, sigma) indices for sensitivity
-experiments, computed with SALib on the replicate means of each sample;
-Spearman rank correlations for random and Latin-hypercube samples and for
-virtual-patient cohorts (the patients' drawn attributes). For a cohort
-experiment (``method = "cohort"``) the trial's rates come first: per arm with
-Wilson intervals, beside the calibration target of the trial where there is
-one, and split at the cohort median of each drawn attribute.
+Per arm (statistics from :mod:`blinasim.stats`, i.e. scipy.stats and statsmodels): numeric
+endpoints as the mean with a seeded BCa bootstrap interval and the median with a
+distribution-free interval; yes/no endpoints as a proportion with a Wilson interval; ordinal
+grades as distributions and "grade >= k" rates (never means); "day of X" read-outs as censored
+times to event (Kaplan-Meier median); categorical endpoints and coded integers (CF
+``flag_meanings``) as counts. Survival, for every ``<x>_days``/``<x>_event`` pair of run scalars
+(``os``, ``rfs``, ``efs``): Kaplan-Meier per arm with pointwise intervals, the median with its
+interval, landmark rates, and per arm pair the log-rank test and a Cox hazard ratio. Between
+arms: differences paired by (sample, replicate) — the runs of a pair share their seed (common
+random numbers) — with a bootstrap interval of the mean difference (rounding noise counts as 0),
+the counts of higher, lower and equal pairs, and the variance ratio Var(B-A) / (Var A + Var B),
+which is below 1 when pairing sharpens the comparison. Time courses: one panel per arm, median
+and 10-90% band. Sobol (S1, ST) or Morris (mu*, sigma) indices for sensitivity experiments,
+computed with SALib on the replicate means of each sample; Spearman rank correlations with
+intervals and (Holm-adjusted) p-values for random and Latin-hypercube samples and for
+virtual-patient cohorts (the patients' drawn attributes). For a cohort experiment
+(``method = "cohort"``) the trial's rates come first: per arm with Wilson intervals, beside the
+calibration target of the trial where there is one, and split at the cohort median of each drawn
+attribute. The summary states how many comparisons it makes and how p-values are adjusted.
 """
 
 from __future__ import annotations
@@ -69,6 +74,8 @@ from blinasim.stats import (
     DAYS_PER_MONTH,
     NOISE_TOLERANCE,
     SPEARMAN_EXACT_MAX_N,
+    SPEARMAN_PERMUTATIONS,
+    SPEARMAN_T_MIN_N,
     bootstrap_ci,
     format_p,
     hazard_ratio,
@@ -335,7 +342,7 @@ def _tte_row(ep: Endpoint, arm: str, days: np.ndarray, follow: np.ndarray, confi
     km = kaplan_meier(t, event, confidence)
     lo, hi = km.median_ci(confidence) if event.any() else (math.nan, math.nan)
     end = float(t.max())
-    s_lo, s_hi = km.interval_at(end)
+    s_lo, s_hi = km.interval_at(end) if event.any() else (math.nan, math.nan)
     return row | {
         "km_median": km.median(),
         "median_ci_low": lo,
@@ -627,18 +634,19 @@ def sensitivity(
                     rows.append(
                         {"endpoint": ep.name, "arm": arm, "parameter": p, "method": "spearman",
                          "rho": r["rho"], "rho_ci_low": r["rho_ci_low"], "rho_ci_high": r["rho_ci_high"],
-                         "p_value": r["p_value"], "p_exact": r["p_exact"], "n": r["n"]}
+                         "p_value": r["p_value"], "p_method": r["p_method"], "n": r["n"]}
                     )  # fmt: skip
     table = pd.DataFrame(rows) if rows else None
     if table is not None and method in ("random", "lhs", "cohort"):
         table["p_holm"] = holm(table.p_value.values)
-        small = sorted({int(n) for n in table.n if n < 30})
+        small = sorted({int(n) for n in table.n if n < SPEARMAN_T_MIN_N})
         if small:
             notes.append(
-                f"Spearman tests on n = {', '.join(map(str, small))} samples: p is the exact permutation p-value "
-                f"for n <= {SPEARMAN_EXACT_MAX_N} (the smallest possible is 2/n!, 0.0028 at n = 6) and scipy's "
-                "t approximation above, which is rough below about 30 samples; so few samples detect only strong "
-                "monotone effects, and the bootstrap interval of rho is wide (or missing)"
+                f"Spearman tests on n = {', '.join(map(str, small))} samples: p is a permutation p-value (p_method: "
+                f"exact over all n! pairings for n <= {SPEARMAN_EXACT_MAX_N}, the smallest possible being 2/n!; "
+                f"else {SPEARMAN_PERMUTATIONS} seeded random pairings, never below 2e-4), not the t approximation, "
+                "which is rough for so few samples. Few samples detect only strong monotone effects, and the "
+                "bootstrap interval of rho is wide (or missing)"
             )
     return table, notes
 
@@ -1100,7 +1108,7 @@ class Report:
                 "sobol": ["endpoint", "arm", "parameter", "S1", "S1_conf", "ST", "ST_conf"],
                 "morris": ["endpoint", "arm", "parameter", "mu_star", "mu_star_conf", "sigma", "mu"],
                 "spearman": ["endpoint", "arm", "parameter", "rho", "rho_ci_low", "rho_ci_high", "p_value",
-                             "p_holm", "n"],
+                             "p_method", "p_holm", "n"],
             }[method]  # fmt: skip
             lines += ["", f"## Sensitivity ({method})", ""]
             lines += _table(self.sensitivity, cols)
@@ -1213,8 +1221,12 @@ def make_report(
 
     Writes ``summary.md``, ``endpoints.csv``, ``categories.csv``,
     ``paired_differences.csv``, ``sensitivity.csv`` (sensitivity experiments),
-    ``trial_rates.csv`` and ``trial_strata.csv`` (cohort experiments)
-    and ``timecourse_<variable>.{png,svg}`` / ``sensitivity_<endpoint>.{png,svg}``.
+    ``trial_rates.csv`` and ``trial_strata.csv`` (cohort experiments), ``grades.csv``,
+    ``time_to_event.csv``, ``survival_{medians,landmarks,tests}.csv`` (stores with
+    ``<x>_days``/``<x>_event`` pairs) and ``timecourse_<variable>``, ``km_<x>``,
+    ``sensitivity_<endpoint>`` and ``sensitivity_heatmap`` figures in each of ``formats``. The
+    returned :class:`Report` holds the tables, the figures as matplotlib objects
+    (``figure_objects``) and displays in Jupyter.
     """
     if not 0 < confidence < 1:
         raise ReportError(f"confidence = {confidence!r}: must be between 0 and 1, e.g. 0.95")
@@ -1224,6 +1236,8 @@ def make_report(
     if formats:  # figures need matplotlib: say so before any work (no formats: tables only)
         with requires_extra("report", "report figures"):
             import matplotlib  # noqa: F401
+    with requires_extra("report", "report statistics (hazard ratios, median intervals, Holm-adjusted p)"):
+        import statsmodels  # noqa: F401
     ds = open_results(store)
     arms = [str(a) for a in ds.arm.values]
     status = read_status(store)
