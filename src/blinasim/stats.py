@@ -331,9 +331,12 @@ def logrank(durations_a, observed_a, durations_b, observed_b) -> tuple[float, fl
     from scipy import stats
 
     a, b = censored(durations_a, observed_a), censored(durations_b, observed_b)
-    if len(a) == 0 or len(b) == 0:
-        return math.nan, math.nan
-    res = stats.logrank(a, b)
+    oa, ob = np.asarray(observed_a, dtype=bool), np.asarray(observed_b, dtype=bool)
+    if len(a) == 0 or len(b) == 0 or not (oa.any() or ob.any()):
+        return math.nan, math.nan  # no event in either group: nothing to test
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # no variance (e.g. all events at one time): NaN
+        res = stats.logrank(a, b)
     return float(res.statistic) ** 2, float(res.pvalue)
 
 

@@ -236,11 +236,15 @@ def _flag_labels(var: xr.DataArray) -> xr.DataArray:
 
 
 def _looks_binary(var: xr.DataArray) -> bool:
-    """A float 0-d endpoint in units of 1 whose values are all 0 or 1 (NaN: not assessed)."""
-    if var.dtype.kind != "f" or var.attrs.get("units") != "1":
+    """A 0-d endpoint in units of 1 that says it is yes/no ("1/0", "1 if ...": ``transplanted``),
+    or a float one whose values are all 0 or 1 (NaN: not assessed)."""
+    if var.dtype.kind not in "fiu" or var.attrs.get("units") != "1":
         return False
-    if "1/0" in str(var.attrs.get("long_name", "")):
+    long_name = str(var.attrs.get("long_name", ""))
+    if "1/0" in long_name or long_name.startswith("1 if "):
         return True
+    if var.dtype.kind != "f":
+        return False
     values = np.asarray(var.values, dtype=np.float64)
     finite = values[np.isfinite(values)]
     return finite.size > 0 and bool(np.isin(finite, (0.0, 1.0)).all())
@@ -544,7 +548,8 @@ def survival(ds: xr.Dataset, arms: list[str], confidence: float) -> Survival | N
                         "median_months": km.median() / DAYS_PER_MONTH})  # fmt: skip
             for months in LANDMARK_MONTHS:
                 t = months * DAYS_PER_MONTH
-                reached = d.size > 0 and bool((d >= t).any())
+                # Defined where follow-up reaches t, or after the curve fell to 0 (everyone had the event).
+                reached = d.size > 0 and (bool((d >= t).any()) or (km.survival.size > 0 and km.survival[-1] == 0))
                 s_lo, s_hi = km.interval_at(t) if reached else (math.nan, math.nan)
                 land.append({"endpoint": x, "arm": arm, "months": months, "day": t,
                              "at_risk": int(np.count_nonzero(d >= t)),
@@ -1315,7 +1320,7 @@ def make_report(
         if surv is not None and formats and counts["done"]:
             for x, curves in surv.curves.items():
                 say(f"figure km_{x}")
-                long_name = str(ds[f"{x}_days"].attrs.get("long_name", "")) or x
+                long_name = str(ds[f"{x}_days"].attrs.get("long_name", "")).split(":")[0] or x
                 figures += keep(km_figure(curves, x, long_name, confidence), f"km_{x}")
         if sens is not None and formats:
             for ep in dict.fromkeys(sens.endpoint):
