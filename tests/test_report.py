@@ -39,12 +39,12 @@ def two_arm_store(tmp_path_factory):
 
 
 def test_statistics_helpers():
+    # The mean's interval is a BCa bootstrap interval, no longer a Student-t one: the t-interval of
+    # (1, 2, 3) is 2 -+ 4.3027 / sqrt(3) = (-0.484, 4.484), below the smallest value and negative for
+    # a positive quantity; the bootstrap interval stays inside [min, max] of the data.
     m, lo, hi = mean_ci(np.array([1.0, 2.0, 3.0, np.nan]), 0.95)
-    assert (
-        m == 2.0
-        and lo == pytest.approx(2 - 4.302653 / math.sqrt(3))
-        and hi == pytest.approx(2 + 4.302653 / math.sqrt(3))
-    )
+    assert m == 2.0 and 1.0 <= lo < 2.0 < hi <= 3.0
+    assert 2 - 4.302653 / math.sqrt(3) < 0  # what the t-interval gave
     assert math.isnan(mean_ci(np.array([1.0]), 0.95)[1])
     p, lo, hi = wilson_ci(5, 10, 0.95)
     assert p == 0.5 and lo == pytest.approx(0.2366, abs=1e-4) and hi == pytest.approx(0.7634, abs=1e-4)
@@ -146,6 +146,13 @@ def test_sensitivity_indices(tmp_path, sampler, columns):
     assert abs(rows.loc["patient.marrow_blast_fraction", key]) > abs(rows.loc["tcells.lysis_probability", key])
     assert (tmp_path / "rep" / "sensitivity_final_marrow_blast_fraction.png").exists()
     assert (tmp_path / "rep" / "sensitivity.csv").exists()
+    assert (tmp_path / "rep" / "sensitivity_heatmap.png").exists()
+    if key == "rho":  # an interval on every rho, Holm-adjusted p-values, a note on small n
+        ok = sens.rho_ci_low.notna()
+        assert ok.any() and (sens.rho_ci_low[ok] <= sens.rho[ok]).all() and (sens.rho[ok] <= sens.rho_ci_high[ok]).all()
+        assert (sens.p_holm >= sens.p_value).all() and (sens.p_value > 0).all()
+        assert (sens.p_method == "exact").all()  # n = 6: exact permutation p-values
+        assert any("Spearman tests on n = 6 samples" in n for n in rep.notes)
 
 
 def test_report_options_are_checked_and_nothing_is_half_written(two_arm_store, tmp_path):
@@ -201,7 +208,17 @@ def test_day_mrd_negative_uses_each_runs_mrd_threshold(tmp_path):
         np.testing.assert_array_equal(day.isel(arm=a).values, want)
     assert np.isfinite(day.isel(arm=1).values).all()  # every run starts below 0.9
     assert "first day with MRD < endpoints.mrd_threshold of each run" in eps["day_mrd_negative"].long_name
-    assert "day_mrd_negative" in set(rep.endpoints.endpoint)
+    # A "day of X" read-out is a censored time to event now (Kaplan-Meier), not a mean over the runs
+    # that got there: every run of the loose arm has the event at day 0; the strict arm's runs that
+    # never got below 1e-4 are censored at the end of the run.
+    assert "day_mrd_negative" not in set(rep.endpoints.endpoint)
+    tte = rep.time_to_event.set_index(["endpoint", "arm"])
+    loose = tte.loc[("day_mrd_negative", "loose")]
+    assert loose.events == loose.n == 2 and loose.km_median == 0.0 and loose.share_by_end == 1.0
+    if ("day_mrd_negative", "strict") in tte.index:
+        strict = tte.loc[("day_mrd_negative", "strict")]
+        reached = np.isfinite(day.isel(arm=0).values).sum()
+        assert strict.events == reached and strict.censored == 2 - reached
 
 
 def test_grade_endpoints_of_the_report_are_the_trial_endpoints(two_arm_store):

@@ -6,7 +6,7 @@ them all)::
 
     dask         Dask distributed: sweeps on a cluster (--scheduler, --dask-local)
     sensitivity  SALib: Sobol and Morris samplers and their sensitivity indices
-    report       matplotlib: the figures of `blinasim report`
+    report       matplotlib and statsmodels: the figures and survival statistics of `blinasim report`
     netcdf       netCDF4: writing *.nc files (`--out run.nc`, `blinasim export`)
 
 Code that needs one imports it where it is used, inside
@@ -25,7 +25,7 @@ from blinasim.errors import BlinasimError
 EXTRAS: dict[str, str] = {
     "dask": "Dask distributed (sweeps on a Dask cluster)",
     "sensitivity": "SALib (Sobol and Morris samplers, sensitivity indices)",
-    "report": "matplotlib (report figures)",
+    "report": "matplotlib and statsmodels (report figures; hazard ratios, median intervals, Holm)",
     "netcdf": "netCDF4 (*.nc files)",
 }
 

@@ -39,6 +39,7 @@ import numpy as np
 
 from blinasim.clinical.protocol import build_schedule
 from blinasim.params.schema import Config, validate_config
+from blinasim.stats import SurvivalCurve, kaplan_meier  # noqa: F401  (re-exported: the library-based estimate)
 
 RELAPSE_TYPES = ("none", "cd19_positive", "cd19_negative", "lineage_switch")
 
@@ -152,67 +153,7 @@ def assess(ds, config: Config | None = None) -> Endpoints:
     return Endpoints(cr, crh, cr_crh, day, mrd_ok, mrd_day, relapse_day, relapse_type)
 
 
-@dataclass(frozen=True)
-class SurvivalCurve:
-    """A Kaplan-Meier estimate: survival just after each distinct event time, with the number at
-    risk and a pointwise 95% interval (Greenwood's variance on the log(-log) scale)."""
-
-    times: np.ndarray
-    survival: np.ndarray
-    at_risk: np.ndarray
-    events: np.ndarray
-    lower: np.ndarray
-    upper: np.ndarray
-
-    def at(self, t: float) -> float:
-        """Survival at time ``t`` (a step function, right-continuous)."""
-        i = int(np.searchsorted(self.times, t, side="right")) - 1
-        return 1.0 if i < 0 else float(self.survival[i])
-
-    def median(self) -> float:
-        """The first time survival falls to 0.5 or below (NaN if it never does)."""
-        below = np.flatnonzero(self.survival <= 0.5)
-        return float(self.times[below[0]]) if below.size else math.nan
-
-
-def kaplan_meier(durations, observed) -> SurvivalCurve:
-    """Kaplan-Meier estimate from follow-up ``durations`` and ``observed`` (True: the event,
-    False: censored at that time). Censored times tied with event times count as at risk at the
-    event (the usual convention)."""
-    d = np.asarray(durations, dtype=np.float64)
-    o = np.asarray(observed, dtype=bool)
-    if d.shape != o.shape:
-        raise ValueError(f"durations and observed differ in shape: {d.shape} vs {o.shape}")
-    if d.size and (np.isnan(d).any() or (d < 0).any()):
-        raise ValueError("durations must be finite and >= 0")
-    times = np.unique(d[o])
-    surv, risk, events, lo, hi = [], [], [], [], []
-    s, greenwood = 1.0, 0.0
-    z = 1.959963984540054
-    for t in times:
-        n = int((d >= t).sum())
-        k = int(((d == t) & o).sum())
-        s *= 1.0 - k / n
-        greenwood += k / (n * (n - k)) if n > k else math.inf
-        if 0.0 < s < 1.0 and math.isfinite(greenwood):
-            # log(-log) interval (Kalbfleisch-Prentice): stays inside (0, 1)
-            se = math.sqrt(greenwood) / abs(math.log(s))
-            lo.append(s ** math.exp(z * se))
-            hi.append(s ** math.exp(-z * se))
-        else:
-            lo.append(s if s == 0.0 else math.nan)
-            hi.append(s if s == 0.0 else math.nan)
-        surv.append(s)
-        risk.append(n)
-        events.append(k)
-    return SurvivalCurve(
-        times,
-        np.array(surv),
-        np.array(risk, dtype=np.int64),
-        np.array(events, dtype=np.int64),
-        np.array(lo),
-        np.array(hi),
-    )
+# Kaplan-Meier: blinasim.stats (scipy.stats.ecdf), re-exported above for the trial layer.
 
 
 # ------------------------------------------------------------ yes/no endpoints

@@ -15,20 +15,25 @@ Only runs marked "done" enter a report. Endpoints are
   neurotoxicity, as defined once for trials, calibration and reports in
   :data:`blinasim.clinical.endpoints.YES_NO_ENDPOINTS`.
 
-Per arm: the mean with a Student-t confidence interval, the median and the
-10th and 90th percentiles; for yes/no endpoints the proportion with a Wilson
-interval; for categorical endpoints the counts. Between arms: differences
-paired by (sample, replicate) — the runs of a pair share their seed (common
-random numbers) — with a paired-t interval, the counts of higher, lower and
-equal pairs, and the variance ratio Var(B-A) / (Var A + Var B), which is below
-1 when pairing sharpens the comparison. Time courses: median and 10-90%
-band per arm. Sobol (S1, ST) or Morris (mu*, sigma) indices for sensitivity
-experiments, computed with SALib on the replicate means of each sample;
-Spearman rank correlations for random and Latin-hypercube samples and for
-virtual-patient cohorts (the patients' drawn attributes). For a cohort
-experiment (``method = "cohort"``) the trial's rates come first: per arm with
-Wilson intervals, beside the calibration target of the trial where there is
-one, and split at the cohort median of each drawn attribute.
+Per arm (statistics from :mod:`blinasim.stats`, i.e. scipy.stats and statsmodels): numeric
+endpoints as the mean with a seeded BCa bootstrap interval and the median with a
+distribution-free interval; yes/no endpoints as a proportion with a Wilson interval; ordinal
+grades as distributions and "grade >= k" rates (never means); "day of X" read-outs as censored
+times to event (Kaplan-Meier median); categorical endpoints and coded integers (CF
+``flag_meanings``) as counts. Survival, for every ``<x>_days``/``<x>_event`` pair of run scalars
+(``os``, ``rfs``, ``efs``): Kaplan-Meier per arm with pointwise intervals, the median with its
+interval, landmark rates, and per arm pair the log-rank test and a Cox hazard ratio. Between
+arms: differences paired by (sample, replicate) — the runs of a pair share their seed (common
+random numbers) — with a bootstrap interval of the mean difference (rounding noise counts as 0),
+the counts of higher, lower and equal pairs, and the variance ratio Var(B-A) / (Var A + Var B),
+which is below 1 when pairing sharpens the comparison. Time courses: one panel per arm, median
+and 10-90% band. Sobol (S1, ST) or Morris (mu*, sigma) indices for sensitivity experiments,
+computed with SALib on the replicate means of each sample; Spearman rank correlations with
+intervals and (Holm-adjusted) p-values for random and Latin-hypercube samples and for
+virtual-patient cohorts (the patients' drawn attributes). For a cohort experiment
+(``method = "cohort"``) the trial's rates come first: per arm with Wilson intervals, beside the
+calibration target of the trial where there is one, and split at the cohort median of each drawn
+attribute. The summary states how many comparisons it makes and how p-values are adjusted.
 """
 
 from __future__ import annotations
@@ -63,8 +68,26 @@ from blinasim.experiments.store import (
     run_variables,
 )
 from blinasim.extras import requires_extra
+from blinasim.stats import (
+    BOOTSTRAP_RESAMPLES,
+    BOOTSTRAP_SEED,
+    DAYS_PER_MONTH,
+    NOISE_TOLERANCE,
+    SPEARMAN_EXACT_MAX_N,
+    SPEARMAN_PERMUTATIONS,
+    SPEARMAN_T_MIN_N,
+    bootstrap_ci,
+    format_p,
+    hazard_ratio,
+    holm,
+    kaplan_meier,
+    logrank,
+    median_ci,
+    spearman,
+    wilson_ci,
+    zero_noise,
+)
 from blinasim.trials.calibration.targets import TARGET_BY_NAME, TRIAL_TARGETS
-from blinasim.trials.trial import wilson_ci
 
 #: Yes/no endpoints stored as run scalars (floats with NaN for "not assessed").
 BINARY_ENDPOINTS = tuple(e.name for e in YES_NO_ENDPOINTS if e.source == e.name)
@@ -101,11 +124,13 @@ class ReportError(BlinasimError):
 @dataclass
 class Endpoint:
     name: str
-    kind: str  # "numeric", "binary", "categorical"
+    kind: str  # "numeric", "binary", "categorical", "ordinal" (grades), "time_to_event" (days to X)
     values: xr.DataArray  # dims (arm, sample, replicate)
     units: str = ""
     long_name: str = ""
     derived: bool = False
+    #: time_to_event: the end of each run's follow-up (the censoring time when X never happened)
+    follow_up: xr.DataArray | None = None
 
 
 # ------------------------------------------------------------- endpoints
@@ -172,12 +197,54 @@ def mrd_thresholds(ds: xr.Dataset) -> np.ndarray:
     return out
 
 
-def _looks_binary(var: xr.DataArray) -> bool:
-    """A float 0-d endpoint in units of 1 whose values are all 0 or 1 (NaN: not assessed)."""
-    if var.dtype.kind != "f" or var.attrs.get("units") != "1":
+def is_days_to_event(name: str, attrs: Any) -> bool:
+    """A "day of X" read-out, NaN when X never happened (``relapse_day``, ``days_to_mrd_negative``,
+    ``day_mrd_negative``...): a time to event, censored at the end of the run's follow-up."""
+    if str(attrs.get("units", "")) not in ("day", "days", "d"):
         return False
-    if "1/0" in str(var.attrs.get("long_name", "")):
+    text = str(attrs.get("long_name", ""))
+    return name.startswith("days_to_") or any(s in text for s in ("NaN if", "NaN: never", "NaN: none"))
+
+
+def follow_up(ds: xr.Dataset) -> xr.DataArray:
+    """The end of each done run's follow-up in days: ``os_days`` where the store has it (the day of
+    death or of the last contact), else the last time with a recorded marrow read-out, else the
+    end of the time axis; NaN for runs not done."""
+    t = ds.time.values.astype(np.float64)
+    end = np.full(tuple(ds.sizes[d] for d in RUN_DIMS), t[-1] if t.size else np.nan)
+    probe = next((v for v in ("mrd", "marrow_blast_fraction") if v in ds and ds[v].dims == (*RUN_DIMS, "time")), None)
+    if probe is not None:
+        finite = np.isfinite(ds[probe].transpose(*RUN_DIMS, "time").values)
+        last = finite.shape[-1] - 1 - np.argmax(finite[..., ::-1], axis=-1)
+        end = np.where(finite.any(axis=-1), t[last], end)
+    if "os_days" in ds and ds["os_days"].dims == RUN_DIMS:
+        os_days = ds["os_days"].values.astype(np.float64)
+        end = np.where(np.isfinite(os_days), os_days, end)
+    end = np.where(ds[STATUS_VAR].values == DONE, end, np.nan)
+    return xr.DataArray(end, dims=RUN_DIMS, coords={d: ds[d] for d in RUN_DIMS})
+
+
+def _flag_labels(var: xr.DataArray) -> xr.DataArray:
+    """A coded integer (CF ``flag_values``/``flag_meanings``) as its meanings."""
+    codes = np.atleast_1d(np.asarray(var.attrs["flag_values"])).astype(np.float64)
+    meanings = str(var.attrs["flag_meanings"]).split()
+    v = np.asarray(var.values, dtype=np.float64)
+    out = np.full(v.shape, "", dtype=object)
+    for c, m in zip(codes, meanings, strict=False):
+        out[v == c] = m
+    return var.copy(data=out.astype(str))
+
+
+def _looks_binary(var: xr.DataArray) -> bool:
+    """A 0-d endpoint in units of 1 that says it is yes/no ("1/0", "1 if ...": ``transplanted``),
+    or a float one whose values are all 0 or 1 (NaN: not assessed)."""
+    if var.dtype.kind not in "fiu" or var.attrs.get("units") != "1":
+        return False
+    long_name = str(var.attrs.get("long_name", ""))
+    if "1/0" in long_name or long_name.startswith("1 if "):
         return True
+    if var.dtype.kind != "f":
+        return False
     values = np.asarray(var.values, dtype=np.float64)
     finite = values[np.isfinite(values)]
     return finite.size > 0 and bool(np.isin(finite, (0.0, 1.0)).all())
@@ -187,21 +254,39 @@ def endpoints(ds: xr.Dataset) -> tuple[list[Endpoint], list[str]]:
     """The endpoints of a store (masked to done runs) and notes on those without any value."""
     found: list[Endpoint] = []
     notes: list[str] = []
+    pairs = {f"{x}_{part}" for x in survival_endpoints(ds) for part in ("days", "event")}
+    follow = None
     for name in run_variables(ds):
         var = ds[name]
-        if var.dims != RUN_DIMS:
-            continue
+        if var.dims != RUN_DIMS or name in pairs:
+            continue  # survival pairs: Kaplan-Meier, log-rank and hazard ratios (:func:`survival`)
         attrs = var.attrs
-        if var.dtype.kind in "OUST":
+        flags = np.atleast_1d(np.asarray(attrs.get("flag_values", []))).tolist()
+        if "flag_meanings" in attrs and sorted(flags) != [0, 1]:
+            kind = "categorical"  # a coded integer (CF flags, e.g. event_cause): counted by meaning
+            var = _flag_labels(var)
+        elif var.dtype.kind in "OUST":
             kind = "categorical"
         elif name in GRADE_SOURCES:
-            kind = "numeric"  # a grade, even when a small store only saw grades 0 and 1
-        elif attrs.get("run_dtype") == "bool" or name in BINARY_ENDPOINTS or _looks_binary(var):
+            kind = "ordinal"  # a grade: its distribution and "grade >= k", never a mean
+        elif attrs.get("run_dtype") == "bool" or name in BINARY_ENDPOINTS or flags or _looks_binary(var):
             kind = "binary"
+        elif is_days_to_event(name, attrs):
+            kind = "time_to_event"
         else:
             kind = "numeric"
         found.append(Endpoint(name, kind, var, str(attrs.get("units", "")), str(attrs.get("long_name", ""))))
     found.extend(_derived(ds))
+    for ep in found:
+        if (
+            ep.kind == "numeric"
+            and ep.derived
+            and is_days_to_event(ep.name, {"units": ep.units, "long_name": ep.long_name})
+        ):
+            ep.kind = "time_to_event"
+        if ep.kind == "time_to_event":
+            follow = follow_up(ds) if follow is None else follow
+            ep.follow_up = follow
     kept = []
     for ep in found:
         ep.values = ep.values.load()
@@ -222,27 +307,84 @@ def endpoints(ds: xr.Dataset) -> tuple[list[Endpoint], list[str]]:
 # ------------------------------------------------------------- statistics
 
 
-def _t_quantile(confidence: float, dof: int) -> float:
-    from scipy import stats
-
-    return float(stats.t.ppf(0.5 + confidence / 2, dof))
-
-
 def mean_ci(x: np.ndarray, confidence: float) -> tuple[float, float, float]:
-    x = x[np.isfinite(x)]
-    n = x.size
-    if n == 0:
-        return math.nan, math.nan, math.nan
-    m = float(x.mean())
-    if n < 2:
-        return m, math.nan, math.nan
-    half = _t_quantile(confidence, n - 1) * float(x.std(ddof=1)) / math.sqrt(n)
-    return m, m - half, m + half
+    """The mean with a seeded BCa bootstrap interval (:func:`blinasim.stats.bootstrap_ci`): it
+    stays within the range of the data, so a non-negative quantity never gets a negative bound."""
+    return bootstrap_ci(x, confidence)
 
 
-def summarise(eps: list[Endpoint], arms: list[str], confidence: float) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Numeric and binary endpoints per arm; categorical counts per arm."""
-    rows, cats = [], []
+def _grade_rows(ep: Endpoint, arm: str, x: np.ndarray, confidence: float) -> list[dict[str, Any]]:
+    """The distribution of an ordinal grade: count and share per grade, and "grade >= k" with a
+    Wilson interval (grades are never averaged)."""
+    rows = []
+    top = int(max(4, np.nanmax(x))) if x.size else 4
+    for g in range(top + 1):
+        k_eq = int(np.count_nonzero(x == g))
+        k_ge = int(np.count_nonzero(x >= g))
+        p, lo, hi = wilson_ci(k_ge, x.size, confidence)
+        rows.append(
+            {"endpoint": ep.name, "arm": arm, "grade": g, "n": int(x.size), "count": k_eq,
+             "share": k_eq / x.size if x.size else math.nan, "at_least": k_ge, "share_at_least": p,
+             "ci_low": lo, "ci_high": hi}
+        )  # fmt: skip
+    return rows
+
+
+def _tte_row(ep: Endpoint, arm: str, days: np.ndarray, follow: np.ndarray, confidence: float) -> dict[str, Any]:
+    """A "days to X" read-out per arm as time to event: runs where X never happened are censored
+    at the end of their follow-up; Kaplan-Meier median with its interval."""
+    ok = np.isfinite(follow)
+    d, f = days[ok], follow[ok]
+    event = np.isfinite(d)
+    t = np.where(event, d, f)
+    row: dict[str, Any] = {"endpoint": ep.name, "arm": arm, "n": int(t.size), "events": int(event.sum()),
+                           "censored": int((~event).sum())}  # fmt: skip
+    if t.size == 0:
+        return row | {"km_median": math.nan, "median_ci_low": math.nan, "median_ci_high": math.nan,
+                      "share_by_end": math.nan, "end_ci_low": math.nan, "end_ci_high": math.nan,
+                      "follow_up_max": math.nan}  # fmt: skip
+    km = kaplan_meier(t, event, confidence)
+    lo, hi = km.median_ci(confidence) if event.any() else (math.nan, math.nan)
+    end = float(t.max())
+    s_lo, s_hi = km.interval_at(end) if event.any() else (math.nan, math.nan)
+    return row | {
+        "km_median": km.median(),
+        "median_ci_low": lo,
+        "median_ci_high": hi,
+        "share_by_end": 1.0 - km.at(end),
+        "end_ci_low": 1.0 - s_hi if np.isfinite(s_hi) else math.nan,
+        "end_ci_high": 1.0 - s_lo if np.isfinite(s_lo) else math.nan,
+        "follow_up_max": end,
+    }
+
+
+@dataclass
+class Summary:
+    """The per-arm tables of :func:`summarise`."""
+
+    endpoints: pd.DataFrame  # numeric (mean with bootstrap interval, median with its interval) and yes/no
+    categories: pd.DataFrame
+    grades: pd.DataFrame  # ordinal grades: distribution and "grade >= k"
+    time_to_event: pd.DataFrame  # "days to X" with censoring: Kaplan-Meier median
+
+
+ENDPOINT_COLUMNS = [
+    "endpoint", "arm", "kind", "units", "n", "estimate", "ci_low", "ci_high", "sd",
+    "median", "median_ci_low", "median_ci_high", "p10", "p90",
+]  # fmt: skip
+GRADE_COLUMNS = ["endpoint", "arm", "grade", "n", "count", "share", "at_least", "share_at_least", "ci_low", "ci_high"]
+TTE_COLUMNS = [
+    "endpoint", "arm", "n", "events", "censored", "km_median", "median_ci_low", "median_ci_high",
+    "share_by_end", "end_ci_low", "end_ci_high", "follow_up_max",
+]  # fmt: skip
+
+
+def summarise(eps: list[Endpoint], arms: list[str], confidence: float) -> Summary:
+    """Per arm: numeric endpoints (mean with a BCa bootstrap interval, median with a
+    distribution-free interval, 10th and 90th percentiles), yes/no endpoints (proportion with a
+    Wilson interval), categorical counts, grade distributions, and "days to X" read-outs as
+    censored times to event (Kaplan-Meier median with its interval)."""
+    rows, cats, grades, ttes = [], [], [], []
     for ep in eps:
         for i, arm in enumerate(arms):
             vals = ep.values.isel(arm=i).values.ravel()
@@ -254,27 +396,45 @@ def summarise(eps: list[Endpoint], arms: list[str], confidence: float) -> tuple[
                         {"endpoint": ep.name, "arm": arm, "category": str(cat), "count": int(count), "n": vals.size}
                     )
                 continue
+            if ep.kind == "time_to_event":
+                assert ep.follow_up is not None
+                ttes.append(
+                    _tte_row(ep, arm, vals.astype(np.float64), ep.follow_up.isel(arm=i).values.ravel(), confidence)
+                )
+                continue
             x = vals.astype(np.float64)
             x = x[np.isfinite(x)]
+            if ep.kind == "ordinal":
+                grades += _grade_rows(ep, arm, x, confidence)
+                continue
             row: dict[str, Any] = {"endpoint": ep.name, "arm": arm, "kind": ep.kind, "units": ep.units, "n": x.size}
+            nan = math.nan
             if ep.kind == "binary":
                 k = int(np.count_nonzero(x > 0.5))
                 p, lo, hi = wilson_ci(k, x.size, confidence)
-                row.update(estimate=p, ci_low=lo, ci_high=hi, sd=math.nan, median=math.nan, p10=math.nan, p90=math.nan)
+                row.update(estimate=p, ci_low=lo, ci_high=hi, sd=nan, median=nan, median_ci_low=nan,
+                           median_ci_high=nan, p10=nan, p90=nan)  # fmt: skip
             else:
                 m, lo, hi = mean_ci(x, confidence)
+                med, mlo, mhi = median_ci(x, confidence)
                 row.update(
                     estimate=m,
                     ci_low=lo,
                     ci_high=hi,
-                    sd=float(x.std(ddof=1)) if x.size > 1 else math.nan,
-                    median=float(np.median(x)) if x.size else math.nan,
-                    p10=float(np.quantile(x, 0.1)) if x.size else math.nan,
-                    p90=float(np.quantile(x, 0.9)) if x.size else math.nan,
+                    sd=float(x.std(ddof=1)) if x.size > 1 else nan,
+                    median=med,
+                    median_ci_low=mlo,
+                    median_ci_high=mhi,
+                    p10=float(np.quantile(x, 0.1)) if x.size else nan,
+                    p90=float(np.quantile(x, 0.9)) if x.size else nan,
                 )
             rows.append(row)
-    cols = ["endpoint", "arm", "kind", "units", "n", "estimate", "ci_low", "ci_high", "sd", "median", "p10", "p90"]
-    return pd.DataFrame(rows, columns=cols), pd.DataFrame(cats, columns=["endpoint", "arm", "category", "count", "n"])
+    return Summary(
+        pd.DataFrame(rows, columns=ENDPOINT_COLUMNS),
+        pd.DataFrame(cats, columns=["endpoint", "arm", "category", "count", "n"]),
+        pd.DataFrame(grades, columns=GRADE_COLUMNS),
+        pd.DataFrame(ttes, columns=TTE_COLUMNS),
+    )
 
 
 def arm_pairs(arms: list[str]) -> list[tuple[int, int]]:
@@ -284,18 +444,29 @@ def arm_pairs(arms: list[str]) -> list[tuple[int, int]]:
     return [(0, j) for j in range(1, len(arms))]
 
 
+PAIRED_COLUMNS = [
+    "endpoint", "arm_a", "arm_b", "n_pairs", "mean_diff", "ci_low", "ci_high", "sd_diff",
+    "median_diff", "n_b_higher", "n_b_lower", "n_equal", "variance_ratio",
+]  # fmt: skip
+
+
 def paired_differences(eps: list[Endpoint], arms: list[str], confidence: float) -> pd.DataFrame:
-    """Arm B minus arm A, paired by (sample, replicate) on common random numbers."""
+    """Arm B minus arm A, paired by (sample, replicate) on common random numbers: the mean
+    difference with a seeded BCa bootstrap interval over the pairs. Differences below
+    :data:`~blinasim.stats.NOISE_TOLERANCE` times the endpoint's magnitude (its largest absolute
+    value in either arm) are rounding noise and count as 0. Grades and censored times to event
+    are compared by their "grade >= k" rates and by the log-rank test instead."""
     rows = []
     for ep in eps:
-        if ep.kind == "categorical":
+        if ep.kind not in ("numeric", "binary"):
             continue
         for i, j in arm_pairs(arms):
             a = ep.values.isel(arm=i).values.astype(np.float64).ravel()
             b = ep.values.isel(arm=j).values.astype(np.float64).ravel()
             ok = np.isfinite(a) & np.isfinite(b)
             a, b = a[ok], b[ok]
-            d = b - a
+            scale = float(max(np.abs(a).max(initial=0.0), np.abs(b).max(initial=0.0)))
+            d = zero_noise(b - a, scale)
             m, lo, hi = mean_ci(d, confidence)
             var_sum = float(a.var(ddof=1) + b.var(ddof=1)) if d.size > 1 else math.nan
             rows.append(
@@ -315,11 +486,87 @@ def paired_differences(eps: list[Endpoint], arms: list[str], confidence: float) 
                     "variance_ratio": float(d.var(ddof=1)) / var_sum if d.size > 1 and var_sum > 0 else math.nan,
                 }
             )
-    cols = [
-        "endpoint", "arm_a", "arm_b", "n_pairs", "mean_diff", "ci_low", "ci_high", "sd_diff",
-        "median_diff", "n_b_higher", "n_b_lower", "n_equal", "variance_ratio",
-    ]  # fmt: skip
-    return pd.DataFrame(rows, columns=cols)
+    return pd.DataFrame(rows, columns=PAIRED_COLUMNS)
+
+
+# --------------------------------------------------------------- survival
+
+#: Landmark times of the survival tables, in months (days: months x 30.4375).
+LANDMARK_MONTHS = (6, 12, 18, 24)
+
+
+def survival_endpoints(ds: xr.Dataset) -> list[str]:
+    """The ``<x>`` of every ``<x>_days`` / ``<x>_event`` pair of run scalars (``os``, ``rfs``, ``efs``)."""
+    names = set(run_variables(ds))
+    return [
+        n.removesuffix("_days")
+        for n in run_variables(ds)
+        if n.endswith("_days") and f"{n.removesuffix('_days')}_event" in names and ds[n].dims == RUN_DIMS
+    ]
+
+
+def _survival_data(ds: xr.Dataset, x: str, arm: int) -> tuple[np.ndarray, np.ndarray]:
+    """Follow-up days and events (True: the event) of the done runs of one arm where both are
+    known (``rfs_event`` is NaN for runs without a response: not at risk)."""
+    done = ds[STATUS_VAR].isel(arm=arm).values.ravel() == DONE
+    days = ds[f"{x}_days"].isel(arm=arm).values.astype(np.float64).ravel()
+    event = ds[f"{x}_event"].isel(arm=arm).values.astype(np.float64).ravel()
+    ok = done & np.isfinite(days) & np.isfinite(event)
+    return days[ok], event[ok] > 0.5
+
+
+@dataclass
+class Survival:
+    """Kaplan-Meier per arm and endpoint, landmark rates and the tests between arms."""
+
+    curves: dict[str, dict[str, Any]]  # endpoint -> arm -> SurvivalCurve
+    medians: pd.DataFrame
+    landmarks: pd.DataFrame
+    tests: pd.DataFrame
+
+
+def survival(ds: xr.Dataset, arms: list[str], confidence: float) -> Survival | None:
+    """For each ``<x>_days``/``<x>_event`` pair: Kaplan-Meier per arm (scipy.stats.ecdf) with the
+    median and its interval, landmark rates at 6, 12, 18 and 24 months where follow-up reaches
+    them, and per arm pair the log-rank test (scipy.stats.logrank) and the hazard ratio of B vs A
+    (Cox model, statsmodels), with Holm-adjusted p over every log-rank test of the report."""
+    names = survival_endpoints(ds)
+    if not names:
+        return None
+    curves: dict[str, dict[str, Any]] = {}
+    med, land, tests = [], [], []
+    for x in names:
+        curves[x] = {}
+        data = [_survival_data(ds, x, i) for i in range(len(arms))]
+        for i, arm in enumerate(arms):
+            d, o = data[i]
+            km = kaplan_meier(d, o, confidence)
+            curves[x][arm] = km
+            lo, hi = km.median_ci(confidence) if o.any() else (math.nan, math.nan)
+            med.append({"endpoint": x, "arm": arm, "n": int(d.size), "events": int(o.sum()),
+                        "median_days": km.median(), "ci_low": lo, "ci_high": hi,
+                        "median_months": km.median() / DAYS_PER_MONTH})  # fmt: skip
+            for months in LANDMARK_MONTHS:
+                t = months * DAYS_PER_MONTH
+                # Defined where follow-up reaches t, or after the curve fell to 0 (everyone had the event).
+                reached = d.size > 0 and (bool((d >= t).any()) or (km.survival.size > 0 and km.survival[-1] == 0))
+                s_lo, s_hi = km.interval_at(t) if reached else (math.nan, math.nan)
+                land.append({"endpoint": x, "arm": arm, "months": months, "day": t,
+                             "at_risk": int(np.count_nonzero(d >= t)),
+                             "survival": km.at(t) if reached else math.nan, "ci_low": s_lo, "ci_high": s_hi})  # fmt: skip
+        for i, j in arm_pairs(arms):
+            (da, oa), (db, ob) = data[i], data[j]
+            chi2, p = logrank(da, oa, db, ob) if da.size and db.size else (math.nan, math.nan)
+            hr, hlo, hhi = hazard_ratio(da, oa, db, ob, confidence)
+            tests.append({"endpoint": x, "arm_a": arms[i], "arm_b": arms[j], "n_a": int(da.size),
+                          "n_b": int(db.size), "events_a": int(oa.sum()), "events_b": int(ob.sum()),
+                          "logrank_chi2": chi2, "p_value": p, "hazard_ratio": hr, "hr_ci_low": hlo,
+                          "hr_ci_high": hhi})  # fmt: skip
+    tests_df = pd.DataFrame(tests, columns=[
+        "endpoint", "arm_a", "arm_b", "n_a", "n_b", "events_a", "events_b", "logrank_chi2", "p_value",
+        "hazard_ratio", "hr_ci_low", "hr_ci_high"])  # fmt: skip
+    tests_df["p_holm"] = holm(tests_df.p_value.values) if len(tests_df) else []
+    return Survival(curves, pd.DataFrame(med), pd.DataFrame(land), tests_df)
 
 
 # ------------------------------------------------------------ sensitivity
@@ -381,8 +628,6 @@ def sensitivity(
                          "mu_star_conf": float(res["mu_star_conf"][k]), "sigma": float(res["sigma"][k])}
                     )  # fmt: skip
             else:
-                from scipy import stats
-
                 for p in params:
                     x = ds[p].values
                     if x.dtype.kind not in "fiub":
@@ -390,12 +635,25 @@ def sensitivity(
                     ok = np.isfinite(y)
                     if np.ptp(x[ok].astype(np.float64)) == 0:
                         continue  # a parameter constant over these samples (e.g. no KMT2A-r patient drawn)
-                    rho, pval = stats.spearmanr(x[ok].astype(np.float64), y[ok])
+                    r = spearman(x[ok].astype(np.float64), y[ok], confidence)
                     rows.append(
                         {"endpoint": ep.name, "arm": arm, "parameter": p, "method": "spearman",
-                         "rho": float(rho), "p_value": float(pval), "n": int(ok.sum())}
+                         "rho": r["rho"], "rho_ci_low": r["rho_ci_low"], "rho_ci_high": r["rho_ci_high"],
+                         "p_value": r["p_value"], "p_method": r["p_method"], "n": r["n"]}
                     )  # fmt: skip
-    return (pd.DataFrame(rows) if rows else None), notes
+    table = pd.DataFrame(rows) if rows else None
+    if table is not None and method in ("random", "lhs", "cohort"):
+        table["p_holm"] = holm(table.p_value.values)
+        small = sorted({int(n) for n in table.n if n < SPEARMAN_T_MIN_N})
+        if small:
+            notes.append(
+                f"Spearman tests on n = {', '.join(map(str, small))} samples: p is a permutation p-value (p_method: "
+                f"exact over all n! pairings for n <= {SPEARMAN_EXACT_MAX_N}, the smallest possible being 2/n!; "
+                f"else {SPEARMAN_PERMUTATIONS} seeded random pairings, never below 2e-4), not the t approximation, "
+                "which is rough for so few samples. Few samples detect only strong monotone effects, and the "
+                "bootstrap interval of rho is wide (or missing)"
+            )
+    return table, notes
 
 
 # ------------------------------------------------------------ virtual trials
@@ -480,8 +738,29 @@ def _quantiles(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return q[0], q[1], q[2]
 
 
+def axis_label(var: xr.DataArray, name: str, ds: xr.Dataset | None = None) -> str:
+    """ "long_name [units]" of a variable; a per-interval sum (``cell_methods`` "time: sum", or a long
+    name "... during the record interval") says the interval, e.g. "blasts killed per 0.25-day
+    record interval [cells]"; dimensionless ("1") and missing units are left out."""
+    long_name = str(var.attrs.get("long_name", "")) or name.replace("_", " ")
+    units = str(var.attrs.get("units", ""))
+    per_interval = "time: sum" in str(var.attrs.get("cell_methods", "")) or "during the record interval" in long_name
+    if per_interval and ds is not None and ds.sizes.get("time", 0) > 1:
+        dt = float(np.median(np.diff(ds.time.values.astype(np.float64))))
+        span = f"{dt * 24:.3g}-h" if dt < 1 else f"{dt:.3g}-day"
+        where = f"per {span} record interval"
+        long_name = (
+            long_name.replace("during the record interval", where) if "during the record interval" in long_name
+            else f"{long_name} {where}"
+        )  # fmt: skip
+        if units in ("1", ""):
+            units = "count"
+    return f"{long_name} [{units}]" if units and units != "1" else long_name
+
+
 def timecourse_figure(ds: xr.Dataset, name: str, arms: list[str]):
-    """Median and 10-90% band per arm of one time course (one panel per compartment)."""
+    """One panel per arm (a row per compartment): median and 10-90% band of the runs, with the
+    other arms' medians as thin grey lines for comparison; shared axes."""
     with requires_extra("report", "report figures"):
         from matplotlib.figure import Figure
 
@@ -490,37 +769,107 @@ def timecourse_figure(ds: xr.Dataset, name: str, arms: list[str]):
     if len(extra) > 1:
         return None
     panels = list(ds[extra[0]].values) if extra else [None]
-    fig = Figure(figsize=(5.0 * len(panels), 3.6), layout="constrained")
-    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    n_arms = len(arms)
+    fig = Figure(figsize=(1.0 + 3.4 * n_arms, 0.6 + 2.8 * len(panels)), layout="constrained")
+    grid = fig.subplots(len(panels), n_arms, squeeze=False, sharex=True, sharey=True)
     t = ds.time.values
     values = var.load().values
     log = name in LOG_SCALE and np.nanmax(np.where(np.isfinite(values), values, -np.inf)) > 0
-    colours = [f"C{k % 10}" for k in range(len(arms))]
-    for ax, panel in zip(axes, panels, strict=True):
-        for i, arm in enumerate(arms):
-            v = values[i] if panel is None else values[i, ..., list(panels).index(panel)]
+    label = axis_label(var, name, ds)
+    for r, panel in enumerate(panels):
+        medians = []
+        for i in range(n_arms):
+            v = values[i] if panel is None else values[i, ..., r]
             runs = v.reshape(-1, v.shape[-1])  # (runs, time)
-            if not np.isfinite(runs).any():
-                continue
-            med, lo, hi = _quantiles(runs)
-            if log:  # a log axis cannot show zero: leave gaps rather than distorted bands
-                med, lo, hi = (np.where(q > 0, q, np.nan) for q in (med, lo, hi))
-            band = np.isfinite(lo) & np.isfinite(hi)
-            ax.fill_between(t, lo, hi, where=band, color=colours[i], alpha=0.2, linewidth=0)
-            ax.plot(t, med, color=colours[i], label=f"{arm} (median, 10-90%)")
-        if log:
-            ax.set_yscale("log", nonpositive="mask")
-        ax.set_xlabel("time (day)")
-        units = var.attrs.get("units", "")
-        ax.set_ylabel(f"{name} ({units})" if units else name)
-        title = var.attrs.get("long_name", name)
-        ax.set_title(title if panel is None else f"{title}: {panel}", fontsize=9)
-        ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
+            medians.append(_quantiles(runs) if np.isfinite(runs).any() else None)
+        for i, arm in enumerate(arms):
+            ax = grid[r, i]
+            for k, q in enumerate(medians):
+                if k != i and q is not None:
+                    ax.plot(t, np.where(q[0] > 0, q[0], np.nan) if log else q[0], color="0.6", linewidth=0.8)
+            if medians[i] is not None:
+                med, lo, hi = medians[i]
+                if log:  # a log axis cannot show zero: leave gaps rather than distorted bands
+                    med, lo, hi = (np.where(q > 0, q, np.nan) for q in (med, lo, hi))
+                band = np.isfinite(lo) & np.isfinite(hi)
+                ax.fill_between(
+                    t, lo, hi, where=band, color=f"C{i % 10}", alpha=0.25, linewidth=0, label="10-90% of runs"
+                )
+                ax.plot(t, med, color=f"C{i % 10}", label="median")
+            if log:
+                ax.set_yscale("log", nonpositive="mask")
+            ax.set_title(arm if panel is None else f"{arm}: {panel}", fontsize=9)
+            ax.grid(alpha=0.3)
+            if r == len(panels) - 1:
+                ax.set_xlabel("time [day]")
+    handles, labels = grid[0, 0].get_legend_handles_labels()
+    if n_arms > 1:
+        from matplotlib.lines import Line2D
+
+        handles.append(Line2D([], [], color="0.6", linewidth=0.8))
+        labels.append("median of the other arms")
+    if handles:
+        grid[0, 0].legend(handles, labels, fontsize=7)
+    fig.supylabel(label, fontsize=9)
+    fig.suptitle(str(var.attrs.get("long_name", name)), fontsize=10)
     return fig
 
 
-def sensitivity_figure(table: pd.DataFrame, endpoint: str):
+def km_figure(curves: dict[str, Any], endpoint: str, long_name: str, confidence: float):
+    """Kaplan-Meier curves of every arm of one endpoint: steps with their pointwise interval,
+    censoring marks, and the number at risk under the axis (months)."""
+    with requires_extra("report", "report figures"):
+        from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6.4, 4.6), layout="constrained")
+    ax, table = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [4, 0.35 + 0.25 * len(curves)]})
+    horizon = max((float(km.durations.max()) for km in curves.values() if km.durations.size), default=0.0)
+    horizon_m = horizon / DAYS_PER_MONTH
+    for i, (arm, km) in enumerate(curves.items()):
+        c = f"C{i % 10}"
+        t = np.concatenate([[0.0], km.times, [horizon]]) / DAYS_PER_MONTH
+        sv = np.concatenate([[1.0], km.survival, [km.survival[-1] if km.survival.size else 1.0]])
+        lo = np.concatenate([[1.0], km.lower, [km.lower[-1] if km.lower.size else 1.0]])
+        hi = np.concatenate([[1.0], km.upper, [km.upper[-1] if km.upper.size else 1.0]])
+        ax.step(
+            t, sv, where="post", color=c, label=f"{arm} (n = {km.durations.size}, events = {int(km.observed.sum())})"
+        )
+        ax.fill_between(t, lo, hi, step="post", color=c, alpha=0.18, linewidth=0)
+        cens = km.durations[~km.observed]
+        ax.plot(cens / DAYS_PER_MONTH, [km.at(x) for x in cens], "|", color=c, markersize=7)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_ylabel("probability event-free" if endpoint != "os" else "probability alive")
+    ax.set_title(f"{long_name}: Kaplan-Meier, {confidence:.0%} pointwise interval (log-log)", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
+    step = 6 if horizon_m > 12 else (3 if horizon_m > 4 else 1)
+    ticks = np.arange(0, horizon_m + 1e-9, step) if horizon_m > 0 else np.array([0.0])
+    table.set_xlabel("time [months]")
+    table.set_yticks(range(len(curves)), list(curves)[::-1], fontsize=7)
+    table.set_ylim(-0.5, len(curves) - 0.5)
+    table.tick_params(axis="y", length=0)
+    for side in ("top", "right", "left"):
+        table.spines[side].set_visible(False)
+    for r, (_arm, km) in enumerate(list(curves.items())[::-1]):
+        for tk in ticks:
+            table.text(tk, r, str(km.at_risk_at(tk * DAYS_PER_MONTH)), ha="center", va="center", fontsize=7)
+    table.set_title("number at risk", fontsize=8, loc="left")
+    ax.set_xticks(ticks)
+    ax.set_xlim(-0.02 * max(horizon_m, 1), max(horizon_m, 1) * 1.02)
+    return fig
+
+
+#: The index drawn for each sensitivity method, with its interval column.
+SENSITIVITY_INDEX = {
+    "sobol": ("ST", "ST_conf", "Sobol total index ST"),
+    "morris": ("mu_star", "mu_star_conf", "Morris mu* [design units]"),
+    "spearman": ("rho", None, "Spearman rho"),
+}
+
+
+def sensitivity_figure(table: pd.DataFrame, endpoint: str, confidence: float = 0.95):
+    """Bars of the sensitivity indices of one endpoint with their intervals (Sobol: SALib's
+    bootstrap interval of S1 and ST; Morris: of mu*; Spearman: a paired bootstrap interval of rho)."""
     with requires_extra("report", "report figures"):
         from matplotlib.figure import Figure
 
@@ -528,26 +877,51 @@ def sensitivity_figure(table: pd.DataFrame, endpoint: str):
     method = sub.method.iloc[0]
     arms = list(dict.fromkeys(sub.arm))
     params = list(dict.fromkeys(sub.parameter))
-    fig = Figure(figsize=(1.2 + 1.3 * len(params) * max(1, len(arms)) / 2, 3.6), layout="constrained")
+    fig = Figure(figsize=(2.0 + 1.1 * len(params) * max(1, len(arms)) / 2, 3.8), layout="constrained")
     ax = fig.subplots()
     width = 0.8 / len(arms)
     x = np.arange(len(params))
     for k, arm in enumerate(arms):
-        s = sub[sub.arm == arm].set_index("parameter").loc[params]
+        s = sub[sub.arm == arm].set_index("parameter").reindex(params)
         if method == "sobol":
-            ax.bar(x + k * width, s.ST, width, yerr=s.ST_conf, label=f"{arm}: ST", color=f"C{k}", alpha=0.5)
-            ax.bar(x + k * width, s.S1, width * 0.5, yerr=s.S1_conf, label=f"{arm}: S1", color=f"C{k}")
-            ax.set_ylabel("Sobol index")
+            ax.bar(x + k * width, s.ST, width, yerr=s.ST_conf, label=f"{arm}: ST", color=f"C{k}", alpha=0.5, capsize=3)
+            ax.bar(x + k * width, s.S1, width * 0.5, yerr=s.S1_conf, label=f"{arm}: S1", color=f"C{k}", capsize=2)
         elif method == "morris":
-            ax.bar(x + k * width, s.mu_star, width, yerr=s.mu_star_conf, label=f"{arm}: mu*", color=f"C{k}")
-            ax.set_ylabel("Morris mu* (design units)")
+            ax.bar(x + k * width, s.mu_star, width, yerr=s.mu_star_conf, label=f"{arm}: mu*", color=f"C{k}", capsize=3)
         else:
-            ax.bar(x + k * width, s.rho, width, label=arm, color=f"C{k}")
-            ax.set_ylabel("Spearman rho")
+            err = np.vstack([(s.rho - s.rho_ci_low).clip(lower=0), (s.rho_ci_high - s.rho).clip(lower=0)])
+            ax.bar(x + k * width, s.rho, width, yerr=np.nan_to_num(err), label=arm, color=f"C{k}", capsize=3)
             ax.axhline(0, color="k", linewidth=0.5)
-    ax.set_xticks(x + width * (len(arms) - 1) / 2, [p.split(".")[-1] for p in params], rotation=20, fontsize=8)
+    ax.set_ylabel(f"{SENSITIVITY_INDEX[method][2]} ({confidence:.0%} interval)", fontsize=8)
+    ax.set_xticks(
+        x + width * (len(arms) - 1) / 2, [p.split(".")[-1] for p in params], rotation=30, ha="right", fontsize=8
+    )
     ax.set_title(f"sensitivity of {endpoint}", fontsize=9)
     ax.legend(fontsize=7)
+    return fig
+
+
+def sensitivity_heatmap(table: pd.DataFrame, arm: str):
+    """Parameters x endpoints of one arm's main index (ST, mu* or rho), labels in full (constrained
+    layout makes room for them)."""
+    with requires_extra("report", "report figures"):
+        from matplotlib.figure import Figure
+
+    sub = table[table.arm == arm]
+    method = sub.method.iloc[0]
+    col, _, label = SENSITIVITY_INDEX[method]
+    grid = sub.pivot_table(index="endpoint", columns="parameter", values=col, aggfunc="first", sort=False)
+    fig = Figure(figsize=(2.5 + 0.9 * grid.shape[1], 1.2 + 0.32 * grid.shape[0]), layout="constrained")
+    ax = fig.subplots()
+    v = grid.values.astype(np.float64)
+    if method == "spearman":
+        im = ax.imshow(v, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto")
+    else:
+        im = ax.imshow(v, cmap="viridis", vmin=0, aspect="auto")
+    ax.set_xticks(range(grid.shape[1]), list(grid.columns), rotation=30, ha="right", fontsize=8)
+    ax.set_yticks(range(grid.shape[0]), list(grid.index), fontsize=8)
+    fig.colorbar(im, ax=ax, label=label)
+    ax.set_title(f"sensitivity, arm {arm}", fontsize=9)
     return fig
 
 
@@ -583,6 +957,45 @@ class Report:
     trial: pd.DataFrame | None = None
     strata: pd.DataFrame | None = None
     cohort: str = ""
+    #: ordinal grades: distribution per arm and "grade >= k" with a Wilson interval
+    grades: pd.DataFrame | None = None
+    #: "days to X" read-outs as censored times to event (Kaplan-Meier median)
+    time_to_event: pd.DataFrame | None = None
+    #: ``<x>_days``/``<x>_event`` pairs: Kaplan-Meier, landmarks, log-rank and hazard ratios
+    survival: Survival | None = None
+    #: the figures as matplotlib Figure objects, by file stem (also written to ``out_dir``)
+    figure_objects: dict[str, Any] = field(default_factory=dict)
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the summary's tables as HTML, then every figure inline (PNG)."""
+        import base64
+        import html
+        import io
+
+        parts = [f"<h3>Experiment {html.escape(repr(self.name))}</h3>"]
+        for title, df in (
+            ("Endpoints per arm", self.endpoints),
+            ("Grades", self.grades),
+            ("Times to event (censored)", self.time_to_event),
+            ("Survival: medians", self.survival.medians if self.survival else None),
+            ("Survival: landmarks", self.survival.landmarks if self.survival else None),
+            ("Survival: log-rank and hazard ratios", self.survival.tests if self.survival else None),
+            ("Paired differences", self.paired),
+            ("Sensitivity", self.sensitivity),
+        ):
+            if df is not None and not df.empty:
+                parts += [f"<h4>{title}</h4>", df.to_html(index=False, float_format=lambda v: f"{v:.4g}")]
+        for stem, fig in self.figure_objects.items():
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=80)
+            data = base64.b64encode(buf.getvalue()).decode()
+            parts.append(f'<figure><img alt="{html.escape(stem)}" src="data:image/png;base64,{data}"/></figure>')
+        if self.notes:
+            parts.append("<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in self.notes) + "</ul>")
+        return "\n".join(parts)
 
     def to_markdown(self) -> str:
         pct = f"{self.confidence:.0%}"
@@ -609,23 +1022,84 @@ class Report:
                     ["endpoint", "arm", "n", "events", "rate", "ci_low", "ci_high", "target", "target_in_ci"],
                 )
             lines.append("")
-        lines += [f"## Endpoints per arm (mean and {pct} t-interval; proportions with a Wilson interval)", ""]
+        lines += [
+            "## Endpoints per arm",
+            "",
+            f"Numbers: mean with a {pct} BCa bootstrap interval ({BOOTSTRAP_RESAMPLES} resamples, seed "
+            f"{BOOTSTRAP_SEED}; it never leaves the range of the data) and median with a {pct} distribution-free "
+            f"interval (order statistics); yes/no endpoints: proportion with a {pct} Wilson interval.",
+            "",
+        ]
         if self.endpoints.empty:
             lines.append("No endpoint has a value yet.")
         else:
             lines += _table(
                 self.endpoints,
-                ["endpoint", "arm", "n", "estimate", "ci_low", "ci_high", "median", "p10", "p90", "units"],
+                ["endpoint", "arm", "n", "estimate", "ci_low", "ci_high", "median", "median_ci_low",
+                 "median_ci_high", "p10", "p90", "units"],
+            )  # fmt: skip
+        if self.grades is not None and not self.grades.empty:
+            lines += [
+                "",
+                f"## Grades (distribution; share with grade >= k and its {pct} Wilson interval)",
+                "",
+                "Grades are ordinal: they are counted, never averaged.",
+                "",
+            ]
+            lines += _table(
+                self.grades,
+                ["endpoint", "arm", "grade", "n", "count", "share", "share_at_least", "ci_low", "ci_high"],
             )
+        if self.time_to_event is not None and not self.time_to_event.empty:
+            lines += [
+                "",
+                f"## Times to event (censored; Kaplan-Meier median with its {pct} interval)",
+                "",
+                "A run in which the event never happened is censored at the end of its follow-up (`os_days` where "
+                "the store has it, else the end of the run), not left out; share_by_end is 1 - S at the last "
+                "follow-up time.",
+                "",
+            ]
+            lines += _table(self.time_to_event, TTE_COLUMNS)
         if not self.categories.empty:
             lines += ["", "## Categorical endpoints (counts)", ""]
             lines += _table(self.categories, ["endpoint", "arm", "category", "count", "n"])
+        if self.survival is not None:
+            sv = self.survival
+            lines += [
+                "",
+                f"## Survival (Kaplan-Meier per arm, {pct} intervals)",
+                "",
+                "Kaplan-Meier: scipy.stats.ecdf; pointwise intervals: Greenwood, log-log; median interval: "
+                "Brookmeyer-Crowley (statsmodels). Landmark rates only where follow-up reaches them.",
+                "",
+            ]
+            lines += _table(sv.medians, ["endpoint", "arm", "n", "events", "median_days", "ci_low", "ci_high",
+                                         "median_months"])  # fmt: skip
+            if not sv.landmarks.empty:
+                lines += ["", "Landmark rates (probability event-free at the landmark):", ""]
+                lines += _table(sv.landmarks, ["endpoint", "arm", "months", "at_risk", "survival", "ci_low", "ci_high"])
+            if not sv.tests.empty:
+                lines += [
+                    "",
+                    "Between arms: log-rank test (scipy.stats.logrank) and hazard ratio of B vs A (Cox model, Efron "
+                    f"ties, statsmodels PHReg; {pct} Wald interval). Arms share their seeds (common random numbers), so "
+                    "they are not independent samples; the log-rank p then tends to be conservative.",
+                    "",
+                ]
+                lines += _table(
+                    sv.tests,
+                    ["endpoint", "arm_a", "arm_b", "events_a", "events_b", "logrank_chi2", "p_value", "p_holm",
+                     "hazard_ratio", "hr_ci_low", "hr_ci_high"],
+                )  # fmt: skip
         if not self.paired.empty:
             lines += [
                 "",
-                f"## Paired differences (B - A, paired by sample and replicate; {pct} paired-t interval)",
+                f"## Paired differences (B - A, paired by sample and replicate; {pct} BCa bootstrap interval)",
                 "",
-                "variance_ratio = Var(B - A) / (Var A + Var B): below 1, common random numbers sharpen the comparison.",
+                f"Differences below {NOISE_TOLERANCE:g} times the endpoint's magnitude are rounding noise and count "
+                "as 0. variance_ratio = Var(B - A) / (Var A + Var B): below 1, common random numbers sharpen the "
+                "comparison.",
                 "",
             ]
             lines += _table(
@@ -638,8 +1112,9 @@ class Report:
             cols = {
                 "sobol": ["endpoint", "arm", "parameter", "S1", "S1_conf", "ST", "ST_conf"],
                 "morris": ["endpoint", "arm", "parameter", "mu_star", "mu_star_conf", "sigma", "mu"],
-                "spearman": ["endpoint", "arm", "parameter", "rho", "p_value", "n"],
-            }[method]
+                "spearman": ["endpoint", "arm", "parameter", "rho", "rho_ci_low", "rho_ci_high", "p_value",
+                             "p_method", "p_holm", "n"],
+            }[method]  # fmt: skip
             lines += ["", f"## Sensitivity ({method})", ""]
             lines += _table(self.sensitivity, cols)
         if self.strata is not None and not self.strata.empty:
@@ -656,6 +1131,7 @@ class Report:
                 self.strata[self.strata.endpoint == primary],
                 ["attribute", "stratum", "endpoint", "arm", "n", "events", "rate", "ci_low", "ci_high"],
             )
+        lines += ["", "## Multiplicity", "", self.multiplicity()]
         if self.figures:
             lines += ["", "## Figures", ""]
             lines += [f"- `{p.name}`" for p in self.figures if p.suffix == ".png"]
@@ -663,6 +1139,24 @@ class Report:
             lines += ["", "## Notes", ""]
             lines += [f"- {n}" for n in self.notes]
         return "\n".join(lines) + "\n"
+
+    def multiplicity(self) -> str:
+        """How many comparisons the report makes and how its p-values are adjusted."""
+        n_sens = (
+            0
+            if self.sensitivity is None or "p_value" not in self.sensitivity
+            else int(np.isfinite(self.sensitivity.p_value.astype(float)).sum())
+        )
+        n_lr = 0 if self.survival is None else int(np.isfinite(self.survival.tests.p_value.astype(float)).sum())
+        n_int = len(self.paired)
+        text = (
+            f"This report computes {n_int} paired-difference intervals, {n_lr} log-rank tests and {n_sens} Spearman "
+            f"tests. Intervals are per comparison ({self.confidence:.0%} each, not adjusted): of many intervals, "
+            "some miss by chance. Where tests are reported, p_holm is Holm-adjusted (statsmodels multipletests) "
+            "within its family (the log-rank tests; the Spearman tests), which keeps the chance of any false "
+            'positive in the family at the nominal level; p-values below 1e-4 print as "< 1e-4".'
+        )
+        return text
 
 
 def _fmt(v: Any) -> str:
@@ -678,7 +1172,8 @@ def _table(df: pd.DataFrame, cols: list[str]) -> list[str]:
     cols = [c for c in cols if c in df.columns]
     out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for _, row in df.iterrows():
-        out.append("| " + " | ".join(_fmt(row[c]) for c in cols) + " |")
+        cells = [format_p(float(row[c])) if c in ("p_value", "p_holm") else _fmt(row[c]) for c in cols]
+        out.append("| " + " | ".join(cells) + " |")
     return out
 
 
@@ -731,8 +1226,12 @@ def make_report(
 
     Writes ``summary.md``, ``endpoints.csv``, ``categories.csv``,
     ``paired_differences.csv``, ``sensitivity.csv`` (sensitivity experiments),
-    ``trial_rates.csv`` and ``trial_strata.csv`` (cohort experiments)
-    and ``timecourse_<variable>.{png,svg}`` / ``sensitivity_<endpoint>.{png,svg}``.
+    ``trial_rates.csv`` and ``trial_strata.csv`` (cohort experiments), ``grades.csv``,
+    ``time_to_event.csv``, ``survival_{medians,landmarks,tests}.csv`` (stores with
+    ``<x>_days``/``<x>_event`` pairs) and ``timecourse_<variable>``, ``km_<x>``,
+    ``sensitivity_<endpoint>`` and ``sensitivity_heatmap`` figures in each of ``formats``. The
+    returned :class:`Report` holds the tables, the figures as matplotlib objects
+    (``figure_objects``) and displays in Jupyter.
     """
     if not 0 < confidence < 1:
         raise ReportError(f"confidence = {confidence!r}: must be between 0 and 1, e.g. 0.95")
@@ -742,6 +1241,8 @@ def make_report(
     if formats:  # figures need matplotlib: say so before any work (no formats: tables only)
         with requires_extra("report", "report figures"):
             import matplotlib  # noqa: F401
+    with requires_extra("report", "report statistics (hazard ratios, median intervals, Holm-adjusted p)"):
+        import statsmodels  # noqa: F401
     ds = open_results(store)
     arms = [str(a) for a in ds.arm.values]
     status = read_status(store)
@@ -782,8 +1283,11 @@ def make_report(
     say = progress or (lambda msg: None)
     say("endpoints")
     eps, notes = endpoints(ds)
-    table, cats = summarise(eps, arms, confidence)
+    summary = summarise(eps, arms, confidence)
+    table, cats = summary.endpoints, summary.categories
     paired = paired_differences(eps, arms, confidence) if len(arms) > 1 else pd.DataFrame()
+    say("survival")
+    surv = survival(ds, arms, confidence)
     sens, sens_notes = sensitivity(ds, eps, arms, confidence)
     notes += sens_notes
     trial = trial_rates(ds, table)
@@ -796,6 +1300,12 @@ def make_report(
     except OSError as exc:
         raise ReportError(f"cannot write report directory {str(target)!r}: {describe_os_error(exc)}") from None
     figures: list[Path] = []
+    objects: dict[str, Any] = {}
+
+    def keep(fig, stem: str) -> list[Path]:
+        objects[stem] = fig
+        return _save(fig, tmp, stem, formats)
+
     try:
         names = variables if variables is not None else [n for n in DEFAULT_FIGURES if n in ds and "time" in ds[n].dims]
         for name in names if counts["done"] else []:
@@ -806,10 +1316,18 @@ def make_report(
                 continue
             fig = timecourse_figure(ds, name, arms) if formats else None
             if fig is not None:
-                figures += _save(fig, tmp, f"timecourse_{name}", formats)
+                figures += keep(fig, f"timecourse_{name}")
+        if surv is not None and formats and counts["done"]:
+            for x, curves in surv.curves.items():
+                say(f"figure km_{x}")
+                long_name = str(ds[f"{x}_days"].attrs.get("long_name", "")).split(":")[0] or x
+                figures += keep(km_figure(curves, x, long_name, confidence), f"km_{x}")
         if sens is not None and formats:
             for ep in dict.fromkeys(sens.endpoint):
-                figures += _save(sensitivity_figure(sens, ep), tmp, f"sensitivity_{ep}", formats)
+                figures += keep(sensitivity_figure(sens, ep, confidence), f"sensitivity_{ep}")
+            for arm in dict.fromkeys(sens.arm):
+                stem = "sensitivity_heatmap" if sens.arm.nunique() == 1 else f"sensitivity_heatmap_{arm}"
+                figures += keep(sensitivity_heatmap(sens, arm), stem)
         report = Report(
             str(store),
             str(ds.attrs.get("experiment_name", "")),
@@ -825,8 +1343,20 @@ def make_report(
             trial=trial,
             strata=strata,
             cohort=str(json.loads(ds.attrs.get("sampler", "{}")).get("cohort", "")),
+            grades=summary.grades,
+            time_to_event=summary.time_to_event,
+            survival=surv,
+            figure_objects=objects,
         )
         table.to_csv(tmp / "endpoints.csv", index=False)
+        if not summary.grades.empty:
+            summary.grades.to_csv(tmp / "grades.csv", index=False)
+        if not summary.time_to_event.empty:
+            summary.time_to_event.to_csv(tmp / "time_to_event.csv", index=False)
+        if surv is not None:
+            surv.medians.to_csv(tmp / "survival_medians.csv", index=False)
+            surv.landmarks.to_csv(tmp / "survival_landmarks.csv", index=False)
+            surv.tests.to_csv(tmp / "survival_tests.csv", index=False)
         cats.to_csv(tmp / "categories.csv", index=False)
         paired.to_csv(tmp / "paired_differences.csv", index=False)
         if sens is not None:
