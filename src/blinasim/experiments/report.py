@@ -38,6 +38,7 @@ import math
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -338,7 +339,9 @@ def sensitivity(
             continue
         for i, arm in enumerate(arms):
             y_runs = ep.values.isel(arm=i).values.astype(np.float64)  # (sample, replicate)
-            with np.errstate(invalid="ignore"):
+            with warnings.catch_warnings():
+                # A sample whose runs all failed or have no value is legitimately empty (NaN, counted below).
+                warnings.filterwarnings("ignore", "Mean of empty slice", RuntimeWarning)
                 y = np.nanmean(np.where(np.isfinite(y_runs), y_runs, np.nan), axis=1) if y_runs.size else y_runs
             missing = int(np.count_nonzero(~np.isfinite(y)))
             if method in ("sobol", "morris") and missing:
@@ -707,6 +710,8 @@ def make_report(
     if formats:  # figures need matplotlib: say so before any work (no formats: tables only)
         with requires_extra("report", "report figures"):
             import matplotlib  # noqa: F401
+    if progress is not None:
+        progress("opening the store")
     ds = open_results(store)
     arms = [str(a) for a in ds.arm.values]
     status = ds[STATUS_VAR].values
@@ -730,7 +735,7 @@ def make_report(
         raise ReportError(f"{str(target)!r} exists and is not a blinasim report directory; choose another --out")
 
     say = progress or (lambda msg: None)
-    say("endpoints")
+    say("computing endpoints and intervals")
     eps, notes = endpoints(ds)
     table, cats = summarise(eps, arms, confidence)
     paired = paired_differences(eps, arms, confidence) if len(arms) > 1 else pd.DataFrame()
@@ -746,7 +751,7 @@ def make_report(
     try:
         names = variables if variables is not None else [n for n in DEFAULT_FIGURES if n in ds and "time" in ds[n].dims]
         for name in names if counts["done"] else []:
-            say(f"figure {name}")
+            say(f"drawing figure {name}")
             vals = ds[name].values
             if variables is None and (not np.isfinite(vals).any() or np.nanmax(np.abs(vals)) == 0):
                 notes.append(f"time course {name}: zero or missing in every run; no figure")

@@ -732,16 +732,23 @@ def run_sweep(
     # leaves nothing behind. Local workers warm up while the parent does the
     # dry run.
     t_start = time.perf_counter()
+    say(
+        f"starting {exe.description}: the workers load the kernels (a few seconds; about a minute to compile them "
+        "on a first run, `blinasim warmup` does that ahead)"
+    )
     exe.start(ctx)
     try:
         layout = None
         if not exists:
+            say("planning the store: a dry run of one patient for the output layout")
             layout = dry_run_layout(plan, spec.output.variables)
         exe.ready()
         startup = time.perf_counter() - t_start
+        say(f"workers ready after {startup:.1f} s")
         for w in getattr(exe, "warnings", []):
             say(f"warning: {w}")
         if layout is not None:
+            say(f"creating the store {path}")
             create_store(path, plan, layout, experiment_text=experiment.text)
         status = read_status(path)
         todo = [idx for idx in plan.runs() if status[idx] != DONE]
