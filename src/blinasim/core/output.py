@@ -11,6 +11,7 @@ import numpy as np
 import xarray as xr
 
 from blinasim.clinical import endpoints
+from blinasim.core.snapshot import snapshot_variables
 from blinasim.core.state import POPULATIONS
 from blinasim.kernels import census as C
 from blinasim.kernels.layout import KIND_BLAST, KIND_NORMAL_B
@@ -243,4 +244,7 @@ def build_dataset(model: Any) -> xr.Dataset:
         "xarray_version": xr.__version__,
         "Conventions": "CF-1.10",
     }
+    snapshot_vars, snapshot_coords = snapshot_variables(model)  # none unless output.snapshot_every_days > 0
+    data_vars.update(snapshot_vars)
+    coords.update(snapshot_coords)
     return xr.Dataset(data_vars=data_vars, coords=coords, attrs=attrs)

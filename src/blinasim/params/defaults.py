@@ -609,6 +609,10 @@ LITERATURE: dict[str, Default] = {
     "treatment.prephase_peripheral_blasts_per_ul": Default(
         15000.0, "1/uL", "[BlincytoPI]: pre-phase at >= 15,000 peripheral blasts/uL"
     ),
+    # --------------------------------------------------------------------- output
+    "output.snapshot_every_days": Default(
+        0.0, "day", "model choice: no lattice snapshots unless asked for (docs/watching.md)"
+    ),
 }
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from blinasim.core import snapshot
 from blinasim.core.state import P_BLAST, P_NORMAL_B, POPULATIONS
 from blinasim.kernels import census
 from blinasim.kernels.layout import KIND_BLAST, KIND_NORMAL_B
@@ -66,6 +67,7 @@ def init_records(model: Any) -> None:
     #: cumulative CD19-loss and lineage-switch events (agents)
     model.cd19_losses = 0
     model.lineage_switches = 0
+    snapshot.init_snapshots(model)  # lattice snapshots (output.snapshot_every_days; off by default)
 
 
 def record_clinical(model: Any, r: int) -> None:
@@ -125,3 +127,4 @@ def run(model: Any) -> None:
         tc.n, tc.record, model.config.tcells.exhausted_threshold, tg.n, tg.record, st.lattice, counts
     )
     store_interval(model, counts, pdl1_sum)
+    snapshot.maybe_take(model)
