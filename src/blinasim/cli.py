@@ -291,6 +291,69 @@ def bench(
         typer.echo(f"wrote {json_path}")
 
 
+@app.command()
+def view(
+    config: Annotated[Path | None, typer.Argument(help="TOML config; the built-in default when omitted.")] = None,
+    set_: SetOption = None,
+    host: Annotated[str, typer.Option("--host", help="Address to serve on (127.0.0.1: this machine only).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to serve on.")] = 8765,
+    open_browser: Annotated[bool, typer.Option("--open/--no-open", help="Open a browser on the page.")] = False,
+) -> None:
+    """Watch one virtual patient: the marrow lattice, drug level, IL-6 and census, live in the browser (Mesa SolaraViz).
+
+    Serves http://HOST:PORT until Ctrl-C; play/step/reset and the patient's parameters are in the sidebar.
+    """
+    import json
+    import os
+
+    from blinasim.extras import requires_extra
+
+    _load(config, set_)  # the config is checked here, once, with the CLI's messages
+    with requires_extra("view", "blinasim view"):
+        import altair  # noqa: F401
+        import solara  # noqa: F401
+        from solara.__main__ import cli as solara_cli
+    from blinasim import view as view_module  # lazy: imports the simulation and Mesa's viz (seconds)
+
+    os.environ[view_module.ENV_CONFIG] = str(config.resolve()) if config is not None else ""
+    os.environ[view_module.ENV_OVERRIDES] = json.dumps(parse_overrides(set_ or []))
+    typer.echo(f"blinasim view: serving http://{host}:{port} (Ctrl-C stops it)", err=True)
+    args = ["run", "blinasim.view", "--host", host, "--port", str(port), "--production", "--no-check-version"]
+    args.append("--open" if open_browser else "--no-open")
+    solara_cli.main(args, prog_name="solara", standalone_mode=False)
+
+
+@app.command()
+def examples(
+    directory: Annotated[Path, typer.Argument(help="Folder to copy the example experiments into (made if missing).")],
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace example files already there.")] = False,
+) -> None:
+    """Copy the example experiments (the TOML files and the cohort CSV they use) into DIRECTORY."""
+    from importlib.resources import files
+
+    source = files("blinasim") / "examples"
+    names = sorted(p.name for p in source.iterdir() if p.name.endswith((".toml", ".csv")))
+    if directory.exists() and not directory.is_dir():
+        _fail([f"{str(directory)!r} exists and is not a directory"], "bad output path")
+    clash = [n for n in names if (directory / n).exists()]
+    if clash and not overwrite:
+        _fail(
+            [f"{str(directory / n)!r} already exists" for n in clash]
+            + ["pass --overwrite to replace them, or choose another directory"],
+            "output exists",
+        )
+    parent = directory.parent if str(directory.parent) else Path(".")
+    if not directory.exists() and not parent.is_dir():
+        _fail([f"{str(directory)!r}: directory {str(parent)!r} does not exist"], "bad output path")
+    directory.mkdir(exist_ok=True)
+    for name in names:
+        (directory / name).write_bytes((source / name).read_bytes())
+    typer.echo(f"copied {len(names)} files to {directory}: {', '.join(names)}")
+    typer.echo(f"try: blinasim run {directory / 'default.toml'} --out run.zarr", err=True)
+
+
 # ----------------------------------------------------------------- experiments
 # sweep / status / report / export: thin wrappers over blinasim.experiments.spec,
 # blinasim.experiments.sweep, blinasim.experiments.store and blinasim.experiments.report.
@@ -394,6 +457,7 @@ def report(
             confidence=confidence,
             variables=names,
             formats=tuple(f.strip() for f in formats.split(",") if f.strip()),
+            progress=lambda msg: typer.echo(f"report: {msg}", err=True),
         )
     except BlinasimError as exc:
         _fail_on(exc, "cannot report")
