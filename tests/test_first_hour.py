@@ -155,11 +155,11 @@ def test_sweep_and_report_say_what_they_are_doing(tmp_path):
     store = tmp_path / "s.zarr"
     proc = blinasim("sweep", exp, "--out", store, "--workers", "1", "--no-progress")
     assert proc.returncode == 0, proc.stderr
-    for stage in ("starting", "planning the store", "workers ready", "creating the store"):
+    for stage in ("started", "planning the store", "workers ready", "creating the store"):
         assert stage in proc.stderr, (stage, proc.stderr)
     proc = blinasim("report", store, "--out", tmp_path / "rep", "--formats", "png")
     assert proc.returncode == 0, proc.stderr
-    for stage in ("report: opening the store", "report: computing endpoints", "report: drawing figure"):
+    for stage in ("report: store opened", "computing endpoints", "report: drawing figure"):
         assert stage in proc.stderr, (stage, proc.stderr)
     assert "RuntimeWarning" not in proc.stderr
 

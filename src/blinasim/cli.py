@@ -18,8 +18,9 @@ from typing import Annotated
 import typer
 
 from blinasim.errors import BlinasimError
-from blinasim.extras import MissingExtraError
+from blinasim.extras import MissingExtraError, requires_extra
 from blinasim.params.schema import load_config, parse_overrides
+from blinasim.version import __version__
 
 EXIT_BAD_INPUT = 2
 
@@ -72,8 +73,6 @@ def version_text() -> str:
     """``blinasim X (numpy A, numba B, mesa C, Python D)``, without importing numba or mesa."""
     import platform
     from importlib.metadata import PackageNotFoundError, version
-
-    from blinasim.version import __version__
 
     def v(name: str) -> str:
         try:
@@ -307,8 +306,6 @@ def view(
     """
     import json
     import os
-
-    from blinasim.extras import requires_extra
 
     _load(config, set_)  # the config is checked here, once, with the CLI's messages
     with requires_extra("view", "blinasim view"):

@@ -19,8 +19,8 @@ from pathlib import Path
 
 #: Seconds to load every kernel from a warm cache, and to compile them all, on the
 #: 2-core machine of README.md (2026-11-30): announced before a run, never relied on.
-LOAD_SECONDS = 10
-COMPILE_SECONDS = 75
+LOAD_SECONDS = 5
+COMPILE_SECONDS = 50
 
 #: Tiny patients whose runs call every kernel of the package: the default course, a salvage
 #: chemotherapy course, a checkpoint inhibitor and lineage switch. Each is a few simulated hours.

@@ -710,8 +710,6 @@ def make_report(
     if formats:  # figures need matplotlib: say so before any work (no formats: tables only)
         with requires_extra("report", "report figures"):
             import matplotlib  # noqa: F401
-    if progress is not None:
-        progress("opening the store")
     ds = open_results(store)
     arms = [str(a) for a in ds.arm.values]
     status = ds[STATUS_VAR].values
@@ -735,7 +733,7 @@ def make_report(
         raise ReportError(f"{str(target)!r} exists and is not a blinasim report directory; choose another --out")
 
     say = progress or (lambda msg: None)
-    say("computing endpoints and intervals")
+    say(f"store opened: {sum(counts.values())} runs ({counts['done']} done); computing endpoints and intervals")
     eps, notes = endpoints(ds)
     table, cats = summarise(eps, arms, confidence)
     paired = paired_differences(eps, arms, confidence) if len(arms) > 1 else pd.DataFrame()

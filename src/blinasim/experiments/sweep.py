@@ -732,11 +732,11 @@ def run_sweep(
     # leaves nothing behind. Local workers warm up while the parent does the
     # dry run.
     t_start = time.perf_counter()
+    exe.start(ctx)
     say(
-        f"starting {exe.description}: the workers load the kernels (a few seconds; about a minute to compile them "
+        f"started {exe.description}: the workers load the kernels (a few seconds; about a minute to compile them "
         "on a first run, `blinasim warmup` does that ahead)"
     )
-    exe.start(ctx)
     try:
         layout = None
         if not exists:
