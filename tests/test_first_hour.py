@@ -251,3 +251,14 @@ def test_snapshots_can_be_asked_for_on_the_command_line(tmp_path):
     assert proc.returncode == 0, proc.stderr
     ds = xr.open_zarr(out)
     np.testing.assert_array_equal(ds.time_snapshot.values, [0.0, 0.5, 1.0])
+
+
+def test_view_on_a_busy_port_is_one_message():
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = blinasim("view", "--port", port)
+    assert_one_message(proc, f"--port {port}", "choose another --port")

@@ -306,8 +306,17 @@ def view(
     """
     import json
     import os
+    import socket
 
     _load(config, set_)  # the config is checked here, once, with the CLI's messages
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            _fail(
+                [f"--host {host} --port {port}: cannot serve there ({exc.strerror}); choose another --port"],
+                "bad option",
+            )
     with requires_extra("view", "blinasim view"):
         import altair  # noqa: F401
         import solara  # noqa: F401
