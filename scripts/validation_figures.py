@@ -4,11 +4,11 @@
     python scripts/validation_figures.py docs/virtual_trial.json --out docs/figures
 
 Writes ``validation_targets.png``/``.svg`` (each clinical rate with its Wilson 95% interval
-beside the trial's value; the other targets as misses in study units) and
-``validation_rfs.png``/``.svg`` (Kaplan-Meier relapse-free survival of the responders of
-the MT103-211-like trial, with the 95% pointwise band) and, given ``--calibration`` (the JSON
+beside the trial's value; the other targets as misses in study units) and, given
+``--calibration`` (the JSON
 of ``blinasim calibrate search``), ``calibration_cr_vs_mrd.png``/``.svg`` (each candidate's
-CR/CRh against its MRD response, beside the trials' values).
+CR/CRh against its MRD response, beside the trials' values). The survival figure
+(2-year courses) is ``scripts/survival_figures.py``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from blinasim.trials.calibration.targets import TARGET_BY_NAME
-from blinasim.trials.trial import relapse_free_survival
 
 LABELS = {
     "mt103_211.cr_crh": "CR/CRh, 2 cycles\n(MT103-211)",
@@ -78,24 +77,6 @@ def main() -> None:
         fig.savefig(out / f"validation_targets.{ext}", dpi=120)
     plt.close(fig)
 
-    fig, ax = plt.subplots(figsize=(6, 4))
-    # MT103-211 only: the BLAST-like runs end soon after their day-28 assessment.
-    for trial, colour in (("mt103_211", "C0"),):
-        km = relapse_free_survival(data["patients"], trial)
-        n = sum(1 for r in data["patients"] if r["trial"] == trial and r.get("cr_crh") == 1.0)
-        t = [0.0, *km.times.tolist()]
-        s = [1.0, *km.survival.tolist()]
-        ax.step(t, s, where="post", color=colour, label=f"{trial} responders (n = {n})")
-        if km.times.size:
-            ax.fill_between(km.times, km.lower, km.upper, step="post", color=colour, alpha=0.15)
-    ax.set_xlabel("days since response")
-    ax.set_ylabel("relapse-free (Kaplan-Meier)")
-    ax.set_ylim(0, 1.02)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    for ext in ("png", "svg"):
-        fig.savefig(out / f"validation_rfs.{ext}", dpi=120)
-    plt.close(fig)
     if args.calibration:
         records = json.loads(Path(args.calibration).read_text())["records"]
         fig, ax = plt.subplots(figsize=(5, 4.2))

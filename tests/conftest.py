@@ -28,7 +28,23 @@ CONTRACT_TIME_COMPARTMENT = [
     "t_cells_engaged",
     "t_cells_exhausted",
 ]
-CONTRACT_SCALARS = ["cr_crh", "mrd_response", "max_crs_grade", "relapse_day", "relapse_type"]
+CONTRACT_SCALARS = [
+    "cr_crh",
+    "mrd_response",
+    "max_crs_grade",
+    "relapse_day",
+    "relapse_type",
+    "os_days",
+    "os_event",
+    "rfs_days",
+    "rfs_event",
+    "efs_days",
+    "efs_event",
+    "days_to_mrd_negative",
+    "event_cause",
+    "transplanted",
+    "transplant_day",
+]
 
 
 def make_config(**dotted) -> Config:

@@ -132,7 +132,7 @@ def test_netcdf_output_names_the_netcdf_extra_and_writes_nothing(monkeypatch, tm
     assert list(tmp_path.iterdir()) == []
     assert write_dataset(small_dataset(), tmp_path / "run.zarr").is_dir()  # Zarr needs no extra
 
-    proc = cli("run", "--out", tmp_path / "cli.nc", "--set", "simulation.days=0.1", "--no-progress")
+    proc = cli("run", "--out", tmp_path / "cli.nc", "--set", "simulation.days=0.125", "--no-progress")
     assert_names_the_extra(proc, "netcdf", "netCDF4")
     assert not (tmp_path / "cli.nc").exists()
 

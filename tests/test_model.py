@@ -55,6 +55,7 @@ def test_phase_order_is_the_documented_one():
         "cytokines",
         "chemotherapy",
         "blast_fate",
+        "blast_scale",
         "normal_b_supply",
         "marrow_turnover",
         "target_compaction",
@@ -62,7 +63,7 @@ def test_phase_order_is_the_documented_one():
     ]
     clocks = {p.name: p.clock for p in PHASES}
     slow = {"target_trafficking", "tcell_fate", "tcell_sort", "chemotherapy", "blast_fate", "normal_b_supply"}
-    slow |= {"marrow_turnover", "target_compaction"}
+    slow |= {"blast_scale", "marrow_turnover", "target_compaction"}
     assert {name for name, clock in clocks.items() if clock == "slow"} == slow
     assert clocks["record"] == "record"
     assert all(clock == "fast" for name, clock in clocks.items() if name not in slow | {"record"})

@@ -113,10 +113,37 @@ def _fail_on(exc: BlinasimError, what: str) -> None:
 
 
 def _load(config: Path | None, set_: list[str] | None):
+    from blinasim.experiments.spec import time_grid_problems  # lazy: the CLI starts fast
+
+    what = f"invalid configuration{f' {str(config)!r}' if config else ''}"
     try:
-        return load_config(config, parse_overrides(set_ or []))
+        cfg = load_config(config, parse_overrides(set_ or []))
     except BlinasimError as exc:
-        _fail_on(exc, f"invalid configuration{f' {str(config)!r}' if config else ''}")
+        _fail_on(exc, what)
+    problems = time_grid_problems(cfg)
+    if problems:
+        _fail(problems, what)
+    return cfg
+
+
+def _write_text(path: Path, text: str, option: str) -> None:
+    """Write a small text output whole (temporary file, then rename); a failed write is one message."""
+    import os
+    import tempfile
+
+    from blinasim.core.io import describe_os_error  # lazy: the CLI starts fast
+
+    parent = path.parent if str(path.parent) else Path(".")
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=parent)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        _fail([f"{option} {str(path)!r}: cannot write: {describe_os_error(exc)}; nothing was written"], "cannot write")
 
 
 SetOption = Annotated[
@@ -207,13 +234,17 @@ def run(
 ) -> None:
     """Simulate one virtual patient and write its Dataset."""
     from blinasim import simulate, write_dataset  # lazy: the CLI starts fast
-    from blinasim.core.io import require_backend  # lazy: the CLI starts fast
+    from blinasim.core.io import check_writable_dir, require_backend  # lazy: the CLI starts fast
 
     cfg = _load(config, set_)
     _replace_existing(out, overwrite)
     parent = out.parent if str(out.parent) else Path(".")
     if not parent.is_dir():
         _fail([f"--out {str(out)!r}: directory {str(parent)!r} does not exist"], "bad output path")
+    try:
+        check_writable_dir(parent, f"--out {str(out)!r}")  # before the simulation, not after it
+    except BlinasimError as exc:
+        _fail_on(exc, "bad output path")
     require_backend(out)  # before the simulation: a *.nc file needs the netcdf extra
 
     def say(msg: str) -> None:
@@ -226,7 +257,10 @@ def run(
         ds = simulate(cfg, progress=bar)
     finally:
         bar.close()
-    path = _write_replacing(lambda p: write_dataset(ds, p), out, overwrite)
+    try:
+        path = _write_replacing(lambda p: write_dataset(ds, p), out, overwrite)
+    except (BlinasimError, FileExistsError, FileNotFoundError) as exc:
+        _fail(exc.problems if isinstance(exc, BlinasimError) else [str(exc)], "cannot write the output")
     typer.echo(f"wrote {path}")
 
 
@@ -286,7 +320,7 @@ def bench(
     )
     typer.echo(benchmark.format_table(records))
     if json_path is not None:
-        json_path.write_text(json.dumps(records, indent=2) + "\n")
+        _write_text(json_path, json.dumps(records, indent=2) + "\n", "--json")
         typer.echo(f"wrote {json_path}")
 
 
@@ -389,6 +423,14 @@ def sweep(
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and print the plan; run nothing.")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    worker_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--worker-timeout",
+            min=0.001,
+            help="Dask: seconds runs wait for a worker while the cluster has none (default 300).",
+        ),
+    ] = None,
 ) -> None:
     """Run an experiment: arms x samples x replicates into a resumable Zarr store."""
     from blinasim.experiments.experiment import Experiment  # lazy: the CLI starts fast
@@ -414,6 +456,7 @@ def sweep(
             progress=progress,
             write=write,
             on_message=lambda msg: typer.echo(msg, err=True),
+            worker_timeout=worker_timeout,
         )
     except BlinasimError as exc:
         _fail_on(exc, "cannot run the sweep")
@@ -429,12 +472,16 @@ def sweep(
 def status(
     store: Annotated[Path, typer.Argument(help="Experiment store written by `blinasim sweep`.")],
     max_failures: Annotated[int, typer.Option("--max-failures", min=0, help="Failure messages to list.")] = 10,
+    verify: Annotated[
+        bool,
+        typer.Option(help="Read every done run back and check its checksum (names damaged runs)."),
+    ] = True,
 ) -> None:
-    """Progress of a sweep: done, failed and pending runs per arm, and why runs failed."""
+    """Progress of a sweep: done, failed and pending runs per arm, why runs failed, and damaged runs."""
     from blinasim.experiments.store import store_status  # lazy: the CLI starts fast
 
     try:
-        st = store_status(store)
+        st = store_status(store, verify=verify)
     except BlinasimError as exc:
         _fail_on(exc, "cannot read the store")
     typer.echo(st.format(max_failures=max_failures))
@@ -562,7 +609,7 @@ def _run_stage(stage, set_, json_path: Path | None, workers, scheduler, dask_loc
     if json_path is not None:
         import json
 
-        json_path.write_text(json.dumps(result.to_json(), indent=1))
+        _write_text(json_path, json.dumps(result.to_json(), indent=1), "--json")
 
 
 @calibrate_app.command("search")

@@ -137,6 +137,12 @@ class WatchedPatient(BlinatumomabModel):
         )
         return counts
 
+    def cells_of(self, column: int) -> float:
+        """Cells one agent of a census column stands for: blasts carry their own (adaptive) weight."""
+        if column in (census.C_BLASTS, census.C_BLASTS + 1):
+            return float(getattr(self, "blast_weight", self.cells_per_agent))
+        return float(self.cells_per_agent)
+
     def lattice_picture(self) -> np.ndarray:
         """The coded lattice now (:func:`blinasim.core.snapshot.lattice_codes`)."""
         return lattice_codes(self.state, self.config.tcells.exhausted_threshold)
@@ -166,7 +172,7 @@ def _reporter(name: str):
             "marrow_t_cells": census.C_T,
             "t_cells_engaged": census.C_T_ENGAGED,
         }[name]
-        return float(counts[column]) * model.cells_per_agent
+        return float(counts[column]) * model.cells_of(column)
 
     return report
 
@@ -255,10 +261,11 @@ def _page_components():
         update_counter.get()  # Mesa's step and play bump it: drawn again after every step
         counts = model.census()
         scale = model.cells_per_agent
+        blasts = counts[census.C_BLASTS] * model.cells_of(census.C_BLASTS)
         with solara.Card("Marrow lattice"):
             solara.Text(f"day {model.day:.2f}", classes=["blinasim-day"])
             solara.Text(
-                f" · marrow: {counts[census.C_BLASTS] * scale:.3g} blasts, {counts[census.C_NORMAL_B] * scale:.3g} "
+                f" · marrow: {blasts:.3g} blasts, {counts[census.C_NORMAL_B] * scale:.3g} "
                 f"normal B, {counts[census.C_T] * scale:.3g} T-cells, {counts[census.C_T_ENGAGED] * scale:.3g} "
                 "in a synapse",
                 classes=["blinasim-census"],

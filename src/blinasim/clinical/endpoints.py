@@ -312,6 +312,17 @@ RUN_SCALARS = (
     "max_neurotoxicity_grade",
     "relapse_day",
     "relapse_type",
+    "os_days",
+    "os_event",
+    "rfs_days",
+    "rfs_event",
+    "efs_days",
+    "efs_event",
+    "days_to_mrd_negative",
+    "event_cause",
+    "transplanted",
+    "transplant_day",
+    "cycles_given",
 )
 #: The graded toxicity signals whose cycle-1 peaks the calibration maps to grades.
 CYCLE1_SIGNALS = ("crs_signal", "neuro_exposure")

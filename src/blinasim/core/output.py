@@ -10,11 +10,12 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from blinasim.clinical import endpoints
+from blinasim.clinical import course, endpoints
+from blinasim.core.processes import blast_scale
 from blinasim.core.snapshot import snapshot_variables
-from blinasim.core.state import POPULATIONS
+from blinasim.core.state import P_BLAST, POPULATIONS
 from blinasim.kernels import census as C
-from blinasim.kernels.layout import KIND_BLAST, KIND_NORMAL_B
+from blinasim.kernels.layout import KIND_NORMAL_B
 
 COMPARTMENTS = ("marrow", "blood")
 
@@ -41,7 +42,21 @@ def build_dataset(model: Any) -> xr.Dataset:
     def pair(col: int) -> np.ndarray:
         return counts[:, col : col + 2].astype(np.float64) * scale
 
-    blasts = pair(C.C_BLASTS)
+    # Blast agents carry their own weight in cells (blinasim.core.processes.blast_scale).
+    weight = model.rec_blast_weight[:n]
+
+    def blast_pair(col: int) -> np.ndarray:
+        return counts[:, col : col + 2].astype(np.float64) * weight[:, None]
+
+    event_cells = model.rec_blast_event_cells[:n]
+    ev = {name: event_cells[:, i] for i, name in enumerate(blast_scale.BLAST_EVENTS)}
+    blast_kills = np.diff(ev["kills"], prepend=0.0)
+    births = model.rec_births[:n].astype(np.float64) * scale
+    births[:, P_BLAST] = ev["births"]
+    deaths = model.rec_deaths[:n].astype(np.float64) * scale
+    deaths[:, P_BLAST] = ev["deaths"] + ev["kills"]
+
+    blasts = blast_pair(C.C_BLASTS)
     normal_b = pair(C.C_NORMAL_B)
     t_cells = pair(C.C_T)
     other = counts[:, C.C_OTHER_MARROW].astype(np.float64) * scale
@@ -88,13 +103,13 @@ def build_dataset(model: Any) -> xr.Dataset:
         "cycle": _var(model.rec_cycle[:n], t, "1", "blinatumomab cycle in progress (0 before the first)"),
         "blasts": _var(blasts, tc, "cells", "leukemic cells (all phenotypes), scaled to the patient"),
         "blasts_cd19_negative": _var(
-            pair(C.C_BLASTS_CD19_NEG),
+            blast_pair(C.C_BLASTS_CD19_NEG),
             tc,
             "cells",
             "leukemic cells without CD19 (CD19-negative or lineage-switched)",
         ),
         "blasts_lineage_switched": _var(
-            pair(C.C_BLASTS_SWITCHED),
+            blast_pair(C.C_BLASTS_SWITCHED),
             tc,
             "cells",
             "leukemic cells switched to a myeloid phenotype",
@@ -107,7 +122,7 @@ def build_dataset(model: Any) -> xr.Dataset:
         "marrow_blast_fraction": _var(blast_fraction, t, "1", "blasts / nucleated marrow cells"),
         "mrd": _var(mrd, t, "1", "leukemic cells / mononuclear marrow cells"),
         "kills": _var(
-            model.rec_kills[:n, KIND_BLAST].astype(np.float64) * scale,
+            blast_kills,
             t,
             "cells",
             "blasts killed during the record interval",
@@ -122,13 +137,13 @@ def build_dataset(model: Any) -> xr.Dataset:
             model.rec_redistribution[:n], t, "1", "drug-induced T-cell redistribution drive (0-1)"
         ),
         "cumulative_births": _var(
-            model.rec_births[:n].astype(np.float64) * scale,
+            births,
             ("time", "population"),
             "cells",
             "births since the start (division, supply, regeneration)",
         ),
         "cumulative_deaths": _var(
-            model.rec_deaths[:n].astype(np.float64) * scale,
+            deaths,
             ("time", "population"),
             "cells",
             "deaths since the start (apoptosis, killing, displacement)",
@@ -183,16 +198,25 @@ def build_dataset(model: Any) -> xr.Dataset:
             "share of activated T-cell division and lysis suppressed by activated regulatory T-cells",
         ),
         "cumulative_cd19_loss_events": _var(
-            model.rec_cd19_losses[:n].astype(np.float64) * scale,
+            ev["cd19_losses"],
             t,
             "cells",
             "CD19-negative daughters born since the start (CD19 loss at division)",
         ),
         "cumulative_lineage_switch_events": _var(
-            model.rec_lineage_switches[:n].astype(np.float64) * scale,
+            ev["lineage_switches"],
             t,
             "cells",
             "myeloid (lineage-switched) daughters born since the start",
+        ),
+        "blast_merge_cells": _var(
+            model.rec_blast_rescaled_cells[:n],
+            t,
+            "cells",
+            "net leukemic cells added by merging blast agents since the start (births - deaths + this = change)",
+        ),
+        "blast_weight": _var(
+            weight, t, "cells", "leukemic cells represented by one blast agent (adapts to the disease level)"
         ),
         "normal_hematopoiesis": _var(
             hematopoiesis, t, "1", "other nucleated marrow cells relative to a normal marrow (count recovery)"
@@ -203,6 +227,9 @@ def build_dataset(model: Any) -> xr.Dataset:
         "cr": _var(np.float64(ep.cr), (), "1", "CR (full count recovery) after up to 2 cycles"),
         "crh": _var(np.float64(ep.crh), (), "1", "CRh (partial count recovery) after up to 2 cycles"),
         "response_day": _var(np.float64(ep.response_day), (), "day", "assessment day of the CR/CRh (NaN if none)"),
+        "mrd_response_day": _var(
+            np.float64(ep.mrd_response_day), (), "day", "assessment day of the complete MRD response (NaN if none)"
+        ),
         "mrd_response": _var(
             np.float64(ep.mrd_response), (), "1", "complete MRD response (< 1e-4) at the end of cycle 1 (1/0; NaN)"
         ),
@@ -247,4 +274,70 @@ def build_dataset(model: Any) -> xr.Dataset:
     snapshot_vars, snapshot_coords = snapshot_variables(model)  # none unless output.snapshot_every_days > 0
     data_vars.update(snapshot_vars)
     coords.update(snapshot_coords)
-    return xr.Dataset(data_vars=data_vars, coords=coords, attrs=attrs)
+    ds = xr.Dataset(data_vars=data_vars, coords=coords, attrs=attrs)
+    return with_course(ds, cfg, model.run_seed)
+
+
+#: the variables :func:`with_course` adds
+COURSE_VARIABLES = (
+    "os_days",
+    "os_event",
+    "rfs_days",
+    "rfs_event",
+    "efs_days",
+    "efs_event",
+    "days_to_mrd_negative",
+    "event_cause",
+    "transplanted",
+    "transplant_day",
+    "cycles_given",
+    "course_mrd",
+    "course_sanctuary_cells",
+)
+
+
+def with_course(ds: xr.Dataset, config: Any, seed: int) -> xr.Dataset:
+    """``ds`` (a run's lattice part) with the clinical course and its time-to-event outputs
+    (:func:`blinasim.clinical.course.follow`) added; also used to follow stored runs again
+    under other course parameters (calibration)."""
+    ds = ds.drop_vars([*COURSE_VARIABLES, "course_time"], errors="ignore")  # a stored run: follow it again
+    fu = course.follow(course.lattice_run(ds), config, seed)
+    t = ()
+    ct = ("course_time",)
+    flags = {
+        "flag_values": np.arange(len(course.EVENT_CAUSES), dtype=np.int8),
+        "flag_meanings": " ".join(course.EVENT_CAUSES),
+    }
+    data_vars = {
+        # The clinical course over the follow-up (blinasim.clinical.course).
+        "os_days": _var(np.float64(fu.os_days), t, "day", "overall survival: days to death or censoring"),
+        "os_event": _var(np.int8(fu.os_event), t, "1", "1 died, 0 censored at the end of follow-up"),
+        "rfs_days": _var(
+            np.float64(fu.rfs_days), t, "day", "relapse-free survival from the response (NaN without response)"
+        ),
+        "rfs_event": _var(
+            np.float64(fu.rfs_event), t, "1", "1 relapse or death after the response, 0 censored, NaN no response"
+        ),
+        "efs_days": _var(np.float64(fu.efs_days), t, "day", "event-free survival (no response: an event at day 0)"),
+        "efs_event": _var(np.int8(fu.efs_event), t, "1", "1 induction failure, relapse or death, 0 censored"),
+        "days_to_mrd_negative": _var(
+            np.float64(fu.days_to_mrd_negative),
+            (),
+            "day",
+            "first day MRD fell below course.mrd_negative_threshold (NaN if never)",
+        ),
+        "event_cause": xr.Variable(
+            t, np.int8(fu.event_cause), attrs={"units": "1", "long_name": "cause of the first event", **flags}
+        ),
+        "transplanted": _var(np.int8(fu.transplanted), t, "1", "1 if an allogeneic HSCT was given"),
+        "transplant_day": _var(np.float64(fu.transplant_day), t, "day", "day of the HSCT (NaN if none)"),
+        "cycles_given": _var(np.int16(fu.cycles_given), t, "1", "blinatumomab cycles started"),
+        "course_mrd": _var(
+            fu.mrd, ct, "1", "marrow MRD over the lattice run and the follow-up (NaN after relapse or death)"
+        ),
+        "course_sanctuary_cells": _var(
+            fu.sanctuary, ct, "cells", "leukemic cells in the extramedullary sanctuary (NaN after relapse or death)"
+        ),
+    }
+    coords = {"course_time": ("course_time", fu.times, {"units": "day", "long_name": "time of the clinical course"})}
+    return ds.assign_coords(coords).assign(data_vars)

@@ -18,6 +18,7 @@ from typing import Any
 
 from blinasim.core.processes import (
     blast_fate,
+    blast_scale,
     chemotherapy,
     compaction,
     cytokines,
@@ -63,6 +64,9 @@ PHASES: tuple[Phase, ...] = (
     Phase("cytokines", FAST, cytokines.run, "serum IFN-gamma and IL-6, CRS and neurotoxicity grades"),
     Phase("chemotherapy", SLOW, chemotherapy.run, "cytotoxic exposure during a salvage course"),
     Phase("blast_fate", SLOW, blast_fate.run, "blast division and death, CD19 loss, lineage switch; normal-B death"),
+    Phase(
+        "blast_scale", SLOW, blast_scale.run, "blast agents split or merge: their weight in cells follows the disease"
+    ),
     Phase("normal_b_supply", SLOW, normal_b_supply.run, "new normal B cells from precursors"),
     Phase("marrow_turnover", SLOW, marrow_turnover.run, "death and refill of other marrow cells"),
     Phase("target_compaction", SLOW, compaction.run_targets, "target store: squeeze out the dead when enough"),

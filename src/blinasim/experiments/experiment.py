@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
 from blinasim.experiments.spec import ExperimentError, ExperimentSpec, Plan, parse_experiment
 from blinasim.experiments.sweep import run_sweep
+from blinasim.params.schema import ConfigError, read_toml
 
 # ---------------------------------------------------------------- the API
 
@@ -36,13 +36,11 @@ class Experiment:
     def from_toml(cls, path: str | Path) -> Experiment:
         """Read and validate an experiment file; relative paths in it are relative to the file."""
         p = Path(path)
-        if not p.is_file():
-            raise ExperimentError([f"experiment file {str(p)!r} does not exist"])
-        text = p.read_text()
         try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ExperimentError([f"{p}: not valid TOML: {exc}"]) from None
+            data = read_toml(p, "experiment file")
+        except ConfigError as exc:
+            raise ExperimentError(exc.problems) from None
+        text = p.read_bytes().decode("utf-8-sig")
         spec, plan = parse_experiment(data, p.resolve().parent, source=str(p))
         return cls(spec, plan, source=str(p), text=text)
 
@@ -63,6 +61,7 @@ class Experiment:
         resume: bool = False,
         progress: bool = True,
         write: str | None = None,
+        worker_timeout: float | None = None,
     ):
         """Run every run that is not done yet into ``store``; return a :class:`blinasim.experiments.sweep.SweepResult`.
 
@@ -70,4 +69,13 @@ class Experiment:
         :class:`blinasim.experiments.sweep.DaskExecutor`), ``"local"``, ``"dask"``, or None
         for the ``[execution]`` table of the file (local processes by default).
         """
-        return run_sweep(self, store, executor=executor, workers=workers, resume=resume, progress=progress, write=write)
+        return run_sweep(
+            self,
+            store,
+            executor=executor,
+            workers=workers,
+            resume=resume,
+            progress=progress,
+            write=write,
+            worker_timeout=worker_timeout,
+        )

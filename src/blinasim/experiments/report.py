@@ -37,7 +37,6 @@ import json
 import math
 import os
 import shutil
-import tempfile
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,6 +48,7 @@ import pandas as pd
 import xarray as xr
 
 from blinasim.clinical.endpoints import TRIAL_ENDPOINTS, YES_NO_ENDPOINTS
+from blinasim.core.io import WRITER_FILE, OutputError, check_writable_dir, describe_os_error, make_partial_dir
 from blinasim.errors import BlinasimError
 from blinasim.experiments.store import (
     DONE,
@@ -56,7 +56,10 @@ from blinasim.experiments.store import (
     PENDING,
     RUN_DIMS,
     STATUS_VAR,
+    damaged_runs,
+    format_damaged,
     open_results,
+    read_status,
     run_config,
     run_variables,
 )
@@ -670,7 +673,8 @@ def _fmt(v: Any) -> str:
         if not np.isfinite(v):
             return "" if np.isnan(v) else str(v)
         return f"{v:.4g}"
-    return str(v)
+    # A cell of a Markdown table: '|' would split it, a line break would end the row.
+    return str(v).replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
 
 def _table(df: pd.DataFrame, cols: list[str]) -> list[str]:
@@ -679,6 +683,31 @@ def _table(df: pd.DataFrame, cols: list[str]) -> list[str]:
     for _, row in df.iterrows():
         out.append("| " + " | ".join(_fmt(row[c]) for c in cols) + " |")
     return out
+
+
+#: The file a report directory holds to say it is one: JSON with the format and the files the report wrote.
+REPORT_MARKER = ".blinasim-report.json"
+REPORT_FORMAT = "blinasim-report/1"
+
+
+def _replaceable_report(target: Path) -> str | None:
+    """Why ``target`` may not be replaced by a new report (None when it may: it is a report
+    directory, recognised by its marker, holding only the files that report wrote)."""
+    marker = target / REPORT_MARKER
+    if not target.is_dir():
+        return f"{str(target)!r} exists and is not a directory"
+    try:
+        info = json.loads(marker.read_text())
+        written = set(info["files"]) if info.get("format") == REPORT_FORMAT else None
+    except (OSError, ValueError, KeyError, TypeError):
+        written = None
+    if written is None:
+        return f"{str(target)!r} exists and is not a blinasim report directory (no {REPORT_MARKER})"
+    extra = sorted(p.name for p in target.iterdir() if p.name not in written and p.name != REPORT_MARKER)
+    if extra:
+        listed = ", ".join(extra[:5]) + (f" and {len(extra) - 5} more" if len(extra) > 5 else "")
+        return f"{str(target)!r} is a report directory but also holds files the report did not write ({listed})"
+    return None
 
 
 def default_report_dir(store: str | os.PathLike) -> Path:
@@ -697,6 +726,12 @@ def make_report(
 ) -> Report:
     """Summarise a store and write the report directory (replaced as a whole, never half-written).
 
+    The directory is written under a temporary name beside ``out_dir`` and renamed into
+    place. An existing ``out_dir`` is replaced only when it is a report directory
+    (its ``.blinasim-report.json`` marker lists the files it wrote) holding nothing else;
+    any other existing path is refused, never deleted. A store with damaged runs
+    (:func:`blinasim.experiments.store.damaged_runs`) is refused, naming them.
+
     Writes ``summary.md``, ``endpoints.csv``, ``categories.csv``,
     ``paired_differences.csv``, ``sensitivity.csv`` (sensitivity experiments),
     ``trial_rates.csv`` and ``trial_strata.csv`` (cohort experiments)
@@ -712,7 +747,16 @@ def make_report(
             import matplotlib  # noqa: F401
     ds = open_results(store)
     arms = [str(a) for a in ds.arm.values]
-    status = ds[STATUS_VAR].values
+    status = read_status(store)
+    damaged = damaged_runs(store, status)
+    if damaged:
+        raise ReportError(
+            [
+                f"store {str(store)!r} has {len(damaged)} damaged run(s) (changed on disk since written); "
+                "re-run them with `blinasim sweep EXPERIMENT --out STORE --resume`, then report",
+                *format_damaged(arms, damaged),
+            ]
+        )
     counts = {
         "done": int(np.count_nonzero(status == DONE)),
         "failed": int(np.count_nonzero(status == FAILED)),
@@ -729,8 +773,14 @@ def make_report(
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.is_dir():
         raise ReportError(f"report directory {str(target)!r}: directory {str(parent)!r} does not exist")
-    if target.exists() and not (target / "summary.md").is_file():
-        raise ReportError(f"{str(target)!r} exists and is not a blinasim report directory; choose another --out")
+    if target.exists() or target.is_symlink():
+        why = _replaceable_report(target)
+        if why is not None:
+            raise ReportError(f"{why}; nothing was changed. Choose another --out (or remove it yourself)")
+    try:
+        check_writable_dir(parent, f"report directory {str(target)!r}")
+    except OutputError as exc:
+        raise ReportError(exc.problems) from None
 
     say = progress or (lambda msg: None)
     say(f"store opened: {sum(counts.values())} runs ({counts['done']} done); computing endpoints and intervals")
@@ -744,7 +794,10 @@ def make_report(
     if counts["done"] == 0:
         notes.insert(0, "no run is done yet: nothing to summarise")
 
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=parent))
+    try:
+        tmp = make_partial_dir(target)
+    except OSError as exc:
+        raise ReportError(f"cannot write report directory {str(target)!r}: {describe_os_error(exc)}") from None
     figures: list[Path] = []
     try:
         names = variables if variables is not None else [n for n in DEFAULT_FIGURES if n in ds and "time" in ds[n].dims]
@@ -787,13 +840,24 @@ def make_report(
             strata.to_csv(tmp / "trial_strata.csv", index=False)
         report.figures = [target / p.name for p in figures]
         (tmp / "summary.md").write_text(report.to_markdown())
+        (tmp / WRITER_FILE).unlink()  # the marker below says what this directory is
+        written = sorted(p.name for p in tmp.iterdir())
+        (tmp / REPORT_MARKER).write_text(json.dumps({"format": REPORT_FORMAT, "files": written}, indent=1) + "\n")
         old = None
         if target.exists():
+            why = _replaceable_report(target)  # again: it may have changed while the report was made
+            if why is not None:
+                raise ReportError(f"{why}; nothing was changed. Choose another --out (or remove it yourself)")
             old = target.with_name(f".{target.name}.old-{os.getpid()}")
             os.replace(target, old)
         os.replace(tmp, target)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise ReportError(
+            f"cannot write report directory {str(target)!r}: {describe_os_error(exc)}; nothing was changed"
+        ) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

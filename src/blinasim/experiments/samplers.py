@@ -240,7 +240,7 @@ def draw_cohort_samples(name: str, n: int, seed: int) -> SampleSet:
 
 def read_csv(path: Path) -> tuple[list[str], list[list[str]], list[str] | None]:
     """Header and raw cells of a CSV of samples; an optional ``label`` column names the samples."""
-    with open(path, newline="") as fh:
+    with open(path, newline="", encoding="utf-8-sig") as fh:  # an Excel CSV starts with a byte-order mark
         reader = csv.reader(row for row in fh if row.strip() and not row.lstrip().startswith("#"))
         try:
             header = [h.strip() for h in next(reader)]

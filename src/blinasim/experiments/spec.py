@@ -51,7 +51,6 @@ import copy
 import hashlib
 import json
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -69,7 +68,7 @@ from blinasim.experiments.samplers import (
     read_csv,
 )
 from blinasim.params.paths import annotation_kind, get_dotted, schema_node, set_dotted, unknown_key_message
-from blinasim.params.schema import Config, ConfigError, parse_value, validate_config
+from blinasim.params.schema import Config, ConfigError, parse_value, read_toml, validate_config
 from blinasim.trials.cohort import COHORTS
 from blinasim.trials.trial import cohort_settings
 
@@ -183,7 +182,10 @@ class SamplerSection(_Strict):
 class OutputSection(_Strict):
     """``[output]``."""
 
-    store: str | None = Field(default=None, description="Default store path (--out overrides).")
+    store: str | None = Field(
+        default=None,
+        description="Default store path (--out overrides); a relative path is relative to the experiment file.",
+    )
     variables: list[str] | None = Field(default=None, description="Run variables to keep (default: all).")
 
 
@@ -197,6 +199,12 @@ class ExecutionSection(_Strict):
     write: Literal["worker", "parent"] = Field(
         default="worker",
         description="Who writes a run's region: the worker that ran it (shared filesystem) or the parent.",
+    )
+    worker_timeout: float = Field(
+        default=300.0,
+        gt=0,
+        le=7 * 86400,
+        description="Dask: seconds runs wait for a worker while the cluster has none, then the sweep stops.",
     )
 
 
@@ -583,11 +591,15 @@ def _validate_sampler(
             return None
         path = (base_dir / sampler.file).resolve()
         if not path.is_file():
-            problems.append(f"sampler.file = {sampler.file!r}: file {str(path)!r} does not exist")
+            what = "is a directory, not a CSV file" if path.is_dir() else "does not exist"
+            problems.append(f"sampler.file = {sampler.file!r}: {str(path)!r} {what}")
             return None
         try:
             header, cells, labels = read_csv(path)
-        except (ValueError, OSError, UnicodeDecodeError) as exc:
+        except UnicodeDecodeError as exc:
+            problems.append(f"sampler.file = {sampler.file!r}: not a text file (not UTF-8: byte {exc.start})")
+            return None
+        except (ValueError, OSError) as exc:
             problems.append(f"sampler.file = {sampler.file!r}: {exc}")
             return None
         for col in header:
@@ -634,8 +646,64 @@ def _validate_sampler(
         problems.append("sampler.second_order: only used with method = 'sobol'")
     if len(problems) > n_before:
         return None
+    # The number of samples, from the axes alone: checked before anything is drawn or materialised.
+    size, how = _design_size(method, ranges, n, sampler.second_order)
+    if size > MAX_SAMPLES:
+        problems.append(
+            f"sampler: method {method!r} would make {size:,} samples ({how}); at most {MAX_SAMPLES:,} are allowed. "
+            "Use fewer values or points per axis, a smaller n, or method = 'lhs' / 'random'"
+        )
+        return None
     seed = root_seed if sampler.seed is None else sampler.seed
     return draw(method, ranges, n=n, seed=seed, second_order=sampler.second_order, levels=sampler.levels)
+
+
+#: Most samples a sampler may make (as ``sampler.n`` for random and Latin-hypercube draws).
+MAX_SAMPLES = 10_000_000
+
+
+def _design_size(method: str, ranges: list[ParameterRange], n: int | None, second_order: bool) -> tuple[int, str]:
+    """How many samples a sampler makes, and how that number comes about (for the message)."""
+    d = len(ranges)
+    if method == "grid":
+        axes = [len(r.values) if r.values is not None else int(r.num or 1) for r in ranges]
+        return math.prod(axes), " x ".join(map(str, axes)) + " grid points"
+    if method == "sobol":
+        k = 2 * d + 2 if second_order else d + 2
+        return int(n or 0) * k, f"n = {n} x {k}"
+    if method == "morris":
+        return int(n or 0) * (d + 1), f"n = {n} trajectories x {d + 1}"
+    return int(n or 0), f"n = {n}"
+
+
+def time_grid_problems(config: Config, prefix: str = "") -> list[str]:
+    """Why the time grid of a config is refused by the command line and by experiments (empty when it is not).
+
+    ``simulation.days`` must be a whole multiple of the record interval
+    (``simulation.record_every_hours``), so that the output ends at ``days``
+    rather than at the last record before it, and give at least two recorded
+    time points (day 0 and one more). :func:`blinasim.simulate` itself runs any
+    ``days`` (benchmarks use fractions of an interval); its output then ends at
+    the last whole record interval.
+    """
+    sim = config.simulation
+    every = sim.record_every_hours
+    n = sim.days * 24.0 / every
+    whole = round(n)
+    step = every / 24.0
+    if n < 1 - 1e-9:
+        return [
+            f"{prefix}simulation.days = {sim.days!r} gives a single recorded time point (a record every "
+            f"{every:g} h, simulation.record_every_hours); need days >= {step:.6g} for at least two"
+        ]
+    if abs(n - whole) > 1e-9 * max(1.0, n):
+        lo, hi = math.floor(n) * step, math.ceil(n) * step
+        return [
+            f"{prefix}simulation.days = {sim.days!r} is not a whole multiple of the record interval "
+            f"({every:g} h = {step:.6g} days, simulation.record_every_hours), so the output would end at day "
+            f"{lo:.6g}; use days = {lo:.6g} or {hi:.6g}"
+        ]
+    return []
 
 
 @dataclass
@@ -678,13 +746,13 @@ def parse_experiment(data: dict[str, Any], base_dir: Path, source: str = "experi
                 problems.append(f"base.file = {base_file!r}: must be a path (string)")
             else:
                 p = (base_dir / base_file).resolve()
-                if not p.is_file():
+                if not p.exists():
                     problems.append(f"base.file = {base_file!r}: file {str(p)!r} does not exist")
                 else:
                     try:
-                        base_data = tomllib.loads(p.read_text())
-                    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-                        problems.append(f"base.file = {base_file!r}: not valid TOML: {exc}")
+                        base_data = read_toml(p, f"base.file = {base_file!r}:")
+                    except ConfigError as exc:
+                        problems.extend(exc.problems)
         # A cohort sampler's trial settings (blinasim.trials.trial.cohort_settings) override the base file;
         # inline [base] keys override them, and arms override the base.
         for path, value in cohort_base_settings(sampler).items():
@@ -696,6 +764,8 @@ def parse_experiment(data: dict[str, Any], base_dir: Path, source: str = "experi
             set_dotted(base_data, path, value)
         base_cfg, base_problems = _config_problems(base_data, "base")
         problems.extend(base_problems)
+        if base_cfg is not None:
+            problems.extend(time_grid_problems(base_cfg, "base: "))
 
     arms = _parse_arms(data.get("arm"), base_cfg or Config(), problems)
 
@@ -748,6 +818,9 @@ def parse_experiment(data: dict[str, Any], base_dir: Path, source: str = "experi
     if problems or exp is None or samples is None or sampler is None or output is None or execution is None:
         raise ExperimentError(problems)
 
+    if output.store is not None and not Path(output.store).is_absolute():
+        # Like base.file and sampler.file: relative to the experiment file, not the working directory.
+        output = output.model_copy(update={"store": str(base_dir / output.store)})
     plan = Plan(exp.name, exp.description, root_seed, exp.replicates, base_json, arms, samples, failures)
     _validate_all_configs(plan, samples, problems)
     if problems:

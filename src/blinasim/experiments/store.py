@@ -8,7 +8,8 @@ Layout (see ``docs/experiments.md``):
   owns its own chunks and runs can be written concurrently by different
   processes (or machines on a shared filesystem) without locks;
 - ``run_status`` (0 pending, 1 done, 2 failed) and ``run_message``,
-  ``run_seconds``, ``run_cpu_seconds``, ``run_write_seconds``, ``run_worker`` per run;
+  ``run_seconds``, ``run_cpu_seconds``, ``run_write_seconds``, ``run_worker``
+  and ``run_checksum`` per run;
 - coordinates ``arm``, ``sample``, ``replicate``, the run coordinates
   (``time``, ``compartment``, ...), the sampled parameters as ordinary
   coordinates on ``sample`` (named by their dotted path), ``run_seed`` on
@@ -21,17 +22,30 @@ into its region (``xarray.Dataset.to_zarr(region=...)``), then its
 ``run_*`` bookkeeping, ``run_status`` last. A run whose status is not "done"
 is re-run by ``--resume``; chunk writes are atomic (write then rename), so a
 killed writer leaves at worst a stale temporary file, never a torn chunk.
+
+Integrity: ``run_checksum`` is a hash of a run's decoded arrays as written
+(:func:`run_checksum`), recorded with its status. :func:`damaged_runs` reads
+the done runs back and names those whose data no longer match (a deleted or
+overwritten chunk, random bytes in one); ``status`` lists them, ``report``
+refuses them and ``--resume`` re-runs them. Damaged metadata (a truncated
+``zarr.json``) is a :class:`StoreError`, not a traceback.
+
+Locking: a process that writes a store (a sweep, a resume) holds the lock
+file ``.NAME.lock`` beside it (:func:`lock_store`), created with
+``O_CREAT | O_EXCL`` and naming ``host:pid``; a second writer is refused with
+a message naming the holder. A lock whose process is gone (on this host) is
+stale and taken over.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
-import tempfile
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -40,7 +54,15 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from blinasim.core.io import write_dataset
+from blinasim.core.io import (
+    OutputError,
+    check_writable_dir,
+    describe_os_error,
+    make_partial_dir,
+    write_dataset,
+    writer_gone,
+    writer_id,
+)
 from blinasim.errors import BlinasimError
 from blinasim.experiments.spec import Plan, parameter_info
 from blinasim.params.paths import set_dotted
@@ -50,7 +72,8 @@ RUN_DIMS = ("arm", "sample", "replicate")
 PENDING, DONE, FAILED = 0, 1, 2
 STATUS_NAMES = {PENDING: "pending", DONE: "done", FAILED: "failed"}
 STATUS_VAR = "run_status"
-INFO_VARS = ("run_message", "run_seconds", "run_cpu_seconds", "run_write_seconds", "run_worker")
+CHECKSUM_VAR = "run_checksum"
+INFO_VARS = ("run_message", "run_seconds", "run_cpu_seconds", "run_write_seconds", "run_worker", CHECKSUM_VAR)
 #: Variables that describe how a run went rather than what it computed.
 BOOKKEEPING_VARS = (STATUS_VAR, *INFO_VARS)
 STORE_FORMAT = "blinasim-experiment-store/1"
@@ -252,6 +275,11 @@ def build_template(plan: Plan, layout: Layout, *, experiment_text: str | None = 
             {"long_name": "wall time of writing the run's data into the store", "units": "s"},
         ),
         "run_worker": ("", _STR, {"long_name": "host:pid of the process that ran the run", "units": "1"}),
+        CHECKSUM_VAR: (
+            "",
+            _STR,
+            {"long_name": "BLAKE2b hash of the run's decoded arrays as written (empty unless done)", "units": "1"},
+        ),
     }
     for name, (fill, dtype, attrs) in info_attrs.items():
         data_vars[name] = xr.Variable(RUN_DIMS, da.full(run_shape, fill, chunks=run_chunks, dtype=dtype), attrs=attrs)
@@ -322,14 +350,89 @@ def create_store(path: str | os.PathLike, plan: Plan, layout: Layout, *, experim
     if not parent.is_dir():
         raise StoreError(f"store {str(target)!r}: directory {str(parent)!r} does not exist")
     template, encoding = build_template(plan, layout, experiment_text=experiment_text)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=parent))
+    try:
+        tmp = make_partial_dir(target)
+    except OSError as exc:
+        raise StoreError(f"cannot create store {str(target)!r}: {describe_os_error(exc)}") from None
     try:
         with quiet_zarr():
             template.to_zarr(tmp / "store", mode="w-", compute=False, consolidated=True, encoding=encoding)
-        os.replace(tmp / "store", target)
+        try:
+            os.replace(tmp / "store", target)
+        except OSError:
+            if target.exists():  # another process made it meanwhile (ENOTEMPTY / EEXIST)
+                raise StoreError(
+                    f"store {str(target)!r} was created by another process while this one prepared it; "
+                    "continue it with --resume, or choose another path"
+                ) from None
+            raise
+    except OSError as exc:
+        raise StoreError(
+            f"cannot create store {str(target)!r}: {describe_os_error(exc)}; nothing was written"
+        ) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+# ---------------------------------------------------------------- locking
+
+
+def lock_path(store: str | os.PathLike) -> Path:
+    """The lock file of a store: ``.NAME.lock`` beside it."""
+    p = Path(store)
+    return p.with_name(f".{p.name}.lock")
+
+
+@contextlib.contextmanager
+def lock_store(store: str | os.PathLike):
+    """Hold the write lock of ``store`` (it need not exist yet) for the ``with`` block.
+
+    Raises :class:`StoreError` naming the holder when another live process holds it.
+    A lock left by a process that is gone (on this host) is stale and taken over.
+    """
+    lock = lock_path(store)
+    me = writer_id()
+    for _ in range(3):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                holder = lock.read_text().strip()
+            except OSError:
+                holder = ""
+            if holder and writer_gone(holder):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(lock)
+                continue
+            raise StoreError(
+                f"store {str(store)!r} is being written by another blinasim process "
+                f"({holder or 'unknown'}, lock file {str(lock)!r}); wait until it has finished, or, if no such "
+                "process is running any more, remove the lock file"
+            ) from None
+        except OSError as exc:
+            raise StoreError(f"cannot lock store {str(store)!r} ({str(lock)!r}): {describe_os_error(exc)}") from None
+        with os.fdopen(fd, "w") as fh:
+            fh.write(me)
+        break
+    else:  # pragma: no cover - three stale locks in a row
+        raise StoreError(f"cannot lock store {str(store)!r}: the lock file {str(lock)!r} keeps reappearing")
+    try:
+        yield lock
+    finally:
+        with contextlib.suppress(OSError):
+            if lock.read_text().strip() == me:
+                os.unlink(lock)
+
+
+def check_store_writable(store: str | os.PathLike) -> None:
+    """Raise :class:`StoreError` unless the store (or, before it exists, its directory) can be written."""
+    p = Path(store)
+    target = p if p.exists() else (p.parent if str(p.parent) else Path("."))
+    try:
+        check_writable_dir(target, f"store {str(p)!r}")
+    except OutputError as exc:
+        raise StoreError(exc.problems) from None
 
 
 # ---------------------------------------------------------------- reading
@@ -340,11 +443,21 @@ def open_store(path: str | os.PathLike) -> xr.Dataset:
     p = Path(path)
     if not (p / "zarr.json").is_file():
         raise StoreError(f"{str(p)!r} is not a blinasim experiment store (no zarr.json)")
-    with quiet_zarr():
-        ds = xr.open_zarr(p, consolidated=True)
+    try:
+        with quiet_zarr():
+            ds = xr.open_zarr(p, consolidated=True)
+    except Exception as exc:  # truncated or garbled metadata: JSONDecodeError, KeyError, ...
+        raise StoreError(_damaged_metadata(p, exc)) from None
     if ds.attrs.get("store_format") != STORE_FORMAT:
         raise StoreError(f"{str(p)!r} is a Zarr store but not a blinasim experiment store")
     return ds
+
+
+def _damaged_metadata(path: Path, exc: BaseException) -> str:
+    return (
+        f"store {str(path)!r}: its metadata cannot be read ({type(exc).__name__}: {exc}); the store is damaged "
+        "and cannot be used. Run the experiment into a new store"
+    )
 
 
 def open_results(path: str | os.PathLike, *, mask: bool = True) -> xr.Dataset:
@@ -370,12 +483,27 @@ def run_variables(ds: xr.Dataset) -> list[str]:
 
 
 def read_status(path: str | os.PathLike) -> np.ndarray:
-    """The ``run_status`` array (arm, sample, replicate), read fresh from disk."""
+    """The ``run_status`` array (arm, sample, replicate), read fresh from disk.
+
+    A status chunk that cannot be read (damaged) counts as pending, so ``--resume`` re-runs that run.
+    """
     import zarr
 
+    try:
+        with quiet_zarr():
+            g = zarr.open_group(str(path), mode="r")
+            arr = g[STATUS_VAR]
+    except Exception as exc:
+        raise StoreError(_damaged_metadata(Path(path), exc)) from None
     with quiet_zarr():
-        g = zarr.open_group(str(path), mode="r")
-        return np.asarray(g[STATUS_VAR][...], dtype=np.int8)
+        try:
+            return np.asarray(arr[...], dtype=np.int8)
+        except Exception:
+            out = np.full(arr.shape, PENDING, dtype=np.int8)
+            for idx in np.ndindex(*arr.shape):
+                with contextlib.suppress(Exception):
+                    out[idx] = arr[idx]
+            return out
 
 
 def store_attrs(path: str | os.PathLike) -> dict[str, Any]:
@@ -411,6 +539,109 @@ def store_layout(path: str | os.PathLike, fingerprint: str) -> Layout:
     """The layout of an existing store (cached per process), checking it is the expected experiment."""
     p = Path(path).resolve()
     return _layout_cached(str(p), fingerprint, (p / "zarr.json").stat().st_mtime_ns)
+
+
+# ---------------------------------------------------------------- integrity
+
+
+def _hash_array(h: Any, name: str, values: Any) -> None:
+    arr = np.asarray(values)
+    h.update(name.encode() + b"\0")
+    if arr.dtype.kind in "OTUS":
+        h.update(b"str" + repr(arr.shape).encode())
+        for v in arr.ravel().tolist():
+            b = str(v).encode()
+            h.update(len(b).to_bytes(8, "little") + b)
+        return
+    if arr.dtype.kind == "f":
+        arr = np.where(np.isnan(arr), np.nan, arr).astype(arr.dtype)  # one NaN bit pattern (the fill's)
+    h.update(arr.dtype.str.encode() + repr(arr.shape).encode())
+    h.update(np.ascontiguousarray(arr).tobytes())
+
+
+def run_checksum(arrays: dict[str, Any]) -> str:
+    """BLAKE2b (128 bit, hex) of one run's arrays (name -> decoded values without the run dims), in name order."""
+    h = hashlib.blake2b(digest_size=16)
+    for name in sorted(arrays):
+        _hash_array(h, name, arrays[name])
+    return h.hexdigest()
+
+
+def region_checksum(region_ds: xr.Dataset, layout: Layout) -> str:
+    """:func:`run_checksum` of a run as :func:`write_run_data` writes it (absent variables at their fill)."""
+    arrays: dict[str, Any] = {}
+    for name, spec in layout.variables.items():
+        if name in region_ds.data_vars:
+            arrays[name] = np.asarray(region_ds[name].values)[0, 0, 0]
+        elif spec.kind == "str":
+            arrays[name] = np.full(spec.shape, "", dtype=object)
+        else:
+            arrays[name] = np.full(spec.shape, spec.fill, dtype=spec.dtype)
+    return run_checksum(arrays)
+
+
+def damaged_runs(path: str | os.PathLike, status: np.ndarray | None = None) -> list[tuple[int, int, int, str]]:
+    """Done runs whose data on disk no longer match their ``run_checksum``: ``(arm, sample, replicate, why)``.
+
+    Reads every run variable once. A store written before checksums existed has none to check (empty list).
+    """
+    import zarr
+
+    status = read_status(path) if status is None else status
+    done = [tuple(int(i) for i in idx) for idx in np.argwhere(status == DONE)]
+    if not done:
+        return []
+    try:
+        with quiet_zarr():
+            g = zarr.open_group(str(path), mode="r", use_consolidated=True)
+            names = sorted(run_variables(open_store(path)))
+            if CHECKSUM_VAR not in g:
+                return []
+            recorded = g[CHECKSUM_VAR]
+    except StoreError:
+        raise
+    except Exception as exc:
+        raise StoreError(_damaged_metadata(Path(path), exc)) from None
+    damaged: dict[tuple[int, int, int], str] = {}
+    expected: dict[tuple[int, int, int], str] = {}
+    with quiet_zarr():
+        try:
+            rec = recorded[...]
+            for idx in done:
+                expected[idx] = str(rec[idx])
+        except Exception:
+            for idx in done:
+                try:
+                    expected[idx] = str(recorded[idx])
+                except Exception as exc:
+                    damaged[idx] = f"its checksum cannot be read ({type(exc).__name__})"
+        hashers = {idx: hashlib.blake2b(digest_size=16) for idx in done if expected.get(idx)}
+        for name in names:
+            arr = g[name]
+            try:
+                values = arr[...]
+                per_run = {idx: values[idx] for idx in hashers}
+            except Exception:
+                per_run = {}
+                for idx in hashers:
+                    try:
+                        per_run[idx] = arr[idx]
+                    except Exception as exc:
+                        damaged.setdefault(idx, f"variable {name!r} cannot be read ({type(exc).__name__}: {exc})")
+            for idx, v in per_run.items():
+                _hash_array(hashers[idx], name, v)
+    for idx, h in hashers.items():
+        if idx not in damaged and h.hexdigest() != expected[idx]:
+            damaged[idx] = "its data no longer match the checksum written with it (a chunk deleted or changed)"
+    return sorted((a, s, r, why) for (a, s, r), why in damaged.items())
+
+
+def format_damaged(arms: list[str], damaged: list[tuple[int, int, int, str]], limit: int = 10) -> list[str]:
+    """One line per damaged run (at most ``limit``), naming it."""
+    lines = [f"damaged: arm {arms[a]!r}, sample {s}, replicate {r}: {why}" for a, s, r, why in damaged[:limit]]
+    if len(damaged) > limit:
+        lines.append(f"... and {len(damaged) - limit} more damaged runs")
+    return lines
 
 
 # ---------------------------------------------------------------- writing
@@ -469,6 +700,7 @@ def write_run_status(
     cpu_seconds: float = float("nan"),
     write_seconds: float = float("nan"),
     worker: str = "",
+    checksum: str = "",
 ) -> None:
     """Write the bookkeeping of one run, ``run_status`` strictly last."""
     import zarr
@@ -481,6 +713,8 @@ def write_run_status(
         g["run_cpu_seconds"][a, s, r] = cpu_seconds
         g["run_write_seconds"][a, s, r] = write_seconds
         g["run_worker"][a, s, r] = worker
+        if CHECKSUM_VAR in g:  # stores written before checksums have none
+            g[CHECKSUM_VAR][a, s, r] = checksum
         g[STATUS_VAR][a, s, r] = np.int8(status)
 
 
@@ -500,6 +734,8 @@ class StoreStatus:
     seconds_mean: float
     seconds_total: float
     write_seconds_mean: float
+    #: done runs whose data no longer match their checksum: (arm, sample, replicate, why)
+    damaged: list[tuple[str, int, int, str]] = field(default_factory=list)
 
     @property
     def n_runs(self) -> int:
@@ -507,13 +743,14 @@ class StoreStatus:
 
     @property
     def complete(self) -> bool:
-        return self.counts["done"] == self.n_runs
+        return self.counts["done"] == self.n_runs and not self.damaged
 
     def format(self, max_failures: int = 10) -> str:
         c = self.counts
         lines = [
             f"{self.path}: experiment {self.name!r}, {self.n_runs} runs: "
-            f"{c['done']} done, {c['failed']} failed, {c['pending']} pending",
+            f"{c['done']} done, {c['failed']} failed, {c['pending']} pending"
+            + (f"; {len(self.damaged)} of the done runs damaged" if self.damaged else ""),
         ]
         width = max(len(a) for a in self.arms)
         for arm in self.arms:
@@ -529,11 +766,20 @@ class StoreStatus:
             lines.append(f"  failed: arm {arm!r}, sample {s}, replicate {r}: {first}")
         if len(self.failures) > max_failures:
             lines.append(f"  ... and {len(self.failures) - max_failures} more failed runs")
+        if self.damaged:
+            lines.append(
+                f"  {len(self.damaged)} done run(s) damaged on disk (data changed since written); "
+                "`blinasim sweep EXPERIMENT --out STORE --resume` re-runs them:"
+            )
+            for arm, s, r, why in self.damaged[:max_failures]:
+                lines.append(f"  damaged: arm {arm!r}, sample {s}, replicate {r}: {why}")
+            if len(self.damaged) > max_failures:
+                lines.append(f"  ... and {len(self.damaged) - max_failures} more damaged runs")
         return "\n".join(lines)
 
 
-def store_status(path: str | os.PathLike) -> StoreStatus:
-    """Counts of pending, done and failed runs, per arm, and the failure messages."""
+def store_status(path: str | os.PathLike, *, verify: bool = True) -> StoreStatus:
+    """Counts of pending, done and failed runs, per arm, the failure messages and (``verify``) damaged runs."""
     ds = open_store(path)
     status = read_status(path)
     arms = [str(a) for a in ds.arm.values]
@@ -556,6 +802,7 @@ def store_status(path: str | os.PathLike) -> StoreStatus:
         write_mean = float(np.nanmean(wsecs)) if np.isfinite(wsecs).any() else float("nan")
     else:
         seconds_mean = seconds_total = write_mean = float("nan")
+    damaged = [(arms[a], s, r, why) for a, s, r, why in damaged_runs(path, status)] if verify else []
     return StoreStatus(
         str(path),
         str(ds.attrs.get("experiment_name", "")),
@@ -566,6 +813,7 @@ def store_status(path: str | os.PathLike) -> StoreStatus:
         seconds_mean,
         seconds_total,
         write_mean,
+        damaged,
     )
 
 
@@ -580,6 +828,16 @@ def export_netcdf(store: str | os.PathLike, out: str | os.PathLike, *, allow_inc
         raise StoreError(
             f"store {str(store)!r} is not finished ({n_pending} pending, {n_failed} failed runs); "
             "finish it with `blinasim sweep ... --resume` or export anyway with --allow-incomplete"
+        )
+    damaged = damaged_runs(store, status)
+    if damaged:
+        arms = [str(a) for a in ds.arm.values]
+        raise StoreError(
+            [
+                f"store {str(store)!r} has {len(damaged)} damaged run(s); re-run them with "
+                "`blinasim sweep EXPERIMENT --out STORE --resume`",
+                *format_damaged(arms, damaged),
+            ]
         )
     if Path(out).suffix != ".nc":
         raise StoreError(f"netCDF output {str(out)!r} must end in .nc")

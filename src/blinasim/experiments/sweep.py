@@ -24,6 +24,9 @@ Executors:
   scheduler (``dask scheduler`` + ``dask worker``) or starting a LocalCluster.
   Tasks are submitted with ``pure=False`` and distinct keys (Dask would
   otherwise merge calls with equal arguments); a worker plugin warms the JIT.
+  The run context goes with every task, so a worker that dies takes only the
+  runs it was running (Dask runs them again elsewhere); while the cluster has
+  no worker, runs wait up to ``worker_timeout`` seconds.
 - :class:`InProcessExecutor` — runs in the calling process, one at a time
   (debugging, profiling, and measuring the store overhead).
 
@@ -34,8 +37,10 @@ trials and the calibration (:mod:`blinasim.trials`) run through them.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import os
+import re
 import signal
 import socket
 import sys
@@ -57,12 +62,18 @@ from blinasim.errors import BlinasimError
 from blinasim.experiments.store import (
     DONE,
     FAILED,
+    PENDING,
     STATUS_NAMES,
     StoreError,
+    check_store_writable,
     create_store,
+    damaged_runs,
+    format_damaged,
     layout_from_datasets,
+    lock_store,
     open_store,
     read_status,
+    region_checksum,
     run_region_dataset,
     store_layout,
     write_run_data,
@@ -83,7 +94,7 @@ class SweepError(BlinasimError):
 
 @dataclass(frozen=True)
 class RunContext:
-    """What every run of a sweep shares (sent once per worker)."""
+    """What every run of a sweep shares (sent to a local worker once, with every Dask task)."""
 
     store: str
     fingerprint: str
@@ -192,16 +203,18 @@ def _store_run(
     ``layout`` is the store's layout, or None to read it here (a failure to read it counts as a failed write).
     """
     write_seconds = float("nan")
+    checksum = ""
     if ds is not None:
         try:
             t1 = time.perf_counter()
-            region, _ = run_region_dataset(
-                ds, layout if layout is not None else store_layout(ctx.store, ctx.fingerprint)
-            )
+            layout = layout if layout is not None else store_layout(ctx.store, ctx.fingerprint)
+            region, _ = run_region_dataset(ds, layout)
             write_run_data(ctx.store, index, region)
+            checksum = region_checksum(region, layout) if status == DONE else ""
             write_seconds = time.perf_counter() - t1
         except Exception as exc:
             status, message = FAILED, "writing the run into the store failed: " + _describe_exception(exc)
+            checksum = ""
     write_run_status(
         ctx.store,
         index,
@@ -211,6 +224,7 @@ def _store_run(
         cpu_seconds=cpu_seconds,
         write_seconds=write_seconds,
         worker=worker,
+        checksum=checksum,
     )
     return RunOutcome(index, status, message, seconds, write_seconds, worker, cpu_seconds=cpu_seconds)
 
@@ -396,6 +410,20 @@ class LocalExecutor:
         return list(self._pool.map(fn, items))
 
 
+_ADDRESS_HELP = (
+    "--scheduler {address!r}: not a Dask scheduler address; expected PROTOCOL://HOST:PORT, "
+    "e.g. tcp://127.0.0.1:8786 (or HOST:PORT)"
+)
+_ADDRESS = re.compile(r"^(?:(?:tcp|tls|ws|wss|ucx)://)?(?:\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]]+):(\d{1,5})/?$")
+
+
+def check_scheduler_address(address: Any) -> None:
+    """Raise :class:`SweepError` unless ``address`` looks like ``tcp://HOST:PORT`` (port 1-65535)."""
+    m = _ADDRESS.match(address) if isinstance(address, str) else None
+    if m is None or not 0 < int(m.group(1)) < 65536:
+        raise SweepError(_ADDRESS_HELP.format(address=address))
+
+
 class DaskExecutor:
     """Dask distributed: a running scheduler (``scheduler="tcp://host:port"``) or a LocalCluster.
 
@@ -429,9 +457,15 @@ class DaskExecutor:
         keep_profiler: bool = False,
         keep_monitors: bool = False,
         start_method: str | None = None,
+        worker_timeout: float = 300.0,
     ):
         if sum(x is not None for x in (scheduler, local_workers, client)) != 1:
             raise SweepError("DaskExecutor: give exactly one of scheduler, local_workers or client")
+        if scheduler is not None:
+            check_scheduler_address(scheduler)
+        if not (isinstance(worker_timeout, int | float) and 0 < worker_timeout < float("inf")):
+            raise SweepError(f"worker timeout {worker_timeout!r}: must be a positive number of seconds")
+        self.worker_timeout = float(worker_timeout)
         self.scheduler = scheduler
         self.local_workers = local_workers
         self.timeout = timeout
@@ -443,7 +477,7 @@ class DaskExecutor:
         self._client = client
         self._own_client = client is None
         self._cluster = None
-        self._ctx_future = None
+        self._ctx: RunContext | None = None
         self._started = False
         self.n_workers = 0
         self.description = (
@@ -469,6 +503,8 @@ class DaskExecutor:
                     self._client = Client(self.scheduler, timeout=self.timeout)
                 except (OSError, TimeoutError) as exc:
                     raise SweepError(f"could not connect to the Dask scheduler at {self.scheduler!r}: {exc}") from None
+                except (ValueError, TypeError) as exc:
+                    raise SweepError(f"{_ADDRESS_HELP.format(address=self.scheduler)} ({exc})") from None
             else:
                 import logging
 
@@ -504,41 +540,93 @@ class DaskExecutor:
         workers = info.get("workers", {})
         self.n_workers = sum(int(w.get("nthreads", 1)) for w in workers.values()) or 1
         if not workers:
-            self.warnings.append("the Dask scheduler has no workers yet; runs wait until workers join")
+            self.warnings.append(
+                f"the Dask scheduler has no workers yet; runs wait up to {self.worker_timeout:g} s "
+                "(--worker-timeout) for workers to join"
+            )
         elif any(int(w.get("nthreads", 1)) > 1 for w in workers.values()):
             self.warnings.append(
                 "some Dask workers have more than one thread; runs hold the GIL, so start workers "
                 "with --nthreads 1 and more processes (--nworkers N)"
             )
-        if ctx is not None:
-            self._ctx_future = client.scatter(ctx, broadcast=True, hash=False)
+        # The context goes with every task (it is small): not scattered to one worker, whose
+        # death would take it, and every queued run with it.
+        self._ctx = ctx
+        self._closing = False
         self._tag = uuid.uuid4().hex[:8]
         self._started = True
 
+    def _wait_for_workers(self) -> None:
+        try:
+            self._client.wait_for_workers(1, timeout=self.worker_timeout)
+        except TimeoutError:
+            raise SweepError(
+                f"no Dask worker joined the scheduler {self.description.removeprefix('Dask scheduler ')!r} within "
+                f"{self.worker_timeout:g} s; start workers (dask worker ADDRESS --nthreads 1) or wait longer "
+                "(--worker-timeout SECONDS, execution.worker_timeout)"
+            ) from None
+
     def ready(self) -> None:
-        pass
+        """Wait (up to the worker timeout) until the cluster has a worker."""
+        self._wait_for_workers()
+
+    def _submit(self, task: RunTask, attempt: int) -> Any:
+        a, s, r = task.index
+        key = f"blinasim-run-{self._tag}-a{a}-s{s}-r{r}" + (f"-retry{attempt}" if attempt else "")
+        return self._client.submit(execute_run, task, self._ctx, pure=False, key=key, retries=0)
 
     def results(self, tasks: Iterable[RunTask]) -> Iterator[Result]:
+        """Runs as they finish. A worker that dies takes only the runs it was running: the
+        scheduler runs them again on another worker (a run that kills three workers is
+        recorded as failed, Dask's ``allowed-failures``); a run whose task was lost otherwise
+        (cancelled, forgotten) is submitted again, twice at most. While the cluster has no
+        worker the runs wait, up to the worker timeout."""
         from distributed import as_completed
+        from distributed.client import FutureCancelledError
 
-        client = self._client
-        futures = {}
+        futures: dict[Any, tuple[RunTask, int]] = {}
         for task in tasks:
-            a, s, r = task.index
-            key = f"blinasim-run-{self._tag}-a{a}-s{s}-r{r}"
-            fut = client.submit(execute_run, task, self._ctx_future, pure=False, key=key, retries=0)
-            futures[fut] = task
+            futures[self._submit(task, 0)] = (task, 0)
         self._futures = futures
-        for fut in as_completed(futures):
-            task = futures.pop(fut)
-            try:
-                yield task, fut.result()
-            except Exception as exc:
-                yield task, exc
-            finally:
-                fut.release()
+        pending = as_completed(list(futures))
+        no_workers_since: float | None = None
+        last_check = time.monotonic()
+        while futures:
+            batch = pending.next_batch(block=False)
+            if not batch:
+                now = time.monotonic()
+                if now - last_check >= 1.0:  # ask the scheduler once a second whether any worker is left
+                    last_check = now
+                    if not self._client.scheduler_info().get("workers"):
+                        no_workers_since = no_workers_since or now
+                        if now - no_workers_since > self.worker_timeout:
+                            raise SweepError(
+                                f"the Dask cluster has had no worker for {self.worker_timeout:g} s; "
+                                f"{len(futures)} runs did not run. Start workers and continue with --resume"
+                            )
+                    else:
+                        no_workers_since = None
+                time.sleep(0.02)
+                continue
+            for fut in batch:
+                task, attempt = futures.pop(fut)
+                try:
+                    outcome = fut.result()
+                except (FutureCancelledError, asyncio.CancelledError) as exc:
+                    if attempt < 2 and not getattr(self, "_closing", False):
+                        new = self._submit(task, attempt + 1)
+                        futures[new] = (task, attempt + 1)
+                        pending.add(new)
+                        continue
+                    outcome = exc
+                except Exception as exc:
+                    outcome = exc
+                finally:
+                    fut.release()
+                yield task, outcome
 
     def close(self, cancel: bool = False) -> None:
+        self._closing = True
         if self._client is not None and cancel:
             futs = list(getattr(self, "_futures", {}))
             if futs:
@@ -616,8 +704,15 @@ def make_executor(
     scheduler: str | None = None,
     dask_local: int | None = None,
     defaults: Any = None,
+    worker_timeout: float | None = None,
 ):
-    """An executor from explicit options, falling back to an ``[execution]`` table."""
+    """An executor from explicit options, falling back to an ``[execution]`` table.
+
+    ``worker_timeout`` (Dask): seconds runs wait for a worker while the cluster has none.
+    """
+    if worker_timeout is None:
+        worker_timeout = getattr(defaults, "worker_timeout", None) or 300.0
+    dask_options = {"worker_timeout": worker_timeout}
     given = [x is not None for x in (workers, scheduler, dask_local)]
     if sum(given) > 1:
         raise SweepError("give at most one of --workers, --scheduler and --dask-local")
@@ -628,9 +723,9 @@ def make_executor(
     if executor == "inprocess":
         return InProcessExecutor()
     if scheduler is not None:
-        return DaskExecutor(scheduler=scheduler)
+        return DaskExecutor(scheduler=scheduler, **dask_options)
     if dask_local is not None:
-        return DaskExecutor(local_workers=dask_local)
+        return DaskExecutor(local_workers=dask_local, **dask_options)
     if workers is not None:
         if executor == "dask":
             raise SweepError("--workers starts local processes; with Dask use --scheduler or --dask-local")
@@ -641,9 +736,9 @@ def make_executor(
         raise SweepError(f"executor = {executor!r}: use 'local', 'dask', 'inprocess' or an executor object")
     if defaults is not None and (executor == "dask" or defaults.executor == "dask"):
         if defaults.scheduler:
-            return DaskExecutor(scheduler=defaults.scheduler)
+            return DaskExecutor(scheduler=defaults.scheduler, **dask_options)
         if defaults.dask_local:
-            return DaskExecutor(local_workers=defaults.dask_local)
+            return DaskExecutor(local_workers=defaults.dask_local, **dask_options)
         raise SweepError("execution.executor = 'dask' needs execution.scheduler or execution.dask_local")
     if executor == "dask":
         raise SweepError("executor 'dask' needs --scheduler ADDRESS or --dask-local N")
@@ -683,6 +778,13 @@ def _check_store_matches(path: Path, plan) -> None:
             f"({ds.attrs.get('experiment_name')!r}, fingerprint {fp}); this experiment's fingerprint is "
             f"{plan.fingerprint}. Arms, samples, replicates, seeds and the base config must be unchanged to resume."
         )
+    made_with = ds.attrs.get("blinasim_version")
+    if made_with is not None and made_with != __version__:
+        raise SweepError(
+            f"--resume: store {str(path)!r} was written by blinasim {made_with}, this is blinasim {__version__}; "
+            "one store holds the results of one version. Finish it with blinasim "
+            f"{made_with} (e.g. pip install blinasim=={made_with}), or run the experiment into a new store"
+        )
 
 
 def run_sweep(
@@ -697,12 +799,18 @@ def run_sweep(
     progress: bool = True,
     write: str | None = None,
     on_message: Callable[[str], None] | None = None,
+    worker_timeout: float | None = None,
 ) -> SweepResult:
     """Run every run of ``experiment`` that is not done into ``store``.
 
     Without ``resume`` the store must not exist. With ``resume`` an existing
-    store of the same experiment (same fingerprint) is continued: runs marked
-    done are skipped; pending and failed runs run (again).
+    store of the same experiment (same fingerprint, same blinasim version) is
+    continued: runs marked done are skipped unless their data were damaged
+    since (:func:`blinasim.experiments.store.damaged_runs`); pending, failed
+    and damaged runs run (again). The store is locked for the whole sweep
+    (:func:`blinasim.experiments.store.lock_store`): a second process that
+    writes it is refused. ``worker_timeout`` (Dask): how long runs wait for a
+    worker when the cluster has none (default ``execution.worker_timeout``).
     """
     plan = experiment.plan
     spec = experiment.spec
@@ -715,7 +823,16 @@ def run_sweep(
     write = write or spec.execution.write
     if write not in ("worker", "parent"):
         raise SweepError(f"write = {write!r}: use 'worker' or 'parent'")
-    exe = make_executor(executor, workers=workers, scheduler=scheduler, dask_local=dask_local, defaults=spec.execution)
+    if worker_timeout is None:
+        worker_timeout = spec.execution.worker_timeout
+    exe = make_executor(
+        executor,
+        workers=workers,
+        scheduler=scheduler,
+        dask_local=dask_local,
+        defaults=spec.execution,
+        worker_timeout=worker_timeout,
+    )
 
     exists = path.exists()
     if exists and not resume:
@@ -726,13 +843,34 @@ def run_sweep(
         parent = path.parent if str(path.parent) else Path(".")
         if not parent.is_dir():
             raise SweepError(f"store {str(path)!r}: directory {str(parent)!r} does not exist")
+    try:
+        check_store_writable(path)  # before any simulation
+        lock = lock_store(path)
+        lock.__enter__()
+    except StoreError as exc:
+        raise SweepError(exc.problems) from None
+    try:
+        if not exists and path.exists():
+            raise SweepError(
+                f"store {str(path)!r} was created by another process meanwhile; pass --resume to continue it"
+            )
+        return _run_locked(exe, experiment, path, exists, resume, progress, write, say)
+    finally:
+        lock.__exit__(None, None, None)
 
+
+def _run_locked(exe, experiment, path: Path, exists: bool, resume: bool, progress: bool, write: str, say):
+    plan = experiment.plan
+    spec = experiment.spec
     ctx = RunContext(str(path.resolve()), plan.fingerprint, plan.base, write, __version__)
     # Start (or connect) before creating the store: an unreachable scheduler
     # leaves nothing behind. Local workers warm up while the parent does the
     # dry run.
     t_start = time.perf_counter()
-    exe.start(ctx)
+    try:
+        exe.start(ctx)
+    except StoreError as exc:
+        raise SweepError(exc.problems) from None
     say(
         f"started {exe.description}: the workers load the kernels (a few seconds; about a minute to compile them "
         "on a first run, `blinasim warmup` does that ahead)"
@@ -742,15 +880,24 @@ def run_sweep(
         if not exists:
             say("planning the store: a dry run of one patient for the output layout")
             layout = dry_run_layout(plan, spec.output.variables)
+        for w in getattr(exe, "warnings", []):  # before waiting for workers: say why it waits
+            say(f"warning: {w}")
         exe.ready()
         startup = time.perf_counter() - t_start
         say(f"workers ready after {startup:.1f} s")
-        for w in getattr(exe, "warnings", []):
-            say(f"warning: {w}")
         if layout is not None:
             say(f"creating the store {path}")
             create_store(path, plan, layout, experiment_text=experiment.text)
         status = read_status(path)
+        damaged = damaged_runs(path, status) if exists else []
+        if damaged:
+            arms = [a.name for a in plan.arms]
+            say(f"{len(damaged)} done run(s) of {path} are damaged on disk and run again:")
+            for line in format_damaged(arms, damaged):
+                say(f"  {line}")
+            for a, s, r, why in damaged:
+                write_run_status(path, (a, s, r), PENDING, message=f"damaged on disk, re-run: {why}")
+                status[a, s, r] = PENDING
         todo = [idx for idx in plan.runs() if status[idx] != DONE]
         skipped = plan.n_runs - len(todo)
         if resume and exists:

@@ -27,6 +27,7 @@ MARROW_TURNOVER = 9
 NORMAL_B_SUPPLY = 10
 PATIENT = 11
 CHEMOTHERAPY = 12
+BLAST_SCALE = 13
 
 
 @njit(cache=True, inline="always")

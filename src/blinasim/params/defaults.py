@@ -102,6 +102,12 @@ LITERATURE: dict[str, Default] = {
         "model choice: 1 = the population median (cytokines.il6_per_ifng); cohorts draw the between-patient "
         "spread of the myeloid IL-6 response (blinasim.trials.cohort.IL6_RESPONSE)",
     ),
+    "patient.sanctuary_fraction": Default(
+        1e-5,
+        "1",
+        "approx.: disease outside the marrow is usually occult at relapse (CNS involvement in a minority); the "
+        "marrow and other sites as sanctuaries from blinatumomab ([Liu2023]; [Sigmund2020])",
+    ),
     "patient.cd4_fraction": Default(
         0.6, "1", "approx.: CD4:CD8 about 2:1 in adult blood (CD4 ~60% of CD3+ T-cells); often lower after therapy"
     ),
@@ -176,6 +182,18 @@ LITERATURE: dict[str, Default] = {
         10.0, "pg/mL", "approx.: IFN-gamma induces PD-L1 on blasts at low levels"
     ),
     "disease.pdl1_response_days": Default(1.0, "day", "approx.: PD-L1 induction and loss take about a day"),
+    "disease.min_blast_agents": Default(
+        16,
+        "agents",
+        "model choice (numerical resolution, docs/model.md): with >= 16 blast agents the kill, division and death "
+        "of the disease are averaged over enough agents; below, agents split until each is 1-2 cells",
+    ),
+    "disease.max_blast_agents": Default(
+        128,
+        "agents",
+        "model choice (numerical resolution, docs/model.md): 8 x min_blast_agents, so splitting and merging "
+        "do not alternate; at most ~0.5% of the default lattice holds sub-agent blasts",
+    ),
     # ------------------------------------------------------------- normal B cells
     "normal_b.cd19_median": Default(
         2.2e4, "molecules/cell", "[Ginaldi1998]: CD19 on normal blood B cells 2.2e4 +- 0.7e4 molecules"
@@ -608,6 +626,72 @@ LITERATURE: dict[str, Default] = {
     "treatment.prephase_blast_fraction": Default(0.5, "1", "[BlincytoPI]: pre-phase above 50% marrow blasts"),
     "treatment.prephase_peripheral_blasts_per_ul": Default(
         15000.0, "1/uL", "[BlincytoPI]: pre-phase at >= 15,000 peripheral blasts/uL"
+    ),
+    # ---------------------------------------------------------------- course
+    "course.plan": Default("none", "-", "model choice: no follow-up beyond the lattice run by default"),
+    "course.follow_up_days": Default(730.0, "day", "model choice: 2 years, the follow-up of the survival figures"),
+    "course.step_days": Default(
+        0.25, "day", "model choice: step of the event-driven follow-up (rates x step << 1: b = 0.105/day)"
+    ),
+    "course.custom_cycles": Default(4, "1", "model choice: a custom plan of 4 cycles ([BlincytoPI])"),
+    "course.custom_on_days": Default(28.0, "day", "[BlincytoPI]: 4 weeks of continuous infusion"),
+    "course.custom_off_days": Default(14.0, "day", "[BlincytoPI]: 2 weeks without treatment"),
+    "course.custom_mrd_response": Default(False, "bool", "model choice: response by CR/CRh unless set"),
+    "course.mrd_negative_threshold": Default(
+        1e-4, "1", "[Gokbuget2018]: complete MRD response is MRD below the 1e-4 detection limit of the assays"
+    ),
+    "course.hsct_uptake": Default(
+        0.40,
+        "1",
+        "[Topp2015]: 32 of 81 patients in CR/CRh (40%) went on to allogeneic HSCT (BLAST: 67%, [Gokbuget2018])",
+    ),
+    "course.hsct_delay_days": Default(
+        42.0, "day", "approx.: transplant a few weeks after the response assessment, once a donor is ready ([Topp2015])"
+    ),
+    "course.hsct_log_kill": Default(
+        3.0,
+        "logs",
+        "approx.: conditioning and the graft-versus-leukemia effect; most patients transplanted in remission are "
+        "MRD-negative after HSCT ([Gokbuget2018])",
+    ),
+    "course.gvl_kill_per_day": Default(
+        0.1,
+        "1/day",
+        "approx.: the graft-versus-leukemia effect of allogeneic T-cells holds residual ALL in check (relapse "
+        "after HSCT in CR with low MRD is the exception; [Kolb2008]); a hazard above the blasts' net growth "
+        "(0.07/day)",
+    ),
+    "course.trm_probability": Default(
+        0.25,
+        "1",
+        "approx.: non-relapse mortality after allogeneic HSCT in second or later remission of adult ALL is about "
+        "20-30% ([Gokbuget2012]; [Topp2015])",
+    ),
+    "course.trm_mean_days": Default(
+        120.0, "day", "approx.: most transplant-related deaths occur within the first months ([Gokbuget2012])"
+    ),
+    "course.remission_death_per_year": Default(
+        0.05,
+        "1/year",
+        "approx.: infections and other deaths in continuous remission without transplant ([Gokbuget2012])",
+    ),
+    "course.failure_survival_median_days": Default(
+        100.0,
+        "day",
+        "[Gokbuget2016]: median overall survival of adult R/R Ph-negative B-ALL on historical standard therapy "
+        "3.3 months; after relapse [Fielding2007] 24 weeks",
+    ),
+    "course.sanctuary_kill_factor": Default(
+        0.1,
+        "1",
+        "approx.: blinatumomab acts less in extramedullary and CNS disease ([Sigmund2020]); lower T-cell access "
+        "([Liu2023])",
+    ),
+    "course.sanctuary_seeding_per_day": Default(
+        0.01, "1/day", "approx.: extramedullary cells return to the marrow slowly (the sanctuary reseeds relapse)"
+    ),
+    "course.sanctuary_detect_cells": Default(
+        1e10, "cells", "approx.: an extramedullary mass of ~1 cm^3 (~1e9-1e10 cells) is clinically apparent"
     ),
     # --------------------------------------------------------------------- output
     "output.snapshot_every_days": Default(

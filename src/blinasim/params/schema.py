@@ -45,7 +45,7 @@ class SimulationConfig(_Section):
     """Clocks, lattice and random seed of one run."""
 
     seed: int = _param("simulation.seed", "Root seed of the run's counter-based random numbers.", ge=0, le=2**63 - 1)
-    days: float = _param("simulation.days", "Simulated duration.", gt=0, le=3650)
+    days: float = _param("simulation.days", "Simulated duration.", gt=0, le=3650, allow_inf_nan=False)
     dt_hours: float = _param("simulation.dt_hours", "Fast clock: T-cell motility, encounters, killing.", gt=0, le=1)
     slow_step_hours: float = _param(
         "simulation.slow_step_hours",
@@ -130,6 +130,12 @@ class PatientConfig(_Section):
         ge=0,
         le=1000,
     )
+    sanctuary_fraction: float = _param(
+        "patient.sanctuary_fraction",
+        "Share of the leukemic cells outside the marrow lattice at baseline (extramedullary / CNS sanctuary).",
+        ge=0,
+        le=0.5,
+    )
     cd4_fraction: float = _param("patient.cd4_fraction", "CD4+ share of the CD3+ T-cells.", ge=0, le=1)
     treg_fraction_of_cd4: float = _param(
         "patient.treg_fraction_of_cd4",
@@ -211,6 +217,19 @@ class DiseaseConfig(_Section):
     pdl1_response_days: float = _param(
         "disease.pdl1_response_days", "Time constant of PD-L1 induction and loss.", gt=0, le=100
     )
+    min_blast_agents: int = _param(
+        "disease.min_blast_agents",
+        "Below this many blast agents the blast weight halves and every blast agent splits (disease below one agent).",
+        ge=1,
+        le=10_000,
+    )
+    max_blast_agents: int = _param(
+        "disease.max_blast_agents",
+        "Above this many blast agents (at a weight below cells_per_agent) the weight doubles and half the blast "
+        "agents merge away; at least 4 x min_blast_agents.",
+        ge=4,
+        le=1_000_000,
+    )
 
     @model_validator(mode="after")
     def _fractions(self) -> DiseaseConfig:
@@ -218,6 +237,11 @@ class DiseaseConfig(_Section):
             raise ValueError(
                 f"disease.cd19_negative_fraction + disease.cd19_low_fraction = "
                 f"{self.cd19_negative_fraction + self.cd19_low_fraction}: must not exceed 1"
+            )
+        if self.max_blast_agents < 4 * self.min_blast_agents:
+            raise ValueError(
+                f"disease.max_blast_agents = {self.max_blast_agents} must be at least 4 x disease.min_blast_agents "
+                f"= {4 * self.min_blast_agents} (a gap so that splitting and merging do not alternate)"
             )
         return self
 
@@ -724,6 +748,69 @@ class TreatmentConfig(_Section):
         return self
 
 
+class CourseConfig(_Section):
+    """The clinical course after the lattice run: cycles by response, transplant, relapse, death, sanctuary."""
+
+    plan: Literal["none", "mt103_211", "tower", "blast", "custom"] = _param(
+        "course.plan",
+        "Treatment plan followed over the years (blinasim.clinical.course.PLANS); none: the run ends with the "
+        "lattice run.",
+    )
+    follow_up_days: float = _param(
+        "course.follow_up_days", "Days from the start to which the patient is followed.", gt=0, le=3650
+    )
+    step_days: float = _param("course.step_days", "Step of the event-driven follow-up.", gt=0, le=30)
+    custom_cycles: int = _param("course.custom_cycles", "Cycles of the custom plan.", ge=1, le=20)
+    custom_on_days: float = _param("course.custom_on_days", "Infusion days per custom cycle.", gt=0, le=365)
+    custom_off_days: float = _param("course.custom_off_days", "Days off after each custom cycle.", ge=0, le=365)
+    custom_mrd_response: bool = _param(
+        "course.custom_mrd_response", "The custom plan scores response as complete MRD response (else CR/CRh)."
+    )
+    mrd_negative_threshold: float = _param(
+        "course.mrd_negative_threshold", "MRD below which a patient counts as MRD-negative.", gt=0, le=1
+    )
+    hsct_uptake: float = _param(
+        "course.hsct_uptake", "Share of responders in remission who receive an allogeneic HSCT.", ge=0, le=1
+    )
+    hsct_delay_days: float = _param(
+        "course.hsct_delay_days", "Days from the response assessment to the transplant.", ge=0, le=730
+    )
+    hsct_log_kill: float = _param(
+        "course.hsct_log_kill", "Logs of residual disease removed by conditioning and the graft.", ge=0, le=12
+    )
+    gvl_kill_per_day: float = _param(
+        "course.gvl_kill_per_day",
+        "Per-cell kill hazard of the graft-versus-leukemia effect after the transplant (every phenotype).",
+        ge=0,
+        le=10,
+    )
+    trm_probability: float = _param("course.trm_probability", "Probability of transplant-related death.", ge=0, le=1)
+    trm_mean_days: float = _param(
+        "course.trm_mean_days", "Mean days from transplant to a transplant-related death.", gt=0, le=3650
+    )
+    remission_death_per_year: float = _param(
+        "course.remission_death_per_year", "Hazard of death in remission without transplant.", ge=0, le=5
+    )
+    failure_survival_median_days: float = _param(
+        "course.failure_survival_median_days",
+        "Median survival after relapse or without response (death from disease).",
+        gt=0,
+        le=3650,
+    )
+    sanctuary_kill_factor: float = _param(
+        "course.sanctuary_kill_factor",
+        "Kill hazard in the sanctuary relative to the marrow's (drug exposure x T-cell access).",
+        ge=0,
+        le=1,
+    )
+    sanctuary_seeding_per_day: float = _param(
+        "course.sanctuary_seeding_per_day", "Rate at which sanctuary cells home to the marrow.", ge=0, le=10
+    )
+    sanctuary_detect_cells: float = _param(
+        "course.sanctuary_detect_cells", "Sanctuary cells at which an extramedullary relapse is found.", gt=0, le=1e13
+    )
+
+
 class OutputConfig(_Section):
     """Optional extra output of a run (off by default: the Dataset is then exactly as without this section)."""
 
@@ -759,6 +846,7 @@ class Config(_Section):
     endpoints: EndpointConfig = Field(default_factory=EndpointConfig)
     checkpoint: CheckpointConfig = Field(default_factory=CheckpointConfig)
     chemotherapy: ChemotherapyConfig = Field(default_factory=ChemotherapyConfig)
+    course: CourseConfig = Field(default_factory=CourseConfig)
     # Left out of the dump (and the stored config JSON) at its default, so outputs without snapshots
     # stay bit-identical to those made before the section existed.
     output: OutputConfig = Field(default_factory=OutputConfig, exclude_if=_is_default_output)
@@ -821,8 +909,31 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
             raise ConfigError(
                 [f"--set {item!r}: expected KEY=VALUE with a dotted key, e.g. patient.t_cells_per_ul=800"]
             )
+        if key in out:
+            raise ConfigError([f"--set {key!r} is given twice; give each key once"])
         out[key] = parse_value(value.strip())
     return out
+
+
+def read_toml(path: str | Path, what: str = "config file") -> dict[str, Any]:
+    """Parse a TOML file (a UTF-8 byte-order mark is allowed); every failure is one :class:`ConfigError` line."""
+    p = Path(path)
+    if p.is_dir():
+        raise ConfigError([f"{what} {str(p)!r} is a directory, not a TOML file"])
+    if not p.is_file():
+        raise ConfigError([f"{what} {str(p)!r} does not exist"])
+    try:
+        text = p.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            [f"{what} {str(p)!r} is not a text file (not UTF-8: byte {exc.start}); expected a TOML file"]
+        ) from None
+    except OSError as exc:
+        raise ConfigError([f"{what} {str(p)!r} cannot be read: {exc.strerror or exc}"]) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{p}: not valid TOML: {exc}"]) from None
 
 
 def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> None:
@@ -841,13 +952,7 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
     """Read a TOML config (or the built-in defaults when ``path`` is None) and apply overrides."""
     data: dict[str, Any] = {}
     if path is not None:
-        p = Path(path)
-        if not p.is_file():
-            raise ConfigError([f"config file {str(p)!r} does not exist"])
-        try:
-            data = tomllib.loads(p.read_text())
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError([f"{p}: not valid TOML: {exc}"]) from None
+        data = read_toml(path)
     if overrides:
         apply_overrides(data, overrides)
     return validate_config(data)

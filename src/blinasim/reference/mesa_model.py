@@ -60,6 +60,7 @@ from blinasim.core.patient import PatientModel, plan_patient
 from blinasim.core.phases import with_runs
 from blinasim.core.processes import (
     blast_fate,
+    blast_scale,
     chemotherapy,
     cytokines,
     encounter,
@@ -75,6 +76,7 @@ from blinasim.core.processes import (
 )
 from blinasim.core.state import P_BLAST, P_NORMAL_B, P_OTHER_MARROW, P_T_CELL, State
 from blinasim.kernels import census as C
+from blinasim.kernels.blast_scale import RANDOM_SITE_TRIES, THIN_DRAW
 from blinasim.kernels.initial import SUB_BLOOD_B, SUB_BLOOD_BLASTS, SUB_MARROW, SUB_T_BLOOD, SUB_T_MARROW
 from blinasim.kernels.layout import (
     KIND_BLAST,
@@ -90,6 +92,7 @@ from blinasim.kernels.layout import (
     SITE_TARGET,
 )
 from blinasim.kernels.rng import (
+    BLAST_SCALE,
     CHEMOTHERAPY,
     ENCOUNTER,
     INIT,
@@ -903,6 +906,62 @@ class ReferenceModel(PatientModel):
             else:
                 c.fate(rates.p_b_death)
 
+    def _blast_scale(self) -> None:
+        """Split or thin the blast agents by the rule of :mod:`blinasim.core.processes.blast_scale`;
+        mirrors ``kernels.blast_scale.duplicate_blasts`` and ``thin_blasts`` (slot order, same draws)."""
+        blasts = [c for c in self.living_targets() if isinstance(c, Blast)]
+        step = blast_scale.decision(len(blasts), self.blast_weight, self.cells_per_agent, self.config)
+        if step == blast_scale.KEEP:
+            return
+        blast_scale.apply(self, step)
+        if step == blast_scale.COARSEN:
+            removed = 0
+            for c in blasts:
+                if not c.engaged and self.uniform(BLAST_SCALE, c.slot, THIN_DRAW) < 0.5:
+                    c.die()
+                    removed += 1
+            blast_scale.account(self, step, len(blasts), len(blasts) - removed)
+            return
+        mean_cycle = blast_fate.mean_cycle_hours_by_phenotype(self.config).tolist()
+        attempts = self.config.disease.daughter_placement_attempts
+        copies = 0
+        for c in blasts:
+            j = c.slot
+            dest = None
+            if c.cell is not None:
+                dest = self._copy_cell(j, self.site_of(c.cell), attempts)
+                if dest is None:
+                    continue
+                occupant = self.resident(dest)
+                if occupant is not None:
+                    occupant.displace()
+            clock = -mean_cycle[c.phenotype] * math.log(1.0 - self.uniform(BLAST_SCALE, j, 0))
+            self.add_target(Blast, dest, c.cd19, clock=clock, pdl1=c.pdl1, phenotype=c.phenotype)
+            copies += 1
+        blast_scale.account(self, step, len(blasts), len(blasts) + copies)
+
+    def _copy_cell(self, j: int, site: int, attempts: int):
+        """The grid cell for the copy of the marrow blast in slot ``j``; mirrors ``kernels.blast_scale.copy_site``."""
+
+        def free(cell) -> bool:
+            occupant = self.resident(cell)
+            return occupant is None or isinstance(occupant, OtherMarrowCell)
+
+        for a in range(attempts):
+            cell = self.cell_at(moore_neighbour(site, self.side, int(self.uniform(BLAST_SCALE, j, 1 + a) * 8.0)))
+            if free(cell):
+                return cell
+        for a in range(RANDOM_SITE_TRIES):
+            cell = self.cell_at(int(self.uniform(BLAST_SCALE, j, 20 + a) * self.n_sites))
+            if free(cell):
+                return cell
+        start = int(self.uniform(BLAST_SCALE, j, 19) * self.n_sites)
+        for i in range(self.n_sites):
+            cell = self.cell_at((start + i) % self.n_sites)
+            if free(cell):
+                return cell
+        return None
+
     def mean_t_activation(self) -> float:
         """Mean activation of the living T-cells, summed as ``BlinatumomabModel.mean_t_activation``
         does (numpy pairwise sum of the float32 values in slot order)."""
@@ -1022,6 +1081,7 @@ class ReferenceModel(PatientModel):
             "cytokines": _cytokines,
             "chemotherapy": _chemotherapy,
             "blast_fate": _blast_fate,
+            "blast_scale": _blast_scale,
             "normal_b_supply": _normal_b_supply,
             "marrow_turnover": _marrow_turnover,
             "target_compaction": _compact_targets,

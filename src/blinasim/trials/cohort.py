@@ -124,6 +124,18 @@ IL6_RESPONSE = Attribute(
     "and monocyte counts after salvage vary too",
 )
 
+#: Occult disease outside the marrow (extramedullary / CNS sanctuary), drawn alike in both trial populations.
+SANCTUARY = Attribute(
+    "patient.sanctuary_fraction",
+    "lognormal",
+    {"median": 1e-5, "log_sd": 2.3},
+    0.0,
+    0.1,
+    "approx.: extramedullary and CNS disease is occult in most patients and overt in a minority of R/R B-ALL; "
+    "blinatumomab does worse there ([Sigmund2020]; [Liu2023]); log-sd 2.3 spreads 95% of patients over 4 orders "
+    "of magnitude; the median is calibrated (docs/validation.md, survival)",
+)
+
 MT103_211 = CohortSpec(
     name="mt103_211",
     description="Ph-negative R/R B-ALL adults (Topp 2015), step-up 9 -> 28 ug/day, 2 cycles",
@@ -164,6 +176,7 @@ MT103_211 = CohortSpec(
         CD4_FRACTION,
         TREG_FRACTION_OF_CD4,
         IL6_RESPONSE,
+        SANCTUARY,
         Attribute(
             "patient.b_cells_per_ul",
             "lognormal",
@@ -245,6 +258,7 @@ BLAST = CohortSpec(
             source="approx.: as MT103-211 ([Duell2017] measured R/R patients; no MRD-cohort data)",
         ),
         replace(IL6_RESPONSE, source="approx.: as MT103-211"),
+        replace(SANCTUARY, source="approx.: as MT103-211"),
         Attribute(
             "patient.b_cells_per_ul",
             "lognormal",

@@ -35,8 +35,18 @@ from blinasim.trials.cohort import COHORTS
 #: (5% blasts for CR/CRh; MRD 1e-4 needs ~2.7 blasts at 224^2 sites and 50%
 #: cellularity) and the run covers its assessment.
 TRIAL_SETTINGS: dict[str, dict[str, Any]] = {
-    "mt103_211": {"simulation.lattice_size": 120, "simulation.record_every_hours": 6.0},
-    "blast": {"simulation.lattice_size": 224, "simulation.record_every_hours": 6.0, "simulation.days": 30.0},
+    "mt103_211": {"simulation.lattice_size": 120, "simulation.record_every_hours": 6.0, "course.plan": "mt103_211"},
+    "blast": {
+        "simulation.lattice_size": 224,
+        "simulation.record_every_hours": 6.0,
+        "simulation.days": 30.0,
+        "course.plan": "blast",
+        # Gokbuget 2018: 67% of the Ph-negative patients in continuous CR went on to HSCT.
+        "course.hsct_uptake": 0.67,
+        # A first relapse (BLAST's patients were mostly in first CR): median survival 24 weeks
+        # after relapse (Fielding 2007, 609 adults), not the 3.3 months of R/R patients after salvage.
+        "course.failure_survival_median_days": 168.0,
+    },
 }
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from blinasim.core import snapshot
+from blinasim.core.processes import blast_scale
 from blinasim.core.state import P_BLAST, P_NORMAL_B, POPULATIONS
 from blinasim.kernels import census
 from blinasim.kernels.layout import KIND_BLAST, KIND_NORMAL_B
@@ -67,6 +68,11 @@ def init_records(model: Any) -> None:
     #: cumulative CD19-loss and lineage-switch events (agents)
     model.cd19_losses = 0
     model.lineage_switches = 0
+    blast_scale.init_weights(model)
+    #: cells per blast agent at each record, and the cumulative blast events in cells
+    model.rec_blast_weight = np.zeros(n)
+    model.rec_blast_event_cells = np.zeros((n, len(blast_scale.BLAST_EVENTS)))
+    model.rec_blast_rescaled_cells = np.zeros(n)
     snapshot.init_snapshots(model)  # lattice snapshots (output.snapshot_every_days; off by default)
 
 
@@ -116,6 +122,10 @@ def store_interval(model: Any, counts: np.ndarray, pdl1_sum: float) -> None:
     deaths[P_NORMAL_B] += model.killed_by_kind[KIND_NORMAL_B]
     model.rec_births[r] = model.births
     model.rec_deaths[r] = deaths
+    blast_scale.flush_events(model)
+    model.rec_blast_weight[r] = model.blast_weight
+    model.rec_blast_event_cells[r] = model.blast_event_cells
+    model.rec_blast_rescaled_cells[r] = model.blast_rescaled_cells
     model.rec_index += 1
 
 

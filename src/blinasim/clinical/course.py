@@ -1,0 +1,422 @@
+"""The clinical course over years: cycles given by response, transplant, relapse, death.
+
+The lattice run (:mod:`blinasim.core`) covers the induction, where synapses
+form and the drug's kill rate is made. The course continues the same patient
+from the end of the lattice run to ``course.follow_up_days``, event-driven, on
+a step of ``course.step_days``, with no agent and no per-tick cost:
+
+* **Disease** is a stochastic birth-death population per phenotype in the
+  marrow (CD19+, CD19-negative, myeloid) and a CD19+ population in a
+  **sanctuary** outside the marrow (extramedullary / CNS; its baseline share
+  of the disease is ``patient.sanctuary_fraction``). Each step draws births
+  (Poisson) and deaths (binomial) per population; above
+  :data:`DETERMINISTIC_CELLS` cells the expectation is used, which is exact to
+  far below the noise. Extinction is therefore a stochastic event.
+* **Drug in later cycles**: while a cycle infuses, CD19+ cells die at the
+  per-cell kill hazard that the lattice measured during its own infusions
+  (:func:`kill_hazard_per_day`: killed blast cells per CD19+ blast cell-day);
+  the sanctuary at ``course.sanctuary_kill_factor`` of it (lower drug exposure
+  and T-cell access, [Liu2023]; [Sigmund2020]). During the lattice run the
+  sanctuary follows the hazard measured in each record interval.
+* **Sanctuary seeding**: sanctuary cells home to the marrow at
+  ``course.sanctuary_seeding_per_day``.
+* **The plan** (``course.plan``): the cycles of the trial (:data:`PLANS`);
+  non-responders stop after the response cycles; a relapse ends the plan.
+* **Transplant**: a responder in remission receives an allogeneic HSCT with
+  probability ``course.hsct_uptake``, ``course.hsct_delay_days`` after the
+  response assessment; conditioning and graft-versus-leukemia remove
+  ``course.hsct_log_kill`` logs of the disease (each cell survives with
+  probability 10**-log_kill) at once, and the graft's alloreactive T-cells go on killing
+  leukemic cells of every phenotype at ``course.gvl_kill_per_day`` ([Kolb2008]);
+  transplant-related death strikes with
+  ``course.trm_probability`` at an exponential time of mean ``course.trm_mean_days``.
+* **Relapse**: marrow blasts past ``endpoints.relapse_blast_fraction`` after a
+  response, or a sanctuary mass past ``course.sanctuary_detect_cells``
+  (extramedullary relapse); its type is the dominant phenotype.
+* **Death**: after a relapse or without response, from disease at an
+  exponential time with median ``course.failure_survival_median_days``; in
+  remission at ``course.remission_death_per_year``; transplant-related as above.
+
+Every draw comes from one generator seeded by the run seed (stream
+:data:`COURSE_STREAM`), so a run is bit-identical for a seed whichever model
+(numba or Mesa reference) made its lattice part.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from blinasim.params.schema import Config
+
+#: the event codes of ``event_cause`` (CF flag_values / flag_meanings)
+EVENT_CAUSES = (
+    "none",
+    "relapse_cd19_positive",
+    "relapse_cd19_negative",
+    "lineage_switch",
+    "death_disease",
+    "death_remission",
+    "death_transplant",
+)
+NONE, RELAPSE_CD19_POS, RELAPSE_CD19_NEG, LINEAGE_SWITCH, DEATH_DISEASE, DEATH_REMISSION, DEATH_TRANSPLANT = range(7)
+_RELAPSE_CODE = {"cd19_positive": RELAPSE_CD19_POS, "cd19_negative": RELAPSE_CD19_NEG, "lineage_switch": LINEAGE_SWITCH}
+
+#: populations of the course: marrow CD19+, marrow CD19-negative, marrow myeloid, sanctuary CD19+
+POS, NEG, MYE, SANCT = range(4)
+#: above this many cells a population follows its expectation (the noise is < 0.1%)
+DETERMINISTIC_CELLS = 1e6
+#: the generator's stream id (distinct from the lattice's streams)
+COURSE_STREAM = 0xC0
+
+#: cycles of each plan: (infusion days, days off) per cycle, the cycles after which response is assessed
+#: (non-responders stop), and whether response is MRD response (MRD trials) or CR/CRh
+PLANS: dict[str, dict] = {
+    # MT103-211 (Topp 2015): 4 weeks on / 2 off; CR/CRh within 2 cycles -> up to 3 more cycles.
+    "mt103_211": {"cycles": [(28, 14)] * 5, "response_cycles": 2, "mrd": False},
+    # TOWER (Kantarjian 2017): 2 induction cycles; responders 3 consolidation cycles (4 on / 2 off), then
+    # maintenance 4 weeks every 12 weeks up to 12 months.
+    "tower": {"cycles": [(28, 14)] * 5 + [(28, 56)] * 4, "response_cycles": 2, "mrd": False},
+    # BLAST (Gokbuget 2018): up to 4 cycles; response is the complete MRD response after cycle 1.
+    "blast": {"cycles": [(28, 14)] * 4, "response_cycles": 1, "mrd": True},
+}
+
+
+def plan_cycles(config: Config) -> tuple[list[tuple[float, float]], int, bool]:
+    """The plan's cycles as (start day, end of infusion), the response cycles and whether response is MRD."""
+    c = config.course
+    if c.plan == "custom":
+        spec = {"cycles": [(c.custom_on_days, c.custom_off_days)] * c.custom_cycles, "response_cycles": 1}
+        spec["mrd"] = c.custom_mrd_response
+    else:
+        spec = PLANS[c.plan]
+    start = config.treatment.start_day
+    out = []
+    for on, off in spec["cycles"]:
+        out.append((start, start + on))
+        start += on + off
+    return out, spec["response_cycles"], spec["mrd"]
+
+
+@dataclass(frozen=True)
+class LatticeRun:
+    """What the course needs of the lattice run (all arrays on the record times)."""
+
+    times: np.ndarray
+    #: blast cells (marrow + blood) by phenotype: CD19+, CD19-negative (B-lineage), myeloid
+    cells: np.ndarray  # (n, 3)
+    #: blasts killed in each record interval (cells)
+    kills: np.ndarray
+    dose_rate: np.ndarray
+    #: the blinatumomab cycle in progress at each record (0 before the first)
+    cycle: np.ndarray | None
+    #: marrow MRD (leukemic / mononuclear marrow cells)
+    mrd: np.ndarray
+    marrow_nucleated: float
+    marrow_mononuclear: float
+    #: CR/CRh (1/0/NaN), its day; complete MRD response (1/0/NaN), its day; relapse day and type
+    cr_crh: float
+    response_day: float
+    mrd_response: float
+    mrd_response_day: float
+    relapse_day: float
+    relapse_type: str
+
+
+@dataclass
+class CourseResult:
+    """The time-to-event outputs of a run and the course's coarse time series."""
+
+    os_days: float
+    os_event: int
+    rfs_days: float
+    rfs_event: float
+    efs_days: float
+    efs_event: int
+    days_to_mrd_negative: float
+    event_cause: int
+    transplanted: int
+    transplant_day: float
+    cycles_given: int
+    #: the course grid (days) and marrow MRD, sanctuary cells on it
+    times: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    mrd: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    sanctuary: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+def lattice_run(ds, mononuclear_fraction_of_other: float | None = None) -> LatticeRun:
+    """The :class:`LatticeRun` of a run Dataset (its lattice part; ``blinasim.core.output``)."""
+    if mononuclear_fraction_of_other is None:
+        mononuclear_fraction_of_other = json.loads(ds.attrs["config"])["marrow"]["mononuclear_fraction_of_other"]
+    blasts = ds.blasts.sum("compartment").values
+    neg = ds.blasts_cd19_negative.sum("compartment").values
+    switched = ds.blasts_lineage_switched.sum("compartment").values
+    marrow = {
+        name: float(ds[name].sel(compartment="marrow").values[-1]) for name in ("blasts", "normal_b_cells", "t_cells")
+    }
+    other = float(ds.other_marrow_cells.values[-1])
+    lymphoid = sum(marrow.values())
+    return LatticeRun(
+        times=ds.time.values,
+        cells=np.stack([blasts - neg, neg - switched, switched], axis=1),
+        kills=ds.kills.values,
+        dose_rate=ds.dose_rate.values,
+        cycle=ds.cycle.values,
+        mrd=ds.mrd.values,
+        marrow_nucleated=lymphoid + other,
+        marrow_mononuclear=lymphoid + mononuclear_fraction_of_other * other,
+        cr_crh=float(ds.cr_crh.values),
+        response_day=float(ds.response_day.values),
+        mrd_response=float(ds.mrd_response.values),
+        mrd_response_day=float(ds.mrd_response_day.values),
+        relapse_day=float(ds.relapse_day.values),
+        relapse_type=str(ds.relapse_type.values),
+    )
+
+
+def kill_hazard_per_day(run: LatticeRun) -> np.ndarray:
+    """Per-cell kill hazard of CD19+ blasts (1/day) in each record interval: killed cells over
+    CD19+ cell-days (mean of the interval's ends); NaN where no CD19+ blast was present."""
+    dt = np.diff(run.times, prepend=run.times[0])
+    pos = run.cells[:, POS]
+    mean_pos = 0.5 * (pos + np.concatenate([pos[:1], pos[:-1]]))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        h = np.where((mean_pos > 0) & (dt > 0), run.kills / (mean_pos * dt), np.nan)
+    return h
+
+
+def infusion_hazard(run: LatticeRun) -> float:
+    """The per-cell kill hazard the lattice measured over the infused intervals of its last cycle
+    (the cycle closest to the deep disease of the later cycles), else of any cycle; 0 if none measured."""
+    h = kill_hazard_per_day(run)
+    infused = (run.dose_rate > 0) & np.isfinite(h)
+    if run.cycle is not None and infused.any():
+        last = run.cycle == run.cycle[infused].max()
+        infused &= last
+    if not infused.any():
+        return 0.0
+    dt = np.diff(run.times, prepend=run.times[0])
+    pos = run.cells[:, POS]
+    cell_days = (pos * dt)[infused]
+    return float(run.kills[infused].sum() / cell_days.sum()) if cell_days.sum() > 0 else 0.0
+
+
+def _step(rng: np.random.Generator, n: float, birth: float, death: float, dt: float) -> float:
+    """One step of a birth-death population of ``n`` cells (rates per day)."""
+    if n <= 0:
+        return 0.0
+    if n >= DETERMINISTIC_CELLS:
+        return n * math.exp((birth - death) * dt)
+    k = round(n)
+    dead = rng.binomial(k, -math.expm1(-death * dt)) if death > 0 else 0
+    born = rng.poisson(k * birth * dt) if birth > 0 else 0
+    return float(k - dead + born)
+
+
+def _thin(rng: np.random.Generator, n: float, survive: float) -> float:
+    if n <= 0:
+        return 0.0
+    if n >= DETERMINISTIC_CELLS / survive:
+        return n * survive
+    return float(rng.binomial(round(n), survive))
+
+
+def _relapse_type(marrow: np.ndarray) -> int:
+    if marrow[MYE] > 0.5 * marrow[:3].sum():
+        return LINEAGE_SWITCH
+    if marrow[NEG] + marrow[MYE] > 0.5 * marrow[:3].sum():
+        return RELAPSE_CD19_NEG
+    return RELAPSE_CD19_POS
+
+
+def follow(run: LatticeRun, config: Config, seed: int) -> CourseResult:
+    """Continue the patient of ``run`` to ``course.follow_up_days`` (see the module text)."""
+    c, dis, ep = config.course, config.disease, config.endpoints
+    rng = np.random.default_rng([seed & 0xFFFFFFFFFFFFFFFF, COURSE_STREAM])
+    t_end_lattice = float(run.times[-1])
+    horizon = max(c.follow_up_days, t_end_lattice) if c.plan != "none" else t_end_lattice
+    birth = np.array([dis.blast_birth_rate_per_day, dis.blast_birth_rate_per_day, dis.myeloid_birth_rate_per_day])
+    death = np.array([dis.blast_death_rate_per_day, dis.blast_death_rate_per_day, dis.myeloid_death_rate_per_day])
+    # The normal marrow at the end of the lattice run: leukemic cells L give blast fraction
+    # L / (L + normal nucleated) and MRD L / (L + normal mononuclear); L cannot exceed the marrow.
+    leukemic_end = float(run.mrd[-1]) * run.marrow_mononuclear if np.isfinite(run.mrd[-1]) else 0.0
+    normal_nucleated = max(run.marrow_nucleated - leukemic_end, 1.0)
+    normal_mononuclear = max(run.marrow_mononuclear - leukemic_end, 1.0)
+    capacity = config.patient.marrow_nucleated_cells
+    f = ep.relapse_blast_fraction
+    relapse_cells = f / (1.0 - f) * normal_nucleated if f < 1 else math.inf
+
+    # The sanctuary through the lattice run, at the hazard measured in each interval.
+    h = kill_hazard_per_day(run)
+    last_h = 0.0
+    sanct = config.patient.sanctuary_fraction * float(run.cells[0].sum())
+    seed_rate = c.sanctuary_seeding_per_day
+    sanct_path = np.zeros(len(run.times))
+    sanct_path[0] = sanct
+    for i in range(1, len(run.times)):
+        dt = run.times[i] - run.times[i - 1]
+        if np.isfinite(h[i]):
+            last_h = h[i]
+        kill = c.sanctuary_kill_factor * last_h if run.dose_rate[i] > 0 else 0.0
+        sanct = _step(rng, sanct, dis.blast_birth_rate_per_day, dis.blast_death_rate_per_day + kill + seed_rate, dt)
+        sanct_path[i] = sanct
+
+    cycles, response_cycles, mrd_based = plan_cycles(config) if c.plan != "none" else ([], 0, False)
+    responded = (run.mrd_response == 1.0) if mrd_based else (run.cr_crh == 1.0)
+    assessable = not math.isnan(run.mrd_response if mrd_based else run.cr_crh)
+    assessment_day = cycles[response_cycles - 1][1] if cycles else t_end_lattice
+    response_day = (run.mrd_response_day if mrd_based else run.response_day) if responded else assessment_day
+    # An MRD plan treats patients in hematologic remission: all are in remission from day 0, and
+    # relapse-free survival runs from the start; an R/R plan's patients enter remission at the response.
+    in_remission = responded or mrd_based
+    remission_day = 0.0 if mrd_based else response_day
+    # Cycles: responders get the whole plan; non-responders only the response cycles.
+    allowed = cycles if responded else cycles[:response_cycles]
+    # The cycles the lattice run did not cover are given by the course.
+    later = [(s, e) for s, e in allowed if e > t_end_lattice]
+    k_inf = infusion_hazard(run)
+
+    marrow = run.cells[-1].astype(np.float64).copy()
+    mrd0 = float(run.mrd[-1])
+    days_to_mrd_negative = math.nan
+    below = np.flatnonzero(run.mrd < c.mrd_negative_threshold)
+    if len(below):
+        days_to_mrd_negative = float(run.times[below[0]])
+
+    # Events already decided by the lattice run.
+    relapse_day, cause = math.nan, NONE
+    if not math.isnan(run.relapse_day):
+        relapse_day, cause = float(run.relapse_day), _RELAPSE_CODE.get(run.relapse_type, RELAPSE_CD19_POS)
+
+    transplanted, transplant_day = 0, math.nan
+    if c.plan != "none" and in_remission and math.isnan(relapse_day) and rng.random() < c.hsct_uptake:
+        # Not before the end of the lattice run (the induction the lattice covers).
+        transplant_day = float(max(response_day + c.hsct_delay_days, t_end_lattice))
+        if transplant_day >= horizon:
+            transplant_day = math.nan
+    trm_day = math.nan
+    if not math.isnan(transplant_day) and rng.random() < c.trm_probability:
+        trm_day = transplant_day + rng.exponential(c.trm_mean_days)
+    remission_death_day = (
+        t_end_lattice + rng.exponential(365.0 / c.remission_death_per_year)
+        if c.remission_death_per_year > 0
+        else math.inf
+    )
+    failure_delay = rng.exponential(c.failure_survival_median_days / math.log(2.0))
+
+    # Event-driven follow-up on the course grid.
+    n_steps = max(0, math.ceil((horizon - t_end_lattice) / c.step_days - 1e-9))
+    times = t_end_lattice + c.step_days * np.arange(n_steps + 1)
+    if n_steps:
+        times[-1] = min(times[-1], horizon)
+    mrd_path = np.zeros(len(times))
+    sanct_course = np.zeros(len(times))
+    mrd_path[0], sanct_course[0] = mrd0, sanct
+    given_after = 0
+    done_transplant = False
+    for i in range(1, len(times)):
+        t0, t1 = times[i - 1], times[i]
+        dt = t1 - t0
+        if not math.isnan(relapse_day) and relapse_day <= t0:
+            mrd_path[i:] = np.nan
+            sanct_course[i:] = np.nan
+            break
+        infusing = any(s <= t0 < e for s, e in later)
+        kill = k_inf if infusing else 0.0
+        gvl = c.gvl_kill_per_day if done_transplant else 0.0
+        seeded = sanct * seed_rate * dt
+        marrow[POS] = _step(rng, marrow[POS], birth[POS], death[POS] + kill + gvl, dt)
+        marrow[NEG] = _step(rng, marrow[NEG], birth[NEG], death[NEG] + gvl, dt)
+        marrow[MYE] = _step(rng, marrow[MYE], birth[MYE], death[MYE] + gvl, dt)
+        sanct_death = dis.blast_death_rate_per_day + c.sanctuary_kill_factor * kill + gvl + seed_rate
+        sanct = _step(rng, sanct, dis.blast_birth_rate_per_day, sanct_death, dt)
+        if seeded > 0:
+            marrow[POS] += float(rng.poisson(seeded)) if seeded < DETERMINISTIC_CELLS else seeded
+        if not done_transplant and not math.isnan(transplant_day) and t0 <= transplant_day < t1:
+            done_transplant = True
+            transplanted = 1
+            survive = 10.0 ** (-c.hsct_log_kill)
+            marrow = np.array([_thin(rng, x, survive) for x in marrow])
+            sanct = _thin(rng, sanct, survive)
+            later = []  # no blinatumomab after the transplant
+        total = marrow.sum()
+        if total > capacity:  # a packed marrow: growth stops at its size
+            marrow *= capacity / total
+            total = capacity
+        mrd_path[i] = total / (total + normal_mononuclear)
+        sanct_course[i] = sanct
+        if math.isnan(days_to_mrd_negative) and mrd_path[i] < c.mrd_negative_threshold:
+            days_to_mrd_negative = float(t1)
+        if in_remission and math.isnan(relapse_day):
+            if marrow.sum() >= relapse_cells:
+                relapse_day, cause = float(t1), _relapse_type(marrow)
+            elif sanct >= c.sanctuary_detect_cells:
+                relapse_day, cause = float(t1), RELAPSE_CD19_POS
+        if math.isnan(relapse_day):
+            given_after = sum(1 for s, e in later if s < t1)
+    if transplanted and not math.isnan(transplant_day) and not done_transplant:
+        transplanted = 0
+    if not transplanted:
+        trm_day, transplant_day = math.nan, math.nan
+
+    # Death: the earliest of the competing causes.
+    if in_remission:
+        failure_day = relapse_day + failure_delay if not math.isnan(relapse_day) else math.inf
+        remission_end = relapse_day if not math.isnan(relapse_day) else math.inf
+        in_remission_death = remission_death_day if remission_death_day < remission_end else math.inf
+    else:
+        failure_day = assessment_day + failure_delay
+        in_remission_death = math.inf
+    trm = trm_day if not math.isnan(trm_day) and (math.isnan(relapse_day) or trm_day < relapse_day) else math.inf
+    deaths = {DEATH_DISEASE: failure_day, DEATH_REMISSION: in_remission_death, DEATH_TRANSPLANT: trm}
+    if c.plan == "none":  # no course: the run ends with the lattice run, censored
+        deaths = dict.fromkeys(deaths, math.inf)
+    death_cause = min(deaths, key=deaths.get)
+    death_day = deaths[death_cause]
+    if death_day > horizon:
+        os_days, os_event = horizon, 0
+    else:
+        os_days, os_event = float(death_day), 1
+    # A relapse after death does not happen.
+    if not math.isnan(relapse_day) and os_event and relapse_day > os_days:
+        relapse_day, cause = math.nan, NONE
+    first_cause = cause
+    if math.isnan(relapse_day) and os_event:
+        first_cause = death_cause
+    # RFS from the start of remission; EFS from the start (no response: an event at day 0).
+    if in_remission:
+        first = min(relapse_day if not math.isnan(relapse_day) else math.inf, os_days if os_event else math.inf)
+        rfs_event = 1.0 if math.isfinite(first) else 0.0
+        rfs_days = (first if math.isfinite(first) else os_days) - remission_day
+        efs_days, efs_event = (first, 1) if math.isfinite(first) else (os_days, 0)
+    else:
+        rfs_days, rfs_event = math.nan, math.nan
+        efs_days, efs_event = 0.0, 1
+        if not assessable:
+            efs_days, efs_event = os_days, int(os_event)
+    cycles_given = sum(1 for s, e in allowed if s < min(t_end_lattice, os_days)) + given_after
+    grid = np.concatenate([run.times, times[1:]])
+    mrd_all = np.concatenate([run.mrd, mrd_path[1:]])
+    sanct_all = np.concatenate([sanct_path, sanct_course[1:]])
+    after_death = grid > os_days if os_event else np.zeros(len(grid), bool)
+    mrd_all[after_death] = np.nan
+    sanct_all[after_death] = np.nan
+    return CourseResult(
+        os_days=float(os_days),
+        os_event=int(os_event),
+        rfs_days=float(rfs_days),
+        rfs_event=float(rfs_event),
+        efs_days=float(efs_days),
+        efs_event=int(efs_event),
+        days_to_mrd_negative=days_to_mrd_negative,
+        event_cause=int(first_cause),
+        transplanted=int(transplanted),
+        transplant_day=float(transplant_day),
+        cycles_given=int(cycles_given),
+        times=grid,
+        mrd=mrd_all,
+        sanctuary=sanct_all,
+    )

@@ -1,0 +1,170 @@
+"""Stage 8: survival, the clinical course against the trials' time-to-event figures.
+
+The lattice part of each virtual patient runs once (:func:`lattice_runs`);
+the clinical course, which is cheap and event-driven, is then followed again
+from each stored lattice run under candidate course settings
+(:func:`blinasim.core.output.with_course`), so a scan costs seconds, not a
+trial per candidate.
+
+Targets (:data:`SURVIVAL_TARGETS`): MT103-211 [Topp2015] median RFS 5.9 months
+and median OS 6.1 months, MRD response among CR/CRh 82% (95% CI 72-90%);
+BLAST [Gokbuget2018] RFS at 18 months 54% and median OS 36.5 months
+(Ph-negative). The BLAST course is followed for :data:`BLAST_FOLLOW_UP_DAYS`
+so that its median OS can be estimated.
+
+The one parameter calibrated is the cohort median of the sanctuary share
+(``patient.sanctuary_fraction``), which has no published value: the cohort
+draws it lognormal (:data:`blinasim.trials.cohort.SANCTUARY`), and a scan
+scales every patient's draw by the same factor (:func:`scan_sanctuary`). Every
+other course parameter keeps its published or approximate value, and every
+target's miss is reported (docs/validation.md).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from blinasim.clinical.endpoints import kaplan_meier
+from blinasim.core.model import simulate
+from blinasim.core.output import with_course
+from blinasim.core.seeds import run_seed
+from blinasim.core.worker import Runner, runner_or_pool
+from blinasim.params.schema import Config, load_config
+from blinasim.trials.cohort import SANCTUARY, draw_cohort
+from blinasim.trials.trial import TRIAL_SETTINGS
+
+#: days per month (365.25 / 12)
+MONTH = 30.4375
+#: follow-up of the BLAST-like course in the calibration: long enough to reach its median OS
+BLAST_FOLLOW_UP_DAYS = 1826.0
+
+
+@dataclass(frozen=True)
+class SurvivalTarget:
+    """A published time-to-event figure: ``kind`` is "median" (months) or "rate" (a proportion)."""
+
+    name: str
+    trial: str
+    value: float
+    kind: str
+    source: str
+
+
+SURVIVAL_TARGETS: tuple[SurvivalTarget, ...] = (
+    SurvivalTarget("median_rfs_months", "mt103_211", 5.9, "median", "[Topp2015]: median RFS of CR/CRh responders"),
+    SurvivalTarget("median_os_months", "mt103_211", 6.1, "median", "[Topp2015]: median OS, all 189 patients"),
+    SurvivalTarget(
+        "mrd_response_among_cr_crh",
+        "mt103_211",
+        0.82,
+        "rate",
+        "[Topp2015]: MRD response (< 1e-4) within 2 cycles in 82% (95% CI 72-90%) of CR/CRh responders",
+    ),
+    SurvivalTarget("rfs_18_months", "blast", 0.54, "rate", "[Gokbuget2018]: Ph-negative RFS at 18 months 54%"),
+    SurvivalTarget("median_os_months", "blast", 36.5, "median", "[Gokbuget2018]: Ph-negative median OS 36.5 months"),
+)
+
+
+@dataclass
+class LatticeRun:
+    """One virtual patient's lattice part: its trial, index, overrides and run Dataset."""
+
+    trial: str
+    index: int
+    overrides: dict[str, Any]
+    dataset: Any
+
+
+def _lattice_job(job: tuple[str, int, dict[str, Any], int]) -> LatticeRun:
+    trial, index, overrides, seed = job
+    config = load_config(None, {**overrides, **TRIAL_SETTINGS[trial]})
+    return LatticeRun(trial, index, overrides, simulate(config, seed=run_seed(seed, index, 0)))
+
+
+def lattice_runs(n: int, seed: int, workers: int = 2, runner: Runner | None = None) -> list[LatticeRun]:
+    """Run the lattice part of ``n`` MT103-211-like and ``n`` BLAST-like patients, cohorts and runs
+    seeded as :func:`blinasim.trials.calibration.verify.verify` (and tests/test_validation.py) do."""
+    jobs = [
+        (trial, i, patient, seed)
+        for trial in ("mt103_211", "blast")
+        for i, patient in enumerate(draw_cohort(trial, n, seed))
+    ]
+    with runner_or_pool(runner, workers) as run:
+        return list(run.map(_lattice_job, jobs))
+
+
+def course_config(run: LatticeRun, overrides: dict[str, Any]) -> Config:
+    """The patient's config with ``overrides`` (course settings) applied last."""
+    follow = {"course.follow_up_days": BLAST_FOLLOW_UP_DAYS} if run.trial == "blast" else {}
+    return load_config(None, {**run.overrides, **TRIAL_SETTINGS[run.trial], **follow, **overrides})
+
+
+def survival_values(
+    runs: Sequence[LatticeRun], seed: int, overrides: Callable[[LatticeRun], dict[str, Any]] = lambda r: {}
+) -> dict[tuple[str, str], float]:
+    """The model's value of every :data:`SURVIVAL_TARGETS` entry, each course followed again with
+    ``overrides(run)``; keys are ``(trial, name)``."""
+    rows: dict[str, list[dict[str, float]]] = {"mt103_211": [], "blast": []}
+    for run in runs:
+        ds = with_course(run.dataset, course_config(run, overrides(run)), run_seed(seed, run.index, 0))
+        end_of_induction = float(ds.time.values[-1])
+        rows[run.trial].append(
+            {
+                name: float(ds[name].values)
+                for name in ("os_days", "os_event", "rfs_days", "rfs_event", "cr_crh", "days_to_mrd_negative")
+            }
+            | {"end_of_induction": end_of_induction}
+        )
+    out: dict[tuple[str, str], float] = {}
+    mt = rows["mt103_211"]
+    responders = [r for r in mt if r["cr_crh"] == 1.0]
+    out[("mt103_211", "median_rfs_months")] = _median(responders, "rfs") / MONTH
+    out[("mt103_211", "median_os_months")] = _median(mt, "os") / MONTH
+    mrd = [r["days_to_mrd_negative"] <= r["end_of_induction"] for r in responders]
+    out[("mt103_211", "mrd_response_among_cr_crh")] = float(np.mean(mrd)) if mrd else math.nan
+    bl = rows["blast"]
+    out[("blast", "rfs_18_months")] = _curve(bl, "rfs").at(18 * MONTH) if bl else math.nan
+    out[("blast", "median_os_months")] = _median(bl, "os") / MONTH
+    return out
+
+
+def _curve(rows: list[dict[str, float]], endpoint: str):
+    rows = [r for r in rows if not math.isnan(r[f"{endpoint}_event"])]
+    return kaplan_meier([r[f"{endpoint}_days"] for r in rows], [r[f"{endpoint}_event"] == 1.0 for r in rows])
+
+
+def _median(rows: list[dict[str, float]], endpoint: str) -> float:
+    return _curve(rows, endpoint).median() if rows else math.nan
+
+
+def miss(target: SurvivalTarget, value: float) -> float:
+    """The signed miss: log2 of model / target for a median, model - target for a rate."""
+    if math.isnan(value):
+        return math.nan
+    if target.kind == "median":
+        return math.log2(value / target.value)
+    return value - target.value
+
+
+def scan_sanctuary(
+    runs: Sequence[LatticeRun], seed: int, medians: Sequence[float]
+) -> list[tuple[float, dict[tuple[str, str], float]]]:
+    """The targets' model values with the cohort median of ``patient.sanctuary_fraction`` set to
+    each of ``medians``: every patient's draw is scaled by ``median / drawn median``, so each
+    patient keeps its place in the distribution."""
+    base = SANCTUARY.params["median"]
+    out = []
+    for median in medians:
+        factor = median / base
+
+        def scaled(run: LatticeRun, factor: float = factor) -> dict[str, Any]:
+            share = run.overrides.get("patient.sanctuary_fraction", base) * factor
+            return {"patient.sanctuary_fraction": min(share, SANCTUARY.high)}
+
+        out.append((float(median), survival_values(runs, seed, scaled)))
+    return out

@@ -1,0 +1,172 @@
+"""The clinical course over years (blinasim.clinical.course): rules, laws and outputs."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import blinasim
+from blinasim.clinical import course
+from conftest import make_config
+
+
+def lattice(cells=(0.0, 0.0, 0.0), cr_crh=1.0, response_day=28.0, days=84.0, mrd_response=math.nan):
+    """A hand-made lattice run: constant disease ``cells`` (CD19+, CD19-negative, myeloid) over ``days``."""
+    times = np.arange(0.0, days + 1e-9, 0.25)
+    n = len(times)
+    mono = 4e11
+    return course.LatticeRun(
+        times=times,
+        cells=np.tile(np.asarray(cells, dtype=float), (n, 1)),
+        kills=np.zeros(n),
+        dose_rate=np.zeros(n),
+        cycle=np.zeros(n, dtype=np.int16),
+        mrd=np.full(n, sum(cells) / mono),
+        marrow_nucleated=1e12,
+        marrow_mononuclear=mono,
+        cr_crh=cr_crh,
+        response_day=response_day if cr_crh == 1.0 else math.nan,
+        mrd_response=mrd_response,
+        mrd_response_day=math.nan,
+        relapse_day=math.nan,
+        relapse_type="none",
+    )
+
+
+def config(**dotted):
+    base = {"course__plan": "mt103_211", "course__hsct_uptake": 0.0, "course__remission_death_per_year": 0.0}
+    base.update(dotted)
+    return make_config(**base)
+
+
+def test_no_plan_means_no_course_and_censored_survival():
+    ds = blinasim.simulate(make_config(simulation__days=1.0))
+    assert ds.os_event.item() == 0 and ds.os_days.item() == pytest.approx(1.0)
+    assert ds.transplanted.item() == 0 and math.isnan(ds.transplant_day.item())
+    assert ds.event_cause.attrs["flag_meanings"].split() == list(course.EVENT_CAUSES)
+    assert list(ds.event_cause.attrs["flag_values"]) == list(range(len(course.EVENT_CAUSES)))
+
+
+def test_refractory_patient_fails_induction_and_dies_of_disease_at_the_sourced_median():
+    cfg = config(patient__sanctuary_fraction=0.0)
+    median = cfg.course.failure_survival_median_days
+    run = lattice(cells=(1e11, 0, 0), cr_crh=0.0)
+    assessment = course.plan_cycles(cfg)[0][1][1]  # end of cycle 2's infusion
+    delays = []
+    for seed in range(400):
+        r = course.follow(run, cfg, seed)
+        assert (r.efs_days, r.efs_event) == (0.0, 1)
+        assert math.isnan(r.rfs_days) and math.isnan(r.rfs_event)
+        assert r.transplanted == 0
+        assert r.event_cause == (course.DEATH_DISEASE if r.os_event else course.NONE)
+        assert np.nanmax(r.mrd) <= 1.0
+        delays.append(r.os_days - assessment if r.os_event else math.inf)
+    # Exponential delays with the configured median; the few beyond 2 years are censored (median unaffected).
+    assert abs(np.median(delays) - median) < 0.2 * median
+
+
+def test_extinct_disease_without_sanctuary_never_relapses():
+    cfg = config(patient__sanctuary_fraction=0.0)
+    r = course.follow(lattice(cells=(0, 0, 0)), cfg, seed=3)
+    assert r.os_event == 0 and r.os_days == pytest.approx(cfg.course.follow_up_days)
+    assert r.rfs_event == 0.0 and r.rfs_days == pytest.approx(cfg.course.follow_up_days - 28.0)
+    assert r.event_cause == course.NONE and r.cycles_given == 5
+
+
+def test_residual_disease_regrows_to_a_relapse_at_the_net_growth_rate():
+    """1e6 CD19-negative cells (no drug acts on them) reach 5% marrow blasts at ln(N / 1e6) / (b - d)."""
+    cfg = config(patient__sanctuary_fraction=0.0)
+    r = course.follow(lattice(cells=(0, 1e6, 0)), cfg, seed=1)
+    dis = cfg.disease
+    f = cfg.endpoints.relapse_blast_fraction
+    threshold = f / (1 - f) * (1e12 - 1e6)  # blasts / (blasts + normal nucleated cells) = f
+    expected = 84.0 + math.log(threshold / 1e6) / (dis.blast_birth_rate_per_day - dis.blast_death_rate_per_day)
+    assert r.event_cause == course.RELAPSE_CD19_NEG
+    assert r.rfs_event == 1.0
+    assert abs(r.rfs_days + 28.0 - expected) <= 2 * cfg.course.step_days
+    # Death from disease follows the relapse; the course MRD stops at the relapse.
+    assert r.os_days >= r.rfs_days + 28.0
+    after = r.times > r.rfs_days + 28.0 + cfg.course.step_days
+    assert np.isnan(r.mrd[after]).all()
+
+
+def test_drug_in_later_cycles_kills_cd19_positive_cells_at_the_measured_hazard():
+    """Cycles 3-5 act on CD19+ residual disease at the hazard the lattice measured; CD19-negative cells escape."""
+    cfg = config(patient__sanctuary_fraction=0.0, course__step_days=0.25)
+    run = lattice(cells=(1e8, 0, 0))
+    # The lattice measured 0.5/day during its infusions.
+    run.dose_rate[:] = 28.0
+    run.cycle[:] = 2
+    run.kills[1:] = 0.5 * 1e8 * 0.25
+    assert course.infusion_hazard(run) == pytest.approx(0.5)
+    r = course.follow(run, cfg, seed=0)
+    assert r.event_cause == course.NONE and r.rfs_event == 0.0  # extinct under 3 more cycles
+    assert not math.isnan(r.days_to_mrd_negative)
+
+
+def test_transplant_uptake_timing_and_graft_versus_leukemia():
+    cfg = config(course__hsct_uptake=0.4, course__trm_probability=0.0, patient__sanctuary_fraction=0.0)
+    run = lattice(cells=(0, 1e7, 0))
+    results = [course.follow(run, cfg, seed) for seed in range(300)]
+    tx = [r for r in results if r.transplanted]
+    k = len(tx)
+    assert abs(k / 300 - 0.4) < 3.5 * math.sqrt(0.4 * 0.6 / 300)
+    assert all(r.transplant_day >= 84.0 for r in tx)
+    # Without a transplant the CD19-negative residue relapses; with one (3 logs, then GVL) it does not.
+    assert all(r.event_cause == course.RELAPSE_CD19_NEG for r in results if not r.transplanted)
+    assert all(r.event_cause == course.NONE for r in tx)
+
+
+def test_transplant_related_deaths_follow_their_probability():
+    cfg = config(course__hsct_uptake=1.0, course__trm_probability=0.25, patient__sanctuary_fraction=0.0)
+    results = [course.follow(lattice(), cfg, seed) for seed in range(400)]
+    trm = sum(r.event_cause == course.DEATH_TRANSPLANT for r in results)
+    # Deaths later than the follow-up are censored: P(death within 2 years | TRM) is ~1 at a 120-day mean.
+    assert abs(trm / 400 - 0.25) < 3.5 * math.sqrt(0.25 * 0.75 / 400)
+
+
+def test_a_sanctuary_reseeds_the_marrow_and_relapses_after_an_extinct_marrow():
+    cfg = config(patient__sanctuary_fraction=1e-3)
+    run = lattice(cells=(0, 0, 0))
+    run.cells[0] = (1e11, 0, 0)  # the baseline burden sets the sanctuary's size
+    r = course.follow(run, cfg, seed=5)
+    assert r.event_cause == course.RELAPSE_CD19_POS
+    assert r.sanctuary[0] == pytest.approx(1e8)
+
+
+def test_mrd_plan_counts_remission_from_day_zero():
+    cfg = config(course__plan="blast", patient__sanctuary_fraction=0.0)
+    r = course.follow(lattice(cells=(0, 1e6, 0), cr_crh=math.nan, days=30.0, mrd_response=0.0), cfg, seed=2)
+    assert r.rfs_event == 1.0 and r.efs_days == pytest.approx(r.rfs_days)  # from day 0
+
+
+def test_course_is_bit_identical_for_a_seed_and_varies_between_seeds():
+    cfg = config(course__hsct_uptake=0.5, patient__sanctuary_fraction=1e-5)
+    run = lattice(cells=(1e5, 1e3, 0))
+    a, b = course.follow(run, cfg, 11), course.follow(run, cfg, 11)
+    assert a.mrd.tobytes() == b.mrd.tobytes() and a.os_days == b.os_days
+    assert len({course.follow(run, cfg, s).os_days for s in range(10)}) > 1
+
+
+def test_a_simulated_patient_carries_the_course():
+    cfg = make_config(simulation__days=2.0, course__plan="custom", course__custom_cycles=2, course__follow_up_days=60.0)
+    ds = blinasim.simulate(cfg)
+    assert ds.course_time.values[0] == 0.0 and ds.course_time.values[-1] == pytest.approx(60.0)
+    assert ds.course_mrd.dims == ("course_time",)
+    np.testing.assert_array_equal(ds.course_mrd.values[: ds.sizes["time"]], ds.mrd.values)
+    assert ds.os_days.item() <= 60.0
+
+
+def test_a_stored_run_is_followed_again_under_other_course_settings():
+    from blinasim.core.output import COURSE_VARIABLES, with_course
+
+    cfg = make_config(simulation__days=2.0, course__plan="custom", course__custom_cycles=1, course__follow_up_days=90.0)
+    ds = blinasim.simulate(cfg, seed=5)
+    assert set(COURSE_VARIABLES) <= set(ds.data_vars)
+    again = with_course(ds, cfg, 5)
+    for name in COURSE_VARIABLES:
+        assert again[name].values.tobytes() == ds[name].values.tobytes(), name
+    longer = with_course(ds, cfg.with_overrides({"course.follow_up_days": 120.0}), 5)
+    assert longer.course_time.values[-1] == pytest.approx(120.0)
