@@ -153,10 +153,12 @@ def test_warmup_compiles_once_then_the_cache_is_warm(tmp_path):
 def test_sweep_and_report_say_what_they_are_doing(tmp_path):
     exp = write_experiment(tmp_path, replicates=1)
     store = tmp_path / "s.zarr"
-    proc = blinasim("sweep", exp, "--out", store, "--workers", "1", "--no-progress")
+    proc = blinasim("sweep", exp, "--out", store, "--workers", "1")
     assert proc.returncode == 0, proc.stderr
     for stage in ("started", "planning the store", "workers ready", "creating the store"):
         assert stage in proc.stderr, (stage, proc.stderr)
+    quiet = blinasim("sweep", exp, "--out", tmp_path / "quiet.zarr", "--workers", "1", "--no-progress")
+    assert quiet.returncode == 0 and quiet.stderr == "", quiet.stderr
     proc = blinasim("report", store, "--out", tmp_path / "rep", "--formats", "png")
     assert proc.returncode == 0, proc.stderr
     for stage in ("report: store opened", "computing endpoints", "report: drawing figure"):
