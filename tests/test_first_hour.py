@@ -222,6 +222,13 @@ def test_examples_command_copies_refuses_then_overwrites(tmp_path):
 
 
 def test_the_wheel_carries_the_examples(tmp_path):
+    import shutil
+
+    # Built from a copy: a build writes metadata (*.egg-info) next to the sources.
+    source = tmp_path / "source"
+    shutil.copytree(ROOT / "src", source / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, source / name)
     proc = subprocess.run(
         [
             sys.executable,
@@ -232,7 +239,7 @@ def test_the_wheel_carries_the_examples(tmp_path):
             "-q",
             "-w",
             str(tmp_path),
-            str(ROOT),
+            str(source),
         ],
         capture_output=True,
         text=True,

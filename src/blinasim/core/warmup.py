@@ -3,8 +3,8 @@
 Every kernel is compiled by numba the first time it is called with a given set
 of argument types and written to the kernel cache
 (:mod:`blinasim.kernels._cache`); a later process loads it from there. Compiling
-all of them takes about a minute on a 2-core machine, loading them a few
-seconds: :func:`cache_status` tells which case a run is in (without loading
+all of them takes 13-50 s on a 2-core machine (the more other work, the longer),
+loading them 0.5-3.5 s: :func:`cache_status` tells which case a run is in (without loading
 anything), :func:`warm_up` calls every kernel on tiny patients so that both
 happen before the first real run, and :func:`expected_seconds` gives the time
 to announce (measured, docs/getting-started.md).
@@ -17,10 +17,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-#: Seconds to load every kernel from a warm cache, and to compile them all, on the
-#: 2-core machine of README.md (2026-11-30): announced before a run, never relied on.
-LOAD_SECONDS = 5
-COMPILE_SECONDS = 50
+#: Seconds to load every kernel from a warm cache, and to compile them all, on the 2-core machine of
+#: README.md (2026-11-30, one core busy with other work; a busier machine takes up to 4x longer):
+#: announced before a run, never relied on.
+LOAD_SECONDS = 1
+COMPILE_SECONDS = 15
 
 #: Tiny patients whose runs call every kernel of the package: the default course, a salvage
 #: chemotherapy course, a checkpoint inhibitor and lineage switch. Each is a few simulated hours.
@@ -63,15 +64,15 @@ class CacheStatus:
     def describe(self) -> str:
         """One line for the user: what happens next and how long it takes."""
         if self.warm:
-            return f"loading kernels from the cache (about {LOAD_SECONDS} s)"
+            return f"loading kernels from the cache (about {LOAD_SECONDS} s, longer on a busy machine)"
         if self.cached:
             return (
-                f"loading kernels, compiling those not cached yet (up to about {COMPILE_SECONDS} s; "
+                f"loading kernels, compiling those not cached yet (up to about {COMPILE_SECONDS} s on 2 cores; "
                 "`blinasim warmup` does this once ahead)"
             )
         return (
-            f"compiling kernels: first run after an install or a kernel change (about {COMPILE_SECONDS} s, "
-            "once; `blinasim warmup` does this ahead)"
+            f"compiling kernels: first run after an install or a kernel change (about {COMPILE_SECONDS} s on 2 cores, "
+            "up to a minute on a busy machine; once; `blinasim warmup` does this ahead)"
         )
 
 

@@ -874,7 +874,7 @@ def _run_locked(exe, experiment, path: Path, exists: bool, resume: bool, progres
     # Stages go with the progress bar (--no-progress: only warnings and errors on stderr).
     stage = say if progress else (lambda msg: None)
     stage(
-        f"started {exe.description}: the workers load the kernels (a few seconds; about a minute to compile them "
+        f"started {exe.description}: the workers load the kernels (seconds; 15 s to a minute to compile them "
         "on a first run, `blinasim warmup` does that ahead)"
     )
     try:
