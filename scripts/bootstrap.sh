@@ -37,3 +37,6 @@ echo "bootstrap: using $py ($("$py" --version))" >&2
 .venv/bin/python -m pip install --quiet --upgrade pip >&2
 .venv/bin/python -m pip install --quiet -c constraints.txt -e ".[all,test,docs,bench]" >&2
 echo "$want" > "$stamp"
+# Compile the kernels into the cache now (about 30-60 s on 2 cores), so that the first `make run` is warm.
+echo "bootstrap: compiling the kernels (blinasim warmup)" >&2
+.venv/bin/blinasim warmup >&2 || echo "bootstrap: warning: blinasim warmup failed; the first run compiles the kernels" >&2

@@ -158,6 +158,10 @@ Dataset attributes: `config` (the resolved config as JSON), `seed` (the run
 seed), `root_seed`, `cells_per_agent`, `clearance_l_per_h` (this patient's
 drug clearance), `body_surface_area_m2`, and the versions of blinasim, numpy,
 numba, mesa and xarray.
+
+With `output.snapshot_every_days` > 0 (off by default) a run also has the lattice
+snapshots `lattice` and `lattice_t_cells` on `(time_snapshot, y, x)`; see
+[watching the marrow](watching.md).
 """
 
 

@@ -18,17 +18,86 @@ from typing import Annotated
 import typer
 
 from blinasim.errors import BlinasimError
-from blinasim.extras import MissingExtraError
+from blinasim.extras import MissingExtraError, requires_extra
 from blinasim.params.schema import load_config, parse_overrides
+from blinasim.version import __version__
+
+EXIT_BAD_INPUT = 2
+
+
+def set_misuse(args: list[str]) -> list[str]:
+    """The ``--set KEY VALUE`` items of a command line (a space where ``=`` belongs), each explained.
+
+    ``--set patient.t_cells_per_ul 800`` would otherwise make ``800`` the CONFIG argument
+    (or an unexpected extra argument); the key without ``=`` is never a valid ``--set``.
+    """
+    problems = []
+    for i, arg in enumerate(args):
+        if arg == "--set":
+            key, rest = (args[i + 1], args[i + 2 :]) if i + 1 < len(args) else ("", [])
+        elif arg.startswith("--set="):
+            key, rest = arg[len("--set=") :], args[i + 1 :]
+        else:
+            continue
+        if key and "=" not in key and not key.startswith("-") and rest and not rest[0].startswith("-"):
+            problems.append(
+                f"--set {key} {rest[0]}: KEY and VALUE are one argument joined by '=', "
+                f"e.g. --set {key}={rest[0]} (no spaces around '=')"
+            )
+    return problems
+
+
+class _Group(typer.core.TyperGroup):
+    """The command group: reads the whole command line once, before any command parses it."""
+
+    def parse_args(self, ctx, args):
+        problems = set_misuse(list(args))
+        if problems:
+            typer.echo("error: invalid --set:", err=True)
+            for p in problems:
+                typer.echo(f"  - {p}", err=True)
+            ctx.exit(EXIT_BAD_INPUT)
+        return super().parse_args(ctx, args)
+
 
 app = typer.Typer(
+    cls=_Group,
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     help="blinasim: virtual B-ALL patients under blinatumomab.",
 )
 
-EXIT_BAD_INPUT = 2
+
+def version_text() -> str:
+    """``blinasim X (numpy A, numba B, mesa C, Python D)``, without importing numba or mesa."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    def v(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
+    deps = ", ".join(f"{name} {v(name)}" for name in ("numpy", "numba", "mesa", "xarray", "zarr"))
+    return f"blinasim {__version__} ({deps}; Python {platform.python_version()})"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(version_text())
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", is_eager=True, callback=_print_version, help="Print the versions and exit."),
+    ] = False,
+) -> None:
+    """blinasim: virtual B-ALL patients under blinatumomab."""
 
 
 def _fail(problems: list[str], what: str = "invalid input") -> None:
@@ -83,22 +152,92 @@ SetOption = Annotated[
 ]
 
 
+def _replace_existing(out: Path, overwrite: bool) -> None:
+    """Refuse an existing output unless ``--overwrite``; with it, check it can go (a file or a Zarr store)."""
+    if not out.exists():
+        return
+    if not overwrite:
+        _fail(
+            [f"--out {str(out)!r} already exists; choose another path, remove it or pass --overwrite"], "output exists"
+        )
+    if out.is_dir() and not (out / "zarr.json").is_file() and not (out / ".zgroup").is_file():
+        _fail(
+            [f"--out {str(out)!r} is a directory but not a Zarr store; --overwrite replaces only outputs"],
+            "output exists",
+        )
+
+
+def _write_replacing(write, out: Path, overwrite: bool) -> Path:
+    """``write(path)`` to ``out``; with ``overwrite`` an existing ``out`` is replaced only once the new one is
+    complete (written to a sibling first, then swapped in), so a failed write leaves the old output."""
+    import os
+    import shutil
+
+    if not (overwrite and out.exists()):
+        return write(out)
+    new = out.with_name(f".{out.stem}.new-{os.getpid()}{out.suffix}")
+    old = out.with_name(f".{out.stem}.old-{os.getpid()}{out.suffix}")
+    try:
+        write(new)
+        os.replace(out, old)
+        os.replace(new, out)
+    finally:
+        for leftover in (new, old):
+            if leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
+            elif leftover.exists():
+                leftover.unlink()
+    return out
+
+
+def load_kernels(say) -> None:
+    """The "kernels" stage before a run: say whether they load or compile and how long that takes, then do it."""
+    from blinasim.core import warmup  # lazy: importing numba takes seconds; the CLI starts fast
+
+    status = warmup.cache_status()
+    say(f"kernels: {status.describe()} ...")
+    seconds = warmup.warm_up()
+    say(f"kernels: ready in {seconds:.1f} s")
+
+
+class DayProgress:
+    """A progress bar in simulated days (the model's ``progress(tick, n_ticks)`` callback)."""
+
+    def __init__(self, days: float, enabled: bool):
+        from tqdm import tqdm
+
+        self.days = float(days)
+        self.bar = tqdm(
+            total=self.days,
+            disable=not enabled,
+            desc="simulating",
+            file=sys.stderr,
+            mininterval=1.0,
+            bar_format="{desc}: {percentage:3.0f}%|{bar}| day {n:.1f} of {total:g} [{elapsed}<{remaining}]",
+        )
+
+    def __call__(self, tick: int, n_ticks: int) -> None:
+        day = self.days * tick / max(n_ticks, 1)
+        self.bar.update(day - self.bar.n)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
 @app.command()
 def run(
     config: Annotated[Path | None, typer.Argument(help="TOML config; the built-in default when omitted.")] = None,
     out: Annotated[Path, typer.Option("--out", help="Output path: *.nc writes netCDF, anything else Zarr.")] = ...,
     set_: SetOption = None,
-    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out if it exists.")] = False,
+    progress: Annotated[bool, typer.Option(help="Show the stages and a progress bar in simulated days.")] = True,
 ) -> None:
     """Simulate one virtual patient and write its Dataset."""
-    from tqdm import tqdm
-
     from blinasim import simulate, write_dataset  # lazy: the CLI starts fast
     from blinasim.core.io import check_writable_dir, require_backend  # lazy: the CLI starts fast
 
     cfg = _load(config, set_)
-    if out.exists():
-        _fail([f"--out {str(out)!r} already exists; choose another path or remove it"], "output exists")
+    _replace_existing(out, overwrite)
     parent = out.parent if str(out.parent) else Path(".")
     if not parent.is_dir():
         _fail([f"--out {str(out)!r}: directory {str(parent)!r} does not exist"], "bad output path")
@@ -107,22 +246,37 @@ def run(
     except BlinasimError as exc:
         _fail_on(exc, "bad output path")
     require_backend(out)  # before the simulation: a *.nc file needs the netcdf extra
-    bar = tqdm(total=None, unit="tick", disable=not progress, desc="simulating", file=sys.stderr, mininterval=1.0)
 
-    def report(tick: int, n_ticks: int) -> None:
-        if bar.total != n_ticks:
-            bar.total = n_ticks
-        bar.update(tick - bar.n)
+    def say(msg: str) -> None:
+        if progress:
+            typer.echo(msg, err=True)
 
+    load_kernels(say)
+    bar = DayProgress(cfg.simulation.days, progress)
     try:
-        ds = simulate(cfg, progress=report)
+        ds = simulate(cfg, progress=bar)
     finally:
         bar.close()
     try:
-        path = write_dataset(ds, out)
+        path = _write_replacing(lambda p: write_dataset(ds, p), out, overwrite)
     except (BlinasimError, FileExistsError, FileNotFoundError) as exc:
         _fail(exc.problems if isinstance(exc, BlinasimError) else [str(exc)], "cannot write the output")
     typer.echo(f"wrote {path}")
+
+
+@app.command()
+def warmup() -> None:
+    """Load every kernel, compiling (and caching) those not cached yet; later runs start warm."""
+    from blinasim.core import warmup as kernels  # lazy: importing numba takes seconds; the CLI starts fast
+
+    before = kernels.cache_status()
+    typer.echo(f"kernels: {before.describe()} ...", err=True)
+    seconds = kernels.warm_up()
+    after = kernels.cache_status()
+    typer.echo(
+        f"kernels ready in {seconds:.1f} s: {after.cached} compiled kernels cached in {after.where}"
+        + ("" if after.warm else " (the cache folder is not writable: every process compiles again)")
+    )
 
 
 @app.command()
@@ -168,6 +322,76 @@ def bench(
     if json_path is not None:
         _write_text(json_path, json.dumps(records, indent=2) + "\n", "--json")
         typer.echo(f"wrote {json_path}")
+
+
+@app.command()
+def view(
+    config: Annotated[Path | None, typer.Argument(help="TOML config; the built-in default when omitted.")] = None,
+    set_: SetOption = None,
+    host: Annotated[str, typer.Option("--host", help="Address to serve on (127.0.0.1: this machine only).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to serve on.")] = 8765,
+    open_browser: Annotated[bool, typer.Option("--open/--no-open", help="Open a browser on the page.")] = False,
+) -> None:
+    """Watch one virtual patient: the marrow lattice, drug level, IL-6 and census, live in the browser (Mesa SolaraViz).
+
+    Serves http://HOST:PORT until Ctrl-C; play/step/reset and the patient's parameters are in the sidebar.
+    """
+    import json
+    import os
+    import socket
+
+    _load(config, set_)  # the config is checked here, once, with the CLI's messages
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            _fail(
+                [f"--host {host} --port {port}: cannot serve there ({exc.strerror}); choose another --port"],
+                "bad option",
+            )
+    with requires_extra("view", "blinasim view"):
+        import altair  # noqa: F401
+        import solara  # noqa: F401
+        from solara.__main__ import cli as solara_cli
+    from blinasim import view as view_module  # lazy: imports the simulation and Mesa's viz (seconds)
+
+    os.environ[view_module.ENV_CONFIG] = str(config.resolve()) if config is not None else ""
+    os.environ[view_module.ENV_OVERRIDES] = json.dumps(parse_overrides(set_ or []))
+    typer.echo(f"blinasim view: serving http://{host}:{port} (Ctrl-C stops it)", err=True)
+    args = ["run", "blinasim.view", "--host", host, "--port", str(port), "--production", "--no-check-version"]
+    args.append("--open" if open_browser else "--no-open")
+    solara_cli.main(args, prog_name="solara", standalone_mode=False)
+
+
+@app.command()
+def examples(
+    directory: Annotated[Path, typer.Argument(help="Folder to copy the example experiments into (made if missing).")],
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace example files already there.")] = False,
+) -> None:
+    """Copy the example experiments (the TOML files and the cohort CSV they use) into DIRECTORY."""
+    from importlib.resources import files
+
+    source = files("blinasim") / "examples"
+    names = sorted(p.name for p in source.iterdir() if p.name.endswith((".toml", ".csv")))
+    if directory.exists() and not directory.is_dir():
+        _fail([f"{str(directory)!r} exists and is not a directory"], "bad output path")
+    clash = [n for n in names if (directory / n).exists()]
+    if clash and not overwrite:
+        _fail(
+            [f"{str(directory / n)!r} already exists" for n in clash]
+            + ["pass --overwrite to replace them, or choose another directory"],
+            "output exists",
+        )
+    parent = directory.parent if str(directory.parent) else Path(".")
+    if not directory.exists() and not parent.is_dir():
+        _fail([f"{str(directory)!r}: directory {str(parent)!r} does not exist"], "bad output path")
+    directory.mkdir(exist_ok=True)
+    for name in names:
+        (directory / name).write_bytes((source / name).read_bytes())
+    typer.echo(f"copied {len(names)} files to {directory}: {', '.join(names)}")
+    typer.echo(f"try: blinasim run {directory / 'default.toml'} --out run.zarr", err=True)
 
 
 # ----------------------------------------------------------------- experiments
@@ -286,6 +510,7 @@ def report(
             confidence=confidence,
             variables=names,
             formats=tuple(f.strip() for f in formats.split(",") if f.strip()),
+            progress=lambda msg: typer.echo(f"report: {msg}", err=True),
         )
     except BlinasimError as exc:
         _fail_on(exc, "cannot report")
@@ -300,14 +525,16 @@ def export(
     allow_incomplete: Annotated[
         bool, typer.Option("--allow-incomplete", help="Export even if some runs are pending or failed.")
     ] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out if it exists.")] = False,
 ) -> None:
     """Export a finished experiment store as one netCDF file."""
     from blinasim.experiments.store import export_netcdf  # lazy: the CLI starts fast
 
-    if out.exists():
-        _fail([f"--out {str(out)!r} already exists; choose another path or remove it"], "output exists")
+    _replace_existing(out, overwrite)
+    if out.is_dir():
+        _fail([f"--out {str(out)!r} is a directory; export writes one netCDF file (*.nc)"], "output exists")
     try:
-        path = export_netcdf(store, out, allow_incomplete=allow_incomplete)
+        path = _write_replacing(lambda p: export_netcdf(store, p, allow_incomplete=allow_incomplete), out, overwrite)
     except BlinasimError as exc:
         _fail_on(exc, "cannot export")
     except FileNotFoundError as exc:

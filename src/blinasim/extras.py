@@ -27,6 +27,7 @@ EXTRAS: dict[str, str] = {
     "sensitivity": "SALib (Sobol and Morris samplers, sensitivity indices)",
     "report": "matplotlib and statsmodels (report figures; hazard ratios, median intervals, Holm)",
     "netcdf": "netCDF4 (*.nc files)",
+    "view": "solara and altair (blinasim view: the live marrow)",
 }
 
 

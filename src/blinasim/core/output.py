@@ -12,6 +12,7 @@ import xarray as xr
 
 from blinasim.clinical import course, endpoints
 from blinasim.core.processes import blast_scale
+from blinasim.core.snapshot import snapshot_variables
 from blinasim.core.state import P_BLAST, POPULATIONS
 from blinasim.kernels import census as C
 from blinasim.kernels.layout import KIND_NORMAL_B
@@ -270,6 +271,9 @@ def build_dataset(model: Any) -> xr.Dataset:
         "xarray_version": xr.__version__,
         "Conventions": "CF-1.10",
     }
+    snapshot_vars, snapshot_coords = snapshot_variables(model)  # none unless output.snapshot_every_days > 0
+    data_vars.update(snapshot_vars)
+    coords.update(snapshot_coords)
     ds = xr.Dataset(data_vars=data_vars, coords=coords, attrs=attrs)
     return with_course(ds, cfg, model.run_seed)
 

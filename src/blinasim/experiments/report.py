@@ -42,6 +42,7 @@ import json
 import math
 import os
 import shutil
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -588,7 +589,9 @@ def sensitivity(
             continue
         for i, arm in enumerate(arms):
             y_runs = ep.values.isel(arm=i).values.astype(np.float64)  # (sample, replicate)
-            with np.errstate(invalid="ignore"):
+            with warnings.catch_warnings():
+                # A sample whose runs all failed or have no value is legitimately empty (NaN, counted below).
+                warnings.filterwarnings("ignore", "Mean of empty slice", RuntimeWarning)
                 y = np.nanmean(np.where(np.isfinite(y_runs), y_runs, np.nan), axis=1) if y_runs.size else y_runs
             missing = int(np.count_nonzero(~np.isfinite(y)))
             if method in ("sobol", "morris") and missing:
@@ -1281,7 +1284,7 @@ def make_report(
         raise ReportError(exc.problems) from None
 
     say = progress or (lambda msg: None)
-    say("endpoints")
+    say(f"store opened: {sum(counts.values())} runs ({counts['done']} done); computing endpoints and intervals")
     eps, notes = endpoints(ds)
     summary = summarise(eps, arms, confidence)
     table, cats = summary.endpoints, summary.categories
@@ -1309,7 +1312,7 @@ def make_report(
     try:
         names = variables if variables is not None else [n for n in DEFAULT_FIGURES if n in ds and "time" in ds[n].dims]
         for name in names if counts["done"] else []:
-            say(f"figure {name}")
+            say(f"drawing figure {name}")
             vals = ds[name].values
             if variables is None and (not np.isfinite(vals).any() or np.nanmax(np.abs(vals)) == 0):
                 notes.append(f"time course {name}: zero or missing in every run; no figure")

@@ -85,6 +85,8 @@ RESERVED_KEYS = {
     "set experiment.seed instead",
 }
 TOP_LEVEL_KEYS = ("experiment", "base", "arm", "sampler", "output", "execution", "inject_failure")
+#: The top-level keys a user is told about: ``inject_failure`` is a test hook, accepted but never offered.
+USER_TOP_LEVEL_KEYS = tuple(k for k in TOP_LEVEL_KEYS if k != "inject_failure")
 #: At most this many (arm, sample) validation problems are listed one by one.
 MAX_LISTED_PROBLEMS = 12
 
@@ -722,7 +724,7 @@ def parse_experiment(data: dict[str, Any], base_dir: Path, source: str = "experi
     for key in data:
         if key not in TOP_LEVEL_KEYS:
             problems.append(
-                f"unknown key '{key}' = {data[key]!r}; allowed top-level keys: {', '.join(TOP_LEVEL_KEYS)}"
+                f"unknown key '{key}' = {data[key]!r}; allowed top-level keys: {', '.join(USER_TOP_LEVEL_KEYS)}"
                 + (" (config keys go under [base] or [[arm]])" if schema_node(Config, key)[0] != "unknown" else "")
             )
     exp = _section(data, "experiment", ExperimentSection, problems)

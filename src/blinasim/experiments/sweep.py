@@ -871,15 +871,24 @@ def _run_locked(exe, experiment, path: Path, exists: bool, resume: bool, progres
         exe.start(ctx)
     except StoreError as exc:
         raise SweepError(exc.problems) from None
+    # Stages go with the progress bar (--no-progress: only warnings and errors on stderr).
+    stage = say if progress else (lambda msg: None)
+    stage(
+        f"started {exe.description}: the workers load the kernels (seconds; 15 s to a minute to compile them "
+        "on a first run, `blinasim warmup` does that ahead)"
+    )
     try:
         layout = None
         if not exists:
+            stage("planning the store: a dry run of one patient for the output layout")
             layout = dry_run_layout(plan, spec.output.variables)
         for w in getattr(exe, "warnings", []):  # before waiting for workers: say why it waits
             say(f"warning: {w}")
         exe.ready()
         startup = time.perf_counter() - t_start
+        stage(f"workers ready after {startup:.1f} s")
         if layout is not None:
+            stage(f"creating the store {path}")
             create_store(path, plan, layout, experiment_text=experiment.text)
         status = read_status(path)
         damaged = damaged_runs(path, status) if exists else []

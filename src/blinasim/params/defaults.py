@@ -693,6 +693,10 @@ LITERATURE: dict[str, Default] = {
     "course.sanctuary_detect_cells": Default(
         1e10, "cells", "approx.: an extramedullary mass of ~1 cm^3 (~1e9-1e10 cells) is clinically apparent"
     ),
+    # --------------------------------------------------------------------- output
+    "output.snapshot_every_days": Default(
+        0.0, "day", "model choice: no lattice snapshots unless asked for (docs/watching.md)"
+    ),
 }
 
 

@@ -811,6 +811,22 @@ class CourseConfig(_Section):
     )
 
 
+class OutputConfig(_Section):
+    """Optional extra output of a run (off by default: the Dataset is then exactly as without this section)."""
+
+    snapshot_every_days: float = _param(
+        "output.snapshot_every_days",
+        "Keep a picture of the marrow lattice (variables lattice, lattice_t_cells over time_snapshot, y, x) "
+        "at the baseline and then every this many days, at record times; 0 keeps none.",
+        ge=0,
+        le=3650,
+    )
+
+
+def _is_default_output(section: OutputConfig) -> bool:
+    return section == OutputConfig()
+
+
 class Config(_Section):
     """One virtual patient: every parameter of a run."""
 
@@ -831,6 +847,9 @@ class Config(_Section):
     checkpoint: CheckpointConfig = Field(default_factory=CheckpointConfig)
     chemotherapy: ChemotherapyConfig = Field(default_factory=ChemotherapyConfig)
     course: CourseConfig = Field(default_factory=CourseConfig)
+    # Left out of the dump (and the stored config JSON) at its default, so outputs without snapshots
+    # stay bit-identical to those made before the section existed.
+    output: OutputConfig = Field(default_factory=OutputConfig, exclude_if=_is_default_output)
 
     def to_json(self) -> str:
         """The resolved config as JSON (stored on every output Dataset)."""

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from blinasim.core import snapshot
 from blinasim.core.processes import blast_scale
 from blinasim.core.state import P_BLAST, P_NORMAL_B, POPULATIONS
 from blinasim.kernels import census
@@ -72,6 +73,7 @@ def init_records(model: Any) -> None:
     model.rec_blast_weight = np.zeros(n)
     model.rec_blast_event_cells = np.zeros((n, len(blast_scale.BLAST_EVENTS)))
     model.rec_blast_rescaled_cells = np.zeros(n)
+    snapshot.init_snapshots(model)  # lattice snapshots (output.snapshot_every_days; off by default)
 
 
 def record_clinical(model: Any, r: int) -> None:
@@ -135,3 +137,4 @@ def run(model: Any) -> None:
         tc.n, tc.record, model.config.tcells.exhausted_threshold, tg.n, tg.record, st.lattice, counts
     )
     store_interval(model, counts, pdl1_sum)
+    snapshot.maybe_take(model)
