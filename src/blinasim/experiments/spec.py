@@ -714,6 +714,17 @@ class ExperimentSpec:
     execution: ExecutionSection
 
 
+def is_experiment_file(path: str | Path) -> bool:
+    """Whether ``path`` is an experiment file rather than a config: a TOML table with a top-level
+    key only an experiment has (``[experiment]``, ``[base]``, ``[[arm]]``, ``[sampler]``, ...).
+    A file that cannot be read or parsed is not (the config reader reports why)."""
+    try:
+        data = read_toml(path)
+    except ConfigError:
+        return False
+    return any(key in data for key in TOP_LEVEL_KEYS if key not in Config.model_fields)
+
+
 def parse_experiment(data: dict[str, Any], base_dir: Path, source: str = "experiment") -> tuple[ExperimentSpec, Plan]:
     """Validate an experiment table and build its :class:`Plan`; raise :class:`ExperimentError`."""
     problems: list[str] = []
