@@ -97,7 +97,7 @@ def test_store_layout(reference):
         assert chunks[:3] == (1, 1, 1), name
         assert chunks[3:] == g[name].shape[3:], name
     assert ds.blasts.dims == ("arm", "sample", "replicate", "time", "compartment")
-    assert ds.blasts.attrs["units"] == "cells"
+    assert ds.blasts.attrs["units"] == "1" and ds.blasts.attrs["long_name"].startswith("number of ")  # cells: a count
     assert ds.time.attrs["units"] == "day"
     assert ds.attrs["root_seed"] == 11 and ds.attrs["experiment_name"] == "tiny"
     st = store_status(store)
@@ -344,3 +344,15 @@ def test_an_in_process_sweep_leaves_the_numba_settings_of_the_caller_alone(tmp_p
     run_inprocess(write_experiment(tmp_path, sampler="", arms="", replicates=1), tmp_path / "s.zarr")
     assert "NUMBA_NUM_THREADS" not in os.environ
     assert numba.config.NUMBA_NUM_THREADS == before
+
+
+def test_the_event_log_stays_in_the_run_and_out_of_the_store():
+    """The event log's length differs between runs: the store keeps every other variable and not it."""
+    a = blinasim.simulate(blinasim.load_config(None, {"simulation.days": 0.5, "simulation.lattice_size": 16}), seed=1)
+    assert a.sizes["event"] > 0
+    layout = layout_from_datasets([a])
+    assert not {"event_day", "event_kind", "event_value", "event_note"} & set(layout.variables)
+    assert "event" not in layout.coords
+    assert "event_cause" in layout.variables and "blasts" in layout.variables
+    region, dropped = run_region_dataset(a, layout)
+    assert dropped == [] and "event" not in region.dims

@@ -69,6 +69,9 @@ from blinasim.params.paths import set_dotted
 from blinasim.params.schema import validate_config
 
 RUN_DIMS = ("arm", "sample", "replicate")
+#: Dimensions whose length differs from run to run (the protocol event log, ``event_*`` on ``event``):
+#: their variables stay in a run's Dataset and are not stored (re-run a run to see its events).
+RAGGED_DIMS = ("event",)
 PENDING, DONE, FAILED = 0, 1, 2
 STATUS_NAMES = {PENDING: "pending", DONE: "done", FAILED: "failed"}
 STATUS_VAR = "run_status"
@@ -154,6 +157,8 @@ def layout_from_datasets(datasets: list[xr.Dataset], variables: list[str] | None
     for ds in datasets:
         for name, var in ds.data_vars.items():
             name = str(name)
+            if set(var.dims) & set(RAGGED_DIMS):
+                continue
             if set(var.dims) & set(RUN_DIMS):
                 problems.append(f"run variable {name!r} uses a reserved dimension name ({', '.join(RUN_DIMS)})")
                 continue
@@ -167,6 +172,8 @@ def layout_from_datasets(datasets: list[xr.Dataset], variables: list[str] | None
             specs.setdefault(name, spec)
         for name, coord in ds.coords.items():
             name = str(name)
+            if set(coord.dims) & set(RAGGED_DIMS):
+                continue
             if name in coords:
                 if coord.dims != coords[name].dims or not np.array_equal(coord.values, coords[name].values):
                     problems.append(f"run coordinate {name!r} differs between runs (the time grid must be shared)")
@@ -652,7 +659,8 @@ def _region(index: tuple[int, int, int]) -> dict[str, slice]:
 
 
 def run_region_dataset(ds: xr.Dataset, layout: Layout) -> tuple[xr.Dataset, list[str]]:
-    """One run's Dataset as the region of the store it goes to; also the names of dropped variables."""
+    """One run's Dataset as the region of the store it goes to; also the names of dropped variables
+    (not in the layout; the event log, on :data:`RAGGED_DIMS`, is never stored and not listed)."""
     problems = []
     if layout.time is not None:
         t = ds["time"].values if "time" in ds.coords else None
@@ -680,7 +688,9 @@ def run_region_dataset(ds: xr.Dataset, layout: Layout) -> tuple[xr.Dataset, list
         out[name] = xr.Variable((*RUN_DIMS, *spec.dims), values[np.newaxis, np.newaxis, np.newaxis])
     if problems:
         raise StoreError(problems)
-    dropped = sorted(str(n) for n in ds.data_vars if n not in layout.variables)
+    dropped = sorted(
+        str(n) for n, v in ds.data_vars.items() if n not in layout.variables and not set(v.dims) & set(RAGGED_DIMS)
+    )
     return xr.Dataset(out), dropped
 
 
