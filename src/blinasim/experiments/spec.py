@@ -185,6 +185,11 @@ class OutputSection(_Strict):
         description="Default store path (--out overrides); a relative path is relative to the experiment file.",
     )
     variables: list[str] | None = Field(default=None, description="Run variables to keep (default: all).")
+    shard_runs: int | None = Field(
+        default=None,
+        ge=1,
+        description="Runs per shard file of the store (default: about 512 MiB of run data per shard).",
+    )
 
 
 class ExecutionSection(_Strict):
