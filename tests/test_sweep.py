@@ -22,15 +22,20 @@ from blinasim.experiments.store import (
     FAILED,
     PENDING,
     StoreError,
+    create_store,
+    damaged_runs,
     export_netcdf,
     layout_from_datasets,
     open_results,
     open_store,
+    pack_staged,
     read_status,
     run_config,
     run_region_dataset,
+    stage_run,
     staged_runs,
     staging_dir,
+    store_layout,
     store_shard_block,
     store_status,
 )
@@ -101,6 +106,11 @@ def test_store_layout(reference):
         chunks = g[name].chunks
         assert chunks[:3] == (1, 1, 1), name
         assert chunks[3:] == g[name].shape[3:], name
+        # Sharded: the 8 runs of this small store share one shard file per variable.
+        assert g[name].shards == g[name].shape, name
+        n_files = len([p for p in (store / name / "c").rglob("*") if p.is_file()])
+        assert n_files == (0 if name in ("cr_crh", "run_message") else 1), name  # at their fill: no file written
+    assert ds.attrs["shard_runs"] == [2, 2, 2] and not staging_dir(store).exists()
     assert ds.blasts.dims == ("arm", "sample", "replicate", "time", "compartment")
     assert ds.blasts.attrs["units"] == "1" and ds.blasts.attrs["long_name"].startswith("number of ")  # cells: a count
     assert ds.time.attrs["units"] == "day"
@@ -365,3 +375,57 @@ def test_the_event_log_stays_in_the_run_and_out_of_the_store():
     assert "event_cause" in layout.variables and "blasts" in layout.variables
     region, dropped = run_region_dataset(a, layout)
     assert dropped == [] and "event" not in region.dims
+
+
+def test_a_big_store_is_a_few_shard_files_per_variable(tmp_path):
+    """600 runs in shards of 200 (output.shard_runs): 3 files per variable, every run where it belongs."""
+    a = blinasim.simulate(blinasim.load_config(None, {"simulation.days": 0.5, "simulation.lattice_size": 16}), seed=1)
+    layout = layout_from_datasets([a])
+    sampler = '[sampler]\nmethod = "grid"\n[sampler.parameters]\n"patient.t_cells_per_ul" = { low = 100.0, high = 1000.0, num = 150 }\n'
+    plan = Experiment.from_toml(write_experiment(tmp_path, sampler=sampler, replicates=2)).plan
+    assert plan.n_runs == 600
+    store = tmp_path / "big.zarr"
+    create_store(store, plan, layout, shard_runs=200)
+    block = store_shard_block(store)
+    assert block == (2, 100, 1)
+    region, _ = run_region_dataset(a, layout)
+    marked = a.copy(deep=True)
+    marked["il6"].values[:] = 7.0
+    for idx in plan.runs():
+        stage_run(store, idx, run_region_dataset(marked, layout)[0] if idx == (1, 123, 1) else region, layout)
+    assert len(staged_runs(store)) == 600 and (read_status(store) == PENDING).all()  # staged, not done yet
+    done = pack_staged(store, layout)
+    assert len(done) == 600 and (read_status(store) == DONE).all() and not staging_dir(store).exists()
+    for name in ("blasts", "mrd", "run_status", "run_checksum"):
+        shards = sorted(p for p in (store / name / "c").rglob("*") if p.is_file())
+        assert len(shards) == 4, (name, shards)  # 1 x 2 x 2 shards of (2, 100, 1) runs (150 samples, 2 replicates)
+    ds = open_results(store)
+    assert ds.blasts.chunks[:3] == ((2,), (100, 50), (1, 1))  # dask chunks are whole shards, not single runs
+    assert (ds.il6.isel(arm=1, sample=123, replicate=1).values == 7.0).all()
+    assert not (ds.il6.isel(arm=0, sample=123, replicate=1).values == 7.0).all()
+    assert damaged_runs(store) == []
+
+
+def test_a_worker_stages_its_run_and_never_writes_the_stores_arrays(reference, tmp_path):
+    """One writer per shard: a worker writes only its run's staging file; the parent packs it."""
+    import shutil
+
+    from blinasim.experiments.sweep import RunContext, RunTask, execute_run
+
+    exp_path, ref = reference
+    store = tmp_path / "s.zarr"
+    shutil.copytree(ref, store)
+    plan = Experiment.from_toml(exp_path).plan
+    g = zarr.open_group(str(store), mode="r+")
+    g["run_status"][1, 0, 1] = PENDING
+    before = {p: p.stat().st_mtime_ns for p in store.rglob("*") if p.is_file()}
+    ctx = RunContext(str(store), plan.fingerprint, plan.base, "worker", blinasim.__version__)
+    outcome = execute_run(RunTask((1, 0, 1), plan.overrides(1, 0), plan.seed(0, 1)), ctx)
+    assert outcome.status == DONE
+    after = {p: p.stat().st_mtime_ns for p in store.rglob("*") if p.is_file()}
+    assert set(after) - set(before) == {staging_dir(store) / "1_0_1.npz"}
+    assert all(after[p] == t for p, t in before.items())  # no array of the store was touched
+    assert read_status(store)[1, 0, 1] == PENDING
+    assert pack_staged(store, store_layout(store, plan.fingerprint)) == [(1, 0, 1)]
+    assert read_status(store)[1, 0, 1] == DONE
+    assert_same_results(ref, store)

@@ -511,8 +511,12 @@ def open_store(path: str | os.PathLike) -> xr.Dataset:
     if ds.attrs.get("store_format") not in STORE_FORMATS:
         raise StoreError(f"{str(p)!r} is a Zarr store but not a blinasim experiment store")
     # Dask chunks of whole shards (a few per variable), not of the one-run inner chunks.
+    # A fresh token: xarray would otherwise hash every array to name its dask chunks (slow for big stores).
+    import uuid
+
     block = ds.attrs.get("shard_runs", (1, 1, 1))
-    return ds.chunk({d: int(b) for d, b in zip(RUN_DIMS, block, strict=True) if d in ds.dims})
+    chunks = {d: int(b) for d, b in zip(RUN_DIMS, block, strict=True) if d in ds.dims}
+    return ds.chunk(chunks, token=uuid.uuid4().hex)
 
 
 def _damaged_metadata(path: Path, exc: BaseException) -> str:
@@ -531,12 +535,16 @@ def open_results(path: str | os.PathLike, *, mask: bool = True) -> xr.Dataset:
     ds = open_store(path)
     if not mask:
         return ds
-    done = ds[STATUS_VAR] == DONE
+    import dask.array as da
+
+    done = ds[STATUS_VAR].data == DONE
+    masked = {}
     for name in run_variables(ds):
-        var = ds[name]
+        var = ds[name].variable
         if var.dtype.kind in "fc":
-            ds[name] = var.where(done)
-    return ds
+            keep = done.reshape(done.shape + (1,) * (var.ndim - 3))
+            masked[name] = xr.Variable(var.dims, da.where(keep, var.data, np.nan), var.attrs, var.encoding)
+    return ds.assign(masked)
 
 
 def run_variables(ds: xr.Dataset) -> list[str]:
