@@ -429,3 +429,21 @@ def test_a_worker_stages_its_run_and_never_writes_the_stores_arrays(reference, t
     assert pack_staged(store, store_layout(store, plan.fingerprint)) == [(1, 0, 1)]
     assert read_status(store)[1, 0, 1] == DONE
     assert_same_results(ref, store)
+
+
+def test_status_counts_staged_runs_as_waiting_to_be_packed(reference, tmp_path):
+    import shutil
+
+    exp_path, ref = reference
+    store = tmp_path / "s.zarr"
+    shutil.copytree(ref, store)
+    plan = Experiment.from_toml(exp_path).plan
+    layout = store_layout(store, plan.fingerprint)
+    g = zarr.open_group(str(store), mode="r+")
+    g["run_status"][0, 1, 1] = PENDING
+    a = open_store(store).isel(arm=[0], sample=[1], replicate=[1]).load()
+    region = a[list(layout.variables)]
+    stage_run(store, (0, 1, 1), region, layout)
+    st = store_status(store, verify=False)
+    assert st.staged == 1 and st.counts["pending"] == 1
+    assert "1 of the pending runs finished and wait to be packed" in st.format()

@@ -845,7 +845,7 @@ def stage_run(
     for name, spec in layout.variables.items():
         if name in region_ds.data_vars:
             values = np.asarray(region_ds[name].values)[0, 0, 0, ...]
-            arrays[f"v_{name}"] = np.asarray(values.astype(str)) if spec.kind == "str" else values
+            arrays[f"v_{name}"] = values.astype(object).astype(str) if spec.kind == "str" else values
     checksum = region_checksum(region_ds, layout)
     d = staging_dir(store)
     d.mkdir(exist_ok=True)
@@ -994,6 +994,8 @@ class StoreStatus:
     write_seconds_mean: float
     #: done runs whose data no longer match their checksum: (arm, sample, replicate, why)
     damaged: list[tuple[str, int, int, str]] = field(default_factory=list)
+    #: finished runs waiting in the staging directory to be packed into their shard (counted as pending)
+    staged: int = 0
 
     @property
     def n_runs(self) -> int:
@@ -1010,6 +1012,11 @@ class StoreStatus:
             f"{c['done']} done, {c['failed']} failed, {c['pending']} pending"
             + (f"; {len(self.damaged)} of the done runs damaged" if self.damaged else ""),
         ]
+        if self.staged:
+            lines.append(
+                f"  {self.staged} of the pending runs finished and wait to be packed into their shard "
+                "(when the shard's last run finishes, or by `--resume` after an interrupted sweep)"
+            )
         width = max(len(a) for a in self.arms)
         for arm in self.arms:
             p = self.per_arm[arm]
@@ -1072,6 +1079,7 @@ def store_status(path: str | os.PathLike, *, verify: bool = True) -> StoreStatus
         seconds_total,
         write_mean,
         damaged,
+        len(staged_runs(path)),
     )
 
 
