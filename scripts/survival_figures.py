@@ -67,9 +67,7 @@ def main() -> None:
             ax.plot([18.0], [value], "o", color="C3", label=f"trial {value:.0%} at 18 months")
             print(f"{trial} {ep}: at 18 months {curve.at(18.0):.2f} (trial {value})")
         ax.set_title(title, fontsize=10)
-        ax.set_xlabel(
-            "months since the start of treatment" if ep == "os" or trial == "blast" else "months since response"
-        )
+        ax.set_xlabel("months since the start of treatment" if ep == "os" or trial == "blast" else "months since response")
         ax.set_ylabel("survival [1]")
         ax.set_ylim(0, 1.02)
         ax.legend(fontsize=8)
