@@ -156,21 +156,72 @@ agents times `cells_per_agent` (a Dataset attribute), i.e. per patient.
 
 Dataset attributes: `config` (the resolved config as JSON), `seed` (the run
 seed), `root_seed`, `cells_per_agent`, `clearance_l_per_h` (this patient's
-drug clearance), `body_surface_area_m2`, and the versions of blinasim, numpy,
-numba, mesa and xarray.
+drug clearance), `body_surface_area_m2`, the versions of blinasim, numpy,
+numba, mesa and xarray, `date_created` (when the run was made, ISO 8601 in
+UTC), `blinasim_commit` (the git commit of the code, with `-dirty` when the
+checkout had uncommitted changes; absent when unknown, e.g. an installed
+release) and `events` (the protocol event log as JSON, the same as the
+`event_*` variables).
 
 With `output.snapshot_every_days` > 0 (off by default) a run also has the lattice
 snapshots `lattice` and `lattice_t_cells` on `(time_snapshot, y, x)`; see
 [watching the marrow](watching.md).
+
+## Conventions
+
+The Dataset follows the CF conventions (`Conventions = "CF-1.10"`):
+
+- **Units** are UDUNITS strings. Numbers of cells are counts: UDUNITS has no
+  unit "cells", so they have units `1` (dimensionless) and a `long_name`
+  starting with "number of". Strings (`relapse_type`, `event_kind`,
+  `event_note`) have no units, nor has `event_value`, whose unit is that of
+  its event's kind (named in its `long_name`).
+- **Coded variables** (grades, treatment status, yes/no endpoints, event
+  indicators, `event_cause`) carry `flag_values` and `flag_meanings`, listed
+  in the table. `relapse_type` stays a string with the values `none`,
+  `cd19_positive`, `cd19_negative` and `lineage_switch`.
+- **Per-interval values** carry `cell_methods`: `time: sum` for what
+  happened during the record interval that ends at the record's time
+  (`kills`, `normal_b_kills`, `dexamethasone_mg`, `tocilizumab_doses`) and
+  `time: maximum` for the worst value over it (`crs_grade`, `crs_signal`,
+  `neurotoxicity_grade`, `neuro_exposure`), with the interval
+  (`simulation.record_every_hours`). Variables named `cumulative_*` are
+  running totals since the start, sampled at the record's time.
+- **The protocol event log** is four variables on the dimension `event`, one
+  entry per event in the order they happened: `event_day`, `event_kind`
+  (dexamethasone, hold, restart, discontinue, tocilizumab), `event_value`
+  and `event_note`. Its length differs between runs, so an experiment store
+  does not keep it (re-run a run to see its events).
+- **Determinism.** The same config and seed give bit-identical variables and
+  attributes, except `date_created` and `blinasim_commit`
+  (`blinasim.core.output.PROVENANCE_ATTRS`), which describe when and from
+  which code a run was made; the regression hashes
+  (`tests/baselines.py`, `scripts/hash_runs.py`) leave them out.
 """
+
+
+def _flags(var) -> str:
+    if "flag_values" not in var.attrs:
+        return ""
+    values = [f"{v:g}" for v in var.attrs["flag_values"]]
+    return ", ".join(f"{v} {m}" for v, m in zip(values, str(var.attrs["flag_meanings"]).split(), strict=True))
 
 
 def outputs_markdown() -> str:
     """The output reference page, from the variables of a tiny real run."""
     ds = blinasim.simulate({"simulation": {"days": 0.25, "lattice_size": 16}})
-    out = [OUTPUT_HEADER, "| variable | dims | units | meaning |", "|---|---|---|---|"]
+    out = [
+        OUTPUT_HEADER,
+        "## Variables",
+        "",
+        "| variable | dims | units | meaning | flags | cell_methods |",
+        "|---|---|---|---|---|---|",
+    ]
     for name in sorted(ds.data_vars):
         var = ds[name]
         dims = ", ".join(var.dims) if var.dims else "(scalar)"
-        out.append(f"| `{name}` | {dims} | {var.attrs.get('units', '')} | {var.attrs.get('long_name', '')} |")
+        out.append(
+            f"| `{name}` | {dims} | {var.attrs.get('units', '')} | {var.attrs.get('long_name', '')} "
+            f"| {_flags(var)} | {var.attrs.get('cell_methods', '')} |"
+        )
     return "\n".join(out) + "\n"

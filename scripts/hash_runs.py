@@ -4,7 +4,7 @@
 
 Each line is ``name sha256``: the hash covers every data variable and coordinate
 (name, dtype, shape, bytes; strings as UTF-8) and every attribute but the software
-versions and the store's creation time. The sweep store's timing and worker variables (wall time, CPU time,
+versions, the creation time (a run's ``date_created``, the store's ``created``) and the git commit. The sweep store's timing and worker variables (wall time, CPU time,
 host:pid) are left out: they are measurements, not results. Run it before and
 after a change that must not change behaviour, and compare the two lists.
 """
@@ -23,6 +23,7 @@ import numpy as np
 import xarray as xr
 
 import blinasim
+from blinasim.core.output import PROVENANCE_ATTRS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,7 +51,16 @@ CONFIGS: dict[str, dict] = {
 }
 
 #: Attributes that are not results: software versions and the store's creation time.
-SKIP_ATTRS = {"blinasim_version", "numpy_version", "numba_version", "mesa_version", "versions", "software", "created"}
+SKIP_ATTRS = {
+    "blinasim_version",
+    "numpy_version",
+    "numba_version",
+    "mesa_version",
+    "versions",
+    "software",
+    "created",
+    *PROVENANCE_ATTRS,  # a run's creation date and git commit
+}
 SKIP_VARS = {"run_seconds", "run_cpu_seconds", "run_write_seconds", "run_worker"}
 
 

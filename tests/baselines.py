@@ -25,6 +25,7 @@ import numpy as np
 import xarray as xr
 
 import blinasim
+from blinasim.core.output import PROVENANCE_ATTRS
 from blinasim.core.seeds import run_seed
 from blinasim.trials.cohort import draw_cohort
 from blinasim.trials.trial import TRIAL_SETTINGS
@@ -34,7 +35,10 @@ BASELINE_FILE = Path(__file__).resolve().parent / "baselines.json"
 #: The command that regenerates :data:`BASELINE_FILE`, run from the repository root.
 UPDATE_COMMAND = "python scripts/update_baselines.py"
 #: Dataset attributes that describe the software, not the result (a version bump alone does not fail the baseline).
-VERSION_ATTRS = frozenset({"blinasim_version", "numpy_version", "numba_version", "mesa_version", "xarray_version"})
+#: The creation date and the git commit (blinasim.core.output.PROVENANCE_ATTRS) are left out too.
+VERSION_ATTRS = frozenset(
+    {"blinasim_version", "numpy_version", "numba_version", "mesa_version", "xarray_version", *PROVENANCE_ATTRS}
+)
 
 #: Seed of the mini cohort's draw and runs (:func:`blinasim.trials.cohort.draw_cohort`).
 COHORT_SEED = 5

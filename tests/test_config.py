@@ -173,20 +173,23 @@ def test_no_module_but_errors_builds_a_list_of_problems_itself():
 
 
 def test_an_unknown_key_gets_one_message_from_a_file_set_and_an_experiment(tmp_path):
-    """The file, ``--set`` and an experiment's arms report an unknown key with the same message
-    (params/paths.unknown_key_message); only the prefix says where the key came from."""
+    """The file, overrides (``--set`` on the command line) and an experiment's arms report an unknown key
+    with the same message (params/paths.unknown_key_message); only the prefix says where the key came from."""
     from blinasim.experiments.spec import flatten_config
 
     path = tmp_path / "c.toml"
     path.write_text("[patient]\nkmt2a = true\n")
     with pytest.raises(ConfigError) as from_file:
         load_config(path)
-    with pytest.raises(ConfigError) as from_set:
+    with pytest.raises(ConfigError) as from_api:
         load_config(None, {"patient.kmt2a": True})
+    with pytest.raises(ConfigError) as from_set:
+        load_config(None, {"patient.kmt2a": True}, source="--set")
     from_arm: list[str] = []
     flatten_config({"patient": {"kmt2a": True}}, "arm 'x'", from_arm)
     (message,) = from_file.value.problems
     assert message.startswith("unknown key 'patient.kmt2a' = True; allowed keys in patient: marrow_blast_fraction")
+    assert from_api.value.problems == [f"override: {message}"]
     assert from_set.value.problems == [f"--set: {message}"]
     assert from_arm == [f"arm 'x': {message}"]
 
@@ -210,5 +213,38 @@ def test_overrides_treat_a_list_as_one_parameter():
     with pytest.raises(ConfigError) as err:
         load_config(None, {"treatment.schedule.0.start_day": 1.0})
     assert err.value.problems == [
-        "--set: unknown key 'treatment.schedule.0.start_day' = 1.0; 'treatment.schedule' is a parameter, not a section"
+        "override: unknown key 'treatment.schedule.0.start_day' = 1.0; 'treatment.schedule' is a parameter, not a section"
     ]
+
+
+# ------------------------------------------------------------- every problem in one pass (issue 17)
+
+
+def test_an_unknown_key_does_not_hide_the_value_errors(tmp_path):
+    """4 problems (an unknown key in the file, an unknown override, two bad values) give 4 lines in one error."""
+    path = tmp_path / "c.toml"
+    path.write_text("[patient]\nt_cells_per_ul = -5.0\nbogus = 3\n[simulation]\nlattice_size = 3\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path, {"nosuch.key": 1, "simulation.days": 7.0})
+    problems = err.value.problems
+    assert len(problems) == 4, problems
+    assert problems[0].startswith("override: unknown key 'nosuch.key' = 1")
+    assert any(p.startswith("patient.t_cells_per_ul = -5.0: ") for p in problems)
+    assert any(p.startswith("simulation.lattice_size = 3: ") for p in problems)
+    assert any(p.startswith("unknown key 'patient.bogus' = 3") for p in problems)
+    # The known override was applied: its value error is reported too, next to the unknown key.
+    with pytest.raises(ConfigError) as err:
+        load_config(None, {"nosuch.key": 1, "simulation.days": -1.0})
+    assert [p.split(":")[0] for p in err.value.problems] == ["override", "simulation.days = -1.0"]
+
+
+def test_errors_of_the_python_api_do_not_mention_the_command_line():
+    """Only the CLI says --set; the API names the overrides (load_config, Config.with_overrides)."""
+    for call in (
+        lambda: load_config(None, {"drug.half_life": 2}),
+        lambda: Config().with_overrides({"drug.half_life": 2, "simulation.days": -1.0}),
+    ):
+        with pytest.raises(ConfigError) as err:
+            call()
+        assert "--set" not in str(err.value), err.value.problems
+        assert "override: unknown key 'drug.half_life'" in str(err.value)

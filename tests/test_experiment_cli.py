@@ -148,3 +148,51 @@ def test_example_experiments_are_valid(path):
 def test_there_are_example_experiments():
     names = {p.stem for p in EXAMPLES}
     assert {"schedule_comparison", "sensitivity_sobol", "arm_comparison"} <= names
+
+
+# ------------------------------------------------------------- validate (issue 17)
+
+
+def test_validate_recognises_an_experiment_file(tmp_path):
+    """`blinasim validate EXPERIMENT` validates it as an experiment (its plan), not as a config with unknown keys."""
+    exp = write_experiment(tmp_path, replicates=1)
+    proc = cli("validate", exp)
+    assert proc.returncode == 0, proc.stderr
+    assert "valid experiment" in proc.stdout
+    assert "experiment 'tiny': 2 arm(s) x 2 sample(s) x 1 replicate(s) = 4 runs" in proc.stdout
+    assert "unknown key" not in proc.stdout + proc.stderr
+    for example in EXAMPLES:
+        proc = cli("validate", example)
+        assert proc.returncode == 0 and "valid experiment" in proc.stdout, (example, proc.stderr)
+
+
+def test_validate_lists_every_problem_of_an_experiment_file(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        '[experiment]\nname = "x"\nreplicates = 0\n[base]\nsimulation.days = -1.0\npatient.nosuch = 1\n'
+        '[[arm]]\nname = "a"\n[sampler]\nmethod = "grid"\n'
+    )
+    proc = cli("validate", bad)
+    assert_bad_input(
+        proc,
+        f"invalid experiment {str(bad)!r}",
+        "experiment.replicates = 0",
+        "simulation.days = -1.0",
+        "unknown key 'patient.nosuch'",
+    )
+    assert "allowed top-level keys" not in proc.stderr  # not read as a config with unknown sections
+    assert_bad_input(cli("validate", bad, "--set", "simulation.days=2"), "--set applies to a config file")
+
+
+def test_the_cli_names_set_and_reports_every_config_problem_at_once(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[patient]\nt_cells_per_ul = -5.0\nbogus = 3\n[simulation]\nlattice_size = 3\n")
+    proc = cli("validate", cfg, "--set", "nosuch.key=1")
+    assert_bad_input(
+        proc,
+        "--set: unknown key 'nosuch.key' = 1",
+        "patient.t_cells_per_ul = -5.0",
+        "simulation.lattice_size = 3",
+        "unknown key 'patient.bogus' = 3",
+    )
+    assert proc.stderr.count("\n  - ") == 4, proc.stderr

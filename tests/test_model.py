@@ -8,6 +8,7 @@ import xarray as xr
 
 import blinasim
 from blinasim.core.model import PHASES, POPULATIONS, BlinatumomabModel
+from blinasim.core.output import PROVENANCE_ATTRS, UNITLESS
 from blinasim.core.phases import with_runs
 from blinasim.core.processes import encounter
 from tests.conftest import (
@@ -33,7 +34,9 @@ def test_dataset_follows_the_output_contract():
     for name in CONTRACT_SCALARS:
         assert ds[name].dims == (), name
     for name, var in ds.variables.items():
-        assert "units" in var.attrs or name == "compartment" or name == "population", name
+        # CF: strings and the event log's mixed-unit value carry no units (blinasim.core.output.UNITLESS)
+        assert "units" in var.attrs or name in ("compartment", "population", *UNITLESS), name
+        assert "units" not in var.attrs or var.attrs["units"] != "cells", name  # not a UDUNITS unit
         assert "long_name" in var.attrs, name
     for key in ("config", "seed", "blinasim_version", "numpy_version", "numba_version", "mesa_version"):
         assert key in ds.attrs
@@ -167,10 +170,18 @@ def test_counts_are_never_negative_and_births_minus_deaths_balance():
     assert (births[-1] > 0).all() and (deaths[-1] > 0).all()
 
 
+def without_provenance(ds: xr.Dataset) -> xr.Dataset:
+    out = ds.copy()
+    out.attrs = {k: v for k, v in ds.attrs.items() if k not in PROVENANCE_ATTRS}
+    return out
+
+
 def test_same_seed_is_bit_identical_and_different_seeds_differ():
     a = run(treatment__regimen="flat", simulation__days=2.0)
     b = run(treatment__regimen="flat", simulation__days=2.0)
-    xr.testing.assert_identical(a, b)
+    # Only the creation date and the commit may differ: metadata, not results.
+    assert "date_created" in a.attrs
+    xr.testing.assert_identical(without_provenance(a), without_provenance(b))
     for name in a.data_vars:
         assert a[name].values.tobytes() == b[name].values.tobytes(), name
     c = run(treatment__regimen="flat", simulation__days=2.0, simulation__seed=99)
@@ -255,3 +266,67 @@ def test_t_cells_redistribute_out_of_blood_and_return():
     assert ds.time.values[nadir] < 1.0
     assert blood_t[nadir] < 0.5 * blood_t[0]
     assert blood_t[-1] > 2 * blood_t[nadir]
+
+
+# ------------------------------------------------------------- output conventions (CF; issue 17)
+
+
+def test_output_follows_cf_conventions():
+    """Coded integers carry flag_values/flag_meanings that cover their values; per-interval sums and maxima carry
+    cell_methods; counts of cells have the UDUNITS-valid units "1"; the string relapse_type has no units."""
+    import json
+    from datetime import datetime, timedelta
+
+    from blinasim.core.output import FLAGS, INTERVAL_METHODS
+
+    ds = run(simulation__days=2.0)
+    for name in ("treatment_status", "crs_grade", "neurotoxicity_grade", "max_crs_grade", "max_neurotoxicity_grade"):
+        var = ds[name]
+        assert var.dtype.kind == "i", name
+        values = np.asarray(var.attrs["flag_values"])
+        meanings = var.attrs["flag_meanings"].split()
+        assert values.dtype == var.dtype and len(values) == len(meanings), name
+        assert np.isin(np.unique(var.values), values).all(), name
+    assert set(FLAGS) <= set(ds.data_vars)
+    assert ds.treatment_status.attrs["flag_meanings"] == "no_infusion_planned infusing withheld discontinued"
+    assert 1 in ds.treatment_status.values  # the infusion ran: a real code, not only the default
+    hours = ds.time.values[1] * 24 - ds.time.values[0] * 24
+    for name, method in INTERVAL_METHODS.items():
+        assert ds[name].attrs["cell_methods"] == f"time: {method} (interval: {hours:g} hours)", name
+    assert ds.kills.attrs["cell_methods"].startswith("time: sum")
+    assert ds.crs_grade.attrs["cell_methods"].startswith("time: maximum")
+    assert ds.blasts.attrs["units"] == "1" and ds.blasts.attrs["long_name"].startswith("number of ")
+    assert "units" not in ds.relapse_type.attrs and str(ds.relapse_type.values) in ds.relapse_type.attrs["long_name"]
+    # Creation date (ISO 8601, UTC) and the code's version.
+    created = datetime.fromisoformat(ds.attrs["date_created"])
+    assert created.utcoffset() == timedelta(0)
+    assert abs(datetime.now(created.tzinfo) - created) < timedelta(hours=1)
+    assert ds.attrs["blinasim_version"] == blinasim.__version__
+    # The event log as variables on `event`, the same as the JSON attribute.
+    logged = json.loads(ds.attrs["events"])
+    assert ds.event_day.dims == ("event",) and ds.sizes["event"] == len(logged) > 0
+    assert list(ds.event_kind.values) == [e["kind"] for e in logged]
+    assert list(ds.event_day.values) == [e["day"] for e in logged]
+    assert list(ds.event_value.values) == [e["value"] for e in logged]
+    assert list(ds.event_note.values) == [e["note"] for e in logged]
+
+
+def test_the_commit_is_recorded_in_a_checkout_and_never_fails_without_git(monkeypatch):
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    from blinasim import version
+
+    root = Path(version.__file__).resolve().parents[2]
+    if shutil.which("git") and (root / ".git").exists():
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True)
+        version.source_commit.cache_clear()
+        assert version.source_commit().startswith(head.stdout.strip())
+    monkeypatch.setenv("PATH", "")  # no git at all
+    version.source_commit.cache_clear()
+    try:
+        commit = version.source_commit()  # no exception; at most the installed metadata's commit
+        assert commit is None or isinstance(commit, str)
+    finally:
+        version.source_commit.cache_clear()

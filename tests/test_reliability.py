@@ -97,12 +97,45 @@ def store_copy(done_store, tmp_path):
     return tmp_path / "exp.toml", tmp_path / "s.zarr"
 
 
-def _chunk(store: Path, var: str, a: int, s: int, r: int) -> Path:
-    """The one chunk file of a run of a variable."""
-    base = store / var / "c" / str(a) / str(s) / str(r)
-    files = [base] if base.is_file() else [p for p in base.rglob("*") if p.is_file()]
-    assert len(files) == 1, files
-    return files[0]
+def _inner_chunk(store: Path, var: str, a: int, s: int, r: int) -> tuple[Path, int, int, int, int]:
+    """Where a run's chunk of a variable is inside its shard file (Zarr v3 sharding, index at the end):
+    ``(shard file, offset, nbytes, index entry, entries)``."""
+    meta = json.loads((store / var / "zarr.json").read_text())
+    (sharding,) = [c for c in meta["codecs"] if c["name"] == "sharding_indexed"]
+    shard = meta["chunk_grid"]["configuration"]["chunk_shape"]
+    inner = sharding["configuration"]["chunk_shape"]
+    idx = (a, s, r) + (0,) * (len(shard) - 3)
+    path = store / var / "c" / Path(*(str(i // n) for i, n in zip(idx, shard, strict=True)))
+    per = [n // i for n, i in zip(shard, inner, strict=True)]
+    entry = int(np.ravel_multi_index([(i % n) // k for i, n, k in zip(idx, shard, inner, strict=True)], per))
+    entries = int(np.prod(per))
+    raw = path.read_bytes()
+    index = np.frombuffer(raw[-(16 * entries + 4) : -4], dtype="<u8").reshape(entries, 2)
+    assert index[entry, 1] > 0 and index[entry, 0] != 2**64 - 1, "the run's chunk is not in its shard"
+    return path, int(index[entry, 0]), int(index[entry, 1]), entry, entries
+
+
+def _delete_chunk(store: Path, var: str, a: int, s: int, r: int) -> None:
+    """Remove one run's chunk from its shard (the shard index marks it absent, with a valid checksum)."""
+    import google_crc32c
+
+    path, _, _, entry, entries = _inner_chunk(store, var, a, s, r)
+    raw = path.read_bytes()
+    index = np.frombuffer(raw[-(16 * entries + 4) : -4], dtype="<u8").reshape(entries, 2).copy()
+    index[entry] = 2**64 - 1
+    body = index.astype("<u8").tobytes()
+    crc = np.asarray([google_crc32c.value(body)], dtype="<u4").tobytes()
+    path.write_bytes(raw[: -(16 * entries + 4)] + body + crc)
+
+
+def _garble_chunk(store: Path, var: str, a: int, s: int, r: int, data: bytes | None = None) -> None:
+    """Overwrite one run's chunk inside its shard with random bytes (or ``data``, padded with them)."""
+    path, offset, nbytes, _, _ = _inner_chunk(store, var, a, s, r)
+    noise = np.random.default_rng(0).bytes(nbytes)
+    new = (data or b"")[:nbytes] + noise[len(data or b"") :]
+    raw = bytearray(path.read_bytes())
+    raw[offset : offset + nbytes] = new
+    path.write_bytes(bytes(raw))
 
 
 # ---------------------------------------------------------------- 1. report --out never deletes
@@ -182,7 +215,7 @@ def test_a_deleted_chunk_of_a_done_run_is_reported_by_status_refused_by_report_a
     done_store, store_copy, tmp_path
 ):
     exp, store = store_copy
-    _chunk(store, "blasts", 1, 0, 1).unlink()
+    _delete_chunk(store, "blasts", 1, 0, 1)
     st = store_status(store)
     assert [d[:3] for d in st.damaged] == [("flat", 0, 1)] and not st.complete
     proc = blinasim("status", store)
@@ -199,8 +232,7 @@ def test_a_deleted_chunk_of_a_done_run_is_reported_by_status_refused_by_report_a
 
 def test_random_bytes_in_a_chunk_are_a_damaged_run_not_a_traceback(done_store, store_copy, tmp_path):
     exp, store = store_copy
-    chunk = _chunk(store, "mrd", 0, 1, 0)
-    chunk.write_bytes(np.random.default_rng(0).bytes(chunk.stat().st_size))
+    _garble_chunk(store, "mrd", 0, 1, 0)
     assert [d[:3] for d in damaged_runs(store)] == [(0, 1, 0)]
     proc = blinasim("report", store, "--out", tmp_path / "rep", "--formats", "svg")
     assert_one_message(proc, "arm 'step_up', sample 1, replicate 0", "'mrd' cannot be read")
@@ -211,7 +243,7 @@ def test_random_bytes_in_a_chunk_are_a_damaged_run_not_a_traceback(done_store, s
 
 def test_a_damaged_status_chunk_counts_as_pending_and_is_rerun(done_store, store_copy):
     exp, store = store_copy
-    _chunk(store, "run_status", 0, 0, 1).write_bytes(b"\x00garbage")
+    _garble_chunk(store, "run_status", 0, 0, 1, b"\x00garbage")
     status = read_status(store)
     assert status[0, 0, 1] == PENDING and np.count_nonzero(status == DONE) == 7
     result = sweep(exp, store, resume=True)
@@ -518,7 +550,7 @@ def test_output_store_is_relative_to_the_experiment_file(tmp_path, monkeypatch):
 
 def test_a_second_writer_of_a_store_is_refused_and_a_stale_lock_is_taken_over(store_copy, tmp_path):
     exp, store = store_copy
-    _chunk(store, "run_status", 1, 1, 1).write_bytes(b"\x00")  # one run to do again
+    _garble_chunk(store, "run_status", 1, 1, 1, b"\x00")  # one run to do again
     holder = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(
             f"""

@@ -105,7 +105,8 @@ SLOWER_BASE = "[base]\nsimulation.days = 2.0\nsimulation.lattice_size = 40\n"
 @pytest.mark.slow
 def test_a_worker_killed_mid_sweep_loses_no_run(cluster, tmp_path):
     """The issue's case: 12 runs on one single-threaded worker, killed after 3 runs; another joins."""
-    exp = write_experiment(tmp_path, replicates=3, base=SLOWER_BASE)  # 2 arms x 2 samples x 3 = 12 runs
+    # 2 arms x 2 samples x 3 = 12 runs, in shards of 2 (the arms of one sample): runs are done (packed) 2 by 2.
+    exp = write_experiment(tmp_path, replicates=3, base=SLOWER_BASE, extra="[output]\nshard_runs = 2\n")
     first = cluster.add_worker()
     (first_pid,) = cluster.wait_for_workers(1)
     store = tmp_path / "s.zarr"

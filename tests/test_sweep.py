@@ -22,13 +22,21 @@ from blinasim.experiments.store import (
     FAILED,
     PENDING,
     StoreError,
+    create_store,
+    damaged_runs,
     export_netcdf,
     layout_from_datasets,
     open_results,
     open_store,
+    pack_staged,
     read_status,
     run_config,
     run_region_dataset,
+    stage_run,
+    staged_runs,
+    staging_dir,
+    store_layout,
+    store_shard_block,
     store_status,
 )
 from blinasim.experiments.sweep import DaskExecutor, InProcessExecutor, LocalExecutor, SweepError, run_sweep
@@ -69,6 +77,8 @@ def test_every_run_in_the_store_is_the_run_simulated_directly(reference):
         run = ds.isel(arm=a, sample=s, replicate=r)
         assert int(run.run_seed) == plan.seed(s, r) == direct.attrs["seed"]
         for name, var in direct.data_vars.items():
+            if "event" in var.dims:  # the event log is not stored (its length differs between runs)
+                continue
             got = run[name].values
             want = var.values
             if want.dtype.kind in "fcbiu":
@@ -96,8 +106,13 @@ def test_store_layout(reference):
         chunks = g[name].chunks
         assert chunks[:3] == (1, 1, 1), name
         assert chunks[3:] == g[name].shape[3:], name
+        # Sharded: the 8 runs of this small store share one shard file per variable.
+        assert g[name].shards == g[name].shape, name
+        n_files = len([p for p in (store / name / "c").rglob("*") if p.is_file()])
+        assert n_files == (0 if name in ("cr_crh", "run_message") else 1), name  # at their fill: no file written
+    assert ds.attrs["shard_runs"] == [2, 2, 2] and not staging_dir(store).exists()
     assert ds.blasts.dims == ("arm", "sample", "replicate", "time", "compartment")
-    assert ds.blasts.attrs["units"] == "cells"
+    assert ds.blasts.attrs["units"] == "1" and ds.blasts.attrs["long_name"].startswith("number of ")  # cells: a count
     assert ds.time.attrs["units"] == "day"
     assert ds.attrs["root_seed"] == 11 and ds.attrs["experiment_name"] == "tiny"
     st = store_status(store)
@@ -169,7 +184,8 @@ def test_sigkill_mid_sweep_then_resume_gives_the_uninterrupted_store(tmp_path):
         '[sampler]\nmethod = "grid"\n[sampler.parameters]\n'
         '"patient.t_cells_per_ul" = { low = 200.0, high = 1400.0, num = 8 }\n'
     )
-    exp_path = write_experiment(tmp_path, base=base, sampler=sampler, replicates=3)  # 48 runs
+    # 48 runs in 8 shards of 6: a kill leaves shards packed (done) and runs staged, not yet packed.
+    exp_path = write_experiment(tmp_path, base=base, sampler=sampler, replicates=3, extra="[output]\nshard_runs = 6\n")
     uninterrupted = tmp_path / "uninterrupted.zarr"
     run_inprocess(exp_path, uninterrupted)
 
@@ -210,12 +226,15 @@ def test_sigkill_mid_sweep_then_resume_gives_the_uninterrupted_store(tmp_path):
 
     status = read_status(store)
     n_done = int(np.count_nonzero(status == DONE))
-    assert 6 <= n_done < 48, n_done
+    n_staged = len(staged_runs(store))  # finished, not yet packed: the resume packs them, never re-runs them
+    assert 6 <= n_done and n_done + n_staged < 48, (n_done, n_staged)
     assert not np.any(status == FAILED)
+    assert store_shard_block(store) == (2, 3, 1)
 
     resumed = subprocess.run([*cmd, "--resume"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
-    assert f"{n_done} of 48 runs done" in resumed.stderr
+    assert f"{n_done + n_staged} of 48 runs done" in resumed.stderr
+    assert not staging_dir(store).exists()
     assert_same_results(uninterrupted, store)
 
 
@@ -344,3 +363,87 @@ def test_an_in_process_sweep_leaves_the_numba_settings_of_the_caller_alone(tmp_p
     run_inprocess(write_experiment(tmp_path, sampler="", arms="", replicates=1), tmp_path / "s.zarr")
     assert "NUMBA_NUM_THREADS" not in os.environ
     assert numba.config.NUMBA_NUM_THREADS == before
+
+
+def test_the_event_log_stays_in_the_run_and_out_of_the_store():
+    """The event log's length differs between runs: the store keeps every other variable and not it."""
+    a = blinasim.simulate(blinasim.load_config(None, {"simulation.days": 0.5, "simulation.lattice_size": 16}), seed=1)
+    assert a.sizes["event"] > 0
+    layout = layout_from_datasets([a])
+    assert not {"event_day", "event_kind", "event_value", "event_note"} & set(layout.variables)
+    assert "event" not in layout.coords
+    assert "event_cause" in layout.variables and "blasts" in layout.variables
+    region, dropped = run_region_dataset(a, layout)
+    assert dropped == [] and "event" not in region.dims
+
+
+def test_a_big_store_is_a_few_shard_files_per_variable(tmp_path):
+    """600 runs in shards of 200 (output.shard_runs): 3 files per variable, every run where it belongs."""
+    a = blinasim.simulate(blinasim.load_config(None, {"simulation.days": 0.5, "simulation.lattice_size": 16}), seed=1)
+    layout = layout_from_datasets([a])
+    sampler = '[sampler]\nmethod = "grid"\n[sampler.parameters]\n"patient.t_cells_per_ul" = { low = 100.0, high = 1000.0, num = 150 }\n'
+    plan = Experiment.from_toml(write_experiment(tmp_path, sampler=sampler, replicates=2)).plan
+    assert plan.n_runs == 600
+    store = tmp_path / "big.zarr"
+    create_store(store, plan, layout, shard_runs=200)
+    block = store_shard_block(store)
+    assert block == (2, 100, 1)
+    region, _ = run_region_dataset(a, layout)
+    marked = a.copy(deep=True)
+    marked["il6"].values[:] = 7.0
+    for idx in plan.runs():
+        stage_run(store, idx, run_region_dataset(marked, layout)[0] if idx == (1, 123, 1) else region, layout)
+    assert len(staged_runs(store)) == 600 and (read_status(store) == PENDING).all()  # staged, not done yet
+    done = pack_staged(store, layout)
+    assert len(done) == 600 and (read_status(store) == DONE).all() and not staging_dir(store).exists()
+    for name in ("blasts", "mrd", "run_status", "run_checksum"):
+        shards = sorted(p for p in (store / name / "c").rglob("*") if p.is_file())
+        assert len(shards) == 4, (name, shards)  # 1 x 2 x 2 shards of (2, 100, 1) runs (150 samples, 2 replicates)
+    ds = open_results(store)
+    assert ds.blasts.chunks[:3] == ((2,), (100, 50), (1, 1))  # dask chunks are whole shards, not single runs
+    assert (ds.il6.isel(arm=1, sample=123, replicate=1).values == 7.0).all()
+    assert not (ds.il6.isel(arm=0, sample=123, replicate=1).values == 7.0).all()
+    assert damaged_runs(store) == []
+
+
+def test_a_worker_stages_its_run_and_never_writes_the_stores_arrays(reference, tmp_path):
+    """One writer per shard: a worker writes only its run's staging file; the parent packs it."""
+    import shutil
+
+    from blinasim.experiments.sweep import RunContext, RunTask, execute_run
+
+    exp_path, ref = reference
+    store = tmp_path / "s.zarr"
+    shutil.copytree(ref, store)
+    plan = Experiment.from_toml(exp_path).plan
+    g = zarr.open_group(str(store), mode="r+")
+    g["run_status"][1, 0, 1] = PENDING
+    before = {p: p.stat().st_mtime_ns for p in store.rglob("*") if p.is_file()}
+    ctx = RunContext(str(store), plan.fingerprint, plan.base, "worker", blinasim.__version__)
+    outcome = execute_run(RunTask((1, 0, 1), plan.overrides(1, 0), plan.seed(0, 1)), ctx)
+    assert outcome.status == DONE
+    after = {p: p.stat().st_mtime_ns for p in store.rglob("*") if p.is_file()}
+    assert set(after) - set(before) == {staging_dir(store) / "1_0_1.npz"}
+    assert all(after[p] == t for p, t in before.items())  # no array of the store was touched
+    assert read_status(store)[1, 0, 1] == PENDING
+    assert pack_staged(store, store_layout(store, plan.fingerprint)) == [(1, 0, 1)]
+    assert read_status(store)[1, 0, 1] == DONE
+    assert_same_results(ref, store)
+
+
+def test_status_counts_staged_runs_as_waiting_to_be_packed(reference, tmp_path):
+    import shutil
+
+    exp_path, ref = reference
+    store = tmp_path / "s.zarr"
+    shutil.copytree(ref, store)
+    plan = Experiment.from_toml(exp_path).plan
+    layout = store_layout(store, plan.fingerprint)
+    g = zarr.open_group(str(store), mode="r+")
+    g["run_status"][0, 1, 1] = PENDING
+    a = open_store(store).isel(arm=[0], sample=[1], replicate=[1]).load()
+    region = a[list(layout.variables)]
+    stage_run(store, (0, 1, 1), region, layout)
+    st = store_status(store, verify=False)
+    assert st.staged == 1 and st.counts["pending"] == 1
+    assert "1 of the pending runs finished and wait to be packed" in st.format()

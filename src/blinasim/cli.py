@@ -117,7 +117,7 @@ def _load(config: Path | None, set_: list[str] | None):
 
     what = f"invalid configuration{f' {str(config)!r}' if config else ''}"
     try:
-        cfg = load_config(config, parse_overrides(set_ or []))
+        cfg = load_config(config, parse_overrides(set_ or []), source="--set")
     except BlinasimError as exc:
         _fail_on(exc, what)
     problems = time_grid_problems(cfg)
@@ -280,8 +280,28 @@ def warmup() -> None:
 
 
 @app.command()
-def validate(config: Annotated[Path, typer.Argument(help="TOML config to check.")], set_: SetOption = None) -> None:
-    """Check a config and explain every error."""
+def validate(
+    config: Annotated[Path, typer.Argument(help="TOML config, or an experiment file (it has an [experiment] table).")],
+    set_: SetOption = None,
+) -> None:
+    """Check a config or an experiment file and explain every error."""
+    from blinasim.experiments.spec import is_experiment_file  # lazy: the CLI starts fast
+
+    if is_experiment_file(config):
+        from blinasim.experiments.experiment import Experiment  # lazy: the CLI starts fast
+
+        if set_:
+            _fail(
+                ["--set applies to a config file; an experiment sets its base config in its [base] table"],
+                "invalid option",
+            )
+        try:
+            experiment = Experiment.from_toml(config)
+        except BlinasimError as exc:
+            _fail_on(exc, f"invalid experiment {str(config)!r}")
+        typer.echo(f"{config}: valid experiment")
+        typer.echo(experiment.plan.summary())
+        return
     cfg = _load(config, set_)
     typer.echo(f"{config}: valid ({cfg.simulation.days:g} days, regimen {cfg.treatment.regimen!r})")
 
@@ -573,7 +593,7 @@ def _overrides(set_: list[str] | None) -> dict:
     """The ``--set`` overrides, checked against the schema before any patient runs."""
     try:
         overrides = parse_overrides(set_ or [])
-        load_config(None, overrides)
+        load_config(None, overrides, source="--set")
     except BlinasimError as exc:
         _fail_on(exc, "invalid --set")
     return overrides

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,7 @@ from blinasim.core.snapshot import snapshot_variables
 from blinasim.core.state import P_BLAST, POPULATIONS
 from blinasim.kernels import census as C
 from blinasim.kernels.layout import KIND_NORMAL_B
+from blinasim.version import source_commit
 
 COMPARTMENTS = ("marrow", "blood")
 
@@ -27,8 +29,109 @@ def _version(name: str) -> str:
         return "unknown"
 
 
+#: Numbers of cells are plain counts: UDUNITS has no unit "cells", so they carry units "1" (CF's
+#: dimensionless unit) and a long_name that starts with "number of" (docs/output.md, "Conventions").
+CELLS = "cells"
+
+#: Variables without units: strings (``relapse_type``, the event log's kind and note) and the event
+#: log's value, whose unit depends on the event's kind.
+UNITLESS = ("relapse_type", "event_kind", "event_note", "event_value")
+
+#: Dataset attributes that say when and from which build a run was made, not what it computed:
+#: two runs of the same config and seed differ only in these (hashes and comparisons leave them out).
+PROVENANCE_ATTRS = ("date_created", "blinasim_commit")
+
+#: How values of the record interval are aggregated (CF ``cell_methods``): sums and maxima over
+#: the interval that ends at the record's time.
+INTERVAL_METHODS = {
+    "kills": "sum",
+    "normal_b_kills": "sum",
+    "dexamethasone_mg": "sum",
+    "tocilizumab_doses": "sum",
+    "crs_grade": "maximum",
+    "crs_signal": "maximum",
+    "neurotoxicity_grade": "maximum",
+    "neuro_exposure": "maximum",
+}
+
+_GRADES = "none grade_1 grade_2 grade_3 grade_4"
+_NO_YES = "no yes"
+#: CF flags of the coded variables: name -> (flag values, flag meanings).
+FLAGS: dict[str, tuple[list[int], str]] = {
+    "treatment_status": ([0, 1, 2, 3], "no_infusion_planned infusing withheld discontinued"),
+    "crs_grade": ([0, 1, 2, 3, 4], _GRADES),
+    "neurotoxicity_grade": ([0, 1, 2, 3, 4], _GRADES),
+    "max_crs_grade": ([0, 1, 2, 3, 4], _GRADES),
+    "max_neurotoxicity_grade": ([0, 1, 2, 3, 4], _GRADES),
+    "cr_crh": ([0, 1], _NO_YES),
+    "cr": ([0, 1], _NO_YES),
+    "crh": ([0, 1], _NO_YES),
+    "mrd_response": ([0, 1], _NO_YES),
+    "os_event": ([0, 1], "censored died"),
+    "rfs_event": ([0, 1], "censored relapse_or_death"),
+    "efs_event": ([0, 1], "censored event"),
+    "transplanted": ([0, 1], _NO_YES),
+}
+
+
 def _var(data, dims, units: str, long_name: str) -> xr.Variable:
+    if units == CELLS:
+        units, long_name = "1", f"number of {long_name}"
     return xr.Variable(dims, data, attrs={"units": units, "long_name": long_name})
+
+
+def _conventions(data_vars: dict[str, xr.Variable], record_every_hours: float | None = None) -> None:
+    """CF flags on the coded variables and ``cell_methods`` on per-interval sums and maxima (in place)."""
+    for name, (values, meanings) in FLAGS.items():
+        if name in data_vars:
+            var = data_vars[name]
+            var.attrs["flag_values"] = np.asarray(values, dtype=var.dtype)
+            var.attrs["flag_meanings"] = meanings
+    if record_every_hours is not None:
+        for name, method in INTERVAL_METHODS.items():
+            if name in data_vars:
+                data_vars[name].attrs["cell_methods"] = f"time: {method} (interval: {record_every_hours:g} hours)"
+
+
+def provenance() -> dict[str, str]:
+    """The creation date (ISO 8601, UTC) and, when known, the git commit of the code (:data:`PROVENANCE_ATTRS`)."""
+    out = {"date_created": datetime.now(UTC).isoformat(timespec="seconds")}
+    commit = source_commit()
+    if commit:
+        out["blinasim_commit"] = commit
+    return out
+
+
+def event_log(events: list[Any]) -> dict[str, xr.Variable]:
+    """The protocol events of a run as variables on the dimension ``event`` (in the order they happened)."""
+    e = ("event",)
+    return {
+        "event_day": xr.Variable(
+            e,
+            np.asarray([ev.day for ev in events], dtype=np.float64),
+            {"units": "day", "long_name": "day of the protocol event"},
+        ),
+        "event_kind": xr.Variable(
+            e,
+            np.asarray([ev.kind for ev in events], dtype=object).astype(str),
+            {
+                "long_name": "kind of the protocol event: dexamethasone, hold, restart, discontinue or tocilizumab",
+            },
+        ),
+        "event_value": xr.Variable(
+            e,
+            np.asarray([ev.value for ev in events], dtype=np.float64),
+            {
+                "long_name": "value of the protocol event in the unit of its kind: mg (dexamethasone), "
+                "ug/day (restart), grade (hold, discontinue, tocilizumab)",
+            },
+        ),
+        "event_note": xr.Variable(
+            e,
+            np.asarray([ev.note for ev in events], dtype=object).astype(str),
+            {"long_name": "why the protocol event happened (the rule or the premedication)"},
+        ),
+    }
 
 
 def build_dataset(model: Any) -> xr.Dataset:
@@ -246,10 +349,14 @@ def build_dataset(model: Any) -> xr.Dataset:
         "relapse_day": _var(
             np.float64(ep.relapse_day), (), "day", "day of the first relapse after a response (NaN if none)"
         ),
-        "relapse_type": _var(
-            np.array(ep.relapse_type), (), "1", "none, cd19_positive, cd19_negative or lineage_switch"
+        "relapse_type": xr.Variable(
+            (),
+            np.array(ep.relapse_type),
+            {"long_name": "type of the first relapse: none, cd19_positive, cd19_negative or lineage_switch"},
         ),
+        **event_log(model.protocol.events),
     }
+    _conventions(data_vars, cfg.simulation.record_every_hours)
     coords = {
         "time": ("time", model.rec_time_days[:n], {"units": "day", "long_name": "time since simulation start"}),
         "compartment": ("compartment", list(COMPARTMENTS), {"long_name": "compartment"}),
@@ -270,6 +377,7 @@ def build_dataset(model: Any) -> xr.Dataset:
         "mesa_version": _version("mesa"),
         "xarray_version": xr.__version__,
         "Conventions": "CF-1.10",
+        **provenance(),
     }
     snapshot_vars, snapshot_coords = snapshot_variables(model)  # none unless output.snapshot_every_days > 0
     data_vars.update(snapshot_vars)
@@ -339,5 +447,6 @@ def with_course(ds: xr.Dataset, config: Any, seed: int) -> xr.Dataset:
             fu.sanctuary, ct, "cells", "leukemic cells in the extramedullary sanctuary (NaN after relapse or death)"
         ),
     }
+    _conventions(data_vars)
     coords = {"course_time": ("course_time", fu.times, {"units": "day", "long_name": "time of the clinical course"})}
     return ds.assign_coords(coords).assign(data_vars)

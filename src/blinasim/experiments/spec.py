@@ -187,6 +187,11 @@ class OutputSection(_Strict):
         description="Default store path (--out overrides); a relative path is relative to the experiment file.",
     )
     variables: list[str] | None = Field(default=None, description="Run variables to keep (default: all).")
+    shard_runs: int | None = Field(
+        default=None,
+        ge=1,
+        description="Runs per shard file of the store (default: about 512 MiB of run data per shard).",
+    )
 
 
 class ExecutionSection(_Strict):
@@ -714,6 +719,17 @@ class ExperimentSpec:
     sampler: SamplerSection
     output: OutputSection
     execution: ExecutionSection
+
+
+def is_experiment_file(path: str | Path) -> bool:
+    """Whether ``path`` is an experiment file rather than a config: a TOML table with a top-level
+    key only an experiment has (``[experiment]``, ``[base]``, ``[[arm]]``, ``[sampler]``, ...).
+    A file that cannot be read or parsed is not (the config reader reports why)."""
+    try:
+        data = read_toml(path)
+    except ConfigError:
+        return False
+    return any(key in data for key in TOP_LEVEL_KEYS if key not in Config.model_fields)
 
 
 def parse_experiment(data: dict[str, Any], base_dir: Path, source: str = "experiment") -> tuple[ExperimentSpec, Plan]:

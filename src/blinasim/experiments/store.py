@@ -69,6 +69,9 @@ from blinasim.params.paths import set_dotted
 from blinasim.params.schema import validate_config
 
 RUN_DIMS = ("arm", "sample", "replicate")
+#: Dimensions whose length differs from run to run (the protocol event log, ``event_*`` on ``event``):
+#: their variables stay in a run's Dataset and are not stored (re-run a run to see its events).
+RAGGED_DIMS = ("event",)
 PENDING, DONE, FAILED = 0, 1, 2
 STATUS_NAMES = {PENDING: "pending", DONE: "done", FAILED: "failed"}
 STATUS_VAR = "run_status"
@@ -76,7 +79,17 @@ CHECKSUM_VAR = "run_checksum"
 INFO_VARS = ("run_message", "run_seconds", "run_cpu_seconds", "run_write_seconds", "run_worker", CHECKSUM_VAR)
 #: Variables that describe how a run went rather than what it computed.
 BOOKKEEPING_VARS = (STATUS_VAR, *INFO_VARS)
-STORE_FORMAT = "blinasim-experiment-store/1"
+#: /2: sharded (Zarr v3 sharding codec), runs staged then packed; /1: one chunk per run and variable
+STORE_FORMAT = "blinasim-experiment-store/2"
+#: The formats this code reads and continues (``--resume``).
+STORE_FORMATS = ("blinasim-experiment-store/1", STORE_FORMAT)
+#: Target uncompressed size of one shard of all the run variables together: a shard holds this many bytes
+#: of runs (at least one (sample, replicate) of every arm), so a 10,000-run sweep is a few shards per variable.
+SHARD_BYTES = 512 * 2**20
+#: At most this many bytes of staged runs are held in memory while a shard is packed (variables in passes).
+PACK_BYTES = 64 * 2**20
+#: The directory in a store where finished runs wait, one file each, until their shard is packed.
+STAGING = "_staging"
 #: Variable-length strings (Zarr v3 "string"), without loading anything to find a dtype.
 _STR = np.dtypes.StringDType()
 
@@ -154,6 +167,8 @@ def layout_from_datasets(datasets: list[xr.Dataset], variables: list[str] | None
     for ds in datasets:
         for name, var in ds.data_vars.items():
             name = str(name)
+            if set(var.dims) & set(RAGGED_DIMS):
+                continue
             if set(var.dims) & set(RUN_DIMS):
                 problems.append(f"run variable {name!r} uses a reserved dimension name ({', '.join(RUN_DIMS)})")
                 continue
@@ -167,6 +182,8 @@ def layout_from_datasets(datasets: list[xr.Dataset], variables: list[str] | None
             specs.setdefault(name, spec)
         for name, coord in ds.coords.items():
             name = str(name)
+            if set(coord.dims) & set(RAGGED_DIMS):
+                continue
             if name in coords:
                 if coord.dims != coords[name].dims or not np.array_equal(coord.values, coords[name].values):
                     problems.append(f"run coordinate {name!r} differs between runs (the time grid must be shared)")
@@ -227,16 +244,43 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def build_template(plan: Plan, layout: Layout, *, experiment_text: str | None = None) -> tuple[xr.Dataset, dict]:
-    """The lazily-filled Dataset (and encodings) that :func:`create_store` writes."""
+def run_bytes(layout: Layout) -> int:
+    """Uncompressed bytes of one run's variables (strings counted as 64 bytes), plus its bookkeeping."""
+    total = 256
+    for spec in layout.variables.values():
+        size = int(np.prod(spec.shape, dtype=np.int64))
+        total += size * (64 if spec.kind == "str" else np.dtype(spec.dtype).itemsize)
+    return total
+
+
+def shard_block(n_arms: int, n_samples: int, replicates: int, per_run: int, shard_bytes: int = SHARD_BYTES):
+    """Runs per shard along (arm, sample, replicate), in the submission order of :meth:`Plan.runs`
+    (replicate-major, arms innermost): every arm, then whole samples, then whole replicates, so that
+    the runs of a shard finish together and a shard is packed once."""
+    k = max(n_arms, shard_bytes // max(per_run, 1))
+    if k >= n_arms * n_samples:
+        return n_arms, n_samples, max(1, min(replicates, k // (n_arms * n_samples)))
+    return n_arms, max(1, k // n_arms), 1
+
+
+def build_template(
+    plan: Plan, layout: Layout, *, experiment_text: str | None = None, shard_bytes: int = SHARD_BYTES
+) -> tuple[xr.Dataset, dict]:
+    """The lazily-filled Dataset (and encodings) that :func:`create_store` writes.
+
+    Every array with run dimensions is one chunk per run inside shards of :func:`shard_block` runs
+    (the Zarr v3 sharding codec): a few files per variable, while a run is still read alone.
+    """
     import dask.array as da
 
     na, ns, nr = plan.n_arms, plan.n_samples, plan.replicates
+    block = shard_block(na, ns, nr, run_bytes(layout), shard_bytes)
     data_vars: dict[str, Any] = {}
     encoding: dict[str, dict[str, Any]] = {}
     for spec in layout.variables.values():
         shape = (na, ns, nr, *spec.shape)
-        chunks = (1, 1, 1, *spec.shape)
+        chunks = block + tuple(spec.shape)  # dask chunks: whole shards
+        inner = (1, 1, 1, *spec.shape)
         attrs = dict(spec.attrs)
         if spec.kind == "bool":
             attrs["run_dtype"] = "bool"
@@ -244,12 +288,13 @@ def build_template(plan: Plan, layout: Layout, *, experiment_text: str | None = 
             attrs.setdefault("flag_meanings", "false true")
         if spec.kind == "str":
             arr = da.full(shape, "", chunks=chunks, dtype=_STR)
-            encoding[spec.name] = {"chunks": chunks}
+            encoding[spec.name] = {"chunks": inner, "shards": chunks}
         else:
             arr = da.full(shape, spec.fill, chunks=chunks, dtype=spec.dtype)
-            encoding[spec.name] = {"chunks": chunks, "_FillValue": spec.fill}
+            encoding[spec.name] = {"chunks": inner, "shards": chunks, "_FillValue": spec.fill}
         data_vars[spec.name] = xr.Variable((*RUN_DIMS, *spec.dims), arr, attrs=attrs)
-    run_shape, run_chunks = (na, ns, nr), (1, 1, 1)
+    run_shape, run_chunks = (na, ns, nr), block
+    run_enc = {"chunks": (1, 1, 1), "shards": block}
     data_vars[STATUS_VAR] = xr.Variable(
         RUN_DIMS,
         da.full(run_shape, PENDING, chunks=run_chunks, dtype=np.int8),
@@ -260,7 +305,7 @@ def build_template(plan: Plan, layout: Layout, *, experiment_text: str | None = 
             "flag_meanings": "pending done failed",
         },
     )
-    encoding[STATUS_VAR] = {"chunks": run_chunks, "_FillValue": None}
+    encoding[STATUS_VAR] = {**run_enc, "_FillValue": None}
     info_attrs = {
         "run_message": ("", _STR, {"long_name": "failure message of the run (empty when done)", "units": "1"}),
         "run_seconds": (np.nan, np.float64, {"long_name": "wall time of the simulation of the run", "units": "s"}),
@@ -283,7 +328,7 @@ def build_template(plan: Plan, layout: Layout, *, experiment_text: str | None = 
     }
     for name, (fill, dtype, attrs) in info_attrs.items():
         data_vars[name] = xr.Variable(RUN_DIMS, da.full(run_shape, fill, chunks=run_chunks, dtype=dtype), attrs=attrs)
-        encoding[name] = {"chunks": run_chunks} if dtype is _STR else {"chunks": run_chunks, "_FillValue": fill}
+        encoding[name] = dict(run_enc) if dtype is _STR else {**run_enc, "_FillValue": fill}
 
     coords: dict[str, Any] = {
         "arm": xr.Variable(("arm",), np.asarray([a.name for a in plan.arms], dtype=str), {"long_name": "arm"}),
@@ -333,6 +378,7 @@ def build_template(plan: Plan, layout: Layout, *, experiment_text: str | None = 
         "plan": json.dumps(plan.identity(), sort_keys=True, default=str),
         "seeds": "run seed = SeedSequence(root_seed, spawn_key=(sample, replicate)), independent of the arm",
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "shard_runs": list(block),
         "Conventions": "CF-1.10",
         **_versions(),
     }
@@ -341,15 +387,29 @@ def build_template(plan: Plan, layout: Layout, *, experiment_text: str | None = 
     return xr.Dataset(data_vars, coords=coords, attrs=attrs), encoding
 
 
-def create_store(path: str | os.PathLike, plan: Plan, layout: Layout, *, experiment_text: str | None = None) -> Path:
-    """Preallocate the store of ``plan`` at ``path``: all or nothing, never overwriting."""
+def create_store(
+    path: str | os.PathLike,
+    plan: Plan,
+    layout: Layout,
+    *,
+    experiment_text: str | None = None,
+    shard_bytes: int = SHARD_BYTES,
+    shard_runs: int | None = None,
+) -> Path:
+    """Preallocate the store of ``plan`` at ``path``: all or nothing, never overwriting.
+
+    A shard holds about ``shard_bytes`` of run data, or ``shard_runs`` runs when given
+    (``output.shard_runs``; rounded to whole (sample, replicate) rows of every arm).
+    """
+    if shard_runs is not None:
+        shard_bytes = int(shard_runs) * run_bytes(layout)
     target = Path(path)
     if target.exists():
         raise StoreError(f"store {str(target)!r} already exists")
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.is_dir():
         raise StoreError(f"store {str(target)!r}: directory {str(parent)!r} does not exist")
-    template, encoding = build_template(plan, layout, experiment_text=experiment_text)
+    template, encoding = build_template(plan, layout, experiment_text=experiment_text, shard_bytes=shard_bytes)
     try:
         tmp = make_partial_dir(target)
     except OSError as exc:
@@ -445,12 +505,18 @@ def open_store(path: str | os.PathLike) -> xr.Dataset:
         raise StoreError(f"{str(p)!r} is not a blinasim experiment store (no zarr.json)")
     try:
         with quiet_zarr():
-            ds = xr.open_zarr(p, consolidated=True)
+            ds = xr.open_zarr(p, consolidated=True, chunks=None)
     except Exception as exc:  # truncated or garbled metadata: JSONDecodeError, KeyError, ...
         raise StoreError(_damaged_metadata(p, exc)) from None
-    if ds.attrs.get("store_format") != STORE_FORMAT:
+    if ds.attrs.get("store_format") not in STORE_FORMATS:
         raise StoreError(f"{str(p)!r} is a Zarr store but not a blinasim experiment store")
-    return ds
+    # Dask chunks of whole shards (a few per variable), not of the one-run inner chunks.
+    # A fresh token: xarray would otherwise hash every array to name its dask chunks (slow for big stores).
+    import uuid
+
+    block = ds.attrs.get("shard_runs", (1, 1, 1))
+    chunks = {d: int(b) for d, b in zip(RUN_DIMS, block, strict=True) if d in ds.dims}
+    return ds.chunk(chunks, token=uuid.uuid4().hex)
 
 
 def _damaged_metadata(path: Path, exc: BaseException) -> str:
@@ -469,12 +535,16 @@ def open_results(path: str | os.PathLike, *, mask: bool = True) -> xr.Dataset:
     ds = open_store(path)
     if not mask:
         return ds
-    done = ds[STATUS_VAR] == DONE
+    import dask.array as da
+
+    done = ds[STATUS_VAR].data == DONE
+    masked = {}
     for name in run_variables(ds):
-        var = ds[name]
+        var = ds[name].variable
         if var.dtype.kind in "fc":
-            ds[name] = var.where(done)
-    return ds
+            keep = done.reshape(done.shape + (1,) * (var.ndim - 3))
+            masked[name] = xr.Variable(var.dims, da.where(keep, var.data, np.nan), var.attrs, var.encoding)
+    return ds.assign(masked)
 
 
 def run_variables(ds: xr.Dataset) -> list[str]:
@@ -652,7 +722,8 @@ def _region(index: tuple[int, int, int]) -> dict[str, slice]:
 
 
 def run_region_dataset(ds: xr.Dataset, layout: Layout) -> tuple[xr.Dataset, list[str]]:
-    """One run's Dataset as the region of the store it goes to; also the names of dropped variables."""
+    """One run's Dataset as the region of the store it goes to; also the names of dropped variables
+    (not in the layout; the event log, on :data:`RAGGED_DIMS`, is never stored and not listed)."""
     problems = []
     if layout.time is not None:
         t = ds["time"].values if "time" in ds.coords else None
@@ -680,7 +751,9 @@ def run_region_dataset(ds: xr.Dataset, layout: Layout) -> tuple[xr.Dataset, list
         out[name] = xr.Variable((*RUN_DIMS, *spec.dims), values[np.newaxis, np.newaxis, np.newaxis])
     if problems:
         raise StoreError(problems)
-    dropped = sorted(str(n) for n in ds.data_vars if n not in layout.variables)
+    dropped = sorted(
+        str(n) for n, v in ds.data_vars.items() if n not in layout.variables and not set(v.dims) & set(RAGGED_DIMS)
+    )
     return xr.Dataset(out), dropped
 
 
@@ -718,6 +791,191 @@ def write_run_status(
         g[STATUS_VAR][a, s, r] = np.int8(status)
 
 
+# ---------------------------------------------------------------- staging and packing
+#
+# Many runs share a shard, and a shard file is rewritten whole, so exactly one process writes the
+# Zarr arrays of a store: the process that drives the sweep. A worker (or, with ``write = "parent"``,
+# the parent) *stages* each finished run as one file ``STAGING/A_S_R.npz`` (written to a temporary
+# name, then renamed: it exists whole or not at all). The parent *packs* staged runs into their shard
+# once every run of the shard in this sweep has finished (and whatever is staged when a sweep ends
+# or is interrupted): one block write per shard and variable, then the bookkeeping, ``run_status``
+# last, then the staging files are removed. A run is "done" only once packed; a sweep killed with
+# runs staged packs them when it is resumed (:func:`pack_staged` of every staged run), so no
+# finished run is lost and the resumed store is bit-identical to an uninterrupted one.
+
+
+def staging_dir(store: str | os.PathLike) -> Path:
+    return Path(store) / STAGING
+
+
+def _staged_file(store: str | os.PathLike, index: tuple[int, int, int]) -> Path:
+    a, s, r = index
+    return staging_dir(store) / f"{a}_{s}_{r}.npz"
+
+
+def staged_runs(store: str | os.PathLike) -> dict[tuple[int, int, int], Path]:
+    """The runs waiting in the staging directory to be packed: index -> file."""
+    d = staging_dir(store)
+    out = {}
+    if d.is_dir():
+        for f in d.glob("*.npz"):
+            parts = f.stem.split("_")
+            if len(parts) == 3 and all(p.isdigit() for p in parts):
+                out[(int(parts[0]), int(parts[1]), int(parts[2]))] = f
+    return out
+
+
+def stage_run(
+    store: str | os.PathLike,
+    index: tuple[int, int, int],
+    region_ds: xr.Dataset,
+    layout: Layout,
+    *,
+    seconds: float = float("nan"),
+    cpu_seconds: float = float("nan"),
+    worker: str = "",
+    t_start: float | None = None,
+) -> str:
+    """Stage one finished run (its region, :func:`run_region_dataset`) for packing; return its checksum."""
+    import time
+    import uuid
+
+    t0 = time.perf_counter() if t_start is None else t_start
+    arrays: dict[str, np.ndarray] = {}
+    for name, spec in layout.variables.items():
+        if name in region_ds.data_vars:
+            values = np.asarray(region_ds[name].values)[0, 0, 0, ...]
+            arrays[f"v_{name}"] = values.astype(object).astype(str) if spec.kind == "str" else values
+    checksum = region_checksum(region_ds, layout)
+    d = staging_dir(store)
+    d.mkdir(exist_ok=True)
+    target = _staged_file(store, index)
+    tmp = d / f".{target.name}.{uuid.uuid4().hex}.tmp"
+    try:
+        meta = {"seconds": seconds, "cpu_seconds": cpu_seconds, "worker": worker, "checksum": checksum}
+        with open(tmp, "wb") as fh:
+            meta["write_seconds"] = time.perf_counter() - t0
+            np.savez(fh, __meta__=np.asarray(json.dumps(meta)), **arrays)
+        os.replace(tmp, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    return checksum
+
+
+def store_shard_block(path: str | os.PathLike) -> tuple[int, int, int]:
+    """Runs per shard along (arm, sample, replicate) of a store ((1, 1, 1) for an unsharded one)."""
+    return tuple(int(b) for b in store_attrs(path).get("shard_runs", (1, 1, 1)))  # type: ignore[return-value]
+
+
+def shard_of(index: tuple[int, int, int], block: tuple[int, int, int]) -> tuple[int, int, int]:
+    return tuple(i // b for i, b in zip(index, block, strict=True))  # type: ignore[return-value]
+
+
+def _read_block(arr: Any, sl: tuple[slice, ...], as_object: bool) -> np.ndarray:
+    """A block of a Zarr array; a run whose chunk cannot be read (damaged) reads as the fill value."""
+    try:
+        out = np.asarray(arr[sl])
+    except Exception:
+        shape = tuple(x.stop - x.start for x in sl) + tuple(arr.shape[len(sl) :])
+        fill = arr.fill_value
+        out = np.full(shape, "" if as_object else fill, dtype=object if as_object else arr.dtype)
+        for local in np.ndindex(*shape[: len(sl)]):
+            with contextlib.suppress(Exception):
+                out[local] = arr[tuple(x.start + i for x, i in zip(sl, local, strict=True))]
+    return out.astype(object) if as_object else out
+
+
+def pack_staged(
+    path: str | os.PathLike, layout: Layout, indices: list[tuple[int, int, int]] | None = None
+) -> list[tuple[int, int, int]]:
+    """Move staged runs (``indices``, or every staged run) into their shards; return the runs now done.
+
+    Per shard: every variable's block is read, the staged runs put in (variables a run lacks at their
+    fill value) and written back whole; then the bookkeeping, ``run_status`` last; then the staging
+    files are removed. A staged file that cannot be read or whose data do not match its checksum is
+    removed and its run stays pending (``--resume`` runs it again).
+    """
+    import zarr
+
+    staged = staged_runs(path)
+    if indices is None:  # a resume, under the store's lock: no writer is alive, temporary files are stale
+        for tmp in staging_dir(path).glob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+    if indices is not None:
+        wanted = set(indices)
+        staged = {i: f for i, f in staged.items() if i in wanted}
+    if not staged:
+        return []
+    with quiet_zarr():
+        g = zarr.open_group(str(path), mode="r+", use_consolidated=True)
+    block = tuple(int(b) for b in g.attrs.get("shard_runs", (1, 1, 1)))
+    shape = tuple(g[STATUS_VAR].shape)
+    shards: dict[tuple[int, ...], list[tuple[int, int, int]]] = {}
+    for idx in sorted(staged):
+        shards.setdefault(shard_of(idx, block), []).append(idx)  # type: ignore[arg-type]
+    names = sorted(layout.variables)
+    per_run = max(1, run_bytes(layout))
+    done: list[tuple[int, int, int]] = []
+    for shard, runs in sorted(shards.items()):
+        sl = tuple(slice(k * b, min((k + 1) * b, n)) for k, b, n in zip(shard, block, shape, strict=True))
+        metas: dict[tuple[int, int, int], dict[str, Any]] = {}
+        for idx in runs:
+            try:
+                with np.load(staged[idx]) as z:
+                    metas[idx] = json.loads(str(z["__meta__"]))
+            except Exception:
+                staged[idx].unlink(missing_ok=True)  # unreadable: the run runs again
+        runs = [i for i in runs if i in metas]
+        hashers = {idx: hashlib.blake2b(digest_size=16) for idx in runs}
+        # Variables in passes of at most PACK_BYTES of staged runs, in name order (the checksum's order).
+        per_pass = max(1, PACK_BYTES // max(1, per_run // max(1, len(names))) // max(1, len(runs)))
+        with quiet_zarr():
+            for start in range(0, len(names), per_pass):
+                group = names[start : start + per_pass]
+                blocks = {name: _read_block(g[name], sl, layout.variables[name].kind == "str") for name in group}
+                for idx in runs:
+                    local = tuple(i - s.start for i, s in zip(idx, sl, strict=True))
+                    with np.load(staged[idx]) as z:
+                        for name in group:
+                            spec = layout.variables[name]
+                            key = f"v_{name}"
+                            if key in z.files:
+                                value = z[key]
+                                value = value.astype(object) if spec.kind == "str" else value
+                            elif spec.kind == "str":
+                                value = np.full(spec.shape, "", dtype=object)
+                            else:
+                                value = np.full(spec.shape, spec.fill, dtype=spec.dtype)
+                            blocks[name][local] = value
+                            _hash_array(hashers[idx], name, value)
+                for name in group:
+                    g[name][sl] = blocks[name]
+            good = [idx for idx in runs if hashers[idx].hexdigest() == metas[idx]["checksum"]]
+            strings = ("run_message", "run_worker", CHECKSUM_VAR)
+            info = {name: _read_block(g[name], sl, name in strings) for name in (*INFO_VARS, STATUS_VAR) if name in g}
+            for idx in good:
+                local = tuple(i - s.start for i, s in zip(idx, sl, strict=True))
+                m = metas[idx]
+                info["run_message"][local] = ""
+                info["run_seconds"][local] = m["seconds"]
+                info["run_cpu_seconds"][local] = m["cpu_seconds"]
+                info["run_write_seconds"][local] = m["write_seconds"]
+                info["run_worker"][local] = m["worker"]
+                if CHECKSUM_VAR in info:
+                    info[CHECKSUM_VAR][local] = m["checksum"]
+                info[STATUS_VAR][local] = DONE
+            for name in (*INFO_VARS, STATUS_VAR):  # run_status last
+                if name in info:
+                    g[name][sl] = info[name]
+        for idx in runs:
+            staged[idx].unlink(missing_ok=True)
+        done.extend(good)
+    with contextlib.suppress(OSError):
+        staging_dir(path).rmdir()  # only when empty: nothing is left waiting
+    return sorted(done)
+
+
 # ---------------------------------------------------------------- summaries
 
 
@@ -736,6 +994,8 @@ class StoreStatus:
     write_seconds_mean: float
     #: done runs whose data no longer match their checksum: (arm, sample, replicate, why)
     damaged: list[tuple[str, int, int, str]] = field(default_factory=list)
+    #: finished runs waiting in the staging directory to be packed into their shard (counted as pending)
+    staged: int = 0
 
     @property
     def n_runs(self) -> int:
@@ -752,6 +1012,11 @@ class StoreStatus:
             f"{c['done']} done, {c['failed']} failed, {c['pending']} pending"
             + (f"; {len(self.damaged)} of the done runs damaged" if self.damaged else ""),
         ]
+        if self.staged:
+            lines.append(
+                f"  {self.staged} of the pending runs finished and wait to be packed into their shard "
+                "(when the shard's last run finishes, or by `--resume` after an interrupted sweep)"
+            )
         width = max(len(a) for a in self.arms)
         for arm in self.arms:
             p = self.per_arm[arm]
@@ -814,6 +1079,7 @@ def store_status(path: str | os.PathLike, *, verify: bool = True) -> StoreStatus
         seconds_total,
         write_mean,
         damaged,
+        len(staged_runs(path)),
     )
 
 

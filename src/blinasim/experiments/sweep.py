@@ -72,11 +72,13 @@ from blinasim.experiments.store import (
     layout_from_datasets,
     lock_store,
     open_store,
+    pack_staged,
     read_status,
-    region_checksum,
     run_region_dataset,
+    shard_of,
+    stage_run,
     store_layout,
-    write_run_data,
+    store_shard_block,
     write_run_status,
 )
 from blinasim.extras import requires_extra
@@ -170,21 +172,35 @@ def execute_run(task: RunTask, ctx: RunContext) -> RunOutcome:
 
 
 def record_outcome(ctx: RunContext, outcome: RunOutcome) -> RunOutcome:
-    """Parent side: write what a worker returned (``write = "parent"``)."""
-    if ctx.write != "parent":
-        return outcome
-    dataset = outcome.dataset if outcome.status == DONE else None
-    return _store_run(
-        ctx,
-        outcome.index,
-        dataset,
-        None,
-        outcome.status,
-        outcome.message,
-        outcome.seconds,
-        outcome.cpu_seconds,
-        outcome.worker,
-    )
+    """Parent side: stage what a worker returned (``write = "parent"``) and record a failed run's status.
+
+    A done run is staged (by its worker, or here); :func:`_drive` packs it into its shard.
+    """
+    if ctx.write == "parent":
+        dataset = outcome.dataset if outcome.status == DONE else None
+        outcome = _store_run(
+            ctx,
+            outcome.index,
+            dataset,
+            None,
+            outcome.status,
+            outcome.message,
+            outcome.seconds,
+            outcome.cpu_seconds,
+            outcome.worker,
+        )
+    if outcome.status != DONE:
+        write_run_status(
+            ctx.store,
+            outcome.index,
+            outcome.status,
+            message=outcome.message,
+            seconds=outcome.seconds,
+            cpu_seconds=outcome.cpu_seconds,
+            write_seconds=outcome.write_seconds,
+            worker=outcome.worker,
+        )
+    return outcome
 
 
 def _store_run(
@@ -198,34 +214,24 @@ def _store_run(
     cpu_seconds: float,
     worker: str,
 ) -> RunOutcome:
-    """Write a run's data (when it has a Dataset), then its status; a failed write marks the run failed.
+    """Stage a done run's data for packing (:func:`blinasim.experiments.store.stage_run`); a failed
+    staging marks the run failed. Never writes the store's arrays: only the parent does
+    (:func:`record_outcome` for a failed run's status, :func:`_drive` packs staged runs).
 
     ``layout`` is the store's layout, or None to read it here (a failure to read it counts as a failed write).
     """
     write_seconds = float("nan")
-    checksum = ""
-    if ds is not None:
+    if ds is not None and status == DONE:
         try:
             t1 = time.perf_counter()
             layout = layout if layout is not None else store_layout(ctx.store, ctx.fingerprint)
             region, _ = run_region_dataset(ds, layout)
-            write_run_data(ctx.store, index, region)
-            checksum = region_checksum(region, layout) if status == DONE else ""
+            stage_run(
+                ctx.store, index, region, layout, seconds=seconds, cpu_seconds=cpu_seconds, worker=worker, t_start=t1
+            )
             write_seconds = time.perf_counter() - t1
         except Exception as exc:
             status, message = FAILED, "writing the run into the store failed: " + _describe_exception(exc)
-            checksum = ""
-    write_run_status(
-        ctx.store,
-        index,
-        status,
-        message=message,
-        seconds=seconds,
-        cpu_seconds=cpu_seconds,
-        write_seconds=write_seconds,
-        worker=worker,
-        checksum=checksum,
-    )
     return RunOutcome(index, status, message, seconds, write_seconds, worker, cpu_seconds=cpu_seconds)
 
 
@@ -889,7 +895,11 @@ def _run_locked(exe, experiment, path: Path, exists: bool, resume: bool, progres
         stage(f"workers ready after {startup:.1f} s")
         if layout is not None:
             stage(f"creating the store {path}")
-            create_store(path, plan, layout, experiment_text=experiment.text)
+            create_store(path, plan, layout, experiment_text=experiment.text, shard_runs=spec.output.shard_runs)
+        store_layout_ = store_layout(path, plan.fingerprint)
+        recovered = pack_staged(path, store_layout_) if exists else []  # runs a killed sweep finished
+        if recovered:
+            say(f"{len(recovered)} run(s) finished before the interruption were packed into {path}")
         status = read_status(path)
         damaged = damaged_runs(path, status) if exists else []
         if damaged:
@@ -916,7 +926,7 @@ def _run_locked(exe, experiment, path: Path, exists: bool, resume: bool, progres
                     "" if f is None else f.message,
                 )
             )
-        result = _drive(exe, ctx, plan, tasks, path, skipped, progress)
+        result = _drive(exe, ctx, plan, tasks, path, skipped, progress, store_layout_)
         result.startup_seconds = startup
         return result
     except StoreError as exc:
@@ -925,9 +935,18 @@ def _run_locked(exe, experiment, path: Path, exists: bool, resume: bool, progres
         exe.close()
 
 
-def _drive(exe, ctx: RunContext, plan, tasks: list[RunTask], path: Path, skipped: int, progress: bool) -> SweepResult:
+def _drive(
+    exe, ctx: RunContext, plan, tasks: list[RunTask], path: Path, skipped: int, progress: bool, layout
+) -> SweepResult:
     from tqdm import tqdm
 
+    # Packing: a shard is written once every run of it in this sweep has finished (one writer: this process).
+    block = store_shard_block(path)
+    remaining: dict[tuple[int, int, int], int] = {}
+    for task in tasks:
+        key = shard_of(task.index, block)
+        remaining[key] = remaining.get(key, 0) + 1
+    staged: dict[tuple[int, int, int], list[tuple[int, int, int]]] = {}
     t0 = time.perf_counter()
     n_done = n_failed = 0
     failures: list[tuple[str, int, int, str]] = []
@@ -951,6 +970,12 @@ def _drive(exe, ctx: RunContext, plan, tasks: list[RunTask], path: Path, skipped
                     raise SweepError(f"cannot record a failed run in {str(path)!r}: {exc}") from exc
             else:
                 outcome = record_outcome(ctx, result)
+            key = shard_of(outcome.index, block)
+            if outcome.status == DONE:
+                staged.setdefault(key, []).append(outcome.index)
+            remaining[key] -= 1
+            if remaining[key] == 0 and staged.get(key):
+                pack_staged(path, layout, staged.pop(key))
             if outcome.status == DONE:
                 n_done += 1
             else:
@@ -965,6 +990,10 @@ def _drive(exe, ctx: RunContext, plan, tasks: list[RunTask], path: Path, skipped
         bar.close()
         if not completed:
             exe.close(cancel=True)
+        # Interrupted (or shards that were not complete): pack what finished, so it counts as done.
+        leftover = sorted(i for runs in staged.values() for i in runs)
+        if leftover:
+            pack_staged(path, layout, leftover)
     return SweepResult(
         path, plan.n_runs, skipped, n_done, n_failed, time.perf_counter() - t0, exe.description, failures
     )

@@ -936,23 +936,46 @@ def read_toml(path: str | Path, what: str = "config file") -> dict[str, Any]:
         raise ConfigError([f"{p}: not valid TOML: {exc}"]) from None
 
 
-def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> None:
-    """Set dotted keys in a nested dict in place; every unknown key is one problem of a :class:`ConfigError`."""
-    problems = []
-    for key, value in overrides.items():
-        if schema_node(Config, key)[0] == "unknown":
-            problems.append(unknown_key_message(Config, "--set", key, value))
-            continue
-        set_dotted(data, key, value)
+def apply_overrides(data: dict[str, Any], overrides: dict[str, Any], *, source: str = "override") -> None:
+    """Set dotted keys in a nested dict in place; every unknown key is one problem of a :class:`ConfigError`.
+
+    ``source`` names where the overrides came from in the messages: ``"override"`` for the
+    Python API, ``"--set"`` for the command line (only the CLI mentions its options).
+    The known keys are set even when some are unknown.
+    """
+    problems = _set_known(data, overrides, source)
     if problems:
         raise ConfigError(problems)
 
 
-def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Config:
-    """Read a TOML config (or the built-in defaults when ``path`` is None) and apply overrides."""
+def _set_known(data: dict[str, Any], overrides: dict[str, Any], source: str) -> list[str]:
+    """Set the known dotted keys of ``overrides``; one problem line per unknown key."""
+    problems = []
+    for key, value in overrides.items():
+        if schema_node(Config, key)[0] == "unknown":
+            problems.append(unknown_key_message(Config, source, key, value))
+            continue
+        set_dotted(data, key, value)
+    return problems
+
+
+def load_config(
+    path: str | Path | None = None, overrides: dict[str, Any] | None = None, *, source: str = "override"
+) -> Config:
+    """Read a TOML config (or the built-in defaults when ``path`` is None) and apply overrides.
+
+    Every problem is reported in one :class:`ConfigError`: unknown override keys do not hide
+    the value errors of the file or of the other overrides. ``source`` names the overrides in
+    the messages (``"--set"`` from the command line).
+    """
     data: dict[str, Any] = {}
     if path is not None:
         data = read_toml(path)
-    if overrides:
-        apply_overrides(data, overrides)
-    return validate_config(data)
+    problems = _set_known(data, overrides, source) if overrides else []
+    try:
+        config = validate_config(data)
+    except ConfigError as exc:
+        raise ConfigError([*problems, *exc.problems]) from None
+    if problems:
+        raise ConfigError(problems)
+    return config
