@@ -65,6 +65,21 @@ EVENT_CAUSES = (
 NONE, RELAPSE_CD19_POS, RELAPSE_CD19_NEG, LINEAGE_SWITCH, DEATH_DISEASE, DEATH_REMISSION, DEATH_TRANSPLANT = range(7)
 _RELAPSE_CODE = {"cd19_positive": RELAPSE_CD19_POS, "cd19_negative": RELAPSE_CD19_NEG, "lineage_switch": LINEAGE_SWITCH}
 
+#: the scalar time-to-event outputs of a run (the DESIGN contract), in Dataset order
+TIME_TO_EVENT = (
+    "os_days",
+    "os_event",
+    "rfs_days",
+    "rfs_event",
+    "efs_days",
+    "efs_event",
+    "days_to_mrd_negative",
+    "event_cause",
+    "transplanted",
+    "transplant_day",
+    "cycles_given",
+)
+
 #: populations of the course: marrow CD19+, marrow CD19-negative, marrow myeloid, sanctuary CD19+
 POS, NEG, MYE, SANCT = range(4)
 #: above this many cells a population follows its expectation (the noise is < 0.1%)
@@ -357,8 +372,6 @@ def follow(run: LatticeRun, config: Config, seed: int) -> CourseResult:
                 relapse_day, cause = float(t1), RELAPSE_CD19_POS
         if math.isnan(relapse_day):
             given_after = sum(1 for s, e in later if s < t1)
-    if transplanted and not math.isnan(transplant_day) and not done_transplant:
-        transplanted = 0
     if not transplanted:
         trm_day, transplant_day = math.nan, math.nan
 

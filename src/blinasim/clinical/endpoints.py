@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from blinasim.clinical.course import TIME_TO_EVENT
 from blinasim.clinical.protocol import build_schedule
 from blinasim.params.schema import Config, validate_config
 from blinasim.stats import SurvivalCurve, kaplan_meier  # noqa: F401  (re-exported: the library-based estimate)
@@ -253,17 +254,7 @@ RUN_SCALARS = (
     "max_neurotoxicity_grade",
     "relapse_day",
     "relapse_type",
-    "os_days",
-    "os_event",
-    "rfs_days",
-    "rfs_event",
-    "efs_days",
-    "efs_event",
-    "days_to_mrd_negative",
-    "event_cause",
-    "transplanted",
-    "transplant_day",
-    "cycles_given",
+    *TIME_TO_EVENT,
 )
 #: The graded toxicity signals whose cycle-1 peaks the calibration maps to grades.
 CYCLE1_SIGNALS = ("crs_signal", "neuro_exposure")

@@ -387,21 +387,7 @@ def build_dataset(model: Any) -> xr.Dataset:
 
 
 #: the variables :func:`with_course` adds
-COURSE_VARIABLES = (
-    "os_days",
-    "os_event",
-    "rfs_days",
-    "rfs_event",
-    "efs_days",
-    "efs_event",
-    "days_to_mrd_negative",
-    "event_cause",
-    "transplanted",
-    "transplant_day",
-    "cycles_given",
-    "course_mrd",
-    "course_sanctuary_cells",
-)
+COURSE_VARIABLES = (*course.TIME_TO_EVENT, "course_mrd", "course_sanctuary_cells")
 
 
 def with_course(ds: xr.Dataset, config: Any, seed: int) -> xr.Dataset:

@@ -62,6 +62,12 @@ def cohort_settings(name: str) -> dict[str, Any]:
 PatientJob = tuple[str, int, dict[str, Any], int]
 
 
+def patient_config(trial: str, overrides: dict[str, Any], extra: dict[str, Any] | None = None):
+    """A trial patient's config: the patient's overrides, then the trial's :data:`TRIAL_SETTINGS`
+    (which win), then ``extra``."""
+    return load_config(None, {**overrides, **TRIAL_SETTINGS.get(trial, {}), **(extra or {})})
+
+
 def run_patient(job: PatientJob) -> dict[str, Any]:
     """Run one virtual patient; returns its read-outs (picklable, for any runner).
 
@@ -78,7 +84,7 @@ def run_patient(job: PatientJob) -> dict[str, Any]:
         ``trial``, ``patient`` and :func:`blinasim.clinical.endpoints.patient_read_outs`.
     """
     trial, index, overrides, seed = job
-    config = load_config(None, {**overrides, **TRIAL_SETTINGS.get(trial, {})})
+    config = patient_config(trial, overrides)
     ds = simulate(config, seed=run_seed(seed, index, 0))
     return {"trial": trial, "patient": index, **patient_read_outs(ds, config.patient.blood_volume_l)}
 

@@ -34,9 +34,9 @@ from blinasim.core.model import simulate
 from blinasim.core.output import with_course
 from blinasim.core.seeds import run_seed
 from blinasim.core.worker import Runner, runner_or_pool
-from blinasim.params.schema import Config, load_config
+from blinasim.params.schema import Config
 from blinasim.trials.cohort import SANCTUARY, draw_cohort
-from blinasim.trials.trial import TRIAL_SETTINGS
+from blinasim.trials.trial import patient_config
 
 #: days per month (365.25 / 12)
 MONTH = 30.4375
@@ -82,7 +82,7 @@ class LatticeRun:
 
 def _lattice_job(job: tuple[str, int, dict[str, Any], int]) -> LatticeRun:
     trial, index, overrides, seed = job
-    config = load_config(None, {**overrides, **TRIAL_SETTINGS[trial]})
+    config = patient_config(trial, overrides)
     return LatticeRun(trial, index, overrides, simulate(config, seed=run_seed(seed, index, 0)))
 
 
@@ -101,7 +101,7 @@ def lattice_runs(n: int, seed: int, workers: int = 2, runner: Runner | None = No
 def course_config(run: LatticeRun, overrides: dict[str, Any]) -> Config:
     """The patient's config with ``overrides`` (course settings) applied last."""
     follow = {"course.follow_up_days": BLAST_FOLLOW_UP_DAYS} if run.trial == "blast" else {}
-    return load_config(None, {**run.overrides, **TRIAL_SETTINGS[run.trial], **follow, **overrides})
+    return patient_config(run.trial, run.overrides, {**follow, **overrides})
 
 
 def survival_values(
