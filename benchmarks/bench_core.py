@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import harness  # beside this file (the script's folder is on sys.path)
+from blinasim.errors import cli_spelling
 from blinasim.reference import benchmark as bm
 
 
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.reference_repeats < 1:
             raise bm.BenchError([f"--reference-repeats {args.reference_repeats!r}: must be a whole number >= 1"])
     except bm.BenchError as exc:
-        p.error("; ".join(exc.problems))  # exit status 2
+        p.error("; ".join(exc.spelled(cli_spelling)))  # exit status 2; the problems name the options
 
     if args.scaling:
         data = harness.measure_scaling(repeats=args.repeats, progress=_say)

@@ -1,28 +1,99 @@
 """Command line: a thin layer over the Python API.
 
 Every command maps to one call of the API (``load_config``, ``simulate``,
-``write_dataset``). Bad input ends with one clear message per problem on
-stderr and exit status 2; nothing is written. Every such error of the API is a
-:class:`blinasim.errors.BlinasimError` with its ``problems``, caught as that base. A
-feature whose optional package is not installed ends the same way, under its own heading:
-the message names the extra to install (:mod:`blinasim.extras`).
+``write_dataset``). Every failure, of any command, ends in one style on stderr
+(docs/getting-started.md, "Errors")::
+
+    blinasim COMMAND: error: WHAT IS WRONG:
+      - one line per problem, naming the key, option or file and what is allowed
+    hint: what to do next (sometimes)
+
+with exit status 2 for bad input (a config, an option, a file, an experiment, a
+store; nothing is written), 1 for a failure at run time (runs that failed, an
+unexpected error) and 130 for Ctrl-C; never a traceback, unless ``--debug`` or
+``BLINASIM_DEBUG=1`` asks for one. Every bad input of the API is a
+:class:`blinasim.errors.BlinasimError` with its ``problems``, caught as that base and
+spelt for the command line (its arguments as options: ``resume=True`` reads
+``--resume``); click's own usage errors take the same form. A feature whose optional
+package is not installed ends the same way, under its own heading: the message names
+the extra to install (:mod:`blinasim.extras`).
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from blinasim.errors import BlinasimError
+from blinasim.errors import BlinasimError, cli_spelling
 from blinasim.extras import MissingExtraError, requires_extra
 from blinasim.params.schema import load_config, parse_overrides
 from blinasim.version import __version__
 
+#: Exit statuses (docs/getting-started.md, "Errors").
+EXIT_RUNTIME = 1
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+#: Arguments of the API whose option has another name, per command (default: ``out_dir`` -> ``--out-dir``).
+OPTION_NAMES: dict[str, dict[str, str]] = {
+    "sweep": {"store": "--out"},
+    "report": {"out_dir": "--out"},
+}
+
+DEBUG_ENV = "BLINASIM_DEBUG"
+_debug = False
+#: The command running now, e.g. ``"calibrate verify"`` (set by the wrapper of every command).
+_running = ""
+
+# click's exceptions as typer raises them (recent typer vendors its own copy of click; older typer uses click).
+_UsageError = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+_ClickException = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
+def debugging() -> bool:
+    """Whether errors show their traceback too (``--debug``, or ``BLINASIM_DEBUG`` set to anything but 0)."""
+    return _debug or os.environ.get(DEBUG_ENV, "0").strip().lower() not in ("", "0", "false", "no")
+
+
+class CliError(Exception):
+    """A failure of a command, as the user sees it: a heading, its problems, an optional hint, an exit status.
+
+    Raised inside a command (or while the command line is parsed) and printed once, by
+    :meth:`_Group.main`, in the one error style of the command line.
+    """
+
+    def __init__(self, what: str, problems: list[str] | None = None, hint: str | None = None, code: int = 2):
+        self.what, self.problems, self.hint, self.code = what, list(problems or []), hint, code
+        self.command = "blinasim"
+        super().__init__(what)
+
+    def format(self) -> str:
+        """``blinasim COMMAND: error: WHAT[:]``, the problems indented, then ``hint: ...``."""
+        lines = [f"{self.command}: error: {self.what}{':' if self.problems else ''}"]
+        lines += [f"  - {p}" for p in self.problems]
+        if self.hint:
+            lines.append(f"hint: {self.hint}")
+        return "\n".join(lines)
+
+
+def _command_path(group, args: list[str]) -> str:
+    """``blinasim`` and the (sub)command names found in ``args``: who reports an error found before parsing."""
+    path, node = ["blinasim"], group
+    for a in args:
+        commands = getattr(node, "commands", None)
+        if commands is None:
+            break
+        if a in commands:
+            path.append(a)
+            node = commands[a]
+        elif not a.startswith("-"):
+            break
+    return " ".join(path)
 
 
 def set_misuse(args: list[str]) -> list[str]:
@@ -48,16 +119,48 @@ def set_misuse(args: list[str]) -> list[str]:
 
 
 class _Group(typer.core.TyperGroup):
-    """The command group: reads the whole command line once, before any command parses it."""
+    """The command group: reads the whole command line once, before any command parses it, and
+    prints every failure, its own or click's, in the one error style."""
 
     def parse_args(self, ctx, args):
         problems = set_misuse(list(args))
         if problems:
-            typer.echo("error: invalid --set:", err=True)
-            for p in problems:
-                typer.echo(f"  - {p}", err=True)
-            ctx.exit(EXIT_BAD_INPUT)
+            err = CliError("invalid --set", problems)
+            err.command = _command_path(self, list(args))
+            raise err
         return super().parse_args(ctx, args)
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        argv = list(sys.argv[1:] if args is None else args)
+        try:
+            code = super().main(argv, "blinasim", complete_var, standalone_mode=False, **extra)
+            code = code if isinstance(code, int) else 0
+        except CliError as err:
+            typer.echo(err.format(), err=True)
+            code = err.code
+        except _UsageError as err:
+            path = err.ctx.command_path if err.ctx is not None else _command_path(self, argv)
+            if type(err).__name__ == "NoArgsIsHelpError":  # a command group alone: its help, as click shows it
+                err.show()
+                code = err.exit_code
+            else:
+                cli_err = CliError("invalid command line", [err.format_message()], f"{path} --help lists what it takes")
+                cli_err.command = path
+                typer.echo(cli_err.format(), err=True)
+                code = EXIT_BAD_INPUT
+        except _ClickException as err:
+            cli_err = CliError(err.format_message(), code=err.exit_code)
+            cli_err.command = _command_path(self, argv)
+            typer.echo(cli_err.format(), err=True)
+            code = err.exit_code
+        except typer.Abort:
+            cli_err = CliError("interrupted", code=EXIT_INTERRUPTED)
+            cli_err.command = _command_path(self, argv)
+            typer.echo(cli_err.format(), err=True)
+            code = EXIT_INTERRUPTED
+        if standalone_mode:
+            sys.exit(code)
+        return code
 
 
 app = typer.Typer(
@@ -96,20 +199,28 @@ def _main(
         bool,
         typer.Option("--version", is_eager=True, callback=_print_version, help="Print the versions and exit."),
     ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help=f"Show the traceback of an error too (or set {DEBUG_ENV}=1).")
+    ] = False,
 ) -> None:
     """blinasim: virtual B-ALL patients under blinatumomab."""
+    global _debug
+    _debug = debug
 
 
-def _fail(problems: list[str], what: str = "invalid input") -> None:
-    typer.echo(f"error: {what}:", err=True)
-    for p in problems:
-        typer.echo(f"  - {p}", err=True)
-    raise typer.Exit(EXIT_BAD_INPUT)
+def _fail(problems: list[str], what: str = "invalid input", hint: str | None = None) -> None:
+    """End the command with bad input: ``what`` and one line per problem (exit status 2)."""
+    raise CliError(what, problems, hint, EXIT_BAD_INPUT)
+
+
+def _spelled(exc: BlinasimError) -> list[str]:
+    """The problems of an API error for the command line: its arguments as the running command's options."""
+    return exc.spelled(functools.partial(cli_spelling, options=OPTION_NAMES.get(_running, {})))
 
 
 def _fail_on(exc: BlinasimError, what: str) -> None:
     """:func:`_fail` for an error of the API; a missing optional package gets its own heading in every command."""
-    _fail(exc.problems, "missing optional dependency" if isinstance(exc, MissingExtraError) else what)
+    _fail(_spelled(exc), "missing optional dependency" if isinstance(exc, MissingExtraError) else what)
 
 
 def _load(config: Path | None, set_: list[str] | None):
@@ -117,7 +228,7 @@ def _load(config: Path | None, set_: list[str] | None):
 
     what = f"invalid configuration{f' {str(config)!r}' if config else ''}"
     try:
-        cfg = load_config(config, parse_overrides(set_ or []), source="--set")
+        cfg = load_config(config, parse_overrides(set_ or [], source="--set"), source="--set")
     except BlinasimError as exc:
         _fail_on(exc, what)
     problems = time_grid_problems(cfg)
@@ -128,7 +239,6 @@ def _load(config: Path | None, set_: list[str] | None):
 
 def _write_text(path: Path, text: str, option: str) -> None:
     """Write a small text output whole (temporary file, then rename); a failed write is one message."""
-    import os
     import tempfile
 
     from blinasim.core.io import describe_os_error  # lazy: the CLI starts fast
@@ -378,11 +488,14 @@ def view(
     from blinasim import view as view_module  # lazy: imports the simulation and Mesa's viz (seconds)
 
     os.environ[view_module.ENV_CONFIG] = str(config.resolve()) if config is not None else ""
-    os.environ[view_module.ENV_OVERRIDES] = json.dumps(parse_overrides(set_ or []))
+    os.environ[view_module.ENV_OVERRIDES] = json.dumps(parse_overrides(set_ or [], source="--set"))
     typer.echo(f"blinasim view: serving http://{host}:{port} (Ctrl-C stops it)", err=True)
     args = ["run", "blinasim.view", "--host", host, "--port", str(port), "--production", "--no-check-version"]
     args.append("--open" if open_browser else "--no-open")
-    solara_cli.main(args, prog_name="solara", standalone_mode=False)
+    try:
+        solara_cli.main(args, prog_name="solara", standalone_mode=False)
+    except KeyboardInterrupt:  # Ctrl-C is how the view is meant to stop: not an error
+        typer.echo("blinasim view: stopped", err=True)
 
 
 @app.command()
@@ -481,11 +594,16 @@ def sweep(
     except BlinasimError as exc:
         _fail_on(exc, "cannot run the sweep")
     except KeyboardInterrupt:
-        typer.echo("interrupted: finished runs are in the store; continue with --resume", err=True)
-        raise typer.Exit(130) from None
+        raise CliError(
+            "interrupted", hint="the finished runs are in the store; continue it with --resume", code=EXIT_INTERRUPTED
+        ) from None
     typer.echo(result.format())
     if result.failed:
-        raise typer.Exit(1)
+        raise CliError(
+            f"{result.failed} of {result.ran} runs failed",
+            hint=f"blinasim status {result.store} lists why; --resume runs them again",
+            code=EXIT_RUNTIME,
+        )
 
 
 @app.command()
@@ -592,7 +710,7 @@ def _check_output(path: Path | None, option: str) -> None:
 def _overrides(set_: list[str] | None) -> dict:
     """The ``--set`` overrides, checked against the schema before any patient runs."""
     try:
-        overrides = parse_overrides(set_ or [])
+        overrides = parse_overrides(set_ or [], source="--set")
         load_config(None, overrides, source="--set")
     except BlinasimError as exc:
         _fail_on(exc, "invalid --set")
@@ -767,24 +885,56 @@ def calibrate_verify(
     _run_stage(stage, set_, json_path, workers, scheduler, dask_local)
 
 
-def _missing_extra_as_message(command):
-    """Run a command; a missing optional package ends it with one message (exit 2), never a traceback."""
+def _as_cli_error(exc: BaseException) -> CliError:
+    """Any failure that leaves a command, as the :class:`CliError` the user sees."""
+    if isinstance(exc, CliError):
+        return exc
+    if isinstance(exc, BlinasimError):  # bad input the command did not catch under a heading of its own
+        what = "missing optional dependency" if isinstance(exc, MissingExtraError) else "invalid input"
+        return CliError(what, _spelled(exc))
+    if isinstance(exc, KeyboardInterrupt):
+        return CliError("interrupted", code=EXIT_INTERRUPTED)
+    debug_hint = f"{DEBUG_ENV}=1 (or blinasim --debug COMMAND ...) shows the traceback"
+    if isinstance(exc, OSError):  # the machine said no: a full disk, a permission, a vanished file
+        where = f" ({exc.filename!r})" if exc.filename else ""
+        return CliError(f"failed: {exc.strerror or exc}{where}", hint=debug_hint, code=EXIT_RUNTIME)
+    return CliError(
+        f"unexpected failure: {type(exc).__name__}: {exc}",
+        hint=f"a bug in blinasim or its environment; please report it. {debug_hint}",
+        code=EXIT_RUNTIME,
+    )
+
+
+def _one_error_style(command, name: str):
+    """Run command ``name``; whatever ends it other than success leaves as a :class:`CliError` naming the
+    command (bad input: exit 2; runtime failure: 1; Ctrl-C: 130), with the traceback first only when debugging."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
+        global _running
+        _running = name
         try:
             return command(*args, **kwargs)
-        except MissingExtraError as exc:
-            _fail_on(exc, "missing optional dependency")
+        except (typer.Exit, typer.Abort, _ClickException):
+            raise  # click's own: help, --version, usage errors (printed by _Group.main)
+        except (Exception, KeyboardInterrupt) as exc:
+            if debugging():
+                import traceback
+
+                traceback.print_exception(exc, file=sys.stderr)
+            err = _as_cli_error(exc)
+            err.command = f"blinasim {name}"
+            raise err from None
 
     return wrapper
 
 
-def _wrap_commands(typer_app: typer.Typer) -> None:
+def _wrap_commands(typer_app: typer.Typer, prefix: str = "") -> None:
     for info in typer_app.registered_commands:
-        info.callback = _missing_extra_as_message(info.callback)
+        name = info.name or info.callback.__name__.replace("_", "-")
+        info.callback = _one_error_style(info.callback, prefix + name)
     for group in typer_app.registered_groups:
-        _wrap_commands(group.typer_instance)
+        _wrap_commands(group.typer_instance, f"{prefix}{group.name} ")
 
 
 # Every command and command group, present and future: registered above, wrapped here once.

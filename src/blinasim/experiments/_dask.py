@@ -26,9 +26,10 @@ from __future__ import annotations
 from typing import Any
 
 from blinasim.core.worker import PRELOAD, prepare_worker
+from blinasim.errors import arg
 from blinasim.extras import requires_extra
 
-with requires_extra("dask", "a Dask executor (--scheduler, --dask-local)"):
+with requires_extra("dask", f"a Dask executor ({arg('scheduler')}, {arg('dask_local')})"):
     from distributed.diagnostics.plugin import NannyPlugin, WorkerPlugin
 
 #: Periodic callbacks of a Dask worker that sample the stacks of running tasks

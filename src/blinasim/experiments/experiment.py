@@ -39,7 +39,7 @@ class Experiment:
         try:
             data = read_toml(p, "experiment file")
         except ConfigError as exc:
-            raise ExperimentError(exc.problems) from None
+            raise ExperimentError(exc.marked) from None
         text = p.read_bytes().decode("utf-8-sig")
         spec, plan = parse_experiment(data, p.resolve().parent, source=str(p))
         return cls(spec, plan, source=str(p), text=text)

@@ -54,7 +54,7 @@ import xarray as xr
 
 from blinasim.clinical.endpoints import TRIAL_ENDPOINTS, YES_NO_ENDPOINTS
 from blinasim.core.io import WRITER_FILE, OutputError, check_writable_dir, describe_os_error, make_partial_dir
-from blinasim.errors import BlinasimError
+from blinasim.errors import BlinasimError, arg
 from blinasim.experiments.store import (
     DONE,
     FAILED,
@@ -1254,7 +1254,7 @@ def make_report(
         raise ReportError(
             [
                 f"store {str(store)!r} has {len(damaged)} damaged run(s) (changed on disk since written); "
-                "re-run them with `blinasim sweep EXPERIMENT --out STORE --resume`, then report",
+                f"re-run them by resuming the sweep ({arg('resume', True)}), then report",
                 *format_damaged(arms, damaged),
             ]
         )
@@ -1277,11 +1277,11 @@ def make_report(
     if target.exists() or target.is_symlink():
         why = _replaceable_report(target)
         if why is not None:
-            raise ReportError(f"{why}; nothing was changed. Choose another --out (or remove it yourself)")
+            raise ReportError(f"{why}; nothing was changed. Choose another {arg('out_dir')} (or remove it yourself)")
     try:
         check_writable_dir(parent, f"report directory {str(target)!r}")
     except OutputError as exc:
-        raise ReportError(exc.problems) from None
+        raise ReportError(exc.marked) from None
 
     say = progress or (lambda msg: None)
     say(f"store opened: {sum(counts.values())} runs ({counts['done']} done); computing endpoints and intervals")
@@ -1377,7 +1377,7 @@ def make_report(
         if target.exists():
             why = _replaceable_report(target)  # again: it may have changed while the report was made
             if why is not None:
-                raise ReportError(f"{why}; nothing was changed. Choose another --out (or remove it yourself)")
+                raise ReportError(f"{why}; nothing was changed. Choose another {arg('out_dir')} (or remove it yourself)")
             old = target.with_name(f".{target.name}.old-{os.getpid()}")
             os.replace(target, old)
         os.replace(tmp, target)

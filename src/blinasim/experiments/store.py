@@ -63,7 +63,7 @@ from blinasim.core.io import (
     writer_gone,
     writer_id,
 )
-from blinasim.errors import BlinasimError
+from blinasim.errors import BlinasimError, arg
 from blinasim.experiments.spec import Plan, parameter_info
 from blinasim.params.paths import set_dotted
 from blinasim.params.schema import validate_config
@@ -423,7 +423,7 @@ def create_store(
             if target.exists():  # another process made it meanwhile (ENOTEMPTY / EEXIST)
                 raise StoreError(
                     f"store {str(target)!r} was created by another process while this one prepared it; "
-                    "continue it with --resume, or choose another path"
+                    f"continue it with {arg('resume', True)}, or choose another path"
                 ) from None
             raise
     except OSError as exc:
@@ -492,7 +492,7 @@ def check_store_writable(store: str | os.PathLike) -> None:
     try:
         check_writable_dir(target, f"store {str(p)!r}")
     except OutputError as exc:
-        raise StoreError(exc.problems) from None
+        raise StoreError(exc.marked) from None
 
 
 # ---------------------------------------------------------------- reading
@@ -1093,15 +1093,15 @@ def export_netcdf(store: str | os.PathLike, out: str | os.PathLike, *, allow_inc
         n_failed = int(np.count_nonzero(status == FAILED))
         raise StoreError(
             f"store {str(store)!r} is not finished ({n_pending} pending, {n_failed} failed runs); "
-            "finish it with `blinasim sweep ... --resume` or export anyway with --allow-incomplete"
+            f"finish the sweep ({arg('resume', True)}) or export anyway with {arg('allow_incomplete', True)}"
         )
     damaged = damaged_runs(store, status)
     if damaged:
         arms = [str(a) for a in ds.arm.values]
         raise StoreError(
             [
-                f"store {str(store)!r} has {len(damaged)} damaged run(s); re-run them with "
-                "`blinasim sweep EXPERIMENT --out STORE --resume`",
+                f"store {str(store)!r} has {len(damaged)} damaged run(s); re-run them by resuming the sweep "
+                f"({arg('resume', True)})",
                 *format_damaged(arms, damaged),
             ]
         )

@@ -58,7 +58,7 @@ import numpy as np
 
 from blinasim.core.model import simulate
 from blinasim.core.worker import SerialRunner, default_start_method, prepare_worker, process_pool
-from blinasim.errors import BlinasimError
+from blinasim.errors import BlinasimError, arg
 from blinasim.experiments.store import (
     DONE,
     FAILED,
@@ -417,8 +417,7 @@ class LocalExecutor:
 
 
 _ADDRESS_HELP = (
-    "--scheduler {address!r}: not a Dask scheduler address; expected PROTOCOL://HOST:PORT, "
-    "e.g. tcp://127.0.0.1:8786 (or HOST:PORT)"
+    "{scheduler}: not a Dask scheduler address; expected PROTOCOL://HOST:PORT, e.g. tcp://127.0.0.1:8786 (or HOST:PORT)"
 )
 _ADDRESS = re.compile(r"^(?:(?:tcp|tls|ws|wss|ucx)://)?(?:\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]]+):(\d{1,5})/?$")
 
@@ -427,7 +426,7 @@ def check_scheduler_address(address: Any) -> None:
     """Raise :class:`SweepError` unless ``address`` looks like ``tcp://HOST:PORT`` (port 1-65535)."""
     m = _ADDRESS.match(address) if isinstance(address, str) else None
     if m is None or not 0 < int(m.group(1)) < 65536:
-        raise SweepError(_ADDRESS_HELP.format(address=address))
+        raise SweepError(_ADDRESS_HELP.format(scheduler=arg("scheduler", repr(address))))
 
 
 class DaskExecutor:
@@ -494,7 +493,7 @@ class DaskExecutor:
         self.warnings: list[str] = []
 
     def start(self, ctx: RunContext | None) -> None:
-        with requires_extra("dask", "a Dask executor (--scheduler, --dask-local)"):  # before the store is made
+        with requires_extra("dask", f"a Dask executor ({arg('scheduler')}, {arg('dask_local')})"):  # before the store is made
             from distributed import Client, LocalCluster
         from blinasim.experiments._dask import (  # lazy: dask is imported only when a Dask executor starts
             QUIET_CONFIG,
@@ -548,7 +547,7 @@ class DaskExecutor:
         if not workers:
             self.warnings.append(
                 f"the Dask scheduler has no workers yet; runs wait up to {self.worker_timeout:g} s "
-                "(--worker-timeout) for workers to join"
+                "(the worker timeout, execution.worker_timeout) for workers to join"
             )
         elif any(int(w.get("nthreads", 1)) > 1 for w in workers.values()):
             self.warnings.append(
@@ -569,7 +568,7 @@ class DaskExecutor:
             raise SweepError(
                 f"no Dask worker joined the scheduler {self.description.removeprefix('Dask scheduler ')!r} within "
                 f"{self.worker_timeout:g} s; start workers (dask worker ADDRESS --nthreads 1) or wait longer "
-                "(--worker-timeout SECONDS, execution.worker_timeout)"
+                f"({arg('worker_timeout', 'SECONDS')}, execution.worker_timeout)"
             ) from None
 
     def ready(self) -> None:
@@ -608,7 +607,7 @@ class DaskExecutor:
                         if now - no_workers_since > self.worker_timeout:
                             raise SweepError(
                                 f"the Dask cluster has had no worker for {self.worker_timeout:g} s; "
-                                f"{len(futures)} runs did not run. Start workers and continue with --resume"
+                                f"{len(futures)} runs did not run. Start workers and continue with {arg('resume', True)}"
                             )
                     else:
                         no_workers_since = None
@@ -721,7 +720,7 @@ def make_executor(
     dask_options = {"worker_timeout": worker_timeout}
     given = [x is not None for x in (workers, scheduler, dask_local)]
     if sum(given) > 1:
-        raise SweepError("give at most one of --workers, --scheduler and --dask-local")
+        raise SweepError(f"give at most one of {arg('workers')}, {arg('scheduler')} and {arg('dask_local')}")
     if executor is not None and not isinstance(executor, str):
         if any(given):
             raise SweepError("give either an executor object or workers/scheduler/dask_local options, not both")
@@ -734,7 +733,9 @@ def make_executor(
         return DaskExecutor(local_workers=dask_local, **dask_options)
     if workers is not None:
         if executor == "dask":
-            raise SweepError("--workers starts local processes; with Dask use --scheduler or --dask-local")
+            raise SweepError(
+                f"{arg('workers')} starts local processes; with Dask use {arg('scheduler')} or {arg('dask_local')}"
+            )
         return LocalExecutor(workers)
     if executor == "local":
         return LocalExecutor(defaults.workers if defaults is not None else None)
@@ -747,7 +748,7 @@ def make_executor(
             return DaskExecutor(local_workers=defaults.dask_local, **dask_options)
         raise SweepError("execution.executor = 'dask' needs execution.scheduler or execution.dask_local")
     if executor == "dask":
-        raise SweepError("executor 'dask' needs --scheduler ADDRESS or --dask-local N")
+        raise SweepError(f"executor 'dask' needs {arg('scheduler', 'ADDRESS')} or {arg('dask_local', 'N')}")
     return LocalExecutor(defaults.workers if defaults is not None else None)
 
 
@@ -776,18 +777,18 @@ def _check_store_matches(path: Path, plan) -> None:
     try:
         ds = open_store(path)
     except StoreError as exc:
-        raise SweepError(exc.problems) from None
+        raise SweepError(exc.marked) from None
     fp = ds.attrs.get("fingerprint")
     if fp != plan.fingerprint:
         raise SweepError(
-            f"--resume: store {str(path)!r} was created by a different experiment "
+            f"{arg('resume', True)}: store {str(path)!r} was created by a different experiment "
             f"({ds.attrs.get('experiment_name')!r}, fingerprint {fp}); this experiment's fingerprint is "
             f"{plan.fingerprint}. Arms, samples, replicates, seeds and the base config must be unchanged to resume."
         )
     made_with = ds.attrs.get("blinasim_version")
     if made_with is not None and made_with != __version__:
         raise SweepError(
-            f"--resume: store {str(path)!r} was written by blinasim {made_with}, this is blinasim {__version__}; "
+            f"{arg('resume', True)}: store {str(path)!r} was written by blinasim {made_with}, this is blinasim {__version__}; "
             "one store holds the results of one version. Finish it with blinasim "
             f"{made_with} (e.g. pip install blinasim=={made_with}), or run the experiment into a new store"
         )
@@ -824,7 +825,7 @@ def run_sweep(
     if store is None:
         store = spec.output.store
     if store is None:
-        raise SweepError("no store given: pass --out STORE (or set output.store in the experiment)")
+        raise SweepError(f"no store given: pass {arg('store', 'STORE')} (or set output.store in the experiment)")
     path = Path(store)
     write = write or spec.execution.write
     if write not in ("worker", "parent"):
@@ -842,7 +843,9 @@ def run_sweep(
 
     exists = path.exists()
     if exists and not resume:
-        raise SweepError(f"store {str(path)!r} already exists; pass --resume to continue it, or choose another path")
+        raise SweepError(
+            f"store {str(path)!r} already exists; pass {arg('resume', True)} to continue it, or choose another path"
+        )
     if exists:
         _check_store_matches(path, plan)
     else:
@@ -854,11 +857,11 @@ def run_sweep(
         lock = lock_store(path)
         lock.__enter__()
     except StoreError as exc:
-        raise SweepError(exc.problems) from None
+        raise SweepError(exc.marked) from None
     try:
         if not exists and path.exists():
             raise SweepError(
-                f"store {str(path)!r} was created by another process meanwhile; pass --resume to continue it"
+                f"store {str(path)!r} was created by another process meanwhile; pass {arg('resume', True)} to continue it"
             )
         return _run_locked(exe, experiment, path, exists, resume, progress, write, say)
     finally:
@@ -876,7 +879,7 @@ def _run_locked(exe, experiment, path: Path, exists: bool, resume: bool, progres
     try:
         exe.start(ctx)
     except StoreError as exc:
-        raise SweepError(exc.problems) from None
+        raise SweepError(exc.marked) from None
     # Stages go with the progress bar (--no-progress: only warnings and errors on stderr).
     stage = say if progress else (lambda msg: None)
     stage(
@@ -930,7 +933,7 @@ def _run_locked(exe, experiment, path: Path, exists: bool, resume: bool, progres
         result.startup_seconds = startup
         return result
     except StoreError as exc:
-        raise SweepError(exc.problems) from None
+        raise SweepError(exc.marked) from None
     finally:
         exe.close()
 

@@ -899,18 +899,21 @@ def parse_value(text: str) -> Any:
         return text
 
 
-def parse_overrides(items: list[str]) -> dict[str, Any]:
-    """Turn ``["a.b=1", ...]`` into ``{"a.b": 1, ...}``, with a clear error for malformed items."""
+def parse_overrides(items: list[str], *, source: str = "override") -> dict[str, Any]:
+    """Turn ``["a.b=1", ...]`` into ``{"a.b": 1, ...}``, with a clear error for malformed items.
+
+    ``source`` names the items in the messages, as in :func:`apply_overrides` (``"--set"`` from the command line).
+    """
     out: dict[str, Any] = {}
     for item in items:
         key, sep, value = item.partition("=")
         key = key.strip()
         if not sep or not key:
             raise ConfigError(
-                [f"--set {item!r}: expected KEY=VALUE with a dotted key, e.g. patient.t_cells_per_ul=800"]
+                [f"{source} {item!r}: expected KEY=VALUE with a dotted key, e.g. patient.t_cells_per_ul=800"]
             )
         if key in out:
-            raise ConfigError([f"--set {key!r} is given twice; give each key once"])
+            raise ConfigError([f"{source} {key!r} is given twice; give each key once"])
         out[key] = parse_value(value.strip())
     return out
 

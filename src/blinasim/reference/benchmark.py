@@ -38,7 +38,7 @@ import numpy as np
 from blinasim.core.model import BlinatumomabModel
 from blinasim.core.seeds import run_seed
 from blinasim.core.state import State
-from blinasim.errors import BlinasimError
+from blinasim.errors import BlinasimError, arg
 from blinasim.kernels import census, compaction
 from blinasim.params.defaults import LITERATURE
 from blinasim.params.schema import Config, load_config
@@ -104,15 +104,13 @@ def _allowed_sizes() -> str:
     return ", ".join(PUBLIC_SIZES) + " (and 'tiny' for tests)"
 
 
-def parse_sizes(text: str | Sequence[str], option: str = "--sizes") -> list[str]:
+def parse_sizes(text: str | Sequence[str]) -> list[str]:
     """Split a comma-separated list of size names and check every name.
 
     Parameters
     ----------
     text
         ``"small,medium"`` or a sequence of names.
-    option
-        The option's name, for the messages.
 
     Returns
     -------
@@ -122,20 +120,20 @@ def parse_sizes(text: str | Sequence[str], option: str = "--sizes") -> list[str]
     Raises
     ------
     BenchError
-        Naming the option, each bad value and the allowed names.
+        Naming each bad value (as the argument ``sizes``) and the allowed names.
     """
     items = text.split(",") if isinstance(text, str) else list(text)
     names = [s.strip() for s in items if s.strip()]
-    problems = [f"{option} {n!r}: unknown size; allowed: {_allowed_sizes()}" for n in names if n not in SIZES]
+    problems = [f"{arg('sizes', repr(n))}: unknown size; allowed: {_allowed_sizes()}" for n in names if n not in SIZES]
     if not names:
-        problems.append(f"{option} {text!r}: no size given; allowed: {_allowed_sizes()}")
+        problems.append(f"{arg('sizes', repr(text))}: no size given; allowed: {_allowed_sizes()}")
     if problems:
         raise BenchError(problems)
     return list(dict.fromkeys(names))
 
 
 def check_options(days: float | None = None, repeats: int | None = None) -> None:
-    """Check ``--days`` and ``--repeats``.
+    """Check ``days`` and ``repeats`` (the problems name them as arguments: ``--days`` on the command line).
 
     Raises
     ------
@@ -146,13 +144,13 @@ def check_options(days: float | None = None, repeats: int | None = None) -> None
     if days is not None:
         shortest = LITERATURE["simulation.dt_hours"].value / 24.0  # one tick
         if not (isinstance(days, int | float) and math.isfinite(days) and days > 0):
-            problems.append(f"--days {days!r}: must be a positive number of simulated days")
+            problems.append(f"{arg('days', repr(days))}: must be a positive number of simulated days")
         elif days < shortest:
-            problems.append(f"--days {days!r}: shorter than one tick; allowed: {shortest:.5g} <= days <= {MAX_DAYS:g}")
+            problems.append(f"{arg('days', repr(days))}: shorter than one tick; allowed: {shortest:.5g} <= days <= {MAX_DAYS:g}")
         elif days > MAX_DAYS:
-            problems.append(f"--days {days!r}: too long; allowed: {shortest:.5g} <= days <= {MAX_DAYS:g}")
+            problems.append(f"{arg('days', repr(days))}: too long; allowed: {shortest:.5g} <= days <= {MAX_DAYS:g}")
     if repeats is not None and (not isinstance(repeats, int) or repeats < 1):
-        problems.append(f"--repeats {repeats!r}: must be a whole number >= 1")
+        problems.append(f"{arg('repeats', repr(repeats))}: must be a whole number >= 1")
     if problems:
         raise BenchError(problems)
 

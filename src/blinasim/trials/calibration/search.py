@@ -32,6 +32,7 @@ from collections.abc import Callable
 from typing import Any
 
 from blinasim.core.worker import Runner, runner_or_pool
+from blinasim.errors import arg
 from blinasim.params.schema import ConfigError
 from blinasim.trials.calibration.assay import run_assay
 from blinasim.trials.calibration.parameters import PARAMETERS, current_values, to_overrides
@@ -64,9 +65,9 @@ def check_parameters(names: list[str]) -> dict[str, tuple[float, float]]:
     :class:`CalibrationError`."""
     unknown = [k for k in names if k not in PARAMETERS]
     if unknown:
-        raise CalibrationError([f"--parameters: unknown {unknown}; allowed: {', '.join(PARAMETERS)}"])
+        raise CalibrationError([f"{arg('parameters')}: unknown {unknown}; allowed: {', '.join(PARAMETERS)}"])
     if not names:
-        raise CalibrationError([f"--parameters: none given; allowed: {', '.join(PARAMETERS)}"])
+        raise CalibrationError([f"{arg('parameters')}: none given; allowed: {', '.join(PARAMETERS)}"])
     return {k: v for k, v in PARAMETERS.items() if k in names}
 
 
@@ -77,7 +78,7 @@ def load_candidate(spec: str) -> dict[str, float]:
         with open(path) as fh:
             record = next(r for r in json.load(fh)["records"] if r["candidate"] == int(which))
     except (OSError, ValueError, StopIteration, KeyError, TypeError) as exc:
-        raise CalibrationError([f"--start {spec!r}: expected JSON:CANDIDATE of an earlier run ({exc!r})"]) from None
+        raise CalibrationError([f"{arg('start', repr(spec))}: expected JSON:CANDIDATE of an earlier run ({exc!r})"]) from None
     return dict(record["params"])
 
 
@@ -89,9 +90,9 @@ def load_warm_start(path: str, n: int, seed: int) -> dict[str, Any]:
         ran = (earlier["n"], earlier["seed"])
         earlier["records"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise CalibrationError([f"--warm-start {path!r}: expected the JSON of an earlier search ({exc!r})"]) from None
+        raise CalibrationError([f"{arg('warm_start', repr(path))}: expected the JSON of an earlier search ({exc!r})"]) from None
     if ran != (n, seed):
-        raise CalibrationError([f"--warm-start {path}: n/seed {ran[0]}/{ran[1]} differ from {n}/{seed}"])
+        raise CalibrationError([f"{arg('warm_start', repr(path))}: n/seed {ran[0]}/{ran[1]} differ from {n}/{seed}"])
     return earlier
 
 
