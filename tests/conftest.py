@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
 import blinasim
 from blinasim.params.schema import Config
+
+#: The first line of every error of the command line, e.g. ``blinasim calibrate verify: error: ...``
+#: (docs/getting-started.md, "Errors").
+CLI_ERROR = re.compile(r"blinasim(?: [a-z][a-z-]*)*: error: ")
 
 CONTRACT_TIME = [
     "dose_rate",

@@ -346,9 +346,9 @@ def test_search_refuses_bad_options_before_running_anything(tmp_path, monkeypatc
     from blinasim.trials.calibration import CalibrationError, search
 
     fake = StandIn(2)
-    with pytest.raises(CalibrationError, match=r"--parameters: unknown \['tcells.nope'\]; allowed: tcells.contacts"):
+    with pytest.raises(CalibrationError, match=r"parameters: unknown \['tcells.nope'\]; allowed: tcells.contacts"):
         search(1, 1, parameters=["tcells.nope"], runner=fake)
-    with pytest.raises(CalibrationError, match="--start 'missing.json:0': expected JSON:CANDIDATE"):
+    with pytest.raises(CalibrationError, match="start='missing.json:0': expected JSON:CANDIDATE"):
         search(1, 1, start="missing.json:0", runner=fake)
     earlier = tmp_path / "earlier.json"
     earlier.write_text(json.dumps({"n": 24, "seed": 2024, "records": []}))

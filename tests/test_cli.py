@@ -109,5 +109,5 @@ def test_any_error_of_the_api_is_one_message_and_exit_2(monkeypatch, tmp_path, e
     monkeypatch.setattr(blinasim.experiments.store, "store_status", fail)
     result = CliRunner().invoke(app, ["status", str(tmp_path / "s.zarr")])
     assert result.exit_code == 2, (result.exit_code, result.output)
-    assert result.stderr == "error: cannot read the store:\n  - first problem\n  - second problem\n"
+    assert result.stderr == "blinasim status: error: cannot read the store:\n  - first problem\n  - second problem\n"
     assert "Traceback" not in result.output

@@ -12,6 +12,7 @@ import xarray as xr
 
 from blinasim.experiments.experiment import Experiment
 from blinasim.experiments.store import DONE, open_results, read_status
+from tests.conftest import CLI_ERROR
 from tests.sweep_helpers import write_experiment
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,7 +38,7 @@ def cli(*args):
 def assert_bad_input(proc, *fragments):
     assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr, proc.stderr
-    assert proc.stderr.startswith("error: "), proc.stderr
+    assert CLI_ERROR.match(proc.stderr), proc.stderr
     for fragment in fragments:
         assert fragment in proc.stderr, (fragment, proc.stderr)
 

@@ -17,6 +17,7 @@ import xarray as xr
 
 from blinasim.errors import BlinasimError
 from blinasim.extras import EXTRAS, MissingExtraError, requires_extra
+from tests.conftest import CLI_ERROR
 from tests.sweep_helpers import write_experiment
 
 
@@ -38,7 +39,9 @@ def cli(*args):
 
 def assert_names_the_extra(proc, extra: str, package: str) -> None:
     assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
-    assert proc.stderr.startswith("error: missing optional dependency:"), proc.stderr
+    assert CLI_ERROR.match(proc.stderr) and proc.stderr.splitlines()[0].endswith(
+        ": error: missing optional dependency:"
+    ), proc.stderr
     assert f'pip install "blinasim[{extra}]"' in proc.stderr, proc.stderr
     assert repr(package) in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr and "ModuleNotFoundError" not in proc.stderr, proc.stderr

@@ -19,6 +19,7 @@ from blinasim.experiments.report import make_report
 from blinasim.experiments.spec import ExperimentError
 from blinasim.experiments.sweep import InProcessExecutor
 from blinasim.version import __version__
+from tests.conftest import CLI_ERROR
 from tests.sweep_helpers import write_experiment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +40,7 @@ def blinasim(*args, cwd=ROOT, env=None):
 
 def assert_one_message(proc, *fragments):
     assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
-    assert proc.stderr.startswith("error: "), proc.stderr
+    assert CLI_ERROR.match(proc.stderr), proc.stderr
     assert "Traceback" not in proc.stderr
     for fragment in fragments:
         assert fragment in proc.stderr, (fragment, proc.stderr)

@@ -38,6 +38,7 @@ from blinasim.experiments.store import (
 )
 from blinasim.experiments.sweep import InProcessExecutor, SweepError
 from blinasim.params.schema import ConfigError, load_config, parse_overrides
+from tests.conftest import CLI_ERROR
 from tests.sweep_helpers import assert_same_results, write_experiment
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,7 +72,7 @@ def assert_one_message(proc, *fragments):
     assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr, proc.stderr
     lines = proc.stderr.splitlines()
-    assert lines[0].startswith("error: ") and sum(line.startswith("error") for line in lines) == 1, proc.stderr
+    assert CLI_ERROR.match(lines[0]) and sum(bool(CLI_ERROR.match(line)) for line in lines) == 1, proc.stderr
     for fragment in fragments:
         assert fragment in proc.stderr, (fragment, proc.stderr)
 
@@ -460,7 +461,7 @@ def test_two_sweeps_creating_one_store_at_once_one_wins_the_other_gets_a_message
     codes = sorted(code for code, _, _ in results)
     assert codes == [0, 2], results
     _, _, err = next(r for r in results if r[0] == 2)
-    assert "Traceback" not in err and err.startswith("error: ")
+    assert "Traceback" not in err and CLI_ERROR.match(err)
     assert "another blinasim process" in err or "already exists" in err or "created by another process" in err
     assert (read_status(store) == DONE).all()
     assert not lock_path(store).exists()
@@ -512,7 +513,7 @@ def test_a_utf8_byte_order_mark_is_accepted_in_toml_and_csv(tmp_path):
 
 
 def test_the_same_set_key_twice_is_an_error_naming_the_key():
-    with pytest.raises(ConfigError, match="--set 'simulation.days' is given twice"):
+    with pytest.raises(ConfigError, match="override 'simulation.days' is given twice"):
         parse_overrides(["simulation.days=2", "patient.weight_kg=70", "simulation.days=3"])
     assert_one_message(cli("validate", ROOT / "experiments/default.toml", "--set", "simulation.days=2",
                            "--set", "simulation.days=3"), "'simulation.days' is given twice")  # fmt: skip

@@ -20,6 +20,7 @@ import pytest
 from blinasim.experiments.experiment import Experiment
 from blinasim.experiments.store import DONE, FAILED, lock_path, open_store, read_status
 from blinasim.experiments.sweep import DaskExecutor, InProcessExecutor, SweepError
+from tests.conftest import CLI_ERROR
 from tests.sweep_helpers import assert_same_results, write_experiment
 from tests.test_sweep_dask import _stop
 
@@ -40,7 +41,7 @@ def assert_one_message(proc, *fragments):
     assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr, proc.stderr
     lines = [line for line in proc.stderr.splitlines() if not line.startswith("warning: ")]  # why it waited
-    assert lines[0].startswith("error: ") and sum(line.startswith("error") for line in lines) == 1, proc.stderr
+    assert CLI_ERROR.match(lines[0]) and sum(bool(CLI_ERROR.match(line)) for line in lines) == 1, proc.stderr
     for fragment in fragments:
         assert fragment in proc.stderr, (fragment, proc.stderr)
 

@@ -240,7 +240,7 @@ def test_sigkill_mid_sweep_then_resume_gives_the_uninterrupted_store(tmp_path):
 
 def test_existing_store_needs_resume_and_resume_needs_the_same_experiment(reference, tmp_path):
     exp_path, store = reference
-    with pytest.raises(SweepError, match="already exists; pass --resume"):
+    with pytest.raises(SweepError, match="already exists; pass resume=True"):
         Experiment.from_toml(exp_path).run(store, executor=InProcessExecutor(), progress=False)
     other = write_experiment(tmp_path, seed=12)
     with pytest.raises(SweepError, match="different experiment"):

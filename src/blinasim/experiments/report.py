@@ -1377,7 +1377,9 @@ def make_report(
         if target.exists():
             why = _replaceable_report(target)  # again: it may have changed while the report was made
             if why is not None:
-                raise ReportError(f"{why}; nothing was changed. Choose another {arg('out_dir')} (or remove it yourself)")
+                raise ReportError(
+                    f"{why}; nothing was changed. Choose another {arg('out_dir')} (or remove it yourself)"
+                )
             old = target.with_name(f".{target.name}.old-{os.getpid()}")
             os.replace(target, old)
         os.replace(tmp, target)

@@ -493,7 +493,8 @@ class DaskExecutor:
         self.warnings: list[str] = []
 
     def start(self, ctx: RunContext | None) -> None:
-        with requires_extra("dask", f"a Dask executor ({arg('scheduler')}, {arg('dask_local')})"):  # before the store is made
+        # Before the store is made.
+        with requires_extra("dask", f"a Dask executor ({arg('scheduler')}, {arg('dask_local')})"):
             from distributed import Client, LocalCluster
         from blinasim.experiments._dask import (  # lazy: dask is imported only when a Dask executor starts
             QUIET_CONFIG,

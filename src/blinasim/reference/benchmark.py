@@ -146,7 +146,9 @@ def check_options(days: float | None = None, repeats: int | None = None) -> None
         if not (isinstance(days, int | float) and math.isfinite(days) and days > 0):
             problems.append(f"{arg('days', repr(days))}: must be a positive number of simulated days")
         elif days < shortest:
-            problems.append(f"{arg('days', repr(days))}: shorter than one tick; allowed: {shortest:.5g} <= days <= {MAX_DAYS:g}")
+            problems.append(
+                f"{arg('days', repr(days))}: shorter than one tick; allowed: {shortest:.5g} <= days <= {MAX_DAYS:g}"
+            )
         elif days > MAX_DAYS:
             problems.append(f"{arg('days', repr(days))}: too long; allowed: {shortest:.5g} <= days <= {MAX_DAYS:g}")
     if repeats is not None and (not isinstance(repeats, int) or repeats < 1):

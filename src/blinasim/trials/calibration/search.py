@@ -78,7 +78,9 @@ def load_candidate(spec: str) -> dict[str, float]:
         with open(path) as fh:
             record = next(r for r in json.load(fh)["records"] if r["candidate"] == int(which))
     except (OSError, ValueError, StopIteration, KeyError, TypeError) as exc:
-        raise CalibrationError([f"{arg('start', repr(spec))}: expected JSON:CANDIDATE of an earlier run ({exc!r})"]) from None
+        raise CalibrationError(
+            [f"{arg('start', repr(spec))}: expected JSON:CANDIDATE of an earlier run ({exc!r})"]
+        ) from None
     return dict(record["params"])
 
 
@@ -90,7 +92,9 @@ def load_warm_start(path: str, n: int, seed: int) -> dict[str, Any]:
         ran = (earlier["n"], earlier["seed"])
         earlier["records"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise CalibrationError([f"{arg('warm_start', repr(path))}: expected the JSON of an earlier search ({exc!r})"]) from None
+        raise CalibrationError(
+            [f"{arg('warm_start', repr(path))}: expected the JSON of an earlier search ({exc!r})"]
+        ) from None
     if ran != (n, seed):
         raise CalibrationError([f"{arg('warm_start', repr(path))}: n/seed {ran[0]}/{ran[1]} differ from {n}/{seed}"])
     return earlier
