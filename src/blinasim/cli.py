@@ -31,7 +31,7 @@ import typer
 
 from blinasim.errors import BlinasimError, cli_spelling
 from blinasim.extras import MissingExtraError, requires_extra
-from blinasim.params.schema import load_config, parse_overrides
+from blinasim.params.schema import Config, load_config, parse_overrides, read_toml
 from blinasim.version import __version__
 
 #: Exit statuses (docs/getting-started.md, "Errors").
@@ -436,6 +436,7 @@ def bench(
     """
     import json
 
+    from blinasim import terminal  # lazy: the CLI starts fast (rich)
     from blinasim.reference import benchmark  # lazy: the CLI starts fast
 
     try:
@@ -448,7 +449,9 @@ def bench(
     records = benchmark.compare(
         names, days=days, repeats=repeats, reference=reference, progress=lambda msg: typer.echo(msg, err=True)
     )
-    typer.echo(benchmark.format_table(records))
+    terminal.print_table(*benchmark.table_rows(records))
+    for note in benchmark.reference_notes(records):
+        typer.echo(f"note: {note}")
     if json_path is not None:
         _write_text(json_path, json.dumps(records, indent=2) + "\n", "--json")
         typer.echo(f"wrote {json_path}")
@@ -532,6 +535,22 @@ def examples(
 # blinasim.experiments.sweep, blinasim.experiments.store and blinasim.experiments.report.
 
 
+def _refuse_a_config(path: Path) -> None:
+    """A config file given where an experiment belongs: one line saying so, not each of its tables as an unknown key."""
+    from blinasim.experiments.spec import is_experiment_file  # lazy: the CLI starts fast
+
+    try:
+        data = read_toml(path, "experiment file")
+    except BlinasimError:
+        return  # the experiment reader explains it
+    if data and not is_experiment_file(path) and set(data) <= set(Config.model_fields):
+        _fail(
+            [f"{str(path)!r} is a config file (of one patient), not an experiment: it has no [experiment] table"],
+            f"invalid experiment {str(path)!r}",
+            hint=f"blinasim run {path} --out OUT runs it; an experiment puts it under [base] (docs/experiments.md)",
+        )
+
+
 @app.command()
 def sweep(
     config: Annotated[Path, typer.Argument(help="Experiment TOML (arms, sampler, replicates; docs/experiments.md).")],
@@ -569,6 +588,7 @@ def sweep(
     from blinasim.experiments.experiment import Experiment  # lazy: the CLI starts fast
     from blinasim.experiments.sweep import run_sweep  # lazy: the CLI starts fast
 
+    _refuse_a_config(config)
     try:
         experiment = Experiment.from_toml(config)
     except BlinasimError as exc:
@@ -616,13 +636,14 @@ def status(
     ] = True,
 ) -> None:
     """Progress of a sweep: done, failed and pending runs per arm, why runs failed, and damaged runs."""
+    from blinasim import terminal  # lazy: the CLI starts fast (rich)
     from blinasim.experiments.store import store_status  # lazy: the CLI starts fast
 
     try:
         st = store_status(store, verify=verify)
     except BlinasimError as exc:
         _fail_on(exc, "cannot read the store")
-    typer.echo(st.format(max_failures=max_failures))
+    terminal.print_blocks(st.blocks(max_failures=max_failures))
 
 
 @app.command()
@@ -638,6 +659,7 @@ def report(
     formats: Annotated[str, typer.Option("--formats", help="Figure formats, comma-separated.")] = "png,svg",
 ) -> None:
     """Endpoints per arm with confidence intervals, paired differences, time courses, sensitivity indices."""
+    from blinasim import terminal  # lazy: the CLI starts fast (rich)
     from blinasim.experiments.report import make_report  # lazy: the CLI starts fast
 
     names = [v.strip() for v in variables.split(",") if v.strip()] if variables else None
@@ -652,7 +674,7 @@ def report(
         )
     except BlinasimError as exc:
         _fail_on(exc, "cannot report")
-    typer.echo(rep.to_markdown())
+    terminal.print_markdown(rep.to_markdown())  # summary.md, its tables drawn for the terminal
     typer.echo(f"wrote {rep.out_dir}", err=True)
 
 

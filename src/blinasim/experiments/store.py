@@ -1006,8 +1006,22 @@ class StoreStatus:
         return self.counts["done"] == self.n_runs and not self.damaged
 
     def format(self, max_failures: int = 10) -> str:
+        """What ``blinasim status`` prints, as plain text (the per-arm table in fixed-width columns)."""
+        lines = []
+        for block in self.blocks(max_failures):
+            if isinstance(block, str):
+                lines.append(block)
+                continue
+            _headers, rows = block
+            width = max(len(r[0]) for r in rows)
+            lines += [f"  {a:<{width}}  {d:>6} done  {f:>5} failed  {p:>6} pending" for a, d, f, p in rows]
+        return "\n".join(lines)
+
+    def blocks(self, max_failures: int = 10) -> list[str | tuple[list[str], list[list[str]]]]:
+        """The status as lines of text and one table (``(headers, rows)``: runs per arm), in order; the
+        command line draws the table with :mod:`blinasim.terminal`, :meth:`format` as fixed-width text."""
         c = self.counts
-        lines = [
+        lines: list[str | tuple[list[str], list[list[str]]]] = [
             f"{self.path}: experiment {self.name!r}, {self.n_runs} runs: "
             f"{c['done']} done, {c['failed']} failed, {c['pending']} pending"
             + (f"; {len(self.damaged)} of the done runs damaged" if self.damaged else ""),
@@ -1017,10 +1031,8 @@ class StoreStatus:
                 f"  {self.staged} of the pending runs finished and wait to be packed into their shard "
                 "(when the shard's last run finishes, or by `--resume` after an interrupted sweep)"
             )
-        width = max(len(a) for a in self.arms)
-        for arm in self.arms:
-            p = self.per_arm[arm]
-            lines.append(f"  {arm:<{width}}  {p['done']:>6} done  {p['failed']:>5} failed  {p['pending']:>6} pending")
+        rows = [[arm, *(str(self.per_arm[arm][k]) for k in ("done", "failed", "pending"))] for arm in self.arms]
+        lines.append((["arm", "done", "failed", "pending"], rows))
         if np.isfinite(self.seconds_mean):
             lines.append(
                 f"  run time: mean {self.seconds_mean:.3g} s, total {self.seconds_total:.4g} s; "
@@ -1040,7 +1052,7 @@ class StoreStatus:
                 lines.append(f"  damaged: arm {arm!r}, sample {s}, replicate {r}: {why}")
             if len(self.damaged) > max_failures:
                 lines.append(f"  ... and {len(self.damaged) - max_failures} more damaged runs")
-        return "\n".join(lines)
+        return lines
 
 
 def store_status(path: str | os.PathLike, *, verify: bool = True) -> StoreStatus:

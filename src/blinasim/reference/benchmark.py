@@ -472,6 +472,12 @@ def format_columns(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> lis
 
 def format_table(records: Sequence[dict[str, Any]]) -> str:
     """The records of :func:`compare` as a readable table, with notes below."""
+    headers, rows = table_rows(records)
+    return "\n".join(format_columns(headers, rows) + [f"note: {n}" for n in reference_notes(records)])
+
+
+def table_rows(records: Sequence[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
+    """The headers and the rows (text cells, one per size) of the table of :func:`compare`'s records."""
     headers = ["size", "agents", "ticks", "agent-upd/s", "agent-upd/CPU-s", "B/agent", "vs reference"]
     rows = [
         [
@@ -485,4 +491,4 @@ def format_table(records: Sequence[dict[str, Any]]) -> str:
         ]
         for r in records
     ]
-    return "\n".join(format_columns(headers, rows) + [f"note: {n}" for n in reference_notes(records)])
+    return headers, rows
