@@ -900,8 +900,10 @@ def calibrate_verify(
     from blinasim.trials.calibration import verify  # lazy: the CLI starts fast
 
     def stage(overrides, executor):
+        from blinasim import terminal  # lazy: the CLI starts fast (rich)
+
         result = verify(n, seed, overrides, assays=assays, runner=executor)
-        typer.echo(result.format())
+        terminal.print_blocks(result.blocks())
         return result
 
     _run_stage(stage, set_, json_path, workers, scheduler, dask_local)

@@ -85,39 +85,58 @@ class Verification:
         return out
 
     def format(self) -> str:
-        """What ``blinasim calibrate verify`` prints."""
-        lines = [
+        """What ``blinasim calibrate verify`` prints, as plain text (tables in fixed-width columns)."""
+        lines: list[str] = []
+        for block in self.blocks():
+            if isinstance(block, str):
+                lines.append(block)
+                continue
+            _headers, rows = block
+            widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+            lines += ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+        return "\n".join(lines)
+
+    def blocks(self) -> list[str | tuple[list[str], list[list[str]]]]:
+        """The verification as lines of text and tables (``(headers, rows)``), in order: each trial's
+        endpoints with their verdicts, every calibration target with its miss, the Treg split. The command
+        line draws the tables with :mod:`blinasim.terminal`; :meth:`format` writes them as plain columns."""
+        out: list[str | tuple[list[str], list[list[str]]]] = [
             f"{len(self.patients)} virtual patients in {self.seconds:.0f} s "
             f"(seed {self.seed}, overrides {self.overrides})"
         ]
         inside = self.verdicts()
         for trial, by_name in self.rates.items():
-            lines += ["", f"{trial}:"]
+            rows = []
             for name, rate in by_name.items():
                 target = RATE_TARGETS.get((trial, name))
                 verdict = (
-                    ""
-                    if target is None
-                    else (" inside" if inside[(trial, name)] else " MISS") + f" (trial {target:.2f})"
+                    "" if target is None else ("inside" if inside[(trial, name)] else "MISS") + f" (trial {target:.2f})"
                 )
-                lines.append(f"  {name:16s} {rate}{verdict}")
-        lines += [
+                rows.append([name, str(rate), verdict])
+            out += ["", f"{trial}:", (["endpoint", "rate (95% CI)", "trial value in the interval"], rows)]
+        out += [
             "",
             "all calibration targets (miss in units of what the study resolves; one-sided targets count shortfalls):",
-        ]
-        for target in TARGETS:
-            lines.append(
-                f"  {target.name:26s} model {self.values[target.name]:7.3f}  target {target.value:6.3f}  "
-                f"miss {self.misses[target.name]:+6.2f}  ({target.source})"
-            )
-        lines.append(f"  score {self.score:.1f}")
-        lines += [
+            (
+                ["target", "model", "trial", "miss", "source"],
+                [
+                    [
+                        target.name,
+                        f"{self.values[target.name]:.3f}",
+                        f"{target.value:.3f}",
+                        f"{self.misses[target.name]:+.2f}",
+                        target.source,
+                    ]
+                    for target in TARGETS
+                ],
+            ),
+            f"  score {self.score:.1f}",
             "",
             "regulatory T-cells, MT103-211-like (Duell 2017, not a calibration target: all 22 responders below "
             f"{TREG_CUTOFF:.2%} Tregs of CD4, 14 of 20 non-responders above):",
+            (["patients", "share (95% CI)"], [[text, str(self.treg[key])] for key, text in TREG_ROWS]),
         ]
-        lines += [f"  {text:40s} {self.treg[key]}" for key, text in TREG_ROWS]
-        return "\n".join(lines)
+        return out
 
     def to_json(self) -> dict[str, Any]:
         """The record written with ``--json`` (read by ``scripts/validation_figures.py``)."""
