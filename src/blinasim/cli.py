@@ -67,9 +67,16 @@ class CliError(Exception):
     :meth:`_Group.main`, in the one error style of the command line.
     """
 
-    def __init__(self, what: str, problems: list[str] | None = None, hint: str | None = None, code: int = 2):
+    def __init__(
+        self,
+        what: str,
+        problems: list[str] | None = None,
+        hint: str | None = None,
+        code: int = EXIT_BAD_INPUT,
+        command: str = "blinasim",
+    ):
         self.what, self.problems, self.hint, self.code = what, list(problems or []), hint, code
-        self.command = "blinasim"
+        self.command = command  # the command path, e.g. "blinasim calibrate verify"
         super().__init__(what)
 
     def format(self) -> str:
@@ -125,39 +132,32 @@ class _Group(typer.core.TyperGroup):
     def parse_args(self, ctx, args):
         problems = set_misuse(list(args))
         if problems:
-            err = CliError("invalid --set", problems)
-            err.command = _command_path(self, list(args))
-            raise err
+            raise CliError("invalid --set", problems, command=_command_path(self, list(args)))
         return super().parse_args(ctx, args)
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         argv = list(sys.argv[1:] if args is None else args)
+        error = None
         try:
             code = super().main(argv, "blinasim", complete_var, standalone_mode=False, **extra)
             code = code if isinstance(code, int) else 0
         except CliError as err:
-            typer.echo(err.format(), err=True)
-            code = err.code
-        except _UsageError as err:
+            error = err
+        except _UsageError as err:  # click's: an unknown option, a missing one, a value out of range
             path = err.ctx.command_path if err.ctx is not None else _command_path(self, argv)
             if type(err).__name__ == "NoArgsIsHelpError":  # a command group alone: its help, as click shows it
                 err.show()
                 code = err.exit_code
             else:
-                cli_err = CliError("invalid command line", [err.format_message()], f"{path} --help lists what it takes")
-                cli_err.command = path
-                typer.echo(cli_err.format(), err=True)
-                code = EXIT_BAD_INPUT
+                hint = f"{path} --help lists what it takes"
+                error = CliError("invalid command line", [err.format_message()], hint, command=path)
         except _ClickException as err:
-            cli_err = CliError(err.format_message(), code=err.exit_code)
-            cli_err.command = _command_path(self, argv)
-            typer.echo(cli_err.format(), err=True)
-            code = err.exit_code
+            error = CliError(err.format_message(), code=err.exit_code, command=_command_path(self, argv))
         except typer.Abort:
-            cli_err = CliError("interrupted", code=EXIT_INTERRUPTED)
-            cli_err.command = _command_path(self, argv)
-            typer.echo(cli_err.format(), err=True)
-            code = EXIT_INTERRUPTED
+            error = CliError("interrupted", code=EXIT_INTERRUPTED, command=_command_path(self, argv))
+        if error is not None:
+            typer.echo(error.format(), err=True)
+            code = error.code
         if standalone_mode:
             sys.exit(code)
         return code
