@@ -46,7 +46,7 @@ def is_number(cell: str) -> bool:
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]], title: str | None = None) -> Table:
-    """A rich table of text cells: columns of numbers right-aligned, long cells folded (never cut)."""
+    """A rich table of text cells: columns of numbers right-aligned and whole, long text folded (never cut)."""
     cells = [["" if c is None else str(c) for c in row] for row in rows]
     out = Table(
         title=title,
@@ -60,7 +60,10 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]], title: str |
     for i, h in enumerate(headers):
         column = [row[i] for row in cells if i < len(row) and row[i].strip()]
         numeric = bool(column) and all(is_number(c) for c in column)
-        out.add_column(str(h), justify="right" if numeric else "left", overflow="fold")
+        if numeric:  # a number is never broken; its column keeps room for its header
+            out.add_column(str(h), justify="right", no_wrap=True, min_width=len(str(h)), overflow="fold")
+        else:
+            out.add_column(str(h), justify="left", overflow="fold")
     for row in cells:
         out.add_row(*row)
     return out
