@@ -75,7 +75,7 @@ LITERATURE: dict[str, Default] = {
     "patient.creatinine_clearance_ml_per_min": Default(
         100.0,
         "mL/min",
-        "model choice: normal renal function (>= 90 mL/min); the label has no data below 30 mL/min ([BlincytoPI])",
+        "model choice: normal renal function (>= 90 mL/min); no pharmacokinetic data below 30 mL/min ([BlincytoPI])",
     ),
     "patient.blood_volume_l": Default(5.0, "L", "model choice: reference adult blood volume (~70 mL/kg)"),
     "patient.marrow_nucleated_cells": Default(

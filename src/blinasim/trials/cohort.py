@@ -20,7 +20,7 @@ are on the references page, docs/references.md):
   blasts; step-up dosing 9 then 28 ug/day.
 * BLAST [Gokbuget2018]: 116 adults in hematologic CR with MRD
   >= 1e-3; MRD at entry mostly between 1e-3 and 1e-1; 15 ug/m2/day (28 ug/day).
-* MT103-205 [vonStackelberg2016]: children < 18 years with R/R B-ALL, > 25%
+* MT103-205 [VonStackelberg2016]: children < 18 years with R/R B-ALL, > 25%
   marrow blasts at entry; 5 ug/m2/day for 7 days, then 15 ug/m2/day (70
   patients at this dose: CR within 2 cycles 39%, complete MRD response in 52%
   of those). Body size is drawn as stature, with weight, blood volume and
@@ -334,7 +334,7 @@ CHILD_HEIGHT = Attribute(
     {"median": 130.0, "log_sd": 0.22},
     70.0,
     190.0,
-    "approx.: children and adolescents < 18 years ([vonStackelberg2016]); stature ~130 cm at 8-9 years, "
+    "approx.: children and adolescents < 18 years ([VonStackelberg2016]); stature ~130 cm at 8-9 years, "
     "75-80 cm at 1 year, ~170 cm at 17 years (growth charts)",
 )
 CHILD_WEIGHT = Attribute(
@@ -343,8 +343,7 @@ CHILD_WEIGHT = Attribute(
     {"coef": 27.0, "ref": 130.0, "power": 2.5, "log_sd": 0.15},
     6.0,
     120.0,
-    "approx.: weight-for-stature of children (~27 kg at 130 cm, ~50-60 kg at 170 cm, ~8-11 kg at 80 cm), "
-    "15% scatter",
+    "approx.: weight-for-stature of children (~27 kg at 130 cm, ~50-60 kg at 170 cm, ~8-11 kg at 80 cm), 15% scatter",
     of="patient.height_cm",
 )
 
@@ -358,7 +357,7 @@ MT103_205 = CohortSpec(
             {"a": 3.0, "b": 1.5},
             0.25,
             0.97,
-            "[vonStackelberg2016]: > 25% marrow blasts at entry (M3 marrow); approx. shape: most children with "
+            "[VonStackelberg2016]: > 25% marrow blasts at entry (M3 marrow); approx. shape: most children with "
             "high burden (Beta(3, 1.5) on [0.25, 0.97])",
         ),
         Attribute(
