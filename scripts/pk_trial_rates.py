@@ -14,7 +14,7 @@ ds = open_results(sys.argv[1])
 for a, arm in enumerate(ds.arm.values):
     sub = ds.isel(arm=a)
 
-    def rate(name, flags):
+    def rate(name, flags, arm=arm):
         flags = np.asarray(flags, dtype=float).ravel()
         ok = np.isfinite(flags)
         k, n = int(flags[ok].sum()), int(ok.sum())
