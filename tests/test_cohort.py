@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from scipy import stats
 
 import blinasim
-from blinasim.trials.cohort import COHORTS, Attribute, draw_cohort
+from blinasim.trials.cohort import CHILD_HEIGHT, CHILD_WEIGHT, COHORTS, MT103_205, Attribute, draw_cohort
 
 
 def column(patients, key):
@@ -28,7 +29,8 @@ def test_cohorts_are_reproducible_from_the_seed():
 def test_every_patient_is_a_valid_config(name):
     for patient in draw_cohort(name, 30, 3):
         cfg = blinasim.load_config(None, patient)
-        assert cfg.patient.weight_kg >= 45.0
+        if name != "mt103_205":  # the adult trials: flat dosing at >= 45 kg
+            assert cfg.patient.weight_kg >= 45.0
 
 
 @pytest.mark.parametrize("name", sorted(COHORTS))
@@ -40,6 +42,14 @@ def test_attributes_follow_their_distributions(name):
     patients = draw_cohort(spec, n, 5)
     for attr in spec.attributes:
         x = column(patients, attr.key)
+        if attr.kind == "scaled":
+            # Each value scatters lognormally around the power law of its base attribute (truncated).
+            p = attr.params
+            typical = p["coef"] * (column(patients, attr.of) / p["ref"]) ** p["power"]
+            assert x.min() >= attr.low and x.max() <= attr.high, attr.key
+            inside = (typical >= attr.low * 2) & (typical <= attr.high / 2)  # truncation rarely reached
+            assert stats.kstest(np.log(x / typical)[inside], stats.norm(0, p["log_sd"]).cdf).pvalue > 1e-3, attr.key
+            continue
         if attr.kind == "bernoulli":
             p = attr.params["p"]
             assert abs(x.mean() - p) < 4 * np.sqrt(p * (1 - p) / n), attr.key
@@ -67,6 +77,26 @@ def test_mt103_211_burden_matches_the_trial():
 def test_blast_cohort_is_mrd_positive_in_cr():
     mrd = column(draw_cohort("blast", 2000, 9), "patient.marrow_blast_fraction")
     assert mrd.min() >= 1e-3 and mrd.max() < 0.05
+
+
+def test_mt103_205_children_have_consistent_body_sizes():
+    """Children with > 25% blasts whose weight, blood volume and marrow follow their stature,
+    covering infants to adolescents (BSA dosing spans ~0.4-1.9 m2)."""
+    patients = draw_cohort("mt103_205", 3000, 9)
+    bf = column(patients, "patient.marrow_blast_fraction")
+    assert bf.min() >= 0.25
+    h, w = column(patients, "patient.height_cm"), column(patients, "patient.weight_kg")
+    assert stats.spearmanr(h, w).statistic > 0.8
+    assert stats.spearmanr(w, column(patients, "patient.blood_volume_l")).statistic > 0.8
+    bsa = np.sqrt(h * w / 3600.0)
+    assert np.percentile(bsa, 5) < 0.6 and np.percentile(bsa, 95) > 1.5
+    assert all(p["treatment.bsa_dosing_below_kg"] > w.max() for p in patients[:1])
+
+
+def test_scaled_attribute_needs_its_base_drawn_first():
+    reordered = replace(MT103_205, attributes=(CHILD_WEIGHT, CHILD_HEIGHT))
+    with pytest.raises(ValueError, match="needs an attribute drawn before it"):
+        draw_cohort(reordered, 5, 1)
 
 
 def test_bad_requests():

@@ -37,7 +37,8 @@ def test_level_after_a_day_of_constant_infusion_is_rate_over_clearance():
 def test_typical_patient_steady_state_matches_hand_calculation():
     # 28 ug/day at CL 2.22 L/h -> 525.5 pg/mL; the label mean (616) includes between-patient variability.
     ds = run(treatment__regimen="flat", simulation__days=1.0, drug__clearance_log_sd=0.0)
-    assert ds.attrs["clearance_l_per_h"] == pytest.approx(2.22 * (ds.attrs["body_surface_area_m2"] / 1.73))
+    k = load_config(None, {}).drug.clearance_bsa_exponent  # allometric BSA covariate (Clements 2020)
+    assert ds.attrs["clearance_l_per_h"] == pytest.approx(2.22 * (ds.attrs["body_surface_area_m2"] / 1.73) ** k)
     assert float(ds.bite_concentration[-1]) == pytest.approx(28 / 24 / ds.attrs["clearance_l_per_h"] * 1000, rel=1e-3)
 
 

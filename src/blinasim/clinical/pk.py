@@ -7,6 +7,13 @@ For a rate ``R`` held constant over ``dt`` the exact solution is
 ``C(t + dt) = Css + (C(t) - Css) exp(-CL dt / V)`` with ``Css = R / CL``.
 Units: rate in ug/day, CL in L/h, V in L, concentration in pg/mL
 (1 ug/L = 1000 pg/mL).
+
+Covariates on clearance (docs/model.md, "Pharmacokinetic covariates"): body
+surface area as an allometric power ``(BSA / 1.73 m2) ** k`` (the only
+covariate of the population PK across children and adults, Clements 2020),
+and renal function: creatinine clearance below the label's normal range
+(90 mL/min) lowers clearance by a constant factor (~21% for 30-89 mL/min);
+below 30 mL/min the label has no data and the configuration refuses it.
 """
 
 from __future__ import annotations
@@ -61,8 +68,25 @@ def molar(c_pg_per_ml: float, molecular_weight_kda: float) -> float:
     return c_pg_per_ml * 1e-12 / molecular_weight_kda
 
 
-def patient_clearance(typical_l_per_h: float, log_sd: float, bsa_m2: float, bsa_exponent: float, seed: int) -> float:
-    """This patient's clearance: typical value, BSA covariate and a lognormal
-    between-patient deviation drawn from the run seed (stream ``PATIENT``)."""
+def renal_clearance_factor(creatinine_clearance_ml_per_min: float, impaired_below: float, factor: float) -> float:
+    """Clearance multiplier for renal function: ``factor`` below ``impaired_below`` mL/min
+    (mild to moderate impairment, the label's 30-89 mL/min), 1 at normal function.
+
+    A step, not a slope: the label reports one effect for the whole impaired range and
+    no data below 30 mL/min (the schema refuses such patients rather than extrapolate)."""
+    return factor if creatinine_clearance_ml_per_min < impaired_below else 1.0
+
+
+def patient_clearance(
+    typical_l_per_h: float,
+    log_sd: float,
+    bsa_m2: float,
+    bsa_exponent: float,
+    seed: int,
+    renal_factor: float = 1.0,
+) -> float:
+    """This patient's clearance: typical value, BSA covariate, renal factor
+    (:func:`renal_clearance_factor`) and a lognormal between-patient deviation drawn
+    from the run seed (stream ``PATIENT``)."""
     eta = log_sd * rng.draw_normal(seed, 0, rng.PATIENT, 0, 0) if log_sd > 0 else 0.0
-    return typical_l_per_h * (bsa_m2 / REFERENCE_BSA_M2) ** bsa_exponent * math.exp(eta)
+    return typical_l_per_h * (bsa_m2 / REFERENCE_BSA_M2) ** bsa_exponent * renal_factor * math.exp(eta)

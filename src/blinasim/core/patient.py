@@ -22,7 +22,7 @@ import numpy as np
 
 from blinasim.clinical.combination import CombinationDrugs
 from blinasim.clinical.cytokines import CytokineModel, DrugEffects
-from blinasim.clinical.pk import OneCompartmentPK, patient_clearance
+from blinasim.clinical.pk import OneCompartmentPK, patient_clearance, renal_clearance_factor
 from blinasim.clinical.protocol import ProtocolEngine, Schedule, build_schedule, needs_prephase
 from blinasim.core.phases import Phase
 from blinasim.core.processes import blast_fate, normal_b_supply, record, trafficking
@@ -144,6 +144,11 @@ def plan_drug(config: Config, seed: int, n_ticks: int, dt_hours: float) -> DrugP
         cfg.patient.body_surface_area_m2,
         cfg.drug.clearance_bsa_exponent,
         seed,
+        renal_clearance_factor(
+            cfg.patient.creatinine_clearance_ml_per_min,
+            cfg.drug.renal_impairment_below_ml_per_min,
+            cfg.drug.renal_impairment_clearance_factor,
+        ),
     )
     pk = OneCompartmentPK(clearance_l_per_h, cfg.drug.volume_l)
     tick_starts = np.arange(n_ticks, dtype=np.float64) * dt_hours / 24.0

@@ -72,6 +72,11 @@ LITERATURE: dict[str, Default] = {
         "bool",
         "model choice: no KMT2A (MLL) rearrangement; lineage switch after blinatumomab is reported mostly with it",
     ),
+    "patient.creatinine_clearance_ml_per_min": Default(
+        100.0,
+        "mL/min",
+        "model choice: normal renal function (>= 90 mL/min); no pharmacokinetic data below 30 mL/min ([BlincytoPI])",
+    ),
     "patient.blood_volume_l": Default(5.0, "L", "model choice: reference adult blood volume (~70 mL/kg)"),
     "patient.marrow_nucleated_cells": Default(
         1.0e12, "cells", "approx. total nucleated marrow cells of an adult (order of magnitude, ~1e12)"
@@ -562,9 +567,20 @@ LITERATURE: dict[str, Default] = {
         "log-sd 0.6 puts the mean of rate/CL near the labelled means (228 and 616 pg/mL)",
     ),
     "drug.clearance_bsa_exponent": Default(
-        1.0,
+        0.61,
         "1",
-        "approx.: BSA is the only covariate on CL ([Clements2020]); proportional scaling to 1.73 m2 assumed",
+        "[Clements2020]: BSA is the only covariate on CL; its smallest BSA (0.37 m2) had 63% lower CL than the "
+        "median adult (1.88 m2), so k = ln(0.37) / ln(0.37 / 1.88) = 0.61 (derived from the reported effect; "
+        "CL changes 21% across 1.6-2.2 m2, within the paper's <= 25% over the adult range)",
+    ),
+    "drug.renal_impairment_clearance_factor": Default(
+        0.79,
+        "1",
+        "[BlincytoPI], [Sigmund2020]: clearance ~21% lower with creatinine clearance 30-89 mL/min "
+        "(within the between-patient range; no dose adjustment)",
+    ),
+    "drug.renal_impairment_below_ml_per_min": Default(
+        90.0, "mL/min", "[BlincytoPI]: mild (60-89) and moderate (30-59 mL/min) renal impairment; >= 90 is normal"
     ),
     "drug.molecular_weight_kda": Default(
         54.1, "kDa", "approx.: blinatumomab is a ~55 kDa tandem single-chain Fv (1 pg/mL ~ 18 fM)"

@@ -98,6 +98,13 @@ class PatientConfig(_Section):
     height_cm: float = _param(
         "patient.height_cm", "Height (body surface area by the Mosteller formula, [Mosteller1987]).", gt=40, le=250
     )
+    creatinine_clearance_ml_per_min: float = _param(
+        "patient.creatinine_clearance_ml_per_min",
+        "Creatinine clearance (renal function): below drug.renal_impairment_below_ml_per_min it lowers drug "
+        "clearance; below 30 mL/min the label has no pharmacokinetic data, so it is refused.",
+        ge=30,
+        le=300,
+    )
     blood_volume_l: float = _param("patient.blood_volume_l", "Blood volume.", gt=0.1, le=10)
     kmt2a_rearranged: bool = _param(
         "patient.kmt2a_rearranged", "KMT2A (MLL) rearrangement: enables lineage switch to a myeloid phenotype."
@@ -386,6 +393,18 @@ class DrugConfig(_Section):
     )
     clearance_bsa_exponent: float = _param(
         "drug.clearance_bsa_exponent", "Exponent of (BSA / 1.73 m2) on clearance.", ge=0, le=3
+    )
+    renal_impairment_clearance_factor: float = _param(
+        "drug.renal_impairment_clearance_factor",
+        "Clearance multiplier for patients with creatinine clearance below drug.renal_impairment_below_ml_per_min.",
+        gt=0,
+        le=2,
+    )
+    renal_impairment_below_ml_per_min: float = _param(
+        "drug.renal_impairment_below_ml_per_min",
+        "Creatinine clearance below which renal impairment lowers drug clearance.",
+        ge=30,
+        le=300,
     )
     molecular_weight_kda: float = _param("drug.molecular_weight_kda", "Molecular weight.", gt=0, le=1000)
     kd_cd19_nm: float = _param("drug.kd_cd19_nm", "Dissociation constant of the CD19 arm.", gt=0, le=1e6)

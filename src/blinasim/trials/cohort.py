@@ -20,6 +20,11 @@ are on the references page, docs/references.md):
   blasts; step-up dosing 9 then 28 ug/day.
 * BLAST [Gokbuget2018]: 116 adults in hematologic CR with MRD
   >= 1e-3; MRD at entry mostly between 1e-3 and 1e-1; 15 ug/m2/day (28 ug/day).
+* MT103-205 [VonStackelberg2016]: children < 18 years with R/R B-ALL, > 25%
+  marrow blasts at entry; 5 ug/m2/day for 7 days, then 15 ug/m2/day (70
+  patients at this dose: CR within 2 cycles 39%, complete MRD response in 52%
+  of those). Body size is drawn as stature, with weight, blood volume and
+  marrow size following it ("scaled" attributes).
 """
 
 from __future__ import annotations
@@ -37,8 +42,14 @@ class Attribute:
     """One drawn attribute: a distribution over a config key, optionally truncated.
 
     ``kind`` is "lognormal" (``median``, ``log_sd``), "normal" (``mean``, ``sd``),
-    "beta" (``a``, ``b``) or "bernoulli" (``p``); ``low``/``high`` truncate by
-    redrawing (rejection), so the shape inside the bounds is kept.
+    "beta" (``a``, ``b``), "bernoulli" (``p``) or "scaled" (``coef``, ``ref``,
+    ``power``, ``log_sd``); ``low``/``high`` truncate by redrawing (rejection), so
+    the shape inside the bounds is kept.
+
+    A "scaled" attribute follows another one (``of``, drawn earlier in the cohort):
+    ``coef * (of / ref) ** power`` times a lognormal scatter, so body measures stay
+    consistent with each other (a child's weight with its height, blood volume with
+    weight) where independent draws would pair a tall child with an infant's weight.
     """
 
     key: str
@@ -47,8 +58,12 @@ class Attribute:
     low: float = -math.inf
     high: float = math.inf
     source: str = ""
+    of: str = ""
 
-    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+    def draw(self, rng: np.random.Generator, n: int, base: np.ndarray | None = None) -> np.ndarray:
+        """``n`` values; a "scaled" attribute needs the ``base`` values of its ``of`` attribute."""
+        if self.kind == "scaled":
+            return self._draw_scaled(rng, np.asarray(base, dtype=np.float64))
         out = np.empty(n)
         filled = 0
         while filled < n:
@@ -68,6 +83,20 @@ class Attribute:
             take = min(len(x), n - filled)
             out[filled : filled + take] = x[:take]
             filled += take
+        return out
+
+    def _draw_scaled(self, rng: np.random.Generator, base: np.ndarray) -> np.ndarray:
+        """Each patient's value from its own base value; a value outside the bounds is redrawn
+        for that patient only (the scatter is truncated, the pairing kept)."""
+        p = self.params
+        typical = p["coef"] * (base / p["ref"]) ** p["power"]
+        out = np.full(len(base), np.nan)
+        todo = np.arange(len(base))
+        while todo.size:
+            x = typical[todo] * np.exp(p["log_sd"] * rng.standard_normal(todo.size))
+            ok = (x >= self.low) & (x <= self.high)
+            out[todo[ok]] = x[ok]
+            todo = todo[~ok]
         return out
 
 
@@ -298,7 +327,133 @@ BLAST = CohortSpec(
     },
 )
 
-COHORTS: dict[str, CohortSpec] = {spec.name: spec for spec in (MT103_211, BLAST)}
+#: Children's body size: stature drawn, weight, blood volume and marrow size following it.
+CHILD_HEIGHT = Attribute(
+    "patient.height_cm",
+    "lognormal",
+    {"median": 130.0, "log_sd": 0.22},
+    70.0,
+    190.0,
+    "approx.: children and adolescents < 18 years ([VonStackelberg2016]); stature ~130 cm at 8-9 years, "
+    "75-80 cm at 1 year, ~170 cm at 17 years (growth charts)",
+)
+CHILD_WEIGHT = Attribute(
+    "patient.weight_kg",
+    "scaled",
+    {"coef": 27.0, "ref": 130.0, "power": 2.5, "log_sd": 0.15},
+    6.0,
+    120.0,
+    "approx.: weight-for-stature of children (~27 kg at 130 cm, ~50-60 kg at 170 cm, ~8-11 kg at 80 cm), 15% scatter",
+    of="patient.height_cm",
+)
+
+MT103_205 = CohortSpec(
+    name="mt103_205",
+    description="R/R B-ALL children < 18 years (von Stackelberg 2016), 5 -> 15 ug/m2/day, 2 cycles",
+    attributes=(
+        Attribute(
+            "patient.marrow_blast_fraction",
+            "beta",
+            {"a": 3.0, "b": 1.5},
+            0.25,
+            0.97,
+            "[VonStackelberg2016]: > 25% marrow blasts at entry (M3 marrow); approx. shape: most children with "
+            "high burden (Beta(3, 1.5) on [0.25, 0.97])",
+        ),
+        Attribute(
+            "patient.peripheral_blasts_per_ul",
+            "lognormal",
+            {"median": 200.0, "log_sd": 2.0},
+            0.0,
+            1e5,
+            "approx.: as MT103-211",
+        ),
+        Attribute(
+            "patient.t_cells_per_ul",
+            "lognormal",
+            {"median": 700.0, "log_sd": 0.7},
+            50.0,
+            6000.0,
+            "approx.: children have higher normal CD3 counts (~1200-2600/uL at 6-12 years) but R/R disease after "
+            "intensive therapy or transplant leaves many lymphopenic",
+        ),
+        Attribute(
+            "patient.marrow_t_cell_fraction",
+            "lognormal",
+            {"median": 0.03, "log_sd": 0.7},
+            0.003,
+            0.3,
+            "approx.: as MT103-211",
+        ),
+        replace(CD4_FRACTION, source="approx.: as MT103-211 (no pediatric data)"),
+        replace(TREG_FRACTION_OF_CD4, source="approx.: as MT103-211 ([Duell2017] measured adults)"),
+        replace(IL6_RESPONSE, source="approx.: as MT103-211"),
+        replace(SANCTUARY, source="approx.: as MT103-211"),
+        Attribute(
+            "patient.b_cells_per_ul",
+            "lognormal",
+            {"median": 20.0, "log_sd": 1.0},
+            0.0,
+            1000.0,
+            "approx.: as MT103-211",
+        ),
+        Attribute(
+            "disease.blast_cd19_median",
+            "lognormal",
+            {"median": 2.2e4, "log_sd": 0.3},
+            3e3,
+            2e5,
+            "approx.: as MT103-211",
+        ),
+        replace(PDL1_BASELINE, source="approx.: as MT103-211"),
+        Attribute(
+            "patient.kmt2a_rearranged",
+            "bernoulli",
+            {"p": 0.08},
+            source="approx.: KMT2A-r in ~5-10% of pediatric R/R B-ALL (most of infant ALL)",
+        ),
+        Attribute(
+            "patient.hematopoietic_reserve",
+            "lognormal",
+            {"median": 0.6, "log_sd": 0.7},
+            0.1,
+            2.0,
+            "approx.: heavily pretreated (many after alloHSCT) like MT103-211; children's marrow recovers "
+            "somewhat faster",
+        ),
+        CHILD_HEIGHT,
+        CHILD_WEIGHT,
+        Attribute(
+            "patient.blood_volume_l",
+            "scaled",
+            {"coef": 0.075, "ref": 1.0, "power": 1.0, "log_sd": 0.08},
+            0.2,
+            8.0,
+            "approx.: blood volume ~75-80 mL/kg in children",
+            of="patient.weight_kg",
+        ),
+        Attribute(
+            "patient.marrow_nucleated_cells",
+            "scaled",
+            {"coef": 1.0e12, "ref": 70.0, "power": 1.0, "log_sd": 0.2},
+            1e10,
+            5e12,
+            "approx.: marrow size proportional to body weight (the adult 1e12 cells at 70 kg)",
+            of="patient.weight_kg",
+        ),
+    ),
+    fixed={
+        "treatment.regimen": "rr_step_up",
+        "treatment.cycles": 2,
+        "simulation.days": 84.0,
+        # von Stackelberg 2016: every child dosed per m2 (5 then 15 ug/m2/day), whatever the
+        # weight; the label later kept per-m2 dosing below 45 kg only. Per-m2 for all here
+        # (the 28 ug/day cap binds only above 1.87 m2).
+        "treatment.bsa_dosing_below_kg": 350.0,
+    },
+)
+
+COHORTS: dict[str, CohortSpec] = {spec.name: spec for spec in (MT103_211, BLAST, MT103_205)}
 
 
 def draw_cohort(spec: CohortSpec | str, n: int, seed: int) -> list[dict[str, Any]]:
@@ -314,7 +469,12 @@ def draw_cohort(spec: CohortSpec | str, n: int, seed: int) -> list[dict[str, Any
         # One stream per attribute, keyed by its name: adding or reordering attributes
         # never shifts the draws of the others.
         rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(0xC0, zlib.crc32(attr.key.encode()))))
-        values = attr.draw(rng, n)
+        base = None
+        if attr.kind == "scaled":
+            if not attr.of or attr.of not in patients[0]:
+                raise ValueError(f"scaled attribute {attr.key} needs an attribute drawn before it (of={attr.of!r})")
+            base = np.array([float(p[attr.of]) for p in patients])
+        values = attr.draw(rng, n, base)
         for patient, value in zip(patients, values, strict=True):
             patient[attr.key] = bool(value) if attr.kind == "bernoulli" else float(value)
     return patients

@@ -36,6 +36,9 @@ from blinasim.trials.cohort import COHORTS
 #: cellularity) and the run covers its assessment.
 TRIAL_SETTINGS: dict[str, dict[str, Any]] = {
     "mt103_211": {"simulation.lattice_size": 120, "simulation.record_every_hours": 6.0, "course.plan": "mt103_211"},
+    # MT103-205 (von Stackelberg 2016): 6-week cycles, CR within 2 cycles, responders up to 5 cycles
+    # (as MT103-211's plan); the course's other settings keep their (adult) defaults.
+    "mt103_205": {"simulation.lattice_size": 120, "simulation.record_every_hours": 6.0, "course.plan": "mt103_211"},
     "blast": {
         "simulation.lattice_size": 224,
         "simulation.record_every_hours": 6.0,
