@@ -135,7 +135,10 @@ def build_schedule(treatment: TreatmentConfig, patient: PatientConfig) -> Schedu
         segs = sorted(treatment.schedule, key=lambda s: s.start_day)
         cycles = custom_cycles(segs, treatment.new_cycle_gap_days)
         return Schedule(
-            tuple(Segment(t0 + s.start_day, t0 + s.end_day, s.dose_ug_per_day, c) for s, c in zip(segs, cycles))
+            tuple(
+                Segment(t0 + s.start_day, t0 + s.end_day, s.dose_ug_per_day, c)
+                for s, c in zip(segs, cycles, strict=True)
+            )
         )
     step, target = _doses(treatment, patient)
     segments: list[Segment] = []

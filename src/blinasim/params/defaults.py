@@ -436,7 +436,7 @@ LITERATURE: dict[str, Default] = {
     "dexamethasone.neuro_treatment_mg": Default(
         8.0,
         "mg",
-        "approx.: the label's CRS course (8 mg every 8 h for up to 3 days, 4-day taper, [BlincytoPI]) for "
+        "approx.: the CRS course of [BlincytoPI] (8 mg every 8 h for up to 3 days, 4-day taper) for "
         "neurotoxicity holds and discontinuations; severe neurological events under blinatumomab resolve with "
         "interruption and dexamethasone ([Stein2019])",
     ),
