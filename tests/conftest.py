@@ -71,8 +71,9 @@ NO_TOX_RULES = {
         "tocilizumab_grade",
         "neuro_hold_grade",
         "neuro_discontinue_grade",
+        "seizure_hold_grade",
     )
-}
+} | {"protocol__seizure_discontinue_count": 100}
 
 
 def run(**dotted):

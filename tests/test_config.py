@@ -204,7 +204,7 @@ def test_an_unknown_key_in_a_schedule_segment_lists_the_segment_keys(tmp_path):
         load_config(path)
     assert err.value.problems == [
         "unknown key 'treatment.schedule.0.rate' = 1.0; "
-        "allowed keys in treatment.schedule.0: start_day, end_day, dose_ug_per_day"
+        "allowed keys in treatment.schedule.0: start_day, end_day, dose_ug_per_day, cycle"
     ]
 
 

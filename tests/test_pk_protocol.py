@@ -83,7 +83,7 @@ def test_rr_step_up_two_cycles():
     ]
 
 
-def test_consolidation_cycles_have_the_long_break():
+def test_maintenance_cycles_have_the_long_break():
     segs = _segments(**{"treatment.cycles": 7})
     starts = [s.start_day for s in segs if s.cycle > 1]
     # Cycles 1-5 are followed by 2 weeks off, cycle 6 by 8 weeks off.

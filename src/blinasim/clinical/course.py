@@ -88,7 +88,9 @@ DETERMINISTIC_CELLS = 1e6
 COURSE_STREAM = 0xC0
 
 #: cycles of each plan: (infusion days, days off) per cycle, the cycles after which response is assessed
-#: (non-responders stop), and whether response is MRD response (MRD trials) or CR/CRh
+#: (non-responders stop), and whether response is MRD response (MRD trials) or CR/CRh. The names follow
+#: the label and the protocol engine (clinical.protocol): induction (cycles 1-2) and consolidation
+#: (cycles 3-5) are 4 on / 2 off; maintenance (the label's "continued therapy", cycles 6-9) 4 on / 8 off.
 PLANS: dict[str, dict] = {
     # MT103-211 (Topp 2015): 4 weeks on / 2 off; CR/CRh within 2 cycles -> up to 3 more cycles.
     "mt103_211": {"cycles": [(28, 14)] * 5, "response_cycles": 2, "mrd": False},

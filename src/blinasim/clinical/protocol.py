@@ -1,4 +1,4 @@
-"""Clinical schedule of blinatumomab: which rate is infused when.
+"""Clinical schedule of blinatumomab and the label's rules: which rate is infused when.
 
 A regimen becomes a list of :class:`Segment` (constant-rate pieces, with their
 cycle number). Rates are resolved at tick starts, so schedule times are
@@ -7,17 +7,26 @@ honoured to the fast clock (6 min by default).
 Regimens (the blinatumomab label, BlincytoPI on docs/references.md):
 
 * ``rr_step_up``: R/R B-ALL. Cycle 1: 9 ug/day for 7 days, then 28 ug/day to
-  day 28; later cycles 28 ug/day for 28 days. Cycles 1-5 are followed by a
-  2-week break, later cycles by 8 weeks (4 on / 8 off).
+  day 28; later cycles 28 ug/day for 28 days. Induction (cycles 1-2) and
+  consolidation (cycles 3-5) are 4 weeks on, 2 weeks off; maintenance (the
+  label's "continued therapy", cycles 6-9 in TOWER) is 4 weeks on, 8 weeks off
+  (``treatment.cycles_before_maintenance``, ``treatment.maintenance_days_off``).
 * ``flat``: as ``rr_step_up`` without the step-up (28 ug/day from day 1).
 * ``mrd``: MRD-positive B-ALL, 15 ug/m2/day (28 ug/day flat at >= 45 kg),
   4 weeks on, 2 weeks off, no step-up.
 * ``none``: no drug.
 * ``custom``: ``treatment.schedule`` segments, days counted from
-  ``treatment.start_day``.
+  ``treatment.start_day``. A segment's cycle is its ``cycle`` field; without
+  it, a new cycle starts when the infusion-free gap before the segment is
+  longer than ``treatment.new_cycle_gap_days`` (the label's rule that an
+  interruption of more than 7 days starts a new cycle).
 
 Below ``treatment.bsa_dosing_below_kg`` (45 kg) doses are per m2 of body
 surface area (5 then 15 ug/m2/day), never above the flat adult dose.
+
+The toxicity rules (:func:`toxicity_rules`) are data: each has a name, the
+signal it watches (CRS grade, neurotoxicity grade, a seizure, the seizure
+count), the level that fires it and its action; docs/model.md tabulates them.
 """
 
 from __future__ import annotations
@@ -92,6 +101,31 @@ def _doses(treatment: TreatmentConfig, patient: PatientConfig) -> tuple[float, f
     return step, target
 
 
+def custom_cycles(segments, new_cycle_gap_days: float) -> list[int]:
+    """Cycle number of each custom segment (sorted by start): its ``cycle`` field, else inferred.
+
+    An infusing segment opens a new cycle when the infusion-free time since the
+    end of the last infusing segment exceeds ``new_cycle_gap_days`` (label: an
+    interruption of more than 7 days starts a new cycle); segments at rate 0
+    and segments after shorter gaps belong to the cycle in progress. The first
+    cycle is 1.
+    """
+    out: list[int] = []
+    cycle, last_infusion_end = 0, None
+    for seg in segments:
+        if seg.cycle is not None:
+            cycle = seg.cycle
+        elif seg.dose_ug_per_day > 0 and (
+            last_infusion_end is None or seg.start_day - last_infusion_end > new_cycle_gap_days + EPS_DAY
+        ):
+            cycle += 1
+        cycle = max(cycle, 1)
+        if seg.dose_ug_per_day > 0:
+            last_infusion_end = seg.end_day
+        out.append(cycle)
+    return out
+
+
 def build_schedule(treatment: TreatmentConfig, patient: PatientConfig) -> Schedule:
     """Expand a regimen into its infusion segments."""
     t0 = treatment.start_day
@@ -99,7 +133,13 @@ def build_schedule(treatment: TreatmentConfig, patient: PatientConfig) -> Schedu
         return Schedule(())
     if treatment.regimen == "custom":
         segs = sorted(treatment.schedule, key=lambda s: s.start_day)
-        return Schedule(tuple(Segment(t0 + s.start_day, t0 + s.end_day, s.dose_ug_per_day, 1) for s in segs))
+        cycles = custom_cycles(segs, treatment.new_cycle_gap_days)
+        return Schedule(
+            tuple(
+                Segment(t0 + s.start_day, t0 + s.end_day, s.dose_ug_per_day, c)
+                for s, c in zip(segs, cycles, strict=True)
+            )
+        )
     step, target = _doses(treatment, patient)
     segments: list[Segment] = []
     start = t0
@@ -112,8 +152,8 @@ def build_schedule(treatment: TreatmentConfig, patient: PatientConfig) -> Schedu
                 segments.append(Segment(switch, end, target, c))
         else:
             segments.append(Segment(start, end, target, c))
-        long_break = treatment.regimen != "mrd" and c > treatment.cycles_before_long_break
-        start = end + (treatment.consolidation_days_off if long_break else treatment.days_off)
+        maintenance = treatment.regimen != "mrd" and c > treatment.cycles_before_maintenance
+        start = end + (treatment.maintenance_days_off if maintenance else treatment.days_off)
     return Schedule(tuple(segments))
 
 
@@ -127,43 +167,65 @@ STATUS_INFUSING = 1
 STATUS_HELD = 2  # withheld for toxicity (or waiting out premedication before a restart)
 STATUS_DISCONTINUED = 3
 
+#: the signals a rule can watch: the grades of the last tick, the grade of a seizure in it, the seizures so far
+SIGNALS = ("crs_grade", "neuro_grade", "seizure", "seizures")
+#: the dexamethasone courses a rule can start (dose per administration: ``dexamethasone.<course>_treatment_mg``)
+DEX_COURSES = ("crs", "neuro")
+#: hours of a treatment course at full dose (every 8 h for 3 days), before its 4-day taper
+COURSE_FULL_DOSE_H = 72.0
+
 
 @dataclass(frozen=True)
 class Rule:
     """One clinical rule: when ``signal`` reaches ``at_least``, take ``action``.
 
-    ``hold`` rules end when the signal has stayed at or below ``resume_at_most``
-    for ``resume_after_days``; a hold longer than ``max_hold_days`` ends treatment.
-    ``treat_with_dexamethasone`` starts the CRS dexamethasone course.
+    Actions: ``tocilizumab`` (a dose, at most every ``tocilizumab.redose_after_h``,
+    also after the drug is stopped: CRS is still treated), ``discontinue``
+    (permanently) and ``hold``. A hold ends when ``resume_signal`` (default: the
+    signal itself) has stayed at or below ``resume_at_most`` for
+    ``resume_after_days``; a hold longer than ``max_hold_days`` ends treatment.
+    ``dexamethasone`` names the course started when the rule fires ("crs" or
+    "neuro"). ``discontinue_at_step_up``: a toxicity that occurs while the
+    infusion runs at the step-up dose (9 ug/day, or 5 ug/m2/day) ends treatment
+    instead of holding it (the label, neurological toxicity grade 3).
     """
 
     name: str
-    signal: str  # "crs_grade" or "neuro_grade"
+    signal: str
     at_least: int
-    action: str  # "discontinue", "hold" or "tocilizumab"
+    action: str
+    resume_signal: str = ""
     resume_at_most: int = 0
     resume_after_days: float = 0.0
     max_hold_days: float = INF
-    treat_with_dexamethasone: bool = False
+    dexamethasone: str = ""
+    discontinue_at_step_up: bool = False
 
 
 def toxicity_rules(config) -> tuple[Rule, ...]:
-    """The toxicity rules of the blinatumomab label (docs/references.md), as data, in the order they are checked."""
+    """The toxicity rules of the blinatumomab label (docs/references.md), as data, in the order they are checked.
+
+    Tocilizumab comes first, so CRS that jumps straight to the discontinuation
+    grade is treated on the tick it stops the drug; discontinuations come before
+    holds.
+    """
     p = config.protocol
+    neuro_hold = {
+        "resume_signal": "neuro_grade",
+        "resume_at_most": p.neuro_resume_grade,
+        "resume_after_days": p.neuro_resume_days,
+        "max_hold_days": p.neuro_max_hold_days,
+        "dexamethasone": "neuro",
+        "discontinue_at_step_up": True,
+    }
     return (
-        Rule("crs_discontinue", "crs_grade", p.crs_discontinue_grade, "discontinue", treat_with_dexamethasone=True),
-        Rule("neuro_discontinue", "neuro_grade", p.neuro_discontinue_grade, "discontinue"),
         Rule("crs_tocilizumab", "crs_grade", p.tocilizumab_grade, "tocilizumab"),
-        Rule("crs_hold", "crs_grade", p.crs_hold_grade, "hold", resume_at_most=0, treat_with_dexamethasone=True),
-        Rule(
-            "neuro_hold",
-            "neuro_grade",
-            p.neuro_hold_grade,
-            "hold",
-            resume_at_most=p.neuro_resume_grade,
-            resume_after_days=p.neuro_resume_days,
-            max_hold_days=p.neuro_max_hold_days,
-        ),
+        Rule("crs_discontinue", "crs_grade", p.crs_discontinue_grade, "discontinue", dexamethasone="crs"),
+        Rule("neuro_discontinue", "neuro_grade", p.neuro_discontinue_grade, "discontinue", dexamethasone="neuro"),
+        Rule("seizure_discontinue", "seizures", p.seizure_discontinue_count, "discontinue", dexamethasone="neuro"),
+        Rule("crs_hold", "crs_grade", p.crs_hold_grade, "hold", resume_at_most=0, dexamethasone="crs"),
+        Rule("neuro_hold", "neuro_grade", p.neuro_hold_grade, "hold", **neuro_hold),
+        Rule("seizure_hold", "seizure", p.seizure_hold_grade, "hold", **neuro_hold),
     )
 
 
@@ -175,7 +237,7 @@ class _Hold:
 
 @dataclass
 class Event:
-    """A protocol event: what happened, when (day), and a value (mg, ug/day, grade)."""
+    """A protocol event: what happened, when (day), and a value (mg, ug/day, grade, count)."""
 
     day: float
     kind: str
@@ -193,9 +255,11 @@ class ProtocolEngine:
     rate after ``protocol.restart_escalation_days``. Dexamethasone is given
     1 h before each rise of the infusion rate (cycle starts, the step-up, the
     escalation after a restart), before a restart after a hold of >= 4 h, as a
-    pre-phase for high burden, and as a course for severe CRS. Not modelled:
-    the label's "start a new cycle after an interruption > 7 days" and the
-    seizure rule (seizures are not simulated).
+    pre-phase for high burden, and as a course for severe CRS and for severe
+    neurotoxicity (a course is not doubled while another runs at full dose).
+    Each seizure is logged with an anti-epileptic. Not modelled: the label's
+    "start a new cycle after an interruption > 7 days" for holds (the cycle
+    continues on the treatment clock).
     """
 
     def __init__(self, config, schedule: Schedule, effects, prephase: bool, dt_hours: float):
@@ -211,6 +275,9 @@ class ProtocolEngine:
         self.escalation_until_ticks = -1
         self.discontinued = False
         self.last_toci_h = -INF
+        self.last_rate = 0.0  # rate of the last tick that infused (ug/day): the dose a toxicity "occurred at"
+        self.seizures = 0
+        self.course_full_dose_until_h = -INF
         self.events: list[Event] = []
         self.status = STATUS_OFF
         self.end_clock_h = max((s.end_day for s in schedule.segments), default=0.0) * 24.0
@@ -245,43 +312,56 @@ class ProtocolEngine:
         self.effects.dex_doses.append((t_h, mg))
         self._log(t_h, "dexamethasone", mg, note)
 
-    def _dex_course(self, t_h: float) -> None:
-        """Label course for severe CRS: 8 mg every 8 h for 3 days, then a 4-day taper."""
-        mg = self.cfg.dexamethasone.crs_treatment_mg
+    def _dex_course(self, t_h: float, course: str) -> None:
+        """Label course (CRS grade 3-4; also used for neurotoxicity): a dose every 8 h for 3 days, then a 4-day taper.
+
+        Not started while another course is still at full dose (the patient is
+        already on it); a course that is tapering is followed by the new one.
+        """
+        if not course or t_h < self.course_full_dose_until_h:
+            return
+        self.course_full_dose_until_h = t_h + COURSE_FULL_DOSE_H
+        mg = getattr(self.cfg.dexamethasone, f"{course}_treatment_mg")
+        label = {"crs": "CRS", "neuro": "neurotoxicity"}[course]
         for k in range(9):
-            self._give_dex(t_h + 8.0 * k, mg, "CRS course")
+            self._give_dex(t_h + 8.0 * k, mg, f"{label} course")
         for day, fraction in enumerate((2.0 / 3.0, 1.0 / 2.0, 1.0 / 3.0, 1.0 / 6.0)):
-            self._give_dex(t_h + 72.0 + 24.0 * day, 3.0 * mg * fraction, "CRS taper")
+            self._give_dex(t_h + COURSE_FULL_DOSE_H + 24.0 * day, 3.0 * mg * fraction, f"{label} taper")
 
     # -- the tick
 
-    def step(self, t_h: float, crs_grade: int, neuro_grade: int) -> float:
-        """Infusion rate (ug/day) for the tick starting at ``t_h``; applies the rules first."""
-        if self.discontinued:
-            self.status = STATUS_DISCONTINUED
-            return 0.0
-        grades = {"crs_grade": crs_grade, "neuro_grade": neuro_grade}
-        treating = self.clock_h < self.end_clock_h - 1e-9
+    def step(self, t_h: float, crs_grade: int, neuro_grade: int, seizure: int = 0) -> float:
+        """Infusion rate (ug/day) for the tick starting at ``t_h``; applies the rules first.
+
+        ``seizure`` is the grade of a seizure in the last tick (0: none), from
+        :class:`blinasim.clinical.seizures.SeizureModel`.
+        """
+        if seizure > 0:
+            self.seizures += 1
+            self._log(t_h, "seizure", seizure, f"seizure {self.seizures}")
+            self._log(t_h, "anti-epileptic", self.seizures, "levetiracetam")
+        signals = {"crs_grade": crs_grade, "neuro_grade": neuro_grade, "seizure": seizure, "seizures": self.seizures}
         for rule in self.rules:
-            g = grades[rule.signal]
-            if rule.action == "discontinue":
-                if g >= rule.at_least and treating:
-                    self.discontinued = True
-                    self._log(t_h, "discontinue", g, rule.name)
-                    if rule.treat_with_dexamethasone:
-                        self._dex_course(t_h)
-                    self.status = STATUS_DISCONTINUED
-                    return 0.0
-            elif rule.action == "tocilizumab":
+            if rule.action == "tocilizumab":
+                g = signals[rule.signal]
                 if g >= rule.at_least and t_h - self.last_toci_h >= self.cfg.tocilizumab.redose_after_h:
                     self.last_toci_h = t_h
                     self.effects.toci_doses.append(t_h)
                     self._log(t_h, "tocilizumab", g, rule.name)
+        if self.discontinued:
+            self.status = STATUS_DISCONTINUED
+            return 0.0
+        treating = self.clock_h < self.end_clock_h - 1e-9
+        for rule in self.rules:
+            g = signals[rule.signal]
+            if rule.action == "discontinue":
+                if g >= rule.at_least and treating:
+                    self._discontinue(t_h, g, rule.name, rule.dexamethasone)
             elif rule.action == "hold":
-                self._apply_hold(rule, g, t_h, treating)
-                if self.discontinued:
-                    self.status = STATUS_DISCONTINUED
-                    return 0.0
+                self._apply_hold(rule, g, signals, t_h, treating)
+            if self.discontinued:
+                self.status = STATUS_DISCONTINUED
+                return 0.0
         if self.holds or t_h < self.restart_at_h:
             self.status = STATUS_HELD
             return 0.0
@@ -293,6 +373,8 @@ class ProtocolEngine:
             rate = min(rate, self.step_up_rate)
         if rate > 0 and self.status == STATUS_HELD:
             self._log(t_h, "restart", rate)
+        if rate > 0:
+            self.last_rate = rate
         self.status = STATUS_INFUSING if rate > 0 else STATUS_OFF
         self.clock_ticks += 1
         return rate
@@ -302,20 +384,33 @@ class ProtocolEngine:
         """Treatment clock in hours."""
         return self.clock_ticks * self.dt_h
 
-    def _apply_hold(self, rule: Rule, g: int, t_h: float, treating: bool) -> None:
+    def _discontinue(self, t_h: float, g: float, note: str, course: str = "") -> None:
+        self.discontinued = True
+        self.holds.clear()
+        self._log(t_h, "discontinue", g, note)
+        self._dex_course(t_h, course)
+
+    def _at_step_up_dose(self) -> bool:
+        """Whether the infusion in effect when a toxicity occurred ran at (or below) the step-up dose."""
+        return 0.0 < self.last_rate <= self.step_up_rate + 1e-9
+
+    def _apply_hold(self, rule: Rule, g: int, signals: dict[str, int], t_h: float, treating: bool) -> None:
         hold = self.holds.get(rule.name)
         if hold is None:
             if g >= rule.at_least and treating:
+                if rule.discontinue_at_step_up and self._at_step_up_dose():
+                    note = f"{rule.name}: occurred at the step-up dose ({self.last_rate:g} ug/day)"
+                    self._discontinue(t_h, g, note, rule.dexamethasone)
+                    return
                 self.holds[rule.name] = _Hold(t_h)
                 self._log(t_h, "hold", g, rule.name)
-                if rule.treat_with_dexamethasone:
-                    self._dex_course(t_h)
+                self._dex_course(t_h, rule.dexamethasone)
             return
+        g = signals[rule.resume_signal or rule.signal]
         if g > rule.resume_at_most:
             hold.calm_since_h = None
             if (t_h - hold.start_h) / 24.0 > rule.max_hold_days:
-                self.discontinued = True
-                self._log(t_h, "discontinue", g, f"{rule.name}: not resolved within {rule.max_hold_days:g} days")
+                self._discontinue(t_h, g, f"{rule.name}: not resolved within {rule.max_hold_days:g} days")
             return
         if hold.calm_since_h is None:
             hold.calm_since_h = t_h

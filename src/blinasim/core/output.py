@@ -115,7 +115,8 @@ def event_log(events: list[Any]) -> dict[str, xr.Variable]:
             e,
             np.asarray([ev.kind for ev in events], dtype=object).astype(str),
             {
-                "long_name": "kind of the protocol event: dexamethasone, hold, restart, discontinue or tocilizumab",
+                "long_name": "kind of the protocol event: dexamethasone, hold, restart, discontinue, tocilizumab, "
+                "seizure or anti-epileptic",
             },
         ),
         "event_value": xr.Variable(
@@ -123,7 +124,8 @@ def event_log(events: list[Any]) -> dict[str, xr.Variable]:
             np.asarray([ev.value for ev in events], dtype=np.float64),
             {
                 "long_name": "value of the protocol event in the unit of its kind: mg (dexamethasone), "
-                "ug/day (restart), grade (hold, discontinue, tocilizumab)",
+                "ug/day (restart), grade (hold, discontinue, tocilizumab, seizure), seizures so far "
+                "(anti-epileptic)",
             },
         ),
         "event_note": xr.Variable(
@@ -339,6 +341,9 @@ def build_dataset(model: Any) -> xr.Dataset:
         "max_crs_grade": _var(np.int8(model.max_crs_grade), (), "1", "maximum CRS grade over the run"),
         "max_neurotoxicity_grade": _var(
             np.int8(model.max_neuro_grade), (), "1", "maximum neurotoxicity grade over the run"
+        ),
+        "seizures": _var(
+            np.int16(model.protocol.seizures), (), "1", "seizures over the run (neurotoxicity-driven hazard)"
         ),
         "discontinuation_day": _var(
             np.float64(discontinued[0].day if discontinued else np.nan),

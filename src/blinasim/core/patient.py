@@ -24,6 +24,7 @@ from blinasim.clinical.combination import CombinationDrugs
 from blinasim.clinical.cytokines import CytokineModel, DrugEffects
 from blinasim.clinical.pk import OneCompartmentPK, patient_clearance, renal_clearance_factor
 from blinasim.clinical.protocol import ProtocolEngine, Schedule, build_schedule, needs_prephase
+from blinasim.clinical.seizures import SeizureModel
 from blinasim.core.phases import Phase
 from blinasim.core.processes import blast_fate, normal_b_supply, record, trafficking
 from blinasim.core.seeds import run_seed
@@ -228,6 +229,7 @@ class PatientModel(mesa.Model):
         self.protocol = ProtocolEngine(
             self.config, self.schedule, self.drug_effects, needs_prephase(self.config), self.dt_hours
         )
+        self.seizures = SeizureModel(self.config, self.run_seed, self.dt_hours)
         first_infusion = min((seg.start_day for seg in self.schedule.segments), default=self.config.treatment.start_day)
         self.combination = CombinationDrugs(self.config, first_infusion)
         self.pd1_occupancy = 0.0

@@ -28,6 +28,7 @@ NORMAL_B_SUPPLY = 10
 PATIENT = 11
 CHEMOTHERAPY = 12
 BLAST_SCALE = 13
+SEIZURE = 14  # clinical.seizures: one draw per tick while neurotoxicity is graded
 
 
 @njit(cache=True, inline="always")

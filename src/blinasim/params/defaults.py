@@ -416,6 +416,14 @@ LITERATURE: dict[str, Default] = {
         "places); prior [60, 250, 800, 3000]: model mapping: day-integrated serum IL-6 + IFN-gamma at which "
         "neurotoxicity grades 1-4 begin",
     ),
+    "toxicity.seizure_hazard_per_day": Default(
+        [0.0, 0.005, 0.1, 0.5],
+        "1/day",
+        "approx.: seizures come with severe neurological events: 4 of 189 adults (2.1%) had convulsions "
+        "([Topp2015]) among the 13-17% with grade >= 3 events ([Stein2019]), about 1 in 6 severe episodes of a "
+        "day or two, hence ~0.1/day at grade 3; grade 4 (life-threatening, including prolonged seizures, [Lee2019]) "
+        "higher; rare at grade 2, none at grade 1",
+    ),
     # ----------------------------------------------------------- dexamethasone
     "dexamethasone.premedication_mg": Default(
         20.0, "mg", "[BlincytoPI]: 20 mg IV 1 h before each cycle, a step-up, and a restart after >= 4 h"
@@ -429,6 +437,13 @@ LITERATURE: dict[str, Default] = {
     ),
     "dexamethasone.crs_treatment_mg": Default(
         8.0, "mg", "[BlincytoPI]: grade 3-4 CRS, 8 mg every 8 h for up to 3 days, then taper over 4 days"
+    ),
+    "dexamethasone.neuro_treatment_mg": Default(
+        8.0,
+        "mg",
+        "approx.: the CRS course of [BlincytoPI] (8 mg every 8 h for up to 3 days, 4-day taper) for "
+        "neurotoxicity holds and discontinuations; severe neurological events under blinatumomab resolve with "
+        "interruption and dexamethasone ([Stein2019])",
     ),
     "dexamethasone.effect_half_life_h": Default(
         36.0,
@@ -471,6 +486,14 @@ LITERATURE: dict[str, Default] = {
         7.0, "day", "[BlincytoPI]: discontinue if it takes more than 7 days to resolve"
     ),
     "protocol.neuro_discontinue_grade": Default(4, "1", "[BlincytoPI]: grade 4 neurotoxicity, discontinue permanently"),
+    "protocol.seizure_hold_grade": Default(
+        3,
+        "1",
+        "[BlincytoPI]: neurological toxicity grade 3 withholds; a clinical seizure is ICANS grade >= 3 ([Lee2019])",
+    ),
+    "protocol.seizure_discontinue_count": Default(
+        2, "1", "[BlincytoPI]: discontinue permanently if more than one seizure occurs"
+    ),
     "protocol.restart_escalation_days": Default(
         7.0, "day", "[BlincytoPI]: restart at 9 ug/day, escalate to 28 ug/day after 7 days without recurrence"
     ),
@@ -610,9 +633,17 @@ LITERATURE: dict[str, Default] = {
     "treatment.step_up_days": Default(7.0, "day", "[BlincytoPI]: step-up after 7 days"),
     "treatment.days_on": Default(28.0, "day", "[BlincytoPI]: 4 weeks continuous infusion"),
     "treatment.days_off": Default(14.0, "day", "[BlincytoPI]: 2-week treatment-free interval"),
-    "treatment.consolidation_days_off": Default(56.0, "day", "[BlincytoPI]: consolidation 4 weeks on, 8 weeks off"),
-    "treatment.cycles_before_long_break": Default(
-        5, "1", "[BlincytoPI] (R/R): cycles 1-5 have a 2-week break; cycles 6-9 are 4 weeks on, 8 weeks off"
+    "treatment.maintenance_days_off": Default(
+        56.0, "day", "[BlincytoPI] (R/R): continued therapy (maintenance, cycles 6-9) 4 weeks on, 8 weeks off"
+    ),
+    "treatment.cycles_before_maintenance": Default(
+        5,
+        "1",
+        "[BlincytoPI] (R/R): induction (cycles 1-2) and consolidation (cycles 3-5) have a 2-week break; "
+        "maintenance cycles 6-9 are 4 weeks on, 8 weeks off ([Kantarjian2017])",
+    ),
+    "treatment.new_cycle_gap_days": Default(
+        7.0, "day", "[BlincytoPI]: an interruption of more than 7 days starts a new cycle"
     ),
     "treatment.bsa_dosing_below_kg": Default(45.0, "kg", "[BlincytoPI]: BSA-based dosing below 45 kg"),
     "treatment.checkpoint_inhibitor": Default(

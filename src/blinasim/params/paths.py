@@ -65,8 +65,19 @@ def schema_node(model: type[BaseModel], path: str, *, indexed: bool = False) -> 
     return "section", model
 
 
+#: keys that were renamed: old dotted key -> new dotted key (an old key gets one message naming the new one)
+RENAMED_KEYS = {
+    # the 4-on/8-off cycles after cycle 5 are maintenance (the label's continued therapy, TOWER);
+    # consolidation is cycles 3-5 (4 on / 2 off)
+    "treatment.consolidation_days_off": "treatment.maintenance_days_off",
+    "treatment.cycles_before_long_break": "treatment.cycles_before_maintenance",
+}
+
+
 def unknown_key_message(model: type[BaseModel], what: str, path: str, value: Any, *, indexed: bool = False) -> str:
     """``"<what>: unknown key '<path>' = <value>; allowed keys in <where>: ..."`` for an unknown dotted path.
+
+    A key of :data:`RENAMED_KEYS` gets a message naming its new key instead.
 
     Every unknown key, wherever it comes from (``--set``, a config file, an experiment's
     arms, base or samples), is reported with this message. ``what`` names where the key
@@ -77,6 +88,8 @@ def unknown_key_message(model: type[BaseModel], what: str, path: str, value: Any
     assert kind == "unknown", path
     where, allowed = node
     prefix = f"{what}: " if what else ""
+    if path in RENAMED_KEYS:
+        return f"{prefix}key '{path}' = {value!r} was renamed: use '{RENAMED_KEYS[path]}'"
     if allowed:
         return f"{prefix}unknown key '{path}' = {value!r}; allowed keys in {where}: {', '.join(allowed)}"
     return f"{prefix}unknown key '{path}' = {value!r}; '{where}' is a parameter, not a section"

@@ -472,9 +472,19 @@ class ToxicityConfig(_Section):
         min_length=4,
         max_length=4,
     )
+    seizure_hazard_per_day: list[float] = _param(
+        "toxicity.seizure_hazard_per_day",
+        "Seizure hazard at neurotoxicity grades 1, 2, 3 and 4 (each >= 0).",
+        min_length=4,
+        max_length=4,
+    )
 
     @model_validator(mode="after")
     def _ascending(self) -> ToxicityConfig:
+        if any(not 0 <= h <= 1e3 for h in self.seizure_hazard_per_day):
+            raise ValueError(
+                f"toxicity.seizure_hazard_per_day = {self.seizure_hazard_per_day!r}: must be 4 values in [0, 1000]"
+            )
         for name in ("crs_il6_thresholds_pg_per_ml", "neuro_thresholds_pg_per_ml"):
             values = getattr(self, name)
             if any(v <= 0 for v in values) or any(b <= a for a, b in itertools.pairwise(values)):
@@ -495,6 +505,12 @@ class DexamethasoneConfig(_Section):
     prephase_days: int = _param("dexamethasone.prephase_days", "Pre-phase days before cycle 1.", ge=0, le=14)
     crs_treatment_mg: float = _param(
         "dexamethasone.crs_treatment_mg", "Dose every 8 h for 3 days when CRS reaches the hold grade.", ge=0, le=100
+    )
+    neuro_treatment_mg: float = _param(
+        "dexamethasone.neuro_treatment_mg",
+        "Dose every 8 h for 3 days when a neurotoxicity hold or discontinuation starts (then a 4-day taper).",
+        ge=0,
+        le=100,
     )
     effect_half_life_h: float = _param(
         "dexamethasone.effect_half_life_h", "Half-life of the anti-inflammatory effect.", gt=0, le=500
@@ -539,6 +555,15 @@ class ProtocolConfig(_Section):
     )
     neuro_discontinue_grade: int = _param(
         "protocol.neuro_discontinue_grade", "Neurotoxicity grade that ends treatment (5: never).", ge=1, le=5
+    )
+    seizure_hold_grade: int = _param(
+        "protocol.seizure_hold_grade",
+        "Grade of a seizure that withholds (modelled seizures are grade 3; 5: never).",
+        ge=1,
+        le=5,
+    )
+    seizure_discontinue_count: int = _param(
+        "protocol.seizure_discontinue_count", "Seizures that end treatment (the label: more than one).", ge=1, le=100
     )
     restart_escalation_days: float = _param(
         "protocol.restart_escalation_days", "Days at the step-up dose after a restart.", ge=0, le=60
@@ -674,6 +699,12 @@ class DoseSegment(_Section):
     start_day: float = Field(description="Segment start (day since treatment start).", ge=0)
     end_day: float = Field(description="Segment end (day since treatment start).", gt=0)
     dose_ug_per_day: float = Field(description="Infusion rate during the segment.", ge=0, le=1000)
+    cycle: int | None = Field(
+        default=None,
+        description="Cycle of the segment (1 = first); absent: inferred from the gaps (treatment.new_cycle_gap_days).",
+        ge=1,
+        le=99,
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> DoseSegment:
@@ -708,11 +739,23 @@ class TreatmentConfig(_Section):
     step_up_days: float = _param("treatment.step_up_days", "Days at the step-up rate in cycle 1.", ge=0, le=28)
     days_on: float = _param("treatment.days_on", "Infusion days per cycle.", gt=0, le=365)
     days_off: float = _param("treatment.days_off", "Treatment-free days after cycles 1-5.", ge=0, le=365)
-    consolidation_days_off: float = _param(
-        "treatment.consolidation_days_off", "Treatment-free days after later (consolidation) cycles.", ge=0, le=365
+    maintenance_days_off: float = _param(
+        "treatment.maintenance_days_off",
+        "Treatment-free days after each maintenance cycle (the label's continued therapy; R/R regimens).",
+        ge=0,
+        le=365,
     )
-    cycles_before_long_break: int = _param(
-        "treatment.cycles_before_long_break", "Cycles followed by the short break (R/R regimen).", ge=0, le=9
+    cycles_before_maintenance: int = _param(
+        "treatment.cycles_before_maintenance",
+        "Induction and consolidation cycles (followed by days_off) before maintenance (R/R regimens).",
+        ge=0,
+        le=9,
+    )
+    new_cycle_gap_days: float = _param(
+        "treatment.new_cycle_gap_days",
+        "Custom schedules: an infusion-free gap longer than this starts a new cycle (unless segments name it).",
+        ge=0,
+        le=365,
     )
     bsa_dosing_below_kg: float = _param(
         "treatment.bsa_dosing_below_kg", "Body weight under which doses are per m2.", ge=0, le=350
@@ -759,6 +802,13 @@ class TreatmentConfig(_Section):
         if self.regimen != "custom" and self.schedule:
             raise ValueError(f"treatment.schedule is only used with regimen = 'custom', not {self.regimen!r}")
         ordered = sorted(self.schedule, key=lambda s: s.start_day)
+        named = [s for s in ordered if s.cycle is not None]
+        for a, b in itertools.pairwise(named):
+            if b.cycle < a.cycle:
+                raise ValueError(
+                    f"treatment.schedule cycles must not decrease in time: cycle {a.cycle} at day {a.start_day} "
+                    f"comes before cycle {b.cycle} at day {b.start_day}"
+                )
         for a, b in itertools.pairwise(ordered):
             if b.start_day < a.end_day:
                 raise ValueError(
