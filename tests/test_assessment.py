@@ -145,6 +145,15 @@ def test_aplasia_then_recovery_neutrophils_before_platelets():
         assert T[(T > nadir) & (counts > 0.9 * lin.entry_count)][0] > 24.0
 
 
+def test_blasts_suppress_the_output_of_the_normal_marrow_beside_them():
+    h = np.array([1.0, 0.5, 0.5, 0.5, np.nan])
+    bf = np.array([0.0, 0.0, 0.5, 1.0, 0.2])
+    k = CFG.counts.leukemic_suppression
+    np.testing.assert_allclose(blood_counts.marrow_output(h, bf, CFG), [1.0, 0.5, 0.5 * 0.5**k, 0.0, 0.0], rtol=1e-12)
+    pure_crowding = CFG.with_overrides({"counts.leukemic_suppression": 0.0})
+    np.testing.assert_allclose(blood_counts.marrow_output(h[:4], bf[:4], pure_crowding), h[:4])
+
+
 def test_the_count_of_a_normal_marrow_is_capped_at_the_upper_limit_of_normal():
     assert ANC.reference_count(1e-4) == CFG.counts.neutrophils_upper_normal_per_ul
     assert ANC.reference_count(0.0) == CFG.counts.neutrophils_upper_normal_per_ul
@@ -153,7 +162,9 @@ def test_the_count_of_a_normal_marrow_is_capped_at_the_upper_limit_of_normal():
 
 def test_counts_are_recomputed_from_a_stored_run():
     ds = run(simulation__days=6.0, simulation__lattice_size=32)
-    anc, plt = blood_counts.blood_counts(ds.time.values, ds.normal_hematopoiesis.values, load_config(None))
+    anc, plt = blood_counts.blood_counts(
+        ds.time.values, ds.normal_hematopoiesis.values, ds.marrow_blast_fraction.values, load_config(None)
+    )
     np.testing.assert_array_equal(anc, ds.neutrophils_per_ul.values)
     np.testing.assert_array_equal(plt, ds.platelets_per_nl.values)
 

@@ -13,14 +13,18 @@ of the marrow when the count is low.
 
 Here the proliferating pool is the lattice's normal hematopoiesis ``h(t)`` (1 = a normal
 marrow) rather than an ODE compartment of its own: the lattice already keeps that pool at its
-size (refill of emptied sites) and lets blasts and chemotherapy shrink it. The flux into the
-first transit compartment is ``k_circ x C_ref x h x (C_ref / C)^gamma``, so a normal marrow
-(``h = 1``) holds the count at ``C_ref`` and a marrow at share ``h`` holds it at
-``C_ref x h^(1 / (1 + gamma))``.
+size (refill of emptied sites) and lets blasts and chemotherapy shrink it. Leukemic cells also
+suppress the output of the normal progenitors that remain beside them (they remodel the niche
+and displace progenitors from it, [Colmone2008]), beyond the space they take: the pool's
+output is ``u = h x (1 - b)^k`` with ``b`` the marrow blast fraction and ``k``
+(``counts.leukemic_suppression``) calibrated (docs/validation.md). The flux into the first
+transit compartment is ``k_circ x C_ref x u x (C_ref / C)^gamma``, so a normal marrow
+(``u = 1``) holds the count at ``C_ref`` and a marrow at output ``u`` holds it at
+``C_ref x u^(1 / (1 + gamma))``.
 
 ``C_ref``, the count of this patient's marrow freed of leukemia, follows from the patient's
 count at entry (``patient.neutrophils_per_ul``, ``patient.platelets_per_nl``) and the marrow at
-entry: ``C_ref = C_0 / h_0^(1 / (1 + gamma))``, at most the upper limit of normal
+entry: ``C_ref = C_0 / u_0^(1 / (1 + gamma))``, at most the upper limit of normal
 (``counts.*_upper_normal*``). A patient with low counts and little leukemia therefore has a
 damaged marrow (prior therapy) and recovers only partly (CRh); one whose counts are low because
 blasts crowd the marrow recovers fully once they are cleared (CR). The compartments start at
@@ -28,7 +32,8 @@ steady state for the entry count; where the cap applies, the count relaxes towar
 crowded marrow supports.
 
 The counts are a deterministic post-processing of the run's recorded ``normal_hematopoiesis``
-(no random numbers, no feedback into the lattice): ``h`` is interpolated linearly between
+and ``marrow_blast_fraction`` (no random numbers, no feedback into the lattice): the output
+``u`` (:func:`marrow_output`) is interpolated linearly between
 records and the ODEs are integrated with classical Runge-Kutta steps of at most
 :data:`MAX_STEP_DAYS`, so they are reproducible and can be recomputed from a stored run.
 
@@ -74,12 +79,21 @@ class Lineage:
     entry_count: float
     upper_normal: float
 
-    def reference_count(self, h0: float) -> float:
-        """``C_ref``: the count this patient's marrow holds when normal (``h = 1``), from the entry count
-        at marrow share ``h0``, capped at the upper limit of normal."""
-        if h0 <= 0.0:
+    def reference_count(self, u0: float) -> float:
+        """``C_ref``: the count this patient's marrow holds when normal (``u = 1``), from the entry count
+        at marrow output ``u0``, capped at the upper limit of normal."""
+        if u0 <= 0.0:
             return self.upper_normal
-        return min(self.entry_count / h0 ** (1.0 / (1.0 + self.feedback)), self.upper_normal)
+        return min(self.entry_count / u0 ** (1.0 / (1.0 + self.feedback)), self.upper_normal)
+
+
+def marrow_output(hematopoiesis: np.ndarray, blast_fraction: np.ndarray, config: Config) -> np.ndarray:
+    """``u = h x (1 - b)^k``: the output of the normal marrow relative to a normal one, from its share
+    ``h`` (crowding, aplasia) and the suppression by the leukemic cells beside it (blast fraction
+    ``b``, exponent ``counts.leukemic_suppression``); NaN is read as no output."""
+    h = np.nan_to_num(np.asarray(hematopoiesis, dtype=np.float64), nan=0.0)
+    b = np.clip(np.nan_to_num(np.asarray(blast_fraction, dtype=np.float64), nan=1.0), 0.0, 1.0)
+    return np.maximum(h, 0.0) * (1.0 - b) ** config.counts.leukemic_suppression
 
 
 def neutrophils(config: Config) -> Lineage:
@@ -115,15 +129,16 @@ def _rates(state: list[float], h: float, lin: Lineage, c_ref: float) -> list[flo
     return [inflow - k * t1, k * (t1 - t2), k * (t2 - t3), k * t3 - kc * circ]
 
 
-def count_series(times: np.ndarray, hematopoiesis: np.ndarray, lin: Lineage) -> np.ndarray:
+def count_series(times: np.ndarray, output: np.ndarray, lin: Lineage) -> np.ndarray:
     """The circulating count of one lineage on the record times.
 
     Parameters
     ----------
     times
         Record times (days, ascending).
-    hematopoiesis
-        Normal hematopoiesis at those times (share of a normal marrow); NaN is read as 0.
+    output
+        The normal marrow's output at those times (:func:`marrow_output`; 1 = a normal marrow);
+        NaN is read as 0.
     lin
         The lineage (:func:`neutrophils`, :func:`platelets`).
 
@@ -133,7 +148,7 @@ def count_series(times: np.ndarray, hematopoiesis: np.ndarray, lin: Lineage) -> 
         The count at each record time, in the lineage's unit; the first is the entry count.
     """
     t = np.asarray(times, dtype=np.float64)
-    h = np.nan_to_num(np.asarray(hematopoiesis, dtype=np.float64), nan=0.0)
+    h = np.nan_to_num(np.asarray(output, dtype=np.float64), nan=0.0)
     out = np.empty(len(t))
     if len(t) == 0:
         return out
@@ -162,8 +177,10 @@ def count_series(times: np.ndarray, hematopoiesis: np.ndarray, lin: Lineage) -> 
     return out
 
 
-def blood_counts(times: np.ndarray, hematopoiesis: np.ndarray, config: Config) -> tuple[np.ndarray, np.ndarray]:
-    """``(neutrophils per uL, platelets per nL)`` on the record times of a run."""
-    return count_series(times, hematopoiesis, neutrophils(config)), count_series(
-        times, hematopoiesis, platelets(config)
-    )
+def blood_counts(
+    times: np.ndarray, hematopoiesis: np.ndarray, blast_fraction: np.ndarray, config: Config
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(neutrophils per uL, platelets per nL)`` on the record times of a run, from its normal
+    hematopoiesis and marrow blast fraction."""
+    u = marrow_output(hematopoiesis, blast_fraction, config)
+    return count_series(times, u, neutrophils(config)), count_series(times, u, platelets(config))

@@ -278,7 +278,7 @@ def assess(ds, config: Config | None = None) -> Endpoints:
         anc, plt = ds.neutrophils_per_ul.values, ds.platelets_per_nl.values
     else:
         hem = normal_hematopoiesis(ds.other_marrow_cells.values, config, float(ds.attrs["cells_per_agent"]))
-        anc, plt = blood_counts(times, hem, config)
+        anc, plt = blood_counts(times, hem, bf, config)
     marrow_blasts = np.asarray(ds.blasts.sel(compartment="marrow").values, dtype=np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         neg = np.where(marrow_blasts > 0, ds.blasts_cd19_negative.sel(compartment="marrow").values / marrow_blasts, 0)

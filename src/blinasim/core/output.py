@@ -185,7 +185,7 @@ def build_dataset(model: Any) -> xr.Dataset:
         neg_share = np.where(marrow_blast_agents > 0, cd19_neg_marrow / marrow_blast_agents, 0.0)
         switched_share = np.where(marrow_blast_agents > 0, switched_marrow / marrow_blast_agents, 0.0)
     times = model.rec_time_days[:n]
-    neutrophils, platelets = blood_counts.blood_counts(times, hematopoiesis, cfg)
+    neutrophils, platelets = blood_counts.blood_counts(times, hematopoiesis, blast_fraction, cfg)
     ep = endpoints.evaluate(
         times,
         blast_fraction,
@@ -325,10 +325,10 @@ def build_dataset(model: Any) -> xr.Dataset:
             hematopoiesis, t, "1", "other nucleated marrow cells relative to a normal marrow (drives the blood counts)"
         ),
         "neutrophils_per_ul": _var(
-            neutrophils, t, "1/uL", "blood neutrophils (ANC), transit model driven by normal hematopoiesis"
+            neutrophils, t, "1/uL", "blood neutrophils (ANC), transit model driven by the normal marrow"
         ),
         "platelets_per_nl": _var(
-            platelets, t, "1/nL", "blood platelets (10^9/L), transit model driven by normal hematopoiesis"
+            platelets, t, "1/nL", "blood platelets (10^9/L), transit model driven by the normal marrow"
         ),
         # Scalar endpoints (blinasim.clinical.endpoints): best response on the assessment days;
         # 1 yes, 0 no, NaN not assessable (the run ended before the first assessment).

@@ -547,6 +547,12 @@ LITERATURE: dict[str, Default] = {
     "counts.platelet_feedback": Default(
         0.621, "1", "[PerezRuixo2016]: feedback exponent gamma of the platelet model (thrombopoietin)"
     ),
+    "counts.leukemic_suppression": Default(
+        2.0,
+        "1",
+        "approx. (prior, to be calibrated): leukemic cells suppress the output of the normal progenitors beside "
+        "them beyond the space they take ([Colmone2008]); output = share x (1 - blast fraction)^k",
+    ),
     "counts.neutrophils_upper_normal_per_ul": Default(
         7500.0,
         "1/uL",

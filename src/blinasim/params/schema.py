@@ -617,6 +617,12 @@ class CountConfig(_Section):
     platelet_feedback: float = _param(
         "counts.platelet_feedback", "Exponent of the platelet feedback (C_ref / C)^gamma.", ge=0, le=5
     )
+    leukemic_suppression: float = _param(
+        "counts.leukemic_suppression",
+        "Exponent k of the suppression of normal marrow output by the blasts, (1 - blast fraction)^k.",
+        ge=0,
+        le=20,
+    )
     neutrophils_upper_normal_per_ul: float = _param(
         "counts.neutrophils_upper_normal_per_ul",
         "Highest neutrophil count a marrow freed of leukemia holds (caps C_ref).",
