@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import blinasim
-from blinasim.clinical.endpoints import RUN_SCALARS
+from blinasim.clinical.endpoints import RUN_SCALARS, TRIAL_ENDPOINTS
 from blinasim.core.seeds import run_seed
 from blinasim.experiments.experiment import Experiment, ExperimentError
 from blinasim.experiments.report import make_report
@@ -276,7 +276,7 @@ def test_virtual_trial_script_prints_a_verdict_for_every_claimed_endpoint(verifi
     assert {p["follow_up_day"] for p in patients} == {30.0}
     lines = stdout.splitlines()
     for trial in ("mt103_211", "blast"):
-        block = lines[lines.index(f"{trial}:") + 1 :][:8]
+        block = lines[lines.index(f"{trial}:") + 1 :][: len(TRIAL_ENDPOINTS)]
         for name, rate in rates(patients, trial).items():
             key = f"{trial}.{name}"
             e = data["endpoints"][key]
