@@ -550,8 +550,9 @@ LITERATURE: dict[str, Default] = {
     "counts.leukemic_suppression": Default(
         2.0,
         "1",
-        "approx. (prior, to be calibrated): leukemic cells suppress the output of the normal progenitors beside "
-        "them beyond the space they take ([Colmone2008]); output = share x (1 - blast fraction)^k",
+        "calibrated, docs/validation.md (count recovery; kept at its prior 2.0, the best of 0-12 on the "
+        "calibration cohort): leukemic cells suppress the output of the normal progenitors beside them beyond "
+        "the space they take ([Colmone2008]); output = share x (1 - blast fraction)^k",
     ),
     "counts.neutrophils_upper_normal_per_ul": Default(
         7500.0,

@@ -227,10 +227,11 @@ MT103_211 = CohortSpec(
         Attribute(
             "patient.platelets_per_nl",
             "lognormal",
-            {"median": 50.0, "log_sd": 0.9},
+            {"median": 50.0, "log_sd": 0.6},
             5.0,
             600.0,
-            "approx.: R/R patients enter thrombocytopenic (normal 150-450/nL, [Langlois2017])",
+            "approx.: R/R patients enter thrombocytopenic (normal 150-450/nL, [Langlois2017]); log-sd calibrated "
+            "(docs/validation.md, count recovery; prior 0.9)",
         ),
     ),
     fixed={
