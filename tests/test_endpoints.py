@@ -25,35 +25,41 @@ def test_assessment_days_are_the_ends_of_the_infusions():
     assert endpoints.assessment_days(load_config(None, {"treatment.regimen": "mrd", "treatment.cycles": 1})) == [28.0]
 
 
+def respond(bf, anc=1500.0, plt=150.0, times=TIMES, days=(28.0, 70.0)):
+    """The response of a trajectory with flat blood counts and no circulating blasts."""
+    const = np.ones(len(times))
+    return endpoints.response(times, bf, 0.0 * const, anc * const, plt * const, list(days), CFG)
+
+
 @pytest.mark.parametrize(
-    ("blasts", "recovery", "expected"),
+    ("blasts", "anc", "plt", "expected"),
     [
-        (0.03, 0.9, (1.0, 0.0)),  # < 5% with full recovery: CR
-        (0.03, 0.5, (0.0, 1.0)),  # < 5% with partial recovery: CRh
-        (0.06, 0.9, (0.0, 0.0)),  # 6% blasts: no response
-        (0.03, 0.1, (0.0, 0.0)),  # no count recovery: no CR/CRh
+        (0.03, 1500.0, 150.0, (1.0, 0.0)),  # < 5% with full recovery: CR
+        (0.03, 800.0, 70.0, (0.0, 1.0)),  # < 5% with partial recovery: CRh
+        (0.06, 1500.0, 150.0, (0.0, 0.0)),  # 6% blasts: no response
+        (0.03, 200.0, 20.0, (0.0, 0.0)),  # no count recovery: no CR/CRh
     ],
 )
-def test_cr_and_crh(blasts, recovery, expected):
+def test_cr_and_crh(blasts, anc, plt, expected):
     bf = np.where(TIMES < 20, 0.6, blasts)
-    cr, crh, day = endpoints.response(TIMES, bf, flat(recovery), [28.0, 70.0], CFG)
-    assert (cr, crh) == expected
-    assert (day == 28.0) if sum(expected) else math.isnan(day)
+    r = respond(bf, anc, plt)
+    assert (r.cr, r.crh) == expected
+    assert (r.day == 28.0) if sum(expected) else math.isnan(r.day)
 
 
 def test_three_percent_at_day_40_is_a_cr_and_six_percent_is_not():
     # A trajectory that reaches 3% only by day 40 responds at the cycle-2 assessment.
     bf = np.interp(TIMES, [0, 40, 84], [0.7, 0.03, 0.03])
-    cr, _, day = endpoints.response(TIMES, bf, flat(0.9), [28.0, 70.0], CFG)
-    assert (cr, day) == (1.0, 70.0)
+    r = respond(bf)
+    assert (r.cr, r.day) == (1.0, 70.0)
     bf6 = np.interp(TIMES, [0, 40, 84], [0.7, 0.06, 0.06])
-    assert endpoints.response(TIMES, bf6, flat(0.9), [28.0, 70.0], CFG)[:2] == (0.0, 0.0)
+    assert (respond(bf6).cr, respond(bf6).crh) == (0.0, 0.0)
 
 
 def test_response_is_not_assessable_before_the_first_assessment():
     short = TIMES[TIMES <= 20]
-    cr, crh, day = endpoints.response(short, np.full(short.shape, 0.01), np.ones(short.shape), [28.0], CFG)
-    assert math.isnan(cr) and math.isnan(crh) and math.isnan(day)
+    r = respond(np.full(short.shape, 0.01), times=short, days=(28.0,))
+    assert math.isnan(r.cr) and math.isnan(r.crh) and math.isnan(r.day)
 
 
 def test_mrd_response_needs_below_1e4_after_cycle_1():
@@ -86,6 +92,9 @@ def test_assess_on_a_real_run_matches_the_dataset_scalars():
     ds = run(simulation__days=30.0, simulation__lattice_size=48)
     ep = endpoints.assess(ds)
     assert ep.cr_crh == float(ds.cr_crh) or (math.isnan(ep.cr_crh) and np.isnan(float(ds.cr_crh)))
+    # The same without the stored counts: recomputed from normal hematopoiesis.
+    again = endpoints.assess(ds.drop_vars(["neutrophils_per_ul", "platelets_per_nl"]))
+    assert again.response == ep.response or all(math.isnan(v) for v in (again.cr, ep.cr))
     assert ep.relapse_type == str(ds.relapse_type.values)
     assert float(ds.normal_hematopoiesis[0]) > 0
 
@@ -155,6 +164,9 @@ def test_yes_no_endpoints_are_defined_once_with_unique_names():
         "cr_crh",
         "cr",
         "crh",
+        "cri",
+        "cr_crh_cri",
+        "cr_cri",
         "mrd_response",
         "crs_any",
         "crs_grade3",

@@ -5,14 +5,22 @@ stored results and hand-made trajectories alike. Definitions (the MT103-211
 and BLAST trials, docs/references.md; thresholds in ``[endpoints]`` of the
 config):
 
-* **CR / CRh** after up to ``response_cycles`` cycles: at the end of the
-  infusion of cycle 1 or 2 (the marrow assessment of the trials), marrow blasts
-  below 5% with count recovery. The model has no blood counts; recovery is
-  judged from normal hematopoiesis, the other nucleated marrow cells relative
-  to a normal marrow (``normal_hematopoiesis``): >= ``cr_recovery`` is CR,
-  >= ``crh_recovery`` CRh.
-* **Complete MRD response**: MRD below 1e-4 at the end of the infusion of
-  cycle 1.
+* **Assessment days**: the protocol's marrow assessments, the same for every arm
+  (blinatumomab, chemotherapy, a checkpoint inhibitor alone, no treatment):
+  ``endpoints.assessment_days`` (days after ``treatment.start_day``; the trials'
+  days are ``blinasim.trials.trial.ASSESSMENT_DAYS``), or by default the end of
+  the infusion of each of the first ``response_cycles`` cycles
+  (:func:`assessment_days`).
+* **Best response on the assessment days**, as the trials define it: marrow
+  blasts below 5% and no circulating blasts, with counts from the blood-count
+  model (:mod:`blinasim.clinical.blood_counts`): **CR** neutrophils > 1,000/uL
+  and platelets > 100/nL (MT103-211, TOWER, INO-VATE); **CRh** neutrophils
+  > 500/uL and platelets > 50/nL (MT103-211, TOWER); **CRi** (TOWER) one of the
+  two CR counts reached. CR > CRh > CRi; the combined endpoints are CR/CRh,
+  CR/CRh/CRi, and INO-VATE's CR/CRi (CR, or blasts cleared with incomplete
+  recovery of any degree).
+* **Complete MRD response**: MRD below 1e-4 at the first assessment day (the
+  end of cycle 1).
 * **Relapse**: after a CR/CRh, marrow blasts regrow past 5%; or after a
   complete MRD response, MRD returns to >= 1e-4. Its type comes from the
   phenotype mix of the marrow blasts at relapse: lineage switch if most are
@@ -37,6 +45,7 @@ from typing import Any
 
 import numpy as np
 
+from blinasim.clinical.blood_counts import blood_counts
 from blinasim.clinical.course import TIME_TO_EVENT
 from blinasim.clinical.protocol import build_schedule
 from blinasim.params.schema import Config, validate_config
@@ -45,27 +54,92 @@ from blinasim.stats import SurvivalCurve, kaplan_meier  # noqa: F401  (re-export
 RELAPSE_TYPES = ("none", "cd19_positive", "cd19_negative", "lineage_switch")
 
 
+#: Response categories, best first is highest (:func:`response`).
+NO_RESPONSE, BLASTS_CLEARED, CRI, CRH, CR = range(5)
+
+
+@dataclass(frozen=True)
+class Response:
+    """The best response of one run on the assessment days (each 1.0, 0.0, or NaN: not assessable).
+
+    ``cr``, ``crh`` and ``cri`` are exclusive (the best category reached); ``cr_crh``,
+    ``cr_crh_cri`` and INO-VATE's ``cr_cri`` combine them; ``day`` is the first assessment day
+    with a CR or CRh (the start of the remission; NaN if none).
+    """
+
+    cr: float
+    crh: float
+    cri: float
+    cr_crh: float
+    cr_crh_cri: float
+    cr_cri: float
+    day: float
+
+    @classmethod
+    def from_best(cls, best: int | None, day: float) -> Response:
+        """The response of the best category reached (``None``: no assessment within the run)."""
+        if best is None:
+            return cls(*(math.nan,) * 7)
+        return cls(
+            float(best == CR),
+            float(best == CRH),
+            float(best == CRI),
+            float(best >= CRH),
+            float(best >= CRI),
+            float(best >= BLASTS_CLEARED),
+            day,
+        )
+
+
 @dataclass(frozen=True)
 class Endpoints:
     """The scalar read-outs of one run (NaN where not assessable)."""
 
-    cr: float  # 1.0, 0.0 or NaN
-    crh: float
-    cr_crh: float
-    response_day: float
+    response: Response
     mrd_response: float
     mrd_response_day: float
     relapse_day: float
     relapse_type: str
 
+    @property
+    def cr(self) -> float:
+        return self.response.cr
+
+    @property
+    def crh(self) -> float:
+        return self.response.crh
+
+    @property
+    def cr_crh(self) -> float:
+        return self.response.cr_crh
+
+    @property
+    def response_day(self) -> float:
+        return self.response.day
+
 
 def assessment_days(config: Config) -> list[float]:
-    """End of the infusion of each of the first ``response_cycles`` cycles (planned schedule)."""
+    """The days of the protocol's marrow assessments (days since the simulation start).
+
+    ``endpoints.assessment_days`` (after ``treatment.start_day``) when set: the same days for
+    every arm. Otherwise the end of the infusion of each of the first ``endpoints.response_cycles``
+    cycles of the planned blinatumomab schedule; an arm without one (chemotherapy, a checkpoint
+    inhibitor alone, no treatment) is assessed where that schedule's cycles would end
+    (``treatment.days_on`` on, ``treatment.days_off`` off, up to ``treatment.cycles`` cycles), so
+    it is read on the same days as the blinatumomab arm of the same settings.
+    """
+    t = config.treatment
+    if config.endpoints.assessment_days:
+        return [t.start_day + d for d in config.endpoints.assessment_days]
+    n = config.endpoints.response_cycles
     ends: dict[int, float] = {}
-    for seg in build_schedule(config.treatment, config.patient).segments:
-        if seg.cycle <= config.endpoints.response_cycles:
+    for seg in build_schedule(t, config.patient).segments:
+        if seg.cycle <= n:
             ends[seg.cycle] = max(ends.get(seg.cycle, 0.0), seg.end_day)
-    return [ends[c] for c in sorted(ends)]
+    if ends:
+        return [ends[c] for c in sorted(ends)]
+    cycles = min(n, t.cycles) if t.cycles > 0 else n
+    return [t.start_day + k * t.days_on + (k - 1) * t.days_off for k in range(1, cycles + 1)]
 
 
 def _value_at(times: np.ndarray, values: np.ndarray, day: float) -> float:
@@ -76,23 +150,63 @@ def _value_at(times: np.ndarray, values: np.ndarray, day: float) -> float:
     return float(values[max(i, 0)])
 
 
-def response(times, blast_fraction, hematopoiesis, days, config: Config) -> tuple[float, float, float]:
-    """(CR, CRh, day) at the first assessment day that qualifies; NaN if none was reached."""
+def category(blast_fraction: float, peripheral_blasts: float, anc: float, platelets: float, config: Config) -> int:
+    """The response category of one assessment (:data:`CR`, :data:`CRH`, :data:`CRI`,
+    :data:`BLASTS_CLEARED` or :data:`NO_RESPONSE`), by the trials' definitions.
+
+    Blasts below ``endpoints.cr_blast_fraction`` in the marrow and none in the blood (below
+    ``endpoints.peripheral_blasts_per_ul``) are needed for any of them; then CR needs both
+    counts above the CR thresholds, CRh both above the CRh thresholds, CRi (TOWER) one of the
+    two above its CR threshold. Thresholds are exceeded strictly ("> 1,000/uL").
+    """
     e = config.endpoints
-    assessed = False
+    if not (blast_fraction < e.cr_blast_fraction and peripheral_blasts < e.peripheral_blasts_per_ul):
+        return NO_RESPONSE
+    if anc > e.cr_neutrophils_per_ul and platelets > e.cr_platelets_per_nl:
+        return CR
+    if anc > e.crh_neutrophils_per_ul and platelets > e.crh_platelets_per_nl:
+        return CRH
+    if anc > e.cr_neutrophils_per_ul or platelets > e.cr_platelets_per_nl:
+        return CRI
+    return BLASTS_CLEARED
+
+
+def response(times, blast_fraction, peripheral_blasts, neutrophils, platelets, days, config: Config) -> Response:
+    """The best response on the assessment ``days`` (:class:`Response`).
+
+    Parameters
+    ----------
+    times
+        Record times (days).
+    blast_fraction, peripheral_blasts, neutrophils, platelets
+        On those times: marrow blasts / nucleated marrow cells, blood blasts per uL,
+        neutrophils per uL, platelets per nL (:mod:`blinasim.clinical.blood_counts`).
+    days
+        The assessment days (:func:`assessment_days`); those after the run are not assessed.
+    config
+        Thresholds in ``[endpoints]``.
+
+    Returns
+    -------
+    Response
+        NaN everywhere if no assessment day lies within the run.
+    """
+    best: int | None = None
+    first_remission = math.nan
     for day in days:
         bf = _value_at(times, blast_fraction, day)
-        rec = _value_at(times, hematopoiesis, day)
         if math.isnan(bf):
             continue
-        assessed = True
-        if bf < e.cr_blast_fraction and rec >= e.crh_recovery:
-            return (1.0 if rec >= e.cr_recovery else 0.0), (0.0 if rec >= e.cr_recovery else 1.0), day
-    return (0.0, 0.0, math.nan) if assessed else (math.nan, math.nan, math.nan)
+        values = (_value_at(times, v, day) for v in (peripheral_blasts, neutrophils, platelets))
+        got = category(bf, *values, config)
+        if got >= CRH and math.isnan(first_remission):
+            first_remission = day
+        best = got if best is None else max(best, got)
+    return Response.from_best(best, first_remission)
 
 
 def mrd_response(times, mrd, days, config: Config) -> tuple[float, float]:
-    """(complete MRD response, day) at the end of cycle 1; NaN if not reached."""
+    """(complete MRD response, day) at the first assessment day (the end of cycle 1); NaN if not reached."""
     if not days:
         return math.nan, math.nan
     value = _value_at(times, mrd, days[0])
@@ -134,24 +248,43 @@ def normal_hematopoiesis(other_marrow_cells: np.ndarray, config: Config, cells_p
     return np.asarray(other_marrow_cells, dtype=np.float64) / reference
 
 
+def blood_blasts_per_ul(blood_blast_cells: np.ndarray, config: Config) -> np.ndarray:
+    """Circulating blasts per uL from the blood compartment's leukemic cells."""
+    return np.asarray(blood_blast_cells, dtype=np.float64) / (config.patient.blood_volume_l * 1e6)
+
+
+def evaluate(
+    times, blast_fraction, mrd, peripheral_blasts, neutrophils, platelets, cd19_negative_share, switched_share, config
+) -> Endpoints:
+    """All endpoints from a run's series (the one place :func:`assess` and the run's Dataset share)."""
+    days = assessment_days(config)
+    resp = response(times, blast_fraction, peripheral_blasts, neutrophils, platelets, days, config)
+    mrd_ok, mrd_day = mrd_response(times, mrd, days, config)
+    relapse_day, relapse_type = relapse(
+        times, blast_fraction, mrd, cd19_negative_share, switched_share, resp.day, mrd_day, config
+    )
+    return Endpoints(resp, mrd_ok, mrd_day, relapse_day, relapse_type)
+
+
 def assess(ds, config: Config | None = None) -> Endpoints:
-    """All endpoints of one run Dataset (its ``config`` attribute is used when not given)."""
+    """All endpoints of one run Dataset (its ``config`` attribute is used when not given); blood
+    counts are recomputed from ``normal_hematopoiesis`` when the Dataset has none."""
     if config is None:
         config = validate_config(json.loads(ds.attrs["config"]))
     times = np.asarray(ds.time.values, dtype=np.float64)
     bf = np.asarray(ds.marrow_blast_fraction.values, dtype=np.float64)
     mrd = np.asarray(ds.mrd.values, dtype=np.float64)
-    hem = normal_hematopoiesis(ds.other_marrow_cells.values, config, float(ds.attrs["cells_per_agent"]))
+    if "neutrophils_per_ul" in ds and "platelets_per_nl" in ds:
+        anc, plt = ds.neutrophils_per_ul.values, ds.platelets_per_nl.values
+    else:
+        hem = normal_hematopoiesis(ds.other_marrow_cells.values, config, float(ds.attrs["cells_per_agent"]))
+        anc, plt = blood_counts(times, hem, bf, config)
     marrow_blasts = np.asarray(ds.blasts.sel(compartment="marrow").values, dtype=np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         neg = np.where(marrow_blasts > 0, ds.blasts_cd19_negative.sel(compartment="marrow").values / marrow_blasts, 0)
         sw = np.where(marrow_blasts > 0, ds.blasts_lineage_switched.sel(compartment="marrow").values / marrow_blasts, 0)
-    days = assessment_days(config)
-    cr, crh, day = response(times, bf, hem, days, config)
-    mrd_ok, mrd_day = mrd_response(times, mrd, days, config)
-    relapse_day, relapse_type = relapse(times, bf, mrd, neg, sw, day, mrd_day, config)
-    cr_crh = math.nan if math.isnan(cr) else float(cr + crh > 0)
-    return Endpoints(cr, crh, cr_crh, day, mrd_ok, mrd_day, relapse_day, relapse_type)
+    pb = blood_blasts_per_ul(ds.blasts.sel(compartment="blood").values, config)
+    return evaluate(times, bf, mrd, pb, anc, plt, neg, sw, config)
 
 
 # Kaplan-Meier: blinasim.stats (scipy.stats.ecdf), re-exported above for the trial layer.
@@ -214,9 +347,12 @@ class YesNoEndpoint:
 
 #: Responses: read directly from the run's yes/no scalars (:func:`assess`).
 RESPONSE_ENDPOINTS: tuple[YesNoEndpoint, ...] = (
-    YesNoEndpoint("cr_crh", "cr_crh", ">=", 1.0, "CR or CRh after up to endpoints.response_cycles cycles"),
-    YesNoEndpoint("cr", "cr", ">=", 1.0, "CR (full count recovery)"),
-    YesNoEndpoint("crh", "crh", ">=", 1.0, "CRh (partial count recovery)"),
+    YesNoEndpoint("cr_crh", "cr_crh", ">=", 1.0, "CR or CRh on the assessment days (MT103-211, TOWER)"),
+    YesNoEndpoint("cr", "cr", ">=", 1.0, "CR (neutrophils > 1,000/uL and platelets > 100/nL)"),
+    YesNoEndpoint("crh", "crh", ">=", 1.0, "CRh (neutrophils > 500/uL and platelets > 50/nL, not CR)"),
+    YesNoEndpoint("cri", "cri", ">=", 1.0, "CRi (TOWER: one CR count reached, not CR or CRh)"),
+    YesNoEndpoint("cr_crh_cri", "cr_crh_cri", ">=", 1.0, "CR, CRh or CRi (TOWER)"),
+    YesNoEndpoint("cr_cri", "cr_cri", ">=", 1.0, "CR or CRi (INO-VATE: blasts cleared, any count recovery)"),
     YesNoEndpoint(
         "mrd_response", "mrd_response", ">=", 1.0, "complete MRD response after cycle 1 (MRD < endpoints.mrd_threshold)"
     ),
@@ -248,6 +384,9 @@ RUN_SCALARS = (
     "cr_crh",
     "cr",
     "crh",
+    "cri",
+    "cr_crh_cri",
+    "cr_cri",
     "response_day",
     "mrd_response",
     "max_crs_grade",

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from blinasim.clinical import course, endpoints
+from blinasim.clinical import blood_counts, course, endpoints
 from blinasim.core.processes import blast_scale
 from blinasim.core.snapshot import snapshot_variables
 from blinasim.core.state import P_BLAST, POPULATIONS
@@ -66,6 +66,9 @@ FLAGS: dict[str, tuple[list[int], str]] = {
     "cr_crh": ([0, 1], _NO_YES),
     "cr": ([0, 1], _NO_YES),
     "crh": ([0, 1], _NO_YES),
+    "cri": ([0, 1], _NO_YES),
+    "cr_crh_cri": ([0, 1], _NO_YES),
+    "cr_cri": ([0, 1], _NO_YES),
     "mrd_response": ([0, 1], _NO_YES),
     "os_event": ([0, 1], "censored died"),
     "rfs_event": ([0, 1], "censored relapse_or_death"),
@@ -184,22 +187,19 @@ def build_dataset(model: Any) -> xr.Dataset:
         neg_share = np.where(marrow_blast_agents > 0, cd19_neg_marrow / marrow_blast_agents, 0.0)
         switched_share = np.where(marrow_blast_agents > 0, switched_marrow / marrow_blast_agents, 0.0)
     times = model.rec_time_days[:n]
-    days = endpoints.assessment_days(cfg)
-    cr, crh, response_day = endpoints.response(times, blast_fraction, hematopoiesis, days, cfg)
-    mrd_ok, mrd_day = endpoints.mrd_response(times, mrd, days, cfg)
-    relapse_day, relapse_type = endpoints.relapse(
-        times, blast_fraction, mrd, neg_share, switched_share, response_day, mrd_day, cfg
+    neutrophils, platelets = blood_counts.blood_counts(times, hematopoiesis, blast_fraction, cfg)
+    ep = endpoints.evaluate(
+        times,
+        blast_fraction,
+        mrd,
+        endpoints.blood_blasts_per_ul(blasts[:, 1], cfg),
+        neutrophils,
+        platelets,
+        neg_share,
+        switched_share,
+        cfg,
     )
-    ep = endpoints.Endpoints(
-        cr,
-        crh,
-        np.nan if np.isnan(cr) else float(cr + crh > 0),
-        response_day,
-        mrd_ok,
-        mrd_day,
-        relapse_day,
-        relapse_type,
-    )
+    resp = ep.response
     tc = ("time", "compartment")
     t = ("time",)
     data_vars = {
@@ -324,19 +324,31 @@ def build_dataset(model: Any) -> xr.Dataset:
             weight, t, "cells", "leukemic cells represented by one blast agent (adapts to the disease level)"
         ),
         "normal_hematopoiesis": _var(
-            hematopoiesis, t, "1", "other nucleated marrow cells relative to a normal marrow (count recovery)"
+            hematopoiesis, t, "1", "other nucleated marrow cells relative to a normal marrow (drives the blood counts)"
         ),
-        # Scalar endpoints (blinasim.clinical.endpoints): 1 yes, 0 no, NaN not assessable
-        # (the run ended before the assessment).
-        "cr_crh": _var(np.float64(ep.cr_crh), (), "1", "CR or CRh after up to 2 cycles (1/0; NaN: not assessable)"),
-        "cr": _var(np.float64(ep.cr), (), "1", "CR (full count recovery) after up to 2 cycles"),
-        "crh": _var(np.float64(ep.crh), (), "1", "CRh (partial count recovery) after up to 2 cycles"),
-        "response_day": _var(np.float64(ep.response_day), (), "day", "assessment day of the CR/CRh (NaN if none)"),
+        "neutrophils_per_ul": _var(
+            neutrophils, t, "1/uL", "blood neutrophils (ANC), transit model driven by the normal marrow"
+        ),
+        "platelets_per_nl": _var(
+            platelets, t, "1/nL", "blood platelets (10^9/L), transit model driven by the normal marrow"
+        ),
+        # Scalar endpoints (blinasim.clinical.endpoints): best response on the assessment days;
+        # 1 yes, 0 no, NaN not assessable (the run ended before the first assessment).
+        "cr_crh": _var(np.float64(resp.cr_crh), (), "1", "CR or CRh on the assessment days (1/0; NaN: not assessable)"),
+        "cr": _var(np.float64(resp.cr), (), "1", "CR: blasts < 5%, neutrophils > 1000/uL, platelets > 100/nL"),
+        "crh": _var(np.float64(resp.crh), (), "1", "CRh: blasts < 5%, neutrophils > 500/uL, platelets > 50/nL"),
+        "cri": _var(np.float64(resp.cri), (), "1", "CRi (TOWER): blasts < 5%, one CR count reached, not CR/CRh"),
+        "cr_crh_cri": _var(np.float64(resp.cr_crh_cri), (), "1", "CR, CRh or CRi on the assessment days"),
+        "cr_cri": _var(np.float64(resp.cr_cri), (), "1", "CR or CRi (INO-VATE: blasts < 5%, any count recovery)"),
+        "response_day": _var(np.float64(resp.day), (), "day", "first assessment day with a CR/CRh (NaN if none)"),
         "mrd_response_day": _var(
             np.float64(ep.mrd_response_day), (), "day", "assessment day of the complete MRD response (NaN if none)"
         ),
         "mrd_response": _var(
-            np.float64(ep.mrd_response), (), "1", "complete MRD response (< 1e-4) at the end of cycle 1 (1/0; NaN)"
+            np.float64(ep.mrd_response),
+            (),
+            "1",
+            "complete MRD response (< 1e-4) at the first assessment day, the end of cycle 1 (1/0; NaN)",
         ),
         "max_crs_grade": _var(np.int8(model.max_crs_grade), (), "1", "maximum CRS grade over the run"),
         "max_neurotoxicity_grade": _var(

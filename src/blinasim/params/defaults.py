@@ -94,6 +94,18 @@ LITERATURE: dict[str, Default] = {
         "model choice: 1 = a healthy marrow refills emptied sites with a ~5-day time constant; R/R patients "
         "after intensive salvage or transplant recover counts more slowly (CRh: blasts cleared, counts partly back)",
     ),
+    "patient.neutrophils_per_ul": Default(
+        1000.0,
+        "1/uL",
+        "approx.: R/R B-ALL patients enter cytopenic (crowded marrow, prior salvage); [Topp2015] required no minimum "
+        "count; the MT103-211-like cohort draws it (blinasim.trials.cohort)",
+    ),
+    "patient.platelets_per_nl": Default(
+        50.0,
+        "1/nL",
+        "approx.: R/R B-ALL patients enter thrombocytopenic (normal 150-450/nL, [Langlois2017]); the "
+        "MT103-211-like cohort draws it (blinasim.trials.cohort)",
+    ),
     "patient.ph_positive": Default(
         False,
         "1",
@@ -504,20 +516,80 @@ LITERATURE: dict[str, Default] = {
     # ---------------------------------------------------------------- endpoints
     "endpoints.response_cycles": Default(2, "1", "[Topp2015]: response (CR/CRh) is assessed within the first 2 cycles"),
     "endpoints.cr_blast_fraction": Default(0.05, "1", "[Topp2015]: CR and CRh need < 5% marrow blasts"),
-    "endpoints.cr_recovery": Default(
-        0.8,
-        "1",
-        "approx.: full count recovery (CR) read as normal hematopoiesis back to >= 80% of the normal "
-        "marrow; the model has no blood counts",
+    "endpoints.assessment_days": Default(
+        [],
+        "day",
+        "model choice: the protocol's marrow assessments (days after treatment.start_day), the same for every arm; "
+        "empty: the end of the infusion of each of the first endpoints.response_cycles blinatumomab cycles, or "
+        "without a blinatumomab schedule the end of the infusion of cycles of treatment.days_on + "
+        "treatment.days_off; the trials' days are blinasim.trials.trial.ASSESSMENT_DAYS ([Topp2015], "
+        "[Kantarjian2017])",
     ),
-    "endpoints.crh_recovery": Default(
-        0.4, "1", "approx.: partial count recovery (CRh) read as normal hematopoiesis >= 40% of normal"
+    "endpoints.cr_neutrophils_per_ul": Default(
+        1000.0, "1/uL", "[Topp2015]; [Kantarjian2017]; [Kantarjian2016]: CR needs neutrophils > 1,000/uL"
+    ),
+    "endpoints.cr_platelets_per_nl": Default(
+        100.0, "1/nL", "[Topp2015]; [Kantarjian2017]; [Kantarjian2016]: CR needs platelets > 100,000/uL"
+    ),
+    "endpoints.crh_neutrophils_per_ul": Default(
+        500.0, "1/uL", "[Topp2015]; [Kantarjian2017]: CRh (partial recovery) needs neutrophils > 500/uL"
+    ),
+    "endpoints.crh_platelets_per_nl": Default(
+        50.0, "1/nL", "[Topp2015]; [Kantarjian2017]: CRh (partial recovery) needs platelets > 50,000/uL"
+    ),
+    "endpoints.peripheral_blasts_per_ul": Default(
+        20.0,
+        "1/uL",
+        "approx.: 'no circulating blasts' ([Topp2015]; [Kantarjian2016]) read as blood blasts below what a "
+        "200-cell smear differential finds (~0.5% of ~4,000 leukocytes/uL)",
     ),
     "endpoints.mrd_threshold": Default(
         1e-4, "1", "[Gokbuget2018]: complete MRD response is MRD below detection (1e-4) after cycle 1"
     ),
     "endpoints.relapse_blast_fraction": Default(
         0.05, "1", "model choice: relapse when marrow blasts regrow past 5% (the CR threshold) after a response"
+    ),
+    # ------------------------------------------------------------- blood counts
+    "counts.neutrophil_transit_per_day": Default(
+        1.082,
+        "1/day",
+        "[Friberg2002]: mean transit time 88.7 h from the proliferating pool through 3 transit compartments "
+        "(neutrophils, docetaxel), k_tr = 4 / MTT; circulating neutrophils leave at the same rate",
+    ),
+    "counts.neutrophil_feedback": Default(
+        0.161, "1", "[Friberg2002]: feedback exponent gamma of (Circ0 / Circ)^gamma (neutrophils, docetaxel)"
+    ),
+    "counts.platelet_transit_per_day": Default(
+        0.6,
+        "1/day",
+        "approx.: megakaryocytes mature in about 5 days before they shed platelets; 3 transit compartments of "
+        "1/0.6 days. The Friberg-type platelet fit of [PerezRuixo2016] (7.09e-3 /h) would take ~18 days and "
+        "barely dip after an aplasia of two weeks, which salvage chemotherapy does not show",
+    ),
+    "counts.platelet_elimination_per_day": Default(
+        0.12,
+        "1/day",
+        "approx.: circulating platelets live 7-10 days ([Langlois2017]); first-order loss with a mean life of "
+        "~8.5 days",
+    ),
+    "counts.platelet_feedback": Default(
+        0.621, "1", "[PerezRuixo2016]: feedback exponent gamma of the platelet model (thrombopoietin)"
+    ),
+    "counts.leukemic_suppression": Default(
+        2.0,
+        "1",
+        "calibrated, docs/validation.md (count recovery; kept at its prior 2.0, the best of 0-12 on the "
+        "calibration cohort): leukemic cells suppress the output of the normal progenitors beside them beyond "
+        "the space they take ([Colmone2008]); output = share x (1 - blast fraction)^k",
+    ),
+    "counts.neutrophils_upper_normal_per_ul": Default(
+        7500.0,
+        "1/uL",
+        "approx.: upper limit of the adult neutrophil reference range (~2,000-7,500/uL); a marrow freed of "
+        "leukemia holds its count at most there",
+    ),
+    "counts.platelets_upper_normal_per_nl": Default(
+        450.0, "1/nL", "[Langlois2017]: adult platelets 150-450/nL (mean ~290/nL)"
     ),
     # ------------------------------------------------------- checkpoint inhibitors
     "checkpoint.nivolumab_dose_mg": Default(240.0, "mg", "[OpdivoPI]: 240 mg every 2 weeks"),

@@ -109,6 +109,12 @@ class PatientConfig(_Section):
     kmt2a_rearranged: bool = _param(
         "patient.kmt2a_rearranged", "KMT2A (MLL) rearrangement: enables lineage switch to a myeloid phenotype."
     )
+    neutrophils_per_ul: float = _param(
+        "patient.neutrophils_per_ul", "Blood neutrophil count (ANC) at the start of the run.", ge=0, le=1e5
+    )
+    platelets_per_nl: float = _param(
+        "patient.platelets_per_nl", "Blood platelet count (10^9/L) at the start of the run.", ge=0, le=5000
+    )
     ph_positive: bool = _param(
         "patient.ph_positive",
         "Philadelphia chromosome (BCR::ABL1): recorded for stratification; the model has no Ph-specific biology.",
@@ -586,11 +592,29 @@ class EndpointConfig(_Section):
     cr_blast_fraction: float = _param(
         "endpoints.cr_blast_fraction", "Marrow blast fraction below which CR/CRh is possible.", gt=0, le=1
     )
-    cr_recovery: float = _param(
-        "endpoints.cr_recovery", "Normal hematopoiesis (share of normal) needed for CR.", gt=0, le=2
+    assessment_days: list[float] = _param(
+        "endpoints.assessment_days",
+        "Days after treatment.start_day of the protocol's marrow assessments, the same for every arm "
+        "(empty: from the blinatumomab schedule, endpoints.assessment_days(config)).",
+        max_length=52,
     )
-    crh_recovery: float = _param(
-        "endpoints.crh_recovery", "Normal hematopoiesis (share of normal) needed for CRh.", gt=0, le=2
+    cr_neutrophils_per_ul: float = _param(
+        "endpoints.cr_neutrophils_per_ul", "Neutrophils above which recovery is full (CR).", ge=0, le=1e5
+    )
+    cr_platelets_per_nl: float = _param(
+        "endpoints.cr_platelets_per_nl", "Platelets above which recovery is full (CR).", ge=0, le=5000
+    )
+    crh_neutrophils_per_ul: float = _param(
+        "endpoints.crh_neutrophils_per_ul", "Neutrophils above which recovery is partial (CRh).", ge=0, le=1e5
+    )
+    crh_platelets_per_nl: float = _param(
+        "endpoints.crh_platelets_per_nl", "Platelets above which recovery is partial (CRh).", ge=0, le=5000
+    )
+    peripheral_blasts_per_ul: float = _param(
+        "endpoints.peripheral_blasts_per_ul",
+        "Blood blasts at or above which a remission is ruled out ('no circulating blasts').",
+        gt=0,
+        le=1e6,
     )
     mrd_threshold: float = _param(
         "endpoints.mrd_threshold", "MRD below which a complete MRD response is scored.", gt=0, le=1
@@ -604,11 +628,57 @@ class EndpointConfig(_Section):
 
     @model_validator(mode="after")
     def _ordered(self) -> EndpointConfig:
-        if self.crh_recovery > self.cr_recovery:
+        for kind, cr, crh in (
+            ("neutrophils_per_ul", self.cr_neutrophils_per_ul, self.crh_neutrophils_per_ul),
+            ("platelets_per_nl", self.cr_platelets_per_nl, self.crh_platelets_per_nl),
+        ):
+            if crh > cr:
+                raise ValueError(f"endpoints.crh_{kind} ({crh}) must not exceed endpoints.cr_{kind} ({cr})")
+        days = self.assessment_days
+        if any(not 0 < d <= 3650 for d in days) or any(b <= a for a, b in itertools.pairwise(days)):
             raise ValueError(
-                f"endpoints.crh_recovery ({self.crh_recovery}) must not exceed endpoints.cr_recovery ({self.cr_recovery})"
+                f"endpoints.assessment_days = {days!r}: must be strictly ascending days after treatment.start_day, "
+                "each > 0 and <= 3650 (or empty: from the blinatumomab schedule)"
             )
         return self
+
+
+class CountConfig(_Section):
+    """Blood counts (neutrophils, platelets) from the modelled marrow (blinasim.clinical.blood_counts)."""
+
+    neutrophil_transit_per_day: float = _param(
+        "counts.neutrophil_transit_per_day", "Neutrophil maturation: rate between transit compartments.", gt=0, le=100
+    )
+    neutrophil_feedback: float = _param(
+        "counts.neutrophil_feedback", "Exponent of the neutrophil feedback (C_ref / C)^gamma.", ge=0, le=5
+    )
+    platelet_transit_per_day: float = _param(
+        "counts.platelet_transit_per_day", "Platelet maturation: rate between transit compartments.", gt=0, le=100
+    )
+    platelet_elimination_per_day: float = _param(
+        "counts.platelet_elimination_per_day", "Loss rate of circulating platelets.", gt=0, le=100
+    )
+    platelet_feedback: float = _param(
+        "counts.platelet_feedback", "Exponent of the platelet feedback (C_ref / C)^gamma.", ge=0, le=5
+    )
+    leukemic_suppression: float = _param(
+        "counts.leukemic_suppression",
+        "Exponent k of the suppression of normal marrow output by the blasts, (1 - blast fraction)^k.",
+        ge=0,
+        le=20,
+    )
+    neutrophils_upper_normal_per_ul: float = _param(
+        "counts.neutrophils_upper_normal_per_ul",
+        "Highest neutrophil count a marrow freed of leukemia holds (caps C_ref).",
+        gt=0,
+        le=1e5,
+    )
+    platelets_upper_normal_per_nl: float = _param(
+        "counts.platelets_upper_normal_per_nl",
+        "Highest platelet count a marrow freed of leukemia holds (caps C_ref).",
+        gt=0,
+        le=5000,
+    )
 
 
 class CheckpointConfig(_Section):
@@ -913,6 +983,7 @@ class Config(_Section):
     tocilizumab: TocilizumabConfig = Field(default_factory=TocilizumabConfig)
     protocol: ProtocolConfig = Field(default_factory=ProtocolConfig)
     endpoints: EndpointConfig = Field(default_factory=EndpointConfig)
+    counts: CountConfig = Field(default_factory=CountConfig)
     checkpoint: CheckpointConfig = Field(default_factory=CheckpointConfig)
     chemotherapy: ChemotherapyConfig = Field(default_factory=ChemotherapyConfig)
     course: CourseConfig = Field(default_factory=CourseConfig)

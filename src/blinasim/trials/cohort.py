@@ -244,6 +244,24 @@ MT103_211 = CohortSpec(
             "approx.: adult body weight (all >= 45 kg: flat dosing)",
         ),
         Attribute("patient.height_cm", "normal", {"mean": 172.0, "sd": 10.0}, 150.0, 200.0, "approx.: adult height"),
+        Attribute(
+            "patient.neutrophils_per_ul",
+            "lognormal",
+            {"median": 1000.0, "log_sd": 1.0},
+            50.0,
+            20000.0,
+            "approx.: R/R patients enter neutropenic, from crowding and prior salvage ([Topp2015] set no minimum "
+            "count); log-sd 1.0 puts a third of them below 500/uL",
+        ),
+        Attribute(
+            "patient.platelets_per_nl",
+            "lognormal",
+            {"median": 50.0, "log_sd": 0.6},
+            5.0,
+            600.0,
+            "approx.: R/R patients enter thrombocytopenic (normal 150-450/nL, [Langlois2017]); log-sd calibrated "
+            "(docs/validation.md, count recovery; prior 0.9)",
+        ),
     ),
     fixed={
         "treatment.regimen": "rr_step_up",
@@ -317,6 +335,23 @@ BLAST = CohortSpec(
         ),
         Attribute("patient.weight_kg", "normal", {"mean": 75.0, "sd": 15.0}, 45.0, 150.0, "approx.: adults"),
         Attribute("patient.height_cm", "normal", {"mean": 172.0, "sd": 10.0}, 150.0, 200.0, "approx.: adults"),
+        Attribute(
+            "patient.neutrophils_per_ul",
+            "lognormal",
+            {"median": 3000.0, "log_sd": 0.4},
+            500.0,
+            15000.0,
+            "approx.: patients in hematologic CR after >= 3 intensive blocks ([Gokbuget2018]) with recovered counts "
+            "(adult neutrophils ~2,000-7,500/uL)",
+        ),
+        Attribute(
+            "patient.platelets_per_nl",
+            "lognormal",
+            {"median": 180.0, "log_sd": 0.35},
+            50.0,
+            600.0,
+            "approx.: recovered platelets in hematologic CR (normal 150-450/nL, [Langlois2017])",
+        ),
     ),
     fixed={
         "treatment.regimen": "mrd",

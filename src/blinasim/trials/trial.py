@@ -31,15 +31,37 @@ from blinasim.core.worker import Runner, runner_or_pool
 from blinasim.params.schema import load_config
 from blinasim.trials.cohort import COHORTS
 
+#: The protocol's marrow assessments per trial (days after ``treatment.start_day``), read alike in
+#: every arm (``endpoints.assessment_days``): MT103-211 [Topp2015] assessed the marrow at the end of
+#: the infusion of cycles 1 and 2 (6-week cycles, CR/CRh within 2 cycles); TOWER [Kantarjian2017]
+#: at the end of each of the 2 induction cycles, best response within 12 weeks, in both arms; BLAST
+#: [Gokbuget2018] scored MRD response after cycle 1.
+ASSESSMENT_DAYS: dict[str, list[float]] = {
+    "mt103_211": [28.0, 70.0],
+    "tower": [28.0, 70.0],
+    "blast": [28.0],
+}
+
 #: Simulation settings per trial: the lattice resolves the trial's endpoint
 #: (5% blasts for CR/CRh; MRD 1e-4 needs ~2.7 blasts at 224^2 sites and 50%
-#: cellularity) and the run covers its assessment.
+#: cellularity), the run covers its assessment, and every arm is assessed on the protocol's days.
 TRIAL_SETTINGS: dict[str, dict[str, Any]] = {
-    "mt103_211": {"simulation.lattice_size": 120, "simulation.record_every_hours": 6.0, "course.plan": "mt103_211"},
+    "mt103_211": {
+        "simulation.lattice_size": 120,
+        "simulation.record_every_hours": 6.0,
+        "course.plan": "mt103_211",
+        "endpoints.assessment_days": ASSESSMENT_DAYS["mt103_211"],
+    },
     # MT103-205 (von Stackelberg 2016): 6-week cycles, CR within 2 cycles, responders up to 5 cycles
     # (as MT103-211's plan); the course's other settings keep their (adult) defaults.
-    "mt103_205": {"simulation.lattice_size": 120, "simulation.record_every_hours": 6.0, "course.plan": "mt103_211"},
+    "mt103_205": {
+        "simulation.lattice_size": 120,
+        "simulation.record_every_hours": 6.0,
+        "course.plan": "mt103_211",
+        "endpoints.assessment_days": ASSESSMENT_DAYS["mt103_211"],
+    },
     "blast": {
+        "endpoints.assessment_days": ASSESSMENT_DAYS["blast"],
         "simulation.lattice_size": 224,
         "simulation.record_every_hours": 6.0,
         "simulation.days": 30.0,
@@ -175,9 +197,9 @@ class Rate:
 
 def rates(results: list[dict[str, Any]], trial: str) -> dict[str, Rate]:
     """Endpoint rates of one trial's patients, one per :data:`blinasim.clinical.endpoints.TRIAL_ENDPOINTS`
-    (patients whose read-out is NaN are not counted)."""
+    (patients whose read-out is NaN, or missing from a record made before it existed, are not counted)."""
     rows = [r for r in results if r["trial"] == trial]
-    return {e.name: Rate(*e.count(r[e.source] for r in rows)) for e in TRIAL_ENDPOINTS}
+    return {e.name: Rate(*e.count(r.get(e.source, math.nan) for r in rows)) for e in TRIAL_ENDPOINTS}
 
 
 #: The response of :func:`treg_split` and :func:`relapse_free_survival`.
