@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from blinasim.clinical.combination import chemotherapy_assessment_days
 from blinasim.clinical.course import TIME_TO_EVENT
 from blinasim.clinical.protocol import build_schedule
 from blinasim.params.schema import Config, validate_config
@@ -60,7 +61,11 @@ class Endpoints:
 
 
 def assessment_days(config: Config) -> list[float]:
-    """End of the infusion of each of the first ``response_cycles`` cycles (planned schedule)."""
+    """End of the infusion of each of the first ``response_cycles`` cycles (planned schedule); a
+    chemotherapy arm without blinatumomab: before each next course
+    (:func:`blinasim.clinical.combination.chemotherapy_assessment_days`)."""
+    if config.treatment.regimen == "none" and config.treatment.chemotherapy != "none":
+        return chemotherapy_assessment_days(config)
     ends: dict[int, float] = {}
     for seg in build_schedule(config.treatment, config.patient).segments:
         if seg.cycle <= config.endpoints.response_cycles:

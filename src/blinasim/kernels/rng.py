@@ -28,6 +28,9 @@ NORMAL_B_SUPPLY = 10
 PATIENT = 11
 CHEMOTHERAPY = 12
 BLAST_SCALE = 13
+# 14-16 are reserved for other processes.
+#: physician's choice of a salvage regimen and the patient's chemosensitivity (drawn once per run, tick 0)
+CHEMO_CHOICE = 17
 
 
 @njit(cache=True, inline="always")
