@@ -67,8 +67,12 @@ def test_physicians_choice_draws_tower_proportions_reproducibly():
     for name, p in shares.items():
         assert abs(counts[name] / n - p) < 4 * math.sqrt(p * (1 - p) / n), (name, counts[name] / n, p)
     only_mtx = chemo_config(
-        **{"treatment.chemotherapy": "physicians_choice", "chemotherapy.share_flag": 0.0, "chemotherapy.share_hidac": 0.0,
-           "chemotherapy.share_clofarabine": 0.0}  # fmt: skip
+        **{
+            "treatment.chemotherapy": "physicians_choice",
+            "chemotherapy.share_flag": 0.0,
+            "chemotherapy.share_hidac": 0.0,
+            "chemotherapy.share_clofarabine": 0.0,
+        }
     )
     assert {choose_regimen(only_mtx, s) for s in range(200)} == {"hd_mtx"}
 
@@ -108,8 +112,12 @@ def test_chemotherapy_plan_gives_consolidation_after_the_lattice_run():
         ({"treatment.chemotherapy": "7+3"}, "treatment.chemotherapy"),
         ({"course.plan": "chemotherapy"}, "course.plan 'chemotherapy' follows a salvage-chemotherapy arm"),
         (
-            {"chemotherapy.share_flag": 0.0, "chemotherapy.share_hidac": 0.0, "chemotherapy.share_hd_mtx": 0.0,
-             "chemotherapy.share_clofarabine": 0.0},  # fmt: skip
+            {
+                "chemotherapy.share_flag": 0.0,
+                "chemotherapy.share_hidac": 0.0,
+                "chemotherapy.share_hd_mtx": 0.0,
+                "chemotherapy.share_clofarabine": 0.0,
+            },
             "physician's choice needs at least one regimen",
         ),
     ],
@@ -134,16 +142,18 @@ def test_permuted_blocks_allocate_exactly_two_to_one_and_reproducibly():
 @pytest.mark.parametrize(
     ("allocation", "fragment"),
     [
-        ('{ blinatumomab = 2, chemo = 1 }', "'chemo' is not an arm"),
-        ('{ blinatumomab = 2 }', "needs at least 2 arms"),
-        ('{ blinatumomab = 2, chemotherapy = 0 }', "must be a whole number >= 1"),
+        ("{ blinatumomab = 2, chemo = 1 }", "'chemo' is not an arm"),
+        ("{ blinatumomab = 2 }", "needs at least 2 arms"),
+        ("{ blinatumomab = 2, chemotherapy = 0 }", "must be a whole number >= 1"),
     ],
 )
 def test_bad_allocations_are_named(tmp_path, allocation, fragment):
     import tomllib
 
-    text = (ROOT / "experiments/tower.toml").read_text().replace(
-        "allocation = { blinatumomab = 2, chemotherapy = 1 }", f"allocation = {allocation}"
+    text = (
+        (ROOT / "experiments/tower.toml")
+        .read_text()
+        .replace("allocation = { blinatumomab = 2, chemotherapy = 1 }", f"allocation = {allocation}")
     )
     with pytest.raises(ExperimentError) as exc:
         parse_experiment(tomllib.loads(text), ROOT / "experiments")

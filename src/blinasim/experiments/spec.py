@@ -377,6 +377,12 @@ class Plan:
         for a in self.arms:
             sets = ", ".join(f"{k}={v!r}" for k, v in a.overrides.items()) or "(base config)"
             lines.append(f"  arm {a.name!r}: {sets}")
+        if self.allocation:
+            ratio = ":".join(str(w) for w in self.allocation.values())
+            lines.append(
+                f"  randomised {' vs '.join(self.allocation)} {ratio} (permuted blocks; every patient runs every "
+                "arm, the report's randomised comparison counts each in its assigned arm)"
+            )
         return "\n".join(lines)
 
 

@@ -103,7 +103,8 @@ class RandomisedComparison:
                     f"| {t.endpoint} | {t.arm} vs {t.reference} | {_num(t.hazard_ratio)} "
                     f"({_num(t.hr_ci_low)}-{_num(t.hr_ci_high)}) | {format_p(t.p_value)} |"
                 )
-        lines += [f"- {n}" for n in self.notes]
+        if self.notes:
+            lines += ["", *(f"- {n}" for n in self.notes)]
         return lines
 
 
