@@ -655,10 +655,11 @@ LITERATURE: dict[str, Default] = {
         0.5, "1/day", "approx.: clofarabine, a purine analogue, depletes lymphocytes deeply (~90% per course)"
     ),
     "chemotherapy.potency_scale": Default(
-        1.0,
+        0.70,
         "1",
         "calibrated: shared scale on every regimen's blast log kill, fitted to the INO-VATE standard-care CR/CRi "
-        "(29.4%, [Kantarjian2016]) by scripts/calibrate_chemotherapy.py (prior 1.0)",
+        "(29.4%, [Kantarjian2016]) by scripts/calibrate_chemotherapy.py (prior 1.0; fit 0.701 on 100 "
+        "MT103-211-like patients, seed 7)",
     ),
     "chemotherapy.sensitivity_log_sd": Default(
         0.5,
