@@ -628,6 +628,7 @@ def test_chemotherapy_exposure_rule_matches_kernel():
     cells in a synapse are spared."""
     cfg = small_config(
         simulation__lattice_size=16,
+        treatment__chemotherapy="salvage",
         chemotherapy__blast_kill_per_day=20.0,
         chemotherapy__normal_b_kill_per_day=20.0,
         chemotherapy__other_marrow_kill_per_day=20.0,

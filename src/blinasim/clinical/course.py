@@ -22,6 +22,12 @@ a step of ``course.step_days``, with no agent and no per-tick cost:
   ``course.sanctuary_seeding_per_day``.
 * **The plan** (``course.plan``): the cycles of the trial (:data:`PLANS`);
   non-responders stop after the response cycles; a relapse ends the plan.
+  Plan ``chemotherapy`` follows a salvage-chemotherapy arm
+  (:func:`chemotherapy_plan`): the induction courses of the lattice run, then
+  for responders ``chemotherapy.consolidation_courses`` more, in which blasts of
+  every phenotype die at the regimen's blast hazard
+  (:class:`blinasim.clinical.combination.SalvageRegimen`); transplant, relapse
+  and death as for blinatumomab.
 * **Transplant**: a responder in remission receives an allogeneic HSCT with
   probability ``course.hsct_uptake``, ``course.hsct_delay_days`` after the
   response assessment; conditioning and graft-versus-leukemia remove
@@ -50,6 +56,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from blinasim.clinical.combination import CombinationDrugs, chemotherapy_assessment_days, chemotherapy_regimen
 from blinasim.params.schema import Config
 
 #: the event codes of ``event_cause`` (CF flag_values / flag_meanings)
@@ -100,6 +107,30 @@ PLANS: dict[str, dict] = {
     # BLAST (Gokbuget 2018): up to 4 cycles; response is the complete MRD response after cycle 1.
     "blast": {"cycles": [(28, 14)] * 4, "response_cycles": 1, "mrd": True},
 }
+
+
+def chemotherapy_plan(config: Config, seed: int, t_end_lattice: float) -> tuple[list[tuple[float, float]], int, float]:
+    """Plan ``chemotherapy``: the courses as (start, end of exposure), the induction courses
+    (response is assessed after them; non-responders stop) and the last assessment day.
+
+    The induction courses are those of the lattice run (``chemotherapy.courses`` every
+    ``chemotherapy.interval_days``); responders go on to ``chemotherapy.consolidation_courses``
+    more, every ``interval_days`` from the later of the last assessment and the end of the
+    lattice run (the lattice gives only the induction)."""
+    ch, t = config.chemotherapy, config.treatment
+    regimen = chemotherapy_regimen(config, seed)
+    days = regimen.course_days if regimen is not None else ch.course_days
+    induction = [
+        (t.chemotherapy_start_day + k * ch.interval_days, t.chemotherapy_start_day + k * ch.interval_days + days)
+        for k in range(ch.courses)
+    ]
+    assessed = chemotherapy_assessment_days(config)
+    assessment_day = assessed[-1] if assessed else induction[-1][1]
+    first = max(assessment_day, t_end_lattice)
+    consolidation = [
+        (first + k * ch.interval_days, first + k * ch.interval_days + days) for k in range(ch.consolidation_courses)
+    ]
+    return induction + consolidation, len(assessed) if assessed else ch.courses, assessment_day
 
 
 def plan_cycles(config: Config) -> tuple[list[tuple[float, float]], int, bool]:
@@ -266,7 +297,11 @@ def follow(run: LatticeRun, config: Config, seed: int) -> CourseResult:
     f = ep.relapse_blast_fraction
     relapse_cells = f / (1.0 - f) * normal_nucleated if f < 1 else math.inf
 
-    # The sanctuary through the lattice run, at the hazard measured in each interval.
+    chemo = c.plan == "chemotherapy"
+    regimen = chemotherapy_regimen(config, seed) if chemo else None
+    courses = CombinationDrugs(config, config.treatment.start_day, seed) if chemo else None
+    # The sanctuary through the lattice run, at the hazard measured in each interval (a chemotherapy
+    # arm: at the regimen's blast hazard during its courses).
     h = kill_hazard_per_day(run)
     last_h = 0.0
     sanct = config.patient.sanctuary_fraction * float(run.cells[0].sum())
@@ -278,13 +313,20 @@ def follow(run: LatticeRun, config: Config, seed: int) -> CourseResult:
         if np.isfinite(h[i]):
             last_h = h[i]
         kill = c.sanctuary_kill_factor * last_h if run.dose_rate[i] > 0 else 0.0
+        if courses is not None:
+            exposed = courses.chemotherapy_active(float(run.times[i - 1]))
+            kill = c.sanctuary_kill_factor * regimen.blast_kill_per_day if exposed else 0.0
         sanct = _step(rng, sanct, dis.blast_birth_rate_per_day, dis.blast_death_rate_per_day + kill + seed_rate, dt)
         sanct_path[i] = sanct
 
-    cycles, response_cycles, mrd_based = plan_cycles(config) if c.plan != "none" else ([], 0, False)
+    if chemo:
+        cycles, response_cycles, assessment_day = chemotherapy_plan(config, seed, t_end_lattice)
+        mrd_based = False
+    else:
+        cycles, response_cycles, mrd_based = plan_cycles(config) if c.plan != "none" else ([], 0, False)
+        assessment_day = cycles[response_cycles - 1][1] if cycles else t_end_lattice
     responded = (run.mrd_response == 1.0) if mrd_based else (run.cr_crh == 1.0)
     assessable = not math.isnan(run.mrd_response if mrd_based else run.cr_crh)
-    assessment_day = cycles[response_cycles - 1][1] if cycles else t_end_lattice
     response_day = (run.mrd_response_day if mrd_based else run.response_day) if responded else assessment_day
     # An MRD plan treats patients in hematologic remission: all are in remission from day 0, and
     # relapse-free survival runs from the start; an R/R plan's patients enter remission at the response.
@@ -294,7 +336,9 @@ def follow(run: LatticeRun, config: Config, seed: int) -> CourseResult:
     allowed = cycles if responded else cycles[:response_cycles]
     # The cycles the lattice run did not cover are given by the course.
     later = [(s, e) for s, e in allowed if e > t_end_lattice]
-    k_inf = infusion_hazard(run)
+    # Later cycles kill CD19+ blasts at the hazard the lattice measured; later chemotherapy courses kill
+    # blasts of every phenotype at the regimen's hazard.
+    k_inf = regimen.blast_kill_per_day if regimen is not None else infusion_hazard(run)
 
     marrow = run.cells[-1].astype(np.float64).copy()
     mrd0 = float(run.mrd[-1])
@@ -344,10 +388,11 @@ def follow(run: LatticeRun, config: Config, seed: int) -> CourseResult:
         infusing = any(s <= t0 < e for s, e in later)
         kill = k_inf if infusing else 0.0
         gvl = c.gvl_kill_per_day if done_transplant else 0.0
+        cytotoxic = kill if chemo else 0.0  # chemotherapy does not need CD19
         seeded = sanct * seed_rate * dt
         marrow[POS] = _step(rng, marrow[POS], birth[POS], death[POS] + kill + gvl, dt)
-        marrow[NEG] = _step(rng, marrow[NEG], birth[NEG], death[NEG] + gvl, dt)
-        marrow[MYE] = _step(rng, marrow[MYE], birth[MYE], death[MYE] + gvl, dt)
+        marrow[NEG] = _step(rng, marrow[NEG], birth[NEG], death[NEG] + cytotoxic + gvl, dt)
+        marrow[MYE] = _step(rng, marrow[MYE], birth[MYE], death[MYE] + cytotoxic + gvl, dt)
         sanct_death = dis.blast_death_rate_per_day + c.sanctuary_kill_factor * kill + gvl + seed_rate
         sanct = _step(rng, sanct, dis.blast_birth_rate_per_day, sanct_death, dt)
         if seeded > 0:

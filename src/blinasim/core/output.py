@@ -396,6 +396,10 @@ def build_dataset(model: Any) -> xr.Dataset:
         "Conventions": "CF-1.10",
         **provenance(),
     }
+    regimen = model.combination.regimen
+    if regimen is not None:  # the salvage regimen given (physician's choice: drawn from the seed)
+        attrs["chemotherapy_regimen"] = regimen.name
+        attrs["chemosensitivity"] = regimen.sensitivity
     snapshot_vars, snapshot_coords = snapshot_variables(model)  # none unless output.snapshot_every_days > 0
     data_vars.update(snapshot_vars)
     coords.update(snapshot_coords)

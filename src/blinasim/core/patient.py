@@ -231,7 +231,7 @@ class PatientModel(mesa.Model):
         )
         self.seizures = SeizureModel(self.config, self.run_seed, self.dt_hours)
         first_infusion = min((seg.start_day for seg in self.schedule.segments), default=self.config.treatment.start_day)
-        self.combination = CombinationDrugs(self.config, first_infusion)
+        self.combination = CombinationDrugs(self.config, first_infusion, self.run_seed)
         self.pd1_occupancy = 0.0
         self.ctla4_blockade = 0.0
         #: share of activated division and lysis suppressed by regulatory T-cells (slow clock)

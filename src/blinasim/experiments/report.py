@@ -68,6 +68,7 @@ from blinasim.experiments.store import (
     run_config,
     run_variables,
 )
+from blinasim.experiments.trial_report import RandomisedComparison, randomised_comparison
 from blinasim.extras import requires_extra
 from blinasim.stats import (
     BOOTSTRAP_RESAMPLES,
@@ -968,6 +969,8 @@ class Report:
     survival: Survival | None = None
     #: the figures as matplotlib Figure objects, by file stem (also written to ``out_dir``)
     figure_objects: dict[str, Any] = field(default_factory=dict)
+    #: stores with ``[experiment] allocation``: the randomised comparison (TOWER-like trials)
+    randomised: RandomisedComparison | None = None
 
     def _repr_markdown_(self) -> str:
         return self.to_markdown()
@@ -1134,6 +1137,8 @@ class Report:
                 self.strata[self.strata.endpoint == primary],
                 ["attribute", "stratum", "endpoint", "arm", "n", "events", "rate", "ci_low", "ci_high"],
             )
+        if self.randomised is not None:
+            lines += self.randomised.to_markdown()
         lines += ["", "## Multiplicity", "", self.multiplicity()]
         if self.figures:
             lines += ["", "## Figures", ""]
@@ -1350,7 +1355,12 @@ def make_report(
             time_to_event=summary.time_to_event,
             survival=surv,
             figure_objects=objects,
+            randomised=randomised_comparison(ds, confidence),
         )
+        if report.randomised is not None:
+            report.randomised.rates.to_csv(tmp / "randomised_rates.csv", index=False)
+            report.randomised.survival.to_csv(tmp / "randomised_survival.csv", index=False)
+            report.randomised.tests.to_csv(tmp / "randomised_tests.csv", index=False)
         table.to_csv(tmp / "endpoints.csv", index=False)
         if not summary.grades.empty:
             summary.grades.to_csv(tmp / "grades.csv", index=False)

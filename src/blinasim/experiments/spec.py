@@ -146,6 +146,13 @@ class ExperimentSection(_Strict):
         default=None, ge=0, le=2**63 - 1, description="Root seed (default: the base config's simulation.seed)."
     )
     replicates: int = Field(default=1, ge=1, le=1_000_000, description="Runs per (arm, sample), different seeds.")
+    allocation: dict[str, int] | None = Field(
+        default=None,
+        description="Randomised trial: arm name -> allocation weight (e.g. {blinatumomab = 2, chemotherapy = 1}). "
+        "Every patient still runs every arm (common random numbers); the report's randomised comparison "
+        "analyses each patient in the arm the permuted-block randomisation assigned it "
+        "(blinasim.experiments.trial_report).",
+    )
 
 
 class ParameterSpec(_Strict):
@@ -279,6 +286,8 @@ class Plan:
     arms: list[Arm]
     samples: SampleSet
     failures: list[InjectedFailure] = field(default_factory=list)
+    #: randomised comparison: arm name -> weight (analysis only: every (arm, sample) still runs)
+    allocation: dict[str, int] = field(default_factory=dict)
 
     @property
     def n_arms(self) -> int:
@@ -368,6 +377,12 @@ class Plan:
         for a in self.arms:
             sets = ", ".join(f"{k}={v!r}" for k, v in a.overrides.items()) or "(base config)"
             lines.append(f"  arm {a.name!r}: {sets}")
+        if self.allocation:
+            ratio = ":".join(str(w) for w in self.allocation.values())
+            lines.append(
+                f"  randomised {' vs '.join(self.allocation)} {ratio} (permuted blocks; every patient runs every "
+                "arm, the report's randomised comparison counts each in its assigned arm)"
+            )
         return "\n".join(lines)
 
 
@@ -711,6 +726,24 @@ def time_grid_problems(config: Config, prefix: str = "") -> list[str]:
     return []
 
 
+def allocation_problems(allocation: dict[str, int], arms: list[str]) -> list[str]:
+    """What is wrong with ``[experiment] allocation`` (arm name -> positive whole weight)."""
+    problems = []
+    for name, weight in allocation.items():
+        if name not in arms:
+            problems.append(
+                f"experiment.allocation: {name!r} is not an arm of this experiment (arms: {', '.join(arms)})"
+            )
+        if weight < 1:
+            problems.append(f"experiment.allocation.{name} = {weight!r}: must be a whole number >= 1")
+    if len(allocation) < 2:
+        problems.append(
+            f"experiment.allocation = {allocation!r}: a randomised comparison needs at least 2 arms, "
+            "e.g. {blinatumomab = 2, chemotherapy = 1}"
+        )
+    return problems
+
+
 @dataclass
 class ExperimentSpec:
     """The parsed, validated sections of an experiment file."""
@@ -822,6 +855,8 @@ def parse_experiment(data: dict[str, Any], base_dir: Path, source: str = "experi
                     f"({', '.join(TIME_GRID_KEYS)}): set it in [base]"
                 )
     names = [a.name for a in arms]
+    if exp is not None and exp.allocation is not None:
+        problems.extend(allocation_problems(exp.allocation, names))
     for f in failures:
         if f.arm not in names:
             problems.append(
@@ -837,7 +872,9 @@ def parse_experiment(data: dict[str, Any], base_dir: Path, source: str = "experi
     if output.store is not None and not Path(output.store).is_absolute():
         # Like base.file and sampler.file: relative to the experiment file, not the working directory.
         output = output.model_copy(update={"store": str(base_dir / output.store)})
-    plan = Plan(exp.name, exp.description, root_seed, exp.replicates, base_json, arms, samples, failures)
+    plan = Plan(
+        exp.name, exp.description, root_seed, exp.replicates, base_json, arms, samples, failures, exp.allocation or {}
+    )
     _validate_all_configs(plan, samples, problems)
     if problems:
         raise ExperimentError(problems)

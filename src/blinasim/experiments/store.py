@@ -382,6 +382,8 @@ def build_template(
         "Conventions": "CF-1.10",
         **_versions(),
     }
+    if plan.allocation:  # a randomised comparison (blinasim.experiments.trial_report)
+        attrs["allocation"] = json.dumps(plan.allocation)
     if experiment_text is not None:
         attrs["experiment_toml"] = experiment_text
     return xr.Dataset(data_vars, coords=coords, attrs=attrs), encoding

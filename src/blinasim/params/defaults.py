@@ -652,6 +652,143 @@ LITERATURE: dict[str, Default] = {
     "chemotherapy.t_cell_kill_per_day": Default(
         0.3, "1/day", "approx.: lymphodepletion (~75% per course); T-cells cycle less than precursors"
     ),
+    # ------------------------------------------- chemotherapy: the TOWER regimens
+    "chemotherapy.flag_course_days": Default(
+        5, "day", "[Specchia2005]: fludarabine 30 mg/m2 and cytarabine 2 g/m2 on days 1-5 with G-CSF"
+    ),
+    "chemotherapy.flag_blast_log_kill": Default(
+        1.6,
+        "1",
+        "approx.: ~1.6 logs per course before the potency scale; FLAG without the anthracycline below FLAG-Ida ([Specchia2005]: 39% CR with idarubicin)",
+    ),
+    "chemotherapy.flag_other_marrow_kill_per_day": Default(
+        0.6,
+        "1/day",
+        "approx.: aplasia over the 5-day course (~95% of precursors), as FLAG-Ida without the anthracycline",
+    ),
+    "chemotherapy.flag_marrow_recovery_days": Default(
+        14.0,
+        "day",
+        "[Specchia2005]: neutrophils > 0.5/nL a median 20 days from the start of FLAG-Ida; G-CSF shortens aplasia: refill back ~14 days after the course",
+    ),
+    "chemotherapy.flag_t_cell_kill_per_day": Default(
+        0.4, "1/day", "approx.: fludarabine, a purine analogue, depletes lymphocytes deeply (~85% per course)"
+    ),
+    "chemotherapy.flag_ida_course_days": Default(
+        5, "day", "[Specchia2005]: FLAG with idarubicin 10 mg/m2 on days 1-3; exposure days 1-5"
+    ),
+    "chemotherapy.flag_ida_blast_log_kill": Default(
+        2.0,
+        "1",
+        "approx.: ~2 logs per course before the potency scale; the most active of the four ([Specchia2005]: CR 39%, 9 of 23 R/R adults)",
+    ),
+    "chemotherapy.flag_ida_other_marrow_kill_per_day": Default(
+        0.7, "1/day", "approx.: aplasia deeper than FLAG with the anthracycline (~97% of precursors per course)"
+    ),
+    "chemotherapy.flag_ida_marrow_recovery_days": Default(
+        15.0,
+        "day",
+        "[Specchia2005]: neutrophils > 0.5/nL at a median day 20, > 1/nL day 24, platelets > 20/nL day 23 from the start",
+    ),
+    "chemotherapy.flag_ida_t_cell_kill_per_day": Default(
+        0.4, "1/day", "approx.: fludarabine lymphodepletion as FLAG (~85% per course)"
+    ),
+    "chemotherapy.hidac_course_days": Default(
+        5,
+        "day",
+        "approx.: cytarabine 1.5-3 g/m2 every 12 h on days 1-5 (+/- mitoxantrone), the HiDAC salvage of [Kantarjian2016] and [Kantarjian2017]",
+    ),
+    "chemotherapy.hidac_blast_log_kill": Default(
+        1.6,
+        "1",
+        "approx.: ~1.6 logs per course before the potency scale (first-salvage CR ~42% with HiDAC-based regimens, [Gokbuget2012])",
+    ),
+    "chemotherapy.hidac_other_marrow_kill_per_day": Default(
+        0.6, "1/day", "approx.: aplasia over the course (~95% of precursors)"
+    ),
+    "chemotherapy.hidac_marrow_recovery_days": Default(
+        18.0,
+        "day",
+        "approx.: neutrophil recovery ~3-4 weeks from the start without G-CSF: refill back ~18 days after the course",
+    ),
+    "chemotherapy.hidac_t_cell_kill_per_day": Default(
+        0.2, "1/day", "approx.: cytarabine spares resting lymphocytes more than purine analogues (~60% per course)"
+    ),
+    "chemotherapy.hd_mtx_course_days": Default(
+        3,
+        "day",
+        "[Kantarjian2000]: the methotrexate-cytarabine course of hyper-CVAD (methotrexate 1 g/m2 day 1, cytarabine 3 g/m2 every 12 h days 2-3)",
+    ),
+    "chemotherapy.hd_mtx_blast_log_kill": Default(
+        1.2,
+        "1",
+        "approx.: ~1.2 logs per course before the potency scale; the least intensive of the four (S-phase only, courses every 3 weeks, [Kantarjian2000])",
+    ),
+    "chemotherapy.hd_mtx_other_marrow_kill_per_day": Default(
+        0.5, "1/day", "approx.: shorter, milder aplasia than the 5-day regimens (~78% of precursors per course)"
+    ),
+    "chemotherapy.hd_mtx_marrow_recovery_days": Default(
+        12.0,
+        "day",
+        "[Kantarjian2000]: courses repeat every ~3 weeks after count recovery: refill back ~12 days after the course",
+    ),
+    "chemotherapy.hd_mtx_t_cell_kill_per_day": Default(
+        0.15, "1/day", "approx.: methotrexate with leucovorin rescue depletes lymphocytes modestly (~35% per course)"
+    ),
+    "chemotherapy.clofarabine_course_days": Default(
+        5, "day", "[Jeha2006]: clofarabine 52 mg/m2 daily for 5 days (adults 40 mg/m2 days 1-5, often with cytarabine)"
+    ),
+    "chemotherapy.clofarabine_blast_log_kill": Default(
+        1.5,
+        "1",
+        "approx.: ~1.5 logs per course before the potency scale ([Jeha2006]: 20% CR/CRp, 30% response in multiply relapsed ALL)",
+    ),
+    "chemotherapy.clofarabine_other_marrow_kill_per_day": Default(
+        0.7, "1/day", "approx.: deep aplasia (~97% of precursors per course)"
+    ),
+    "chemotherapy.clofarabine_marrow_recovery_days": Default(
+        25.0,
+        "day",
+        "[Zeidan2012]: neutrophils >= 0.5/nL a mean 34 days after clofarabine-based salvage: refill back ~25 days after the course",
+    ),
+    "chemotherapy.clofarabine_t_cell_kill_per_day": Default(
+        0.5, "1/day", "approx.: clofarabine, a purine analogue, depletes lymphocytes deeply (~90% per course)"
+    ),
+    "chemotherapy.potency_scale": Default(
+        0.70,
+        "1",
+        "calibrated: shared scale on every regimen's blast log kill, fitted to the INO-VATE standard-care CR/CRi "
+        "(29.4%, [Kantarjian2016]) by scripts/calibrate_chemotherapy.py (prior 1.0; fit 0.701 on 100 "
+        "MT103-211-like patients, seed 7)",
+    ),
+    "chemotherapy.sensitivity_log_sd": Default(
+        0.5,
+        "1",
+        "approx.: patients' blasts differ in drug sensitivity (refractory vs late relapse; salvage CR 23-42% by "
+        "relapse type, [Gokbuget2012]); log-normal multiplier on the blast kill, sd 0.5 (~1.6-fold)",
+    ),
+    "chemotherapy.normal_b_relative_kill": Default(
+        1.0, "1", "approx.: normal B-lineage precursors cycle like blasts and die at the blasts' hazard"
+    ),
+    "chemotherapy.share_flag": Default(
+        0.45, "1", "[Kantarjian2017]: FLAG +/- anthracycline, 45% of the standard-of-care arm (with share_flag_ida)"
+    ),
+    "chemotherapy.share_flag_ida_of_flag": Default(
+        0.5, "1", "approx.: the supplement pools FLAG with and without an anthracycline; split evenly"
+    ),
+    "chemotherapy.share_hidac": Default(0.17, "1", "[Kantarjian2017]: HiDAC-based, 17% of the standard-of-care arm"),
+    "chemotherapy.share_hd_mtx": Default(
+        0.12, "1", "[Kantarjian2017]: high-dose methotrexate-based, 12% of the standard-of-care arm"
+    ),
+    "chemotherapy.share_clofarabine": Default(
+        0.26, "1", "[Kantarjian2017]: clofarabine-based, 26% of the standard-of-care arm"
+    ),
+    "chemotherapy.consolidation_courses": Default(
+        2,
+        "1",
+        "approx.: responders go on to up to 2 more courses (TOWER standard-of-care arm: median 1, up to 4 cycles, "
+        "[Kantarjian2017])",
+    ),
     # ---------------------------------------------------------------------- drug
     "drug.clearance_l_per_h": Default(2.22, "L/h", "[Clements2020]: population PK of 674 patients"),
     "drug.volume_l": Default(5.98, "L", "[Clements2020]: population PK"),
@@ -731,7 +868,7 @@ LITERATURE: dict[str, Default] = {
     "treatment.chemotherapy": Default(
         "none",
         "-",
-        "model choice: no chemotherapy by default; the salvage comparator follows the TOWER standard-of-care arm ([Kantarjian2017])",
+        "model choice: no chemotherapy by default; 'physicians_choice' is the TOWER standard-of-care arm ([Kantarjian2017])",
     ),
     "treatment.chemotherapy_start_day": Default(0.0, "day", "model choice: first salvage course on day 0"),
     "treatment.dexamethasone_premedication": Default(

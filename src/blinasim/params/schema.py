@@ -753,12 +753,201 @@ class ChemotherapyConfig(_Section):
         "chemotherapy.t_cell_kill_per_day", "Kill hazard of T-cells (lymphodepletion).", ge=0, le=20
     )
 
+    flag_course_days: int = _param(
+        "chemotherapy.flag_course_days",
+        "FLAG (fludarabine, cytarabine, G-CSF): days of exposure per course.",
+        ge=1,
+        le=28,
+    )
+    flag_blast_log_kill: float = _param(
+        "chemotherapy.flag_blast_log_kill",
+        "FLAG (fludarabine, cytarabine, G-CSF): blast log10 kill per course (before the potency scale).",
+        ge=0,
+        le=10,
+    )
+    flag_other_marrow_kill_per_day: float = _param(
+        "chemotherapy.flag_other_marrow_kill_per_day",
+        "FLAG (fludarabine, cytarabine, G-CSF): kill hazard of other marrow cells during a course.",
+        ge=0,
+        le=20,
+    )
+    flag_marrow_recovery_days: float = _param(
+        "chemotherapy.flag_marrow_recovery_days",
+        "FLAG (fludarabine, cytarabine, G-CSF): ramp of marrow refill back to normal after a course.",
+        ge=0,
+        le=365,
+    )
+    flag_t_cell_kill_per_day: float = _param(
+        "chemotherapy.flag_t_cell_kill_per_day",
+        "FLAG (fludarabine, cytarabine, G-CSF): kill hazard of T-cells during a course.",
+        ge=0,
+        le=20,
+    )
+    flag_ida_course_days: int = _param(
+        "chemotherapy.flag_ida_course_days",
+        "FLAG-Ida (FLAG with idarubicin): days of exposure per course.",
+        ge=1,
+        le=28,
+    )
+    flag_ida_blast_log_kill: float = _param(
+        "chemotherapy.flag_ida_blast_log_kill",
+        "FLAG-Ida (FLAG with idarubicin): blast log10 kill per course (before the potency scale).",
+        ge=0,
+        le=10,
+    )
+    flag_ida_other_marrow_kill_per_day: float = _param(
+        "chemotherapy.flag_ida_other_marrow_kill_per_day",
+        "FLAG-Ida (FLAG with idarubicin): kill hazard of other marrow cells during a course.",
+        ge=0,
+        le=20,
+    )
+    flag_ida_marrow_recovery_days: float = _param(
+        "chemotherapy.flag_ida_marrow_recovery_days",
+        "FLAG-Ida (FLAG with idarubicin): ramp of marrow refill back to normal after a course.",
+        ge=0,
+        le=365,
+    )
+    flag_ida_t_cell_kill_per_day: float = _param(
+        "chemotherapy.flag_ida_t_cell_kill_per_day",
+        "FLAG-Ida (FLAG with idarubicin): kill hazard of T-cells during a course.",
+        ge=0,
+        le=20,
+    )
+    hidac_course_days: int = _param(
+        "chemotherapy.hidac_course_days", "HiDAC-based: days of exposure per course.", ge=1, le=28
+    )
+    hidac_blast_log_kill: float = _param(
+        "chemotherapy.hidac_blast_log_kill",
+        "HiDAC-based: blast log10 kill per course (before the potency scale).",
+        ge=0,
+        le=10,
+    )
+    hidac_other_marrow_kill_per_day: float = _param(
+        "chemotherapy.hidac_other_marrow_kill_per_day",
+        "HiDAC-based: kill hazard of other marrow cells during a course.",
+        ge=0,
+        le=20,
+    )
+    hidac_marrow_recovery_days: float = _param(
+        "chemotherapy.hidac_marrow_recovery_days",
+        "HiDAC-based: ramp of marrow refill back to normal after a course.",
+        ge=0,
+        le=365,
+    )
+    hidac_t_cell_kill_per_day: float = _param(
+        "chemotherapy.hidac_t_cell_kill_per_day", "HiDAC-based: kill hazard of T-cells during a course.", ge=0, le=20
+    )
+    hd_mtx_course_days: int = _param(
+        "chemotherapy.hd_mtx_course_days", "high-dose methotrexate-based: days of exposure per course.", ge=1, le=28
+    )
+    hd_mtx_blast_log_kill: float = _param(
+        "chemotherapy.hd_mtx_blast_log_kill",
+        "high-dose methotrexate-based: blast log10 kill per course (before the potency scale).",
+        ge=0,
+        le=10,
+    )
+    hd_mtx_other_marrow_kill_per_day: float = _param(
+        "chemotherapy.hd_mtx_other_marrow_kill_per_day",
+        "high-dose methotrexate-based: kill hazard of other marrow cells during a course.",
+        ge=0,
+        le=20,
+    )
+    hd_mtx_marrow_recovery_days: float = _param(
+        "chemotherapy.hd_mtx_marrow_recovery_days",
+        "high-dose methotrexate-based: ramp of marrow refill back to normal after a course.",
+        ge=0,
+        le=365,
+    )
+    hd_mtx_t_cell_kill_per_day: float = _param(
+        "chemotherapy.hd_mtx_t_cell_kill_per_day",
+        "high-dose methotrexate-based: kill hazard of T-cells during a course.",
+        ge=0,
+        le=20,
+    )
+    clofarabine_course_days: int = _param(
+        "chemotherapy.clofarabine_course_days", "clofarabine-based: days of exposure per course.", ge=1, le=28
+    )
+    clofarabine_blast_log_kill: float = _param(
+        "chemotherapy.clofarabine_blast_log_kill",
+        "clofarabine-based: blast log10 kill per course (before the potency scale).",
+        ge=0,
+        le=10,
+    )
+    clofarabine_other_marrow_kill_per_day: float = _param(
+        "chemotherapy.clofarabine_other_marrow_kill_per_day",
+        "clofarabine-based: kill hazard of other marrow cells during a course.",
+        ge=0,
+        le=20,
+    )
+    clofarabine_marrow_recovery_days: float = _param(
+        "chemotherapy.clofarabine_marrow_recovery_days",
+        "clofarabine-based: ramp of marrow refill back to normal after a course.",
+        ge=0,
+        le=365,
+    )
+    clofarabine_t_cell_kill_per_day: float = _param(
+        "chemotherapy.clofarabine_t_cell_kill_per_day",
+        "clofarabine-based: kill hazard of T-cells during a course.",
+        ge=0,
+        le=20,
+    )
+    potency_scale: float = _param(
+        "chemotherapy.potency_scale", "Shared scale on the regimens' blast log kill (the calibrated knob).", ge=0, le=10
+    )
+    sensitivity_log_sd: float = _param(
+        "chemotherapy.sensitivity_log_sd",
+        "Between-patient sd (natural log) of a log-normal multiplier on the regimens' blast kill.",
+        ge=0,
+        le=3,
+    )
+    normal_b_relative_kill: float = _param(
+        "chemotherapy.normal_b_relative_kill",
+        "Normal B-cell kill hazard relative to the blasts' (regimens).",
+        ge=0,
+        le=10,
+    )
+    share_flag: float = _param(
+        "chemotherapy.share_flag", "Physician's choice: weight of FLAG +/- an anthracycline.", ge=0, le=1
+    )
+    share_flag_ida_of_flag: float = _param(
+        "chemotherapy.share_flag_ida_of_flag",
+        "Physician's choice: part of the FLAG weight given as FLAG-Ida.",
+        ge=0,
+        le=1,
+    )
+    share_hidac: float = _param("chemotherapy.share_hidac", "Physician's choice: weight of HiDAC-based.", ge=0, le=1)
+    share_hd_mtx: float = _param(
+        "chemotherapy.share_hd_mtx", "Physician's choice: weight of high-dose methotrexate-based.", ge=0, le=1
+    )
+    share_clofarabine: float = _param(
+        "chemotherapy.share_clofarabine", "Physician's choice: weight of clofarabine-based.", ge=0, le=1
+    )
+    consolidation_courses: int = _param(
+        "chemotherapy.consolidation_courses",
+        "Courses after the induction courses for responders (clinical course, plan 'chemotherapy').",
+        ge=0,
+        le=10,
+    )
+
     @model_validator(mode="after")
     def _courses_do_not_overlap(self) -> ChemotherapyConfig:
-        if self.courses > 1 and self.interval_days < self.course_days:
+        longest = max(
+            self.course_days,
+            self.flag_course_days,
+            self.flag_ida_course_days,
+            self.hidac_course_days,
+            self.hd_mtx_course_days,
+            self.clofarabine_course_days,
+        )
+        if self.courses > 1 and self.interval_days < longest:
             raise ValueError(
-                f"chemotherapy.interval_days ({self.interval_days}) is shorter than chemotherapy.course_days "
-                f"({self.course_days}): courses would overlap"
+                f"chemotherapy.interval_days ({self.interval_days}) is shorter than a course "
+                f"({longest} days, chemotherapy.*course_days): courses would overlap"
+            )
+        if self.share_flag + self.share_hidac + self.share_hd_mtx + self.share_clofarabine <= 0:
+            raise ValueError(
+                "chemotherapy.share_flag, share_hidac, share_hd_mtx and share_clofarabine are all 0: "
+                "physician's choice needs at least one regimen with a positive weight"
             )
         return self
 
@@ -836,9 +1025,14 @@ class TreatmentConfig(_Section):
     ipilimumab: bool = _param(
         "treatment.ipilimumab", "Add ipilimumab (anti-CTLA-4), dosed from the first infusion day."
     )
-    chemotherapy: Literal["none", "salvage"] = _param(
+    chemotherapy: Literal[
+        "none", "flag", "flag_ida", "hidac", "hd_mtx", "clofarabine", "physicians_choice", "salvage"
+    ] = _param(
         "treatment.chemotherapy",
-        "Salvage chemotherapy courses ([chemotherapy]); combine with regimen 'none' for a comparator arm.",
+        "Salvage chemotherapy courses ([chemotherapy]): one of the four TOWER regimens (FLAG +/- idarubicin, "
+        "HiDAC, HD-MTX, clofarabine), 'physicians_choice' (a regimen drawn per patient in TOWER's proportions) "
+        "or 'salvage' (a generic course from chemotherapy.blast_kill_per_day etc., uncalibrated); combine with "
+        "regimen 'none' for a comparator arm.",
     )
     chemotherapy_start_day: float = _param(
         "treatment.chemotherapy_start_day", "Day the first chemotherapy course starts.", ge=0, le=3650
@@ -890,7 +1084,7 @@ class TreatmentConfig(_Section):
 class CourseConfig(_Section):
     """The clinical course after the lattice run: cycles by response, transplant, relapse, death, sanctuary."""
 
-    plan: Literal["none", "mt103_211", "tower", "blast", "custom"] = _param(
+    plan: Literal["none", "mt103_211", "tower", "blast", "custom", "chemotherapy"] = _param(
         "course.plan",
         "Treatment plan followed over the years (blinasim.clinical.course.PLANS); none: the run ends with the "
         "lattice run.",
@@ -990,6 +1184,15 @@ class Config(_Section):
     # Left out of the dump (and the stored config JSON) at its default, so outputs without snapshots
     # stay bit-identical to those made before the section existed.
     output: OutputConfig = Field(default_factory=OutputConfig, exclude_if=_is_default_output)
+
+    @model_validator(mode="after")
+    def _chemotherapy_plan_has_chemotherapy(self) -> Config:
+        if self.course.plan == "chemotherapy" and self.treatment.chemotherapy == "none":
+            raise ValueError(
+                "course.plan 'chemotherapy' follows a salvage-chemotherapy arm: set treatment.chemotherapy "
+                "(flag, flag_ida, hidac, hd_mtx, clofarabine, physicians_choice or salvage)"
+            )
+        return self
 
     def to_json(self) -> str:
         """The resolved config as JSON (stored on every output Dataset)."""

@@ -877,7 +877,7 @@ class ReferenceModel(PatientModel):
         as called by ``core.processes.chemotherapy.expose``: targets by slot, then other
         marrow cells by site (draws at slot ``n + site``, ``n`` the target slot count),
         then T-cells by slot (draws at ``n + n_sites + slot``)."""
-        p = chemotherapy.kill_probabilities(self.config, dt_days)
+        p = chemotherapy.kill_probabilities(self.combination.regimen, dt_days)
         p_by_kind = {KIND_BLAST: p.blast, KIND_NORMAL_B: p.normal_b}
         n = len(self.target_slots)
         for c in self.living_targets():

@@ -6,10 +6,9 @@ normal B cells, other nucleated marrow cells (myelosuppression; their refill
 pauses and ramps back, see :mod:`blinasim.core.processes.marrow_turnover`) and
 T-cells (lymphodepletion).
 
-Config: ``treatment.chemotherapy``, ``treatment.chemotherapy_start_day``,
-``chemotherapy.course_days``, ``chemotherapy.courses``, ``chemotherapy.interval_days``,
-``chemotherapy.blast_kill_per_day``, ``chemotherapy.normal_b_kill_per_day``,
-``chemotherapy.other_marrow_kill_per_day``, ``chemotherapy.t_cell_kill_per_day``.
+The hazards are the patient's regimen's (:class:`blinasim.clinical.combination.SalvageRegimen`:
+one of the TOWER regimens, the physician's choice among them, or the generic course).
+Config: ``treatment.chemotherapy``, ``treatment.chemotherapy_start_day``, ``[chemotherapy]``.
 Kernel: :func:`blinasim.kernels.chemotherapy.cytotoxic_exposure`.
 Reference: ``ReferenceModel.expose_to_chemotherapy`` (``CD19Cell.expose``,
 ``OtherMarrowCell.expose``, ``TCell.expose``).
@@ -22,9 +21,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from blinasim.clinical.combination import SalvageRegimen
 from blinasim.core.state import P_BLAST, P_NORMAL_B, P_OTHER_MARROW, P_T_CELL
 from blinasim.kernels import chemotherapy
-from blinasim.params.schema import Config
 
 
 class KillProbabilities(NamedTuple):
@@ -36,14 +35,13 @@ class KillProbabilities(NamedTuple):
     t_cell: float
 
 
-def kill_probabilities(config: Config, dt_days: float) -> KillProbabilities:
-    """Death probabilities over ``dt_days`` of exposure, from the per-day hazards."""
-    ch = config.chemotherapy
+def kill_probabilities(regimen: SalvageRegimen, dt_days: float) -> KillProbabilities:
+    """Death probabilities over ``dt_days`` of exposure, from the regimen's per-day hazards."""
     return KillProbabilities(
-        blast=-math.expm1(-ch.blast_kill_per_day * dt_days),
-        normal_b=-math.expm1(-ch.normal_b_kill_per_day * dt_days),
-        other_marrow=-math.expm1(-ch.other_marrow_kill_per_day * dt_days),
-        t_cell=-math.expm1(-ch.t_cell_kill_per_day * dt_days),
+        blast=-math.expm1(-regimen.blast_kill_per_day * dt_days),
+        normal_b=-math.expm1(-regimen.normal_b_kill_per_day * dt_days),
+        other_marrow=-math.expm1(-regimen.other_marrow_kill_per_day * dt_days),
+        t_cell=-math.expm1(-regimen.t_cell_kill_per_day * dt_days),
     )
 
 
@@ -59,7 +57,7 @@ def expose(model: Any, dt_days: float) -> None:
         tg.n,
         tg.record,
         st.lattice,
-        *kill_probabilities(model.config, dt_days),
+        *kill_probabilities(model.combination.regimen, dt_days),
         ev,
     )
     model.deaths[P_BLAST] += ev[chemotherapy.EV_BLAST]
