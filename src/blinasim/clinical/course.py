@@ -275,6 +275,7 @@ def follow(run: LatticeRun, config: Config, seed: int) -> CourseResult:
         if tki_inhibition > 0.0 and t >= tki_start:
             return birth_tki, death_tki, sanct_birth_tki, sanct_death_tki
         return birth, death, sanct_birth, sanct_death0
+
     # The normal marrow at the end of the lattice run: leukemic cells L give blast fraction
     # L / (L + normal nucleated) and MRD L / (L + normal mononuclear); L cannot exceed the marrow.
     leukemic_end = float(run.mrd[-1]) * run.marrow_mononuclear if np.isfinite(run.mrd[-1]) else 0.0

@@ -21,10 +21,10 @@ import mesa
 import numpy as np
 
 from blinasim.clinical.combination import CombinationDrugs
-from blinasim.clinical.tki import TkiExposure
 from blinasim.clinical.cytokines import CytokineModel, DrugEffects
 from blinasim.clinical.pk import OneCompartmentPK, patient_clearance
 from blinasim.clinical.protocol import ProtocolEngine, Schedule, build_schedule, needs_prephase
+from blinasim.clinical.tki import TkiExposure
 from blinasim.core.phases import Phase
 from blinasim.core.processes import blast_fate, normal_b_supply, record, trafficking
 from blinasim.core.seeds import run_seed

@@ -631,7 +631,10 @@ class TkiConfig(_Section):
 
     dasatinib_dose_mg: float = _param("tki.dasatinib_dose_mg", "Dasatinib once-daily dose.", gt=0, le=2000)
     dasatinib_auc_per_mg: float = _param(
-        "tki.dasatinib_auc_per_mg", "Dasatinib steady-state AUC over a day per mg of daily dose (total plasma).", gt=0, le=1e4
+        "tki.dasatinib_auc_per_mg",
+        "Dasatinib steady-state AUC over a day per mg of daily dose (total plasma).",
+        gt=0,
+        le=1e4,
     )
     dasatinib_half_life_h: float = _param("tki.dasatinib_half_life_h", "Dasatinib terminal half-life.", gt=0, le=500)
     dasatinib_unbound_fraction: float = _param(
@@ -641,17 +644,26 @@ class TkiConfig(_Section):
         "tki.dasatinib_molecular_weight", "Dasatinib molecular weight.", gt=50, le=5000
     )
     dasatinib_ic50_nm: float = _param(
-        "tki.dasatinib_ic50_nm", "Dasatinib cellular IC50 on native BCR::ABL1 (nominal, in 10% serum medium).", gt=0, le=1e7
+        "tki.dasatinib_ic50_nm",
+        "Dasatinib cellular IC50 on native BCR::ABL1 (nominal, in 10% serum medium).",
+        gt=0,
+        le=1e7,
     )
     dasatinib_ic50_t315i_nm: float = _param(
         "tki.dasatinib_ic50_t315i_nm", "Dasatinib cellular IC50 on BCR::ABL1 T315I (nominal).", gt=0, le=1e7
     )
     dasatinib_tcell_ic50_nm: float = _param(
-        "tki.dasatinib_tcell_ic50_nm", "Dasatinib IC50 of T-cell activation and killing (nominal, in culture).", gt=0, le=1e7
+        "tki.dasatinib_tcell_ic50_nm",
+        "Dasatinib IC50 of T-cell activation and killing (nominal, in culture).",
+        gt=0,
+        le=1e7,
     )
     ponatinib_dose_mg: float = _param("tki.ponatinib_dose_mg", "Ponatinib once-daily dose.", gt=0, le=2000)
     ponatinib_auc_per_mg: float = _param(
-        "tki.ponatinib_auc_per_mg", "Ponatinib steady-state AUC over a day per mg of daily dose (total plasma).", gt=0, le=1e4
+        "tki.ponatinib_auc_per_mg",
+        "Ponatinib steady-state AUC over a day per mg of daily dose (total plasma).",
+        gt=0,
+        le=1e4,
     )
     ponatinib_half_life_h: float = _param("tki.ponatinib_half_life_h", "Ponatinib terminal half-life.", gt=0, le=500)
     ponatinib_unbound_fraction: float = _param(
@@ -661,17 +673,26 @@ class TkiConfig(_Section):
         "tki.ponatinib_molecular_weight", "Ponatinib molecular weight.", gt=50, le=5000
     )
     ponatinib_ic50_nm: float = _param(
-        "tki.ponatinib_ic50_nm", "Ponatinib cellular IC50 on native BCR::ABL1 (nominal, in 10% serum medium).", gt=0, le=1e7
+        "tki.ponatinib_ic50_nm",
+        "Ponatinib cellular IC50 on native BCR::ABL1 (nominal, in 10% serum medium).",
+        gt=0,
+        le=1e7,
     )
     ponatinib_ic50_t315i_nm: float = _param(
         "tki.ponatinib_ic50_t315i_nm", "Ponatinib cellular IC50 on BCR::ABL1 T315I (nominal).", gt=0, le=1e7
     )
     ponatinib_tcell_ic50_nm: float = _param(
-        "tki.ponatinib_tcell_ic50_nm", "Ponatinib IC50 of T-cell activation and killing (nominal, in culture).", gt=0, le=1e7
+        "tki.ponatinib_tcell_ic50_nm",
+        "Ponatinib IC50 of T-cell activation and killing (nominal, in culture).",
+        gt=0,
+        le=1e7,
     )
     imatinib_dose_mg: float = _param("tki.imatinib_dose_mg", "Imatinib once-daily dose.", gt=0, le=2000)
     imatinib_auc_per_mg: float = _param(
-        "tki.imatinib_auc_per_mg", "Imatinib steady-state AUC over a day per mg of daily dose (total plasma).", gt=0, le=1e4
+        "tki.imatinib_auc_per_mg",
+        "Imatinib steady-state AUC over a day per mg of daily dose (total plasma).",
+        gt=0,
+        le=1e4,
     )
     imatinib_half_life_h: float = _param("tki.imatinib_half_life_h", "Imatinib terminal half-life.", gt=0, le=500)
     imatinib_unbound_fraction: float = _param(
@@ -681,13 +702,19 @@ class TkiConfig(_Section):
         "tki.imatinib_molecular_weight", "Imatinib molecular weight.", gt=50, le=5000
     )
     imatinib_ic50_nm: float = _param(
-        "tki.imatinib_ic50_nm", "Imatinib cellular IC50 on native BCR::ABL1 (nominal, in 10% serum medium).", gt=0, le=1e7
+        "tki.imatinib_ic50_nm",
+        "Imatinib cellular IC50 on native BCR::ABL1 (nominal, in 10% serum medium).",
+        gt=0,
+        le=1e7,
     )
     imatinib_ic50_t315i_nm: float = _param(
         "tki.imatinib_ic50_t315i_nm", "Imatinib cellular IC50 on BCR::ABL1 T315I (nominal).", gt=0, le=1e7
     )
     imatinib_tcell_ic50_nm: float = _param(
-        "tki.imatinib_tcell_ic50_nm", "Imatinib IC50 of T-cell activation and killing (nominal, in culture).", gt=0, le=1e7
+        "tki.imatinib_tcell_ic50_nm",
+        "Imatinib IC50 of T-cell activation and killing (nominal, in culture).",
+        gt=0,
+        le=1e7,
     )
     assay_serum_fraction: float = _param(
         "tki.assay_serum_fraction", "Serum share of the medium in which the cellular IC50s were measured.", gt=0, le=1

@@ -36,6 +36,8 @@ from blinasim.trials.cohort import COHORTS
 #: cellularity) and the run covers its assessment.
 TRIAL_SETTINGS: dict[str, dict[str, Any]] = {
     "mt103_211": {"simulation.lattice_size": 120, "simulation.record_every_hours": 6.0, "course.plan": "mt103_211"},
+    # ALCANTARA (Martinelli 2017): as MT103-211, 2 induction cycles then up to 3 more for responders.
+    "alcantara": {"simulation.lattice_size": 120, "simulation.record_every_hours": 6.0, "course.plan": "mt103_211"},
     "blast": {
         "simulation.lattice_size": 224,
         "simulation.record_every_hours": 6.0,
