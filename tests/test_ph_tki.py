@@ -226,6 +226,6 @@ def test_reference_equals_kernels_with_a_tki():
         disease__blast_birth_rate_per_day=1.0,
         tcells__activated_division_per_day=3.0,
     )
-    ref, num = assert_same_run(cfg)
+    _ref, num = assert_same_run(cfg)
     assert num.rec_abl1_inhibition.max() > 0.5 and num.rec_tki_t_cell_suppression.max() > 0.5
     assert num.rec_kills.sum() > 0 and num.rec_births[-1, 0] > 0
