@@ -41,6 +41,13 @@ def test_attributes_follow_their_distributions(name):
     n = 3000
     patients = draw_cohort(spec, n, 5)
     for attr in spec.attributes:
+        if attr.kind == "categorical":
+            labels = [p[attr.key] for p in patients]
+            assert set(labels) <= set(attr.params), attr.key
+            for label, p in attr.params.items():
+                share = labels.count(label) / n
+                assert abs(share - p) < 4 * np.sqrt(p * (1 - p) / n), (attr.key, label)
+            continue
         x = column(patients, attr.key)
         if attr.kind == "scaled":
             # Each value scatters lognormally around the power law of its base attribute (truncated).
@@ -112,11 +119,12 @@ def test_ph_status_follows_each_trials_eligibility():
     assert not column(draw_cohort("mt103_211", 500, 4), "patient.ph_positive").any()  # Topp 2015: Ph-negative only
     ph = column(draw_cohort("blast", 2000, 4), "patient.ph_positive")
     assert 0.03 < ph.mean() < 0.07  # Gokbuget 2018: a few of 116
+    assert column(draw_cohort("alcantara", 200, 4), "patient.ph_positive").all()  # Martinelli 2017: Ph+ only
 
 
-def test_ph_status_is_recorded_but_has_no_mechanism():
-    """Ph status is a stratification characteristic: the same patient with and without it gives the
-    same trajectories (only the recorded config differs)."""
+def test_ph_status_without_a_tki_changes_no_trajectory():
+    """Ph status acts only through a tyrosine kinase inhibitor (tests/test_ph_tki.py): without one the same
+    patient with and without it gives the same trajectories (only the recorded config differs)."""
     from tests.conftest import run
 
     common = {"simulation__days": 1.0, "simulation__lattice_size": 32}

@@ -39,6 +39,10 @@ a step of ``course.step_days``, with no agent and no per-tick cost:
 * **Relapse**: marrow blasts past ``endpoints.relapse_blast_fraction`` after a
   response, or a sanctuary mass past ``course.sanctuary_detect_cells``
   (extramedullary relapse); its type is the dominant phenotype.
+* **Ph+ disease on a TKI** (:mod:`blinasim.clinical.tki`): from ``treatment.tki_start_day``
+  every population of a Ph+ patient divides and dies at the rates of the steady-state mean
+  BCR::ABL1 inhibition of the daily dosing interval (the TKI is taken to the end of
+  follow-up); the T-cell suppression acts through the kill hazard the lattice measured.
 * **Death**: after a relapse or without response, from disease at an
   exponential time with median ``course.failure_survival_median_days``; in
   remission at ``course.remission_death_per_year``; transplant-related as above.
@@ -57,6 +61,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from blinasim.clinical.combination import CombinationDrugs, chemotherapy_assessment_days, chemotherapy_regimen
+from blinasim.clinical.tki import TkiExposure, ph_blast_rates
 from blinasim.params.schema import Config
 
 #: the event codes of ``event_cause`` (CF flag_values / flag_meanings)
@@ -288,6 +293,22 @@ def follow(run: LatticeRun, config: Config, seed: int) -> CourseResult:
     horizon = max(c.follow_up_days, t_end_lattice) if c.plan != "none" else t_end_lattice
     birth = np.array([dis.blast_birth_rate_per_day, dis.blast_birth_rate_per_day, dis.myeloid_birth_rate_per_day])
     death = np.array([dis.blast_death_rate_per_day, dis.blast_death_rate_per_day, dis.myeloid_death_rate_per_day])
+    sanct_birth, sanct_death0 = dis.blast_birth_rate_per_day, dis.blast_death_rate_per_day
+    # A Ph+ patient on a TKI: the rates at the mean inhibition of a steady-state dosing day, from its start.
+    tki_inhibition = TkiExposure(config).steady_state_mean("abl1")
+    tki_start = config.treatment.tki_start_day
+    if tki_inhibition > 0.0:
+        tki_rates = [ph_blast_rates(config, b, d, tki_inhibition) for b, d in zip(birth, death, strict=True)]
+        birth_tki = np.array([b for b, _ in tki_rates])
+        death_tki = np.array([d for _, d in tki_rates])
+        sanct_birth_tki, sanct_death_tki = ph_blast_rates(config, sanct_birth, sanct_death0, tki_inhibition)
+
+    def rates_at(t: float) -> tuple[np.ndarray, np.ndarray, float, float]:
+        """Marrow birth and death by phenotype, and the sanctuary's, at day ``t``."""
+        if tki_inhibition > 0.0 and t >= tki_start:
+            return birth_tki, death_tki, sanct_birth_tki, sanct_death_tki
+        return birth, death, sanct_birth, sanct_death0
+
     # The normal marrow at the end of the lattice run: leukemic cells L give blast fraction
     # L / (L + normal nucleated) and MRD L / (L + normal mononuclear); L cannot exceed the marrow.
     leukemic_end = float(run.mrd[-1]) * run.marrow_mononuclear if np.isfinite(run.mrd[-1]) else 0.0
@@ -316,7 +337,8 @@ def follow(run: LatticeRun, config: Config, seed: int) -> CourseResult:
         if courses is not None:
             exposed = courses.chemotherapy_active(float(run.times[i - 1]))
             kill = c.sanctuary_kill_factor * regimen.blast_kill_per_day if exposed else 0.0
-        sanct = _step(rng, sanct, dis.blast_birth_rate_per_day, dis.blast_death_rate_per_day + kill + seed_rate, dt)
+        _, _, s_birth, s_death = rates_at(run.times[i - 1])
+        sanct = _step(rng, sanct, s_birth, s_death + kill + seed_rate, dt)
         sanct_path[i] = sanct
 
     if chemo:
@@ -390,11 +412,12 @@ def follow(run: LatticeRun, config: Config, seed: int) -> CourseResult:
         gvl = c.gvl_kill_per_day if done_transplant else 0.0
         cytotoxic = kill if chemo else 0.0  # chemotherapy does not need CD19
         seeded = sanct * seed_rate * dt
-        marrow[POS] = _step(rng, marrow[POS], birth[POS], death[POS] + kill + gvl, dt)
-        marrow[NEG] = _step(rng, marrow[NEG], birth[NEG], death[NEG] + cytotoxic + gvl, dt)
-        marrow[MYE] = _step(rng, marrow[MYE], birth[MYE], death[MYE] + cytotoxic + gvl, dt)
-        sanct_death = dis.blast_death_rate_per_day + c.sanctuary_kill_factor * kill + gvl + seed_rate
-        sanct = _step(rng, sanct, dis.blast_birth_rate_per_day, sanct_death, dt)
+        b, d, s_birth, s_death = rates_at(t0)
+        marrow[POS] = _step(rng, marrow[POS], b[POS], d[POS] + kill + gvl, dt)
+        marrow[NEG] = _step(rng, marrow[NEG], b[NEG], d[NEG] + cytotoxic + gvl, dt)
+        marrow[MYE] = _step(rng, marrow[MYE], b[MYE], d[MYE] + cytotoxic + gvl, dt)
+        sanct_death = s_death + c.sanctuary_kill_factor * kill + gvl + seed_rate
+        sanct = _step(rng, sanct, s_birth, sanct_death, dt)
         if seeded > 0:
             marrow[POS] += float(rng.poisson(seeded)) if seeded < DETERMINISTIC_CELLS else seeded
         if not done_transplant and not math.isnan(transplant_day) and t0 <= transplant_day < t1:

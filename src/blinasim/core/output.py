@@ -302,6 +302,15 @@ def build_dataset(model: Any) -> xr.Dataset:
             "1",
             "share of activated T-cell division and lysis suppressed by activated regulatory T-cells",
         ),
+        "abl1_inhibition": _var(
+            model.rec_abl1_inhibition[:n], t, "1", "BCR::ABL1 inhibition of Ph+ blasts by a tyrosine kinase inhibitor"
+        ),
+        "tki_t_cell_suppression": _var(
+            model.rec_tki_t_cell_suppression[:n],
+            t,
+            "1",
+            "share of T-cell killing, activated division and cytokine release lost to a TKI's off-target (LCK) effect",
+        ),
         "cumulative_cd19_loss_events": _var(
             ev["cd19_losses"],
             t,

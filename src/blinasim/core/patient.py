@@ -25,6 +25,7 @@ from blinasim.clinical.cytokines import CytokineModel, DrugEffects
 from blinasim.clinical.pk import OneCompartmentPK, patient_clearance, renal_clearance_factor
 from blinasim.clinical.protocol import ProtocolEngine, Schedule, build_schedule, needs_prephase
 from blinasim.clinical.seizures import SeizureModel
+from blinasim.clinical.tki import TkiExposure
 from blinasim.core.phases import Phase
 from blinasim.core.processes import blast_fate, normal_b_supply, record, trafficking
 from blinasim.core.seeds import run_seed
@@ -234,6 +235,10 @@ class PatientModel(mesa.Model):
         self.combination = CombinationDrugs(self.config, first_infusion, self.run_seed)
         self.pd1_occupancy = 0.0
         self.ctla4_blockade = 0.0
+        #: the tyrosine kinase inhibitor: BCR::ABL1 inhibition of Ph+ blasts, T-cell suppression (end of tick)
+        self.tki = TkiExposure(self.config)
+        self.abl1_inhibition = 0.0
+        self.tki_t_cell_suppression = 0.0
         #: share of activated division and lysis suppressed by regulatory T-cells (slow clock)
         self.treg_suppression = 0.0
         self.dose_rate = 0.0

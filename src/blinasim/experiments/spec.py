@@ -177,7 +177,8 @@ class SamplerSection(_Strict):
         "cohort: virtual patients.",
     )
     cohort: str | None = Field(
-        default=None, description="cohort: the trial population (blinasim.trials.cohort.COHORTS: mt103_211, blast)."
+        default=None,
+        description="cohort: the trial population (blinasim.trials.cohort.COHORTS: mt103_211, blast, alcantara).",
     )
     seed: int | None = Field(default=None, ge=0, description="Seed of the draw (default: the root seed).")
     second_order: bool = Field(default=False, description="sobol: also second-order indices (N*(2D+2) samples).")

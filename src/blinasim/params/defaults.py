@@ -109,9 +109,22 @@ LITERATURE: dict[str, Default] = {
     "patient.ph_positive": Default(
         False,
         "1",
-        "model choice: a patient characteristic without a mechanism in the model: blinatumomab's response "
-        "rates are alike in Ph+ and Ph- R/R B-ALL (ALCANTARA [Martinelli2017]: CR/CRh 36%; MT103-211 [Topp2015]: 43%) and "
-        "tyrosine kinase inhibitors are not modelled",
+        "model choice: Ph-negative by default; Ph+ (BCR::ABL1) blasts depend on ABL1 kinase activity for division "
+        "and survival, which a tyrosine kinase inhibitor (treatment.tki) blocks; without a TKI their kinetics are "
+        "those of the disease section (blinatumomab's response rates are alike in Ph+ and Ph- R/R B-ALL: "
+        "ALCANTARA [Martinelli2017] CR/CRh 36%, MT103-211 [Topp2015] 43%)",
+    ),
+    "patient.abl1_mutation": Default(
+        "none",
+        "-",
+        "model choice: no ABL1 kinase-domain mutation; 't315i' (the gatekeeper mutation, 10 of 45 ALCANTARA "
+        "patients [Martinelli2017]) shifts each TKI's cellular IC50 (tki.*_ic50_t315i_nm)",
+    ),
+    "patient.prior_tki_failure": Default(
+        False,
+        "bool",
+        "model choice: TKI-naive; ALCANTARA enrolled patients after failure of >= 1 second-generation TKI "
+        "[Martinelli2017], whose blasts are less sensitive to any TKI (tki.prior_failure_ic50_fold)",
     ),
     "patient.il6_response": Default(
         1.0,
@@ -626,6 +639,103 @@ LITERATURE: dict[str, Default] = {
         "approx.: CTLA-4 blockade raises activated T-cell proliferation; PD-1 +- CTLA-4 blockade increased "
         "T-cell proliferation in vitro ([Feucht2016]); 50% at full blockade",
     ),
+    # ------------------------------------------------------- tyrosine kinase inhibitors
+    "tki.dasatinib_dose_mg": Default(140.0, "mg", "[SprycelPI]: Ph+ ALL 140 mg once daily"),
+    "tki.ponatinib_dose_mg": Default(45.0, "mg", "[IclusigPI]: 45 mg once daily"),
+    "tki.imatinib_dose_mg": Default(600.0, "mg", "[GleevecPI]: Ph+ ALL 600 mg once daily"),
+    "tki.dasatinib_auc_per_mg": Default(
+        3.97,
+        "ng h/mL/mg",
+        "[SprycelPI]: AUC 397 ng h/mL at 100 mg once daily (Cmax 82.2 ng/mL), dose-proportional over 15-240 mg",
+    ),
+    "tki.ponatinib_auc_per_mg": Default(
+        27.8, "ng h/mL/mg", "[IclusigPI]: steady-state AUC 1253 ng h/mL at 45 mg once daily (Cmax 73 ng/mL)"
+    ),
+    "tki.imatinib_auc_per_mg": Default(
+        108.0,
+        "ng h/mL/mg",
+        "approx. from [Peng2005]: steady state at 400 mg once daily 2.6 ug/mL peak, 1.2 ug/mL trough "
+        "(log-mean 1.81 ug/mL over 24 h: AUC ~43 ug h/mL); dose-proportional",
+    ),
+    "tki.dasatinib_half_life_h": Default(4.0, "h", "[SprycelPI]: terminal half-life 3-5 h"),
+    "tki.ponatinib_half_life_h": Default(24.0, "h", "[IclusigPI]: terminal half-life ~24 h"),
+    "tki.imatinib_half_life_h": Default(18.0, "h", "[Peng2005]: terminal half-life ~18 h"),
+    "tki.dasatinib_unbound_fraction": Default(0.04, "1", "[SprycelPI]: 96% bound to plasma proteins"),
+    "tki.ponatinib_unbound_fraction": Default(
+        0.01, "1", "[IclusigPI]: > 99% bound to plasma proteins (upper bound of the free fraction)"
+    ),
+    "tki.imatinib_unbound_fraction": Default(0.05, "1", "[Peng2005]: ~95% bound to plasma proteins"),
+    "tki.dasatinib_molecular_weight": Default(488.0, "g/mol", "[Leveque2020]: 488 g/mol"),
+    "tki.ponatinib_molecular_weight": Default(532.6, "g/mol", "[IclusigPI]: 532.56 g/mol (free base)"),
+    "tki.imatinib_molecular_weight": Default(493.6, "g/mol", "[GleevecPI]: 493.6 g/mol (free base)"),
+    "tki.assay_serum_fraction": Default(
+        0.1,
+        "1",
+        "approx.: the cellular IC50s were measured in medium with 10% fetal bovine serum ([OHare2005]; "
+        "[OHare2009]); binding scales with the protein present, so the free fraction in the assay is "
+        "1 / (1 + (1/fu - 1) x 0.1)",
+    ),
+    "tki.dasatinib_ic50_nm": Default(
+        0.8, "nM", "[OHare2005]: Ba/F3 cells with native BCR-ABL, proliferation IC50 0.8 nM"
+    ),
+    "tki.dasatinib_ic50_t315i_nm": Default(
+        200.0, "nM", "[OHare2005]: BCR-ABL T315I, IC50 > 200 nM (a lower bound: dasatinib is inactive)"
+    ),
+    "tki.ponatinib_ic50_nm": Default(0.5, "nM", "[OHare2009]: Ba/F3 native BCR-ABL, proliferation IC50 0.5 nM"),
+    "tki.ponatinib_ic50_t315i_nm": Default(11.0, "nM", "[OHare2009]: Ba/F3 BCR-ABL T315I, IC50 11 nM"),
+    "tki.imatinib_ic50_nm": Default(260.0, "nM", "[OHare2005]: Ba/F3 native BCR-ABL, IC50 260 nM"),
+    "tki.imatinib_ic50_t315i_nm": Default(
+        6400.0, "nM", "[OHare2005]: BCR-ABL T315I, IC50 > 6400 nM (a lower bound: imatinib is inactive)"
+    ),
+    "tki.hill": Default(1.0, "1", "model choice: Emax model (Hill coefficient 1) on the unbound level"),
+    "tki.prior_failure_ic50_fold": Default(
+        10.0,
+        "1",
+        "calibrated prior (no published value): after failure of a second-generation TKI the blasts resist by "
+        "BCR::ABL1-independent routes too; single-agent dasatinib after imatinib failure gave major hematologic "
+        "responses in 42% of Ph+ ALL patients, short-lived ([Ottmann2007]); a 10-fold IC50 shift halves the "
+        "average inhibition by dasatinib",
+    ),
+    "tki.max_division_block": Default(
+        0.7,
+        "1",
+        "approx.: BCR::ABL1 inhibition arrests Ph+ blasts in G1 (oncogene addiction); calibrated prior with "
+        "tki.max_apoptosis_per_day so that dasatinib (with steroids) clears blood and marrow blasts of TKI-naive "
+        "Ph+ ALL to a complete hematologic response within ~3 weeks ([Foa2011]: CHR in all 53 patients, 92.5% by "
+        "day 22)",
+    ),
+    "tki.max_apoptosis_per_day": Default(
+        0.3,
+        "1/day",
+        "approx.: extra apoptosis of Ph+ blasts at full BCR::ABL1 inhibition; with tki.max_division_block the "
+        "net decline at dasatinib's average inhibition (~0.8) is ~0.23/day, 2 logs in ~3 weeks ([Foa2011])",
+    ),
+    "tki.dasatinib_tcell_ic50_nm": Default(
+        5.0,
+        "nM",
+        "approx.: dasatinib blocks TCR signalling through LCK and with it T-cell activation, proliferation, "
+        "cytokine release and degranulation, reversibly: marked at 1-2 nM in culture ([Schade2008]), "
+        "dose-dependent over 1-100 nM ([Weichsel2008]); it abolished blinatumomab's killing in vitro "
+        "([Leonard2021])",
+    ),
+    "tki.ponatinib_tcell_ic50_nm": Default(
+        50.0,
+        "nM",
+        "approx.: ponatinib also inhibited blinatumomab-driven T-cell proliferation in vitro ([Leonard2021]) but "
+        "is ~10-fold less potent on SRC-family kinases (SRC IC50 5.4 nM, [OHare2009]) than dasatinib "
+        "(sub-nanomolar, [Lombardo2004]); so 10 x the dasatinib value",
+    ),
+    "tki.imatinib_tcell_ic50_nm": Default(
+        1e6,
+        "nM",
+        "[Leonard2021]: imatinib (like nilotinib) did not inhibit blinatumomab-driven T-cell proliferation or "
+        "IFN-gamma (an IC50 far above any level: no effect)",
+    ),
+    "tki.max_tcell_suppression": Default(
+        1.0,
+        "1",
+        "[Leonard2021]: with dasatinib no CD19+ cell was lost under blinatumomab in vitro (complete suppression)",
+    ),
     # ------------------------------------------------------------- chemotherapy
     "chemotherapy.course_days": Default(5, "day", "approx.: salvage courses (FLAG-Ida, HiDAC) run ~5 days"),
     "chemotherapy.courses": Default(
@@ -871,6 +981,18 @@ LITERATURE: dict[str, Default] = {
         "model choice: no chemotherapy by default; 'physicians_choice' is the TOWER standard-of-care arm ([Kantarjian2017])",
     ),
     "treatment.chemotherapy_start_day": Default(0.0, "day", "model choice: first salvage course on day 0"),
+    "treatment.tki": Default(
+        "none",
+        "-",
+        "model choice: no tyrosine kinase inhibitor by default; dasatinib and ponatinib are given with "
+        "blinatumomab in Ph+ ALL (D-ALBA [Foa2020]); ALCANTARA gave blinatumomab alone [Martinelli2017]",
+    ),
+    "treatment.tki_start_day": Default(
+        0.0,
+        "day",
+        "model choice: the TKI is taken once daily from this day to the end of follow-up (continuous, as with "
+        "blinatumomab in [Foa2020])",
+    ),
     "treatment.dexamethasone_premedication": Default(
         True, "bool", "[BlincytoPI]: premedicate before each cycle, a step-up and a restart after >= 4 h"
     ),

@@ -117,7 +117,16 @@ class PatientConfig(_Section):
     )
     ph_positive: bool = _param(
         "patient.ph_positive",
-        "Philadelphia chromosome (BCR::ABL1): recorded for stratification; the model has no Ph-specific biology.",
+        "Philadelphia chromosome (BCR::ABL1): the blasts' division and survival depend on ABL1 kinase activity, "
+        "which a tyrosine kinase inhibitor (treatment.tki) blocks.",
+    )
+    abl1_mutation: Literal["none", "t315i"] = _param(
+        "patient.abl1_mutation",
+        "ABL1 kinase-domain mutation of Ph+ blasts: none or t315i (gatekeeper: dasatinib and imatinib inactive).",
+    )
+    prior_tki_failure: bool = _param(
+        "patient.prior_tki_failure",
+        "Ph+ disease that failed a second-generation TKI: every TKI's IC50 x tki.prior_failure_ic50_fold.",
     )
     marrow_nucleated_cells: float = _param(
         "patient.marrow_nucleated_cells", "Total nucleated marrow cells of the patient.", gt=1e6, le=1e14
@@ -731,6 +740,120 @@ class CheckpointConfig(_Section):
     )
 
 
+class TkiConfig(_Section):
+    """Tyrosine kinase inhibitors (imatinib, dasatinib, ponatinib): oral PK, BCR::ABL1 and T-cell effects."""
+
+    dasatinib_dose_mg: float = _param("tki.dasatinib_dose_mg", "Dasatinib once-daily dose.", gt=0, le=2000)
+    dasatinib_auc_per_mg: float = _param(
+        "tki.dasatinib_auc_per_mg",
+        "Dasatinib steady-state AUC over a day per mg of daily dose (total plasma).",
+        gt=0,
+        le=1e4,
+    )
+    dasatinib_half_life_h: float = _param("tki.dasatinib_half_life_h", "Dasatinib terminal half-life.", gt=0, le=500)
+    dasatinib_unbound_fraction: float = _param(
+        "tki.dasatinib_unbound_fraction", "Dasatinib free fraction in plasma.", gt=0, le=1
+    )
+    dasatinib_molecular_weight: float = _param(
+        "tki.dasatinib_molecular_weight", "Dasatinib molecular weight.", gt=50, le=5000
+    )
+    dasatinib_ic50_nm: float = _param(
+        "tki.dasatinib_ic50_nm",
+        "Dasatinib cellular IC50 on native BCR::ABL1 (nominal, in 10% serum medium).",
+        gt=0,
+        le=1e7,
+    )
+    dasatinib_ic50_t315i_nm: float = _param(
+        "tki.dasatinib_ic50_t315i_nm", "Dasatinib cellular IC50 on BCR::ABL1 T315I (nominal).", gt=0, le=1e7
+    )
+    dasatinib_tcell_ic50_nm: float = _param(
+        "tki.dasatinib_tcell_ic50_nm",
+        "Dasatinib IC50 of T-cell activation and killing (nominal, in culture).",
+        gt=0,
+        le=1e7,
+    )
+    ponatinib_dose_mg: float = _param("tki.ponatinib_dose_mg", "Ponatinib once-daily dose.", gt=0, le=2000)
+    ponatinib_auc_per_mg: float = _param(
+        "tki.ponatinib_auc_per_mg",
+        "Ponatinib steady-state AUC over a day per mg of daily dose (total plasma).",
+        gt=0,
+        le=1e4,
+    )
+    ponatinib_half_life_h: float = _param("tki.ponatinib_half_life_h", "Ponatinib terminal half-life.", gt=0, le=500)
+    ponatinib_unbound_fraction: float = _param(
+        "tki.ponatinib_unbound_fraction", "Ponatinib free fraction in plasma.", gt=0, le=1
+    )
+    ponatinib_molecular_weight: float = _param(
+        "tki.ponatinib_molecular_weight", "Ponatinib molecular weight.", gt=50, le=5000
+    )
+    ponatinib_ic50_nm: float = _param(
+        "tki.ponatinib_ic50_nm",
+        "Ponatinib cellular IC50 on native BCR::ABL1 (nominal, in 10% serum medium).",
+        gt=0,
+        le=1e7,
+    )
+    ponatinib_ic50_t315i_nm: float = _param(
+        "tki.ponatinib_ic50_t315i_nm", "Ponatinib cellular IC50 on BCR::ABL1 T315I (nominal).", gt=0, le=1e7
+    )
+    ponatinib_tcell_ic50_nm: float = _param(
+        "tki.ponatinib_tcell_ic50_nm",
+        "Ponatinib IC50 of T-cell activation and killing (nominal, in culture).",
+        gt=0,
+        le=1e7,
+    )
+    imatinib_dose_mg: float = _param("tki.imatinib_dose_mg", "Imatinib once-daily dose.", gt=0, le=2000)
+    imatinib_auc_per_mg: float = _param(
+        "tki.imatinib_auc_per_mg",
+        "Imatinib steady-state AUC over a day per mg of daily dose (total plasma).",
+        gt=0,
+        le=1e4,
+    )
+    imatinib_half_life_h: float = _param("tki.imatinib_half_life_h", "Imatinib terminal half-life.", gt=0, le=500)
+    imatinib_unbound_fraction: float = _param(
+        "tki.imatinib_unbound_fraction", "Imatinib free fraction in plasma.", gt=0, le=1
+    )
+    imatinib_molecular_weight: float = _param(
+        "tki.imatinib_molecular_weight", "Imatinib molecular weight.", gt=50, le=5000
+    )
+    imatinib_ic50_nm: float = _param(
+        "tki.imatinib_ic50_nm",
+        "Imatinib cellular IC50 on native BCR::ABL1 (nominal, in 10% serum medium).",
+        gt=0,
+        le=1e7,
+    )
+    imatinib_ic50_t315i_nm: float = _param(
+        "tki.imatinib_ic50_t315i_nm", "Imatinib cellular IC50 on BCR::ABL1 T315I (nominal).", gt=0, le=1e7
+    )
+    imatinib_tcell_ic50_nm: float = _param(
+        "tki.imatinib_tcell_ic50_nm",
+        "Imatinib IC50 of T-cell activation and killing (nominal, in culture).",
+        gt=0,
+        le=1e7,
+    )
+    assay_serum_fraction: float = _param(
+        "tki.assay_serum_fraction", "Serum share of the medium in which the cellular IC50s were measured.", gt=0, le=1
+    )
+    hill: float = _param("tki.hill", "Hill coefficient of the BCR::ABL1 and T-cell exposure-response.", gt=0, le=5)
+    prior_failure_ic50_fold: float = _param(
+        "tki.prior_failure_ic50_fold",
+        "IC50 multiplier of Ph+ blasts that failed a second-generation TKI (patient.prior_tki_failure).",
+        ge=1,
+        le=1e4,
+    )
+    max_division_block: float = _param(
+        "tki.max_division_block", "Share of Ph+ blast division stopped at full BCR::ABL1 inhibition.", ge=0, le=1
+    )
+    max_apoptosis_per_day: float = _param(
+        "tki.max_apoptosis_per_day", "Extra death hazard of Ph+ blasts at full BCR::ABL1 inhibition.", ge=0, le=10
+    )
+    max_tcell_suppression: float = _param(
+        "tki.max_tcell_suppression",
+        "Share of T-cell killing, activated division and cytokine release lost at full off-target (LCK) inhibition.",
+        ge=0,
+        le=1,
+    )
+
+
 class ChemotherapyConfig(_Section):
     """Salvage chemotherapy comparator: courses of cytotoxic exposure."""
 
@@ -1037,6 +1160,14 @@ class TreatmentConfig(_Section):
     chemotherapy_start_day: float = _param(
         "treatment.chemotherapy_start_day", "Day the first chemotherapy course starts.", ge=0, le=3650
     )
+    tki: Literal["none", "imatinib", "dasatinib", "ponatinib"] = _param(
+        "treatment.tki",
+        "Tyrosine kinase inhibitor taken once daily by mouth ([tki]): inhibits BCR::ABL1 in Ph+ blasts; "
+        "dasatinib (less so ponatinib) also suppresses T-cell activation and killing.",
+    )
+    tki_start_day: float = _param(
+        "treatment.tki_start_day", "Day of the first TKI dose (then daily to the end of follow-up).", ge=0, le=3650
+    )
     dexamethasone_premedication: bool = _param(
         "treatment.dexamethasone_premedication", "Dexamethasone before each cycle, step-up and restart."
     )
@@ -1180,6 +1311,7 @@ class Config(_Section):
     counts: CountConfig = Field(default_factory=CountConfig)
     checkpoint: CheckpointConfig = Field(default_factory=CheckpointConfig)
     chemotherapy: ChemotherapyConfig = Field(default_factory=ChemotherapyConfig)
+    tki: TkiConfig = Field(default_factory=TkiConfig)
     course: CourseConfig = Field(default_factory=CourseConfig)
     # Left out of the dump (and the stored config JSON) at its default, so outputs without snapshots
     # stay bit-identical to those made before the section existed.

@@ -833,7 +833,7 @@ class ReferenceModel(PatientModel):
             kind = t.resolve_synapse(
                 self.dt_hours,
                 keep,
-                killing.lysis_probability(self.config, self.treg_suppression),
+                killing.lysis_probability(self.config, self.treg_suppression, self.tki_t_cell_suppression),
                 tcfg.exhaustion_e50,
                 tcfg.exhaustion_hill,
                 tcfg.pd1_lysis_inhibition,
@@ -854,6 +854,7 @@ class ReferenceModel(PatientModel):
             self.pd1_occupancy,
             self.ctla4_blockade,
             self.treg_suppression,
+            self.tki_t_cell_suppression,
         )
         stop = len(self.tcell_slots)  # daughters born now are visited from the next slow step
         for slot in range(stop):
@@ -893,7 +894,9 @@ class ReferenceModel(PatientModel):
         """Blast fate and normal-B death, visiting the targets in slot order as
         ``kernels.blast_fate.target_fate`` does, with the rates of
         :func:`blinasim.core.processes.blast_fate.fate_rates`."""
-        rates = blast_fate.fate_rates(self.config, self.cytokines.ifng, self.dt_hours * self.slow_every)
+        rates = blast_fate.fate_rates(
+            self.config, self.cytokines.ifng, self.dt_hours * self.slow_every, self.abl1_inhibition
+        )
         mean_cycle = rates.mean_cycle_hours.tolist()
         p_death = rates.p_blast_death.tolist()
         stop = len(self.target_slots)

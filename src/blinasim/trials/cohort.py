@@ -7,9 +7,10 @@ seed give the same patients (numpy ``SeedSequence``), and every patient is a
 set of config overrides that the experiment machinery validates like any
 other sample.
 
-Ph status (``patient.ph_positive``) is a recorded characteristic without a
-mechanism in the model: MT103-211 enrolled Ph-negative patients only, BLAST a
-few Ph-positive ones, and the report stratifies by it. Age is not drawn (the
+Ph status (``patient.ph_positive``) acts through BCR::ABL1 and a tyrosine kinase
+inhibitor when one is given (:mod:`blinasim.clinical.tki`): MT103-211 enrolled
+Ph-negative patients only, BLAST a few Ph-positive ones (no TKI), ALCANTARA
+Ph-positive patients after TKI failure. Age is not drawn (the
 model has no age effects); the limits are listed in docs/validation.md.
 
 Sources for the distributions (approx. where marked; the keys in square brackets
@@ -25,6 +26,9 @@ are on the references page, docs/references.md):
   patients at this dose: CR within 2 cycles 39%, complete MRD response in 52%
   of those). Body size is drawn as stature, with weight, blood volume and
   marrow size following it ("scaled" attributes).
+* ALCANTARA [Martinelli2017]: 45 adults with Ph-positive relapsed/refractory
+  B-ALL after failure of >= 1 second-generation TKI (10 with ABL1 T315I), > 5%
+  marrow blasts; blinatumomab alone, step-up 9 then 28 ug/day.
 """
 
 from __future__ import annotations
@@ -42,9 +46,10 @@ class Attribute:
     """One drawn attribute: a distribution over a config key, optionally truncated.
 
     ``kind`` is "lognormal" (``median``, ``log_sd``), "normal" (``mean``, ``sd``),
-    "beta" (``a``, ``b``), "bernoulli" (``p``) or "scaled" (``coef``, ``ref``,
-    ``power``, ``log_sd``); ``low``/``high`` truncate by redrawing (rejection), so
-    the shape inside the bounds is kept.
+    "beta" (``a``, ``b``), "bernoulli" (``p``), "categorical" (label -> probability,
+    summing to 1; the value is the label) or "scaled" (``coef``, ``ref``, ``power``,
+    ``log_sd``); ``low``/``high`` truncate by redrawing (rejection), so the shape
+    inside the bounds is kept.
 
     A "scaled" attribute follows another one (``of``, drawn earlier in the cohort):
     ``coef * (of / ref) ** power`` times a lognormal scatter, so body measures stay
@@ -77,6 +82,9 @@ class Attribute:
                 x = rng.beta(p["a"], p["b"], m)
             elif self.kind == "bernoulli":
                 return rng.random(n) < p["p"]
+            elif self.kind == "categorical":
+                labels = list(p)
+                return np.asarray(labels, dtype=object)[rng.choice(len(labels), size=n, p=list(p.values()))]
             else:
                 raise ValueError(f"unknown distribution kind {self.kind!r} for {self.key}")
             x = x[(x >= self.low) & (x <= self.high)]
@@ -488,7 +496,50 @@ MT103_205 = CohortSpec(
     },
 )
 
-COHORTS: dict[str, CohortSpec] = {spec.name: spec for spec in (MT103_211, BLAST, MT103_205)}
+
+def _alcantara_attributes() -> tuple[Attribute, ...]:
+    """MT103-211's attributes with ALCANTARA's entry criterion, and the T315I share of its patients."""
+    out = []
+    for attr in MT103_211.attributes:
+        if attr.key == "patient.marrow_blast_fraction":
+            attr = replace(
+                attr,
+                low=0.05,
+                source="[Martinelli2017]: > 5% marrow blasts at entry; the spread of R/R disease as MT103-211 "
+                "(Beta(2.5, 1.5), approx.)",
+            )
+        elif attr.key == "patient.kmt2a_rearranged":
+            continue  # Ph+ disease: BCR::ABL1, not a KMT2A rearrangement
+        else:
+            attr = replace(attr, source=f"approx.: as MT103-211 ({attr.source})")
+        out.append(attr)
+    out.append(
+        Attribute(
+            "patient.abl1_mutation",
+            "categorical",
+            {"none": 35 / 45, "t315i": 10 / 45},
+            source="[Martinelli2017]: ABL1 T315I in 10 of the 45 patients",
+        )
+    )
+    return tuple(out)
+
+
+ALCANTARA = CohortSpec(
+    name="alcantara",
+    description="Ph+ R/R B-ALL adults after >= 1 second-generation TKI (Martinelli 2017), step-up 9 -> 28 "
+    "ug/day, 2 cycles, no TKI",
+    attributes=_alcantara_attributes(),
+    fixed={
+        "treatment.regimen": "rr_step_up",
+        "treatment.cycles": 2,
+        "simulation.days": 84.0,
+        "patient.ph_positive": True,
+        "patient.prior_tki_failure": True,  # Martinelli 2017: failure of >= 1 second-generation TKI
+        "treatment.tki": "none",  # blinatumomab alone in the trial; the TKI arms set it
+    },
+)
+
+COHORTS: dict[str, CohortSpec] = {spec.name: spec for spec in (MT103_211, BLAST, MT103_205, ALCANTARA)}
 
 
 def draw_cohort(spec: CohortSpec | str, n: int, seed: int) -> list[dict[str, Any]]:
@@ -511,5 +562,10 @@ def draw_cohort(spec: CohortSpec | str, n: int, seed: int) -> list[dict[str, Any
             base = np.array([float(p[attr.of]) for p in patients])
         values = attr.draw(rng, n, base)
         for patient, value in zip(patients, values, strict=True):
-            patient[attr.key] = bool(value) if attr.kind == "bernoulli" else float(value)
+            if attr.kind == "bernoulli":
+                patient[attr.key] = bool(value)
+            elif attr.kind == "categorical":
+                patient[attr.key] = str(value)
+            else:
+                patient[attr.key] = float(value)
     return patients

@@ -60,6 +60,13 @@ TRIAL_SETTINGS: dict[str, dict[str, Any]] = {
         "course.plan": "mt103_211",
         "endpoints.assessment_days": ASSESSMENT_DAYS["mt103_211"],
     },
+    # ALCANTARA (Martinelli 2017): as MT103-211, 2 induction cycles then up to 3 more for responders.
+    "alcantara": {
+        "simulation.lattice_size": 120,
+        "simulation.record_every_hours": 6.0,
+        "course.plan": "mt103_211",
+        "endpoints.assessment_days": ASSESSMENT_DAYS["mt103_211"],
+    },
     "blast": {
         "endpoints.assessment_days": ASSESSMENT_DAYS["blast"],
         "simulation.lattice_size": 224,

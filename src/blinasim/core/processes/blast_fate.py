@@ -15,7 +15,8 @@ Config: ``disease.blast_birth_rate_per_day``, ``disease.blast_death_rate_per_day
 ``disease.lineage_switch_per_division_kmt2a``, ``disease.lineage_switch_pressure_gain``,
 ``disease.immune_pressure_ec50_pg_per_ml``, ``disease.pdl1_baseline``, ``disease.pdl1_max``,
 ``disease.pdl1_ifng_ec50_pg_per_ml``, ``disease.pdl1_response_days``,
-``patient.kmt2a_rearranged``, ``normal_b.death_rate_per_day``.
+``patient.kmt2a_rearranged``, ``normal_b.death_rate_per_day``; with a TKI (Ph+ disease)
+``tki.max_division_block``, ``tki.max_apoptosis_per_day`` (:mod:`blinasim.clinical.tki`).
 Kernel: :func:`blinasim.kernels.blast_fate.target_fate`.
 Reference: ``Blast.fate`` (``Blast.daughter_phenotype``), ``NormalBCell.fate``.
 """
@@ -27,6 +28,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from blinasim.clinical.tki import ph_blast_rates
 from blinasim.core.state import P_BLAST, P_NORMAL_B, P_OTHER_MARROW
 from blinasim.kernels import blast_fate
 from blinasim.params.schema import Config
@@ -64,14 +66,17 @@ def mean_cycle_hours_by_phenotype(config: Config) -> np.ndarray:
     return np.array([blast, blast, mean_cycle_hours(dis.myeloid_birth_rate_per_day)])
 
 
-def fate_rates(config: Config, ifng: float, dt_hours: float) -> BlastFateRates:
-    """The kernel's numbers for one slow step of ``dt_hours`` at serum IFN-gamma ``ifng`` (pg/mL).
+def fate_rates(config: Config, ifng: float, dt_hours: float, abl1_inhibition: float = 0.0) -> BlastFateRates:
+    """The kernel's numbers for one slow step of ``dt_hours`` at serum IFN-gamma ``ifng`` (pg/mL)
+    and BCR::ABL1 inhibition ``abl1_inhibition`` of Ph+ blasts by a TKI.
 
     Death probabilities from the hazards; the PD-L1 target rises with IFN-gamma
     (``baseline + (max - baseline) x ifng / (ifng + EC50)``) and is approached with
     time constant ``pdl1_response_days``; the lineage-switch probability per
     division (KMT2A-rearranged or not) grows with immune pressure
-    ``ifng / (ifng + EC50)``.
+    ``ifng / (ifng + EC50)``. A TKI slows the division and raises the death of every
+    phenotype of a Ph+ clone (:func:`blinasim.clinical.tki.ph_blast_rates`; nothing changes at
+    inhibition 0, as for Ph-negative disease).
     """
     dis = config.disease
     dt_days = dt_hours / 24.0
@@ -80,13 +85,24 @@ def fate_rates(config: Config, ifng: float, dt_hours: float) -> BlastFateRates:
     base_switch = (
         dis.lineage_switch_per_division_kmt2a if config.patient.kmt2a_rearranged else dis.lineage_switch_per_division
     )
+    death = np.array([dis.blast_death_rate_per_day, dis.blast_death_rate_per_day, dis.myeloid_death_rate_per_day])
+    if abl1_inhibition > 0.0:
+        ph = [
+            ph_blast_rates(config, b, d, abl1_inhibition)
+            for b, d in zip(
+                (dis.blast_birth_rate_per_day, dis.blast_birth_rate_per_day, dis.myeloid_birth_rate_per_day),
+                death,
+                strict=True,
+            )
+        ]
+        cycle = np.array([mean_cycle_hours(b) for b, _ in ph])
+        death = np.array([d for _, d in ph])
+    else:
+        cycle = mean_cycle_hours_by_phenotype(config)
     return BlastFateRates(
         dt_hours=dt_hours,
-        mean_cycle_hours=mean_cycle_hours_by_phenotype(config),
-        p_blast_death=-np.expm1(
-            -np.array([dis.blast_death_rate_per_day, dis.blast_death_rate_per_day, dis.myeloid_death_rate_per_day])
-            * dt_days
-        ),
+        mean_cycle_hours=cycle,
+        p_blast_death=-np.expm1(-death * dt_days),
         p_b_death=-math.expm1(-config.normal_b.death_rate_per_day * dt_days),
         placement_attempts=dis.daughter_placement_attempts,
         pdl1_target=pdl1_target,
@@ -101,7 +117,7 @@ def run(model: Any) -> None:
     """One slow step of fate for every free target (growing the store when daughters fill it)."""
     st, tg = model.state, model.state.targets
     st.blood_targets = None  # daughters may be born in blood: list the blood targets again
-    rates = fate_rates(model.config, model.cytokines.ifng, model.dt_hours * model.slow_every)
+    rates = fate_rates(model.config, model.cytokines.ifng, model.dt_hours * model.slow_every, model.abl1_inhibition)
     ev = np.zeros(blast_fate.EV_SIZE, dtype=np.int64)
     start, stop = 0, tg.n
     while start >= 0:

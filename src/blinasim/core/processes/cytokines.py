@@ -23,7 +23,11 @@ def advance(model: Any, engaged: int, live: int) -> None:
     the maxima of the grades (and of the signals they are graded from) over the record interval."""
     share = engaged / live if live > 0 else 0.0
     cyt = model.cytokines
-    cyt.step((model.tick + 1) * model.dt_hours, model.dt_hours, engaged * model.cells_per_agent, share)
+    signal = engaged * model.cells_per_agent
+    if model.tki_t_cell_suppression > 0.0:
+        # A TKI's off-target block of TCR signalling (dasatinib) lowers cytokine release too.
+        signal *= 1.0 - model.tki_t_cell_suppression
+    cyt.step((model.tick + 1) * model.dt_hours, model.dt_hours, signal, share)
     model._interval_crs = max(model._interval_crs, cyt.crs_grade)
     model._interval_crs_signal = max(model._interval_crs_signal, cyt.crs_signal)
     model._interval_neuro = max(model._interval_neuro, cyt.neuro_grade)

@@ -20,14 +20,16 @@ from blinasim.kernels import killing
 from blinasim.params.schema import Config
 
 
-def lysis_probability(config: Config, suppression: float) -> float:
+def lysis_probability(config: Config, suppression: float, tki_suppression: float = 0.0) -> float:
     """Probability that a completed synapse kills, before exhaustion and PD-1.
 
     Synapses made by regulatory T-cells (a share CD4 x Treg-of-CD4 of the
-    T-cells, which engage but do not kill) and the Treg suppression of lysis
-    both lower it.
+    T-cells, which engage but do not kill), the Treg suppression of lysis and a
+    TKI's off-target block of TCR signalling (``tki_suppression``, dasatinib:
+    :mod:`blinasim.clinical.tki`) all lower it.
     """
-    return config.tcells.lysis_probability * (1.0 - treg_share(config)) * (1.0 - suppression)
+    p = config.tcells.lysis_probability * (1.0 - treg_share(config)) * (1.0 - suppression)
+    return p * (1.0 - tki_suppression) if tki_suppression > 0.0 else p
 
 
 def exhaustion_per_hour(config: Config) -> float:
@@ -46,7 +48,7 @@ def run(model: Any) -> None:
         tc.record,
         tg.record,
         st.lattice,
-        lysis_probability(model.config, model.treg_suppression),
+        lysis_probability(model.config, model.treg_suppression, model.tki_t_cell_suppression),
         exhaustion_per_hour(model.config),
         tcfg.exhaustion_e50,
         tcfg.exhaustion_hill,

@@ -6,9 +6,11 @@ T-cell redistribution drive (formulas in
 :mod:`blinasim.core.processes.trafficking`), the bridge factor of synapse
 formation (:func:`blinasim.core.processes.encounter.bridge_factor`) and the
 checkpoint-inhibitor occupancy and CTLA-4 blockade at the end of the tick
-(:class:`blinasim.clinical.combination.CombinationDrugs`).
+(:class:`blinasim.clinical.combination.CombinationDrugs`), and the tyrosine kinase
+inhibitor's BCR::ABL1 inhibition and T-cell suppression
+(:class:`blinasim.clinical.tki.TkiExposure`).
 
-Config: ``drug.*``, ``tcells.margination_*``, ``checkpoint.*``. No agents and no
+Config: ``drug.*``, ``tcells.margination_*``, ``checkpoint.*``, ``tki.*``. No agents and no
 random draws: the reference model runs this same function.
 """
 
@@ -33,3 +35,6 @@ def run(model: Any) -> None:
     day = model.tick_end_hours / 24.0
     model.pd1_occupancy = model.combination.pd1_occupancy(day)
     model.ctla4_blockade = model.combination.ctla4_blockade(day)
+    if model.tki.active:
+        model.abl1_inhibition = model.tki.abl1_inhibition(day)
+        model.tki_t_cell_suppression = model.tki.tcell_suppression(day)

@@ -49,6 +49,8 @@ def init_records(model: Any) -> None:
     model.rec_lineage_switches = np.zeros(n, dtype=np.int64)
     model.rec_pd1_occupancy = np.zeros(n)
     model.rec_treg_suppression = np.zeros(n)
+    model.rec_abl1_inhibition = np.zeros(n)
+    model.rec_tki_t_cell_suppression = np.zeros(n)
     model._interval_crs = 0
     model._interval_crs_signal = 0.0
     model._interval_neuro = 0
@@ -103,6 +105,8 @@ def record_clinical(model: Any, r: int) -> None:
     model.rec_lineage_switches[r] = model.lineage_switches
     model.rec_pd1_occupancy[r] = model.pd1_occupancy
     model.rec_treg_suppression[r] = model.treg_suppression
+    model.rec_abl1_inhibition[r] = model.abl1_inhibition
+    model.rec_tki_t_cell_suppression[r] = model.tki_t_cell_suppression
 
 
 def store_interval(model: Any, counts: np.ndarray, pdl1_sum: float) -> None:

@@ -81,15 +81,20 @@ def fate_rates(
     pd1_occupancy: float,
     ctla4_blockade: float,
     suppression: float,
+    tki_suppression: float = 0.0,
 ) -> TCellFateRates:
     """The kernel's numbers for one slow step of ``dt_days``.
 
     ``live`` and ``baseline`` are the living and baseline T-cell counts (contraction
     grows with the relative excess); the PD-1:PD-L1 brake is weight x mean blast
-    PD-L1 x free PD-1; expansion is the CTLA-4-blockade gain x (1 - Treg suppression).
+    PD-L1 x free PD-1; expansion is the CTLA-4-blockade gain x (1 - Treg suppression)
+    x (1 - a TKI's off-target suppression of TCR signalling, ``tki_suppression``).
     """
     tcfg = config.tcells
     excess = max(0.0, live / baseline - 1.0)
+    expansion = (1.0 + config.checkpoint.ipilimumab_expansion_gain * ctla4_blockade) * (1.0 - suppression)
+    if tki_suppression > 0.0:
+        expansion *= 1.0 - tki_suppression
     return TCellFateRates(
         activation_keep=math.exp(-math.log(2.0) / tcfg.activation_half_life_days * dt_days),
         exhaustion_recovery=tcfg.exhaustion_recovery_per_day * dt_days,
@@ -101,7 +106,7 @@ def fate_rates(
         exhaustion_e50=tcfg.exhaustion_e50,
         exhaustion_hill=tcfg.exhaustion_hill,
         pd1_brake=tcfg.pd1_proliferation_inhibition * mean_blast_pdl1 * (1.0 - pd1_occupancy),
-        expansion_factor=(1.0 + config.checkpoint.ipilimumab_expansion_gain * ctla4_blockade) * (1.0 - suppression),
+        expansion_factor=expansion,
     )
 
 
@@ -120,6 +125,7 @@ def run(model: Any) -> None:
         model.pd1_occupancy,
         model.ctla4_blockade,
         model.treg_suppression,
+        model.tki_t_cell_suppression,
     )
     events = np.zeros(2, dtype=np.int64)  # births, deaths
     start, stop = 0, tc.n
