@@ -61,7 +61,7 @@ def plan_patient(config: Config) -> PatientPlan:
     nucleated_expected = residents_expected / (1.0 - pat.marrow_t_cell_fraction)
     cells_per_agent = pat.marrow_nucleated_cells / nucleated_expected
     blood_ul = pat.blood_volume_l * 1e6
-    p_blast = min(1.0, pat.marrow_blast_fraction * nucleated_expected / residents_expected)
+    p_blast = min(1.0, cfg.baseline_marrow_blast_fraction * nucleated_expected / residents_expected)
     p_normal_b = (1.0 - p_blast) * pat.normal_b_fraction
 
     def agents(per_ul: float) -> int:

@@ -56,6 +56,12 @@ LITERATURE: dict[str, Default] = {
     "patient.marrow_blast_fraction": Default(
         0.7, "1", "MT103-211 [Topp2015]: most patients had >= 50% marrow blasts at baseline; approx. median"
     ),
+    "patient.marrow_mrd": Default(
+        None,
+        "1",
+        "model choice: unset, so patient.marrow_blast_fraction sets the baseline; MRD trials enrol by MRD measured "
+        "per marrow mononuclear cell ([Gokbuget2018]; [Bruggemann2010])",
+    ),
     "patient.t_cells_per_ul": Default(
         600.0, "1/uL", "approx.: normal adult CD3 550-2271/uL; R/R patients are often lymphopenic"
     ),

@@ -89,6 +89,14 @@ class PatientConfig(_Section):
     marrow_blast_fraction: float = _param(
         "patient.marrow_blast_fraction", "Baseline blasts / nucleated marrow cells.", ge=0, le=1
     )
+    marrow_mrd: float | None = _param(
+        "patient.marrow_mrd",
+        "Baseline MRD (leukemic cells / marrow mononuclear cells, as the assay counts them). When set it "
+        "determines the baseline blasts (Config.baseline_marrow_blast_fraction) and "
+        "patient.marrow_blast_fraction is not used.",
+        gt=0,
+        lt=1,
+    )
     t_cells_per_ul: float = _param("patient.t_cells_per_ul", "Baseline blood CD3+ T-cell count.", ge=0, le=1e5)
     b_cells_per_ul: float = _param("patient.b_cells_per_ul", "Baseline blood normal B-cell count.", ge=0, le=1e5)
     peripheral_blasts_per_ul: float = _param(
@@ -850,6 +858,27 @@ class Config(_Section):
     # Left out of the dump (and the stored config JSON) at its default, so outputs without snapshots
     # stay bit-identical to those made before the section existed.
     output: OutputConfig = Field(default_factory=OutputConfig, exclude_if=_is_default_output)
+
+    @property
+    def baseline_marrow_blast_fraction(self) -> float:
+        """Baseline blasts / nucleated marrow cells: ``patient.marrow_blast_fraction``, or the
+        fraction whose MRD is ``patient.marrow_mrd`` when that is set.
+
+        MRD counts leukemic cells among marrow mononuclear cells: blasts, lymphocytes (T and
+        normal B) and the mononuclear share ``f`` of the other nucleated cells (granulocytes
+        are not counted). With T-cells a share ``t`` of the nucleated cells and normal B a
+        share ``b`` of the non-leukemic residents, the mononuclear share of a non-leukemic,
+        non-T resident is ``k = b + f (1 - b)``, so a blast fraction ``x`` gives
+        ``MRD = x / (x + t + (1 - t - x) k)``; solved for ``x``:
+        ``x = MRD (t + (1 - t) k) / (1 - MRD (1 - k))``. At low burden MRD is ~2-2.5x the
+        blast fraction, which is why trials that enrol by MRD must be drawn by MRD.
+        """
+        p = self.patient
+        if p.marrow_mrd is None:
+            return p.marrow_blast_fraction
+        t, b, f = p.marrow_t_cell_fraction, p.normal_b_fraction, self.marrow.mononuclear_fraction_of_other
+        k = b + f * (1.0 - b)
+        return min(1.0 - t, p.marrow_mrd * (t + (1.0 - t) * k) / (1.0 - p.marrow_mrd * (1.0 - k)))
 
     def to_json(self) -> str:
         """The resolved config as JSON (stored on every output Dataset)."""
