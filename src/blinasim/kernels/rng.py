@@ -28,6 +28,8 @@ NORMAL_B_SUPPLY = 10
 PATIENT = 11
 CHEMOTHERAPY = 12
 BLAST_SCALE = 13
+# 14 (seizures) and 15 (tyrosine kinase inhibitor) are taken by their processes.
+GLUCOCORTICOID = 16
 
 
 @njit(cache=True, inline="always")

@@ -445,6 +445,15 @@ LITERATURE: dict[str, Default] = {
         "approx.: dexamethasone strongly reduces T-cell cytokine release (IL-2, TNF, IFN-gamma, IL-6, "
         "IL-10) without inhibiting cytotoxicity in vitro ([Brandl2007])",
     ),
+    "dexamethasone.blast_kill_per_day_max": Default(
+        0.2,
+        "1/day",
+        "approx.: glucocorticoid-induced apoptosis of lymphoblasts, the purpose of the pre-phase for high "
+        "burden ([BlincytoPI]); 0.2/day at full exposure lowers the marrow blasts of a 5-day pre-phase by about "
+        "60% before regrowth; heavily pretreated adult blasts are often partly glucocorticoid-resistant; in a "
+        "pooled analysis 9 patients were brought below 50% marrow blasts by dexamethasone before blinatumomab "
+        "([BMBlasts2023])",
+    ),
     # ------------------------------------------------------------ tocilizumab
     "tocilizumab.blockade_half_life_days": Default(
         5.0,

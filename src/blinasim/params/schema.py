@@ -492,6 +492,12 @@ class DexamethasoneConfig(_Section):
     max_suppression: float = _param(
         "dexamethasone.max_suppression", "Maximal suppression of cytokine release (not of killing).", ge=0, le=1
     )
+    blast_kill_per_day_max: float = _param(
+        "dexamethasone.blast_kill_per_day_max",
+        "Glucocorticoid-induced death rate of free B-lineage blasts at full exposure (debulking).",
+        ge=0,
+        le=5,
+    )
 
 
 class TocilizumabConfig(_Section):
