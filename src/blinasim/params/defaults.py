@@ -62,6 +62,13 @@ LITERATURE: dict[str, Default] = {
         "model choice: unset, so patient.marrow_blast_fraction sets the baseline; MRD trials enrol by MRD measured "
         "per marrow mononuclear cell ([Gokbuget2018]; [Bruggemann2010])",
     ),
+    "patient.marrow_t_cell_share_of_normal": Default(
+        None,
+        "1",
+        "model choice: unset, so patient.marrow_t_cell_fraction sets the marrow T-cells; when set, leukemic "
+        "infiltration displaces marrow T-cells with the rest of the normal marrow, so the effector:target ratio "
+        "falls with burden (response to blinatumomab falls with marrow blasts: [BMBlasts2023]; [Topp2015])",
+    ),
     "patient.t_cells_per_ul": Default(
         600.0, "1/uL", "approx.: normal adult CD3 550-2271/uL; R/R patients are often lymphopenic"
     ),
@@ -363,6 +370,17 @@ LITERATURE: dict[str, Default] = {
         "h",
         "approx.: monocytes/macrophages make IL-6 in response to T-cell cytokines with a lag of hours "
         "(IL-6 peaks 6-24 h after a start or step)",
+    ),
+    "cytokines.damp_release_pg_per_cell": Default(
+        0.0,
+        "pg/cell",
+        "placeholder-free off switch until calibrated: see docs/validation.md (burden)",
+    ),
+    "cytokines.damp_half_life_h": Default(
+        1.0,
+        "h",
+        "approx.: extracellular HMGB1 and ATP are cleared within hours; DAMPs from pyroptotic targets activate "
+        "macrophages to make IL-6 ([Liu2020])",
     ),
     "cytokines.il6_per_ifng": Default(
         1.895,

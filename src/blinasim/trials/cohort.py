@@ -140,6 +140,20 @@ SANCTUARY = Attribute(
     "of magnitude; the median is calibrated (docs/validation.md, survival)",
 )
 
+#: Marrow T-cells as a share of the marrow the leukemia has not replaced: infiltration displaces them,
+#: so the effector:target ratio falls with burden (the R/R populations).
+MARROW_T_SHARE_OF_NORMAL = Attribute(
+    "patient.marrow_t_cell_share_of_normal",
+    "lognormal",
+    {"median": 0.08, "log_sd": 0.7},
+    0.005,
+    0.5,
+    "approx.: T-cells are ~5-10% of a normal marrow's nucleated cells (marrow lymphocytes ~10-15%, most T), "
+    "fewer and more variable after salvage (lymphopenia); the marrow effector:target ratio varies widely "
+    "between R/R patients and responders show stronger T-cell expansion ([Zugmaier2017]); the median is "
+    "calibrated (docs/validation.md, burden)",
+)
+
 MT103_211 = CohortSpec(
     name="mt103_211",
     description="Ph-negative R/R B-ALL adults (Topp 2015), step-up 9 -> 28 ug/day, 2 cycles",
@@ -168,15 +182,7 @@ MT103_211 = CohortSpec(
             5000.0,
             "approx.: R/R patients are often lymphopenic (normal adult CD3 550-2271/uL)",
         ),
-        Attribute(
-            "patient.marrow_t_cell_fraction",
-            "lognormal",
-            {"median": 0.03, "log_sd": 0.7},
-            0.003,
-            0.3,
-            "approx.: the marrow effector:target ratio varies widely between R/R patients (lymphopenia after "
-            "salvage); responders show stronger T-cell expansion ([Zugmaier2017])",
-        ),
+        MARROW_T_SHARE_OF_NORMAL,
         CD4_FRACTION,
         TREG_FRACTION_OF_CD4,
         IL6_RESPONSE,
