@@ -235,3 +235,19 @@ def test_pre_existing_escape_clones_and_pd_l1_induction():
     # PD-L1 starts at its baseline and rises once IFN-gamma appears.
     assert float(ds.pdl1_mean[0]) == pytest.approx(0.05, rel=1e-6)
     assert float(ds.pdl1_mean.max()) > 0.3
+
+
+def test_a_checkpoint_inhibitor_alone_leaves_the_leukemia_untreated():
+    """The documented decision (docs/resistance.md): PD-1 blockade only releases a brake on
+    blinatumomab-bridged killing, so nivolumab alone occupies PD-1 and changes nothing else."""
+    common = {
+        "simulation__lattice_size": 40,
+        "simulation__days": 14.0,
+        "treatment__regimen": "none",
+        "disease__pdl1_baseline": 0.5,
+    }
+    untreated = run(**common)
+    alone = run(treatment__checkpoint_inhibitor="nivolumab", **common)
+    assert float(alone.pd1_occupancy.max()) > 0.8
+    for name in ("kills", "blasts", "t_cells", "marrow_blast_fraction"):
+        xr.testing.assert_identical(alone[name], untreated[name])

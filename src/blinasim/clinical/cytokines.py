@@ -13,6 +13,15 @@ Serum cytokines are compartment state fed by the agents (docs/cytokines.md):
   ``il6_per_ifng`` times the patient's own ``patient.il6_response``: myeloid
   cytokine responses differ widely between people, and this spread, not
   burden alone, decides which patients reach severe CRS.
+* **Pyroptotic targets** feed the same myeloid activation: a target killed by
+  perforin and granzyme B dies by gasdermin-E pyroptosis and releases
+  damage-associated molecules (HMGB1, ATP) that activate macrophages to make
+  IL-6; in patients CRS severity tracked leukemic burden and target-cell
+  gasdermin E ([Liu2020]). The DAMP pool is fed by the targets killed,
+  ``damp_release_pg_per_cell`` each (in IFN-gamma equivalents of myeloid
+  activation), and cleared with ``damp_half_life_h``. Unlike IFN-gamma it does
+  not desensitise, so sustained killing of a large leukemia keeps driving
+  IL-6: the surge scales with burden.
 * **Competence** (0-1) is the T-cells' capacity to make cytokines. Repeated
   engagement desensitises it (cytokine production is lost before killing,
   Wherry 2011), with a lag of hours, and it recovers over weeks, so the first exposure dominates and
@@ -88,7 +97,8 @@ class CytokineModel:
         self.toci_cfg = config.tocilizumab
         self.ifng = 0.0  # pg/mL
         self.il6 = 0.0  # pg/mL
-        self.lagged_ifng = 0.0  # pg/mL, the myeloid activation signal
+        self.lagged_ifng = 0.0  # pg/mL, the myeloid activation signal (IFN-gamma + DAMPs, lagged)
+        self.damp = 0.0  # pg/mL IFN-gamma equivalents, from pyroptotic targets
         self.competence = 1.0
         self.lagged_engaged_share = 0.0
         self.neuro_exposure = 0.0  # pg/mL, time-averaged IL-6 + IFN-gamma
@@ -99,7 +109,9 @@ class CytokineModel:
         self.neuro_grade = 0
         self.effects = DrugEffects([], [])
 
-    def step(self, t_hours: float, dt_hours: float, engaged_cells: float, engaged_share: float) -> None:
+    def step(
+        self, t_hours: float, dt_hours: float, engaged_cells: float, engaged_share: float, killed_cells: float = 0.0
+    ) -> None:
         """Advance one tick ending at ``t_hours``.
 
         Parameters
@@ -108,6 +120,8 @@ class CytokineModel:
             T-cells in a synapse, scaled to the patient (cells).
         engaged_share
             Engaged T-cells / all T-cells (drives desensitisation).
+        killed_cells
+            Targets lysed in this tick, scaled to the patient (cells): the pyroptotic DAMP source.
         """
         c, dex = self.cfg, self.dex_cfg
         amount = self.effects.dex_amount_mg(t_hours, dex.effect_half_life_h)
@@ -130,7 +144,11 @@ class CytokineModel:
         k_ifng = LN2 / c.ifng_half_life_h
         production = c.ifng_release_pg_per_cell_h * engaged_cells * self.competence * release / volume_ml
         self.ifng = _relax(self.ifng, production / k_ifng, dt_hours, 1.0 / k_ifng)
-        self.lagged_ifng = _relax(self.lagged_ifng, self.ifng, dt_hours, c.myeloid_response_h)
+        if killed_cells > 0.0 or self.damp > 0.0:
+            k_damp = LN2 / c.damp_half_life_h
+            damp_production = c.damp_release_pg_per_cell * killed_cells / dt_hours / volume_ml
+            self.damp = _relax(self.damp, damp_production / k_damp, dt_hours, 1.0 / k_damp)
+        self.lagged_ifng = _relax(self.lagged_ifng, self.ifng + self.damp, dt_hours, c.myeloid_response_h)
 
         k_il6 = LN2 / c.il6_half_life_h
         k_il6_eff = k_il6 * (1.0 - self.toci_cfg.receptor_clearance_share * self.toci_blockade)

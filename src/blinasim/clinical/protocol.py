@@ -440,6 +440,6 @@ def needs_prephase(config) -> bool:
         return t.dexamethasone_prephase == "always"
     p = config.patient
     return (
-        p.marrow_blast_fraction > t.prephase_blast_fraction
+        config.baseline_marrow_blast_fraction > t.prephase_blast_fraction
         or p.peripheral_blasts_per_ul >= t.prephase_peripheral_blasts_per_ul
     )

@@ -60,10 +60,10 @@ def plan_patient(config: Config) -> PatientPlan:
     side = cfg.simulation.lattice_size
     n_sites = side * side
     residents_expected = n_sites * pat.marrow_cellularity
-    nucleated_expected = residents_expected / (1.0 - pat.marrow_t_cell_fraction)
+    nucleated_expected = residents_expected / (1.0 - cfg.baseline_marrow_t_cell_fraction)
     cells_per_agent = pat.marrow_nucleated_cells / nucleated_expected
     blood_ul = pat.blood_volume_l * 1e6
-    p_blast = min(1.0, pat.marrow_blast_fraction * nucleated_expected / residents_expected)
+    p_blast = min(1.0, cfg.baseline_marrow_blast_fraction * nucleated_expected / residents_expected)
     p_normal_b = (1.0 - p_blast) * pat.normal_b_fraction
 
     def agents(per_ul: float) -> int:
@@ -72,7 +72,7 @@ def plan_patient(config: Config) -> PatientPlan:
     n_blood_blasts = agents(pat.peripheral_blasts_per_ul)
     n_blood_b = agents(pat.b_cells_per_ul)
     n_t_blood = agents(pat.t_cells_per_ul)
-    n_t_marrow = round(nucleated_expected * pat.marrow_t_cell_fraction)
+    n_t_marrow = round(nucleated_expected * cfg.baseline_marrow_t_cell_fraction)
     target_cap = int(residents_expected * (p_blast + p_normal_b) * 1.25) + n_blood_blasts + n_blood_b + 64
     t_cap = int((n_t_marrow + n_t_blood) * 1.25) + 64
     return PatientPlan(

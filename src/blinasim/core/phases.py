@@ -23,6 +23,7 @@ from blinasim.core.processes import (
     compaction,
     cytokines,
     encounter,
+    glucocorticoid,
     killing,
     marrow_turnover,
     motility,
@@ -63,6 +64,7 @@ PHASES: tuple[Phase, ...] = (
     Phase("tcell_sort", SLOW, compaction.run_t_cells, "T-cell store: drop the dead, sort by lattice site"),
     Phase("cytokines", FAST, cytokines.run, "serum IFN-gamma and IL-6, CRS and neurotoxicity grades"),
     Phase("chemotherapy", SLOW, chemotherapy.run, "cytotoxic exposure during a salvage course"),
+    Phase("glucocorticoid", SLOW, glucocorticoid.run, "dexamethasone-induced apoptosis of B-lineage blasts"),
     Phase("blast_fate", SLOW, blast_fate.run, "blast division and death, CD19 loss, lineage switch; normal-B death"),
     Phase(
         "blast_scale", SLOW, blast_scale.run, "blast agents split or merge: their weight in cells follows the disease"

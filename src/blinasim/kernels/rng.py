@@ -29,7 +29,8 @@ PATIENT = 11
 CHEMOTHERAPY = 12
 BLAST_SCALE = 13
 SEIZURE = 14  # clinical.seizures: one draw per tick while neurotoxicity is graded
-# 15 (tyrosine kinase inhibitor) and 16 (glucocorticoid) are taken by their processes.
+# 15 is kept for the tyrosine kinase inhibitor (it draws nothing today).
+GLUCOCORTICOID = 16
 #: physician's choice of a salvage regimen and the patient's chemosensitivity (drawn once per run, tick 0)
 CHEMO_CHOICE = 17
 

@@ -56,6 +56,19 @@ LITERATURE: dict[str, Default] = {
     "patient.marrow_blast_fraction": Default(
         0.7, "1", "MT103-211 [Topp2015]: most patients had >= 50% marrow blasts at baseline; approx. median"
     ),
+    "patient.marrow_mrd": Default(
+        None,
+        "1",
+        "model choice: unset, so patient.marrow_blast_fraction sets the baseline; MRD trials enrol by MRD measured "
+        "per marrow mononuclear cell ([Gokbuget2018]; [Bruggemann2010])",
+    ),
+    "patient.marrow_t_cell_share_of_normal": Default(
+        None,
+        "1",
+        "model choice: unset, so patient.marrow_t_cell_fraction sets the marrow T-cells; when set, leukemic "
+        "infiltration displaces marrow T-cells with the rest of the normal marrow, so the effector:target ratio "
+        "falls with burden (response to blinatumomab falls with marrow blasts: [BMBlasts2023]; [Topp2015])",
+    ),
     "patient.t_cells_per_ul": Default(
         600.0, "1/uL", "approx.: normal adult CD3 550-2271/uL; R/R patients are often lymphopenic"
     ),
@@ -388,6 +401,18 @@ LITERATURE: dict[str, Default] = {
         "approx.: monocytes/macrophages make IL-6 in response to T-cell cytokines with a lag of hours "
         "(IL-6 peaks 6-24 h after a start or step)",
     ),
+    "cytokines.damp_release_pg_per_cell": Default(
+        0.0,
+        "pg/cell",
+        "model choice: 0 (off) by default; the pyroptotic IL-6 drive of [Liu2020] is opt-in until the "
+        "toxicity mapping (calibration stage 7) is redone with it (docs/validation.md, burden)",
+    ),
+    "cytokines.damp_half_life_h": Default(
+        1.0,
+        "h",
+        "approx.: extracellular HMGB1 and ATP are cleared within hours; DAMPs from pyroptotic targets activate "
+        "macrophages to make IL-6 ([Liu2020])",
+    ),
     "cytokines.il6_per_ifng": Default(
         1.895,
         "1",
@@ -483,6 +508,15 @@ LITERATURE: dict[str, Default] = {
         "1",
         "approx.: dexamethasone strongly reduces T-cell cytokine release (IL-2, TNF, IFN-gamma, IL-6, "
         "IL-10) without inhibiting cytotoxicity in vitro ([Brandl2007])",
+    ),
+    "dexamethasone.blast_kill_per_day_max": Default(
+        0.2,
+        "1/day",
+        "approx.: glucocorticoid-induced apoptosis of lymphoblasts, the purpose of the pre-phase for high "
+        "burden ([BlincytoPI]); 0.2/day at full exposure lowers the marrow blasts of a 5-day pre-phase by about "
+        "60% before regrowth; heavily pretreated adult blasts are often partly glucocorticoid-resistant; in a "
+        "pooled analysis 9 patients were brought below 50% marrow blasts by dexamethasone before blinatumomab "
+        "([BMBlasts2023])",
     ),
     # ------------------------------------------------------------ tocilizumab
     "tocilizumab.blockade_half_life_days": Default(

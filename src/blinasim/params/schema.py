@@ -89,6 +89,22 @@ class PatientConfig(_Section):
     marrow_blast_fraction: float = _param(
         "patient.marrow_blast_fraction", "Baseline blasts / nucleated marrow cells.", ge=0, le=1
     )
+    marrow_mrd: float | None = _param(
+        "patient.marrow_mrd",
+        "Baseline MRD (leukemic cells / marrow mononuclear cells, as the assay counts them). When set it "
+        "determines the baseline blasts (Config.baseline_marrow_blast_fraction) and "
+        "patient.marrow_blast_fraction is not used.",
+        gt=0,
+        lt=1,
+    )
+    marrow_t_cell_share_of_normal: float | None = _param(
+        "patient.marrow_t_cell_share_of_normal",
+        "T-cells / non-leukemic nucleated marrow cells at baseline. When set, the marrow T-cells are this share "
+        "of the marrow the leukemia has not replaced (Config.baseline_marrow_t_cell_fraction) and "
+        "patient.marrow_t_cell_fraction is not used.",
+        gt=0,
+        lt=1,
+    )
     t_cells_per_ul: float = _param("patient.t_cells_per_ul", "Baseline blood CD3+ T-cell count.", ge=0, le=1e5)
     b_cells_per_ul: float = _param("patient.b_cells_per_ul", "Baseline blood normal B-cell count.", ge=0, le=1e5)
     peripheral_blasts_per_ul: float = _param(
@@ -443,6 +459,15 @@ class CytokineConfig(_Section):
     )
     ifng_half_life_h: float = _param("cytokines.ifng_half_life_h", "Serum half-life of IFN-gamma.", gt=0, le=48)
     il6_half_life_h: float = _param("cytokines.il6_half_life_h", "Serum half-life of IL-6.", gt=0, le=48)
+    damp_release_pg_per_cell: float = _param(
+        "cytokines.damp_release_pg_per_cell",
+        "Myeloid activation (IFN-gamma equivalents reaching serum) per target lysed by pyroptosis.",
+        ge=0,
+        le=1,
+    )
+    damp_half_life_h: float = _param(
+        "cytokines.damp_half_life_h", "Half-life of the DAMP signal from pyroptotic targets.", gt=0, le=48
+    )
     myeloid_response_h: float = _param(
         "cytokines.myeloid_response_h", "Lag of myeloid IL-6 production behind IFN-gamma.", gt=0, le=240
     )
@@ -533,6 +558,12 @@ class DexamethasoneConfig(_Section):
     ed50_mg: float = _param("dexamethasone.ed50_mg", "Amount in effect for half-maximal suppression.", gt=0, le=1000)
     max_suppression: float = _param(
         "dexamethasone.max_suppression", "Maximal suppression of cytokine release (not of killing).", ge=0, le=1
+    )
+    blast_kill_per_day_max: float = _param(
+        "dexamethasone.blast_kill_per_day_max",
+        "Glucocorticoid-induced death rate of free B-lineage blasts at full exposure (debulking).",
+        ge=0,
+        le=5,
     )
 
 
@@ -1325,6 +1356,49 @@ class Config(_Section):
                 "(flag, flag_ida, hidac, hd_mtx, clofarabine, physicians_choice or salvage)"
             )
         return self
+
+    @property
+    def baseline_marrow_blast_fraction(self) -> float:
+        """Baseline blasts / nucleated marrow cells: ``patient.marrow_blast_fraction``, or the
+        fraction whose MRD is ``patient.marrow_mrd`` when that is set.
+
+        MRD counts leukemic cells among marrow mononuclear cells: blasts, lymphocytes (T and
+        normal B) and the mononuclear share ``f`` of the other nucleated cells (granulocytes
+        are not counted). With normal B a share ``b`` of the non-leukemic residents, the
+        mononuclear share of a non-leukemic, non-T resident is ``k = b + f (1 - b)``. With
+        T-cells a fixed share ``t`` of the nucleated cells a blast fraction ``x`` gives
+        ``MRD = x / (x + t + (1 - t - x) k)``, so ``x = MRD (t + (1 - t) k) / (1 - MRD (1 - k))``;
+        with T-cells a share ``s`` of the non-leukemic cells (``t = s (1 - x)``) it gives
+        ``MRD = x / (x + (1 - x) m)``, ``m = s + (1 - s) k``, so ``x = MRD m / (1 - MRD + MRD m)``.
+        At low burden MRD is ~2-2.5x the blast fraction, which is why trials that enrol by MRD
+        must be drawn by MRD.
+        """
+        p = self.patient
+        if p.marrow_mrd is None:
+            return p.marrow_blast_fraction
+        b, f, mrd = p.normal_b_fraction, self.marrow.mononuclear_fraction_of_other, p.marrow_mrd
+        k = b + f * (1.0 - b)
+        if p.marrow_t_cell_share_of_normal is not None:
+            s = p.marrow_t_cell_share_of_normal
+            m = s + (1.0 - s) * k
+            return mrd * m / (1.0 - mrd + mrd * m)
+        t = p.marrow_t_cell_fraction
+        return min(1.0 - t, mrd * (t + (1.0 - t) * k) / (1.0 - mrd * (1.0 - k)))
+
+    @property
+    def baseline_marrow_t_cell_fraction(self) -> float:
+        """Baseline marrow T-cells / nucleated marrow cells: ``patient.marrow_t_cell_fraction``, or
+        ``patient.marrow_t_cell_share_of_normal`` of the marrow the leukemia has not replaced.
+
+        Leukemic infiltration replaces the normal marrow, its lymphocytes included, so in a
+        packed marrow the effector:target ratio is the T-cell share times ``(1 - x) / x``: it
+        falls steeply with the blast fraction ``x``, which is the mechanism by which response
+        to blinatumomab falls with burden in the model.
+        """
+        p = self.patient
+        if p.marrow_t_cell_share_of_normal is None:
+            return p.marrow_t_cell_fraction
+        return p.marrow_t_cell_share_of_normal * (1.0 - self.baseline_marrow_blast_fraction)
 
     def to_json(self) -> str:
         """The resolved config as JSON (stored on every output Dataset)."""

@@ -64,6 +64,7 @@ from blinasim.core.processes import (
     chemotherapy,
     cytokines,
     encounter,
+    glucocorticoid,
     killing,
     marrow_turnover,
     motility,
@@ -95,6 +96,7 @@ from blinasim.kernels.rng import (
     BLAST_SCALE,
     CHEMOTHERAPY,
     ENCOUNTER,
+    GLUCOCORTICOID,
     INIT,
     KILLING,
     MARROW_TURNOVER,
@@ -873,6 +875,18 @@ class ReferenceModel(PatientModel):
         if self.combination.chemotherapy_active(self.tick_end_hours / 24.0):
             self.expose_to_chemotherapy(self.dt_hours * self.slow_every / 24.0)
 
+    def _glucocorticoid(self) -> None:
+        """Dexamethasone debulking (as ``core.processes.glucocorticoid.run``): free B-lineage
+        blasts die by slot, mirroring ``kernels.glucocorticoid.lymphoblast_apoptosis``."""
+        p = glucocorticoid.step_probability(self)
+        if p <= 0.0:
+            return
+        for c in self.living_targets():
+            if isinstance(c, Blast) and not c.engaged and c.phenotype != PHENO_MYELOID:
+                if self.uniform(GLUCOCORTICOID, c.slot, 0) < p:
+                    self.deaths[P_BLAST] += 1
+                    c.die()
+
     def expose_to_chemotherapy(self, dt_days: float) -> None:
         """Cytotoxic exposure for ``dt_days``; mirrors ``kernels.chemotherapy.cytotoxic_exposure``
         as called by ``core.processes.chemotherapy.expose``: targets by slot, then other
@@ -1083,6 +1097,7 @@ class ReferenceModel(PatientModel):
             "tcell_sort": _sort_t_cells,
             "cytokines": _cytokines,
             "chemotherapy": _chemotherapy,
+            "glucocorticoid": _glucocorticoid,
             "blast_fate": _blast_fate,
             "blast_scale": _blast_scale,
             "normal_b_supply": _normal_b_supply,

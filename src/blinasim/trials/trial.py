@@ -80,6 +80,8 @@ TRIAL_SETTINGS: dict[str, dict[str, Any]] = {
         "course.failure_survival_median_days": 168.0,
     },
 }
+#: The MRD >= 1e-4 cohort runs as BLAST does (same protocol and follow-up).
+TRIAL_SETTINGS["mrd_1e4"] = dict(TRIAL_SETTINGS["blast"])
 
 
 def cohort_settings(name: str) -> dict[str, Any]:

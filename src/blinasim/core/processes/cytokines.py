@@ -1,6 +1,7 @@
 """Cytokines and toxicity grades (phase ``cytokines``, fast clock).
 
-Engaged T-cells release IFN-gamma and drive IL-6; serum levels, competence,
+Engaged T-cells release IFN-gamma and, with the targets they lyse (pyroptotic
+DAMPs), drive IL-6; serum levels, competence,
 dexamethasone and tocilizumab effects and the CRS and neurotoxicity grades are
 compartment state (:class:`blinasim.clinical.cytokines.CytokineModel`). The
 record keeps the maxima of the grades over each record interval.
@@ -17,17 +18,30 @@ from typing import Any
 
 import numpy as np
 
+from blinasim.kernels.layout import KIND_BLAST, KIND_NORMAL_B
+
+
+def killed_cells_since_last_call(model: Any) -> float:
+    """Targets lysed since the previous tick's cytokine step, in cells: blast agents at the
+    current blast weight (the weight changes only later in a tick), normal B at ``cells_per_agent``."""
+    now = (int(model.killed_by_kind[KIND_BLAST]), int(model.killed_by_kind[KIND_NORMAL_B]))
+    before = getattr(model, "_killed_seen_by_cytokines", (0, 0))
+    model._killed_seen_by_cytokines = now
+    return (now[0] - before[0]) * model.blast_weight + (now[1] - before[1]) * model.cells_per_agent
+
 
 def advance(model: Any, engaged: int, live: int) -> None:
-    """Advance the cytokine model one tick fed by ``engaged`` of ``live`` T-cells; track
-    the maxima of the grades (and of the signals they are graded from) over the record interval."""
+    """Advance the cytokine model one tick fed by ``engaged`` of ``live`` T-cells and the targets
+    lysed since the last tick; track the maxima of the grades (and of the signals they are graded
+    from) over the record interval."""
     share = engaged / live if live > 0 else 0.0
     cyt = model.cytokines
     signal = engaged * model.cells_per_agent
     if model.tki_t_cell_suppression > 0.0:
         # A TKI's off-target block of TCR signalling (dasatinib) lowers cytokine release too.
         signal *= 1.0 - model.tki_t_cell_suppression
-    cyt.step((model.tick + 1) * model.dt_hours, model.dt_hours, signal, share)
+    killed = killed_cells_since_last_call(model)
+    cyt.step((model.tick + 1) * model.dt_hours, model.dt_hours, signal, share, killed)
     model._interval_crs = max(model._interval_crs, cyt.crs_grade)
     model._interval_crs_signal = max(model._interval_crs_signal, cyt.crs_signal)
     model._interval_neuro = max(model._interval_neuro, cyt.neuro_grade)
