@@ -4,6 +4,7 @@ marrow effector-to-target ratio, and what they do to response and CRS."""
 from __future__ import annotations
 
 import numpy as np
+
 from blinasim.kernels.glucocorticoid import lymphoblast_apoptosis
 from blinasim.kernels.layout import (
     KIND_BLAST,

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import blinasim
-from blinasim.clinical.endpoints import RUN_SCALARS, TRIAL_ENDPOINTS
+from blinasim.clinical.endpoints import RUN_SCALARS
 from blinasim.core.seeds import run_seed
 from blinasim.experiments.experiment import Experiment, ExperimentError
 from blinasim.experiments.report import make_report
