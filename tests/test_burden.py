@@ -4,6 +4,7 @@ marrow effector-to-target ratio, and what they do to response and CRS."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from blinasim.kernels.glucocorticoid import lymphoblast_apoptosis
 from blinasim.kernels.layout import (
@@ -19,7 +20,7 @@ from blinasim.kernels.layout import (
     TARGET_FIELDS,
     TG_POS,
 )
-from tests.conftest import run
+from tests.conftest import NO_TOX_RULES, run
 
 #: a high-burden patient that meets the label's pre-phase rule (> 50% marrow blasts)
 HIGH = {
@@ -70,3 +71,41 @@ def test_glucocorticoids_kill_only_free_lymphoid_blasts():
     assert killed == 2
     assert list(targets[TG_POS]) == [POS_DEAD, POS_DEAD, 2, 3, POS_BLOOD]
     assert list(lattice[0]) == [SITE_EMPTY, SITE_EMPTY, SITE_TARGET, SITE_TARGET]
+
+
+def test_infiltration_displaces_marrow_t_cells():
+    """With ``patient.marrow_t_cell_share_of_normal`` the marrow T-cells are a share of the marrow the
+    leukemia has not replaced: the effector:target ratio falls ~(1 - x) / x with the blast fraction x."""
+    from blinasim.params.schema import load_config
+
+    def e_to_t(x):
+        cfg = load_config(None, {"patient.marrow_blast_fraction": x, "patient.marrow_t_cell_share_of_normal": 0.08})
+        return cfg.baseline_marrow_t_cell_fraction / cfg.baseline_marrow_blast_fraction
+
+    assert e_to_t(0.2) / e_to_t(0.9) == pytest.approx((0.8 / 0.2) / (0.1 / 0.9))
+    # Unset, the configured T-cell share holds at every burden (the calibrated default).
+    plain = load_config(None, {"patient.marrow_blast_fraction": 0.9})
+    assert plain.baseline_marrow_t_cell_fraction == plain.patient.marrow_t_cell_fraction
+    # With MRD entry the two definitions are solved together: the run's MRD is still the drawn MRD.
+    cfg = load_config(None, {"patient.marrow_mrd": 0.01, "patient.marrow_t_cell_share_of_normal": 0.08})
+    x, t = cfg.baseline_marrow_blast_fraction, cfg.baseline_marrow_t_cell_fraction
+    b, f = cfg.patient.normal_b_fraction, cfg.marrow.mononuclear_fraction_of_other
+    mononuclear = x + t + (1 - t - x) * (b + f * (1 - b))
+    assert x / mononuclear == pytest.approx(0.01, rel=1e-12)
+
+
+def test_pyroptotic_damps_raise_il6_with_the_kills():
+    """Targets lysed by pyroptosis feed myeloid IL-6 ([Liu2020]): off by default, and when on the
+    IL-6 peak rises while IFN-gamma (the T-cells' own release) is unchanged."""
+    common = {
+        "simulation__lattice_size": 40,
+        "simulation__days": 3.0,
+        "patient__marrow_blast_fraction": 0.7,
+        "treatment__dexamethasone_prephase": "never",
+        **NO_TOX_RULES,
+    }
+    off = run(**common)
+    on = run(**common, cytokines__damp_release_pg_per_cell=3e-4)
+    assert float(on.kills.sum()) > 0
+    np.testing.assert_array_equal(on.ifng.values, off.ifng.values)
+    assert float(on.il6.max()) > 1.5 * float(off.il6.max())
