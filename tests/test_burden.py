@@ -39,9 +39,12 @@ def marrow_blasts_at_start(ds) -> float:
 
 def test_pre_phase_dexamethasone_debulks_before_the_first_infusion():
     """The 5-day pre-phase acts on the baseline blasts: fewer at the first record than without it,
-    by about the integrated hazard (0.2/day x ~0.9 occupancy x 5 days: ~60% fewer)."""
+    by about the integrated hazard (at 0.2/day: x ~0.9 occupancy x 5 days, ~60% fewer)."""
+    strong = {"dexamethasone__blast_kill_per_day_max": 0.2}
     without = run(**HIGH, treatment__dexamethasone_prephase="never", treatment__dexamethasone_premedication=False)
-    with_pre = run(**HIGH, treatment__dexamethasone_prephase="always", treatment__dexamethasone_premedication=False)
+    with_pre = run(
+        **HIGH, **strong, treatment__dexamethasone_prephase="always", treatment__dexamethasone_premedication=False
+    )
     ratio = marrow_blasts_at_start(with_pre) / marrow_blasts_at_start(without)
     assert 0.25 < ratio < 0.6
     # The drug does not kill without the mechanism.

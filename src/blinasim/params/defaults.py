@@ -510,12 +510,13 @@ LITERATURE: dict[str, Default] = {
         "IL-10) without inhibiting cytotoxicity in vitro ([Brandl2007])",
     ),
     "dexamethasone.blast_kill_per_day_max": Default(
-        0.2,
+        0.07,
         "1/day",
-        "approx.: glucocorticoid-induced apoptosis of lymphoblasts, the purpose of the pre-phase for high "
-        "burden ([BlincytoPI]); 0.2/day at full exposure lowers the marrow blasts of a 5-day pre-phase by about "
-        "60% before regrowth; heavily pretreated adult blasts are often partly glucocorticoid-resistant; in a "
-        "pooled analysis 9 patients were brought below 50% marrow blasts by dexamethasone before blinatumomab "
+        "calibrated, docs/validation.md (burden): MT103-211 CR/CRh 0.435 on the seed-2024 calibration cohort "
+        "(200 patients) after the count-based response and the label's rules; prior 0.2: approx.: "
+        "glucocorticoid-induced apoptosis of lymphoblasts, the purpose of the pre-phase for high burden "
+        "([BlincytoPI]); heavily pretreated adult blasts are often partly glucocorticoid-resistant; in a pooled "
+        "analysis 9 patients were brought below 50% marrow blasts by dexamethasone before blinatumomab "
         "([BMBlasts2023])",
     ),
     # ------------------------------------------------------------ tocilizumab
