@@ -82,8 +82,9 @@ def test_mt103_211_burden_matches_the_trial():
 
 
 def test_blast_cohort_is_mrd_positive_in_cr():
-    mrd = column(draw_cohort("blast", 2000, 9), "patient.marrow_blast_fraction")
-    assert mrd.min() >= 1e-3 and mrd.max() < 0.05
+    mrd = column(draw_cohort("blast", 2000, 9), "patient.marrow_mrd")
+    # MRD >= 1e-3 by the assay's count (per mononuclear cell), below the MRD of 5% marrow blasts
+    assert mrd.min() >= 1e-3 and mrd.max() <= 0.11
 
 
 def test_mt103_205_children_have_consistent_body_sizes():

@@ -229,6 +229,9 @@ def test_dexamethasone_lowers_the_peak_but_not_killing():
         "simulation__days": 4.0,
         "simulation__lattice_size": 64,
         "treatment__dexamethasone_prephase": "never",
+        # the T-cells' cytotoxicity is the claim; dexamethasone's own kill of lymphoblasts (debulking,
+        # tests/test_burden.py) is switched off here
+        "dexamethasone__blast_kill_per_day_max": 0.0,
         **NO_TOX_RULES,
     }
     with_dex = run(treatment__dexamethasone_premedication=True, **common)

@@ -10,7 +10,7 @@ import pytest
 from blinasim import simulate as blinasim_simulate
 from blinasim.clinical import endpoints
 from blinasim.params.schema import load_config
-from tests.conftest import run
+from tests.conftest import NO_TOX_RULES, run
 
 CFG = load_config(None, {"treatment.cycles": 2})  # rr_step_up: infusion ends on days 28 and 70
 TIMES = np.arange(0.0, 85.0, 1.0)
@@ -146,6 +146,8 @@ def test_hematopoietic_reserve_slows_count_recovery_but_keeps_the_normal_marrow(
         "patient__marrow_blast_fraction": 0.9,  # a packed marrow: next to no normal hematopoiesis at baseline
         "patient__marrow_t_cell_fraction": 0.15,
         "patient__treg_fraction_of_cd4": 0.0,
+        # the refill is the claim: no toxicity stop (a neurotoxicity at 9 ug/day ends treatment) cuts the clearance
+        **NO_TOX_RULES,
     }
     normal = run(patient__hematopoietic_reserve=1.0, **common)
     slow = run(patient__hematopoietic_reserve=0.25, **common)

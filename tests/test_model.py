@@ -57,6 +57,7 @@ def test_phase_order_is_the_documented_one():
         "tcell_sort",
         "cytokines",
         "chemotherapy",
+        "glucocorticoid",
         "blast_fate",
         "blast_scale",
         "normal_b_supply",
@@ -66,7 +67,7 @@ def test_phase_order_is_the_documented_one():
     ]
     clocks = {p.name: p.clock for p in PHASES}
     slow = {"target_trafficking", "tcell_fate", "tcell_sort", "chemotherapy", "blast_fate", "normal_b_supply"}
-    slow |= {"blast_scale", "marrow_turnover", "target_compaction"}
+    slow |= {"glucocorticoid", "blast_scale", "marrow_turnover", "target_compaction"}
     assert {name for name, clock in clocks.items() if clock == "slow"} == slow
     assert clocks["record"] == "record"
     assert all(clock == "fast" for name, clock in clocks.items() if name not in slow | {"record"})

@@ -46,7 +46,6 @@ from typing import Any
 import numpy as np
 
 from blinasim.clinical.blood_counts import blood_counts
-from blinasim.clinical.combination import chemotherapy_assessment_days
 from blinasim.clinical.course import TIME_TO_EVENT
 from blinasim.clinical.protocol import build_schedule
 from blinasim.params.schema import Config, validate_config
@@ -127,16 +126,13 @@ def assessment_days(config: Config) -> list[float]:
     cycles of the planned blinatumomab schedule; an arm without one (chemotherapy, a checkpoint
     inhibitor alone, no treatment) is assessed where that schedule's cycles would end
     (``treatment.days_on`` on, ``treatment.days_off`` off, up to ``treatment.cycles`` cycles), so
-    it is read on the same days as the blinatumomab arm of the same settings; a chemotherapy arm
-    without blinatumomab is read before each next course
-    (:func:`blinasim.clinical.combination.chemotherapy_assessment_days`).
+    it is read on the same days as the blinatumomab arm of the same settings (the issue's rule:
+    every arm on the same days; the chemotherapy course's own plan keeps
+    :func:`blinasim.clinical.combination.chemotherapy_assessment_days` for its later courses).
     """
     t = config.treatment
     if config.endpoints.assessment_days:
         return [t.start_day + d for d in config.endpoints.assessment_days]
-    if t.regimen == "none" and t.chemotherapy != "none":
-        # a chemotherapy arm on its own: before each next course
-        return chemotherapy_assessment_days(config)
     n = config.endpoints.response_cycles
     ends: dict[int, float] = {}
     for seg in build_schedule(t, config.patient).segments:

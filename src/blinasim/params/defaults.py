@@ -513,7 +513,7 @@ LITERATURE: dict[str, Default] = {
         0.07,
         "1/day",
         "calibrated, docs/validation.md (burden): MT103-211 CR/CRh 0.435 on the seed-2024 calibration cohort "
-        "(200 patients) after the count-based response and the label's rules; prior 0.2: approx.: "
+        "(200 patients) after the count-based response and the toxicity rules of [BlincytoPI]; prior 0.2: approx.: "
         "glucocorticoid-induced apoptosis of lymphoblasts, the purpose of the pre-phase for high burden "
         "([BlincytoPI]); heavily pretreated adult blasts are often partly glucocorticoid-resistant; in a pooled "
         "analysis 9 patients were brought below 50% marrow blasts by dexamethasone before blinatumomab "

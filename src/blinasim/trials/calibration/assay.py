@@ -43,6 +43,8 @@ IN_VITRO: dict[str, Any] = {
     "protocol.crs_discontinue_grade": 5,
     "protocol.tocilizumab_grade": 5,
     "protocol.neuro_hold_grade": 5,
+    "protocol.seizure_hold_grade": 5,
+    "protocol.seizure_discontinue_count": 100,
     "protocol.neuro_discontinue_grade": 5,
 }
 
