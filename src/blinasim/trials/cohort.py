@@ -165,6 +165,16 @@ IL6_RESPONSE = Attribute(
     "and monocyte counts after salvage vary too",
 )
 
+#: The blasts' median CD19 density, drawn alike in every population.
+BLAST_CD19 = Attribute(
+    "disease.blast_cd19_median",
+    "lognormal",
+    {"median": 2.2e4, "log_sd": 0.3},
+    3e3,
+    2e5,
+    "approx.: between-patient spread of blast CD19 density around 1e4-5e4",
+)
+
 #: Occult disease outside the marrow (extramedullary / CNS sanctuary), drawn alike in both trial populations.
 SANCTUARY = Attribute(
     "patient.sanctuary_fraction",
@@ -226,14 +236,7 @@ MT103_211 = CohortSpec(
             1000.0,
             "approx.: normal B cells are suppressed after prior therapy",
         ),
-        Attribute(
-            "disease.blast_cd19_median",
-            "lognormal",
-            {"median": 2.2e4, "log_sd": 0.3},
-            3e3,
-            2e5,
-            "approx.: between-patient spread of blast CD19 density around 1e4-5e4",
-        ),
+        BLAST_CD19,
         PDL1_BASELINE,
         Attribute(
             "patient.kmt2a_rearranged", "bernoulli", {"p": 0.05}, source="approx.: KMT2A-r in ~5% of adult B-ALL"
@@ -332,14 +335,7 @@ BLAST = CohortSpec(
             1000.0,
             "approx.: normal B cells recovering after chemotherapy",
         ),
-        Attribute(
-            "disease.blast_cd19_median",
-            "lognormal",
-            {"median": 2.2e4, "log_sd": 0.3},
-            3e3,
-            2e5,
-            "approx.: as MT103-211",
-        ),
+        replace(BLAST_CD19, source="approx.: as MT103-211"),
         replace(PDL1_BASELINE, source="approx.: as MT103-211"),
         Attribute(
             "patient.kmt2a_rearranged", "bernoulli", {"p": 0.05}, source="approx.: KMT2A-r in ~5% of adult B-ALL"
@@ -450,14 +446,7 @@ MT103_205 = CohortSpec(
             1000.0,
             "approx.: as MT103-211",
         ),
-        Attribute(
-            "disease.blast_cd19_median",
-            "lognormal",
-            {"median": 2.2e4, "log_sd": 0.3},
-            3e3,
-            2e5,
-            "approx.: as MT103-211",
-        ),
+        replace(BLAST_CD19, source="approx.: as MT103-211"),
         replace(PDL1_BASELINE, source="approx.: as MT103-211"),
         Attribute(
             "patient.kmt2a_rearranged",
