@@ -40,6 +40,15 @@ and resolve over hours, also after tocilizumab), neurotoxicity from the
 serum IL-6 + IFN-gamma exposure averaged over ``neuro_integration_h`` (not
 reduced by tocilizumab, which does not treat neurotoxicity), each against
 four ascending thresholds (``toxicity.*``).
+
+The neurotoxicity exposure counts the cytokines in proportion to a **CNS
+priming** ``p`` (0-1): under infusion blinatumomab makes T-cells adhere to the
+vascular endothelium and cross into the CNS (Klinger 2020), so the brain is
+exposed after days of infusion, not at the first-dose surge that brings CRS
+(median onset of neurological events about day 9, after the step-up; Stein
+2019). ``p`` relaxes towards 1 while the infusion runs and towards 0 while it
+is off, through a chain of :data:`PRIMING_TRANSITS` transit compartments with
+the mean transit time ``neuro_priming_days`` (0: primed from the start).
 """
 
 from __future__ import annotations
@@ -50,6 +59,11 @@ from dataclasses import dataclass
 from blinasim.params.schema import Config
 
 LN2 = math.log(2.0)
+
+#: Transit compartments of the CNS priming: a delay with a gamma-shaped onset (the transit
+#: device of Friberg 2002), so the CNS is barely primed at the first-dose surge and mostly
+#: primed after the step-up; ``cytokines.neuro_priming_days`` is its mean transit time.
+PRIMING_TRANSITS = 3
 
 
 def _relax(x: float, target: float, dt: float, tau: float) -> float:
@@ -101,7 +115,9 @@ class CytokineModel:
         self.damp = 0.0  # pg/mL IFN-gamma equivalents, from pyroptotic targets
         self.competence = 1.0
         self.lagged_engaged_share = 0.0
-        self.neuro_exposure = 0.0  # pg/mL, time-averaged IL-6 + IFN-gamma
+        self.neuro_exposure = 0.0  # pg/mL, time-averaged IL-6 + IFN-gamma reaching a primed CNS
+        primed = 1.0 if self.cfg.neuro_priming_days == 0.0 else 0.0
+        self.priming_transit = [primed] * PRIMING_TRANSITS  # the priming's transit chain; the last is ``p``
         self.crs_signal = 0.0  # pg/mL, effective IL-6 lagged by the symptom lag
         self.dex_suppression = 0.0
         self.toci_blockade = 0.0
@@ -110,7 +126,13 @@ class CytokineModel:
         self.effects = DrugEffects([], [])
 
     def step(
-        self, t_hours: float, dt_hours: float, engaged_cells: float, engaged_share: float, killed_cells: float = 0.0
+        self,
+        t_hours: float,
+        dt_hours: float,
+        engaged_cells: float,
+        engaged_share: float,
+        killed_cells: float = 0.0,
+        infusing: bool = True,
     ) -> None:
         """Advance one tick ending at ``t_hours``.
 
@@ -122,6 +144,8 @@ class CytokineModel:
             Engaged T-cells / all T-cells (drives desensitisation).
         killed_cells
             Targets lysed in this tick, scaled to the patient (cells): the pyroptotic DAMP source.
+        infusing
+            Whether blinatumomab is being infused (the CNS priming rises while it is).
         """
         c, dex = self.cfg, self.dex_cfg
         amount = self.effects.dex_amount_mg(t_hours, dex.effect_half_life_h)
@@ -155,7 +179,23 @@ class CytokineModel:
         il6_production = c.il6_per_ifng * self.il6_response * k_il6 * self.lagged_ifng * release
         self.il6 = _relax(self.il6, il6_production / k_il6_eff, dt_hours, 1.0 / k_il6_eff)
 
-        self.neuro_exposure = _relax(self.neuro_exposure, self.il6 + self.ifng, dt_hours, c.neuro_integration_h)
+        if c.neuro_priming_days > 0.0:
+            tau = c.neuro_priming_days * 24.0 / PRIMING_TRANSITS
+            inflow = 1.0 if infusing else 0.0
+            chain = self.priming_transit
+            for i in range(PRIMING_TRANSITS):
+                # Each compartment relaxes towards the previous one's value over the tick (the
+                # previous one taken at the end of the tick: first-order accurate for the chain).
+                chain[i] = _relax(chain[i], inflow, dt_hours, tau)
+                inflow = chain[i]
+        self.neuro_exposure = _relax(
+            self.neuro_exposure, (self.il6 + self.ifng) * self.neuro_priming, dt_hours, c.neuro_integration_h
+        )
+
+    @property
+    def neuro_priming(self) -> float:
+        """The CNS priming ``p`` (0-1): the last compartment of the priming's transit chain."""
+        return self.priming_transit[-1]
         self.crs_signal = _relax(self.crs_signal, self.effective_il6, dt_hours, self.tox.crs_symptom_lag_h)
         self.crs_grade = grade(self.crs_signal, self.tox.crs_il6_thresholds_pg_per_ml)
         self.neuro_grade = grade(self.neuro_exposure, self.tox.neuro_thresholds_pg_per_ml)

@@ -441,7 +441,15 @@ LITERATURE: dict[str, Default] = {
         "([Klinger2012]: cytokines rise after the first infusion, not at the start of cycle 2)",
     ),
     "cytokines.neuro_integration_h": Default(
-        24.0, "h", "approx.: neurotoxicity follows the cytokine surge over about a day (mostly in week 1)"
+        24.0, "h", "approx.: neurotoxicity follows the cytokines over about a day once the CNS is primed"
+    ),
+    "cytokines.neuro_priming_days": Default(
+        4.0,
+        "day",
+        "calibrated, docs/validation.md (neurotoxicity onset): blinatumomab makes T-cells adhere to the vascular "
+        "endothelium and enter the CNS under infusion ([Klinger2020]), so neurological events follow days of "
+        "infusion, with a median onset about day 9 of cycle 1 ([Stein2019]), after the step-up, not the "
+        "first-dose cytokine surge that brings CRS; 0 switches the priming off (primed from the start)",
     ),
     # ------------------------------------------------------- toxicity grading
     "toxicity.crs_il6_thresholds_pg_per_ml": Default(

@@ -492,6 +492,13 @@ class CytokineConfig(_Section):
         gt=0,
         le=720,
     )
+    neuro_priming_days: float = _param(
+        "cytokines.neuro_priming_days",
+        "Time constant with which the infusion primes the CNS for neurotoxicity (T-cell adhesion to the "
+        "endothelium); 0: primed from the start.",
+        ge=0,
+        le=60,
+    )
 
 
 class ToxicityConfig(_Section):

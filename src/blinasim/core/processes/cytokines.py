@@ -41,7 +41,7 @@ def advance(model: Any, engaged: int, live: int) -> None:
         # A TKI's off-target block of TCR signalling (dasatinib) lowers cytokine release too.
         signal *= 1.0 - model.tki_t_cell_suppression
     killed = killed_cells_since_last_call(model)
-    cyt.step((model.tick + 1) * model.dt_hours, model.dt_hours, signal, share, killed)
+    cyt.step((model.tick + 1) * model.dt_hours, model.dt_hours, signal, share, killed, model.dose_rate > 0.0)
     model._interval_crs = max(model._interval_crs, cyt.crs_grade)
     model._interval_crs_signal = max(model._interval_crs_signal, cyt.crs_signal)
     model._interval_neuro = max(model._interval_neuro, cyt.neuro_grade)
