@@ -59,7 +59,7 @@ def test_rules_are_named_and_tocilizumab_is_checked_first():
     assert names[0] == "crs_tocilizumab"
     for name in ("crs_discontinue", "neuro_discontinue", "seizure_discontinue", "crs_hold", "neuro_hold"):
         assert name in names
-    assert "seizure_hold" in names
+    assert "seizure_hold" in names and "new_cycle_after_hold" in names
 
 
 def test_crs_jumping_straight_to_grade_4_gets_tocilizumab_and_is_treated_after_the_stop():
@@ -230,6 +230,64 @@ def test_seizures_in_a_run_are_counted_logged_and_reproducible():
     assert kinds.count("seizure") == int(a.seizures) and kinds.count("anti-epileptic") == int(a.seizures)
     assert int(a.seizures) == int(b.seizures) and list(a.event_day.values) == list(b.event_day.values)
     assert int(run(treatment__regimen="flat", simulation__days=3.0).seizures) <= int(a.seizures)
+
+
+# ------------------------------------------------------------------ rule 7: an interruption > 7 days starts a new cycle
+
+
+def crs_hold(days, from_h=240.0, **overrides):
+    """An engine (rr_step_up) with CRS grade 3 from ``from_h`` for ``days`` days, run for 100 days; its rates."""
+    engine = engine_for(**overrides)
+    rates = drive(engine, crs=[0] * ticks(from_h) + [3] * ticks(24 * days), ticks=ticks(24 * 100))
+    return engine, np.asarray(rates)
+
+
+def infused_days(rates) -> float:
+    return float((rates > 0).sum()) * DT / 24
+
+
+def test_a_hold_longer_than_7_days_starts_a_new_cycle():
+    """CRS grade 3 on day 10 of cycle 1, resolved 8 days later: the restart is cycle 2, with the step-up
+    dose for 7 days and its full 28 days of infusion; the rest of cycle 1 is not given."""
+    engine, rates = crs_hold(8, **{"treatment.cycles": 2})
+    (restart,) = [e for e in engine.events if e.kind == "restart"]
+    assert restart.note.startswith("new_cycle_after_hold: cycle 2 (cycle 1 interrupted 8.04 days")
+    assert engine.cycle == 2
+    at = ticks(restart.day * 24)
+    assert infused_days(rates[:at]) == pytest.approx(10.0, abs=DT / 24)
+    new = rates[at:]
+    assert infused_days(new) == pytest.approx(28.0, abs=DT / 24)
+    assert (new[: ticks(24 * 28)] > 0).all()  # one contiguous cycle from the restart
+    assert set(new[: ticks(24 * 7)]) == {9.0} and set(new[ticks(24 * 7) : ticks(24 * 28)]) == {28.0}
+
+
+def test_a_hold_of_up_to_7_days_continues_the_same_cycle():
+    """A 6-day interruption: cycle 1 continues to its 28 days of infusion, then the break, then cycle 2."""
+    engine, rates = crs_hold(6, **{"treatment.cycles": 2})
+    (restart,) = [e for e in engine.events if e.kind == "restart"]
+    assert restart.note == ""
+    at = ticks(restart.day * 24)
+    assert (rates[at : at + ticks(24 * 18)] > 0).all() and not (
+        rates[at + ticks(24 * 18) :][: ticks(24 * 14)] > 0
+    ).any()
+    assert infused_days(rates) == pytest.approx(56.0, abs=DT / 24)
+
+
+def test_without_a_next_cycle_the_interrupted_one_is_given_again_in_full():
+    """One planned cycle interrupted for 8 days: a new cycle of 28 days (with its step-up), not the 18 days
+    left of the old one, which is what the same run gives with the rule switched off."""
+    engine, rates = crs_hold(8, **{"treatment.cycles": 1})
+    assert engine.cycle == 2 and infused_days(rates) == pytest.approx(10.0 + 28.0, abs=DT / 24)
+    off, rates_off = crs_hold(8, **{"treatment.cycles": 1, "protocol.new_cycle_after_hold_days": 365.0})
+    assert off.cycle == 1 and infused_days(rates_off) == pytest.approx(28.0, abs=DT / 24)
+
+
+def test_a_hold_during_the_break_starts_no_new_cycle():
+    """A hold that interrupts no infusion (between cycles) only delays the next cycle on the treatment clock."""
+    engine, rates = crs_hold(9, from_h=24 * 30.0, **{"treatment.cycles": 2})
+    planned = build_schedule(engine.cfg.treatment, engine.cfg.patient)
+    assert engine.schedule == planned and not any("new_cycle" in e.note for e in engine.events)
+    assert infused_days(rates) == pytest.approx(56.0, abs=DT / 24)
 
 
 # ------------------------------------------------------------------ rule 5: naming

@@ -557,6 +557,12 @@ LITERATURE: dict[str, Default] = {
     "protocol.restart_escalation_days": Default(
         7.0, "day", "[BlincytoPI]: restart at 9 ug/day, escalate to 28 ug/day after 7 days without recurrence"
     ),
+    "protocol.new_cycle_after_hold_days": Default(
+        7.0,
+        "day",
+        "[BlincytoPI]: if an interruption due to an adverse event is no longer than 7 days, continue the same cycle "
+        "to 28 days of infusion; if it is longer than 7 days, start a new cycle",
+    ),
     "protocol.premedication_lead_h": Default(1.0, "h", "[BlincytoPI]: dexamethasone 1 h before the infusion starts"),
     "protocol.premedicate_after_hold_h": Default(
         4.0, "h", "[BlincytoPI]: premedicate when restarting after an interruption of >= 4 h"

@@ -614,6 +614,13 @@ class ProtocolConfig(_Section):
     restart_escalation_days: float = _param(
         "protocol.restart_escalation_days", "Days at the step-up dose after a restart.", ge=0, le=60
     )
+    new_cycle_after_hold_days: float = _param(
+        "protocol.new_cycle_after_hold_days",
+        "A hold that interrupts a cycle's infusion for longer than this starts a new cycle at the restart "
+        "(shorter: the same cycle continues to its full infusion days).",
+        ge=0,
+        le=365,
+    )
     premedication_lead_h: float = _param(
         "protocol.premedication_lead_h", "Dexamethasone is given this long before an infusion starts.", ge=0, le=24
     )
