@@ -23,6 +23,7 @@ from blinasim.clinical.protocol import (
 from blinasim.clinical.seizures import SEIZURE_GRADE, SeizureModel
 from blinasim.kernels import rng
 from blinasim.params.schema import ConfigError, load_config
+from blinasim.trials.trial import rates
 from tests.conftest import run
 
 DT = 0.1  # hours per tick
@@ -230,6 +231,10 @@ def test_seizures_in_a_run_are_counted_logged_and_reproducible():
     assert kinds.count("seizure") == int(a.seizures) and kinds.count("anti-epileptic") == int(a.seizures)
     assert int(a.seizures) == int(b.seizures) and list(a.event_day.values) == list(b.event_day.values)
     assert int(run(treatment__regimen="flat", simulation__days=3.0).seizures) <= int(a.seizures)
+    # A trial records the count per patient and rates it ("seizure").
+    reads = endpoints.patient_read_outs(a, 5.0)
+    assert reads["seizures"] == float(a.seizures)
+    assert rates([{"trial": "t", **reads}], "t")["seizure"].successes == 1
 
 
 # ------------------------------------------------------------------ rule 7: an interruption > 7 days starts a new cycle
