@@ -295,6 +295,48 @@ def test_a_hold_during_the_break_starts_no_new_cycle():
     assert infused_days(rates) == pytest.approx(56.0, abs=DT / 24)
 
 
+# ------------------------------------------------------------------ rule 8: dexamethasone per m2 for children
+
+
+def dex_given(engine, note):
+    return [e.value for e in engine.events if e.kind == "dexamethasone" and e.note == note]
+
+
+@pytest.mark.parametrize(
+    ("patient", "per_m2"),
+    [
+        ({"patient.weight_kg": 70.0, "patient.height_cm": 170.0}, False),  # adult: flat doses
+        ({"patient.weight_kg": 20.0, "patient.height_cm": 115.0}, True),  # child < 45 kg
+        # MT103-205 doses every child per m2 whatever the weight (the cohort's treatment.bsa_dosing_below_kg)
+        ({"patient.weight_kg": 60.0, "patient.height_cm": 170.0, "treatment.bsa_dosing_below_kg": 350.0}, True),
+    ],
+)
+def test_children_dosed_per_m2_get_dexamethasone_per_m2_capped_at_the_adult_dose(patient, per_m2):
+    """Label: below 45 kg premedication 5 mg/m2 (at most 20 mg) and the CRS course 5 mg/m2 (at most 8 mg)
+    every 8 h; the decision is the one that doses blinatumomab per m2."""
+    engine = engine_for(**patient)
+    drive(engine, crs=[0] * ticks(24 * 8) + [3] * ticks(12), ticks=ticks(24 * 12))
+    cfg = engine.cfg
+    bsa = cfg.patient.body_surface_area_m2
+    premed, course = (min(20.0, 5.0 * bsa), min(8.0, 5.0 * bsa)) if per_m2 else (20.0, 8.0)
+    assert (engine.step_up_rate < 9.0) == per_m2  # blinatumomab per m2 too (5 ug/m2/day below 1.8 m2)
+    given = dex_given(engine, "premedication")  # before the infusion and before the step-up
+    assert len(given) == 2 and given == pytest.approx([premed] * 2)
+    assert dex_given(engine, "premedication before restart") == pytest.approx([premed])
+    assert dex_given(engine, "CRS course") == pytest.approx([course] * 9)
+    assert dex_given(engine, "CRS taper") == pytest.approx([2 * course, 1.5 * course, course, 0.5 * course])
+    if per_m2 and bsa > 8.0 / 5.0:
+        assert course == 8.0  # the adult dose caps it
+
+
+def test_the_neurotoxicity_course_of_a_child_is_per_m2():
+    engine = engine_for(**{"treatment.regimen": "flat", "patient.weight_kg": 20.0, "patient.height_cm": 115.0})
+    drive(engine, neuro=[0] * ticks(10) + [3] * ticks(12), ticks=ticks(24 * 5))
+    mg = 5.0 * engine.cfg.patient.body_surface_area_m2
+    assert mg < engine.cfg.dexamethasone.neuro_treatment_mg
+    assert dex_given(engine, "neurotoxicity course") == pytest.approx([mg] * 9)
+
+
 # ------------------------------------------------------------------ rule 5: naming
 
 

@@ -22,7 +22,10 @@ Regimens (the blinatumomab label, BlincytoPI on docs/references.md):
   interruption of more than 7 days starts a new cycle).
 
 Below ``treatment.bsa_dosing_below_kg`` (45 kg) doses are per m2 of body
-surface area (5 then 15 ug/m2/day), never above the flat adult dose.
+surface area (5 then 15 ug/m2/day), never above the flat adult dose
+(:func:`dosed_per_m2`); so are the dexamethasone doses of premedication and of
+the CRS and neurotoxicity courses (5 mg/m2, at most the adult 20 mg and 8 mg,
+:func:`dexamethasone_doses`).
 
 The toxicity rules (:func:`toxicity_rules`) are data: each has a name, the
 signal it watches (CRS grade, neurotoxicity grade, a seizure, the seizure
@@ -92,10 +95,41 @@ class Schedule:
         return out
 
 
+def dosed_per_m2(treatment: TreatmentConfig, patient: PatientConfig) -> bool:
+    """Whether this patient's doses are per m2 of body surface area: below ``treatment.bsa_dosing_below_kg``
+    (the label: < 45 kg; the MT103-205 cohort sets it above every child's weight, as that trial dosed all
+    children per m2). The same decision sets the blinatumomab and the dexamethasone doses."""
+    return patient.weight_kg < treatment.bsa_dosing_below_kg
+
+
+@dataclass(frozen=True)
+class DexamethasoneDoses:
+    """One patient's dexamethasone doses (mg per administration)."""
+
+    premedication_mg: float
+    #: per course ("crs", "neuro"; :data:`DEX_COURSES`): the dose every 8 h of its first 3 days
+    course_mg: dict[str, float]
+
+
+def dexamethasone_doses(config) -> DexamethasoneDoses:
+    """Premedication and course doses for this patient: the adult doses, or, for a patient dosed per m2
+    (:func:`dosed_per_m2`), the per-m2 doses ([BlincytoPI]: 5 mg/m2 up to 20 mg before the infusion,
+    5 mg/m2 up to 8 mg every 8 h for CRS) never above the adult dose. The pre-phase is per m2 for
+    everyone (``dexamethasone.prephase_mg_per_m2_day``, at most ``prephase_max_mg_per_day``)."""
+    dex = config.dexamethasone
+    premed = dex.premedication_mg
+    course = {c: getattr(dex, f"{c}_treatment_mg") for c in DEX_COURSES}
+    if dosed_per_m2(config.treatment, config.patient):
+        bsa = config.patient.body_surface_area_m2
+        premed = min(premed, dex.premedication_mg_per_m2 * bsa)
+        course = {c: min(mg, getattr(dex, f"{c}_treatment_mg_per_m2") * bsa) for c, mg in course.items()}
+    return DexamethasoneDoses(premed, course)
+
+
 def _doses(treatment: TreatmentConfig, patient: PatientConfig) -> tuple[float, float]:
     """(step-up, target) rates in ug/day for this patient's body size."""
     step, target = treatment.step_up_dose_ug_per_day, treatment.target_dose_ug_per_day
-    if patient.weight_kg < treatment.bsa_dosing_below_kg:
+    if dosed_per_m2(treatment, patient):
         bsa = patient.body_surface_area_m2
         step = min(step, treatment.step_up_dose_ug_per_m2_day * bsa)
         target = min(target, treatment.target_dose_ug_per_m2_day * bsa)
@@ -313,6 +347,7 @@ class ProtocolEngine:
         self.rules = toxicity_rules(config)
         self.new_cycle_rules = tuple(r for r in self.rules if r.action == "new_cycle")
         self.step_up_rate, _ = _doses(config.treatment, config.patient)
+        self.dex_doses = dexamethasone_doses(config)
         self.dt_h = dt_hours
         self.clock_ticks = 0  # schedule time elapsed, in ticks (exact); equals sim time until a hold
         self.holds: dict[str, _Hold] = {}
@@ -335,7 +370,7 @@ class ProtocolEngine:
             self._premed_clock_h = premedication_clock_h(schedule, lead)
         # Premedication due at or before the start is given before the simulation starts.
         for t in [t for t in self._premed_clock_h if t < 0.0]:
-            self._give_dex(t, config.dexamethasone.premedication_mg, "premedication")
+            self._give_dex(t, self.dex_doses.premedication_mg, "premedication")
         self._premed_clock_h = sorted(t for t in self._premed_clock_h if t >= 0.0)
         if prephase:
             dex = config.dexamethasone
@@ -364,7 +399,7 @@ class ProtocolEngine:
         if not course or t_h < self.course_full_dose_until_h:
             return
         self.course_full_dose_until_h = t_h + COURSE_FULL_DOSE_H
-        mg = getattr(self.cfg.dexamethasone, f"{course}_treatment_mg")
+        mg = self.dex_doses.course_mg[course]
         label = {"crs": "CRS", "neuro": "neurotoxicity"}[course]
         for k in range(9):
             self._give_dex(t_h + 8.0 * k, mg, f"{label} course")
@@ -412,7 +447,7 @@ class ProtocolEngine:
             return 0.0
         while self._premed_clock_h and self._premed_clock_h[0] < self.clock_h + self.dt_h - 1e-9:
             self._premed_clock_h.pop(0)
-            self._give_dex(t_h, self.cfg.dexamethasone.premedication_mg, "premedication")
+            self._give_dex(t_h, self.dex_doses.premedication_mg, "premedication")
         rate = self.schedule.rate_at(self.clock_h / 24.0)
         if self.clock_ticks < self.escalation_until_ticks:
             rate = min(rate, self.step_up_rate)
@@ -475,7 +510,7 @@ class ProtocolEngine:
         p = self.cfg.protocol
         self.restart_at_h = t_h
         if self.cfg.treatment.dexamethasone_premedication and t_h - hold.start_h >= p.premedicate_after_hold_h:
-            self._give_dex(t_h, self.cfg.dexamethasone.premedication_mg, "premedication before restart")
+            self._give_dex(t_h, self.dex_doses.premedication_mg, "premedication before restart")
             self.restart_at_h = t_h + p.premedication_lead_h
         self._apply_new_cycle_rules()
         if p.restart_escalation_days > 0:

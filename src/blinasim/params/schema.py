@@ -536,6 +536,12 @@ class DexamethasoneConfig(_Section):
     """Dexamethasone doses and its cytokine-suppressing effect."""
 
     premedication_mg: float = _param("dexamethasone.premedication_mg", "Premedication dose.", ge=0, le=100)
+    premedication_mg_per_m2: float = _param(
+        "dexamethasone.premedication_mg_per_m2",
+        "Premedication dose per m2 for patients dosed per m2 (treatment.bsa_dosing_below_kg), at most premedication_mg.",
+        ge=0,
+        le=100,
+    )
     prephase_mg_per_m2_day: float = _param(
         "dexamethasone.prephase_mg_per_m2_day", "Pre-phase daily dose per m2.", ge=0, le=100
     )
@@ -545,6 +551,18 @@ class DexamethasoneConfig(_Section):
     prephase_days: int = _param("dexamethasone.prephase_days", "Pre-phase days before cycle 1.", ge=0, le=14)
     crs_treatment_mg: float = _param(
         "dexamethasone.crs_treatment_mg", "Dose every 8 h for 3 days when CRS reaches the hold grade.", ge=0, le=100
+    )
+    crs_treatment_mg_per_m2: float = _param(
+        "dexamethasone.crs_treatment_mg_per_m2",
+        "CRS course dose per m2 for patients dosed per m2 (treatment.bsa_dosing_below_kg), at most crs_treatment_mg.",
+        ge=0,
+        le=100,
+    )
+    neuro_treatment_mg_per_m2: float = _param(
+        "dexamethasone.neuro_treatment_mg_per_m2",
+        "Neurotoxicity course dose per m2 for patients dosed per m2, at most neuro_treatment_mg.",
+        ge=0,
+        le=100,
     )
     neuro_treatment_mg: float = _param(
         "dexamethasone.neuro_treatment_mg",
