@@ -57,6 +57,26 @@ def test_pre_phase_dexamethasone_debulks_before_the_first_infusion():
     assert marrow_blasts_at_start(off) == marrow_blasts_at_start(without)
 
 
+def test_glucocorticoid_clock_starts_with_the_model_at_the_first_dose():
+    """The glucocorticoid phase's clock is model state from the start: at the first pre-phase dose
+    (5 days before the first infusion) with a pre-phase, at 0 without one; each slow step moves it on."""
+    from blinasim.core.model import BlinatumomabModel
+    from blinasim.reference.mesa_model import ReferenceModel
+    from tests.conftest import make_config
+
+    common = {"patient__marrow_blast_fraction": 0.8, "treatment__dexamethasone_premedication": False}
+    pre = make_config(**common, treatment__dexamethasone_prephase="always")
+    days = pre.dexamethasone.prephase_days
+    for cls in (BlinatumomabModel, ReferenceModel):
+        assert cls(pre, seed=1).glucocorticoid_clock_h == pytest.approx(-24.0 * days)
+    plain = BlinatumomabModel(make_config(**common, treatment__dexamethasone_prephase="never"), seed=1)
+    assert plain.glucocorticoid_clock_h == 0.0
+    model = BlinatumomabModel(pre, seed=1)
+    for _ in range(model.slow_every):
+        model.step()
+    assert model.glucocorticoid_clock_h == pytest.approx(pre.simulation.slow_step_hours)
+
+
 def test_glucocorticoids_kill_only_free_lymphoid_blasts():
     """Lineage-switched (myeloid) blasts have left the lymphoid programme, a blast in a synapse is
     left to it, and normal B cells are not counted here: at certain death only free lymphoid blasts go."""

@@ -174,6 +174,7 @@ def test_yes_no_endpoints_are_defined_once_with_unique_names():
         "crs_grade3",
         "neurotox_any",
         "neurotox_grade3",
+        "seizure",
     ]
     with pytest.raises(ValueError, match="comparison"):
         endpoints.YesNoEndpoint("x", "y", "==", 1.0, "")
@@ -185,6 +186,7 @@ def test_yes_no_endpoints_are_defined_once_with_unique_names():
         ("crs_any", [0.0, 1.0, 2.0, 4.0], [0, 1, 1, 1]),
         ("crs_grade3", [2.0, 3.0, 4.0], [0, 1, 1]),
         ("neurotox_grade3", [0.0, 3.0], [0, 1]),
+        ("seizure", [0.0, 1.0, 2.0], [0, 1, 1]),  # one seizure or more
         ("cr_crh", [0.0, 1.0], [0, 1]),
         ("b_depleted_day2", [0.5, 1.0, 3.0], [1, 0, 0]),  # below 1/uL
         ("t_nadir_day1", [0.5, 1.0, 1.25], [1, 1, 0]),  # within the first day
@@ -196,6 +198,17 @@ def test_each_endpoint_compares_its_read_out_with_its_threshold(name, values, ex
     assert [bool(e.holds(v)) for v in values] == [bool(x) for x in expected]
     assert e.flags([*values, math.nan]).tolist()[:-1] == [float(x) for x in expected]
     assert math.isnan(e.flags([math.nan])[0])
+
+
+def test_the_seizure_endpoint_is_a_seizure_of_grade_3_or_more():
+    """``seizure`` counts the run scalar ``seizures``; that is a seizure of grade >= 3 because every modelled
+    seizure is ICANS grade 3 (a model with lower seizure grades would have to count them apart)."""
+    from blinasim.clinical.seizures import SEIZURE_GRADE
+
+    e = endpoints.ENDPOINT_BY_NAME["seizure"]
+    assert e in endpoints.TRIAL_ENDPOINTS and e.source in endpoints.RUN_SCALARS
+    assert SEIZURE_GRADE >= 3
+    assert e.count([0.0, 1.0, 2.0, math.nan]) == (2, 3)
 
 
 def test_count_leaves_not_assessable_patients_out():

@@ -23,6 +23,7 @@ from blinasim.clinical.protocol import (
 from blinasim.clinical.seizures import SEIZURE_GRADE, SeizureModel
 from blinasim.kernels import rng
 from blinasim.params.schema import ConfigError, load_config
+from blinasim.trials.trial import rates
 from tests.conftest import run
 
 DT = 0.1  # hours per tick
@@ -59,7 +60,7 @@ def test_rules_are_named_and_tocilizumab_is_checked_first():
     assert names[0] == "crs_tocilizumab"
     for name in ("crs_discontinue", "neuro_discontinue", "seizure_discontinue", "crs_hold", "neuro_hold"):
         assert name in names
-    assert "seizure_hold" in names
+    assert "seizure_hold" in names and "new_cycle_after_hold" in names
 
 
 def test_crs_jumping_straight_to_grade_4_gets_tocilizumab_and_is_treated_after_the_stop():
@@ -230,6 +231,110 @@ def test_seizures_in_a_run_are_counted_logged_and_reproducible():
     assert kinds.count("seizure") == int(a.seizures) and kinds.count("anti-epileptic") == int(a.seizures)
     assert int(a.seizures) == int(b.seizures) and list(a.event_day.values) == list(b.event_day.values)
     assert int(run(treatment__regimen="flat", simulation__days=3.0).seizures) <= int(a.seizures)
+    # A trial records the count per patient and rates it ("seizure").
+    reads = endpoints.patient_read_outs(a, 5.0)
+    assert reads["seizures"] == float(a.seizures)
+    assert rates([{"trial": "t", **reads}], "t")["seizure"].successes == 1
+
+
+# ------------------------------------------------------------------ rule 7: an interruption > 7 days starts a new cycle
+
+
+def crs_hold(days, from_h=240.0, **overrides):
+    """An engine (rr_step_up) with CRS grade 3 from ``from_h`` for ``days`` days, run for 100 days; its rates."""
+    engine = engine_for(**overrides)
+    rates = drive(engine, crs=[0] * ticks(from_h) + [3] * ticks(24 * days), ticks=ticks(24 * 100))
+    return engine, np.asarray(rates)
+
+
+def infused_days(rates) -> float:
+    return float((rates > 0).sum()) * DT / 24
+
+
+def test_a_hold_longer_than_7_days_starts_a_new_cycle():
+    """CRS grade 3 on day 10 of cycle 1, resolved 8 days later: the restart is cycle 2, with the step-up
+    dose for 7 days and its full 28 days of infusion; the rest of cycle 1 is not given."""
+    engine, rates = crs_hold(8, **{"treatment.cycles": 2})
+    (restart,) = [e for e in engine.events if e.kind == "restart"]
+    assert restart.note.startswith("new_cycle_after_hold: cycle 2 (cycle 1 interrupted 8.04 days")
+    assert engine.cycle == 2
+    at = ticks(restart.day * 24)
+    assert infused_days(rates[:at]) == pytest.approx(10.0, abs=DT / 24)
+    new = rates[at:]
+    assert infused_days(new) == pytest.approx(28.0, abs=DT / 24)
+    assert (new[: ticks(24 * 28)] > 0).all()  # one contiguous cycle from the restart
+    assert set(new[: ticks(24 * 7)]) == {9.0} and set(new[ticks(24 * 7) : ticks(24 * 28)]) == {28.0}
+
+
+def test_a_hold_of_up_to_7_days_continues_the_same_cycle():
+    """A 6-day interruption: cycle 1 continues to its 28 days of infusion, then the break, then cycle 2."""
+    engine, rates = crs_hold(6, **{"treatment.cycles": 2})
+    (restart,) = [e for e in engine.events if e.kind == "restart"]
+    assert restart.note == ""
+    at = ticks(restart.day * 24)
+    assert (rates[at : at + ticks(24 * 18)] > 0).all() and not (
+        rates[at + ticks(24 * 18) :][: ticks(24 * 14)] > 0
+    ).any()
+    assert infused_days(rates) == pytest.approx(56.0, abs=DT / 24)
+
+
+def test_without_a_next_cycle_the_interrupted_one_is_given_again_in_full():
+    """One planned cycle interrupted for 8 days: a new cycle of 28 days (with its step-up), not the 18 days
+    left of the old one, which is what the same run gives with the rule switched off."""
+    engine, rates = crs_hold(8, **{"treatment.cycles": 1})
+    assert engine.cycle == 2 and infused_days(rates) == pytest.approx(10.0 + 28.0, abs=DT / 24)
+    off, rates_off = crs_hold(8, **{"treatment.cycles": 1, "protocol.new_cycle_after_hold_days": 365.0})
+    assert off.cycle == 1 and infused_days(rates_off) == pytest.approx(28.0, abs=DT / 24)
+
+
+def test_a_hold_during_the_break_starts_no_new_cycle():
+    """A hold that interrupts no infusion (between cycles) only delays the next cycle on the treatment clock."""
+    engine, rates = crs_hold(9, from_h=24 * 30.0, **{"treatment.cycles": 2})
+    planned = build_schedule(engine.cfg.treatment, engine.cfg.patient)
+    assert engine.schedule == planned and not any("new_cycle" in e.note for e in engine.events)
+    assert infused_days(rates) == pytest.approx(56.0, abs=DT / 24)
+
+
+# ------------------------------------------------------------------ rule 8: dexamethasone per m2 for children
+
+
+def dex_given(engine, note):
+    return [e.value for e in engine.events if e.kind == "dexamethasone" and e.note == note]
+
+
+@pytest.mark.parametrize(
+    ("patient", "per_m2"),
+    [
+        ({"patient.weight_kg": 70.0, "patient.height_cm": 170.0}, False),  # adult: flat doses
+        ({"patient.weight_kg": 20.0, "patient.height_cm": 115.0}, True),  # child < 45 kg
+        # MT103-205 doses every child per m2 whatever the weight (the cohort's treatment.bsa_dosing_below_kg)
+        ({"patient.weight_kg": 60.0, "patient.height_cm": 170.0, "treatment.bsa_dosing_below_kg": 350.0}, True),
+    ],
+)
+def test_children_dosed_per_m2_get_dexamethasone_per_m2_capped_at_the_adult_dose(patient, per_m2):
+    """Label: below 45 kg premedication 5 mg/m2 (at most 20 mg) and the CRS course 5 mg/m2 (at most 8 mg)
+    every 8 h; the decision is the one that doses blinatumomab per m2."""
+    engine = engine_for(**patient)
+    drive(engine, crs=[0] * ticks(24 * 8) + [3] * ticks(12), ticks=ticks(24 * 12))
+    cfg = engine.cfg
+    bsa = cfg.patient.body_surface_area_m2
+    premed, course = (min(20.0, 5.0 * bsa), min(8.0, 5.0 * bsa)) if per_m2 else (20.0, 8.0)
+    assert (engine.step_up_rate < 9.0) == per_m2  # blinatumomab per m2 too (5 ug/m2/day below 1.8 m2)
+    given = dex_given(engine, "premedication")  # before the infusion and before the step-up
+    assert len(given) == 2 and given == pytest.approx([premed] * 2)
+    assert dex_given(engine, "premedication before restart") == pytest.approx([premed])
+    assert dex_given(engine, "CRS course") == pytest.approx([course] * 9)
+    assert dex_given(engine, "CRS taper") == pytest.approx([2 * course, 1.5 * course, course, 0.5 * course])
+    if per_m2 and bsa > 8.0 / 5.0:
+        assert course == 8.0  # the adult dose caps it
+
+
+def test_the_neurotoxicity_course_of_a_child_is_per_m2():
+    engine = engine_for(**{"treatment.regimen": "flat", "patient.weight_kg": 20.0, "patient.height_cm": 115.0})
+    drive(engine, neuro=[0] * ticks(10) + [3] * ticks(12), ticks=ticks(24 * 5))
+    mg = 5.0 * engine.cfg.patient.body_surface_area_m2
+    assert mg < engine.cfg.dexamethasone.neuro_treatment_mg
+    assert dex_given(engine, "neurotoxicity course") == pytest.approx([mg] * 9)
 
 
 # ------------------------------------------------------------------ rule 5: naming

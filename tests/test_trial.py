@@ -55,6 +55,10 @@ def test_rates_skip_not_assessable_patients():
     assert (r["mrd_response"].successes, r["mrd_response"].n) == (1, 2)
     assert (r["crs_any"].successes, r["crs_grade3"].successes) == (2, 1)
     assert r["neurotox_grade3"].successes == 1
+    # Records made before ``seizures`` was read out are not counted.
+    assert (r["seizure"].successes, r["seizure"].n) == (0, 0)
+    r = rates([{**row, "seizures": float(k)} for row, k in zip(rows, (0, 2, 1), strict=True)], "t")
+    assert (r["seizure"].successes, r["seizure"].n) == (2, 3)
 
 
 #: Tiny patients: a 16-site lattice, one day. Their trial names have no TRIAL_SETTINGS, so the

@@ -29,7 +29,7 @@ config):
 Every yes/no endpoint that virtual trials, the calibration and the reports
 count is defined once, in :data:`YES_NO_ENDPOINTS`: a read-out of a run, a
 comparison and a threshold (CRS of any grade is ``max_crs_grade >= 1``, CR/CRh
-is ``cr_crh >= 1``, ...). A patient whose read-out is NaN is not assessable
+is ``cr_crh >= 1``, a seizure of grade >= 3 is ``seizures >= 1``, ...). A patient whose read-out is NaN is not assessable
 for that endpoint and is left out of its rate. The read-outs a virtual trial
 records per patient are :func:`patient_read_outs`.
 """
@@ -365,6 +365,9 @@ TOXICITY_ENDPOINTS: tuple[YesNoEndpoint, ...] = (
     YesNoEndpoint("crs_grade3", "max_crs_grade", ">=", 3.0, "CRS grade >= 3"),
     YesNoEndpoint("neurotox_any", "max_neurotoxicity_grade", ">=", 1.0, "neurotoxicity of any grade"),
     YesNoEndpoint("neurotox_grade3", "max_neurotoxicity_grade", ">=", 3.0, "neurotoxicity grade >= 3"),
+    # Every modelled seizure is grade 3 (blinasim.clinical.seizures.SEIZURE_GRADE: any clinical seizure is ICANS
+    # grade >= 3, [Lee2019]), so one seizure counted in ``seizures`` is a seizure of grade >= 3.
+    YesNoEndpoint("seizure", "seizures", ">=", 1.0, "a seizure (ICANS grade >= 3) during the run"),
 )
 #: Blood kinetics in the first weeks (Klinger 2012), from :func:`kinetics`.
 KINETIC_ENDPOINTS: tuple[YesNoEndpoint, ...] = (
@@ -393,6 +396,7 @@ RUN_SCALARS = (
     "mrd_response",
     "max_crs_grade",
     "max_neurotoxicity_grade",
+    "seizures",
     "relapse_day",
     "relapse_type",
     *TIME_TO_EVENT,

@@ -22,16 +22,20 @@ Regimens (the blinatumomab label, BlincytoPI on docs/references.md):
   interruption of more than 7 days starts a new cycle).
 
 Below ``treatment.bsa_dosing_below_kg`` (45 kg) doses are per m2 of body
-surface area (5 then 15 ug/m2/day), never above the flat adult dose.
+surface area (5 then 15 ug/m2/day), never above the flat adult dose
+(:func:`dosed_per_m2`); so are the dexamethasone doses of premedication and of
+the CRS and neurotoxicity courses (5 mg/m2, at most the adult 20 mg and 8 mg,
+:func:`dexamethasone_doses`).
 
 The toxicity rules (:func:`toxicity_rules`) are data: each has a name, the
 signal it watches (CRS grade, neurotoxicity grade, a seizure, the seizure
-count), the level that fires it and its action; docs/model.md tabulates them.
+count; at a restart, the days the infusion was interrupted), the level that
+fires it and its action; docs/model.md tabulates them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -91,10 +95,41 @@ class Schedule:
         return out
 
 
+def dosed_per_m2(treatment: TreatmentConfig, patient: PatientConfig) -> bool:
+    """Whether this patient's doses are per m2 of body surface area: below ``treatment.bsa_dosing_below_kg``
+    (the label: < 45 kg; the MT103-205 cohort sets it above every child's weight, as that trial dosed all
+    children per m2). The same decision sets the blinatumomab and the dexamethasone doses."""
+    return patient.weight_kg < treatment.bsa_dosing_below_kg
+
+
+@dataclass(frozen=True)
+class DexamethasoneDoses:
+    """One patient's dexamethasone doses (mg per administration)."""
+
+    premedication_mg: float
+    #: per course ("crs", "neuro"; :data:`DEX_COURSES`): the dose every 8 h of its first 3 days
+    course_mg: dict[str, float]
+
+
+def dexamethasone_doses(config) -> DexamethasoneDoses:
+    """Premedication and course doses for this patient: the adult doses, or, for a patient dosed per m2
+    (:func:`dosed_per_m2`), the per-m2 doses ([BlincytoPI]: 5 mg/m2 up to 20 mg before the infusion,
+    5 mg/m2 up to 8 mg every 8 h for CRS) never above the adult dose. The pre-phase is per m2 for
+    everyone (``dexamethasone.prephase_mg_per_m2_day``, at most ``prephase_max_mg_per_day``)."""
+    dex = config.dexamethasone
+    premed = dex.premedication_mg
+    course = {c: getattr(dex, f"{c}_treatment_mg") for c in DEX_COURSES}
+    if dosed_per_m2(config.treatment, config.patient):
+        bsa = config.patient.body_surface_area_m2
+        premed = min(premed, dex.premedication_mg_per_m2 * bsa)
+        course = {c: min(mg, getattr(dex, f"{c}_treatment_mg_per_m2") * bsa) for c, mg in course.items()}
+    return DexamethasoneDoses(premed, course)
+
+
 def _doses(treatment: TreatmentConfig, patient: PatientConfig) -> tuple[float, float]:
     """(step-up, target) rates in ug/day for this patient's body size."""
     step, target = treatment.step_up_dose_ug_per_day, treatment.target_dose_ug_per_day
-    if patient.weight_kg < treatment.bsa_dosing_below_kg:
+    if dosed_per_m2(treatment, patient):
         bsa = patient.body_surface_area_m2
         step = min(step, treatment.step_up_dose_ug_per_m2_day * bsa)
         target = min(target, treatment.target_dose_ug_per_m2_day * bsa)
@@ -157,6 +192,43 @@ def build_schedule(treatment: TreatmentConfig, patient: PatientConfig) -> Schedu
     return Schedule(tuple(segments))
 
 
+def new_cycle_schedule(schedule: Schedule, clock_day: float) -> Schedule:
+    """The schedule after an interruption that starts a new cycle at ``clock_day`` (treatment-clock day).
+
+    The cycle in progress ends at ``clock_day`` (its infusion so far kept, the rest dropped) and
+    the next planned cycle starts at ``clock_day``, with no break before it (the interruption was
+    one); the cycles after it follow as planned, moved by the same amount. Without a next planned
+    cycle, the interrupted cycle is given again in full as the new one (numbered one higher):
+    the label restarts the infusion, and a new cycle has its full infusion days.
+    """
+    c = schedule.cycle_at(clock_day)
+    segs = schedule.segments
+    kept = [s for s in segs if s.cycle < c]
+    kept += [
+        replace(s, end_day=min(s.end_day, clock_day))
+        for s in segs
+        if s.cycle == c and s.start_day < clock_day - EPS_DAY
+    ]
+    later = [s for s in segs if s.cycle > c]
+    if not later:
+        later = [replace(s, cycle=c + 1) for s in segs if s.cycle == c]
+    shift = clock_day - min(s.start_day for s in later if s.cycle == min(x.cycle for x in later))
+    moved = [replace(s, start_day=s.start_day + shift, end_day=s.end_day + shift) for s in later]
+    return Schedule(tuple(kept + moved))
+
+
+def premedication_clock_h(schedule: Schedule, lead_h: float) -> list[float]:
+    """Treatment-clock hours of the premedication before each rise of the infusion rate (cycle starts, step-ups)."""
+    out: list[float] = []
+    prev_end, prev_rate = None, 0.0
+    for seg in schedule.segments:
+        before = prev_rate if prev_end is not None and abs(prev_end - seg.start_day) < 1e-9 else 0.0
+        if seg.rate_ug_per_day > before:
+            out.append(seg.start_day * 24.0 - lead_h)
+        prev_end, prev_rate = seg.end_day, seg.rate_ug_per_day
+    return out
+
+
 # ------------------------------------------------------------------ clinical rules
 
 INF = float("inf")
@@ -167,8 +239,9 @@ STATUS_INFUSING = 1
 STATUS_HELD = 2  # withheld for toxicity (or waiting out premedication before a restart)
 STATUS_DISCONTINUED = 3
 
-#: the signals a rule can watch: the grades of the last tick, the grade of a seizure in it, the seizures so far
-SIGNALS = ("crs_grade", "neuro_grade", "seizure", "seizures")
+#: the signals a rule can watch: the grades of the last tick, the grade of a seizure in it, the seizures so far;
+#: and, at a restart, the days the infusion of a cycle was interrupted (``new_cycle`` rules)
+SIGNALS = ("crs_grade", "neuro_grade", "seizure", "seizures", "interruption_days")
 #: the dexamethasone courses a rule can start (dose per administration: ``dexamethasone.<course>_treatment_mg``)
 DEX_COURSES = ("crs", "neuro")
 #: hours of a treatment course at full dose (every 8 h for 3 days), before its 4-day taper
@@ -181,7 +254,9 @@ class Rule:
 
     Actions: ``tocilizumab`` (a dose, at most every ``tocilizumab.redose_after_h``,
     also after the drug is stopped: CRS is still treated), ``discontinue``
-    (permanently) and ``hold``. A hold ends when ``resume_signal`` (default: the
+    (permanently), ``hold`` and ``new_cycle`` (checked at a restart: when the
+    infusion of a cycle was interrupted for longer than ``at_least`` days, the
+    restart starts a new cycle, :func:`new_cycle_schedule`). A hold ends when ``resume_signal`` (default: the
     signal itself) has stayed at or below ``resume_at_most`` for
     ``resume_after_days``; a hold longer than ``max_hold_days`` ends treatment.
     ``dexamethasone`` names the course started when the rule fires ("crs" or
@@ -192,7 +267,7 @@ class Rule:
 
     name: str
     signal: str
-    at_least: int
+    at_least: float
     action: str
     resume_signal: str = ""
     resume_at_most: int = 0
@@ -207,7 +282,7 @@ def toxicity_rules(config) -> tuple[Rule, ...]:
 
     Tocilizumab comes first, so CRS that jumps straight to the discontinuation
     grade is treated on the tick it stops the drug; discontinuations come before
-    holds.
+    holds; the new-cycle rule acts when a hold ends.
     """
     p = config.protocol
     neuro_hold = {
@@ -226,6 +301,7 @@ def toxicity_rules(config) -> tuple[Rule, ...]:
         Rule("crs_hold", "crs_grade", p.crs_hold_grade, "hold", resume_at_most=0, dexamethasone="crs"),
         Rule("neuro_hold", "neuro_grade", p.neuro_hold_grade, "hold", **neuro_hold),
         Rule("seizure_hold", "seizure", p.seizure_hold_grade, "hold", **neuro_hold),
+        Rule("new_cycle_after_hold", "interruption_days", p.new_cycle_after_hold_days, "new_cycle"),
     )
 
 
@@ -257,9 +333,11 @@ class ProtocolEngine:
     escalation after a restart), before a restart after a hold of >= 4 h, as a
     pre-phase for high burden, and as a course for severe CRS and for severe
     neurotoxicity (a course is not doubled while another runs at full dose).
-    Each seizure is logged with an anti-epileptic. Not modelled: the label's
-    "start a new cycle after an interruption > 7 days" for holds (the cycle
-    continues on the treatment clock).
+    Each seizure is logged with an anti-epileptic. An interruption of a cycle's
+    infusion longer than ``protocol.new_cycle_after_hold_days`` (label: 7 days)
+    does not continue the cycle: the restart starts a new cycle
+    (rule ``new_cycle_after_hold``, :func:`new_cycle_schedule`), noted on the
+    restart event.
     """
 
     def __init__(self, config, schedule: Schedule, effects, prephase: bool, dt_hours: float):
@@ -267,10 +345,15 @@ class ProtocolEngine:
         self.schedule = schedule
         self.effects = effects  # cytokines.DrugEffects, shared with the cytokine model
         self.rules = toxicity_rules(config)
+        self.new_cycle_rules = tuple(r for r in self.rules if r.action == "new_cycle")
         self.step_up_rate, _ = _doses(config.treatment, config.patient)
+        self.dex_doses = dexamethasone_doses(config)
         self.dt_h = dt_hours
         self.clock_ticks = 0  # schedule time elapsed, in ticks (exact); equals sim time until a hold
         self.holds: dict[str, _Hold] = {}
+        #: when a hold stopped an infusion in progress (h); None when no infusion is interrupted
+        self.interrupted_since_h: float | None = None
+        self._restart_note = ""
         self.restart_at_h = -INF
         self.escalation_until_ticks = -1
         self.discontinued = False
@@ -284,15 +367,10 @@ class ProtocolEngine:
         lead = config.protocol.premedication_lead_h
         self._premed_clock_h: list[float] = []
         if config.treatment.dexamethasone_premedication:
-            prev_end, prev_rate = None, 0.0
-            for seg in schedule.segments:
-                before = prev_rate if prev_end is not None and abs(prev_end - seg.start_day) < 1e-9 else 0.0
-                if seg.rate_ug_per_day > before:
-                    self._premed_clock_h.append(seg.start_day * 24.0 - lead)
-                prev_end, prev_rate = seg.end_day, seg.rate_ug_per_day
+            self._premed_clock_h = premedication_clock_h(schedule, lead)
         # Premedication due at or before the start is given before the simulation starts.
         for t in [t for t in self._premed_clock_h if t < 0.0]:
-            self._give_dex(t, config.dexamethasone.premedication_mg, "premedication")
+            self._give_dex(t, self.dex_doses.premedication_mg, "premedication")
         self._premed_clock_h = sorted(t for t in self._premed_clock_h if t >= 0.0)
         if prephase:
             dex = config.dexamethasone
@@ -321,7 +399,7 @@ class ProtocolEngine:
         if not course or t_h < self.course_full_dose_until_h:
             return
         self.course_full_dose_until_h = t_h + COURSE_FULL_DOSE_H
-        mg = getattr(self.cfg.dexamethasone, f"{course}_treatment_mg")
+        mg = self.dex_doses.course_mg[course]
         label = {"crs": "CRS", "neuro": "neurotoxicity"}[course]
         for k in range(9):
             self._give_dex(t_h + 8.0 * k, mg, f"{label} course")
@@ -353,6 +431,8 @@ class ProtocolEngine:
             return 0.0
         treating = self.clock_h < self.end_clock_h - 1e-9
         for rule in self.rules:
+            if rule.action not in ("discontinue", "hold"):
+                continue
             g = signals[rule.signal]
             if rule.action == "discontinue":
                 if g >= rule.at_least and treating:
@@ -367,12 +447,13 @@ class ProtocolEngine:
             return 0.0
         while self._premed_clock_h and self._premed_clock_h[0] < self.clock_h + self.dt_h - 1e-9:
             self._premed_clock_h.pop(0)
-            self._give_dex(t_h, self.cfg.dexamethasone.premedication_mg, "premedication")
+            self._give_dex(t_h, self.dex_doses.premedication_mg, "premedication")
         rate = self.schedule.rate_at(self.clock_h / 24.0)
         if self.clock_ticks < self.escalation_until_ticks:
             rate = min(rate, self.step_up_rate)
         if rate > 0 and self.status == STATUS_HELD:
-            self._log(t_h, "restart", rate)
+            self._log(t_h, "restart", rate, self._restart_note)
+            self._restart_note = ""
         if rate > 0:
             self.last_rate = rate
         self.status = STATUS_INFUSING if rate > 0 else STATUS_OFF
@@ -383,6 +464,11 @@ class ProtocolEngine:
     def clock_h(self) -> float:
         """Treatment clock in hours."""
         return self.clock_ticks * self.dt_h
+
+    @property
+    def cycle(self) -> int:
+        """The cycle in progress on the treatment clock (0 before the first)."""
+        return self.schedule.cycle_at(self.clock_h / 24.0)
 
     def _discontinue(self, t_h: float, g: float, note: str, course: str = "") -> None:
         self.discontinued = True
@@ -402,6 +488,8 @@ class ProtocolEngine:
                     note = f"{rule.name}: occurred at the step-up dose ({self.last_rate:g} ug/day)"
                     self._discontinue(t_h, g, note, rule.dexamethasone)
                     return
+                if not self.holds and self.schedule.rate_at(self.clock_h / 24.0) > 0:
+                    self.interrupted_since_h = t_h  # the hold stops an infusion in progress
                 self.holds[rule.name] = _Hold(t_h)
                 self._log(t_h, "hold", g, rule.name)
                 self._dex_course(t_h, rule.dexamethasone)
@@ -422,8 +510,9 @@ class ProtocolEngine:
         p = self.cfg.protocol
         self.restart_at_h = t_h
         if self.cfg.treatment.dexamethasone_premedication and t_h - hold.start_h >= p.premedicate_after_hold_h:
-            self._give_dex(t_h, self.cfg.dexamethasone.premedication_mg, "premedication before restart")
+            self._give_dex(t_h, self.dex_doses.premedication_mg, "premedication before restart")
             self.restart_at_h = t_h + p.premedication_lead_h
+        self._apply_new_cycle_rules()
         if p.restart_escalation_days > 0:
             self.escalation_until_ticks = self.clock_ticks + round(p.restart_escalation_days * 24.0 / self.dt_h)
             escalation_h = self.escalation_until_ticks * self.dt_h
@@ -431,6 +520,29 @@ class ProtocolEngine:
             if self.cfg.treatment.dexamethasone_premedication and planned > self.step_up_rate:
                 escalate = escalation_h - p.premedication_lead_h
                 self._premed_clock_h = sorted([*self._premed_clock_h, escalate])
+
+    def _apply_new_cycle_rules(self) -> None:
+        """At a restart: an interruption of a cycle's infusion longer than the rule's days starts a new cycle
+        (label: "If an interruption due to an adverse event is longer than 7 days, start a new cycle");
+        a shorter one continues the same cycle on the treatment clock."""
+        since, self.interrupted_since_h = self.interrupted_since_h, None
+        if since is None:
+            return
+        days = (self.restart_at_h - since) / 24.0
+        for rule in self.new_cycle_rules:
+            if days > rule.at_least + 1e-9:
+                interrupted = self.cycle
+                self.schedule = new_cycle_schedule(self.schedule, self.clock_h / 24.0)
+                self.end_clock_h = max((s.end_day for s in self.schedule.segments), default=0.0) * 24.0
+                if self.cfg.treatment.dexamethasone_premedication:
+                    lead = self.cfg.protocol.premedication_lead_h
+                    times = premedication_clock_h(self.schedule, lead)
+                    self._premed_clock_h = sorted(t for t in times if t > self.clock_h + 1e-9)
+                self._restart_note = (
+                    f"{rule.name}: cycle {self.cycle} (cycle {interrupted} interrupted {days:.2f} days"
+                    f" > {rule.at_least:g})"
+                )
+                return
 
 
 def needs_prephase(config) -> bool:

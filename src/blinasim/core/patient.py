@@ -231,6 +231,9 @@ class PatientModel(mesa.Model):
             self.config, self.schedule, self.drug_effects, needs_prephase(self.config), self.dt_hours
         )
         self.seizures = SeizureModel(self.config, self.run_seed, self.dt_hours)
+        #: end (h) of the time the glucocorticoid phase has integrated (slow clock): it starts at the first
+        #: dexamethasone dose (a pre-phase or premedication before the first infusion) or the start
+        self.glucocorticoid_clock_h = min([0.0, *(t for t, _ in self.drug_effects.dex_doses)])
         first_infusion = min((seg.start_day for seg in self.schedule.segments), default=self.config.treatment.start_day)
         self.combination = CombinationDrugs(self.config, first_infusion, self.run_seed)
         self.pd1_occupancy = 0.0

@@ -11,8 +11,9 @@ Only runs marked "done" enter a report. Endpoints are
   MRD-negativity threshold of each run's config (``endpoints.mrd_threshold``),
   total blasts at the end, blasts killed, peak drug concentration;
 - yes/no endpoints derived from the maximum grades: CRS of any grade
-  (``crs_any``), CRS grade >= 3 (``crs_grade3``), and the same for
-  neurotoxicity, as defined once for trials, calibration and reports in
+  (``crs_any``), CRS grade >= 3 (``crs_grade3``), the same for
+  neurotoxicity, and a seizure (``seizure``, from the count ``seizures``), as
+  defined once for trials, calibration and reports in
   :data:`blinasim.clinical.endpoints.YES_NO_ENDPOINTS`.
 
 Per arm (statistics from :mod:`blinasim.stats`, i.e. scipy.stats and statsmodels): numeric

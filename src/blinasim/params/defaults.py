@@ -486,6 +486,11 @@ LITERATURE: dict[str, Default] = {
     "dexamethasone.premedication_mg": Default(
         20.0, "mg", "[BlincytoPI]: 20 mg IV 1 h before each cycle, a step-up, and a restart after >= 4 h"
     ),
+    "dexamethasone.premedication_mg_per_m2": Default(
+        5.0,
+        "mg/m2",
+        "[BlincytoPI]: pediatric premedication 5 mg/m2 to a maximum of 20 mg (patients dosed per m2, < 45 kg)",
+    ),
     "dexamethasone.prephase_mg_per_m2_day": Default(
         10.0, "mg/m2/day", "[BlincytoPI]: pre-phase 10 mg/m2/day (max 24 mg/day) for high burden"
     ),
@@ -495,6 +500,18 @@ LITERATURE: dict[str, Default] = {
     ),
     "dexamethasone.crs_treatment_mg": Default(
         8.0, "mg", "[BlincytoPI]: grade 3-4 CRS, 8 mg every 8 h for up to 3 days, then taper over 4 days"
+    ),
+    "dexamethasone.crs_treatment_mg_per_m2": Default(
+        5.0,
+        "mg/m2",
+        "[BlincytoPI]: grade 3-4 CRS in patients < 45 kg, 5 mg/m2 (maximum 8 mg) every 8 h for up to 3 days, then "
+        "taper over 4 days",
+    ),
+    "dexamethasone.neuro_treatment_mg_per_m2": Default(
+        5.0,
+        "mg/m2",
+        "approx.: the CRS course of [BlincytoPI] for patients < 45 kg (5 mg/m2, at most the adult dose), as the adult "
+        "neurotoxicity course follows the adult CRS course",
     ),
     "dexamethasone.neuro_treatment_mg": Default(
         8.0,
@@ -564,6 +581,12 @@ LITERATURE: dict[str, Default] = {
     ),
     "protocol.restart_escalation_days": Default(
         7.0, "day", "[BlincytoPI]: restart at 9 ug/day, escalate to 28 ug/day after 7 days without recurrence"
+    ),
+    "protocol.new_cycle_after_hold_days": Default(
+        7.0,
+        "day",
+        "[BlincytoPI]: if an interruption due to an adverse event is no longer than 7 days, continue the same cycle "
+        "to 28 days of infusion; if it is longer than 7 days, start a new cycle",
     ),
     "protocol.premedication_lead_h": Default(1.0, "h", "[BlincytoPI]: dexamethasone 1 h before the infusion starts"),
     "protocol.premedicate_after_hold_h": Default(

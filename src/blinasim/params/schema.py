@@ -543,6 +543,12 @@ class DexamethasoneConfig(_Section):
     """Dexamethasone doses and its cytokine-suppressing effect."""
 
     premedication_mg: float = _param("dexamethasone.premedication_mg", "Premedication dose.", ge=0, le=100)
+    premedication_mg_per_m2: float = _param(
+        "dexamethasone.premedication_mg_per_m2",
+        "Premedication dose per m2 for patients dosed per m2 (treatment.bsa_dosing_below_kg), at most premedication_mg.",
+        ge=0,
+        le=100,
+    )
     prephase_mg_per_m2_day: float = _param(
         "dexamethasone.prephase_mg_per_m2_day", "Pre-phase daily dose per m2.", ge=0, le=100
     )
@@ -552,6 +558,18 @@ class DexamethasoneConfig(_Section):
     prephase_days: int = _param("dexamethasone.prephase_days", "Pre-phase days before cycle 1.", ge=0, le=14)
     crs_treatment_mg: float = _param(
         "dexamethasone.crs_treatment_mg", "Dose every 8 h for 3 days when CRS reaches the hold grade.", ge=0, le=100
+    )
+    crs_treatment_mg_per_m2: float = _param(
+        "dexamethasone.crs_treatment_mg_per_m2",
+        "CRS course dose per m2 for patients dosed per m2 (treatment.bsa_dosing_below_kg), at most crs_treatment_mg.",
+        ge=0,
+        le=100,
+    )
+    neuro_treatment_mg_per_m2: float = _param(
+        "dexamethasone.neuro_treatment_mg_per_m2",
+        "Neurotoxicity course dose per m2 for patients dosed per m2, at most neuro_treatment_mg.",
+        ge=0,
+        le=100,
     )
     neuro_treatment_mg: float = _param(
         "dexamethasone.neuro_treatment_mg",
@@ -620,6 +638,13 @@ class ProtocolConfig(_Section):
     )
     restart_escalation_days: float = _param(
         "protocol.restart_escalation_days", "Days at the step-up dose after a restart.", ge=0, le=60
+    )
+    new_cycle_after_hold_days: float = _param(
+        "protocol.new_cycle_after_hold_days",
+        "A hold that interrupts a cycle's infusion for longer than this starts a new cycle at the restart "
+        "(shorter: the same cycle continues to its full infusion days).",
+        ge=0,
+        le=365,
     )
     premedication_lead_h: float = _param(
         "protocol.premedication_lead_h", "Dexamethasone is given this long before an infusion starts.", ge=0, le=24

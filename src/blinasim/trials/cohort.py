@@ -376,6 +376,15 @@ BLAST = CohortSpec(
     },
 )
 
+
+def _as_mt103_211(key: str, note: str = "") -> Attribute:
+    """MT103-211's attribute ``key`` for another R/R population, its source marked "as MT103-211"
+    (with ``note``), as ALCANTARA derives its attributes: the distribution is stated once."""
+    attr = next(a for a in MT103_211.attributes if a.key == key)
+    why = f"; {note}" if note else ""
+    return replace(attr, source=f"approx.: as MT103-211{why} ({attr.source})")
+
+
 #: Children's body size: stature drawn, weight, blood volume and marrow size following it.
 CHILD_HEIGHT = Attribute(
     "patient.height_cm",
@@ -409,14 +418,7 @@ MT103_205 = CohortSpec(
             "[VonStackelberg2016]: > 25% marrow blasts at entry (M3 marrow); approx. shape: most children with "
             "high burden (Beta(3, 1.5) on [0.25, 0.97])",
         ),
-        Attribute(
-            "patient.peripheral_blasts_per_ul",
-            "lognormal",
-            {"median": 200.0, "log_sd": 2.0},
-            0.0,
-            1e5,
-            "approx.: as MT103-211",
-        ),
+        _as_mt103_211("patient.peripheral_blasts_per_ul"),
         Attribute(
             "patient.t_cells_per_ul",
             "lognormal",
@@ -434,20 +436,13 @@ MT103_205 = CohortSpec(
             0.3,
             "approx.: as MT103-211",
         ),
-        replace(CD4_FRACTION, source="approx.: as MT103-211 (no pediatric data)"),
-        replace(TREG_FRACTION_OF_CD4, source="approx.: as MT103-211 ([Duell2017] measured adults)"),
-        replace(IL6_RESPONSE, source="approx.: as MT103-211"),
-        replace(SANCTUARY, source="approx.: as MT103-211"),
-        Attribute(
-            "patient.b_cells_per_ul",
-            "lognormal",
-            {"median": 20.0, "log_sd": 1.0},
-            0.0,
-            1000.0,
-            "approx.: as MT103-211",
-        ),
-        replace(BLAST_CD19, source="approx.: as MT103-211"),
-        replace(PDL1_BASELINE, source="approx.: as MT103-211"),
+        _as_mt103_211("patient.cd4_fraction", "no pediatric data"),
+        _as_mt103_211("patient.treg_fraction_of_cd4", "[Duell2017] measured adults"),
+        _as_mt103_211("patient.il6_response"),
+        _as_mt103_211("patient.sanctuary_fraction"),
+        _as_mt103_211("patient.b_cells_per_ul"),
+        _as_mt103_211("disease.blast_cd19_median"),
+        _as_mt103_211("disease.pdl1_baseline"),
         Attribute(
             "patient.kmt2a_rearranged",
             "bernoulli",
@@ -510,7 +505,7 @@ def _alcantara_attributes() -> tuple[Attribute, ...]:
         elif attr.key == "patient.kmt2a_rearranged":
             continue  # Ph+ disease: BCR::ABL1, not a KMT2A rearrangement
         else:
-            attr = replace(attr, source=f"approx.: as MT103-211 ({attr.source})")
+            attr = _as_mt103_211(attr.key)
         out.append(attr)
     out.append(
         Attribute(

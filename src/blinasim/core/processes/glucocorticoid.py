@@ -47,7 +47,8 @@ def cumulative_hazard(model: Any, start_h: float, end_h: float) -> float:
 
 
 def step_probability(model: Any) -> float:
-    """This slow step's death probability: the hazard integrated since the last slow step.
+    """This slow step's death probability: the hazard integrated since the last slow step
+    (``model.glucocorticoid_clock_h``, set with the model's drug plan, :class:`blinasim.core.patient.PatientModel`).
 
     The first step integrates from the first dose, so a pre-phase given before the first
     infusion (the lattice starts at it) acts on the baseline blasts as a whole; the
@@ -56,11 +57,8 @@ def step_probability(model: Any) -> float:
     if model.config.dexamethasone.blast_kill_per_day_max <= 0.0:
         return 0.0
     end_h = model.tick_end_hours
-    start_h = getattr(model, "_glucocorticoid_clock_h", None)
-    if start_h is None:
-        start_h = min([0.0, *(t for t, _ in model.drug_effects.dex_doses)])
-        start_h = min(start_h, end_h - model.dt_hours * model.slow_every)
-    model._glucocorticoid_clock_h = end_h
+    start_h = model.glucocorticoid_clock_h
+    model.glucocorticoid_clock_h = end_h
     return -math.expm1(-cumulative_hazard(model, start_h, end_h))
 
 
