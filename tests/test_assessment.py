@@ -160,6 +160,37 @@ def test_the_count_of_a_normal_marrow_is_capped_at_the_upper_limit_of_normal():
     assert PLT.reference_count(1.0) == CFG.patient.platelets_per_nl
 
 
+@pytest.mark.parametrize("lin", [ANC, PLT], ids=["neutrophils", "platelets"])
+def test_a_given_recovered_count_sets_the_entry_count_from_the_crowded_marrow(lin):
+    """With the patient's recovered count given, the entry count is the crowded marrow's steady
+    state below it, and clearing the marrow brings the count back to it, whatever the burden."""
+    from dataclasses import replace
+
+    given = replace(lin, recovered=0.4 * lin.upper_normal)
+    for u0 in (0.05, 0.5):
+        h = np.where(T < 10.0, u0, 1.0)
+        counts = blood_counts.count_series(T, h, given)
+        assert counts[0] == pytest.approx(steady(given, 0.4 * lin.upper_normal, u0), rel=1e-12)
+        assert counts[-1] == pytest.approx(0.4 * lin.upper_normal, rel=1e-3)
+    # The recovered count too is capped at the upper limit of normal.
+    assert replace(lin, recovered=10 * lin.upper_normal).entry_and_reference(1.0) == (lin.upper_normal,) * 2
+    # Unset, the entry count is the input and the recovered count is inferred from it.
+    assert lin.entry_and_reference(0.3) == (lin.entry_count, lin.reference_count(0.3))
+
+
+def test_recovered_counts_come_from_the_config_and_reach_the_run():
+    cfg = load_config(None, {"patient.platelets_recovered_per_nl": 120.0, "patient.neutrophils_recovered_per_ul": 2500.0})
+    assert blood_counts.platelets(cfg).recovered == 120.0 and blood_counts.neutrophils(cfg).recovered == 2500.0
+    ds = run(
+        simulation__days=2.0,
+        simulation__lattice_size=32,
+        patient__marrow_blast_fraction=0.8,
+        patient__platelets_recovered_per_nl=120.0,
+    )
+    # A marrow 80% full of blasts holds the platelets far below what it holds once cleared.
+    assert 0.0 < float(ds.platelets_per_nl[0]) < 0.3 * 120.0
+
+
 def test_counts_are_recomputed_from_a_stored_run():
     ds = run(simulation__days=6.0, simulation__lattice_size=32)
     anc, plt = blood_counts.blood_counts(

@@ -81,6 +81,48 @@ def test_il6_response_scales_only_the_patients_il6():
     assert none.neuro_exposure < base.neuro_exposure < high.neuro_exposure
 
 
+def _surge(model: CytokineModel, start_h: float, infusing: bool = True, hours: float = 6.0) -> float:
+    """A 6-hour burst of engaged T-cells starting at ``start_h`` (after ``start_h`` quiet hours
+    under infusion), then quiet to ``start_h + 72``; the peak neurotoxicity exposure of the burst."""
+    t, dt, peak = 0.0, 0.25, 0.0
+    while t < start_h + 72.0:
+        engaged = 1e10 if start_h <= t < start_h + hours else 0.0
+        t += dt
+        model.step(t, dt, engaged, 0.0, infusing=infusing)
+        if t >= start_h:
+            peak = max(peak, model.neuro_exposure)
+    return peak
+
+
+def test_neurotoxicity_needs_a_cns_primed_by_days_of_infusion():
+    """The CNS priming ([Klinger2020]) rises over days of infusion (a transit chain, mean transit
+    time ``neuro_priming_days``), so the same cytokine burst exposes the brain far less on day 0
+    than on day 9 ([Stein2019]: median onset about day 9); switched off, the two are equal."""
+    primed = load_config(None, {"cytokines.neuro_priming_days": 6.0})
+    day0 = _surge(CytokineModel(primed), 0.0)
+    day9 = _surge(CytokineModel(primed), 9 * 24.0)
+    assert day9 > 10.0 * day0 > 0.0
+    # The mean transit time of the chain: after 6 days of infusion p is 1 - e^-3 (1 + 3 + 9/2).
+    model = CytokineModel(primed)
+    for i in range(6 * 24 * 4):
+        model.step((i + 1) * 0.25, 0.25, 0.0, 0.0, infusing=True)
+    assert model.neuro_priming == pytest.approx(1 - np.exp(-3.0) * (1 + 3 + 4.5), abs=0.01)
+    # Off the infusion the priming wanes through the same delay: within two weeks (a cycle's break).
+    level = model.neuro_priming
+    for i in range(14 * 24 * 4):
+        model.step(6 * 24 + (i + 1) * 0.25, 0.25, 0.0, 0.0, infusing=False)
+    assert model.neuro_priming < 0.5 * level
+    # Without priming the exposure is the cytokines' alone, whenever the burst comes.
+    plain = load_config(None, {"cytokines.neuro_priming_days": 0.0})
+    assert _surge(CytokineModel(plain), 0.0) == pytest.approx(_surge(CytokineModel(plain), 9 * 24.0), rel=1e-9)
+    # Priming does not touch CRS.
+    a, b = CytokineModel(primed), CytokineModel(plain)
+    for i in range(40):
+        a.step((i + 1) * 0.25, 0.25, 1e10, 0.0)
+        b.step((i + 1) * 0.25, 0.25, 1e10, 0.0)
+    assert a.crs_signal == b.crs_signal > 0 and a.neuro_exposure < b.neuro_exposure
+
+
 def test_dexamethasone_suppresses_release_and_decays():
     cfg = load_config(None)
     effects = DrugEffects([(0.0, 20.0)], [])

@@ -27,7 +27,13 @@ count at entry (``patient.neutrophils_per_ul``, ``patient.platelets_per_nl``) an
 entry: ``C_ref = C_0 / u_0^(1 / (1 + gamma))``, at most the upper limit of normal
 (``counts.*_upper_normal*``). A patient with low counts and little leukemia therefore has a
 damaged marrow (prior therapy) and recovers only partly (CRh); one whose counts are low because
-blasts crowd the marrow recovers fully once they are cleared (CR). The compartments start at
+blasts crowd the marrow recovers fully once they are cleared (CR). When the patient's recovered
+counts are given instead (``patient.neutrophils_recovered_per_ul``,
+``patient.platelets_recovered_per_nl``: what prior therapy left of the marrow, which does not
+depend on the leukemia), ``C_ref`` is that count and the entry count is the steady state of the
+crowded marrow, ``C_0 = C_ref x u_0^(1 / (1 + gamma))``: drawn so, a cohort's damage to the
+marrow is independent of its burden, where entry counts drawn independently of burden make the
+low-burden patients the damaged ones. The compartments start at
 steady state for the entry count; where the cap applies, the count relaxes towards what the
 crowded marrow supports.
 
@@ -78,6 +84,17 @@ class Lineage:
     feedback: float
     entry_count: float
     upper_normal: float
+    recovered: float | None = None
+
+    def entry_and_reference(self, u0: float) -> tuple[float, float]:
+        """``(C_0, C_ref)`` at entry marrow output ``u0``: from the entry count (``C_ref`` inferred,
+        :meth:`reference_count`), or, when the patient's recovered count is given, ``C_ref`` is that
+        count (at most the upper limit of normal) and ``C_0 = C_ref u0^(1 / (1 + gamma))``, the
+        steady state of the crowded marrow at entry."""
+        if self.recovered is None:
+            return self.entry_count, self.reference_count(u0)
+        c_ref = min(self.recovered, self.upper_normal)
+        return c_ref * max(u0, 0.0) ** (1.0 / (1.0 + self.feedback)), c_ref
 
     def reference_count(self, u0: float) -> float:
         """``C_ref``: the count this patient's marrow holds when normal (``u = 1``), from the entry count
@@ -105,6 +122,7 @@ def neutrophils(config: Config) -> Lineage:
         c.neutrophil_feedback,
         config.patient.neutrophils_per_ul,
         c.neutrophils_upper_normal_per_ul,
+        config.patient.neutrophils_recovered_per_ul,
     )
 
 
@@ -117,6 +135,7 @@ def platelets(config: Config) -> Lineage:
         c.platelet_feedback,
         config.patient.platelets_per_nl,
         c.platelets_upper_normal_per_nl,
+        config.patient.platelets_recovered_per_nl,
     )
 
 
@@ -152,8 +171,7 @@ def count_series(times: np.ndarray, output: np.ndarray, lin: Lineage) -> np.ndar
     out = np.empty(len(t))
     if len(t) == 0:
         return out
-    c_ref = lin.reference_count(float(h[0]))
-    c0 = lin.entry_count
+    c0, c_ref = lin.entry_and_reference(float(h[0]))
     pool = lin.elimination_per_day * c0 / lin.transit_per_day  # each transit compartment at steady state for C_0
     state = [pool, pool, pool, c0]
     out[0] = c0

@@ -191,11 +191,6 @@ class CytokineModel:
         self.neuro_exposure = _relax(
             self.neuro_exposure, (self.il6 + self.ifng) * self.neuro_priming, dt_hours, c.neuro_integration_h
         )
-
-    @property
-    def neuro_priming(self) -> float:
-        """The CNS priming ``p`` (0-1): the last compartment of the priming's transit chain."""
-        return self.priming_transit[-1]
         self.crs_signal = _relax(self.crs_signal, self.effective_il6, dt_hours, self.tox.crs_symptom_lag_h)
         self.crs_grade = grade(self.crs_signal, self.tox.crs_il6_thresholds_pg_per_ml)
         self.neuro_grade = grade(self.neuro_exposure, self.tox.neuro_thresholds_pg_per_ml)
@@ -204,3 +199,8 @@ class CytokineModel:
     def effective_il6(self) -> float:
         """IL-6 signalling left after receptor blockade: the CRS driver."""
         return self.il6 * (1.0 - self.toci_blockade)
+
+    @property
+    def neuro_priming(self) -> float:
+        """The CNS priming ``p`` (0-1): the last compartment of the priming's transit chain."""
+        return self.priming_transit[-1]

@@ -119,6 +119,18 @@ LITERATURE: dict[str, Default] = {
         "approx.: R/R B-ALL patients enter thrombocytopenic (normal 150-450/nL, [Langlois2017]); the "
         "MT103-211-like cohort draws it (blinasim.trials.cohort)",
     ),
+    "patient.neutrophils_recovered_per_ul": Default(
+        None,
+        "1/uL",
+        "model choice: unset, so patient.neutrophils_per_ul is the entry count; when set, it is the count this "
+        "patient's marrow holds once freed of leukemia (what prior therapy left of it), and the entry count follows "
+        "from it and the crowded marrow at entry (docs/validation.md, burden)",
+    ),
+    "patient.platelets_recovered_per_nl": Default(
+        None,
+        "1/nL",
+        "model choice: as patient.neutrophils_recovered_per_ul, for platelets",
+    ),
     "patient.ph_positive": Default(
         False,
         "1",
@@ -444,7 +456,7 @@ LITERATURE: dict[str, Default] = {
         24.0, "h", "approx.: neurotoxicity follows the cytokines over about a day once the CNS is primed"
     ),
     "cytokines.neuro_priming_days": Default(
-        4.0,
+        6.0,
         "day",
         "calibrated, docs/validation.md (neurotoxicity onset): blinatumomab makes T-cells adhere to the vascular "
         "endothelium and enter the CNS under infusion ([Klinger2020]), so neurological events follow days of "

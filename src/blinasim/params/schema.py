@@ -131,6 +131,20 @@ class PatientConfig(_Section):
     platelets_per_nl: float = _param(
         "patient.platelets_per_nl", "Blood platelet count (10^9/L) at the start of the run.", ge=0, le=5000
     )
+    neutrophils_recovered_per_ul: float | None = _param(
+        "patient.neutrophils_recovered_per_ul",
+        "Neutrophils this patient's marrow holds once freed of leukemia; when set, the entry count follows from "
+        "it and the marrow at entry (patient.neutrophils_per_ul is then not used).",
+        gt=0,
+        le=1e5,
+    )
+    platelets_recovered_per_nl: float | None = _param(
+        "patient.platelets_recovered_per_nl",
+        "Platelets (10^9/L) this patient's marrow holds once freed of leukemia; when set, the entry count "
+        "follows from it and the marrow at entry (patient.platelets_per_nl is then not used).",
+        gt=0,
+        le=5000,
+    )
     ph_positive: bool = _param(
         "patient.ph_positive",
         "Philadelphia chromosome (BCR::ABL1): the blasts' division and survival depend on ABL1 kinase activity, "

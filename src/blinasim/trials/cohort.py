@@ -216,13 +216,15 @@ MT103_211 = CohortSpec(
             "approx.: R/R patients are often lymphopenic (normal adult CD3 550-2271/uL)",
         ),
         Attribute(
-            "patient.marrow_t_cell_fraction",
+            "patient.marrow_t_cell_share_of_normal",
             "lognormal",
-            {"median": 0.03, "log_sd": 0.7},
-            0.003,
-            0.3,
-            "approx.: the marrow effector:target ratio varies widely between R/R patients (lymphopenia after "
-            "salvage); responders show stronger T-cell expansion ([Zugmaier2017])",
+            {"median": 0.08, "log_sd": 0.7},
+            0.008,
+            0.5,
+            "median calibrated, docs/validation.md (burden); prior 0.08, approx.: T-cells are ~5-10% of a normal "
+            "marrow's nucleated cells; leukemic infiltration displaces them with the rest of the normal marrow, so "
+            "the effector:target ratio falls with burden ([BMBlasts2023]); the spread between R/R patients is wide "
+            "(lymphopenia after salvage; responders show stronger T-cell expansion, [Zugmaier2017])",
         ),
         CD4_FRACTION,
         TREG_FRACTION_OF_CD4,
@@ -428,14 +430,7 @@ MT103_205 = CohortSpec(
             "approx.: children have higher normal CD3 counts (~1200-2600/uL at 6-12 years) but R/R disease after "
             "intensive therapy or transplant leaves many lymphopenic",
         ),
-        Attribute(
-            "patient.marrow_t_cell_fraction",
-            "lognormal",
-            {"median": 0.03, "log_sd": 0.7},
-            0.003,
-            0.3,
-            "approx.: as MT103-211",
-        ),
+        _as_mt103_211("patient.marrow_t_cell_share_of_normal"),
         _as_mt103_211("patient.cd4_fraction", "no pediatric data"),
         _as_mt103_211("patient.treg_fraction_of_cd4", "[Duell2017] measured adults"),
         _as_mt103_211("patient.il6_response"),
