@@ -934,6 +934,17 @@ LITERATURE: dict[str, Default] = {
         "approx.: responders go on to up to 2 more courses (TOWER standard-of-care arm: median 1, up to 4 cycles, "
         "[Kantarjian2017])",
     ),
+    "chemotherapy.toxic_death_per_neutropenic_day": Default(
+        0.003,
+        "1/day",
+        "CALIBRATION PENDING",
+    ),
+    "chemotherapy.toxic_death_neutrophils_per_ul": Default(
+        500.0,
+        "1/uL",
+        "[Bodey1966]: infection risk rises steeply below 500 neutrophils/uL and with the days spent there; "
+        "severe (grade 4) neutropenia, the threshold of febrile-neutropenia guidelines",
+    ),
     # ---------------------------------------------------------------------- drug
     "drug.clearance_l_per_h": Default(2.22, "L/h", "[Clements2020]: population PK of 674 patients"),
     "drug.volume_l": Default(5.98, "L", "[Clements2020]: population PK"),
