@@ -294,9 +294,9 @@ def neutropenic_intervals(
     aplasia ``windows`` (one per course: its start to the next course), in time order.
 
     A record interval counts when the count at its end is below the threshold. Where the run
-    (``times``) covers a window its counts are used; a window the run does not cover repeats the
-    neutropenic intervals of the last window the run covers entirely, shifted to its start (none
-    if the run covers no window).
+    (``times``) covers a window its counts are used; the part of a window the run does not cover
+    repeats the neutropenic intervals of the last window the run covered entirely, shifted to its
+    start (nothing if the run covered none).
     """
     t = np.asarray(times, dtype=np.float64)
     anc = np.asarray(neutrophils, dtype=np.float64)
@@ -305,16 +305,16 @@ def neutropenic_intervals(
     out: list[tuple[float, float]] = []
     template: list[tuple[float, float]] = []  # offsets from the start of the last covered window
     for start, stop in windows:
-        if stop <= end + 1e-9:  # covered by the run
-            mine = [
-                (float(t[i - 1]), float(t[i]))
-                for i in range(1, len(t))
-                if low[i] and start - 1e-9 <= t[i - 1] and t[i] <= stop + 1e-9
-            ]
-            out += mine
+        mine = [
+            (float(t[i - 1]), float(t[i]))
+            for i in range(1, len(t))
+            if low[i] and start - 1e-9 <= t[i - 1] and t[i] <= stop + 1e-9
+        ]
+        covered = min(stop, end)
+        later = [(start + a, start + b) for a, b in template if start + a >= covered - 1e-9 and start + a < stop]
+        out += mine + later
+        if stop <= end + 1e-9:
             template = [(a - start, b - start) for a, b in mine]
-        else:
-            out += [(start + a, start + b) for a, b in template if start + a < stop]
     return out
 
 

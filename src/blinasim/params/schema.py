@@ -1087,7 +1087,7 @@ class ChemotherapyConfig(_Section):
         "Hazard of treatment-related death per day of severe neutropenia in a course's aplasia "
         "(clinical course, plan 'chemotherapy'; 0 turns it off).",
         ge=0,
-        le=0.2,
+        le=1,
     )
     toxic_death_neutrophils_per_ul: float = _param(
         "chemotherapy.toxic_death_neutrophils_per_ul",
