@@ -59,7 +59,7 @@ a step of ``course.step_days``, with no agent and no per-tick cost:
   generator, so the other draws of the arm are unchanged) is the patient's tolerance of
   cumulative hazard; a death before the response day makes the patient a non-responder.
   Calibrated to TOWER's treatment-related fatal adverse events of the standard-care arm
-  ([Stein2019b], docs/validation.md).
+  ([SteinFranklin2019], docs/validation.md).
 
 Every draw comes from one generator seeded by the run seed (stream
 :data:`COURSE_STREAM`), so a run is bit-identical for a seed whichever model

@@ -939,7 +939,7 @@ LITERATURE: dict[str, Default] = {
         0.0017,
         "1/day",
         "calibrated: TOWER's treatment-related fatal adverse events of the standard-care arm, 8 of 109 treated "
-        "(7.3%, [Stein2019b] Table 4; [Kantarjian2017]), by scripts/calibrate_chemotherapy.py (fits 0.00158 at "
+        "(7.3%, [SteinFranklin2019] Table 4; [Kantarjian2017]), by scripts/calibrate_chemotherapy.py (fits 0.00158 at "
         "potency scale 0.7 and 0.00178 at 0.9 on 100 MT103-211-like patients, seed 7)",
     ),
     "chemotherapy.toxic_death_neutrophils_per_ul": Default(
