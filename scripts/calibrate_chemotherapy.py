@@ -4,18 +4,23 @@ One knob, ``chemotherapy.potency_scale`` (prior 1.0: each regimen's blast log ki
 set in docs/parameters.md), is scanned on one MT103-211-like cohort (``blinasim.trials.cohort``,
 the same patients and seeds for every value: common random numbers) treated with the
 physician's-choice arm (TOWER's regimen mix, a regimen drawn per patient from its seed) and no
-blinatumomab. Response is read on the arm's own assessment days (before courses 2 and 3: days 28
-and 56, :func:`blinasim.clinical.combination.chemotherapy_assessment_days`) with
-:func:`blinasim.clinical.endpoints.response`, as every run scores itself: CR, CR/CRh and
-CR/CRh/CRi (= INO-VATE's CR/CRi) from the modelled neutrophil and platelet counts
-(:mod:`blinasim.clinical.blood_counts`). The recorded fit (docs/validation.md) was made before
-the counts existed, with normal hematopoiesis as the recovery proxy.
+blinasim. Each run covers the cohort's lattice days (84) and the clinical course of plan
+``chemotherapy``; response is read as every run scores itself, on the common assessment days
+(:func:`blinasim.clinical.endpoints.assessment_days`: days 28 and 70), CR, CR/CRh and CR/CRh/CRi
+(= INO-VATE's CR/CRi) from the modelled neutrophil and platelet counts
+(:mod:`blinasim.clinical.blood_counts`), and a treatment-related death before an assessment is a
+failure (:func:`blinasim.clinical.endpoints.response_before_death`).
 
-The fitted scale interpolates CR/CRi linearly between the two scanned values around the target
-(29.4%, Kantarjian 2016, the first 218 randomised). TOWER's standard-care CR 16% and CR/CRh/CRi
-25% (Kantarjian 2017) are checks, reported with their misses.
+Each run is followed again (``with_course``, no new lattice run) under every value of
+``--hazards`` (``chemotherapy.toxic_death_per_neutropenic_day``); for each scale the hazard that
+gives TOWER's treatment-related deaths of the standard-care arm (8 of 109 treated, 7.3%;
+Stein 2019, Table 4) is interpolated. The fitted scale interpolates CR/CRi linearly between the
+two scanned values around the target (29.4%, Kantarjian 2016, the first 218 randomised) at
+``--fit-hazard`` (default: the config's hazard). TOWER's standard-care CR 16% and CR/CRh/CRi 25%
+(Kantarjian 2017) are checks, reported with their misses.
 
-    python scripts/calibrate_chemotherapy.py --n 100 --seed 7 --workers 2 --scales 0.6 0.8 1.0 1.3
+    python scripts/calibrate_chemotherapy.py --n 100 --seed 7 --workers 1 --scales 0.5 0.7 0.9 \
+        --hazards 0 0.002 0.004 0.008
 
 Prints a table and writes ``docs/calibration/chemotherapy.json``.
 """
@@ -32,69 +37,120 @@ from pathlib import Path
 
 TARGET_CR_CRI = 0.294  # INO-VATE standard care (Kantarjian 2016)
 CHECKS = {"cr": 0.16, "cr_crh_cri": 0.25}  # TOWER standard care (Kantarjian 2017)
-DAYS = 57.0  # the lattice run covers both assessments (days 28 and 56)
+#: treatment-related fatal adverse events of TOWER's standard-care arm: 8 of 109 treated (Stein 2019, Table 4)
+TARGET_TOXIC_DEATH = 8 / 109
 
 
-def run_one(job: tuple[int, dict, int, float]) -> dict:
-    """One patient at one potency scale: regimen and response read-outs."""
+def run_one(job: tuple[int, dict, int, float, list[float]]) -> list[dict]:
+    """One patient at one potency scale, followed under each treatment-related death hazard: regimen,
+    response read-outs (deaths before an assessment counted as failures) and the cause of death."""
+    from blinasim.clinical import course
     from blinasim.core.model import simulate
+    from blinasim.core.output import with_course
     from blinasim.core.seeds import run_seed
     from blinasim.trials.trial import patient_config
 
-    i, overrides, seed, scale = job
+    i, overrides, seed, scale, hazards = job
     extra = {
         "treatment.regimen": "none",
         "treatment.chemotherapy": "physicians_choice",
         "chemotherapy.potency_scale": scale,
-        "simulation.days": DAYS,
-        "course.plan": "none",
+        "chemotherapy.toxic_death_per_neutropenic_day": 0.0,
+        "course.plan": "chemotherapy",
     }
     cfg = patient_config("mt103_211", overrides, extra)
-    ds = simulate(cfg, seed=run_seed(seed, i, 0))
-    return {
-        "patient": i,
-        "scale": scale,
-        "regimen": ds.attrs["chemotherapy_regimen"],
-        "cr": float(ds.cr.values),
-        "cr_crh": float(ds.cr_crh.values),
-        "cr_crh_cri": float(ds.cr_crh_cri.values),
-    }
+    rs = run_seed(seed, i, 0)
+    ds = simulate(cfg, seed=rs)
+    rows = []
+    for h in hazards:
+        c = cfg.model_copy(deep=True)
+        c.chemotherapy.toxic_death_per_neutropenic_day = h
+        fu = course.follow(course.lattice_run(ds), c, rs)
+        d = with_course(ds, c, rs)
+        toxic = fu.death_cause == course.DEATH_TREATMENT
+        rows.append({
+            "patient": i,
+            "scale": scale,
+            "hazard": h,
+            "regimen": ds.attrs["chemotherapy_regimen"],
+            "cr": float(d.cr.values),
+            "cr_crh": float(d.cr_crh.values),
+            "cr_crh_cri": float(d.cr_crh_cri.values),
+            "toxic_death": float(toxic),
+            "toxic_death_day": float(fu.os_days) if toxic else math.nan,
+            "os_days": float(fu.os_days),
+            "os_event": int(fu.os_event),
+        })  # fmt: skip
+    return rows
+
+
+def _interpolate(points: list[tuple[float, float]], target: float) -> float:
+    """The x where the piecewise-linear y(x) through ``points`` first crosses ``target`` (NaN if never)."""
+    pts = sorted(points)
+    for (x0, y0), (x1, y1) in itertools.pairwise(pts):
+        if (y0 - target) * (y1 - target) <= 0 and y1 != y0:
+            return x0 + (target - y0) * (x1 - x0) / (y1 - y0)
+    return math.nan
 
 
 def main(argv: list[str] | None = None) -> int:
+    from blinasim.clinical.endpoints import assessment_days
+    from blinasim.params.schema import Config
     from blinasim.trials.cohort import draw_cohort
+    from blinasim.trials.trial import patient_config
 
+    default_hazard = Config().chemotherapy.toxic_death_per_neutropenic_day
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=100)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--scales", type=float, nargs="+", default=[0.6, 0.8, 1.0, 1.3])
+    ap.add_argument("--hazards", type=float, nargs="+", default=[default_hazard],
+                    help="chemotherapy.toxic_death_per_neutropenic_day values to follow every run under")  # fmt: skip
+    ap.add_argument("--fit-hazard", type=float, default=None,
+                    help="the hazard at which the potency scale is fitted (default: the config's)")  # fmt: skip
     ap.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "docs/calibration/chemotherapy.json"))
     args = ap.parse_args(argv)
+    fit_hazard = default_hazard if args.fit_hazard is None else args.fit_hazard
+    hazards = sorted(set(args.hazards) | {fit_hazard})
     patients = draw_cohort("mt103_211", args.n, args.seed)
-    jobs = [(i, p, args.seed, s) for s in args.scales for i, p in enumerate(patients)]
+    days = assessment_days(patient_config("mt103_211", patients[0], {"treatment.regimen": "none"}))
+    jobs = [(i, p, args.seed, s, hazards) for s in args.scales for i, p in enumerate(patients)]
     with ProcessPoolExecutor(args.workers) as pool:
-        rows = list(pool.map(run_one, jobs, chunksize=1))
+        rows = [r for rs in pool.map(run_one, jobs, chunksize=1) for r in rs]
     table = []
     for s in args.scales:
-        mine = [r for r in rows if r["scale"] == s]
-        rates = {k: sum(r[k] for r in mine) / len(mine) for k in ("cr", "cr_crh", "cr_crh_cri")}
-        by_regimen = {}
-        for reg in sorted({r["regimen"] for r in mine}):
-            rr = [r for r in mine if r["regimen"] == reg]
-            by_regimen[reg] = {"n": len(rr), "cr_crh_cri": sum(r["cr_crh_cri"] for r in rr) / len(rr)}
-        table.append({"scale": s, **rates, "by_regimen": by_regimen})
-        print(f"scale {s:5.2f}: CR {rates['cr']:.3f}  CR/CRh {rates['cr_crh']:.3f}  CR/CRh/CRi {rates['cr_crh_cri']:.3f}  "
-              + "  ".join(f"{k} {v['cr_crh_cri']:.2f} (n={v['n']})" for k, v in by_regimen.items()), flush=True)  # fmt: skip
-    fit = math.nan
-    pts = sorted((t["scale"], t["cr_crh_cri"]) for t in table)
-    for (s0, y0), (s1, y1) in itertools.pairwise(pts):
-        if (y0 - TARGET_CR_CRI) * (y1 - TARGET_CR_CRI) <= 0 and y1 != y0:
-            fit = s0 + (TARGET_CR_CRI - y0) * (s1 - s0) / (y1 - y0)
-            break
-    print(f"fitted chemotherapy.potency_scale = {fit:.3f} (target CR/CRi {TARGET_CR_CRI})")
-    out = {"n": args.n, "seed": args.seed, "days": [28.0, 56.0], "target_cr_cri": TARGET_CR_CRI,
-           "checks": CHECKS, "scan": table, "fitted_potency_scale": fit}  # fmt: skip
+        for h in hazards:
+            mine = [r for r in rows if r["scale"] == s and r["hazard"] == h]
+            keys = ("cr", "cr_crh", "cr_crh_cri", "toxic_death")
+            rates = {k: sum(r[k] for r in mine) / len(mine) for k in keys}
+            early = [r["toxic_death_day"] for r in mine if r["toxic_death"]]
+            rates["toxic_death_by_day_30"] = sum(d <= 30 for d in early) / len(mine)
+            rates["toxic_death_by_day_60"] = sum(d <= 60 for d in early) / len(mine)
+            by_regimen = {}
+            for reg in sorted({r["regimen"] for r in mine}):
+                rr = [r for r in mine if r["regimen"] == reg]
+                by_regimen[reg] = {"n": len(rr), "cr_crh_cri": sum(r["cr_crh_cri"] for r in rr) / len(rr),
+                                   "toxic_death": sum(r["toxic_death"] for r in rr) / len(rr)}  # fmt: skip
+            table.append({"scale": s, "hazard": h, **rates, "by_regimen": by_regimen})
+            print(f"scale {s:5.2f} hazard {h:.4f}/day: CR {rates['cr']:.3f}  CR/CRh {rates['cr_crh']:.3f}  "
+                  f"CR/CRh/CRi {rates['cr_crh_cri']:.3f}  treatment-related deaths {rates['toxic_death']:.3f} "
+                  f"(by day 30 {rates['toxic_death_by_day_30']:.3f}, 60 {rates['toxic_death_by_day_60']:.3f})  "
+                  + "  ".join(f"{k} {v['cr_crh_cri']:.2f}/{v['toxic_death']:.2f} (n={v['n']})"
+                              for k, v in by_regimen.items()), flush=True)  # fmt: skip
+    hazard_fits = {
+        s: _interpolate([(t["hazard"], t["toxic_death"]) for t in table if t["scale"] == s], TARGET_TOXIC_DEATH)
+        for s in args.scales
+    }
+    for s, h in hazard_fits.items():
+        print(f"scale {s:.2f}: fitted chemotherapy.toxic_death_per_neutropenic_day = {h:.5f} "
+              f"(target treatment-related deaths {TARGET_TOXIC_DEATH})")  # fmt: skip
+    fit = _interpolate([(t["scale"], t["cr_crh_cri"]) for t in table if t["hazard"] == fit_hazard], TARGET_CR_CRI)
+    print(f"fitted chemotherapy.potency_scale = {fit:.3f} at hazard {fit_hazard} (target CR/CRi {TARGET_CR_CRI})")
+    out = {"n": args.n, "seed": args.seed, "days": days, "target_cr_cri": TARGET_CR_CRI,
+           "target_toxic_death": TARGET_TOXIC_DEATH, "checks": CHECKS, "scan": table,
+           "fitted_toxic_death_per_neutropenic_day": {str(k): v for k, v in hazard_fits.items()},
+           "fit_hazard": fit_hazard, "fitted_potency_scale": fit}  # fmt: skip
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(out, indent=1) + "\n")
     return 0

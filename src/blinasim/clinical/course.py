@@ -46,6 +46,20 @@ a step of ``course.step_days``, with no agent and no per-tick cost:
 * **Death**: after a relapse or without response, from disease at an
   exponential time with median ``course.failure_survival_median_days``; in
   remission at ``course.remission_death_per_year``; transplant-related as above.
+* **Treatment-related death of salvage chemotherapy** (plan ``chemotherapy``,
+  :func:`chemotherapy_death_day`): while a course's aplasia lasts (from its start to the
+  next course, ``chemotherapy.interval_days``) the patient dies at
+  ``chemotherapy.toxic_death_per_neutropenic_day`` per day with neutrophils below
+  ``chemotherapy.toxic_death_neutrophils_per_ul`` (infection in severe neutropenia: its
+  risk grows with the depth and the duration of neutropenia, [Bodey1966]). The neutrophils
+  are the run's modelled counts (:mod:`blinasim.clinical.blood_counts`) where the lattice
+  covers the course; a course the lattice does not cover (consolidation) repeats the
+  neutropenia of the last course it covered, shifted to its start. One exponential draw
+  (stream ``CHEMO_TOXIC_DEATH`` of :mod:`blinasim.kernels.rng`, not the course's
+  generator, so the other draws of the arm are unchanged) is the patient's tolerance of
+  cumulative hazard; a death before the response day makes the patient a non-responder.
+  Calibrated to TOWER's treatment-related fatal adverse events of the standard-care arm
+  ([SteinFranklin2019], docs/validation.md).
 
 Every draw comes from one generator seeded by the run seed (stream
 :data:`COURSE_STREAM`), so a run is bit-identical for a seed whichever model
@@ -62,6 +76,7 @@ import numpy as np
 
 from blinasim.clinical.combination import CombinationDrugs, chemotherapy_assessment_days, chemotherapy_regimen
 from blinasim.clinical.tki import TkiExposure, ph_blast_rates
+from blinasim.kernels.rng import CHEMO_TOXIC_DEATH, draw_uniform
 from blinasim.params.schema import Config
 
 #: the event codes of ``event_cause`` (CF flag_values / flag_meanings)
@@ -73,8 +88,18 @@ EVENT_CAUSES = (
     "death_disease",
     "death_remission",
     "death_transplant",
+    "death_treatment",
 )
-NONE, RELAPSE_CD19_POS, RELAPSE_CD19_NEG, LINEAGE_SWITCH, DEATH_DISEASE, DEATH_REMISSION, DEATH_TRANSPLANT = range(7)
+(
+    NONE,
+    RELAPSE_CD19_POS,
+    RELAPSE_CD19_NEG,
+    LINEAGE_SWITCH,
+    DEATH_DISEASE,
+    DEATH_REMISSION,
+    DEATH_TRANSPLANT,
+    DEATH_TREATMENT,
+) = range(8)
 _RELAPSE_CODE = {"cd19_positive": RELAPSE_CD19_POS, "cd19_negative": RELAPSE_CD19_NEG, "lineage_switch": LINEAGE_SWITCH}
 
 #: the scalar time-to-event outputs of a run (the DESIGN contract), in Dataset order
@@ -177,6 +202,8 @@ class LatticeRun:
     mrd_response_day: float
     relapse_day: float
     relapse_type: str
+    #: blood neutrophils per uL on the record times (None: not recorded; no treatment-related death)
+    neutrophils: np.ndarray | None = None
 
 
 @dataclass
@@ -194,6 +221,8 @@ class CourseResult:
     transplanted: int
     transplant_day: float
     cycles_given: int
+    #: the cause of death (a death code of :data:`EVENT_CAUSES`; NONE if alive at the end of follow-up)
+    death_cause: int = NONE
     #: the course grid (days) and marrow MRD, sanctuary cells on it
     times: np.ndarray = field(default_factory=lambda: np.zeros(0))
     mrd: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -227,6 +256,7 @@ def lattice_run(ds, mononuclear_fraction_of_other: float | None = None) -> Latti
         mrd_response_day=float(ds.mrd_response_day.values),
         relapse_day=float(ds.relapse_day.values),
         relapse_type=str(ds.relapse_type.values),
+        neutrophils=ds.neutrophils_per_ul.values if "neutrophils_per_ul" in ds else None,
     )
 
 
@@ -255,6 +285,51 @@ def infusion_hazard(run: LatticeRun) -> float:
     pos = run.cells[:, POS]
     cell_days = (pos * dt)[infused]
     return float(run.kills[infused].sum() / cell_days.sum()) if cell_days.sum() > 0 else 0.0
+
+
+def neutropenic_intervals(
+    times: np.ndarray, neutrophils: np.ndarray, threshold_per_ul: float, windows: list[tuple[float, float]]
+) -> list[tuple[float, float]]:
+    """The (start, end) day intervals with neutrophils below ``threshold_per_ul`` inside the
+    aplasia ``windows`` (one per course: its start to the next course), in time order.
+
+    A record interval counts when the count at its end is below the threshold. Where the run
+    (``times``) covers a window its counts are used; the part of a window the run does not cover
+    repeats the neutropenic intervals of the last window the run covered entirely, shifted to its
+    start (nothing if the run covered none).
+    """
+    t = np.asarray(times, dtype=np.float64)
+    anc = np.asarray(neutrophils, dtype=np.float64)
+    end = float(t[-1])
+    low = np.nan_to_num(anc, nan=np.inf) < threshold_per_ul
+    out: list[tuple[float, float]] = []
+    template: list[tuple[float, float]] = []  # offsets from the start of the last covered window
+    for start, stop in windows:
+        mine = [
+            (float(t[i - 1]), float(t[i]))
+            for i in range(1, len(t))
+            if low[i] and start - 1e-9 <= t[i - 1] and t[i] <= stop + 1e-9
+        ]
+        covered = min(stop, end)
+        later = [(start + a, start + b) for a, b in template if start + a >= covered - 1e-9 and start + a < stop]
+        out += mine + later
+        if stop <= end + 1e-9:
+            template = [(a - start, b - start) for a, b in mine]
+    return out
+
+
+def chemotherapy_death_day(intervals: list[tuple[float, float]], hazard_per_day: float, tolerance: float) -> float:
+    """The day cumulative hazard ``hazard_per_day`` x (neutropenic days so far) first reaches
+    ``tolerance`` (a unit-exponential draw); ``inf`` if it never does."""
+    if hazard_per_day <= 0.0:
+        return math.inf
+    cumulative = 0.0
+    for a, b in intervals:
+        step = hazard_per_day * (b - a)
+        if cumulative + step >= tolerance:
+            return a + (tolerance - cumulative) / hazard_per_day
+        cumulative += step
+    return math.inf
 
 
 def _step(rng: np.random.Generator, n: float, birth: float, death: float, dt: float) -> float:
@@ -349,6 +424,20 @@ def follow(run: LatticeRun, config: Config, seed: int) -> CourseResult:
         assessment_day = cycles[response_cycles - 1][1] if cycles else t_end_lattice
     responded = (run.mrd_response == 1.0) if mrd_based else (run.cr_crh == 1.0)
     assessable = not math.isnan(run.mrd_response if mrd_based else run.cr_crh)
+    # Treatment-related death in the aplasia of the chemotherapy courses (induction first: a death
+    # before the response day leaves the patient a non-responder).
+    ch = config.chemotherapy
+    toxic = chemo and ch.toxic_death_per_neutropenic_day > 0.0 and run.neutrophils is not None
+    if toxic:
+        tolerance = -math.log1p(-float(draw_uniform(seed, 0, CHEMO_TOXIC_DEATH, 0, 0)))
+
+        def toxic_death(courses_given: list[tuple[float, float]]) -> float:
+            windows = [(s, s + ch.interval_days) for s, _ in courses_given]
+            low = neutropenic_intervals(run.times, run.neutrophils, ch.toxic_death_neutrophils_per_ul, windows)
+            return chemotherapy_death_day(low, ch.toxic_death_per_neutropenic_day, tolerance)
+
+        if responded and toxic_death(cycles[:response_cycles]) < run.response_day:
+            responded = False
     response_day = (run.mrd_response_day if mrd_based else run.response_day) if responded else assessment_day
     # An MRD plan treats patients in hematologic remission: all are in remission from day 0, and
     # relapse-free survival runs from the start; an R/R plan's patients enter remission at the response.
@@ -444,6 +533,11 @@ def follow(run: LatticeRun, config: Config, seed: int) -> CourseResult:
             given_after = sum(1 for s, e in later if s < t1)
     if not transplanted:
         trm_day, transplant_day = math.nan, math.nan
+    # Treatment-related death: in the courses given (none after a relapse or the transplant).
+    toxic_day = math.inf
+    if toxic:
+        stop = min(x for x in (relapse_day, transplant_day, math.inf) if not math.isnan(x))
+        toxic_day = toxic_death([(s, e) for s, e in allowed if s < stop])
 
     # Death: the earliest of the competing causes.
     if in_remission:
@@ -455,6 +549,7 @@ def follow(run: LatticeRun, config: Config, seed: int) -> CourseResult:
         in_remission_death = math.inf
     trm = trm_day if not math.isnan(trm_day) and (math.isnan(relapse_day) or trm_day < relapse_day) else math.inf
     deaths = {DEATH_DISEASE: failure_day, DEATH_REMISSION: in_remission_death, DEATH_TRANSPLANT: trm}
+    deaths[DEATH_TREATMENT] = toxic_day
     if c.plan == "none":  # no course: the run ends with the lattice run, censored
         deaths = dict.fromkeys(deaths, math.inf)
     death_cause = min(deaths, key=deaths.get)
@@ -481,6 +576,8 @@ def follow(run: LatticeRun, config: Config, seed: int) -> CourseResult:
         if not assessable:
             efs_days, efs_event = os_days, int(os_event)
     cycles_given = sum(1 for s, e in allowed if s < min(t_end_lattice, os_days)) + given_after
+    if os_event and death_cause == DEATH_TREATMENT and days_to_mrd_negative > os_days:
+        days_to_mrd_negative = math.nan  # not reached alive
     grid = np.concatenate([run.times, times[1:]])
     mrd_all = np.concatenate([run.mrd, mrd_path[1:]])
     sanct_all = np.concatenate([sanct_path, sanct_course[1:]])
@@ -499,6 +596,7 @@ def follow(run: LatticeRun, config: Config, seed: int) -> CourseResult:
         transplanted=int(transplanted),
         transplant_day=float(transplant_day),
         cycles_given=int(cycles_given),
+        death_cause=int(death_cause) if os_event else NONE,
         times=grid,
         mrd=mrd_all,
         sanctuary=sanct_all,

@@ -289,6 +289,28 @@ def assess(ds, config: Config | None = None) -> Endpoints:
     return evaluate(times, bf, mrd, pb, anc, plt, neg, sw, config)
 
 
+def response_before_death(ds, death_day: float, config: Config | None = None) -> Response:
+    """The best response of one run Dataset whose patient died on ``death_day`` during the
+    assessment period (a treatment-related death, :mod:`blinasim.clinical.course`): only the
+    assessments before the death count, and a patient who died before the first one is a
+    non-responder (0, not NaN: the trials count such deaths as failures of induction)."""
+    if config is None:
+        config = validate_config(json.loads(ds.attrs["config"]))
+    days = [d for d in assessment_days(config) if d < death_day]
+    if not days:
+        return Response.from_best(NO_RESPONSE, math.nan)
+    times = np.asarray(ds.time.values, dtype=np.float64)
+    bf = np.asarray(ds.marrow_blast_fraction.values, dtype=np.float64)
+    if "neutrophils_per_ul" in ds and "platelets_per_nl" in ds:
+        anc, plt = ds.neutrophils_per_ul.values, ds.platelets_per_nl.values
+    else:
+        hem = normal_hematopoiesis(ds.other_marrow_cells.values, config, float(ds.attrs["cells_per_agent"]))
+        anc, plt = blood_counts(times, hem, bf, config)
+    pb = blood_blasts_per_ul(ds.blasts.sel(compartment="blood").values, config)
+    got = response(times, bf, pb, anc, plt, days, config)
+    return got if not math.isnan(got.cr) else Response.from_best(NO_RESPONSE, math.nan)
+
+
 # Kaplan-Meier: blinasim.stats (scipy.stats.ecdf), re-exported above for the trial layer.
 
 

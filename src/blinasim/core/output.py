@@ -17,6 +17,7 @@ from blinasim.core.snapshot import snapshot_variables
 from blinasim.core.state import P_BLAST, POPULATIONS
 from blinasim.kernels import census as C
 from blinasim.kernels.layout import KIND_NORMAL_B
+from blinasim.params.schema import Config
 from blinasim.version import source_commit
 
 COMPARTMENTS = ("marrow", "blood")
@@ -465,4 +466,11 @@ def with_course(ds: xr.Dataset, config: Any, seed: int) -> xr.Dataset:
     }
     _conventions(data_vars)
     coords = {"course_time": ("course_time", fu.times, {"units": "day", "long_name": "time of the clinical course"})}
+    if fu.death_cause == course.DEATH_TREATMENT and "cr" in ds:
+        # A treatment-related death during the assessments: only those before the death count
+        # (the lattice ran on as if the patient lived). A stored run followed again reads this.
+        resp = endpoints.response_before_death(ds, fu.os_days, config if isinstance(config, Config) else None)
+        for name in ("cr", "crh", "cri", "cr_crh", "cr_crh_cri", "cr_cri"):
+            ds[name] = ds[name].copy(data=np.float64(getattr(resp, name)))
+        ds["response_day"] = ds["response_day"].copy(data=np.float64(resp.day))
     return ds.assign_coords(coords).assign(data_vars)

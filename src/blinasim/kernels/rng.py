@@ -33,6 +33,8 @@ SEIZURE = 14  # clinical.seizures: one draw per tick while neurotoxicity is grad
 GLUCOCORTICOID = 16
 #: physician's choice of a salvage regimen and the patient's chemosensitivity (drawn once per run, tick 0)
 CHEMO_CHOICE = 17
+#: treatment-related death of salvage chemotherapy (clinical.course): one exponential draw per run, tick 0
+CHEMO_TOXIC_DEATH = 18
 
 
 @njit(cache=True, inline="always")

@@ -943,11 +943,12 @@ LITERATURE: dict[str, Default] = {
         0.5, "1/day", "approx.: clofarabine, a purine analogue, depletes lymphocytes deeply (~90% per course)"
     ),
     "chemotherapy.potency_scale": Default(
-        0.70,
+        0.81,
         "1",
         "calibrated: shared scale on every regimen's blast log kill, fitted to the INO-VATE standard-care CR/CRi "
-        "(29.4%, [Kantarjian2016]) by scripts/calibrate_chemotherapy.py (prior 1.0; fit 0.701 on 100 "
-        "MT103-211-like patients, seed 7)",
+        "(29.4%, [Kantarjian2016]) by scripts/calibrate_chemotherapy.py on the count-based response with "
+        "treatment-related deaths (prior 1.0; fit 0.811 on 100 MT103-211-like patients, seed 7; the earlier "
+        "fit on the recovery proxy gave 0.70)",
     ),
     "chemotherapy.sensitivity_log_sd": Default(
         0.5,
@@ -976,6 +977,19 @@ LITERATURE: dict[str, Default] = {
         "1",
         "approx.: responders go on to up to 2 more courses (TOWER standard-of-care arm: median 1, up to 4 cycles, "
         "[Kantarjian2017])",
+    ),
+    "chemotherapy.toxic_death_per_neutropenic_day": Default(
+        0.0017,
+        "1/day",
+        "calibrated: TOWER's treatment-related fatal adverse events of the standard-care arm, 8 of 109 treated "
+        "(7.3%, [SteinFranklin2019] Table 4; [Kantarjian2017]), by scripts/calibrate_chemotherapy.py (fits 0.00158 at "
+        "potency scale 0.7 and 0.00178 at 0.9 on 100 MT103-211-like patients, seed 7)",
+    ),
+    "chemotherapy.toxic_death_neutrophils_per_ul": Default(
+        500.0,
+        "1/uL",
+        "[Bodey1966]: infection risk rises steeply below 500 neutrophils/uL and with the days spent there; "
+        "severe (grade 4) neutropenia, the threshold of febrile-neutropenia guidelines",
     ),
     # ---------------------------------------------------------------------- drug
     "drug.clearance_l_per_h": Default(2.22, "L/h", "[Clements2020]: population PK of 674 patients"),

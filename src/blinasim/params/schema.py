@@ -1128,6 +1128,19 @@ class ChemotherapyConfig(_Section):
         ge=0,
         le=10,
     )
+    toxic_death_per_neutropenic_day: float = _param(
+        "chemotherapy.toxic_death_per_neutropenic_day",
+        "Hazard of treatment-related death per day of severe neutropenia in a course's aplasia "
+        "(clinical course, plan 'chemotherapy'; 0 turns it off).",
+        ge=0,
+        le=1,
+    )
+    toxic_death_neutrophils_per_ul: float = _param(
+        "chemotherapy.toxic_death_neutrophils_per_ul",
+        "Neutrophil count below which a day of a course's aplasia carries the treatment-related death hazard.",
+        gt=0,
+        le=2000,
+    )
 
     @model_validator(mode="after")
     def _courses_do_not_overlap(self) -> ChemotherapyConfig:
