@@ -426,7 +426,7 @@ LITERATURE: dict[str, Default] = {
         "macrophages to make IL-6 ([Liu2020])",
     ),
     "cytokines.il6_per_ifng": Default(
-        1.895,
+        2.584,
         "1",
         "calibrated, docs/validation.md stage 7 (CRS any grade: with the patients' own IL-6 responses, the 86th "
         "percentile of the cycle-1 peak CRS signal at the grade-1 threshold); prior 4.0: approx.: steady-state "
@@ -465,7 +465,7 @@ LITERATURE: dict[str, Default] = {
     ),
     # ------------------------------------------------------- toxicity grading
     "toxicity.crs_il6_thresholds_pg_per_ml": Default(
-        [100.0, 183.3, 326.7, 552.9],
+        [100.0, 183.4, 327.0, 553.5],
         "pg/mL",
         "calibrated, docs/validation.md stage 7 (grade 3 at the 97th percentile of the cycle-1 peak CRS signal: "
         "3% grade >= 3; grades 2 and 4 keep their log-scale places); prior [100, 400, 1500, 5000]: model mapping "
@@ -479,12 +479,12 @@ LITERATURE: dict[str, Default] = {
         "approx.: fever and hypotension follow the cytokines and resolve within hours to a day, also after tocilizumab",
     ),
     "toxicity.neuro_thresholds_pg_per_ml": Default(
-        [46.5, 77.9, 118.6, 191.1],
+        [9.3, 17.0, 27.8, 48.6],
         "pg/mL",
         "calibrated, docs/validation.md stage 7 (grades 1 and 3 at the 50th and 85th percentiles of the cycle-1 "
         "peak exposure: ~50% any grade, ~15% grade >= 3: [BlincytoPI], [Topp2015]; grades 2 and 4 keep their log-scale "
         "places); prior [60, 250, 800, 3000]: model mapping: day-integrated serum IL-6 + IFN-gamma at which "
-        "neurotoxicity grades 1-4 begin",
+        "neurotoxicity grades 1-4 begin (x the CNS priming)",
     ),
     "toxicity.seizure_hazard_per_day": Default(
         [0.0, 0.005, 0.1, 0.5],

@@ -218,7 +218,7 @@ MT103_211 = CohortSpec(
         Attribute(
             "patient.marrow_t_cell_share_of_normal",
             "lognormal",
-            {"median": 0.08, "log_sd": 0.7},
+            {"median": 0.065, "log_sd": 0.7},
             0.008,
             0.5,
             "median calibrated, docs/validation.md (burden); prior 0.08, approx.: T-cells are ~5-10% of a normal "
@@ -262,22 +262,27 @@ MT103_211 = CohortSpec(
         ),
         Attribute("patient.height_cm", "normal", {"mean": 172.0, "sd": 10.0}, 150.0, 200.0, "approx.: adult height"),
         Attribute(
-            "patient.neutrophils_per_ul",
+            "patient.neutrophils_recovered_per_ul",
             "lognormal",
-            {"median": 1000.0, "log_sd": 1.0},
-            50.0,
+            {"median": 3000.0, "log_sd": 1.0},
+            150.0,
             20000.0,
-            "approx.: R/R patients enter neutropenic, from crowding and prior salvage ([Topp2015] set no minimum "
-            "count); log-sd 1.0 puts a third of them below 500/uL",
+            "approx.: the neutrophils the marrow holds once cleared of leukemia, what prior salvage left of it "
+            "(normal 2,000-7,500/uL; capped at counts.neutrophils_upper_normal_per_ul); drawn independently of "
+            "the burden, so entry counts fall with it (docs/validation.md, burden); log-sd as the entry counts "
+            "drawn before",
         ),
         Attribute(
-            "patient.platelets_per_nl",
+            "patient.platelets_recovered_per_nl",
             "lognormal",
-            {"median": 50.0, "log_sd": 0.6},
-            5.0,
-            600.0,
-            "approx.: R/R patients enter thrombocytopenic (normal 150-450/nL, [Langlois2017]); log-sd calibrated "
-            "(docs/validation.md, count recovery; prior 0.9)",
+            {"median": 220.0, "log_sd": 0.6},
+            15.0,
+            1000.0,
+            "median calibrated, docs/validation.md (burden: CR/CRh, CR and CRh of [Topp2015]; prior 150): the "
+            "platelets the marrow holds once cleared of leukemia (normal 150-450/nL, [Langlois2017]; capped at "
+            "counts.platelets_upper_normal_per_nl); heavily pretreated marrows recover only partly ([Topp2015]: a "
+            "quarter of the responses were CRh); log-sd as calibrated for the entry counts before "
+            "(docs/validation.md, count recovery)",
         ),
     ),
     fixed={
@@ -473,6 +478,8 @@ MT103_205 = CohortSpec(
             "approx.: marrow size proportional to body weight (the adult 1e12 cells at 70 kg)",
             of="patient.weight_kg",
         ),
+        _as_mt103_211("patient.neutrophils_recovered_per_ul", "no pediatric data"),
+        _as_mt103_211("patient.platelets_recovered_per_nl", "no pediatric data"),
     ),
     fixed={
         "treatment.regimen": "rr_step_up",
