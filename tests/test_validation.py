@@ -10,7 +10,7 @@ Wilson interval at a family-wise 95% level over the six claims (Bonferroni: each
 
 The seed was fixed, written here and in docs/validation.md and committed before the result
 was seen. Calibration used seed 2024 and the verifications seeds 7, 11, 31 and 47; none of
-them is reused. If a claim fails, the test fails: the interval is not widened and the seed is
+them is reused (8191, the previous validation seed, is retired). If a claim fails, the test fails: the interval is not widened and the seed is
 not changed after the fact.
 
 The cheap tests below show that the same check fails a wrong model: it rejects the recorded
@@ -35,8 +35,10 @@ from blinasim.trials.trial import Rate, rates, run_cohorts, wilson_ci
 #: Patients per trial: the size of docs/validation.md's verification.
 N_PATIENTS = 200
 #: The cohort and run seed, fixed before the result was seen (docs/validation.md, "Validation test").
-#: Never used in calibration (2024) or verification (7, 11, 31, 47).
-SEED = 8191
+#: Never used in calibration (2024) or verification (7, 11, 31, 47). 8191, the seed before it, had been
+#: seen twice by the time the model was recalibrated for burden (docs/validation.md, "Neurotoxicity
+#: onset and burden"); this fresh seed was fixed and committed before that model's result was seen.
+SEED = 60317
 #: The family-wise level over the claims.
 FAMILY_LEVEL = 0.95
 #: Each claim's Wilson interval: Bonferroni over the claims (1 - 0.05/6 = 99.17%).
