@@ -179,7 +179,9 @@ def test_a_given_recovered_count_sets_the_entry_count_from_the_crowded_marrow(li
 
 
 def test_recovered_counts_come_from_the_config_and_reach_the_run():
-    cfg = load_config(None, {"patient.platelets_recovered_per_nl": 120.0, "patient.neutrophils_recovered_per_ul": 2500.0})
+    cfg = load_config(
+        None, {"patient.platelets_recovered_per_nl": 120.0, "patient.neutrophils_recovered_per_ul": 2500.0}
+    )
     assert blood_counts.platelets(cfg).recovered == 120.0 and blood_counts.neutrophils(cfg).recovered == 2500.0
     ds = run(
         simulation__days=2.0,
