@@ -224,6 +224,8 @@ def test_seizures_in_a_run_are_counted_logged_and_reproducible():
         "toxicity__seizure_hazard_per_day": [200.0, 200.0, 200.0, 200.0],
         "treatment__regimen": "flat",
         "simulation__days": 3.0,
+        # A CNS primed from the start: neurotoxicity (and so a seizure) can come within these 3 days.
+        "cytokines__neuro_priming_days": 0.0,
     }
     a, b = run(**dotted), run(**dotted)
     assert int(a.seizures) >= 1

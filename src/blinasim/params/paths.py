@@ -9,6 +9,7 @@ everywhere.
 
 from __future__ import annotations
 
+import types
 import typing
 from typing import Any, Literal
 
@@ -107,6 +108,11 @@ def annotation_kind(ann: Any) -> tuple[str, tuple[Any, ...]]:
         return "str", ()
     if typing.get_origin(ann) is Literal:
         return "choice", tuple(typing.get_args(ann))
+    if typing.get_origin(ann) in (typing.Union, types.UnionType):
+        # An optional parameter (``float | None``: None means "derived") is sampled as its value type.
+        args = [a for a in typing.get_args(ann) if a is not type(None)]
+        if len(args) == 1:
+            return annotation_kind(args[0])
     return "other", ()
 
 
