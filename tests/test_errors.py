@@ -164,6 +164,8 @@ def test_ctrl_c_ends_a_run_with_one_line_and_exit_130(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "blinasim.cli", "run", "--out", str(tmp_path / "r.zarr"), "--set", "simulation.days=60"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # As from a shell: Ctrl-C not ignored, whatever this test process inherited or was left with.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     first = proc.stderr.readline()  # "kernels: ..." : the command is running
     assert first.startswith("kernels"), first
@@ -171,7 +173,7 @@ def test_ctrl_c_ends_a_run_with_one_line_and_exit_130(tmp_path):
     proc.send_signal(signal.SIGINT)
     _, rest = proc.communicate(timeout=120)
     err = first + rest
-    assert proc.returncode == 130, err
+    assert proc.returncode == 130, (err, f"SIGINT in the test process: {signal.getsignal(signal.SIGINT)}")
     assert "Traceback" not in err and "\nblinasim run: error: interrupted" in "\n" + err, err
     assert not (tmp_path / "r.zarr").exists()
 
