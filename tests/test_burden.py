@@ -132,3 +132,49 @@ def test_pyroptotic_damps_raise_il6_with_the_kills():
     assert float(on.kills.sum()) > 0
     np.testing.assert_array_equal(on.ifng.values, off.ifng.values)
     assert float(on.il6.max()) > 1.5 * float(off.il6.max())
+
+
+def test_the_t_cell_set_point_follows_the_normal_marrow():
+    """Displaced marrow T-cells have a set point that scales with the non-leukemic share of the marrow;
+    without displacement it is the entry count."""
+    from blinasim.core.processes import tcell_fate
+    from blinasim.kernels import census
+    from blinasim.params.schema import load_config
+
+    row = np.zeros(census.C_SIZE, dtype=np.int64)
+    row[census.C_BLASTS], row[census.C_BLASTS + 1] = 30, 999  # blood blasts do not count
+    row[census.C_NORMAL_B], row[census.C_T], row[census.C_OTHER_MARROW] = 5, 5, 50
+    # 30 blast agents of 2 cells against 60 agents of 1 cell: a 50% normal marrow.
+    assert tcell_fate.normal_marrow_share(row, 2.0, 1.0) == pytest.approx(0.5)
+    assert tcell_fate.normal_marrow_share(np.zeros(census.C_SIZE, dtype=np.int64), 1.0, 1.0) == 1.0
+    displaced = load_config(None, {"patient.marrow_t_cell_share_of_normal": 0.065})
+    plain = load_config(None, {})
+    # 1000 T-cells at entry, 400 of them in a marrow that was 20% normal and is now 60% normal:
+    # the marrow's part triples.
+    assert tcell_fate.set_point(displaced, 1000, 400, 0.2, 0.6) == pytest.approx(1000 + 400 * 2)
+    assert tcell_fate.set_point(displaced, 1000, 400, 0.2, 0.2) == pytest.approx(1000)
+    assert tcell_fate.set_point(plain, 1000, 400, 0.2, 0.6) == 1000
+
+
+def test_displaced_t_cells_return_as_the_leukemia_clears():
+    """A packed marrow whose leukemia dies away (no drug: a high blast death rate) regains the T-cells
+    the infiltration displaced, by homeostatic proliferation below the set point; without that
+    proliferation (rate 0) the marrow keeps its entry T-cells."""
+    common = {
+        "simulation__lattice_size": 40,
+        "simulation__days": 30.0,
+        "patient__marrow_blast_fraction": 0.8,
+        "patient__marrow_t_cell_share_of_normal": 0.065,
+        "disease__blast_death_rate_per_day": 0.5,
+        "treatment__regimen": "none",
+        "treatment__dexamethasone_prephase": "never",
+        "treatment__dexamethasone_premedication": False,
+    }
+    on, off = run(**common), run(**common, tcells__homeostatic_expansion_per_day=0.0)
+    assert float(on.marrow_blast_fraction[-1]) < 0.05  # the leukemia has cleared
+    t_on = on.t_cells.sel(compartment="marrow").values
+    t_off = off.t_cells.sel(compartment="marrow").values
+    assert t_off[-1] < 1.3 * t_off[0]
+    # The normal marrow is back (~4x its entry share): the T-cells regrow towards it.
+    assert t_on[-1] > 2.0 * t_on[0]
+    assert t_on[-1] > 1.5 * t_off[-1]

@@ -47,9 +47,7 @@ def test_step_up_at_day_8_and_washout_in_the_break():
     # that a neurotoxicity hold of the default patient does not move the break.
     never = {f"protocol__{k}": 5 for k in ("crs_hold_grade", "neuro_hold_grade", "seizure_hold_grade")}
     never |= {"protocol__crs_discontinue_grade": 5, "protocol__neuro_discontinue_grade": 5}
-    cfg = make_config(
-        simulation__days=30.0, simulation__lattice_size=16, simulation__record_every_hours=1.0, **never
-    )
+    cfg = make_config(simulation__days=30.0, simulation__lattice_size=16, simulation__record_every_hours=1.0, **never)
     ds = BlinatumomabModel(cfg)
     ds.run()
     ds = ds.to_dataset()

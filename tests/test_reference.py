@@ -304,6 +304,22 @@ def test_reference_equals_kernels_with_fast_growth_expansion_and_exhaustion():
     assert num.rec_counts[:, 12].max() > 0  # exhausted T-cells
 
 
+def test_reference_equals_kernels_with_displaced_t_cells_returning():
+    """Marrow T-cells displaced by infiltration, a leukemia that dies away fast and a strong homeostatic
+    expansion: the T-cell set point follows each model's own census of the normal marrow."""
+    cfg = small_config(
+        simulation__days=2.0,
+        simulation__seed=7,
+        patient__marrow_blast_fraction=0.8,
+        patient__marrow_t_cell_share_of_normal=0.2,
+        disease__blast_death_rate_per_day=3.0,
+        tcells__homeostatic_expansion_per_day=3.0,
+    )
+    _ref, num = assert_same_run(cfg)
+    t_marrow = num.rec_counts[:, 8]
+    assert t_marrow[-1] > 1.2 * t_marrow[0]  # the displaced T-cells came back
+
+
 def test_reference_equals_kernels_without_drug():
     _ref, num = assert_same_run(small_config(treatment__regimen="none", simulation__days=1.0, simulation__seed=5))
     assert num.rec_counts[:, 10:12].max() == 0

@@ -27,7 +27,7 @@ from blinasim.clinical.protocol import ProtocolEngine, Schedule, build_schedule,
 from blinasim.clinical.seizures import SeizureModel
 from blinasim.clinical.tki import TkiExposure
 from blinasim.core.phases import Phase
-from blinasim.core.processes import blast_fate, normal_b_supply, record, trafficking
+from blinasim.core.processes import blast_fate, normal_b_supply, record, tcell_fate, trafficking
 from blinasim.core.seeds import run_seed
 from blinasim.params.schema import Config
 
@@ -198,6 +198,10 @@ class PatientModel(mesa.Model):
         self._init_drug()
         record.init_records(self)
         self.run_phase("record")
+        #: the non-leukemic share of the nucleated marrow at entry (the T-cell set point's reference)
+        self.normal_share_at_entry = tcell_fate.normal_marrow_share(
+            self.rec_counts[0], self.rec_blast_weight[0], self.cells_per_agent
+        )
 
     def _init_patient(self) -> None:
         """Place the baseline agents and set the derived rates (subclasses)."""

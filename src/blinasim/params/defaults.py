@@ -331,6 +331,14 @@ LITERATURE: dict[str, Default] = {
         "calibrated, docs/validation.md stage 3 (candidate 37); prior 0.5: approx.: post-activation "
         "contraction toward the homeostatic count within ~1-2 weeks",
     ),
+    "tcells.homeostatic_expansion_per_day": Default(
+        0.1,
+        "1/day",
+        "approx.: T-cells proliferate when their numbers fall below the niche's capacity "
+        "(lymphopenia-induced, IL-7/IL-15-driven proliferation, [Goldrath1999]); in patients the T-cell "
+        "pool regrows over weeks to months after intensive chemotherapy ([Mackall1995]), read as about "
+        "0.1/day at full deficit",
+    ),
     "tcells.exhaustion_per_engaged_day": Default(
         0.17,
         "1/day",

@@ -380,9 +380,17 @@ class TCellConfig(_Section):
     )
     contraction_rate_per_day: float = _param(
         "tcells.contraction_rate_per_day",
-        "Extra death rate of resting T-cells per unit of relative excess over the baseline count.",
+        "Extra death rate of resting T-cells per unit of relative excess over their set point.",
         ge=0,
         le=50,
+    )
+    homeostatic_expansion_per_day: float = _param(
+        "tcells.homeostatic_expansion_per_day",
+        "Extra division rate of T-cells per unit of relative deficit below their set point (lymphopenia-"
+        "induced proliferation; the set point follows the normal marrow where infiltration displaced "
+        "the marrow's T-cells).",
+        ge=0,
+        le=5,
     )
     exhaustion_per_engaged_day: float = _param(
         "tcells.exhaustion_per_engaged_day", "Exhaustion accrual per day spent in synapses.", ge=0, le=50

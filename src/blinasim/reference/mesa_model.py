@@ -847,11 +847,17 @@ class ReferenceModel(PatientModel):
     def _tcell_fate(self) -> None:
         dt_days = self.dt_hours * self.slow_every / 24.0
         self.treg_suppression = tcell_fate.treg_suppression(self.config, self.mean_t_activation())
+        displaced = self.config.patient.marrow_t_cell_share_of_normal is not None
+        share = (
+            tcell_fate.normal_marrow_share(self._census()[0], self.blast_weight, self.cells_per_agent)
+            if displaced
+            else None
+        )
         rates = tcell_fate.fate_rates(
             self.config,
             dt_days,
             len(self.tcell_slots) - self.tcells_dead,
-            self.baseline_t_cells,
+            tcell_fate.current_set_point(self, share if displaced else None),
             self.mean_blast_pdl1(),
             self.pd1_occupancy,
             self.ctla4_blockade,
@@ -1056,7 +1062,12 @@ class ReferenceModel(PatientModel):
         self.targets_dead = 0
 
     def _record(self) -> None:
-        """Census of the agents (mirrors ``kernels.census.take_census``), then the shared record row."""
+        """Census of the agents, then the shared record row."""
+        row, pdl1 = self._census()
+        record.store_interval(self, row, pdl1)
+
+    def _census(self) -> tuple[np.ndarray, float]:
+        """The census row and the summed blast PD-L1 (mirrors ``kernels.census.take_census``)."""
         row = np.zeros(C.C_SIZE, dtype=np.int64)
         threshold = self.config.tcells.exhausted_threshold
         for t in self.living_tcells():
@@ -1080,7 +1091,7 @@ class ReferenceModel(PatientModel):
                 row[C.C_NORMAL_B + col] += 1
         others = self.agents_by_type.get(OtherMarrowCell)
         row[C.C_OTHER_MARROW] = len(others) if others is not None else 0
-        record.store_interval(self, row, pdl1)
+        return row, pdl1
 
     #: The phase list of the numba model, with this model's rule in every phase that
     #: touches agents; the agent-free phases (protocol, PK) run the shared functions.

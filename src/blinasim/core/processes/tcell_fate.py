@@ -3,7 +3,14 @@
 Activation decays between synapses; exhaustion recovers once stimulation
 stops; division is homeostatic plus activation-driven (blunted by exhaustion,
 by the PD-1:PD-L1 brake and by regulatory T-cells, raised by CTLA-4 blockade);
-death rises with the excess of T-cells over their baseline (contraction).
+death rises with the excess of T-cells over their set point (contraction), and
+below it homeostatic division rises (lymphopenia-induced proliferation).
+
+The set point is the T-cell count at entry; where leukemic infiltration displaced
+the marrow's T-cells with the rest of the normal marrow
+(``patient.marrow_t_cell_share_of_normal``), the marrow's part of it follows the
+normal marrow's share of the nucleated cells: as the leukemia clears and the
+normal marrow returns, so does its T-cell set point (:func:`set_point`).
 
 Regulatory T-cells (Duell 2017) are a share ``rho`` = CD4 share x Treg share of
 CD4 of the T-cells (:func:`treg_share`), engaged as often as the rest; when
@@ -13,7 +20,7 @@ updated here on the slow clock from the mean T-cell activation and used by the
 
 Config: ``tcells.activation_half_life_days``, ``tcells.exhaustion_recovery_per_day``,
 ``tcells.death_rate_per_day``, ``tcells.activated_division_per_day``,
-``tcells.contraction_rate_per_day``, ``tcells.exhaustion_e50``, ``tcells.exhaustion_hill``,
+``tcells.contraction_rate_per_day``, ``tcells.homeostatic_expansion_per_day``, ``tcells.exhaustion_e50``, ``tcells.exhaustion_hill``,
 ``tcells.pd1_proliferation_inhibition``, ``tcells.treg_suppression_max``,
 ``tcells.treg_suppression_half``, ``tcells.treg_suppression_hill``,
 ``patient.cd4_fraction``, ``patient.treg_fraction_of_cd4``,
@@ -29,7 +36,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from blinasim.core.state import P_T_CELL
-from blinasim.kernels import tcell_fate
+from blinasim.kernels import census, tcell_fate
 from blinasim.params.schema import Config
 
 
@@ -76,7 +83,7 @@ def fate_rates(
     config: Config,
     dt_days: float,
     live: int,
-    baseline: int,
+    baseline: float,
     mean_blast_pdl1: float,
     pd1_occupancy: float,
     ctla4_blockade: float,
@@ -85,20 +92,22 @@ def fate_rates(
 ) -> TCellFateRates:
     """The kernel's numbers for one slow step of ``dt_days``.
 
-    ``live`` and ``baseline`` are the living and baseline T-cell counts (contraction
-    grows with the relative excess); the PD-1:PD-L1 brake is weight x mean blast
+    ``live`` and ``baseline`` are the living T-cells and their set point (:func:`set_point`):
+    contraction grows with the relative excess over it, homeostatic division with the
+    relative deficit below it; the PD-1:PD-L1 brake is weight x mean blast
     PD-L1 x free PD-1; expansion is the CTLA-4-blockade gain x (1 - Treg suppression)
     x (1 - a TKI's off-target suppression of TCR signalling, ``tki_suppression``).
     """
     tcfg = config.tcells
     excess = max(0.0, live / baseline - 1.0)
+    deficit = max(0.0, 1.0 - live / baseline)
     expansion = (1.0 + config.checkpoint.ipilimumab_expansion_gain * ctla4_blockade) * (1.0 - suppression)
     if tki_suppression > 0.0:
         expansion *= 1.0 - tki_suppression
     return TCellFateRates(
         activation_keep=math.exp(-math.log(2.0) / tcfg.activation_half_life_days * dt_days),
         exhaustion_recovery=tcfg.exhaustion_recovery_per_day * dt_days,
-        homeostatic_division_rate=tcfg.death_rate_per_day,
+        homeostatic_division_rate=tcfg.death_rate_per_day + tcfg.homeostatic_expansion_per_day * deficit,
         activated_division_rate=tcfg.activated_division_per_day,
         death_rate=tcfg.death_rate_per_day,
         contraction_rate=tcfg.contraction_rate_per_day * excess,
@@ -110,17 +119,60 @@ def fate_rates(
     )
 
 
+def normal_marrow_share(counts: np.ndarray, blast_weight: float, cells_per_agent: float) -> float:
+    """The non-leukemic share of the nucleated marrow cells from a census row (as the output's
+    ``marrow_blast_fraction``: blast agents weigh ``blast_weight`` cells, the rest ``cells_per_agent``)."""
+    blasts = float(counts[census.C_BLASTS]) * blast_weight
+    rest = float(counts[census.C_NORMAL_B] + counts[census.C_T] + counts[census.C_OTHER_MARROW]) * cells_per_agent
+    total = blasts + rest
+    return rest / total if total > 0.0 else 1.0
+
+
+def set_point(
+    config: Config, baseline: int, marrow_baseline: int, normal_share_at_entry: float, normal_share: float
+) -> float:
+    """The T-cell count that contraction and homeostatic division return to.
+
+    Without displacement (``patient.marrow_t_cell_share_of_normal`` unset) it is the entry
+    count ``baseline``. With it, the marrow's entry T-cells ``marrow_baseline`` were a share of
+    the normal marrow, so the marrow's part scales with the normal share of the nucleated marrow
+    cells now against at entry: ``baseline + marrow_baseline * (normal_share / normal_share_at_entry - 1)``,
+    never below one cell.
+    """
+    if config.patient.marrow_t_cell_share_of_normal is None or normal_share_at_entry <= 0.0:
+        return float(baseline)
+    return max(1.0, baseline + marrow_baseline * (normal_share / normal_share_at_entry - 1.0))
+
+
+def census_normal_share(model: Any) -> float:
+    """:func:`normal_marrow_share` of the stores now (the census kernel)."""
+    st, tc, tg = model.state, model.state.tcells, model.state.targets
+    counts = np.zeros(census.C_SIZE, dtype=np.int64)
+    census.take_census(tc.n, tc.record, model.config.tcells.exhausted_threshold, tg.n, tg.record, st.lattice, counts)
+    return normal_marrow_share(counts, model.blast_weight, model.cells_per_agent)
+
+
+def current_set_point(model: Any, normal_share: float | None) -> float:
+    """The model's :func:`set_point`; ``normal_share`` is needed only with displacement."""
+    if model.config.patient.marrow_t_cell_share_of_normal is None:
+        return float(model.baseline_t_cells)
+    return set_point(
+        model.config, model.baseline_t_cells, model.plan.n_t_marrow, model.normal_share_at_entry, normal_share
+    )
+
+
 def run(model: Any) -> None:
     """Update the Treg suppression, then one slow step of fate for every free T-cell
     (growing the T-cell store when daughters fill it)."""
     tc = model.state.tcells
     dt_days = model.dt_hours * model.slow_every / 24.0
     model.treg_suppression = treg_suppression(model.config, model.mean_t_activation())
+    displaced = model.config.patient.marrow_t_cell_share_of_normal is not None
     rates = fate_rates(
         model.config,
         dt_days,
         tc.live,
-        model.baseline_t_cells,
+        current_set_point(model, census_normal_share(model) if displaced else None),
         model.mean_blast_pdl1(),
         model.pd1_occupancy,
         model.ctla4_blockade,
