@@ -847,7 +847,7 @@ class ReferenceModel(PatientModel):
     def _tcell_fate(self) -> None:
         dt_days = self.dt_hours * self.slow_every / 24.0
         self.treg_suppression = tcell_fate.treg_suppression(self.config, self.mean_t_activation())
-        displaced = self.config.patient.marrow_t_cell_share_of_normal is not None
+        displaced = tcell_fate.follows_normal_marrow(self.config)
         share = (
             tcell_fate.normal_marrow_share(self._census()[0], self.blast_weight, self.cells_per_agent)
             if displaced

@@ -128,18 +128,28 @@ def normal_marrow_share(counts: np.ndarray, blast_weight: float, cells_per_agent
     return rest / total if total > 0.0 else 1.0
 
 
+def follows_normal_marrow(config: Config) -> bool:
+    """Whether the set point follows the normal marrow: with displacement
+    (``patient.marrow_t_cell_share_of_normal`` set) and the return of the displaced T-cells switched
+    on (``tcells.homeostatic_expansion_per_day`` > 0; off by default, docs/validation.md "Response
+    depth and T-cell expansion")."""
+    return (
+        config.patient.marrow_t_cell_share_of_normal is not None and config.tcells.homeostatic_expansion_per_day > 0.0
+    )
+
+
 def set_point(
     config: Config, baseline: int, marrow_baseline: int, normal_share_at_entry: float, normal_share: float
 ) -> float:
     """The T-cell count that contraction and homeostatic division return to.
 
-    Without displacement (``patient.marrow_t_cell_share_of_normal`` unset) it is the entry
-    count ``baseline``. With it, the marrow's entry T-cells ``marrow_baseline`` were a share of
+    Without displacement (``patient.marrow_t_cell_share_of_normal`` unset), or with the homeostatic
+    expansion off, it is the entry count ``baseline``. With it, the marrow's entry T-cells ``marrow_baseline`` were a share of
     the normal marrow, so the marrow's part scales with the normal share of the nucleated marrow
     cells now against at entry: ``baseline + marrow_baseline * (normal_share / normal_share_at_entry - 1)``,
     never below one cell.
     """
-    if config.patient.marrow_t_cell_share_of_normal is None or normal_share_at_entry <= 0.0:
+    if not follows_normal_marrow(config) or normal_share_at_entry <= 0.0:
         return float(baseline)
     return max(1.0, baseline + marrow_baseline * (normal_share / normal_share_at_entry - 1.0))
 
@@ -154,7 +164,7 @@ def census_normal_share(model: Any) -> float:
 
 def current_set_point(model: Any, normal_share: float | None) -> float:
     """The model's :func:`set_point`; ``normal_share`` is needed only with displacement."""
-    if model.config.patient.marrow_t_cell_share_of_normal is None:
+    if not follows_normal_marrow(model.config):
         return float(model.baseline_t_cells)
     return set_point(
         model.config, model.baseline_t_cells, model.plan.n_t_marrow, model.normal_share_at_entry, normal_share
@@ -167,7 +177,7 @@ def run(model: Any) -> None:
     tc = model.state.tcells
     dt_days = model.dt_hours * model.slow_every / 24.0
     model.treg_suppression = treg_suppression(model.config, model.mean_t_activation())
-    displaced = model.config.patient.marrow_t_cell_share_of_normal is not None
+    displaced = follows_normal_marrow(model.config)
     rates = fate_rates(
         model.config,
         dt_days,

@@ -1,0 +1,11 @@
+import json, sys, math
+from blinasim.trials.cohort import draw_cohort
+from blinasim.trials.trial import run_cohorts
+n, seed, median, sd, out = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
+extra = json.loads(sys.argv[6]) if len(sys.argv) > 6 else {}
+patients = draw_cohort("mt103_211", n, seed)
+for p in patients:
+    z = math.log(p["patient.marrow_t_cell_share_of_normal"] / 0.065) / 0.7
+    p["patient.marrow_t_cell_share_of_normal"] = min(0.5, max(0.008, median * math.exp(sd * z)))
+results = run_cohorts({"mt103_211": patients}, seed, overrides=extra, workers=1)
+json.dump([{"bf": p["patient.marrow_blast_fraction"], **r} for p, r in zip(patients, results)], open(out, "w"))
