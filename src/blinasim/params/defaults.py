@@ -334,9 +334,10 @@ LITERATURE: dict[str, Default] = {
     "tcells.homeostatic_expansion_per_day": Default(
         0.0,
         "1/day",
-        "model choice: off by default (measured, not adopted: docs/validation.md, 'Response depth and T-cell "
-        "expansion'); when on, 0.1 is the prior, approx.: T-cells proliferate when their numbers fall below the niche's capacity "
-        "(lymphopenia-induced, IL-7/IL-15-driven proliferation, [Goldrath1999]); in patients the T-cell "
+        "model choice: off by default (measured, not adopted: docs/validation.md, 'Response depth and "
+        "T-cell expansion'); when on, 0.1 is the prior, approx.: T-cells proliferate when their numbers "
+        "fall below the niche's capacity (lymphopenia-induced, IL-7/IL-15-driven proliferation, "
+        "[Goldrath1999]); in patients the T-cell "
         "pool regrows over weeks to months after intensive chemotherapy ([Mackall1995]), read as about "
         "0.1/day at full deficit",
     ),

@@ -847,17 +847,13 @@ class ReferenceModel(PatientModel):
     def _tcell_fate(self) -> None:
         dt_days = self.dt_hours * self.slow_every / 24.0
         self.treg_suppression = tcell_fate.treg_suppression(self.config, self.mean_t_activation())
-        displaced = tcell_fate.follows_normal_marrow(self.config)
-        share = (
-            tcell_fate.normal_marrow_share(self._census()[0], self.blast_weight, self.cells_per_agent)
-            if displaced
-            else None
-        )
         rates = tcell_fate.fate_rates(
             self.config,
             dt_days,
             len(self.tcell_slots) - self.tcells_dead,
-            tcell_fate.current_set_point(self, share if displaced else None),
+            tcell_fate.current_set_point(
+                self, lambda: tcell_fate.normal_marrow_share(self._census()[0], self.blast_weight, self.cells_per_agent)
+            ),
             self.mean_blast_pdl1(),
             self.pd1_occupancy,
             self.ctla4_blockade,

@@ -6,10 +6,10 @@ by the PD-1:PD-L1 brake and by regulatory T-cells, raised by CTLA-4 blockade);
 death rises with the excess of T-cells over their set point (contraction), and
 below it homeostatic division rises (lymphopenia-induced proliferation).
 
-The set point is the T-cell count at entry; where leukemic infiltration displaced
-the marrow's T-cells with the rest of the normal marrow
-(``patient.marrow_t_cell_share_of_normal``), the marrow's part of it follows the
-normal marrow's share of the nucleated cells: as the leukemia clears and the
+The set point is the T-cell count at entry. Optionally (``tcells.homeostatic_expansion_per_day``
+> 0; off by default), where leukemic infiltration displaced the marrow's T-cells with the rest
+of the normal marrow (``patient.marrow_t_cell_share_of_normal``), the marrow's part of it
+follows the normal marrow's share of the nucleated cells: as the leukemia clears and the
 normal marrow returns, so does its T-cell set point (:func:`set_point`).
 
 Regulatory T-cells (Duell 2017) are a share ``rho`` = CD4 share x Treg share of
@@ -20,8 +20,8 @@ updated here on the slow clock from the mean T-cell activation and used by the
 
 Config: ``tcells.activation_half_life_days``, ``tcells.exhaustion_recovery_per_day``,
 ``tcells.death_rate_per_day``, ``tcells.activated_division_per_day``,
-``tcells.contraction_rate_per_day``, ``tcells.homeostatic_expansion_per_day``, ``tcells.exhaustion_e50``, ``tcells.exhaustion_hill``,
-``tcells.pd1_proliferation_inhibition``, ``tcells.treg_suppression_max``,
+``tcells.contraction_rate_per_day``, ``tcells.homeostatic_expansion_per_day``,
+``tcells.exhaustion_e50``, ``tcells.exhaustion_hill``, ``tcells.pd1_proliferation_inhibition``, ``tcells.treg_suppression_max``,
 ``tcells.treg_suppression_half``, ``tcells.treg_suppression_hill``,
 ``patient.cd4_fraction``, ``patient.treg_fraction_of_cd4``,
 ``checkpoint.ipilimumab_expansion_gain``.
@@ -31,6 +31,7 @@ Kernel: :func:`blinasim.kernels.tcell_fate.t_cell_fate`. Reference: ``TCell.fate
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -144,10 +145,10 @@ def set_point(
     """The T-cell count that contraction and homeostatic division return to.
 
     Without displacement (``patient.marrow_t_cell_share_of_normal`` unset), or with the homeostatic
-    expansion off, it is the entry count ``baseline``. With it, the marrow's entry T-cells ``marrow_baseline`` were a share of
-    the normal marrow, so the marrow's part scales with the normal share of the nucleated marrow
-    cells now against at entry: ``baseline + marrow_baseline * (normal_share / normal_share_at_entry - 1)``,
-    never below one cell.
+    expansion off, it is the entry count ``baseline``. With both, the marrow's entry T-cells
+    ``marrow_baseline`` were a share of the normal marrow, so the marrow's part scales with the
+    normal share of the nucleated marrow cells now against at entry:
+    ``baseline + marrow_baseline * (normal_share / normal_share_at_entry - 1)``, never below one cell.
     """
     if not follows_normal_marrow(config) or normal_share_at_entry <= 0.0:
         return float(baseline)
@@ -162,12 +163,14 @@ def census_normal_share(model: Any) -> float:
     return normal_marrow_share(counts, model.blast_weight, model.cells_per_agent)
 
 
-def current_set_point(model: Any, normal_share: float | None) -> float:
-    """The model's :func:`set_point`; ``normal_share`` is needed only with displacement."""
+def current_set_point(model: Any, normal_share: Callable[[], float]) -> float:
+    """The model's :func:`set_point`. ``normal_share`` counts the model's marrow now (each model its
+    own way); it is called only when the set point follows the normal marrow, so the default runs
+    take no extra census."""
     if not follows_normal_marrow(model.config):
         return float(model.baseline_t_cells)
     return set_point(
-        model.config, model.baseline_t_cells, model.plan.n_t_marrow, model.normal_share_at_entry, normal_share
+        model.config, model.baseline_t_cells, model.plan.n_t_marrow, model.normal_share_at_entry, normal_share()
     )
 
 
@@ -177,12 +180,11 @@ def run(model: Any) -> None:
     tc = model.state.tcells
     dt_days = model.dt_hours * model.slow_every / 24.0
     model.treg_suppression = treg_suppression(model.config, model.mean_t_activation())
-    displaced = follows_normal_marrow(model.config)
     rates = fate_rates(
         model.config,
         dt_days,
         tc.live,
-        current_set_point(model, census_normal_share(model) if displaced else None),
+        current_set_point(model, lambda: census_normal_share(model)),
         model.mean_blast_pdl1(),
         model.pd1_occupancy,
         model.ctla4_blockade,
