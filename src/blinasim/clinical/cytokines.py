@@ -56,7 +56,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from blinasim.params.schema import Config
+from blinasim.params.schema import Config, CytokineConfig
 
 LN2 = math.log(2.0)
 
@@ -69,6 +69,23 @@ PRIMING_TRANSITS = 3
 def _relax(x: float, target: float, dt: float, tau: float) -> float:
     """Exact step of dx/dt = (target - x) / tau over dt with a constant target."""
     return target + (x - target) * math.exp(-dt / tau)
+
+
+def competence_step(
+    cfg: CytokineConfig, competence: float, lagged_share: float, share: float, dt_hours: float
+) -> tuple[float, float]:
+    """One tick of T-cell cytokine competence; returns (competence, lagged engaged share).
+
+    ``dc/dt = -k_des s c + k_rec (1 - c)``, exact for constant ``s``, where ``s`` is the engaged
+    share of the T-cells lagged by the desensitisation lag: desensitisation takes hours to set
+    in, so the first surge scales with burden.
+    """
+    lagged_share = _relax(lagged_share, share, dt_hours, cfg.desensitisation_lag_h)
+    k_des = cfg.desensitisation_per_engaged_day * lagged_share
+    k_rec = 1.0 / cfg.competence_recovery_days
+    k = k_des + k_rec
+    c_star = k_rec / k
+    return c_star + (competence - c_star) * math.exp(-k * (dt_hours / 24.0)), lagged_share
 
 
 def grade(value: float, thresholds: list[float]) -> int:
@@ -133,6 +150,7 @@ class CytokineModel:
         engaged_share: float,
         killed_cells: float = 0.0,
         infusing: bool = True,
+        lymphoid_cells: float = 0.0,
     ) -> None:
         """Advance one tick ending at ``t_hours``.
 
@@ -146,27 +164,25 @@ class CytokineModel:
             Targets lysed in this tick, scaled to the patient (cells): the pyroptotic DAMP source.
         infusing
             Whether blinatumomab is being infused (the CNS priming rises while it is).
+        lymphoid_cells
+            Engaged T-cells of the lymphoid tissue times their own competence (cells;
+            :class:`blinasim.clinical.lymphoid.LymphoidTissue`): their IFN-gamma joins the pool.
         """
         c, dex = self.cfg, self.dex_cfg
         amount = self.effects.dex_amount_mg(t_hours, dex.effect_half_life_h)
         self.dex_suppression = dex.max_suppression * amount / (amount + dex.ed50_mg)
         self.toci_blockade = self.effects.toci_blockade(t_hours, self.toci_cfg.blockade_half_life_days)
         release = 1.0 - self.dex_suppression
-        dt_days = dt_hours / 24.0
 
-        # Competence: dc/dt = -k_des s c + k_rec (1 - c), exact for constant s, where
-        # s is the engaged share of T-cells lagged by the desensitisation lag:
-        # desensitisation takes hours to set in, so the first surge scales with burden.
-        self.lagged_engaged_share = _relax(self.lagged_engaged_share, engaged_share, dt_hours, c.desensitisation_lag_h)
-        k_des = c.desensitisation_per_engaged_day * self.lagged_engaged_share
-        k_rec = 1.0 / c.competence_recovery_days
-        k = k_des + k_rec
-        c_star = k_rec / k
-        self.competence = c_star + (self.competence - c_star) * math.exp(-k * dt_days)
+        self.competence, self.lagged_engaged_share = competence_step(
+            c, self.competence, self.lagged_engaged_share, engaged_share, dt_hours
+        )
 
         volume_ml = c.distribution_volume_l * 1000.0
         k_ifng = LN2 / c.ifng_half_life_h
         production = c.ifng_release_pg_per_cell_h * engaged_cells * self.competence * release / volume_ml
+        if lymphoid_cells > 0.0:
+            production += c.ifng_release_pg_per_cell_h * lymphoid_cells * release / volume_ml
         self.ifng = _relax(self.ifng, production / k_ifng, dt_hours, 1.0 / k_ifng)
         if killed_cells > 0.0 or self.damp > 0.0:
             k_damp = LN2 / c.damp_half_life_h

@@ -295,6 +295,12 @@ def build_dataset(model: Any) -> xr.Dataset:
         "cytokine_competence": _var(
             model.rec_competence[:n], t, "1", "T-cell cytokine competence (1 naive, falls with repeated engagement)"
         ),
+        "lymphoid_blasts": _var(
+            model.rec_lymphoid_blasts[:n], t, "cells", "leukemic blasts in spleen and lymph nodes (extramedullary)"
+        ),
+        "lymphoid_engaged": _var(
+            model.rec_lymphoid_engaged[:n], t, "cells", "T-cells of spleen and lymph nodes in a synapse"
+        ),
         "pdl1_mean": _var(pdl1_mean, t, "1", "mean relative PD-L1 on blasts (NaN without blasts)"),
         "pd1_occupancy": _var(model.rec_pd1_occupancy[:n], t, "1", "PD-1 receptor occupancy by an anti-PD-1 antibody"),
         "treg_suppression": _var(

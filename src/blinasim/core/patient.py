@@ -22,12 +22,13 @@ import numpy as np
 
 from blinasim.clinical.combination import CombinationDrugs
 from blinasim.clinical.cytokines import CytokineModel, DrugEffects
+from blinasim.clinical.lymphoid import LymphoidTissue
 from blinasim.clinical.pk import OneCompartmentPK, patient_clearance, renal_clearance_factor
 from blinasim.clinical.protocol import ProtocolEngine, Schedule, build_schedule, needs_prephase
 from blinasim.clinical.seizures import SeizureModel
 from blinasim.clinical.tki import TkiExposure
 from blinasim.core.phases import Phase
-from blinasim.core.processes import blast_fate, normal_b_supply, record, tcell_fate, trafficking
+from blinasim.core.processes import blast_fate, glucocorticoid, normal_b_supply, record, tcell_fate, trafficking
 from blinasim.core.seeds import run_seed
 from blinasim.params.schema import Config
 
@@ -238,6 +239,12 @@ class PatientModel(mesa.Model):
         #: end (h) of the time the glucocorticoid phase has integrated (slow clock): it starts at the first
         #: dexamethasone dose (a pre-phase or premedication before the first infusion) or the start
         self.glucocorticoid_clock_h = min([0.0, *(t for t, _ in self.drug_effects.dex_doses)])
+        #: spleen and lymph nodes (compartment; advanced in the cytokines phase), after a pre-phase's debulking
+        self.lymphoid = LymphoidTissue.for_patient(
+            self.config,
+            self.config.patient.blood_volume_l * 1e6,
+            glucocorticoid.cumulative_hazard(self, self.glucocorticoid_clock_h, 0.0),
+        )
         first_infusion = min((seg.start_day for seg in self.schedule.segments), default=self.config.treatment.start_day)
         self.combination = CombinationDrugs(self.config, first_infusion, self.run_seed)
         self.pd1_occupancy = 0.0

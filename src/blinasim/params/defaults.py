@@ -567,6 +567,26 @@ LITERATURE: dict[str, Default] = {
         "([BMBlasts2023])",
     ),
     # ------------------------------------------------------------ tocilizumab
+    # -------------------------------------------------------------------- lymphoid tissue
+    "lymphoid.t_cells_per_blood_t_cell": Default(
+        20.0,
+        "1",
+        "approx.: lymph nodes ~190e9 and spleen ~70e9 lymphocytes against ~10e9 in blood (blood holds ~2% of "
+        "the body's lymphocytes; [Westermann1992]); spleen and nodes are the largest immune compartments "
+        "([GanusovDeBoer2007]); with T-cells ~65% of node, ~35% of spleen and ~75% of blood lymphocytes",
+    ),
+    "lymphoid.other_cells_per_t_cell": Default(
+        0.75,
+        "1",
+        "approx.: the B cells and other lymphocytes of nodes and spleen beside their T-cells ([Westermann1992])",
+    ),
+    "lymphoid.blasts_per_marrow_blast": Default(
+        0.1,
+        "1",
+        "approx.: spleen, liver and lymph nodes are commonly infiltrated in ALL ([Pui2008]; hepatosplenomegaly "
+        "and lymphadenopathy at presentation), the marrow holding most of the leukemia; the share is not "
+        "measured in relapse: see docs/validation.md, 'CRS and burden'",
+    ),
     "tocilizumab.blockade_half_life_days": Default(
         5.0,
         "day",

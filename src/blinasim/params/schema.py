@@ -626,6 +626,26 @@ class TocilizumabConfig(_Section):
     redose_after_h: float = _param("tocilizumab.redose_after_h", "Minimal interval between two doses.", gt=0, le=720)
 
 
+class LymphoidConfig(_Section):
+    """Spleen and lymph nodes: their T-cells and the extramedullary leukemia (a compartment)."""
+
+    t_cells_per_blood_t_cell: float = _param(
+        "lymphoid.t_cells_per_blood_t_cell",
+        "T-cells in spleen and lymph nodes per T-cell in blood (0 switches the compartment off).",
+        ge=0,
+        le=200,
+    )
+    other_cells_per_t_cell: float = _param(
+        "lymphoid.other_cells_per_t_cell", "Other nucleated cells of the tissue per lymphoid T-cell.", ge=0, le=20
+    )
+    blasts_per_marrow_blast: float = _param(
+        "lymphoid.blasts_per_marrow_blast",
+        "Extramedullary (spleen, nodes) leukemic cells per marrow leukemic cell at entry.",
+        ge=0,
+        le=5,
+    )
+
+
 class ProtocolConfig(_Section):
     """Clinical rules that respond to toxicity (holds, restarts, discontinuation)."""
 
@@ -1404,6 +1424,7 @@ class Config(_Section):
     toxicity: ToxicityConfig = Field(default_factory=ToxicityConfig)
     dexamethasone: DexamethasoneConfig = Field(default_factory=DexamethasoneConfig)
     tocilizumab: TocilizumabConfig = Field(default_factory=TocilizumabConfig)
+    lymphoid: LymphoidConfig = Field(default_factory=LymphoidConfig)
     protocol: ProtocolConfig = Field(default_factory=ProtocolConfig)
     endpoints: EndpointConfig = Field(default_factory=EndpointConfig)
     counts: CountConfig = Field(default_factory=CountConfig)

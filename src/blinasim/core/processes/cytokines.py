@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from blinasim.core.processes import glucocorticoid, killing
 from blinasim.kernels.layout import KIND_BLAST, KIND_NORMAL_B
 
 
@@ -28,6 +29,19 @@ def killed_cells_since_last_call(model: Any) -> float:
     before = getattr(model, "_killed_seen_by_cytokines", (0, 0))
     model._killed_seen_by_cytokines = now
     return (now[0] - before[0]) * model.blast_weight + (now[1] - before[1]) * model.cells_per_agent
+
+
+def advance_lymphoid(model: Any) -> float:
+    """One tick of the spleen and lymph nodes (:class:`blinasim.clinical.lymphoid.LymphoidTissue`) at
+    this tick's bridge factor, regulatory-T and TKI suppression of killing and dexamethasone
+    exposure; returns the blasts it killed (cells)."""
+    cfg = model.config
+    dex_hazard = 0.0
+    if cfg.dexamethasone.blast_kill_per_day_max > 0.0 and model.drug_effects.dex_doses:
+        amount = model.drug_effects.dex_amount_mg(model.tick_end_hours, cfg.dexamethasone.effect_half_life_h)
+        dex_hazard = glucocorticoid.hazard_per_day(cfg, amount)
+    lysis = killing.lysis_probability(cfg, model.treg_suppression, model.tki_t_cell_suppression)
+    return model.lymphoid.step(cfg, model.dt_hours, model.bridge_factor, lysis, dex_hazard)
 
 
 def advance(model: Any, engaged: int, live: int) -> None:
@@ -41,7 +55,22 @@ def advance(model: Any, engaged: int, live: int) -> None:
         # A TKI's off-target block of TCR signalling (dasatinib) lowers cytokine release too.
         signal *= 1.0 - model.tki_t_cell_suppression
     killed = killed_cells_since_last_call(model)
-    cyt.step((model.tick + 1) * model.dt_hours, model.dt_hours, signal, share, killed, model.dose_rate > 0.0)
+    lymphoid_cells = 0.0
+    tissue = model.lymphoid
+    if not tissue.idle:
+        killed += advance_lymphoid(model)
+        lymphoid_cells = tissue.engaged * tissue.competence
+        if model.tki_t_cell_suppression > 0.0:
+            lymphoid_cells *= 1.0 - model.tki_t_cell_suppression
+    cyt.step(
+        (model.tick + 1) * model.dt_hours,
+        model.dt_hours,
+        signal,
+        share,
+        killed,
+        model.dose_rate > 0.0,
+        lymphoid_cells,
+    )
     model._interval_crs = max(model._interval_crs, cyt.crs_grade)
     model._interval_crs_signal = max(model._interval_crs_signal, cyt.crs_signal)
     model._interval_neuro = max(model._interval_neuro, cyt.neuro_grade)

@@ -45,6 +45,8 @@ def init_records(model: Any) -> None:
     model.rec_toci_doses = np.zeros(n, dtype=np.int16)
     model.rec_toci_blockade = np.zeros(n)
     model.rec_competence = np.zeros(n)
+    model.rec_lymphoid_blasts = np.zeros(n)
+    model.rec_lymphoid_engaged = np.zeros(n)
     model.rec_cd19_losses = np.zeros(n, dtype=np.int64)  # cumulative events (agents)
     model.rec_lineage_switches = np.zeros(n, dtype=np.int64)
     model.rec_pd1_occupancy = np.zeros(n)
@@ -101,6 +103,8 @@ def record_clinical(model: Any, r: int) -> None:
     model.rec_dex_suppression[r] = cyt.dex_suppression
     model.rec_toci_blockade[r] = cyt.toci_blockade
     model.rec_competence[r] = cyt.competence
+    model.rec_lymphoid_blasts[r] = model.lymphoid.blasts
+    model.rec_lymphoid_engaged[r] = model.lymphoid.engaged
     model.rec_cd19_losses[r] = model.cd19_losses
     model.rec_lineage_switches[r] = model.lineage_switches
     model.rec_pd1_occupancy[r] = model.pd1_occupancy
