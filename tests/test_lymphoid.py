@@ -14,7 +14,7 @@ from blinasim.core.processes import glucocorticoid
 from blinasim.params.schema import load_config
 from tests.conftest import NO_TOX_RULES, make_config, run
 
-SMALL = {"simulation__lattice_size": 40, "simulation__days": 3.0, **NO_TOX_RULES}
+SMALL = {"simulation__lattice_size": 40, "simulation__days": 3.0, "lymphoid__enabled": True, **NO_TOX_RULES}
 
 
 @pytest.mark.parametrize(
@@ -43,15 +43,17 @@ def test_nothing_engages_without_drug_targets_or_t_cells():
 
 
 def test_the_tissue_at_entry_follows_the_blood_t_cells_and_the_marrow_leukemia():
-    cfg = load_config(None, {"patient.t_cells_per_ul": 400.0, "patient.marrow_blast_fraction": 0.3})
+    cfg = load_config(
+        None, {"lymphoid.enabled": True, "patient.t_cells_per_ul": 400.0, "patient.marrow_blast_fraction": 0.3}
+    )
     tissue = LymphoidTissue.for_patient(cfg, 5e6)
     lc = cfg.lymphoid
     assert tissue.t_cells == pytest.approx(lc.t_cells_per_blood_t_cell * 400.0 * 5e6)
     assert tissue.other_cells == pytest.approx(lc.other_cells_per_t_cell * tissue.t_cells)
     assert tissue.blasts == pytest.approx(lc.blasts_per_marrow_blast * 0.3 * cfg.patient.marrow_nucleated_cells)
-    # off: no T-cells in the tissue, nothing to engage, and nothing ever changes
-    off = LymphoidTissue.for_patient(load_config(None, {"lymphoid.t_cells_per_blood_t_cell": 0.0}), 5e6)
-    assert off.blasts == 0.0 and off.idle
+    # off (the default): no T-cells in the tissue, nothing to engage, and nothing ever changes
+    off = LymphoidTissue.for_patient(load_config(None, {"patient.marrow_blast_fraction": 0.3}), 5e6)
+    assert off.t_cells == 0.0 and off.blasts == 0.0 and off.idle
 
 
 def test_without_drug_the_extramedullary_blasts_grow_at_the_untreated_rate():
@@ -99,7 +101,7 @@ def test_the_lymphoid_surge_grows_with_burden():
     added, engaged = [], []
     for x in (0.1, 0.3, 0.6):
         on = run(**common, patient__marrow_blast_fraction=x)
-        off = run(**common, patient__marrow_blast_fraction=x, lymphoid__t_cells_per_blood_t_cell=0.0)
+        off = run(**{**common, "lymphoid__enabled": False}, patient__marrow_blast_fraction=x)
         added.append(float(on.ifng.max() - off.ifng.max()))
         engaged.append(float(on.lymphoid_engaged.max()))
     assert 0.0 < added[0] < added[1] < added[2]
@@ -107,10 +109,12 @@ def test_the_lymphoid_surge_grows_with_burden():
 
 
 def test_switched_off_the_tissue_changes_nothing():
-    """``lymphoid.t_cells_per_blood_t_cell`` 0 and ``lymphoid.blasts_per_marrow_blast`` 0 both leave the
-    tissue idle; the runs are the same bit for bit, the tissue's variables zero."""
-    a = run(**SMALL, lymphoid__t_cells_per_blood_t_cell=0.0)
-    b = run(**SMALL, lymphoid__blasts_per_marrow_blast=0.0)
+    """Off (the default), or on without T-cells or without blasts, the tissue is idle; the runs are the
+    same bit for bit, the tissue's variables zero."""
+    a = run(**{**SMALL, "lymphoid__enabled": False})
+    b = run(**SMALL, lymphoid__t_cells_per_blood_t_cell=0.0)
+    c = run(**SMALL, lymphoid__blasts_per_marrow_blast=0.0)
     for name in a.data_vars:
         np.testing.assert_array_equal(a[name].values, b[name].values, err_msg=name)
+        np.testing.assert_array_equal(a[name].values, c[name].values, err_msg=name)
     assert float(abs(a.lymphoid_blasts).max()) == 0.0 and float(abs(a.lymphoid_engaged).max()) == 0.0

@@ -320,6 +320,21 @@ def test_reference_equals_kernels_with_displaced_t_cells_returning():
     assert t_marrow[-1] > 1.2 * t_marrow[0]  # the displaced T-cells came back
 
 
+def test_reference_equals_kernels_with_the_lymphoid_tissue():
+    """Spleen and lymph nodes on (docs/model.md 7.19): both models advance the same compartment from
+    their own counts; its IFN-gamma, competence and kills feed the cytokines and, through the grades,
+    the protocol."""
+    cfg = small_config(
+        simulation__days=2.0,
+        simulation__seed=4,
+        patient__marrow_blast_fraction=0.4,
+        lymphoid__enabled=True,
+        cytokines__damp_release_pg_per_cell=3e-5,
+    )
+    _ref, num = assert_same_run(cfg)
+    assert num.rec_lymphoid_engaged.max() > 0 and num.rec_lymphoid_blasts[-1] < num.rec_lymphoid_blasts[0]
+
+
 def test_reference_equals_kernels_without_drug():
     _ref, num = assert_same_run(small_config(treatment__regimen="none", simulation__days=1.0, simulation__seed=5))
     assert num.rec_counts[:, 10:12].max() == 0

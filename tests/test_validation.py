@@ -35,11 +35,13 @@ from blinasim.trials.trial import Rate, rates, run_cohorts, wilson_ci
 #: Patients per trial: the size of docs/validation.md's verification.
 N_PATIENTS = 200
 #: The cohort and run seed, fixed before the result was seen (docs/validation.md, "Validation test").
-#: Never used in calibration (2024) or verification (7, 11, 31, 47). 8191 had been seen twice by the
-#: time the model was recalibrated for burden (docs/validation.md, "Neurotoxicity onset and burden"), and
-#: 60317, fixed for that model, once; for the model with the spleen and lymph nodes ("CRS and burden: the
-#: lymphoid tissue") this fresh seed was fixed and committed before its result was seen.
-SEED = 51977
+#: Never used in calibration (2024) or verification (7, 11, 31, 47). 8191, the seed before it, had been
+#: seen twice by the time the model was recalibrated for burden (docs/validation.md, "Neurotoxicity
+#: onset and burden"); this fresh seed was fixed and committed before that model's result was seen.
+#: Seed 51977 was fixed for the model with the spleen and lymph nodes, which failed on it (CRS grade >= 3)
+#: and was not adopted ("CRS and burden: the lymphoid tissue"); the defaults are again the model that
+#: 60317 validated, bit for bit.
+SEED = 60317
 #: The family-wise level over the claims.
 FAMILY_LEVEL = 0.95
 #: Each claim's Wilson interval: Bonferroni over the claims (1 - 0.05/6 = 99.17%).

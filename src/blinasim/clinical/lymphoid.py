@@ -91,7 +91,7 @@ class LymphoidTissue:
         """The tissue at entry; ``prephase_hazard`` is the dexamethasone hazard integrated before
         time 0 (a pre-phase's debulking, which the marrow's first slow step applies too)."""
         lc = config.lymphoid
-        t = lc.t_cells_per_blood_t_cell * config.patient.t_cells_per_ul * blood_volume_ul
+        t = lc.t_cells_per_blood_t_cell * config.patient.t_cells_per_ul * blood_volume_ul if lc.enabled else 0.0
         marrow_blasts = config.baseline_marrow_blast_fraction * config.patient.marrow_nucleated_cells
         blasts = lc.blasts_per_marrow_blast * marrow_blasts * math.exp(-prephase_hazard)
         if t <= 0.0 or blasts < 1.0:

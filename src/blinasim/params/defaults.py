@@ -436,9 +436,9 @@ LITERATURE: dict[str, Default] = {
         "macrophages to make IL-6 ([Liu2020])",
     ),
     "cytokines.il6_per_ifng": Default(
-        1.667,
+        2.842,
         "1",
-        "calibrated, docs/validation.md stage 7, re-run for the spleen and lymph nodes (CRS any grade: with the patients' own IL-6 responses, the 86th "
+        "calibrated, docs/validation.md stage 7, re-run for the CNS priming and the burden cohorts (CRS any grade: with the patients' own IL-6 responses, the 86th "
         "percentile of the cycle-1 peak CRS signal at the grade-1 threshold); prior 4.0: approx.: steady-state "
         "IL-6 per unit of (lagged) IFN-gamma at the population median; IL-6 is the CRS driver, produced by "
         "myeloid cells activated by T-cell cytokines ([Giavridis2018]; [Norelli2018])",
@@ -475,9 +475,9 @@ LITERATURE: dict[str, Default] = {
     ),
     # ------------------------------------------------------- toxicity grading
     "toxicity.crs_il6_thresholds_pg_per_ml": Default(
-        [100.0, 172.3, 289.5, 464.4],
+        [100.0, 173.0, 291.8, 469.6],
         "pg/mL",
-        "calibrated, docs/validation.md stage 7, re-run for the spleen and lymph nodes (grade 3 at the 97th percentile of the cycle-1 peak CRS signal: "
+        "calibrated, docs/validation.md stage 7, re-run for the CNS priming and the burden cohorts (grade 3 at the 97th percentile of the cycle-1 peak CRS signal: "
         "3% grade >= 3; grades 2 and 4 keep their log-scale places); prior [100, 400, 1500, 5000]: model mapping "
         "(docs/cytokines.md): effective IL-6 signal at which ASTCT grades 1-4 (fever; hypotension/hypoxia not "
         "needing / needing vasopressors or high-flow oxygen; life-threatening) begin; IL-6 rises with CRS "
@@ -489,9 +489,9 @@ LITERATURE: dict[str, Default] = {
         "approx.: fever and hypotension follow the cytokines and resolve within hours to a day, also after tocilizumab",
     ),
     "toxicity.neuro_thresholds_pg_per_ml": Default(
-        [7.1, 12.7, 20.4, 34.7],
+        [8.8, 16.5, 27.5, 49.1],
         "pg/mL",
-        "calibrated, docs/validation.md stage 7, re-run for the spleen and lymph nodes (grades 1 and 3 at the 50th and 85th percentiles of the cycle-1 "
+        "calibrated, docs/validation.md stage 7, re-run for the CNS priming and the burden cohorts (grades 1 and 3 at the 50th and 85th percentiles of the cycle-1 "
         "peak exposure: ~50% any grade, ~15% grade >= 3: [BlincytoPI], [Topp2015]; grades 2 and 4 keep their log-scale "
         "places); prior [60, 250, 800, 3000]: model mapping: day-integrated serum IL-6 + IFN-gamma at which "
         "neurotoxicity grades 1-4 begin (x the CNS priming)",
@@ -568,6 +568,13 @@ LITERATURE: dict[str, Default] = {
     ),
     # ------------------------------------------------------------ tocilizumab
     # -------------------------------------------------------------------- lymphoid tissue
+    "lymphoid.enabled": Default(
+        False,
+        "1",
+        "model choice: off by default; with the toxicity mappings re-calibrated for it, the compartment put "
+        "CRS grade >= 3 outside its trial on its first validation cohort (docs/validation.md, 'CRS and burden: "
+        "the lymphoid tissue')",
+    ),
     "lymphoid.t_cells_per_blood_t_cell": Default(
         20.0,
         "1",

@@ -629,9 +629,14 @@ class TocilizumabConfig(_Section):
 class LymphoidConfig(_Section):
     """Spleen and lymph nodes: their T-cells and the extramedullary leukemia (a compartment)."""
 
+    enabled: bool = _param(
+        "lymphoid.enabled",
+        "Model spleen and lymph nodes (off by default; with it on, use the toxicity mappings calibrated with "
+        "it: docs/validation.md, 'CRS and burden: the lymphoid tissue').",
+    )
     t_cells_per_blood_t_cell: float = _param(
         "lymphoid.t_cells_per_blood_t_cell",
-        "T-cells in spleen and lymph nodes per T-cell in blood (0 switches the compartment off).",
+        "T-cells in spleen and lymph nodes per T-cell in blood.",
         ge=0,
         le=200,
     )
