@@ -240,11 +240,12 @@ class PatientModel(mesa.Model):
         #: dexamethasone dose (a pre-phase or premedication before the first infusion) or the start
         self.glucocorticoid_clock_h = min([0.0, *(t for t, _ in self.drug_effects.dex_doses)])
         #: spleen and lymph nodes (compartment; advanced in the cytokines phase), after a pre-phase's debulking
-        self.lymphoid = LymphoidTissue.for_patient(
-            self.config,
-            self.config.patient.blood_volume_l * 1e6,
-            glucocorticoid.cumulative_hazard(self, self.glucocorticoid_clock_h, 0.0),
+        prephase = (
+            glucocorticoid.cumulative_hazard(self, self.glucocorticoid_clock_h, 0.0)
+            if self.config.lymphoid.enabled
+            else 0.0
         )
+        self.lymphoid = LymphoidTissue.for_patient(self.config, self.config.patient.blood_volume_l * 1e6, prephase)
         first_infusion = min((seg.start_day for seg in self.schedule.segments), default=self.config.treatment.start_day)
         self.combination = CombinationDrugs(self.config, first_infusion, self.run_seed)
         self.pd1_occupancy = 0.0
