@@ -100,8 +100,10 @@ class LymphoidTissue:
 
     @property
     def idle(self) -> bool:
-        """Nothing to engage and nothing to recover: a step would change nothing."""
-        return self.blasts <= 0.0 and self.engaged <= 0.0 and self.lagged_share <= 0.0 and self.competence >= 1.0
+        """No blasts and no synapses: a step would engage, kill and release nothing, now or later
+        (cleared blasts never return), so the tissue need not be stepped. Its competence would go on
+        recovering, but it only matters for engaged T-cells."""
+        return self.blasts <= 0.0 and self.engaged <= 0.0
 
     def step(
         self,

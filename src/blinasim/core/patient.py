@@ -245,7 +245,7 @@ class PatientModel(mesa.Model):
             if self.config.lymphoid.enabled
             else 0.0
         )
-        self.lymphoid = LymphoidTissue.for_patient(self.config, self.config.patient.blood_volume_l * 1e6, prephase)
+        self.lymphoid = LymphoidTissue.for_patient(self.config, self.blood_volume_ul, prephase)
         first_infusion = min((seg.start_day for seg in self.schedule.segments), default=self.config.treatment.start_day)
         self.combination = CombinationDrugs(self.config, first_infusion, self.run_seed)
         self.pd1_occupancy = 0.0
