@@ -68,6 +68,20 @@ def test_mrd_response_needs_below_1e4_after_cycle_1():
     assert ok == 1.0 and day == 28.0
 
 
+def test_mrd_response_counts_any_assessment_within_the_assessed_cycles():
+    # MT103-211 counts an MRD response within the first two cycles: MRD 1e-3 at the end of cycle 1
+    # and below 1e-4 at the end of cycle 2 is a response on day 70
+    mrd = np.where(TIMES < 60, 1e-3, 5e-5)
+    assert endpoints.mrd_response(TIMES, mrd, [28.0, 70.0], CFG) == (1.0, 70.0)
+    assert endpoints.mrd_response(TIMES, mrd, [28.0], CFG)[0] == 0.0
+    # the first day below the threshold is the response's day, later ones do not move it
+    assert endpoints.mrd_response(TIMES, flat(5e-5), [28.0, 70.0], CFG) == (1.0, 28.0)
+    # an assessment after the run is not read; none within it: not assessable
+    short = TIMES[TIMES <= 40]
+    assert endpoints.mrd_response(short, np.where(short < 60, 1e-3, 0.0), [28.0, 70.0], CFG)[0] == 0.0
+    assert all(math.isnan(v) for v in endpoints.mrd_response(short, flat(0.0)[: len(short)], [70.0], CFG))
+
+
 def test_relapse_day_and_type():
     bf = np.interp(TIMES, [0, 28, 50, 84], [0.7, 0.01, 0.01, 0.3])
     mrd = bf * 1.2

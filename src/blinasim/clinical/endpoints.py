@@ -19,8 +19,9 @@ config):
   two CR counts reached. CR > CRh > CRi; the combined endpoints are CR/CRh,
   CR/CRh/CRi, and INO-VATE's CR/CRi (CR, or blasts cleared with incomplete
   recovery of any degree).
-* **Complete MRD response**: MRD below 1e-4 at the first assessment day (the
-  end of cycle 1).
+* **Complete MRD response**: MRD below 1e-4 on an assessment day (BLAST: after
+  cycle 1, its one assessment; MT103-211 and MT103-205: within the first two
+  cycles; TOWER: within the 12 weeks of induction).
 * **Relapse**: after a CR/CRh, marrow blasts regrow past 5%; or after a
   complete MRD response, MRD returns to >= 1e-4. Its type comes from the
   phenotype mix of the marrow blasts at relapse: lineage switch if most are
@@ -208,14 +209,23 @@ def response(times, blast_fraction, peripheral_blasts, neutrophils, platelets, d
 
 
 def mrd_response(times, mrd, days, config: Config) -> tuple[float, float]:
-    """(complete MRD response, day) at the first assessment day (the end of cycle 1); NaN if not reached."""
-    if not days:
-        return math.nan, math.nan
-    value = _value_at(times, mrd, days[0])
-    if math.isnan(value):
-        return math.nan, math.nan
-    ok = value < config.endpoints.mrd_threshold
-    return float(ok), (days[0] if ok else math.nan)
+    """(complete MRD response, day): MRD below ``endpoints.mrd_threshold`` on an assessment day, and
+    the first such day.
+
+    The trials count an MRD response within the cycles they assess: BLAST after cycle 1 (one
+    assessment day), MT103-211 and MT103-205 among the CR/CRh responders within the first two
+    cycles, TOWER within the 12 weeks of induction. Assessment days after the run are not read;
+    NaN if none lies within it.
+    """
+    assessed = False
+    for day in days:
+        value = _value_at(times, mrd, day)
+        if math.isnan(value):
+            continue
+        assessed = True
+        if value < config.endpoints.mrd_threshold:
+            return 1.0, day
+    return (0.0, math.nan) if assessed else (math.nan, math.nan)
 
 
 def relapse(
@@ -378,7 +388,11 @@ RESPONSE_ENDPOINTS: tuple[YesNoEndpoint, ...] = (
     YesNoEndpoint("cr_crh_cri", "cr_crh_cri", ">=", 1.0, "CR, CRh or CRi (TOWER)"),
     YesNoEndpoint("cr_cri", "cr_cri", ">=", 1.0, "CR or CRi (INO-VATE: blasts cleared, any count recovery)"),
     YesNoEndpoint(
-        "mrd_response", "mrd_response", ">=", 1.0, "complete MRD response after cycle 1 (MRD < endpoints.mrd_threshold)"
+        "mrd_response",
+        "mrd_response",
+        ">=",
+        1.0,
+        "complete MRD response on an assessment day (MRD < endpoints.mrd_threshold)",
     ),
 )
 #: Toxicity: a maximum grade reached during the run.

@@ -358,13 +358,16 @@ def build_dataset(model: Any) -> xr.Dataset:
         "cr_cri": _var(np.float64(resp.cr_cri), (), "1", "CR or CRi (INO-VATE: blasts < 5%, any count recovery)"),
         "response_day": _var(np.float64(resp.day), (), "day", "first assessment day with a CR/CRh (NaN if none)"),
         "mrd_response_day": _var(
-            np.float64(ep.mrd_response_day), (), "day", "assessment day of the complete MRD response (NaN if none)"
+            np.float64(ep.mrd_response_day),
+            (),
+            "day",
+            "first assessment day with a complete MRD response (NaN if none)",
         ),
         "mrd_response": _var(
             np.float64(ep.mrd_response),
             (),
             "1",
-            "complete MRD response (< 1e-4) at the first assessment day, the end of cycle 1 (1/0; NaN)",
+            "complete MRD response (< 1e-4) on an assessment day (1/0; NaN)",
         ),
         "max_crs_grade": _var(np.int8(model.max_crs_grade), (), "1", "maximum CRS grade over the run"),
         "max_neurotoxicity_grade": _var(
