@@ -151,13 +151,15 @@ def test_the_t_cell_set_point_follows_the_normal_marrow():
         None, {"patient.marrow_t_cell_share_of_normal": 0.065, "tcells.homeostatic_expansion_per_day": 0.1}
     )
     plain = load_config(None, {"tcells.homeostatic_expansion_per_day": 0.1})
-    switched_off = load_config(None, {"patient.marrow_t_cell_share_of_normal": 0.065})
+    switched_off = load_config(
+        None, {"patient.marrow_t_cell_share_of_normal": 0.065, "tcells.homeostatic_expansion_per_day": 0.0}
+    )
     # 1000 T-cells at entry, 400 of them in a marrow that was 20% normal and is now 60% normal:
     # the marrow's part triples.
     assert tcell_fate.set_point(displaced, 1000, 400, 0.2, 0.6) == pytest.approx(1000 + 400 * 2)
     assert tcell_fate.set_point(displaced, 1000, 400, 0.2, 0.2) == pytest.approx(1000)
     assert tcell_fate.set_point(plain, 1000, 400, 0.2, 0.6) == 1000
-    assert tcell_fate.set_point(switched_off, 1000, 400, 0.2, 0.6) == 1000  # the default: off
+    assert tcell_fate.set_point(switched_off, 1000, 400, 0.2, 0.6) == 1000  # rate 0: the regrowth is off
 
 
 def test_displaced_t_cells_return_as_the_leukemia_clears():
@@ -174,7 +176,10 @@ def test_displaced_t_cells_return_as_the_leukemia_clears():
         "treatment__dexamethasone_prephase": "never",
         "treatment__dexamethasone_premedication": False,
     }
-    on, off = run(**common, tcells__homeostatic_expansion_per_day=0.1), run(**common)  # off by default
+    on, off = (
+        run(**common, tcells__homeostatic_expansion_per_day=0.1),
+        run(**common, tcells__homeostatic_expansion_per_day=0.0),
+    )
     assert float(on.marrow_blast_fraction[-1]) < 0.05  # the leukemia has cleared
     t_on = on.t_cells.sel(compartment="marrow").values
     t_off = off.t_cells.sel(compartment="marrow").values

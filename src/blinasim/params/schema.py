@@ -387,8 +387,8 @@ class TCellConfig(_Section):
     homeostatic_expansion_per_day: float = _param(
         "tcells.homeostatic_expansion_per_day",
         "Extra division rate of T-cells per unit of relative deficit below their set point (lymphopenia-"
-        "induced proliferation; 0: off, the default). When on, the set point follows the normal marrow "
-        "where infiltration displaced the marrow's T-cells.",
+        "induced proliferation; 0: off). When on, the set point follows the normal marrow where infiltration "
+        "displaced the marrow's T-cells.",
         ge=0,
         le=5,
     )

@@ -6,8 +6,8 @@ by the PD-1:PD-L1 brake and by regulatory T-cells, raised by CTLA-4 blockade);
 death rises with the excess of T-cells over their set point (contraction), and
 below it homeostatic division rises (lymphopenia-induced proliferation).
 
-The set point is the T-cell count at entry. Optionally (``tcells.homeostatic_expansion_per_day``
-> 0; off by default), where leukemic infiltration displaced the marrow's T-cells with the rest
+The set point is the T-cell count at entry. With ``tcells.homeostatic_expansion_per_day`` > 0
+(the default, 0.1/day; 0 switches it off), where leukemic infiltration displaced the marrow's T-cells with the rest
 of the normal marrow (``patient.marrow_t_cell_share_of_normal``), the marrow's part of it
 follows the normal marrow's share of the nucleated cells: as the leukemia clears and the
 normal marrow returns, so does its T-cell set point (:func:`set_point`).
@@ -132,8 +132,8 @@ def normal_marrow_share(counts: np.ndarray, blast_weight: float, cells_per_agent
 def follows_normal_marrow(config: Config) -> bool:
     """Whether the set point follows the normal marrow: with displacement
     (``patient.marrow_t_cell_share_of_normal`` set) and the return of the displaced T-cells switched
-    on (``tcells.homeostatic_expansion_per_day`` > 0; off by default, docs/validation.md "Response
-    depth and T-cell expansion")."""
+    on (``tcells.homeostatic_expansion_per_day`` > 0, the default; docs/validation.md "Response
+    depth as the trials count it")."""
     return (
         config.patient.marrow_t_cell_share_of_normal is not None and config.tcells.homeostatic_expansion_per_day > 0.0
     )
@@ -165,7 +165,7 @@ def census_normal_share(model: Any) -> float:
 
 def current_set_point(model: Any, normal_share: Callable[[], float]) -> float:
     """The model's :func:`set_point`. ``normal_share`` counts the model's marrow now (each model its
-    own way); it is called only when the set point follows the normal marrow, so the default runs
+    own way); it is called only when the set point follows the normal marrow, so runs without it
     take no extra census."""
     if not follows_normal_marrow(model.config):
         return float(model.baseline_t_cells)
