@@ -158,10 +158,11 @@ LITERATURE: dict[str, Default] = {
         "spread of the myeloid IL-6 response (blinasim.trials.cohort.IL6_RESPONSE)",
     ),
     "patient.sanctuary_fraction": Default(
-        1e-5,
+        3e-4,
         "1",
         "approx.: disease outside the marrow is usually occult at relapse (CNS involvement in a minority); the "
-        "marrow and other sites as sanctuaries from blinatumomab ([Liu2023]; [Sigmund2020])",
+        "marrow and other sites as sanctuaries from blinatumomab ([Liu2023]; [Sigmund2020]); the R/R cohorts' "
+        "median, calibrated in stage 8 (docs/validation.md, survival; blinasim.trials.cohort.SANCTUARY)",
     ),
     "patient.cd4_fraction": Default(
         0.6, "1", "approx.: CD4:CD8 about 2:1 in adult blood (CD4 ~60% of CD3+ T-cells); often lower after therapy"
