@@ -7,10 +7,10 @@ death rises with the excess of T-cells over their set point (contraction), and
 below it homeostatic division rises (lymphopenia-induced proliferation).
 
 The set point is the T-cell count at entry. With ``tcells.homeostatic_expansion_per_day`` > 0
-(the default, 0.1/day; 0 switches it off), where leukemic infiltration displaced the marrow's T-cells with the rest
-of the normal marrow (``patient.marrow_t_cell_share_of_normal``), the marrow's part of it
-follows the normal marrow's share of the nucleated cells: as the leukemia clears and the
-normal marrow returns, so does its T-cell set point (:func:`set_point`).
+(the default, 0.1/day; 0 switches it off), where leukemic infiltration displaced the marrow's
+T-cells with the rest of the normal marrow (``patient.marrow_t_cell_share_of_normal``), the
+marrow's part of it follows the normal marrow's share of the nucleated cells: as the leukemia
+clears and the normal marrow returns, so does its T-cell set point (:func:`set_point`).
 
 Regulatory T-cells (Duell 2017) are a share ``rho`` = CD4 share x Treg share of
 CD4 of the T-cells (:func:`treg_share`), engaged as often as the rest; when
