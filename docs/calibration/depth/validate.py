@@ -11,9 +11,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # the repository root, for tests.*
 
-from blinasim.trials.cohort import draw_cohort  # noqa: E402
-from blinasim.trials.trial import rates, run_cohorts  # noqa: E402
-from tests.test_validation import N_PATIENTS, SEED, available_cpus, check_claims, verdict_table  # noqa: E402
+from blinasim.trials.cohort import draw_cohort
+from blinasim.trials.trial import rates, run_cohorts
+from tests.test_validation import N_PATIENTS, SEED, available_cpus, check_claims, verdict_table
 
 if __name__ == "__main__":
     start = time.perf_counter()
