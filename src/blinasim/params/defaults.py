@@ -574,7 +574,7 @@ LITERATURE: dict[str, Default] = {
         False,
         "1",
         "model choice: off by default; with the toxicity mappings re-calibrated for it, the compartment put "
-        "CRS grade >= 3 outside its trial on its first validation cohort, as the default model does on that "
+        "CRS grade >= 3 outside its trial on its first validation cohort, as the model then adopted did on that "
         "cohort (docs/validation.md, 'CRS and burden: the lymphoid tissue')",
     ),
     "lymphoid.t_cells_per_blood_t_cell": Default(

@@ -44,6 +44,8 @@ from typing import Any
 
 import numpy as np
 
+from blinasim.params.defaults import default
+
 
 @dataclass(frozen=True)
 class Attribute:
@@ -176,10 +178,11 @@ BLAST_CD19 = Attribute(
 )
 
 #: Occult disease outside the marrow (extramedullary / CNS sanctuary), drawn alike in both trial populations.
+#: Its median is the default patient's value, calibrated in stage 8 (one number, kept in params.defaults).
 SANCTUARY = Attribute(
     "patient.sanctuary_fraction",
     "lognormal",
-    {"median": 3e-4, "log_sd": 2.3},
+    {"median": default("patient.sanctuary_fraction"), "log_sd": 2.3},
     0.0,
     0.1,
     "approx.: extramedullary and CNS disease is occult in most patients and overt in a minority of R/R B-ALL; "
