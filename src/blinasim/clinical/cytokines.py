@@ -188,11 +188,13 @@ class CytokineModel:
             k_damp = LN2 / c.damp_half_life_h
             damp_production = c.damp_release_pg_per_cell * killed_cells / dt_hours / volume_ml
             self.damp = _relax(self.damp, damp_production / k_damp, dt_hours, 1.0 / k_damp)
-        self.lagged_ifng = _relax(self.lagged_ifng, self.ifng + self.damp, dt_hours, c.myeloid_response_h)
+        # Dexamethasone acts once on each path to IL-6: the IFN-gamma path is already suppressed at
+        # the T-cells' release, the DAMP path at the macrophages' response to it.
+        self.lagged_ifng = _relax(self.lagged_ifng, self.ifng + self.damp * release, dt_hours, c.myeloid_response_h)
 
         k_il6 = LN2 / c.il6_half_life_h
         k_il6_eff = k_il6 * (1.0 - self.toci_cfg.receptor_clearance_share * self.toci_blockade)
-        il6_production = c.il6_per_ifng * self.il6_response * k_il6 * self.lagged_ifng * release
+        il6_production = c.il6_per_ifng * self.il6_response * k_il6 * self.lagged_ifng
         self.il6 = _relax(self.il6, il6_production / k_il6_eff, dt_hours, 1.0 / k_il6_eff)
 
         if c.neuro_priming_days > 0.0:
