@@ -26,9 +26,12 @@ Serum cytokines are compartment state fed by the agents (docs/cytokines.md):
   engagement desensitises it (cytokine production is lost before killing,
   Wherry 2011), with a lag of hours, and it recovers over weeks, so the first exposure dominates and
   later cycles do not repeat the surge.
-* **Dexamethasone** suppresses release (T-cell and myeloid) by
-  ``Emax * D / (D + ED50)``, where ``D`` is the sum of doses decaying with the
-  effect half-life; it does not reduce killing (Brandl 2007).
+* **Dexamethasone** suppresses release by ``Emax * D / (D + ED50)``, where
+  ``D`` is the sum of doses decaying with the effect half-life; it does not
+  reduce killing (Brandl 2007). It acts once on each path to IL-6: on the
+  T-cells' IFN-gamma release, and on the macrophages' response to DAMPs. Its
+  source measured whole PBMC cultures, so ``Emax`` is the pathway's
+  suppression, not a per-cell-type one to be applied twice.
 * **Tocilizumab** blocks the IL-6 receptor: the CRS driver is the effective
   IL-6 signal ``IL6 * (1 - blockade)``; blockade also slows receptor-mediated
   IL-6 clearance, so serum IL-6 rises after a dose (Nishimoto 2008).
