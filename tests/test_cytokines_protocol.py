@@ -138,31 +138,33 @@ def test_dexamethasone_suppresses_release_and_decays():
     assert with_dex.ifng < 0.5 * without.ifng and with_dex.il6 < 0.5 * without.il6
 
 
-def test_dexamethasone_suppresses_each_path_to_il6_once():
-    """The suppression ``Emax D / (D + ED50)`` was measured on the whole pathway in PBMC cultures
-    ([Brandl2007]): at steady state under a constant dexamethasone amount, IL-6 falls by that share
-    once whether it is driven by the T-cells' IFN-gamma or by the killed targets' DAMPs (applying
-    it at the T-cells and again at the macrophages would square it)."""
+@pytest.mark.parametrize("sites", ["each_cell_type", "each_path"])
+def test_dexamethasone_suppression_sites(sites):
+    """At steady state under a constant dexamethasone amount, IL-6 falls by the suppression ``s``
+    (``Emax D / (D + ED50)``, [Brandl2007]) once per site it passes: on each cell type (the default)
+    the T-cells' IFN-gamma release and again the macrophages' IL-6, so the IFN-gamma path carries
+    ``(1 - s)^2`` and the DAMP path ``1 - s``; once on each path to IL-6 both carry ``1 - s``."""
 
     class ConstantDex(DrugEffects):
         def dex_amount_mg(self, t_hours, half_life_h):
             return 20.0
 
     # The DAMP path is off by default; switched on here to test it.
-    cfg = load_config(None, {"cytokines.damp_release_pg_per_cell": 0.01})
+    cfg = load_config(None, {"cytokines.damp_release_pg_per_cell": 0.01, "dexamethasone.suppression_sites": sites})
     dex = cfg.dexamethasone
-    suppression = dex.max_suppression * 20.0 / (20.0 + dex.ed50_mg)
-    for engaged, killed in ((1e10, 0.0), (0.0, 1e9)):
+    s = dex.max_suppression * 20.0 / (20.0 + dex.ed50_mg)
+    ifng_path = (1.0 - s) ** 2 if sites == "each_cell_type" else 1.0 - s
+    for engaged, killed, expected in ((1e10, 0.0, ifng_path), (0.0, 1e9, 1.0 - s)):
         with_dex, without = CytokineModel(cfg), CytokineModel(cfg)
         with_dex.effects = ConstantDex([], [])
         for i in range(4000):
             for model in (with_dex, without):
                 model.step((i + 1) * 0.1, 0.1, engaged, 0.0, killed_cells=killed * 0.1)
-        assert with_dex.dex_suppression == pytest.approx(suppression, rel=1e-6)
+        assert with_dex.dex_suppression == pytest.approx(s, rel=1e-6)
         assert without.il6 > 0.0
-        assert with_dex.il6 / without.il6 == pytest.approx(1.0 - suppression, rel=1e-6)
+        assert with_dex.il6 / without.il6 == pytest.approx(expected, rel=1e-6)
         if engaged:
-            assert with_dex.ifng / without.ifng == pytest.approx(1.0 - suppression, rel=1e-6)
+            assert with_dex.ifng / without.ifng == pytest.approx(1.0 - s, rel=1e-6)
 
 
 def test_tocilizumab_blocks_the_crs_driver_and_raises_serum_il6():

@@ -42,7 +42,7 @@ N_PATIENTS = 200
 #: and was not adopted ("CRS and burden: the lymphoid tissue"). Seed 80621 was fixed and committed with
 #: the model whose T-cells regrow in the cleared marrow, before its result was seen ("Response depth as
 #: the trials count it"); 60317 had validated the model before it.
-SEED = 44417
+SEED = 80621
 #: The family-wise level over the claims.
 FAMILY_LEVEL = 0.95
 #: Each claim's Wilson interval: Bonferroni over the claims (1 - 0.05/6 = 99.17%).

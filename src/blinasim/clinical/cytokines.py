@@ -28,10 +28,12 @@ Serum cytokines are compartment state fed by the agents (docs/cytokines.md):
   later cycles do not repeat the surge.
 * **Dexamethasone** suppresses release by ``Emax * D / (D + ED50)``, where
   ``D`` is the sum of doses decaying with the effect half-life; it does not
-  reduce killing (Brandl 2007). It acts once on each path to IL-6: on the
-  T-cells' IFN-gamma release, and on the macrophages' response to DAMPs. Its
-  source measured whole PBMC cultures, so ``Emax`` is the pathway's
-  suppression, not a per-cell-type one to be applied twice.
+  reduce killing (Brandl 2007). ``dexamethasone.suppression_sites`` says where:
+  on each cell type (the default: the T-cells' IFN-gamma release, and again
+  the macrophages' IL-6 production, so the IFN-gamma path to IL-6 carries it
+  twice), or once on each path to IL-6 (the T-cells' release, and the
+  macrophages' response to DAMPs), reading the PBMC-culture measurement as
+  the whole pathway's.
 * **Tocilizumab** blocks the IL-6 receptor: the CRS driver is the effective
   IL-6 signal ``IL6 * (1 - blockade)``; blockade also slows receptor-mediated
   IL-6 clearance, so serum IL-6 rises after a dose (Nishimoto 2008).
@@ -128,6 +130,7 @@ class CytokineModel:
         self.il6_response = config.patient.il6_response
         self.tox = config.toxicity
         self.dex_cfg = config.dexamethasone
+        self.suppress_each_path = config.dexamethasone.suppression_sites == "each_path"
         self.toci_cfg = config.tocilizumab
         self.ifng = 0.0  # pg/mL
         self.il6 = 0.0  # pg/mL
@@ -191,13 +194,17 @@ class CytokineModel:
             k_damp = LN2 / c.damp_half_life_h
             damp_production = c.damp_release_pg_per_cell * killed_cells / dt_hours / volume_ml
             self.damp = _relax(self.damp, damp_production / k_damp, dt_hours, 1.0 / k_damp)
-        # Dexamethasone acts once on each path to IL-6: the IFN-gamma path is already suppressed at
-        # the T-cells' release, the DAMP path at the macrophages' response to it.
-        self.lagged_ifng = _relax(self.lagged_ifng, self.ifng + self.damp * release, dt_hours, c.myeloid_response_h)
-
         k_il6 = LN2 / c.il6_half_life_h
         k_il6_eff = k_il6 * (1.0 - self.toci_cfg.receptor_clearance_share * self.toci_blockade)
-        il6_production = c.il6_per_ifng * self.il6_response * k_il6 * self.lagged_ifng
+        if self.suppress_each_path:
+            # Once on each path to IL-6: the IFN-gamma path is already suppressed at the T-cells'
+            # release, the DAMP path at the macrophages' response to it.
+            self.lagged_ifng = _relax(self.lagged_ifng, self.ifng + self.damp * release, dt_hours, c.myeloid_response_h)
+            il6_production = c.il6_per_ifng * self.il6_response * k_il6 * self.lagged_ifng
+        else:
+            # On each cell type: the macrophages' IL-6 production is suppressed again.
+            self.lagged_ifng = _relax(self.lagged_ifng, self.ifng + self.damp, dt_hours, c.myeloid_response_h)
+            il6_production = c.il6_per_ifng * self.il6_response * k_il6 * self.lagged_ifng * release
         self.il6 = _relax(self.il6, il6_production / k_il6_eff, dt_hours, 1.0 / k_il6_eff)
 
         if c.neuro_priming_days > 0.0:

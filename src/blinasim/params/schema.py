@@ -606,6 +606,11 @@ class DexamethasoneConfig(_Section):
     max_suppression: float = _param(
         "dexamethasone.max_suppression", "Maximal suppression of cytokine release (not of killing).", ge=0, le=1
     )
+    suppression_sites: Literal["each_cell_type", "each_path"] = _param(
+        "dexamethasone.suppression_sites",
+        "Where the suppression acts: on the T-cells' release and again on the macrophages' IL-6 "
+        "('each_cell_type'), or once on each path to IL-6 ('each_path').",
+    )
     blast_kill_per_day_max: float = _param(
         "dexamethasone.blast_kill_per_day_max",
         "Glucocorticoid-induced death rate of free B-lineage blasts at full exposure (debulking).",
