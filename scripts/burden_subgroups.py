@@ -17,15 +17,21 @@ from blinasim.trials.cohort import draw_cohort
 from blinasim.trials.trial import rates, run_cohorts
 
 
-def main(argv: list[str]) -> None:
-    n, seed = int(argv[0]), int(argv[1])
-    extra = json.loads(argv[2]) if len(argv) > 2 else {}
+def by_burden(n: int, seed: int, extra: dict, out: str | None = None) -> tuple[list[float], list[dict]]:
+    """Run N patients of the ``mt103_211`` cohort with ``extra``; returns each patient's marrow blast
+    fraction and read-outs, and writes them to ``out`` (JSON, one record per patient) when given."""
     patients = draw_cohort("mt103_211", n, seed)
     results = run_cohorts({"mt103_211": patients}, seed, overrides=extra, workers=2)
     burden = [p["patient.marrow_blast_fraction"] for p in patients]
-    if len(argv) > 3:
-        with open(argv[3], "w") as fh:
+    if out is not None:
+        with open(out, "w") as fh:
             json.dump([{"bf": b, **r} for b, r in zip(burden, results, strict=True)], fh)
+    return burden, results
+
+
+def main(argv: list[str]) -> None:
+    extra = json.loads(argv[2]) if len(argv) > 2 else {}
+    burden, results = by_burden(int(argv[0]), int(argv[1]), extra, argv[3] if len(argv) > 3 else None)
     for lo, hi in ((0.0, 0.5), (0.5, 1.0), (0.0, 1.0)):
         group = [r for b, r in zip(burden, results, strict=True) if lo <= b < hi]
         rt = rates(group, "mt103_211")

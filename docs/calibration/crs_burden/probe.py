@@ -13,13 +13,17 @@ from __future__ import annotations
 import json
 import statistics
 import sys
+from pathlib import Path
 
-from blinasim.trials.cohort import draw_cohort
-from blinasim.trials.trial import run_cohorts
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "scripts"))
+
+from burden_subgroups import by_burden  # scripts/burden_subgroups.py
 
 
 def summary(group: list[dict]) -> str:
     n = len(group)
+    if n == 0:
+        return "n=0"
     share = lambda key, g: sum(r[key] >= g for r in group) / n  # noqa: E731
     peak = statistics.median(r["crs_signal_peak_cycle1"] for r in group)
     return (
@@ -30,14 +34,8 @@ def summary(group: list[dict]) -> str:
 
 
 def main(argv: list[str]) -> None:
-    n, seed = int(argv[0]), int(argv[1])
     extra = {"course.plan": "none", "simulation.days": 24.0, **(json.loads(argv[2]) if len(argv) > 2 else {})}
-    patients = draw_cohort("mt103_211", n, seed)
-    results = run_cohorts({"mt103_211": patients}, seed, overrides=extra, workers=2)
-    burden = [p["patient.marrow_blast_fraction"] for p in patients]
-    if len(argv) > 3:
-        with open(argv[3], "w") as fh:
-            json.dump([{"bf": b, **r} for b, r in zip(burden, results, strict=True)], fh)
+    burden, results = by_burden(int(argv[0]), int(argv[1]), extra, argv[3] if len(argv) > 3 else None)
     for lo, hi in ((0.0, 0.5), (0.5, 1.01)):
         print(
             f"blasts [{lo},{min(hi, 1.0)}):", summary([r for b, r in zip(burden, results, strict=True) if lo <= b < hi])
