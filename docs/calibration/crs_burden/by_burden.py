@@ -1,4 +1,4 @@
-"""CRS by marrow blast burden from a stage-7 record (docs/validation.md, "Dexamethasone once per path").
+"""CRS by marrow blast burden from a stage-7 record (docs/validation.md, "Dexamethasone once per path to IL-6").
 
     python docs/calibration/crs_burden/by_burden.py docs/calibration/stage7/RECORD.json [STEP]
 

@@ -1,4 +1,4 @@
-"""CRS and neurotoxicity by marrow blast burden over cycle 1 (docs/validation.md, "CRS and burden").
+"""CRS and neurotoxicity by marrow blast burden over cycle 1 (docs/validation.md, "Dexamethasone once per path to IL-6").
 
     python docs/calibration/crs_burden/probe.py N SEED '{"overrides": ...}' [OUT.json]
 

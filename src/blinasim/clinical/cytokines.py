@@ -196,15 +196,14 @@ class CytokineModel:
             self.damp = _relax(self.damp, damp_production / k_damp, dt_hours, 1.0 / k_damp)
         k_il6 = LN2 / c.il6_half_life_h
         k_il6_eff = k_il6 * (1.0 - self.toci_cfg.receptor_clearance_share * self.toci_blockade)
-        if self.suppress_each_path:
-            # Once on each path to IL-6: the IFN-gamma path is already suppressed at the T-cells'
-            # release, the DAMP path at the macrophages' response to it.
-            self.lagged_ifng = _relax(self.lagged_ifng, self.ifng + self.damp * release, dt_hours, c.myeloid_response_h)
-            il6_production = c.il6_per_ifng * self.il6_response * k_il6 * self.lagged_ifng
-        else:
-            # On each cell type: the macrophages' IL-6 production is suppressed again.
-            self.lagged_ifng = _relax(self.lagged_ifng, self.ifng + self.damp, dt_hours, c.myeloid_response_h)
-            il6_production = c.il6_per_ifng * self.il6_response * k_il6 * self.lagged_ifng * release
+        # IFN-gamma already carries the suppression. Once on each path to IL-6, the macrophages'
+        # response to DAMPs carries it too; on each cell type, their IL-6 production carries it again.
+        # (A factor of 1.0 is exact, so either setting keeps its own arithmetic bit for bit.)
+        damp_release, myeloid_release = (release, 1.0) if self.suppress_each_path else (1.0, release)
+        self.lagged_ifng = _relax(
+            self.lagged_ifng, self.ifng + self.damp * damp_release, dt_hours, c.myeloid_response_h
+        )
+        il6_production = c.il6_per_ifng * self.il6_response * k_il6 * self.lagged_ifng * myeloid_release
         self.il6 = _relax(self.il6, il6_production / k_il6_eff, dt_hours, 1.0 / k_il6_eff)
 
         if c.neuro_priming_days > 0.0:
