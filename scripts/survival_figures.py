@@ -1,12 +1,16 @@
 """Kaplan-Meier figures of the 2-year virtual trials (docs/validation.md, "Survival").
 
     python scripts/survival_figures.py --cache lattice200.pkl [--seed 8191] [--out docs/figures/survival_km.png]
+        [--drawn-median 1e-5]
 
 Takes the lattice runs kept by ``scripts/calibrate_survival.py --cache``,
 follows every course with the adopted defaults
 (:func:`blinasim.core.output.with_course`) and draws, per trial, relapse-free
 and overall survival with pointwise 95% intervals, the published figure marked
-on each panel; prints the values beside the targets.
+on each panel; prints the values beside the targets. ``--drawn-median`` names the
+cohorts' median of ``patient.sanctuary_fraction`` the cached patients were drawn
+with, when it was not today's: each patient's share is then scaled to today's
+median, as stage 8's scan does.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from blinasim.clinical.endpoints import kaplan_meier
 from blinasim.core.output import with_course
 from blinasim.core.seeds import run_seed
 from blinasim.trials.calibration.survival import MONTH, course_config
+from blinasim.trials.cohort import SANCTUARY
 
 
 def main() -> None:
@@ -32,11 +37,15 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=8191)
     parser.add_argument("--out", type=Path, default=Path("docs/figures/survival_km.png"))
+    parser.add_argument("--drawn-median", type=float, default=SANCTUARY.params["median"])
     args = parser.parse_args()
     runs = pickle.loads(args.cache.read_bytes())
+    median = SANCTUARY.params["median"]
     rows: dict[str, list] = {"mt103_211": [], "blast": []}
     for run in runs:
-        ds = with_course(run.dataset, course_config(run, {}), run_seed(args.seed, run.index, 0))
+        share = run.overrides.get("patient.sanctuary_fraction", args.drawn_median) * median / args.drawn_median
+        overrides = {"patient.sanctuary_fraction": min(share, SANCTUARY.high)}
+        ds = with_course(run.dataset, course_config(run, overrides), run_seed(args.seed, run.index, 0))
         rows[run.trial].append({k: float(ds[k].values) for k in ("os_days", "os_event", "rfs_days", "rfs_event")})
     panels = [
         ("mt103_211", "rfs", "MT103-211-like: RFS of CR/CRh responders", ("median", 5.9)),
