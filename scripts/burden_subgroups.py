@@ -12,15 +12,22 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 
 from blinasim.trials.cohort import draw_cohort
 from blinasim.trials.trial import rates, run_cohorts
 
 
-def by_burden(n: int, seed: int, extra: dict, out: str | None = None) -> tuple[list[float], list[dict]]:
+def by_burden(
+    n: int, seed: int, extra: dict, out: str | None = None, adjust: Callable[[dict], None] | None = None
+) -> tuple[list[float], list[dict]]:
     """Run N patients of the ``mt103_211`` cohort with ``extra``; returns each patient's marrow blast
-    fraction and read-outs, and writes them to ``out`` (JSON, one record per patient) when given."""
+    fraction and read-outs, and writes them to ``out`` (JSON, one record per patient) when given.
+    ``adjust``, when given, changes each drawn patient's attributes in place before the run."""
     patients = draw_cohort("mt103_211", n, seed)
+    if adjust is not None:
+        for patient in patients:
+            adjust(patient)
     results = run_cohorts({"mt103_211": patients}, seed, overrides=extra, workers=2)
     burden = [p["patient.marrow_blast_fraction"] for p in patients]
     if out is not None:

@@ -5,32 +5,32 @@
 
 Draws N patients of the ``mt103_211`` cohort (seed SEED), scales each drawn
 ``patient.marrow_t_cell_share_of_normal`` by MEDIAN / 0.065 (the cohort's median; the same standard
-normals, so the patients are paired across medians) within the attribute's bounds [0.008, 0.5], runs
-them with the overrides (the whole induction with ``"course.plan": "none"``) and writes one record per
-patient with its marrow blast fraction ``bf``, as ``scripts/burden_subgroups.py`` does
-(``docs/calibration/crs_burden/cohorts/summarise.py`` reads them).
+normals, so the patients are paired across medians) within the attribute's bounds [0.008, 0.5], and
+runs them with the overrides (the whole induction with ``"course.plan": "none"``) through
+``scripts/burden_subgroups.by_burden``, which writes one record per patient with its marrow blast
+fraction ``bf`` (``docs/calibration/crs_burden/cohorts/summarise.py`` reads them).
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
-from blinasim.trials.cohort import draw_cohort
-from blinasim.trials.trial import run_cohorts
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "scripts"))
+
+from burden_subgroups import by_burden  # scripts/burden_subgroups.py
 
 KEY = "patient.marrow_t_cell_share_of_normal"
 
 
 def main(argv: list[str]) -> None:
     n, seed, median = int(argv[0]), int(argv[1]), float(argv[2])
-    extra, out = json.loads(argv[3]), argv[4]
-    patients = draw_cohort("mt103_211", n, seed)
-    for p in patients:
-        p[KEY] = min(0.5, max(0.008, p[KEY] * median / 0.065))
-    results = run_cohorts({"mt103_211": patients}, seed, overrides=extra, workers=2)
-    with open(out, "w") as fh:
-        json.dump([{"bf": p["patient.marrow_blast_fraction"], **r} for p, r in zip(patients, results, strict=True)], fh)
+
+    def scale(patient: dict) -> None:
+        patient[KEY] = min(0.5, max(0.008, patient[KEY] * median / 0.065))
+
+    by_burden(n, seed, json.loads(argv[3]), argv[4], adjust=scale)
 
 
 if __name__ == "__main__":
