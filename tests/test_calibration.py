@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -250,7 +251,7 @@ def test_stage7_sets_the_gain_then_the_thresholds_on_one_runner():
     fake = StandIn(40)
     lines: list[str] = []
     start = {"tcells.treg_suppression_half": 0.03}
-    rec = calibrate_toxicity(cohort(40), 5, start, runner=fake, on_message=lines.append)
+    rec = calibrate_toxicity({5: cohort(40)}, start, runner=fake, on_message=lines.append)
     assert [s.step[0] for s in rec.steps] == ["1", "2", "3"]
     assert [fn for fn, _ in fake.calls] == [run_patient] * 3  # three runs of the cohort on the same runner
     assert all(job[3] == 5 and job[2]["tcells.treg_suppression_half"] == 0.03 for _, jobs in fake.calls for job in jobs)
@@ -274,7 +275,7 @@ def test_stage7_sets_the_gain_then_the_thresholds_on_one_runner():
     assert len(lines) == 6 and lines[0].startswith("1: current settings (") and "crs_any" in lines[0]
     assert lines[1].startswith("  cytokines.il6_per_ifng ")
     js = rec.to_json()
-    assert list(js) == ["n", "seed", "overrides", "steps", "result"] and js["overrides"] == start
+    assert list(js) == ["n", "seeds", "overrides", "steps", "result"] and js["overrides"] == start
     assert list(js["steps"][0]) == ["step", "overrides", "rates", "crs_peaks", "neuro_peaks"]
 
 
@@ -432,6 +433,43 @@ def test_calibration_search_script_end_to_end(tmp_path):
     assert rec["records"][0]["params"] == current_values()
     assert set(rec["records"][0]["values"]) == {t.name for t in TARGETS} and rec["best"]["score"] > 0
     assert proc.stdout.startswith("[ 0] score ") and "best: {" in proc.stdout
+
+
+class TwoCohorts(StandIn):
+    """:class:`StandIn` whose patients differ between cohorts: seed ``s`` reads ``base`` from ``offset[s]``."""
+
+    offset: ClassVar[dict[int, int]] = {5: 0, 6: 20}
+
+    def patient(self, trial, i, overrides, seed):
+        return super().patient(trial, self.offset[seed] + i, overrides, seed)
+
+
+def test_stage7_pools_the_peaks_of_several_cohorts_each_on_its_own_seed():
+    from blinasim.trials.calibration import calibrate_toxicity, level_reached_by
+    from blinasim.trials.trial import run_patient
+
+    fake = TwoCohorts(40)
+    rec = calibrate_toxicity({5: cohort(20), 6: cohort(20)}, runner=fake)
+    assert rec.n == 40 and rec.seeds == [5, 6] and rec.to_json()["seeds"] == [5, 6]
+    # Each step is one batch of both cohorts, each patient on its own cohort's seed and index.
+    for fn, jobs in fake.calls:
+        assert fn is run_patient and [(j[3], j[1]) for j in jobs] == [(s, i) for s in (5, 6) for i in range(20)]
+    default = load_config(None)
+    pooled = default.cytokines.il6_per_ifng * fake.base
+    assert sorted(rec.steps[0].crs_peaks) == sorted(pooled)
+    gain = rec.result["cytokines.il6_per_ifng"]
+    assert gain == pytest.approx(default.cytokines.il6_per_ifng * 100.0 / np.quantile(pooled, 0.86), rel=1e-12)
+    # The pooled gain is neither cohort's own: the first cohort alone would have asked for another.
+    alone = default.cytokines.il6_per_ifng * 100.0 / np.quantile(pooled[:20], 0.86)
+    assert abs(gain - alone) > 1e-6 * gain
+    assert level_reached_by(rec.steps[1].crs_peaks, 0.14) == pytest.approx(100.0)
+
+
+def test_stage7_needs_a_cohort():
+    from blinasim.trials.calibration import calibrate_toxicity
+
+    with pytest.raises(ValueError, match="at least one cohort"):
+        calibrate_toxicity({}, runner=StandIn(1))
 
 
 def test_toxicity_script_sets_gain_and_mappings_from_percentiles(tmp_path):

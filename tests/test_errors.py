@@ -94,6 +94,8 @@ CASES = {
     "calibrate scan: --set key": (["calibrate", "scan", "--set", "tcells.nosuch=1"], "blinasim calibrate scan", 2,
                                   ["--set: unknown key 'tcells.nosuch'"]),
     "calibrate toxicity: --n 0": (["calibrate", "toxicity", "--n", "0"], "blinasim calibrate toxicity", 2, ["'--n'"]),
+    "calibrate toxicity: --seed twice": (["calibrate", "toxicity", "--seed", "7", "--seed", "7"],
+                                         "blinasim calibrate toxicity", 2, ["--seed 7 given more than once"]),
     "calibrate verify: --json dir": (["calibrate", "verify", "--json", "/nonexistent/dir/v.json"],
                                      "blinasim calibrate verify", 2, ["directory '/nonexistent/dir' does not exist"]),
     "unknown command": (["nope"], "blinasim", 2, ["No such command 'nope'"]),

@@ -870,19 +870,45 @@ def _scan(cohort, seed, overrides, executor):
     return result
 
 
-def _toxicity(cohort, seed, overrides, executor):
-    from blinasim.trials.calibration import calibrate_toxicity  # lazy: the CLI starts fast
-
-    return calibrate_toxicity(cohort, seed, overrides, runner=executor, on_message=typer.echo)
-
-
 calibrate_app.command(
     "scan", help="Stage 6: the R/R calibration cohort's CR/CRh and cycle-1 peak CRS-signal quantiles."
 )(_rr_stage_command(_scan))
-calibrate_app.command(
-    "toxicity",
-    help="Stage 7: the IL-6 gain and the CRS and neurotoxicity grade thresholds from the cohort's peaks.",
-)(_rr_stage_command(_toxicity))
+
+
+@calibrate_app.command("toxicity")
+def calibrate_toxicity_command(
+    n: Annotated[int, typer.Option("--n", min=1, help="MT103-211-like patients per cohort.")] = 240,
+    seed: Annotated[
+        list[int] | None,
+        typer.Option("--seed", help="Cohort and run seed; repeat for several cohorts, whose peaks are pooled."),
+    ] = None,
+    set_: SetOption = None,
+    json_path: JsonOption = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    dask_local: DaskLocalOption = None,
+) -> None:
+    """Stage 7: the IL-6 gain and the CRS and neurotoxicity grade thresholds from the cohorts' pooled peaks."""
+    from blinasim.trials.calibration import calibrate_toxicity  # lazy: the CLI starts fast
+    from blinasim.trials.cohort import draw_cohort  # lazy: the CLI starts fast
+
+    given = seed or [2024]
+    seeds = list(dict.fromkeys(given))
+    if len(seeds) < len(given):
+        repeated = sorted({s for s in given if given.count(s) > 1})
+        _fail(
+            [f"--seed {', '.join(map(str, repeated))} given more than once: give each cohort's seed once"],
+            "invalid input",
+        )
+    cohorts = {s: draw_cohort("mt103_211", n, s) for s in seeds}
+    _run_stage(
+        lambda overrides, executor: calibrate_toxicity(cohorts, overrides, runner=executor, on_message=typer.echo),
+        set_,
+        json_path,
+        workers,
+        scheduler,
+        dask_local,
+    )
 
 
 @calibrate_app.command("verify")
