@@ -1,6 +1,8 @@
 """Each cohort's share of a several-cohort stage-7 record (docs/validation.md, "Stage 7 on four cohorts").
 
-    python docs/calibration/stage7/by_cohort.py docs/calibration/stage7/stage7_four.json
+    python docs/calibration/stage7/by_cohort.py docs/calibration/stage7/stage7_four.json \
+        '{"cytokines.il6_per_ifng": 2.942, "toxicity.crs_il6_thresholds_pg_per_ml": [100.0, 173.0, 291.9, 469.8],
+          "toxicity.neuro_thresholds_pg_per_ml": [9.7, 17.2, 27.5, 46.7]}'
 
 A record of ``blinasim calibrate toxicity --seed A --seed B ...`` holds each step's cycle-1 peaks in
 run order: the ``n / len(seeds)`` patients of the first seed, then the next seed's. For every step
@@ -9,6 +11,10 @@ percentile of the peak CRS signal at the grade-1 threshold, as step 1 does for t
 shares of its patients whose cycle-1 peaks reach the step's CRS grade-1 and grade-3 and
 neurotoxicity grade-1 and grade-3 thresholds. These are cycle-1 shares read from the peaks; the
 step's rates in the record count the worst grade of the whole course.
+
+A step's overrides name only what the procedure set, so the second argument gives the settings of
+the code the record ran on (the defaults of that commit; for ``stage7_four.json``, those of 8ec5756).
+The script checks them: step 2's gain must be the base gain scaled by step 1's peaks.
 """
 
 from __future__ import annotations
@@ -21,15 +27,22 @@ import numpy as np
 from blinasim.params.schema import load_config
 
 
-def main(path: str) -> None:
+def main(path: str, base: dict) -> None:
     record = json.load(open(path))
     seeds = record.get("seeds") or [record["seed"]]  # records made before several cohorts give one seed
     size, extra = divmod(record["n"], len(seeds))
     if extra:
         raise SystemExit(f"{path}: {record['n']} patients do not split evenly over the seeds {seeds}")
+    first, second = (load_config(None, {**base, **step["overrides"]}) for step in record["steps"][:2])
+    expected = first.cytokines.il6_per_ifng * first.toxicity.crs_il6_thresholds_pg_per_ml[0]
+    expected /= np.quantile(record["steps"][0]["crs_peaks"], 0.86)
+    if not np.isclose(second.cytokines.il6_per_ifng, expected, rtol=1e-9):
+        raise SystemExit(
+            f"{path}: step 2's IL-6 gain {second.cytokines.il6_per_ifng} is not the base's scaled by step 1's "
+            f"peaks ({expected}): give the settings of the code the record ran on"
+        )
     for step in record["steps"]:
-        over = step["overrides"]
-        config = load_config(None, over)
+        config = load_config(None, {**base, **step["overrides"]})
         gain = config.cytokines.il6_per_ifng
         crs = config.toxicity.crs_il6_thresholds_pg_per_ml
         neuro = config.toxicity.neuro_thresholds_pg_per_ml
@@ -49,4 +62,6 @@ def main(path: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if len(sys.argv) not in (2, 3):
+        raise SystemExit(__doc__)
+    main(sys.argv[1], json.loads(sys.argv[2]) if len(sys.argv) == 3 else {})
