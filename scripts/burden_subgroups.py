@@ -2,10 +2,14 @@
 
     python scripts/burden_subgroups.py N SEED '{"course.plan": "none", ...overrides}' [OUT.json]
 
-Runs N patients of the ``mt103_211`` cohort (seed SEED, the lattice induction only) with the
-overrides, and prints the trial's rates (Wilson 95% intervals) for patients below 50% marrow
+Runs N patients of the ``mt103_211`` cohort (seed SEED) with the overrides, and prints the trial's rates (Wilson 95% intervals) for patients below 50% marrow
 blasts, at or above 50%, and all, as the pooled analysis of five trials split them
 ([BMBlasts2023] on docs/references.md).
+
+The trial's settings (``blinasim.trials.trial.TRIAL_SETTINGS``) win over the overrides, as in every
+trial run: the ``course.plan`` of the commands recorded in docs/validation.md did not replace the
+trial's plan, so those records are the trial's whole course (and a run with ``'{}'`` reproduces the
+validation test's patients of the same seed).
 """
 
 from __future__ import annotations
