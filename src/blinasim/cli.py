@@ -896,10 +896,7 @@ def calibrate_toxicity_command(
     seeds = list(dict.fromkeys(given))
     if len(seeds) < len(given):
         repeated = sorted({s for s in given if given.count(s) > 1})
-        _fail(
-            [f"--seed {', '.join(map(str, repeated))} given more than once: give each cohort's seed once"],
-            "invalid input",
-        )
+        _fail([f"--seed {', '.join(map(str, repeated))} given more than once: give each cohort's seed once"])
     cohorts = {s: draw_cohort("mt103_211", n, s) for s in seeds}
     _run_stage(
         lambda overrides, executor: calibrate_toxicity(cohorts, overrides, runner=executor, on_message=typer.echo),

@@ -570,7 +570,8 @@ LITERATURE: dict[str, Default] = {
         0.02,
         "1/day",
         "calibrated with the cohorts' marrow T-cell share, docs/validation.md ('Re-fit of CR/CRh on four "
-        "cohorts'): MT103-211 CR/CRh 0.431 (345/800) on the calibration cohorts of seeds 2024-2027; lowered "
+        "cohorts'): MT103-211 CR/CRh 0.431 (345/800) on the calibration cohorts of seeds 2024-2027 with the "
+        "toxicity mapping of the time, 0.461 with the four-cohort one ('Stage 7 on four cohorts'); lowered "
         "from 0.035 (fitted on seeds 2024 and 2025 alone, 0.40 over five cohorts) because debulking helps "
         "only the pre-phased high-burden patients and so flattens the burden gradient; before it 0.07 "
         "(docs/validation.md, burden); prior 0.2: approx.: glucocorticoid-induced apoptosis of lymphoblasts, "

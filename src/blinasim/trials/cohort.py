@@ -226,7 +226,8 @@ MT103_211 = CohortSpec(
             0.008,
             0.5,
             "median calibrated with the debulking rate, docs/validation.md ('Re-fit of CR/CRh on four cohorts': "
-            "CR/CRh 0.431 over seeds 2024-2027, MRD response among responders 0.81); before it 0.065 "
+            "CR/CRh 0.431 over seeds 2024-2027, MRD response among responders 0.81, with the toxicity mapping of "
+            "the time; 0.461 with the four-cohort one, 'Stage 7 on four cohorts'); before it 0.065 "
             "(docs/validation.md, burden); prior 0.08, approx.: T-cells are ~5-10% of a normal "
             "marrow's nucleated cells; leukemic infiltration displaces them with the rest of the normal marrow, so "
             "the effector:target ratio falls with burden ([BMBlasts2023]); the spread between R/R patients is wide "
