@@ -7,7 +7,8 @@ Each FILE is a ``probe.py`` record of the ``mt103_211`` cohort of seed SEED (one
 in the cohort's order). Draws the same cohort again for each patient's ``patient.il6_response`` and
 prints, per file: the Spearman correlation of the peak CRS signal with the IL-6 response and with the
 marrow blast fraction; the least-squares slopes of the log peak on the log IL-6 response and on the
-blast fraction, with the share of the log peak's variance the two explain; and the share of each
+blast fraction, with the share of the log peak's variance the two explain (and again with the
+marrow T-cell share, the blood T-cells and the blood blasts beside them, each on the log scale); and the share of each
 burden group (< 50%, >= 50% marrow blasts) above the cohort's 86th and 97th percentiles of the peak
 (where stage 7 puts the grade-1 and grade-3 thresholds).
 """
@@ -23,6 +24,17 @@ from scipy.stats import spearmanr
 from blinasim.trials.cohort import draw_cohort
 
 
+#: The other drawn attributes the wider regression takes (each on the log scale).
+WIDER = ("patient.marrow_t_cell_share_of_normal", "patient.t_cells_per_ul", "patient.peripheral_blasts_per_ul")
+
+
+def _fit(y: np.ndarray, *columns: np.ndarray) -> tuple[np.ndarray, float]:
+    """Least-squares coefficients of ``y`` on an intercept and ``columns``, and the share of variance explained."""
+    x = np.c_[np.ones(len(y)), *columns]
+    coef = np.linalg.lstsq(x, y, rcond=None)[0]
+    return coef, 1.0 - ((y - x @ coef) ** 2).sum() / ((y - y.mean()) ** 2).sum()
+
+
 def main(argv: list[str]) -> None:
     seed, files = int(argv[0]), argv[1:]
     for name in files:
@@ -34,9 +46,9 @@ def main(argv: list[str]) -> None:
         log_il6 = np.log([p["patient.il6_response"] for p in patients])
         peak = np.array([r["crs_signal_peak_cycle1"] for r in records])
         log_peak = np.log(np.maximum(peak, 1e-9))
-        x = np.c_[np.ones(len(peak)), log_il6, burden]
-        coef = np.linalg.lstsq(x, log_peak, rcond=None)[0]
-        r2 = 1.0 - ((log_peak - x @ coef) ** 2).sum() / ((log_peak - log_peak.mean()) ** 2).sum()
+        coef, r2 = _fit(log_peak, log_il6, burden)
+        wide = [np.log([p[key] for p in patients]) for key in WIDER]
+        coef_w, r2_w = _fit(log_peak, log_il6, burden, *wide)
         q86, q97 = np.quantile(peak, 0.86), np.quantile(peak, 0.97)
         groups = [burden < 0.5, burden >= 0.5]
         tails = " | ".join(
@@ -45,6 +57,12 @@ def main(argv: list[str]) -> None:
         print(
             f"{name}: rho IL-6 response {spearmanr(log_il6, peak)[0]:.2f}, burden {spearmanr(burden, peak)[0]:+.2f}; "
             f"slope per log IL-6 response {coef[1]:.2f}, per unit burden {coef[2]:+.2f}, R2 {r2:.2f}; {tails}"
+        )
+        print(
+            f"  with the T-cells and blood blasts: per log IL-6 response {coef_w[1]:.2f}, per unit burden "
+            f"{coef_w[2]:+.2f}, "
+            + ", ".join(f"per log {key.split('.')[1]} {c:+.2f}" for key, c in zip(WIDER, coef_w[3:], strict=True))
+            + f", R2 {r2_w:.2f}"
         )
 
 
