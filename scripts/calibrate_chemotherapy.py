@@ -19,6 +19,11 @@ two scanned values around the target (29.4%, Kantarjian 2016, the first 218 rand
 ``--fit-hazard`` (default: the config's hazard). TOWER's standard-care CR 16% and CR/CRh/CRi 25%
 (Kantarjian 2017) are checks, reported with their misses.
 
+``--sensitivity-sds`` scans the patients' chemosensitivity spread (``chemotherapy.sensitivity_log_sd``)
+with every scale: for each spread the potency scale is fitted to the CR/CRi target as above, and the
+event-free survival at 6 months there (interpolated between the scanned scales) is reported against
+TOWER's standard-care 12% (Kantarjian 2017), with the complete MRD response of the responders.
+
     python scripts/calibrate_chemotherapy.py --n 100 --seed 7 --workers 1 --scales 0.5 0.7 0.9 \
         --hazards 0 0.002 0.004 0.008
 
@@ -39,9 +44,12 @@ TARGET_CR_CRI = 0.294  # INO-VATE standard care (Kantarjian 2016)
 CHECKS = {"cr": 0.16, "cr_crh_cri": 0.25}  # TOWER standard care (Kantarjian 2017)
 #: treatment-related fatal adverse events of TOWER's standard-care arm: 8 of 109 treated (Stein 2019, Table 4)
 TARGET_TOXIC_DEATH = 8 / 109
+#: event-free survival at 6 months of TOWER's standard-care arm (Kantarjian 2017)
+TARGET_EFS_6_MONTHS = 0.12
+EFS_DAYS = 6 * 30.4375
 
 
-def run_one(job: tuple[int, dict, int, float, list[float]]) -> list[dict]:
+def run_one(job: tuple[int, dict, int, float, list[float], float]) -> list[dict]:
     """One patient at one potency scale, followed under each treatment-related death hazard: regimen,
     response read-outs (deaths before an assessment counted as failures) and the cause of death."""
     from blinasim.clinical import course
@@ -50,11 +58,12 @@ def run_one(job: tuple[int, dict, int, float, list[float]]) -> list[dict]:
     from blinasim.core.seeds import run_seed
     from blinasim.trials.trial import patient_config
 
-    i, overrides, seed, scale, hazards = job
+    i, overrides, seed, scale, hazards, sd = job
     extra = {
         "treatment.regimen": "none",
         "treatment.chemotherapy": "physicians_choice",
         "chemotherapy.potency_scale": scale,
+        "chemotherapy.sensitivity_log_sd": sd,
         "chemotherapy.toxic_death_per_neutropenic_day": 0.0,
         "course.plan": "chemotherapy",
     }
@@ -71,6 +80,7 @@ def run_one(job: tuple[int, dict, int, float, list[float]]) -> list[dict]:
         rows.append({
             "patient": i,
             "scale": scale,
+            "sd": sd,
             "hazard": h,
             "regimen": ds.attrs["chemotherapy_regimen"],
             "cr": float(d.cr.values),
@@ -80,6 +90,8 @@ def run_one(job: tuple[int, dict, int, float, list[float]]) -> list[dict]:
             "toxic_death_day": float(fu.os_days) if toxic else math.nan,
             "os_days": float(fu.os_days),
             "os_event": int(fu.os_event),
+            "mrd_response": float(d.mrd_response.values),
+            "efs_days": float(fu.efs_days),
         })  # fmt: skip
     return rows
 
@@ -93,6 +105,15 @@ def _interpolate(points: list[tuple[float, float]], target: float) -> float:
     return math.nan
 
 
+def _value_at(points: list[tuple[float, float]], x: float) -> float:
+    """The piecewise-linear y(x) through ``points`` at ``x`` (NaN outside them or at a NaN ``x``)."""
+    pts = sorted(points)
+    for (x0, y0), (x1, y1) in itertools.pairwise(pts):
+        if x0 <= x <= x1:
+            return y0 if x1 == x0 else y0 + (x - x0) * (y1 - y0) / (x1 - x0)
+    return math.nan
+
+
 def main(argv: list[str] | None = None) -> int:
     from blinasim.clinical.endpoints import assessment_days
     from blinasim.params.schema import Config
@@ -100,11 +121,14 @@ def main(argv: list[str] | None = None) -> int:
     from blinasim.trials.trial import patient_config
 
     default_hazard = Config().chemotherapy.toxic_death_per_neutropenic_day
+    default_sd = Config().chemotherapy.sensitivity_log_sd
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=100)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--scales", type=float, nargs="+", default=[0.6, 0.8, 1.0, 1.3])
+    ap.add_argument("--sensitivity-sds", type=float, nargs="+", default=None,
+                    help="chemotherapy.sensitivity_log_sd values to scan with every scale (default: the config's)")  # fmt: skip
     ap.add_argument("--hazards", type=float, nargs="+", default=[default_hazard],
                     help="chemotherapy.toxic_death_per_neutropenic_day values to follow every run under")  # fmt: skip
     ap.add_argument("--fit-hazard", type=float, default=None,
@@ -115,42 +139,63 @@ def main(argv: list[str] | None = None) -> int:
     hazards = sorted(set(args.hazards) | {fit_hazard})
     patients = draw_cohort("mt103_211", args.n, args.seed)
     days = assessment_days(patient_config("mt103_211", patients[0], {"treatment.regimen": "none"}))
-    jobs = [(i, p, args.seed, s, hazards) for s in args.scales for i, p in enumerate(patients)]
+    sds = args.sensitivity_sds or [default_sd]
+    jobs = [(i, p, args.seed, s, hazards, sd) for sd in sds for s in args.scales for i, p in enumerate(patients)]
     with ProcessPoolExecutor(args.workers) as pool:
         rows = [r for rs in pool.map(run_one, jobs, chunksize=1) for r in rs]
     table = []
-    for s in args.scales:
+    for sd, s in itertools.product(sds, args.scales):
         for h in hazards:
-            mine = [r for r in rows if r["scale"] == s and r["hazard"] == h]
+            mine = [r for r in rows if r["scale"] == s and r["hazard"] == h and r["sd"] == sd]
             keys = ("cr", "cr_crh", "cr_crh_cri", "toxic_death")
             rates = {k: sum(r[k] for r in mine) / len(mine) for k in keys}
             early = [r["toxic_death_day"] for r in mine if r["toxic_death"]]
             rates["toxic_death_by_day_30"] = sum(d <= 30 for d in early) / len(mine)
             rates["toxic_death_by_day_60"] = sum(d <= 60 for d in early) / len(mine)
+            rates["efs_6_months"] = sum(r["efs_days"] > EFS_DAYS for r in mine) / len(mine)
+            responders = [r for r in mine if r["cr_crh_cri"]]
+            rates["mrd_response_of_responders"] = (
+                sum(r["mrd_response"] == 1.0 for r in responders) / len(responders) if responders else math.nan
+            )
             by_regimen = {}
             for reg in sorted({r["regimen"] for r in mine}):
                 rr = [r for r in mine if r["regimen"] == reg]
                 by_regimen[reg] = {"n": len(rr), "cr_crh_cri": sum(r["cr_crh_cri"] for r in rr) / len(rr),
                                    "toxic_death": sum(r["toxic_death"] for r in rr) / len(rr)}  # fmt: skip
-            table.append({"scale": s, "hazard": h, **rates, "by_regimen": by_regimen})
-            print(f"scale {s:5.2f} hazard {h:.4f}/day: CR {rates['cr']:.3f}  CR/CRh {rates['cr_crh']:.3f}  "
+            table.append({"scale": s, "sd": sd, "hazard": h, **rates, "by_regimen": by_regimen})
+            print(f"sd {sd:.2f} scale {s:5.2f} hazard {h:.4f}/day: CR {rates['cr']:.3f}  CR/CRh {rates['cr_crh']:.3f}  "
+                  f"EFS at 6 months {rates['efs_6_months']:.3f}  MRD response of the responders "
+                  f"{rates['mrd_response_of_responders']:.2f}  "
                   f"CR/CRh/CRi {rates['cr_crh_cri']:.3f}  treatment-related deaths {rates['toxic_death']:.3f} "
                   f"(by day 30 {rates['toxic_death_by_day_30']:.3f}, 60 {rates['toxic_death_by_day_60']:.3f})  "
                   + "  ".join(f"{k} {v['cr_crh_cri']:.2f}/{v['toxic_death']:.2f} (n={v['n']})"
                               for k, v in by_regimen.items()), flush=True)  # fmt: skip
     hazard_fits = {
-        s: _interpolate([(t["hazard"], t["toxic_death"]) for t in table if t["scale"] == s], TARGET_TOXIC_DEATH)
+        s: _interpolate(
+            [(t["hazard"], t["toxic_death"]) for t in table if t["scale"] == s and t["sd"] == sds[0]],
+            TARGET_TOXIC_DEATH,
+        )
         for s in args.scales
     }
     for s, h in hazard_fits.items():
         print(f"scale {s:.2f}: fitted chemotherapy.toxic_death_per_neutropenic_day = {h:.5f} "
               f"(target treatment-related deaths {TARGET_TOXIC_DEATH})")  # fmt: skip
-    fit = _interpolate([(t["scale"], t["cr_crh_cri"]) for t in table if t["hazard"] == fit_hazard], TARGET_CR_CRI)
-    print(f"fitted chemotherapy.potency_scale = {fit:.3f} at hazard {fit_hazard} (target CR/CRi {TARGET_CR_CRI})")
+    fits = {}
+    for sd in sds:
+        at = [t for t in table if t["hazard"] == fit_hazard and t["sd"] == sd]
+        fit = _interpolate([(t["scale"], t["cr_crh_cri"]) for t in at], TARGET_CR_CRI)
+        efs = _value_at([(t["scale"], t["efs_6_months"]) for t in at], fit)
+        fits[sd] = {"potency_scale": fit, "efs_6_months": efs}
+        print(
+            f"sd {sd:.2f}: fitted chemotherapy.potency_scale = {fit:.3f} at hazard {fit_hazard} (target CR/CRi "
+            f"{TARGET_CR_CRI}); EFS at 6 months there {efs:.3f} (TOWER standard care {TARGET_EFS_6_MONTHS})"
+        )
+    fit = fits[sds[0]]["potency_scale"]
     out = {"n": args.n, "seed": args.seed, "days": days, "target_cr_cri": TARGET_CR_CRI,
            "target_toxic_death": TARGET_TOXIC_DEATH, "checks": CHECKS, "scan": table,
            "fitted_toxic_death_per_neutropenic_day": {str(k): v for k, v in hazard_fits.items()},
-           "fit_hazard": fit_hazard, "fitted_potency_scale": fit}  # fmt: skip
+           "fit_hazard": fit_hazard, "fitted_potency_scale": fit,
+           "fits_by_sensitivity_log_sd": {str(k): v for k, v in fits.items()}}  # fmt: skip
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(out, indent=1) + "\n")
     return 0

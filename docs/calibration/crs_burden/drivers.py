@@ -23,7 +23,6 @@ from scipy.stats import spearmanr
 
 from blinasim.trials.cohort import draw_cohort
 
-
 #: The other drawn attributes the wider regression takes (each on the log scale).
 WIDER = ("patient.marrow_t_cell_share_of_normal", "patient.t_cells_per_ul", "patient.peripheral_blasts_per_ul")
 
