@@ -993,18 +993,22 @@ LITERATURE: dict[str, Default] = {
         0.5, "1/day", "approx.: clofarabine, a purine analogue, depletes lymphocytes deeply (~90% per course)"
     ),
     "chemotherapy.potency_scale": Default(
-        0.81,
+        0.56,
         "1",
         "calibrated: shared scale on every regimen's blast log kill, fitted to the INO-VATE standard-care CR/CRi "
-        "(29.4%, [Kantarjian2016]) by scripts/calibrate_chemotherapy.py on the count-based response with "
-        "treatment-related deaths (prior 1.0; fit 0.811 on 100 MT103-211-like patients, seed 7; the earlier "
-        "fit on the recovery proxy gave 0.70)",
+        "(29.4%, [Kantarjian2016]) by scripts/calibrate_chemotherapy.py with the chemosensitivity spread 1.4 "
+        "(fit 0.560 on 100 MT103-211-like patients, seed 7; docs/validation.md, 'The patients' chemosensitivity "
+        "spread'); before it 0.81 with the spread 0.5; prior 1.0",
     ),
     "chemotherapy.sensitivity_log_sd": Default(
-        0.5,
+        1.4,
         "1",
-        "approx.: patients' blasts differ in drug sensitivity (refractory vs late relapse; salvage CR 23-42% by "
-        "relapse type, [Gokbuget2012]); log-normal multiplier on the blast kill, sd 0.5 (~1.6-fold)",
+        "calibrated: the spread of the patients' chemosensitivity (a log-normal multiplier on the blast kill), "
+        "set with the potency so that the responders' remissions are deep enough to last: EFS at 6 months "
+        "0.096 against TOWER's standard-care 12% ([Kantarjian2017]; 0.04 with the prior 0.5), flat in the "
+        "spread above ~1 (docs/validation.md, 'The patients' chemosensitivity spread'); prior 0.5, approx.: "
+        "patients' blasts differ in drug sensitivity (refractory vs late relapse; salvage CR 23-42% by relapse "
+        "type, [Gokbuget2012])",
     ),
     "chemotherapy.normal_b_relative_kill": Default(
         1.0, "1", "approx.: normal B-lineage precursors cycle like blasts and die at the blasts' hazard"
@@ -1029,11 +1033,12 @@ LITERATURE: dict[str, Default] = {
         "[Kantarjian2017])",
     ),
     "chemotherapy.toxic_death_per_neutropenic_day": Default(
-        0.0017,
+        0.0012,
         "1/day",
         "calibrated: TOWER's treatment-related fatal adverse events of the standard-care arm, 8 of 109 treated "
-        "(7.3%, [SteinFranklin2019] Table 4; [Kantarjian2017]), by scripts/calibrate_chemotherapy.py (fits 0.00158 at "
-        "potency scale 0.7 and 0.00178 at 0.9 on 100 MT103-211-like patients, seed 7)",
+        "(7.3%, [SteinFranklin2019] Table 4; [Kantarjian2017]), by scripts/calibrate_chemotherapy.py (fits 0.00112 at "
+        "potency scale 0.5 and 0.00123 at 0.6 with the chemosensitivity spread 1.4, on 100 MT103-211-like "
+        "patients, seed 7); before it 0.0017 with the spread 0.5 and the potency 0.81",
     ),
     "chemotherapy.toxic_death_neutrophils_per_ul": Default(
         500.0,
