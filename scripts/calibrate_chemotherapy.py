@@ -22,7 +22,8 @@ two scanned values around the target (29.4%, Kantarjian 2016, the first 218 rand
 ``--sensitivity-sds`` scans the patients' chemosensitivity spread (``chemotherapy.sensitivity_log_sd``)
 with every scale: for each spread the potency scale is fitted to the CR/CRi target as above, and the
 event-free survival at 6 months there (interpolated between the scanned scales) is reported against
-TOWER's standard-care 12% (Kantarjian 2017), with the complete MRD response of the responders.
+TOWER's standard-care 12% (Kantarjian 2017), with the complete MRD response of the responders; the
+treatment-related death hazard is fitted at the first spread given.
 
     python scripts/calibrate_chemotherapy.py --n 100 --seed 7 --workers 1 --scales 0.5 0.7 0.9 \
         --hazards 0 0.002 0.004 0.008
