@@ -41,6 +41,8 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import numpy as np
+
 TARGET_CR_CRI = 0.294  # INO-VATE standard care (Kantarjian 2016)
 CHECKS = {"cr": 0.16, "cr_crh_cri": 0.25}  # TOWER standard care (Kantarjian 2017)
 #: treatment-related fatal adverse events of TOWER's standard-care arm: 8 of 109 treated (Stein 2019, Table 4)
@@ -106,23 +108,14 @@ def _interpolate(points: list[tuple[float, float]], target: float) -> float:
     return math.nan
 
 
-def _value_at(points: list[tuple[float, float]], x: float) -> float:
-    """The piecewise-linear y(x) through ``points`` at ``x`` (NaN outside them or at a NaN ``x``)."""
-    pts = sorted(points)
-    for (x0, y0), (x1, y1) in itertools.pairwise(pts):
-        if x0 <= x <= x1:
-            return y0 if x1 == x0 else y0 + (x - x0) * (y1 - y0) / (x1 - x0)
-    return math.nan
-
-
 def main(argv: list[str] | None = None) -> int:
     from blinasim.clinical.endpoints import assessment_days
     from blinasim.params.schema import Config
     from blinasim.trials.cohort import draw_cohort
     from blinasim.trials.trial import patient_config
 
-    default_hazard = Config().chemotherapy.toxic_death_per_neutropenic_day
-    default_sd = Config().chemotherapy.sensitivity_log_sd
+    defaults = Config().chemotherapy
+    default_hazard, default_sd = defaults.toxic_death_per_neutropenic_day, defaults.sensitivity_log_sd
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=100)
     ap.add_argument("--seed", type=int, default=7)
@@ -185,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     for sd in sds:
         at = [t for t in table if t["hazard"] == fit_hazard and t["sd"] == sd]
         fit = _interpolate([(t["scale"], t["cr_crh_cri"]) for t in at], TARGET_CR_CRI)
-        efs = _value_at([(t["scale"], t["efs_6_months"]) for t in at], fit)
+        xs, ys = zip(*sorted((t["scale"], t["efs_6_months"]) for t in at), strict=True)
+        efs = float(np.interp(fit, xs, ys, left=math.nan, right=math.nan))  # NaN outside the scanned scales
         fits[sd] = {"potency_scale": fit, "efs_6_months": efs}
         print(
             f"sd {sd:.2f}: fitted chemotherapy.potency_scale = {fit:.3f} at hazard {fit_hazard} (target CR/CRi "
