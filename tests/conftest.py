@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -74,6 +75,41 @@ NO_TOX_RULES = {
         "seizure_hold_grade",
     )
 } | {"protocol__seizure_discontinue_count": 100}
+
+
+def hand_lattice(
+    cells=(0.0, 0.0, 0.0),
+    cr_crh: float = 1.0,
+    response_day: float = 28.0,
+    days: float = 84.0,
+    mrd_response: float = math.nan,
+    neutrophils_per_ul: float | None = None,
+):
+    """A hand-made lattice run for the clinical course: constant disease ``cells`` (CD19+,
+    CD19-negative, myeloid) over ``days``, a response on ``response_day`` when ``cr_crh`` is 1, and
+    a constant neutrophil count when ``neutrophils_per_ul`` is given (None: not recorded)."""
+    from blinasim.clinical import course
+
+    times = np.arange(0.0, days + 1e-9, 0.25)
+    n = len(times)
+    mono = 4e11
+    return course.LatticeRun(
+        times=times,
+        cells=np.tile(np.asarray(cells, dtype=float), (n, 1)),
+        kills=np.zeros(n),
+        dose_rate=np.zeros(n),
+        cycle=np.zeros(n, dtype=np.int16),
+        mrd=np.full(n, sum(cells) / mono),
+        marrow_nucleated=1e12,
+        marrow_mononuclear=mono,
+        cr_crh=cr_crh,
+        response_day=response_day if cr_crh == 1.0 else math.nan,
+        mrd_response=mrd_response,
+        mrd_response_day=math.nan,
+        relapse_day=math.nan,
+        relapse_type="none",
+        neutrophils=None if neutrophils_per_ul is None else np.full(n, neutrophils_per_ul),
+    )
 
 
 def run(**dotted):

@@ -11,33 +11,14 @@ import pytest
 import blinasim
 from blinasim.clinical import course
 from blinasim.kernels.rng import CHEMO_CHOICE, CHEMO_TOXIC_DEATH, GLUCOCORTICOID
-from conftest import make_config
+from conftest import hand_lattice, make_config
 
 DAYS = 84.0
 
 
 def lattice(anc_per_ul: float, cr_crh: float = 0.0, response_day: float = math.nan, cells=(1e11, 0.0, 0.0)):
     """A hand-made lattice run of ``DAYS`` days with a constant neutrophil count."""
-    times = np.arange(0.0, DAYS + 1e-9, 0.25)
-    n = len(times)
-    mono = 4e11
-    return course.LatticeRun(
-        times=times,
-        cells=np.tile(np.asarray(cells, dtype=float), (n, 1)),
-        kills=np.zeros(n),
-        dose_rate=np.zeros(n),
-        cycle=np.zeros(n, dtype=np.int16),
-        mrd=np.full(n, sum(cells) / mono),
-        marrow_nucleated=1e12,
-        marrow_mononuclear=mono,
-        cr_crh=cr_crh,
-        response_day=response_day,
-        mrd_response=math.nan,
-        mrd_response_day=math.nan,
-        relapse_day=math.nan,
-        relapse_type="none",
-        neutrophils=np.full(n, anc_per_ul),
-    )
+    return hand_lattice(cells, cr_crh, response_day, DAYS, neutrophils_per_ul=anc_per_ul)
 
 
 def chemo_config(hazard: float, **dotted):

@@ -9,30 +9,8 @@ import pytest
 
 import blinasim
 from blinasim.clinical import course
+from conftest import hand_lattice as lattice
 from conftest import make_config
-
-
-def lattice(cells=(0.0, 0.0, 0.0), cr_crh=1.0, response_day=28.0, days=84.0, mrd_response=math.nan):
-    """A hand-made lattice run: constant disease ``cells`` (CD19+, CD19-negative, myeloid) over ``days``."""
-    times = np.arange(0.0, days + 1e-9, 0.25)
-    n = len(times)
-    mono = 4e11
-    return course.LatticeRun(
-        times=times,
-        cells=np.tile(np.asarray(cells, dtype=float), (n, 1)),
-        kills=np.zeros(n),
-        dose_rate=np.zeros(n),
-        cycle=np.zeros(n, dtype=np.int16),
-        mrd=np.full(n, sum(cells) / mono),
-        marrow_nucleated=1e12,
-        marrow_mononuclear=mono,
-        cr_crh=cr_crh,
-        response_day=response_day if cr_crh == 1.0 else math.nan,
-        mrd_response=mrd_response,
-        mrd_response_day=math.nan,
-        relapse_day=math.nan,
-        relapse_type="none",
-    )
 
 
 def config(**dotted):
