@@ -436,10 +436,10 @@ LITERATURE: dict[str, Default] = {
         "macrophages to make IL-6 ([Liu2020])",
     ),
     "cytokines.il6_per_ifng": Default(
-        1.894,
+        2.131,
         "1",
-        "calibrated, docs/validation.md stage 7, re-run on four cohorts (800 patients, seeds 2024-2027, their peaks pooled) after the four-cohort re-fit of CR/CRh (CRS any grade: with the patients' own IL-6 responses, the 86th "
-        "percentile of the cycle-1 peak CRS signal at the grade-1 threshold); prior 4.0: approx.: steady-state "
+        "calibrated, docs/validation.md stage 7, re-run on four cohorts (800 patients, seeds 2024-2027, their peaks pooled) with the cohorts' marrow T-cell share median at 0.08 (section 'CR/CRh at the four-cohort mapping') (CRS any grade: with the patients' own IL-6 responses, the 86th "
+        "percentile of the cycle-1 peak CRS signal at the grade-1 threshold); before it 1.894 with the median at 0.09; prior 4.0: approx.: steady-state "
         "IL-6 per unit of (lagged) IFN-gamma at the population median; IL-6 is the CRS driver, produced by "
         "myeloid cells activated by T-cell cytokines ([Giavridis2018]; [Norelli2018])",
     ),
@@ -475,10 +475,10 @@ LITERATURE: dict[str, Default] = {
     ),
     # ------------------------------------------------------- toxicity grading
     "toxicity.crs_il6_thresholds_pg_per_ml": Default(
-        [100.0, 173.0, 291.9, 469.9],
+        [100.0, 173.0, 291.9, 470.0],
         "pg/mL",
-        "calibrated, docs/validation.md stage 7, re-run on four cohorts (800 patients, seeds 2024-2027, their peaks pooled) after the four-cohort re-fit of CR/CRh (grade 3 at the 97th percentile of the cycle-1 peak CRS signal: "
-        "3% grade >= 3; grades 2 and 4 keep their log-scale places); prior [100, 400, 1500, 5000]: model mapping "
+        "calibrated, docs/validation.md stage 7, re-run on four cohorts (800 patients, seeds 2024-2027, their peaks pooled) with the cohorts' marrow T-cell share median at 0.08 (section 'CR/CRh at the four-cohort mapping') (grade 3 at the 97th percentile of the cycle-1 peak CRS signal: "
+        "3% grade >= 3; grades 2 and 4 keep their log-scale places); before it [100, 173.0, 291.9, 469.9] with the median at 0.09; prior [100, 400, 1500, 5000]: model mapping "
         "(docs/cytokines.md): effective IL-6 signal at which ASTCT grades 1-4 (fever; hypotension/hypoxia not "
         "needing / needing vasopressors or high-flow oxygen; life-threatening) begin; IL-6 rises with CRS "
         "severity ([Teachey2016])",
@@ -489,11 +489,11 @@ LITERATURE: dict[str, Default] = {
         "approx.: fever and hypotension follow the cytokines and resolve within hours to a day, also after tocilizumab",
     ),
     "toxicity.neuro_thresholds_pg_per_ml": Default(
-        [8.3, 15.7, 26.6, 48.2],
+        [8.4, 15.6, 26.2, 46.9],
         "pg/mL",
-        "calibrated, docs/validation.md stage 7, re-run on four cohorts (800 patients, seeds 2024-2027, their peaks pooled) after the four-cohort re-fit of CR/CRh (grades 1 and 3 at the 50th and 85th percentiles of the cycle-1 "
+        "calibrated, docs/validation.md stage 7, re-run on four cohorts (800 patients, seeds 2024-2027, their peaks pooled) with the cohorts' marrow T-cell share median at 0.08 (section 'CR/CRh at the four-cohort mapping') (grades 1 and 3 at the 50th and 85th percentiles of the cycle-1 "
         "peak exposure: ~50% any grade, ~15% grade >= 3: [BlincytoPI], [Topp2015]; grades 2 and 4 keep their log-scale "
-        "places); prior [60, 250, 800, 3000]: model mapping: day-integrated serum IL-6 + IFN-gamma at which "
+        "places); before it [8.3, 15.7, 26.6, 48.2] with the median at 0.09; prior [60, 250, 800, 3000]: model mapping: day-integrated serum IL-6 + IFN-gamma at which "
         "neurotoxicity grades 1-4 begin (x the CNS priming)",
     ),
     "toxicity.seizure_hazard_per_day": Default(

@@ -222,12 +222,13 @@ MT103_211 = CohortSpec(
         Attribute(
             "patient.marrow_t_cell_share_of_normal",
             "lognormal",
-            {"median": 0.09, "log_sd": 0.7},
+            {"median": 0.08, "log_sd": 0.7},
             0.008,
             0.5,
-            "median calibrated with the debulking rate, docs/validation.md ('Re-fit of CR/CRh on four cohorts': "
-            "CR/CRh 0.431 over seeds 2024-2027, MRD response among responders 0.81, with the toxicity mapping of "
-            "the time; 0.461 with the four-cohort one, 'Stage 7 on four cohorts'); before it 0.065 "
+            "median calibrated, docs/validation.md ('CR/CRh at the four-cohort mapping': CR/CRh 0.429 over seeds "
+            "2024-2027 at the four-cohort toxicity mapping, MRD response among responders 0.80); before it 0.09 "
+            "with the debulking rate ('Re-fit of CR/CRh on four cohorts': 0.431 with the mapping of the time, "
+            "0.461 with the four-cohort one, 'Stage 7 on four cohorts'); before it 0.065 "
             "(docs/validation.md, burden); prior 0.08, approx.: T-cells are ~5-10% of a normal "
             "marrow's nucleated cells; leukemic infiltration displaces them with the rest of the normal marrow, so "
             "the effector:target ratio falls with burden ([BMBlasts2023]); the spread between R/R patients is wide "
