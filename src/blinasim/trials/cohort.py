@@ -226,7 +226,8 @@ MT103_211 = CohortSpec(
             0.008,
             0.5,
             "median calibrated, docs/validation.md ('CR/CRh at the four-cohort mapping': CR/CRh 0.429 over seeds "
-            "2024-2027 at the four-cohort toxicity mapping, MRD response among responders 0.80); before it 0.09 "
+            "2024-2027 at the previous four-cohort toxicity mapping, MRD response among responders 0.80; 0.434 "
+            "with its own stage 7, 0.425 on validation seed 48108); before it 0.09 "
             "with the debulking rate ('Re-fit of CR/CRh on four cohorts': 0.431 with the mapping of the time, "
             "0.461 with the four-cohort one, 'Stage 7 on four cohorts'); before it 0.065 "
             "(docs/validation.md, burden); prior 0.08, approx.: T-cells are ~5-10% of a normal "
