@@ -25,6 +25,10 @@ event-free survival at 6 months there (interpolated between the scanned scales) 
 TOWER's standard-care 12% (Kantarjian 2017), with the complete MRD response of the responders; the
 treatment-related death hazard is fitted at the first spread given.
 
+``--seed`` may be given more than once: ``--n`` patients are drawn per seed, each cohort runs on its
+own seed, and every rate is pooled over the cohorts (as stage 7 pools its cohorts' peaks), so one
+cohort's scatter does not set the fit; each cohort's CR/CRi is printed beside the pooled one.
+
     python scripts/calibrate_chemotherapy.py --n 100 --seed 7 --workers 1 --scales 0.5 0.7 0.9 \
         --hazards 0 0.002 0.004 0.008
 
@@ -82,6 +86,7 @@ def run_one(job: tuple[int, dict, int, float, list[float], float]) -> list[dict]
         toxic = fu.death_cause == course.DEATH_TREATMENT
         rows.append({
             "patient": i,
+            "seed": seed,
             "scale": scale,
             "sd": sd,
             "hazard": h,
@@ -118,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     default_hazard, default_sd = defaults.toxic_death_per_neutropenic_day, defaults.sensitivity_log_sd
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=100)
-    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--seed", type=int, action="append", default=None,
+                    help="a cohort's seed; give it once per cohort to pool several (default: 7)")  # fmt: skip
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--scales", type=float, nargs="+", default=[0.6, 0.8, 1.0, 1.3])
     ap.add_argument("--sensitivity-sds", type=float, nargs="+", default=None,
@@ -129,12 +135,23 @@ def main(argv: list[str] | None = None) -> int:
                     help="the hazard at which the potency scale is fitted (default: the config's)")  # fmt: skip
     ap.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "docs/calibration/chemotherapy.json"))
     args = ap.parse_args(argv)
+    seeds = args.seed or [7]
+    repeated = sorted({s for s in seeds if seeds.count(s) > 1})
+    if repeated:
+        print(f"error: --seed {repeated[0]} given more than once: give each cohort's seed once", file=sys.stderr)
+        return 2
     fit_hazard = default_hazard if args.fit_hazard is None else args.fit_hazard
     hazards = sorted(set(args.hazards) | {fit_hazard})
-    patients = draw_cohort("mt103_211", args.n, args.seed)
-    days = assessment_days(patient_config("mt103_211", patients[0], {"treatment.regimen": "none"}))
+    cohorts = {seed: draw_cohort("mt103_211", args.n, seed) for seed in seeds}
+    days = assessment_days(patient_config("mt103_211", cohorts[seeds[0]][0], {"treatment.regimen": "none"}))
     sds = args.sensitivity_sds or [default_sd]
-    jobs = [(i, p, args.seed, s, hazards, sd) for sd in sds for s in args.scales for i, p in enumerate(patients)]
+    jobs = [
+        (i, p, seed, s, hazards, sd)
+        for sd in sds
+        for s in args.scales
+        for seed in seeds
+        for i, p in enumerate(cohorts[seed])
+    ]
     with ProcessPoolExecutor(args.workers) as pool:
         rows = [r for rs in pool.map(run_one, jobs, chunksize=1) for r in rs]
     table = []
@@ -164,6 +181,10 @@ def main(argv: list[str] | None = None) -> int:
                   f"(by day 30 {rates['toxic_death_by_day_30']:.3f}, 60 {rates['toxic_death_by_day_60']:.3f})  "
                   + "  ".join(f"{k} {v['cr_crh_cri']:.2f}/{v['toxic_death']:.2f} (n={v['n']})"
                               for k, v in by_regimen.items()), flush=True)  # fmt: skip
+            if len(seeds) > 1:
+                by_seed = {seed: sum(r["cr_crh_cri"] for r in mine if r["seed"] == seed) / args.n for seed in seeds}
+                table[-1]["cr_crh_cri_by_seed"] = {str(k): v for k, v in by_seed.items()}
+                print("    CR/CRh/CRi by cohort: " + "  ".join(f"seed {k} {v:.3f}" for k, v in by_seed.items()))
     hazard_fits = {
         s: _interpolate(
             [(t["hazard"], t["toxic_death"]) for t in table if t["scale"] == s and t["sd"] == sds[0]],
@@ -186,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{TARGET_CR_CRI}); EFS at 6 months there {efs:.3f} (TOWER standard care {TARGET_EFS_6_MONTHS})"
         )
     fit = fits[sds[0]]["potency_scale"]
-    out = {"n": args.n, "seed": args.seed, "days": days, "target_cr_cri": TARGET_CR_CRI,
+    out = {"n": args.n, "seeds": seeds, "days": days, "target_cr_cri": TARGET_CR_CRI,
            "target_toxic_death": TARGET_TOXIC_DEATH, "checks": CHECKS, "scan": table,
            "fitted_toxic_death_per_neutropenic_day": {str(k): v for k, v in hazard_fits.items()},
            "fit_hazard": fit_hazard, "fitted_potency_scale": fit,
