@@ -993,12 +993,13 @@ LITERATURE: dict[str, Default] = {
         0.5, "1/day", "approx.: clofarabine, a purine analogue, depletes lymphocytes deeply (~90% per course)"
     ),
     "chemotherapy.potency_scale": Default(
-        0.56,
+        0.47,
         "1",
         "calibrated: shared scale on every regimen's blast log kill, fitted to the INO-VATE standard-care CR/CRi "
         "(29.4%, [Kantarjian2016]) by scripts/calibrate_chemotherapy.py with the chemosensitivity spread 1.4 "
-        "(fit 0.560 on 100 MT103-211-like patients, seed 7; docs/validation.md, 'The patients' chemosensitivity "
-        "spread'); before it 0.81 with the spread 0.5; prior 1.0",
+        "on four MT103-211-like cohorts (400 patients, seeds 2024-2027, pooled; fit 0.471; docs/validation.md, "
+        "'Salvage chemotherapy fitted on four cohorts'); before it 0.56 on one cohort (seed 7), 0.81 with the "
+        "spread 0.5; prior 1.0",
     ),
     "chemotherapy.sensitivity_log_sd": Default(
         1.4,
@@ -1033,12 +1034,13 @@ LITERATURE: dict[str, Default] = {
         "[Kantarjian2017])",
     ),
     "chemotherapy.toxic_death_per_neutropenic_day": Default(
-        0.0012,
+        0.0013,
         "1/day",
         "calibrated: TOWER's treatment-related fatal adverse events of the standard-care arm, 8 of 109 treated "
-        "(7.3%, [SteinFranklin2019] Table 4; [Kantarjian2017]), by scripts/calibrate_chemotherapy.py (fits 0.00112 at "
-        "potency scale 0.5 and 0.00123 at 0.6 with the chemosensitivity spread 1.4, on 100 MT103-211-like "
-        "patients, seed 7); before it 0.0017 with the spread 0.5 and the potency 0.81",
+        "(7.3%, [SteinFranklin2019] Table 4; [Kantarjian2017]), by scripts/calibrate_chemotherapy.py (fits 0.00130 at "
+        "potency scale 0.4 and 0.00135 at 0.55 with the chemosensitivity spread 1.4, on four MT103-211-like "
+        "cohorts, 400 patients, seeds 2024-2027; docs/validation.md, 'Salvage chemotherapy fitted on four "
+        "cohorts'); before it 0.0012 on one cohort (seed 7), 0.0017 with the spread 0.5 and the potency 0.81",
     ),
     "chemotherapy.toxic_death_neutrophils_per_ul": Default(
         500.0,
