@@ -32,7 +32,8 @@ cohort's scatter does not set the fit; each cohort's CR/CRi is printed beside th
     python scripts/calibrate_chemotherapy.py --n 100 --seed 7 --workers 1 --scales 0.5 0.7 0.9 \
         --hazards 0 0.002 0.004 0.008
 
-Prints a table and writes ``docs/calibration/chemotherapy.json``.
+Prints a table and writes ``docs/calibration/chemotherapy.json`` (the scan's rates, the fits, and under
+``runs`` every patient's read-outs at every scale, spread and hazard, with its cohort's seed).
 """
 
 from __future__ import annotations
@@ -211,7 +212,8 @@ def main(argv: list[str] | None = None) -> int:
            "target_toxic_death": TARGET_TOXIC_DEATH, "checks": CHECKS, "scan": table,
            "fitted_toxic_death_per_neutropenic_day": {str(k): v for k, v in hazard_fits.items()},
            "fit_hazard": fit_hazard, "fitted_potency_scale": fit,
-           "fits_by_sensitivity_log_sd": {str(k): v for k, v in fits.items()}}  # fmt: skip
+           "fits_by_sensitivity_log_sd": {str(k): v for k, v in fits.items()},
+           "runs": rows}  # fmt: skip
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(out, indent=1) + "\n")
     return 0

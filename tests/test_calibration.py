@@ -515,3 +515,35 @@ def test_rr_scan_script_reports_cr_crh_and_the_peak_signals(tmp_path):
     grade1 = load_config(None).toxicity.crs_il6_thresholds_pg_per_ml[0]
     assert f"CRS any grade {np.mean(np.array(rec['peaks']) >= grade1):.3f}" in proc.stdout
     assert len(proc.stdout.splitlines()) == 2 + 7  # CR/CRh, CRS, seven quantiles
+
+
+def test_chemotherapy_script_pools_cohorts_each_on_its_own_seed(tmp_path):
+    """scripts/calibrate_chemotherapy.py with ``--seed`` given twice: the record names both seeds, the
+    pooled CR/CRh/CRi is the mean of the cohorts' (equal sizes), and each cohort's runs are, patient by
+    patient, what that cohort gives run alone on its seed; a repeated seed is refused with one message."""
+    import json
+    import subprocess
+    import sys
+
+    args = ["--n", "2", "--workers", "1", "--scales", "0.5", "--hazards", "0.001", "--fit-hazard", "0.001"]
+    pooled, alone = tmp_path / "pooled.json", tmp_path / "alone.json"
+    proc = script("calibrate_chemotherapy.py", *args, "--seed", "5", "--seed", "6", "--out", str(pooled), cwd=tmp_path)
+    script("calibrate_chemotherapy.py", *args, "--seed", "6", "--out", str(alone), cwd=tmp_path)
+    rec, one = json.loads(pooled.read_text()), json.loads(alone.read_text())
+    assert rec["seeds"] == [5, 6] and one["seeds"] == [6] and rec["n"] == 2
+    (row,), (row6,) = rec["scan"], one["scan"]
+    by_seed = row["cr_crh_cri_by_seed"]
+    assert set(by_seed) == {"5", "6"} and "cr_crh_cri_by_seed" not in row6
+    assert row["cr_crh_cri"] == pytest.approx((by_seed["5"] + by_seed["6"]) / 2, abs=1e-12)
+    assert by_seed["6"] == pytest.approx(row6["cr_crh_cri"], abs=1e-12)
+    # Patient by patient: the second cohort's runs in the pooled scan are the runs of that cohort alone.
+    assert [r for r in rec["runs"] if r["seed"] == 6] == one["runs"]
+    assert [r["seed"] for r in rec["runs"]] == [5, 5, 6, 6]
+    assert [r for r in rec["runs"] if r["seed"] == 5] != one["runs"]
+    assert "CR/CRh/CRi by cohort: seed 5 " in proc.stdout
+    refused = subprocess.run(
+        [sys.executable, str(SCRIPTS / "calibrate_chemotherapy.py"), "--seed", "7", "--seed", "7"],
+        capture_output=True, text=True, cwd=tmp_path,
+    )  # fmt: skip
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr.strip() == "error: --seed 7 given more than once: give each cohort's seed once"
