@@ -139,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     seeds = args.seed or [7]
     repeated = sorted({s for s in seeds if seeds.count(s) > 1})
     if repeated:
-        print(f"error: --seed {repeated[0]} given more than once: give each cohort's seed once", file=sys.stderr)
+        seeds_text = ", ".join(map(str, repeated))  # every repeated seed, as `blinasim calibrate toxicity` names them
+        print(f"error: --seed {seeds_text} given more than once: give each cohort's seed once", file=sys.stderr)
         return 2
     fit_hazard = default_hazard if args.fit_hazard is None else args.fit_hazard
     hazards = sorted(set(args.hazards) | {fit_hazard})
