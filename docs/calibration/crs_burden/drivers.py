@@ -11,6 +11,14 @@ blast fraction, with the share of the log peak's variance the two explain (and a
 marrow T-cell share, the blood T-cells and the blood blasts beside them, each on the log scale); and the share of each
 burden group (< 50%, >= 50% marrow blasts) above the cohort's 86th and 97th percentiles of the peak
 (where stage 7 puts the grade-1 and grade-3 thresholds).
+
+It also prints the peak's 50th, 86th and 97th percentiles and warns when the upper tail is **capped**:
+a grade-3 CRS holds the infusion and brings dexamethasone, so a peak cannot climb far past the
+grade-3 threshold of the mapping it ran with (``toxicity.crs_il6_thresholds_pg_per_ml``, the
+defaults' unless ``--grade3 X`` gives another). When the 86th percentile sits within 10% of that
+threshold, the percentiles compare capped peaks, not the surges: run the probe again with the IL-6
+gain lowered (``cytokines.il6_per_ifng``) until the 86th percentile is near the grade-1 threshold,
+as stage 7 would set it (docs/validation.md, "CRS by burden, gain-matched").
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import sys
 import numpy as np
 from scipy.stats import spearmanr
 
+import blinasim
 from blinasim.trials.cohort import draw_cohort
 
 #: The other drawn attributes the wider regression takes (each on the log scale).
@@ -35,6 +44,11 @@ def _fit(y: np.ndarray, *columns: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 def main(argv: list[str]) -> None:
+    grade3 = blinasim.load_config().toxicity.crs_il6_thresholds_pg_per_ml[2]
+    if "--grade3" in argv:
+        i = argv.index("--grade3")
+        grade3 = float(argv[i + 1])
+        argv = argv[:i] + argv[i + 2 :]
     seed, files = int(argv[0]), argv[1:]
     for name in files:
         records = json.load(open(name))
@@ -54,7 +68,15 @@ def main(argv: list[str]) -> None:
             f"n={g.sum()} >86th {np.mean(peak[g] > q86):.3f} >97th {np.mean(peak[g] > q97):.3f}" for g in groups
         )
         print(
-            f"{name}: rho IL-6 response {spearmanr(log_il6, peak)[0]:.2f}, burden {spearmanr(burden, peak)[0]:+.2f}; "
+            f"{name}: peak percentiles 50/86/97 {np.quantile(peak, 0.5):.1f} / {q86:.1f} / {q97:.1f} pg/mL"
+            + (
+                f" -- CAPPED: the 86th percentile is within 10% of the grade-3 threshold {grade3:.1f} pg/mL"
+                if q86 >= 0.9 * grade3
+                else ""
+            )
+        )
+        print(
+            f"  rho IL-6 response {spearmanr(log_il6, peak)[0]:.2f}, burden {spearmanr(burden, peak)[0]:+.2f}; "
             f"slope per log IL-6 response {coef[1]:.2f}, per unit burden {coef[2]:+.2f}, R2 {r2:.2f}; {tails}"
         )
         print(
