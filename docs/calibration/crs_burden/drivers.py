@@ -27,9 +27,9 @@ import json
 import sys
 
 import numpy as np
+from probe import capped_note, grade3_threshold  # docs/calibration/crs_burden/probe.py
 from scipy.stats import spearmanr
 
-import blinasim
 from blinasim.trials.cohort import draw_cohort
 
 #: The other drawn attributes the wider regression takes (each on the log scale).
@@ -44,7 +44,7 @@ def _fit(y: np.ndarray, *columns: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 def main(argv: list[str]) -> None:
-    grade3 = blinasim.load_config().toxicity.crs_il6_thresholds_pg_per_ml[2]
+    grade3 = grade3_threshold({})
     if "--grade3" in argv:
         i = argv.index("--grade3")
         grade3 = float(argv[i + 1])
@@ -69,11 +69,7 @@ def main(argv: list[str]) -> None:
         )
         print(
             f"{name}: peak percentiles 50/86/97 {np.quantile(peak, 0.5):.1f} / {q86:.1f} / {q97:.1f} pg/mL"
-            + (
-                f" -- CAPPED: the 86th percentile is within 10% of the grade-3 threshold {grade3:.1f} pg/mL"
-                if q86 >= 0.9 * grade3
-                else ""
-            )
+            + (f" -- {note}" if (note := capped_note(peak, grade3)) else "")
         )
         print(
             f"  rho IL-6 response {spearmanr(log_il6, peak)[0]:.2f}, burden {spearmanr(burden, peak)[0]:+.2f}; "

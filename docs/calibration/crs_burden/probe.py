@@ -6,6 +6,11 @@ Runs N patients of the ``mt103_211`` cohort (seed SEED) for the first 24 days of
 and the neurotoxicity of the first exposure happen; no response is read) and prints, below 50%
 marrow blasts and at or above, the share with CRS of any grade and grade >= 3, the median peak CRS
 signal, and neurotoxicity of any grade and grade >= 3.
+
+The grades are those of the defaults' mapping. A variant that raises the surge several-fold puts
+its upper tail among the peaks that the grade-3 holds cap (docs/validation.md, "CRS by burden,
+gain-matched"); the probe then says so (``CAPPED``), and the variant should be run again with
+``cytokines.il6_per_ifng`` lowered before its upper tail is compared.
 """
 
 from __future__ import annotations
@@ -17,7 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "scripts"))
 
+import numpy as np
 from burden_subgroups import by_burden  # scripts/burden_subgroups.py
+
+import blinasim
 
 
 def summary(group: list[dict]) -> str:
@@ -33,6 +41,27 @@ def summary(group: list[dict]) -> str:
     )
 
 
+#: The 86th percentile of the peaks within this share of the grade-3 threshold reads as capped.
+CAPPED_SHARE = 0.9
+
+
+def grade3_threshold(overrides: dict) -> float:
+    """The grade-3 CRS threshold of the mapping a probe runs with (the defaults' unless overridden)."""
+    cfg = blinasim.load_config(None, {k: v for k, v in overrides.items() if k.startswith("toxicity.")})
+    return cfg.toxicity.crs_il6_thresholds_pg_per_ml[2]
+
+
+def capped_note(peaks: list[float] | np.ndarray, grade3: float) -> str:
+    """A warning when the 86th percentile of the peaks sits among the peaks the grade-3 holds cap."""
+    q86 = float(np.quantile(peaks, 0.86))
+    if q86 < CAPPED_SHARE * grade3:
+        return ""
+    return (
+        f"CAPPED: the 86th percentile of the peaks, {q86:.1f} pg/mL, is within {1 - CAPPED_SHARE:.0%} of the "
+        f"grade-3 threshold {grade3:.1f} pg/mL; lower cytokines.il6_per_ifng before comparing the upper tail"
+    )
+
+
 def main(argv: list[str]) -> None:
     extra = {"course.plan": "none", "simulation.days": 24.0, **(json.loads(argv[2]) if len(argv) > 2 else {})}
     burden, results = by_burden(int(argv[0]), int(argv[1]), extra, argv[3] if len(argv) > 3 else None)
@@ -40,6 +69,9 @@ def main(argv: list[str]) -> None:
         print(
             f"blasts [{lo},{min(hi, 1.0)}):", summary([r for b, r in zip(burden, results, strict=True) if lo <= b < hi])
         )
+    note = capped_note([r["crs_signal_peak_cycle1"] for r in results], grade3_threshold(extra))
+    if note:
+        print(note)
 
 
 if __name__ == "__main__":
