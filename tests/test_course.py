@@ -71,8 +71,9 @@ def test_residual_disease_regrows_to_a_relapse_at_the_net_growth_rate():
 
 
 def test_drug_in_later_cycles_kills_cd19_positive_cells_at_the_measured_hazard():
-    """Cycles 3-5 act on CD19+ residual disease at the hazard the lattice measured; CD19-negative cells escape."""
-    cfg = config(patient__sanctuary_fraction=0.0, course__step_days=0.25)
+    """Cycles 3-5 act on CD19+ residual disease at the hazard the lattice measured (CD19 loss off, so that
+    no CD19-negative daughter escapes the drug: the next test)."""
+    cfg = config(patient__sanctuary_fraction=0.0, course__step_days=0.25, disease__cd19_loss_per_division=0.0)
     run = lattice(cells=(1e8, 0, 0))
     # The lattice measured 0.5/day during its infusions.
     run.dose_rate[:] = 28.0
@@ -82,6 +83,44 @@ def test_drug_in_later_cycles_kills_cd19_positive_cells_at_the_measured_hazard()
     r = course.follow(run, cfg, seed=0)
     assert r.event_cause == course.NONE and r.rfs_event == 0.0  # extinct under 3 more cycles
     assert not math.isnan(r.days_to_mrd_negative)
+
+
+def _killed_residue(loss: float, seed: int):
+    """1e8 CD19+ cells under 3 more cycles at 0.5/day (no sanctuary, no transplant), CD19 loss at ``loss``."""
+    cfg = config(patient__sanctuary_fraction=0.0, disease__cd19_loss_per_division=loss)
+    run = lattice(cells=(1e8, 0, 0))
+    run.dose_rate[:] = 28.0
+    run.cycle[:] = 2
+    run.kills[1:] = 0.5 * 1e8 * 0.25
+    return course.follow(run, cfg, seed)
+
+
+def test_cd19_loss_in_the_follow_up_lets_cd19_negative_daughters_escape_the_drug():
+    """A CD19+ residue dividing under later cycles gives CD19-negative daughters at the loss rate per
+    division; the drug spares them, so they relapse CD19-negative. Without loss the residue dies out."""
+    dis = config().disease
+    # Expected CD19-negative daughters: loss x births while the residue dies at 0.5/day net of its growth.
+    loss = 5e-8
+    expected = (
+        loss * 1e8 * dis.blast_birth_rate_per_day / (0.5 + dis.blast_death_rate_per_day - dis.blast_birth_rate_per_day)
+    )
+    escaped = [_killed_residue(loss, seed).event_cause == course.RELAPSE_CD19_NEG for seed in range(40)]
+    assert expected < 2.0  # a rate at which escape is a matter of chance, not certainty
+    # Each daughter founds a relapse with its survival probability 1 - d/b: P(escape) = 1 - exp(-m (1 - d/b)).
+    p = 1.0 - math.exp(-expected * (1.0 - dis.blast_death_rate_per_day / dis.blast_birth_rate_per_day))
+    assert abs(np.mean(escaped) - p) < 3.5 * math.sqrt(p * (1 - p) / 40) + 0.05
+    assert all(_killed_residue(1e-4, seed).event_cause == course.RELAPSE_CD19_NEG for seed in range(5))
+    assert all(_killed_residue(0.0, seed).event_cause == course.NONE for seed in range(5))
+
+
+def test_a_course_without_cd19_positive_divisions_draws_as_without_cd19_loss():
+    """The losses are drawn on their own stream: a course with no CD19+ cell to divide is bit-identical
+    whatever the loss rate."""
+    run = lattice(cells=(0, 1e6, 0))
+    a = course.follow(run, config(patient__sanctuary_fraction=0.0, disease__cd19_loss_per_division=0.0), 4)
+    b = course.follow(run, config(patient__sanctuary_fraction=0.0, disease__cd19_loss_per_division=1e-3), 4)
+    assert (a.rfs_days, a.os_days, a.event_cause) == (b.rfs_days, b.os_days, b.event_cause)
+    np.testing.assert_array_equal(a.mrd, b.mrd)
 
 
 def test_transplant_uptake_timing_and_graft_versus_leukemia():

@@ -12,6 +12,15 @@ a step of ``course.step_days``, with no agent and no per-tick cost:
   (Poisson) and deaths (binomial) per population; above
   :data:`DETERMINISTIC_CELLS` cells the expectation is used, which is exact to
   far below the noise. Extinction is therefore a stochastic event.
+* **CD19 loss at division** goes on in the follow-up as in the lattice: of each
+  step's divisions of the CD19+ marrow cells (their birth rate times the step),
+  a share ``disease.cd19_loss_per_division`` gives a CD19-negative daughter
+  (Poisson, on its own stream :data:`CD19_LOSS_STREAM`). Blinatumomab in later
+  cycles then kills the CD19+ cells and spares these, so a relapse during or
+  after the consolidation can be CD19-negative although none was left at the
+  end of the lattice run. Not represented in the follow-up: CD19 loss in the
+  sanctuary (its cells reseed the marrow as CD19+) and lineage switch (the
+  lattice's, which follows the cytokine surge of the induction).
 * **Drug in later cycles**: while a cycle infuses, CD19+ cells die at the
   per-cell kill hazard that the lattice measured during its own infusions
   (:func:`kill_hazard_per_day`: killed blast cells per CD19+ blast cell-day);
@@ -123,6 +132,9 @@ POS, NEG, MYE, SANCT = range(4)
 DETERMINISTIC_CELLS = 1e6
 #: the generator's stream id (distinct from the lattice's streams)
 COURSE_STREAM = 0xC0
+#: the stream of the CD19 losses of the follow-up, apart from the course's generator, so that a
+#: course in which no CD19-negative cell is born draws exactly as it did without them
+CD19_LOSS_STREAM = 0xC1
 
 #: cycles of each plan: (infusion days, days off) per cycle, the cycles after which response is assessed
 #: (non-responders stop), and whether response is MRD response (MRD trials) or CR/CRh. The names follow
@@ -352,6 +364,15 @@ def _thin(rng: np.random.Generator, n: float, survive: float) -> float:
     return float(rng.binomial(round(n), survive))
 
 
+def _cd19_losses(rng: np.random.Generator, expected: float) -> float:
+    """CD19-negative daughters of one step: Poisson with mean ``expected`` (its mean once it is large)."""
+    if expected <= 0.0:
+        return 0.0
+    if expected >= DETERMINISTIC_CELLS:
+        return expected
+    return float(rng.poisson(expected))
+
+
 def _relapse_type(marrow: np.ndarray) -> int:
     if marrow[MYE] > 0.5 * marrow[:3].sum():
         return LINEAGE_SWITCH
@@ -489,6 +510,8 @@ def follow(run: LatticeRun, config: Config, seed: int) -> CourseResult:
     mrd_path[0], sanct_course[0] = mrd0, sanct
     given_after = 0
     done_transplant = False
+    p_loss = dis.cd19_loss_per_division
+    loss_rng = np.random.default_rng([seed & 0xFFFFFFFFFFFFFFFF, CD19_LOSS_STREAM])
     for i in range(1, len(times)):
         t0, t1 = times[i - 1], times[i]
         dt = t1 - t0
@@ -502,8 +525,14 @@ def follow(run: LatticeRun, config: Config, seed: int) -> CourseResult:
         cytotoxic = kill if chemo else 0.0  # chemotherapy does not need CD19
         seeded = sanct * seed_rate * dt
         b, d, s_birth, s_death = rates_at(t0)
+        # CD19 loss at division: the CD19+ marrow's divisions of this step, each with its daughter
+        # CD19-negative at the lattice's rate (drawn on its own stream; the newborn cells join after the step).
+        lost = _cd19_losses(loss_rng, marrow[POS] * b[POS] * dt * p_loss)
         marrow[POS] = _step(rng, marrow[POS], b[POS], d[POS] + kill + gvl, dt)
         marrow[NEG] = _step(rng, marrow[NEG], b[NEG], d[NEG] + cytotoxic + gvl, dt)
+        if lost > 0.0:
+            marrow[POS] = max(marrow[POS] - lost, 0.0)
+            marrow[NEG] += lost
         marrow[MYE] = _step(rng, marrow[MYE], b[MYE], d[MYE] + cytotoxic + gvl, dt)
         sanct_death = s_death + c.sanctuary_kill_factor * kill + gvl + seed_rate
         sanct = _step(rng, sanct, s_birth, sanct_death, dt)
