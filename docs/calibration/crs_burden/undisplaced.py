@@ -23,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "scripts"))
 
 from burden_subgroups import by_burden  # scripts/burden_subgroups.py
+from probe import capped_note, grade3_threshold  # docs/calibration/crs_burden/probe.py
 
 from blinasim.trials.trial import rates
 
@@ -52,6 +53,9 @@ def main(argv: list[str]) -> None:
             rt = rates(group, "mt103_211")
             line += " " + "; ".join(f"{k}={rt[k]}" for k in ("cr_crh", "mrd_response"))
         print(line, flush=True)
+    note = capped_note([r["crs_signal_peak_cycle1"] for r in results], grade3_threshold(extra))
+    if note:
+        print(note)
 
 
 if __name__ == "__main__":
