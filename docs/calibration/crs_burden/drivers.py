@@ -47,7 +47,10 @@ def main(argv: list[str]) -> None:
     grade3 = grade3_threshold({})
     if "--grade3" in argv:
         i = argv.index("--grade3")
-        grade3 = float(argv[i + 1])
+        try:
+            grade3 = float(argv[i + 1])
+        except (IndexError, ValueError):
+            raise SystemExit("--grade3 takes the grade-3 threshold in pg/mL, a number") from None
         argv = argv[:i] + argv[i + 2 :]
     seed, files = int(argv[0]), argv[1:]
     for name in files:

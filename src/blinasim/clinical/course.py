@@ -70,8 +70,9 @@ a step of ``course.step_days``, with no agent and no per-tick cost:
   Calibrated to TOWER's treatment-related fatal adverse events of the standard-care arm
   ([SteinFranklin2019], docs/validation.md).
 
-Every draw comes from one generator seeded by the run seed (stream
-:data:`COURSE_STREAM`), so a run is bit-identical for a seed whichever model
+Every draw comes from generators seeded by the run seed (the course's stream
+:data:`COURSE_STREAM`; the CD19 losses' :data:`CD19_LOSS_STREAM`; the treatment-related
+death's ``CHEMO_TOXIC_DEATH``), so a run is bit-identical for a seed whichever model
 (numba or Mesa reference) made its lattice part.
 """
 
@@ -364,8 +365,9 @@ def _thin(rng: np.random.Generator, n: float, survive: float) -> float:
     return float(rng.binomial(round(n), survive))
 
 
-def _cd19_losses(rng: np.random.Generator, expected: float) -> float:
-    """CD19-negative daughters of one step: Poisson with mean ``expected`` (its mean once it is large)."""
+def _poisson_cells(rng: np.random.Generator, expected: float) -> float:
+    """Cells arriving in one step (seeded from the sanctuary, or CD19-negative daughters): Poisson with
+    mean ``expected``, its mean once it is large; no draw when nothing is expected."""
     if expected <= 0.0:
         return 0.0
     if expected >= DETERMINISTIC_CELLS:
@@ -527,7 +529,7 @@ def follow(run: LatticeRun, config: Config, seed: int) -> CourseResult:
         b, d, s_birth, s_death = rates_at(t0)
         # CD19 loss at division: the CD19+ marrow's divisions of this step, each with its daughter
         # CD19-negative at the lattice's rate (drawn on its own stream; the newborn cells join after the step).
-        lost = _cd19_losses(loss_rng, marrow[POS] * b[POS] * dt * p_loss)
+        lost = _poisson_cells(loss_rng, marrow[POS] * b[POS] * dt * p_loss)
         marrow[POS] = _step(rng, marrow[POS], b[POS], d[POS] + kill + gvl, dt)
         marrow[NEG] = _step(rng, marrow[NEG], b[NEG], d[NEG] + cytotoxic + gvl, dt)
         if lost > 0.0:
@@ -536,8 +538,7 @@ def follow(run: LatticeRun, config: Config, seed: int) -> CourseResult:
         marrow[MYE] = _step(rng, marrow[MYE], b[MYE], d[MYE] + cytotoxic + gvl, dt)
         sanct_death = s_death + c.sanctuary_kill_factor * kill + gvl + seed_rate
         sanct = _step(rng, sanct, s_birth, sanct_death, dt)
-        if seeded > 0:
-            marrow[POS] += float(rng.poisson(seeded)) if seeded < DETERMINISTIC_CELLS else seeded
+        marrow[POS] += _poisson_cells(rng, seeded)
         if not done_transplant and not math.isnan(transplant_day) and t0 <= transplant_day < t1:
             done_transplant = True
             transplanted = 1
