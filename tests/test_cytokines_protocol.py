@@ -152,7 +152,7 @@ def test_dexamethasone_suppression_sites(sites):
     # The DAMP path is off by default; switched on here to test it.
     cfg = load_config(None, {"cytokines.damp_release_pg_per_cell": 0.01, "dexamethasone.suppression_sites": sites})
     dex = cfg.dexamethasone
-    s = dex.max_suppression * 20.0 / (20.0 + dex.ed50_mg)
+    s = dex.max_suppression * 20.0 / (20.0 + dex.cytokine_ed50_mg)
     ifng_path = (1.0 - s) ** 2 if sites == "each_cell_type" else 1.0 - s
     for engaged, killed, expected in ((1e10, 0.0, ifng_path), (0.0, 1e9, 1.0 - s)):
         with_dex, without = CytokineModel(cfg), CytokineModel(cfg)
@@ -165,6 +165,29 @@ def test_dexamethasone_suppression_sites(sites):
         assert with_dex.il6 / without.il6 == pytest.approx(expected, rel=1e-6)
         if engaged:
             assert with_dex.ifng / without.ifng == pytest.approx(1.0 - s, rel=1e-6)
+
+
+def test_cytokine_suppression_and_debulking_have_their_own_ed50():
+    """The cytokine suppression reads ``dexamethasone.cytokine_ed50_mg`` and the lymphoblast kill
+    ``dexamethasone.ed50_mg``: moving one leaves the other law where it was."""
+    from blinasim.core.processes.glucocorticoid import hazard_per_day
+
+    def suppression(cfg):
+        model = CytokineModel(cfg)
+        model.effects = DrugEffects([(0.0, 20.0)], [])
+        model.step(1.0, 1.0, 0.0, 0.0)
+        return model.dex_suppression
+
+    base = load_config(None, {})
+    low_cytokine = load_config(None, {"dexamethasone.cytokine_ed50_mg": 0.7})
+    low_kill = load_config(None, {"dexamethasone.ed50_mg": 0.7})
+    amount = 20.0 * 0.5 ** (1.0 / base.dexamethasone.effect_half_life_h)
+    emax = base.dexamethasone.max_suppression
+    assert suppression(low_cytokine) == pytest.approx(emax * amount / (amount + 0.7), rel=1e-12)
+    assert suppression(low_cytokine) > suppression(base)
+    assert suppression(low_kill) == suppression(base)
+    assert hazard_per_day(low_cytokine, amount) == hazard_per_day(base, amount)
+    assert hazard_per_day(low_kill, amount) > hazard_per_day(base, amount)
 
 
 def test_tocilizumab_blocks_the_crs_driver_and_raises_serum_il6():

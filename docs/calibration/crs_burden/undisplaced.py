@@ -1,12 +1,13 @@
 """CRS and response by burden with the marrow T-cells not displaced by the leukemia (docs/validation.md,
 "CRS by burden: the shape of the first surge").
 
-    python docs/calibration/crs_burden/undisplaced.py N SEED probe|full '{"overrides": ...}' OUT.json [--displaced]
+    python docs/calibration/crs_burden/undisplaced.py N SEED probe|full '{"overrides": ...}' OUT.json [--displaced] [--at X]
 
 Runs N patients of the ``mt103_211`` cohort (seed SEED). Each patient's drawn marrow T-cell share of
 the normal marrow ``s`` becomes a fixed marrow T-cell fraction ``s x (1 - 0.7)`` (0.7: the cohort's
-median marrow blast fraction, so the median patient keeps its T-cells), so infiltration no longer
-displaces the marrow's T-cells; ``--displaced`` runs the drawn patients unchanged, for comparison.
+median marrow blast fraction, so the median patient keeps its T-cells; ``--at X`` uses ``X`` instead,
+e.g. ``--at 0`` gives every patient the T-cells of its marrow without leukemia), so infiltration no
+longer displaces the marrow's T-cells; ``--displaced`` runs the drawn patients unchanged, for comparison.
 ``probe``: the first 24 days of cycle 1 (CRS); ``full``: the whole induction (``"course.plan":
 "none"``), with CR/CRh and complete MRD response. Prints, below 50% marrow blasts and at or above,
 CRS of any grade and grade >= 3 with the median peak CRS signal (graded with the defaults'
@@ -31,9 +32,22 @@ SHARE = "patient.marrow_t_cell_share_of_normal"
 MEDIAN_BURDEN = 0.7
 
 
-def undisplace(patient: dict) -> None:
-    patient["patient.marrow_t_cell_fraction"] = patient[SHARE] * (1.0 - MEDIAN_BURDEN)
+def undisplace(patient: dict, at: float = MEDIAN_BURDEN) -> None:
+    patient["patient.marrow_t_cell_fraction"] = patient[SHARE] * (1.0 - at)
     patient[SHARE] = None
+
+
+def _option(argv: list[str], name: str, default: float) -> float:
+    if name not in argv:
+        return default
+    i = argv.index(name)
+    try:
+        value = float(argv[i + 1])
+    except (IndexError, ValueError):
+        sys.exit(f"{name} takes a marrow blast fraction in [0, 1), e.g. {name} 0.7")
+    if not 0.0 <= value < 1.0:
+        sys.exit(f"{name} takes a marrow blast fraction in [0, 1), not {value}")
+    return value
 
 
 def _share(group: list[dict], grade: int) -> float:
@@ -43,7 +57,8 @@ def _share(group: list[dict], grade: int) -> float:
 def main(argv: list[str]) -> None:
     n, seed, mode, extra, out = int(argv[0]), int(argv[1]), argv[2], json.loads(argv[3]), argv[4]
     extra = {"course.plan": "none", **({"simulation.days": 24.0} if mode == "probe" else {}), **extra}
-    adjust = None if "--displaced" in argv[5:] else undisplace
+    at = _option(argv[5:], "--at", MEDIAN_BURDEN)
+    adjust = None if "--displaced" in argv[5:] else (lambda patient: undisplace(patient, at))
     burden, results = by_burden(n, seed, extra, out, adjust=adjust)
     for lo, hi in ((0.0, 0.5), (0.5, 1.01)):
         group = [r for b, r in zip(burden, results, strict=True) if lo <= b < hi]

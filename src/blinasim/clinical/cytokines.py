@@ -176,7 +176,7 @@ class CytokineModel:
         """
         c, dex = self.cfg, self.dex_cfg
         amount = self.effects.dex_amount_mg(t_hours, dex.effect_half_life_h)
-        self.dex_suppression = dex.max_suppression * amount / (amount + dex.ed50_mg)
+        self.dex_suppression = dex.max_suppression * amount / (amount + dex.cytokine_ed50_mg)
         self.toci_blockade = self.effects.toci_blockade(t_hours, self.toci_cfg.blockade_half_life_days)
         release = 1.0 - self.dex_suppression
 

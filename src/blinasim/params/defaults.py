@@ -550,7 +550,23 @@ LITERATURE: dict[str, Default] = {
         "approx.: biological half-life of dexamethasone's anti-inflammatory effect 36-54 h (plasma half-life ~4 h)",
     ),
     "dexamethasone.ed50_mg": Default(
-        4.0, "mg", "approx.: dexamethasone-equivalent amount for half-maximal cytokine suppression"
+        4.0,
+        "mg",
+        "approx.: dexamethasone-equivalent amount for half the maximal lymphoblast kill (the debulking, "
+        "fitted with dexamethasone.blast_kill_per_day_max); it set the cytokine suppression too until that "
+        "got its own, dexamethasone.cytokine_ed50_mg",
+    ),
+    "dexamethasone.cytokine_ed50_mg": Default(
+        4.0,
+        "mg",
+        "approx.: dexamethasone-equivalent amount for half-maximal cytokine suppression; the value the model "
+        "has been calibrated with (stage 7). The pharmacological estimate is ~0.7 mg: a plasma level at the "
+        "IC50 of glucocorticoid inhibition of IL-6 production (~3e-8 M, 10-90% inhibition over 1e-9 to "
+        "1e-6 M, [Waage1990]) times dexamethasone's distribution volume (~60 L: clearance ~245 mL/min, "
+        "terminal half-life 2.4-3.4 h, [Tsuei1979]), at which the 20 mg premedication alone nearly "
+        "saturates the suppression and a pre-phase adds little to it at the first dose; not adopted, it "
+        "needs stage 7 and a fresh validation (docs/validation.md, 'CRS by burden: the pre-phase's "
+        "suppression at its sourced potency')",
     ),
     "dexamethasone.max_suppression": Default(
         0.8,

@@ -602,7 +602,15 @@ class DexamethasoneConfig(_Section):
     effect_half_life_h: float = _param(
         "dexamethasone.effect_half_life_h", "Half-life of the anti-inflammatory effect.", gt=0, le=500
     )
-    ed50_mg: float = _param("dexamethasone.ed50_mg", "Amount in effect for half-maximal suppression.", gt=0, le=1000)
+    ed50_mg: float = _param(
+        "dexamethasone.ed50_mg", "Amount in effect for half the maximal debulking (blast kill).", gt=0, le=1000
+    )
+    cytokine_ed50_mg: float = _param(
+        "dexamethasone.cytokine_ed50_mg",
+        "Amount in effect for half the maximal suppression of cytokine release.",
+        gt=0,
+        le=1000,
+    )
     max_suppression: float = _param(
         "dexamethasone.max_suppression", "Maximal suppression of cytokine release (not of killing).", ge=0, le=1
     )
