@@ -36,11 +36,15 @@ from blinasim.trials.cohort import draw_cohort
 WIDER = ("patient.marrow_t_cell_share_of_normal", "patient.t_cells_per_ul", "patient.peripheral_blasts_per_ul")
 
 
-def _fit(y: np.ndarray, *columns: np.ndarray) -> tuple[np.ndarray, float]:
-    """Least-squares coefficients of ``y`` on an intercept and ``columns``, and the share of variance explained."""
+def _fit(y: np.ndarray, *columns: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
+    """Least-squares coefficients of ``y`` on an intercept and ``columns``, the share of variance
+    explained, and the coefficients' standard errors (ordinary least squares)."""
     x = np.c_[np.ones(len(y)), *columns]
     coef = np.linalg.lstsq(x, y, rcond=None)[0]
-    return coef, 1.0 - ((y - x @ coef) ** 2).sum() / ((y - y.mean()) ** 2).sum()
+    residual = y - x @ coef
+    sigma2 = (residual**2).sum() / (len(y) - x.shape[1])
+    se = np.sqrt(np.diag(sigma2 * np.linalg.inv(x.T @ x)))
+    return coef, 1.0 - (residual**2).sum() / ((y - y.mean()) ** 2).sum(), se
 
 
 def main(argv: list[str]) -> None:
@@ -62,9 +66,9 @@ def main(argv: list[str]) -> None:
         log_il6 = np.log([p["patient.il6_response"] for p in patients])
         peak = np.array([r["crs_signal_peak_cycle1"] for r in records])
         log_peak = np.log(np.maximum(peak, 1e-9))
-        coef, r2 = _fit(log_peak, log_il6, burden)
+        coef, r2, se = _fit(log_peak, log_il6, burden)
         wide = [np.log([p[key] for p in patients]) for key in WIDER]
-        coef_w, r2_w = _fit(log_peak, log_il6, burden, *wide)
+        coef_w, r2_w, _ = _fit(log_peak, log_il6, burden, *wide)
         q86, q97 = np.quantile(peak, 0.86), np.quantile(peak, 0.97)
         groups = [burden < 0.5, burden >= 0.5]
         tails = " | ".join(
@@ -76,7 +80,8 @@ def main(argv: list[str]) -> None:
         )
         print(
             f"  rho IL-6 response {spearmanr(log_il6, peak)[0]:.2f}, burden {spearmanr(burden, peak)[0]:+.2f}; "
-            f"slope per log IL-6 response {coef[1]:.2f}, per unit burden {coef[2]:+.2f}, R2 {r2:.2f}; {tails}"
+            f"slope per log IL-6 response {coef[1]:.2f}, per unit burden {coef[2]:+.2f} (SE {se[2]:.2f}), R2 {r2:.2f}; "
+            f"{tails}"
         )
         print(
             f"  with the T-cells and blood blasts: per log IL-6 response {coef_w[1]:.2f}, per unit burden "

@@ -62,9 +62,8 @@ def capped_note(peaks: list[float] | np.ndarray, grade3: float) -> str:
     )
 
 
-def main(argv: list[str]) -> None:
-    extra = {"course.plan": "none", "simulation.days": 24.0, **(json.loads(argv[2]) if len(argv) > 2 else {})}
-    burden, results = by_burden(int(argv[0]), int(argv[1]), extra, argv[3] if len(argv) > 3 else None)
+def report(burden: list[float], results: list[dict], extra: dict) -> None:
+    """Print the groups below 50% marrow blasts and at or above (:func:`summary`), and the capped warning."""
     for lo, hi in ((0.0, 0.5), (0.5, 1.01)):
         print(
             f"blasts [{lo},{min(hi, 1.0)}):", summary([r for b, r in zip(burden, results, strict=True) if lo <= b < hi])
@@ -72,6 +71,12 @@ def main(argv: list[str]) -> None:
     note = capped_note([r["crs_signal_peak_cycle1"] for r in results], grade3_threshold(extra))
     if note:
         print(note)
+
+
+def main(argv: list[str]) -> None:
+    extra = {"course.plan": "none", "simulation.days": 24.0, **(json.loads(argv[2]) if len(argv) > 2 else {})}
+    burden, results = by_burden(int(argv[0]), int(argv[1]), extra, argv[3] if len(argv) > 3 else None)
+    report(burden, results, extra)
 
 
 if __name__ == "__main__":
