@@ -27,7 +27,8 @@ Serum cytokines are compartment state fed by the agents (docs/cytokines.md):
   Wherry 2011), with a lag of hours, and it recovers over weeks, so the first exposure dominates and
   later cycles do not repeat the surge.
 * **Dexamethasone** suppresses release by ``Emax * D / (D + ED50)``, where
-  ``D`` is the sum of doses decaying with the effect half-life; it does not
+  ``D`` is the sum of doses decaying with the effect half-life and the ED50 is
+  ``dexamethasone.cytokine_ed50_mg`` (the debulking has its own); it does not
   reduce killing (Brandl 2007). ``dexamethasone.suppression_sites`` says where:
   on each cell type (the default: the T-cells' IFN-gamma release, and again
   the macrophages' IL-6 production, so the IFN-gamma path to IL-6 carries it
