@@ -17,6 +17,7 @@ from blinasim.clinical.protocol import (
     needs_prephase,
     toxicity_rules,
 )
+from blinasim.core.processes.glucocorticoid import hazard_per_day
 from blinasim.params.schema import load_config
 from tests.conftest import NO_TOX_RULES, make_config, run
 
@@ -170,7 +171,6 @@ def test_dexamethasone_suppression_sites(sites):
 def test_cytokine_suppression_and_debulking_have_their_own_ed50():
     """The cytokine suppression reads ``dexamethasone.cytokine_ed50_mg`` and the lymphoblast kill
     ``dexamethasone.ed50_mg``: moving one leaves the other law where it was."""
-    from blinasim.core.processes.glucocorticoid import hazard_per_day
 
     def suppression(cfg):
         model = CytokineModel(cfg)

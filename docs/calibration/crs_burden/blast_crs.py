@@ -20,9 +20,14 @@ from blinasim.trials.trial import run_cohorts
 
 
 def main(argv: list[str]) -> None:
+    usage = __doc__.split("\n\n")[1].strip()
     if len(argv) != 4:
-        sys.exit(__doc__.split("\n\n")[1].strip())
-    n, seed, extra, out = int(argv[0]), int(argv[1]), json.loads(argv[2]), argv[3]
+        sys.exit(usage)
+    try:
+        n, seed, extra = int(argv[0]), int(argv[1]), json.loads(argv[2])
+    except ValueError:
+        sys.exit("N and SEED take integers and the overrides a JSON object: " + usage)
+    out = argv[3]
     patients = draw_cohort("blast", n, seed)
     results = run_cohorts({"blast": patients}, seed, overrides={"course.plan": "none", **extra}, workers=2)
     with open(out, "w") as fh:

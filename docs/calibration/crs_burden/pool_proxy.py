@@ -22,15 +22,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "scripts"))
 from burden_subgroups import by_burden  # scripts/burden_subgroups.py
 from probe import report  # docs/calibration/crs_burden/probe.py
 
+USAGE = __doc__.split("\n\n")[1].strip()
 T_CELLS = "patient.t_cells_per_ul"
 T_CELLS_MAX = 1e5  # the attribute's upper bound (blinasim.params.schema.PatientConfig)
 
 
 def main(argv: list[str]) -> None:
     if len(argv) != 5:
-        sys.exit(__doc__.split("\n\n")[1].strip())
-    n, seed, fold, out = int(argv[0]), int(argv[1]), float(argv[2]), argv[4]
-    extra = {"course.plan": "none", "simulation.days": 24.0, **json.loads(argv[3])}
+        sys.exit(USAGE)
+    try:
+        n, seed, fold, overrides = int(argv[0]), int(argv[1]), float(argv[2]), json.loads(argv[3])
+    except ValueError:
+        sys.exit("N and SEED take integers, FOLD a number and the overrides a JSON object: " + USAGE)
+    out = argv[4]
+    extra = {"course.plan": "none", "simulation.days": 24.0, **overrides}
 
     def adjust(patient: dict) -> None:
         patient[T_CELLS] = min(patient[T_CELLS] * fold, T_CELLS_MAX)

@@ -26,12 +26,11 @@ def main(argv: list[str]) -> None:
         t = ds.time.values
         print(f"overrides {arg}")
         print("  day   marrow T   blood T   total (x day 0)")
-        total0 = float(ds.t_cells.isel(time=0).sum())
+        marrow, blood = (ds.t_cells.sel(compartment=c).values for c in ("marrow", "blood"))
+        total0 = marrow[0] + blood[0]
         for day in DAYS:
             i = int(np.argmin(abs(t - day)))
-            marrow = float(ds.t_cells.sel(compartment="marrow").values[i])
-            blood = float(ds.t_cells.sel(compartment="blood").values[i])
-            print(f"  {day:3d}  {marrow:9.3g}  {blood:8.3g}  {(marrow + blood) / total0:.2f}")
+            print(f"  {day:3d}  {marrow[i]:9.3g}  {blood[i]:8.3g}  {(marrow[i] + blood[i]) / total0:.2f}")
 
 
 if __name__ == "__main__":
