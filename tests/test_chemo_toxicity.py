@@ -71,7 +71,8 @@ def test_deep_aplasia_kills_at_the_analytic_rate_and_never_without_the_hazard():
     h = 0.01
     run = lattice(50.0)
     seeds = range(600)
-    deaths = [course.follow(run, chemo_config(h), s) for s in seeds]
+    # Disease deaths counted from the assessment, so that none competes inside the windows.
+    deaths = [course.follow(run, chemo_config(h, course__failure_survival_from="assessment"), s) for s in seeds]
     toxic = [r for r in deaths if r.death_cause == course.DEATH_TREATMENT]
     p = 1.0 - math.exp(-56 * h)
     k = len(toxic)
@@ -79,7 +80,7 @@ def test_deep_aplasia_kills_at_the_analytic_rate_and_never_without_the_hazard():
     for r in toxic:
         assert r.os_event == 1 and r.os_days < 56.0
         assert r.event_cause == course.DEATH_TREATMENT  # a non-responder: the death is its first event cause
-    zero = [course.follow(run, chemo_config(0.0), s) for s in seeds]
+    zero = [course.follow(run, chemo_config(0.0, course__failure_survival_from="assessment"), s) for s in seeds]
     assert not any(r.death_cause == course.DEATH_TREATMENT for r in zero)
     assert all(r.os_days >= 56.0 for r in zero)  # disease deaths come after the assessment
 

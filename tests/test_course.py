@@ -28,11 +28,14 @@ def test_no_plan_means_no_course_and_censored_survival():
 
 
 def test_refractory_patient_fails_induction_and_dies_of_disease_at_the_sourced_median():
+    """Without response, death from disease comes at an exponential time of the configured median counted
+    from the start of treatment (the default), so some refractory patients die inside the induction."""
     cfg = config(patient__sanctuary_fraction=0.0)
+    assert cfg.course.failure_survival_from == "treatment_start"
     median = cfg.course.failure_survival_median_days
     run = lattice(cells=(1e11, 0, 0), cr_crh=0.0)
     assessment = course.plan_cycles(cfg)[0][1][1]  # end of cycle 2's infusion
-    delays = []
+    days = []
     for seed in range(400):
         r = course.follow(run, cfg, seed)
         assert (r.efs_days, r.efs_event) == (0.0, 1)
@@ -40,9 +43,32 @@ def test_refractory_patient_fails_induction_and_dies_of_disease_at_the_sourced_m
         assert r.transplanted == 0
         assert r.event_cause == (course.DEATH_DISEASE if r.os_event else course.NONE)
         assert np.nanmax(r.mrd) <= 1.0
+        if r.os_event and r.os_days < assessment:
+            assert r.cycles_given == (1 if r.os_days <= 42.0 else 2)  # cycle 2 starts on day 42
+            assert np.isnan(r.mrd[r.times > r.os_days]).all()
+        days.append(r.os_days if r.os_event else math.inf)
+    # Exponential times with the configured median; the few beyond 2 years are censored (median unaffected).
+    assert abs(np.median(days) - median) < 0.2 * median
+    inside = sum(d < assessment for d in days) / len(days)
+    expected = 1.0 - 0.5 ** (assessment / median)
+    assert abs(inside - expected) < 4 * math.sqrt(expected * (1 - expected) / len(days))
+
+
+def test_refractory_death_counted_from_the_assessment_never_falls_inside_the_induction():
+    cfg = config(patient__sanctuary_fraction=0.0, course__failure_survival_from="assessment")
+    median = cfg.course.failure_survival_median_days
+    run = lattice(cells=(1e11, 0, 0), cr_crh=0.0)
+    assessment = course.plan_cycles(cfg)[0][1][1]
+    delays = []
+    for seed in range(400):
+        r = course.follow(run, cfg, seed)
+        assert r.os_days >= assessment and r.cycles_given == 2
         delays.append(r.os_days - assessment if r.os_event else math.inf)
-    # Exponential delays with the configured median; the few beyond 2 years are censored (median unaffected).
     assert abs(np.median(delays) - median) < 0.2 * median
+    # The same draws: each death moves by the assessment day between the two origins.
+    start = course.follow(run, config(patient__sanctuary_fraction=0.0), 5)
+    later = course.follow(run, cfg, 5)
+    assert later.os_days == pytest.approx(min(start.os_days + assessment, cfg.course.follow_up_days))
 
 
 def test_extinct_disease_without_sanctuary_never_relapses():

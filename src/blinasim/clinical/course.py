@@ -52,9 +52,13 @@ a step of ``course.step_days``, with no agent and no per-tick cost:
   every population of a Ph+ patient divides and dies at the rates of the steady-state mean
   BCR::ABL1 inhibition of the daily dosing interval (the TKI is taken to the end of
   follow-up); the T-cell suppression acts through the kill hazard the lattice measured.
-* **Death**: after a relapse or without response, from disease at an
-  exponential time with median ``course.failure_survival_median_days``; in
-  remission at ``course.remission_death_per_year``; transplant-related as above.
+* **Death**: from disease at an exponential time with median
+  ``course.failure_survival_median_days``, counted after a relapse from the relapse
+  and without response from the start of treatment (``course.failure_survival_from``
+  ``treatment_start``, the origin of its source's overall survival, so a refractory
+  patient can die inside the induction; ``assessment`` counts it from the response
+  assessment instead); in remission at ``course.remission_death_per_year``;
+  transplant-related as above.
 * **Treatment-related death of salvage chemotherapy** (plan ``chemotherapy``,
   :func:`chemotherapy_death_day`): while a course's aplasia lasts (from its start to the
   next course, ``chemotherapy.interval_days``) the patient dies at
@@ -575,7 +579,9 @@ def follow(run: LatticeRun, config: Config, seed: int) -> CourseResult:
         remission_end = relapse_day if not math.isnan(relapse_day) else math.inf
         in_remission_death = remission_death_day if remission_death_day < remission_end else math.inf
     else:
-        failure_day = assessment_day + failure_delay
+        # Without response: death from disease at the delay counted from the start of treatment (its source's
+        # origin: deaths can fall inside the induction) or, as before, from the response assessment.
+        failure_day = failure_delay if c.failure_survival_from == "treatment_start" else assessment_day + failure_delay
         in_remission_death = math.inf
     trm = trm_day if not math.isnan(trm_day) and (math.isnan(relapse_day) or trm_day < relapse_day) else math.inf
     deaths = {DEATH_DISEASE: failure_day, DEATH_REMISSION: in_remission_death, DEATH_TRANSPLANT: trm}

@@ -1226,6 +1226,13 @@ LITERATURE: dict[str, Default] = {
         "[Gokbuget2016]: median overall survival of adult R/R Ph-negative B-ALL on historical standard therapy "
         "3.3 months; after relapse [Fielding2007] 24 weeks",
     ),
+    "course.failure_survival_from": Default(
+        "treatment_start",
+        "-",
+        "[Gokbuget2016]: the historical median of 3.3 months is overall survival counted from the start of "
+        "salvage, as the trials' overall survival it is compared with ([Topp2015], [Kantarjian2017]); TOWER "
+        "counted fatal adverse events inside the treatment period in 19.1% of the blinatumomab arm",
+    ),
     "course.sanctuary_kill_factor": Default(
         0.1,
         "1",

@@ -1397,6 +1397,11 @@ class CourseConfig(_Section):
         gt=0,
         le=3650,
     )
+    failure_survival_from: Literal["treatment_start", "assessment"] = _param(
+        "course.failure_survival_from",
+        "Where a non-responder's survival (death from disease) is counted from: the start of treatment "
+        "(deaths can fall inside the induction) or the response assessment (none can).",
+    )
     sanctuary_kill_factor: float = _param(
         "course.sanctuary_kill_factor",
         "Kill hazard in the sanctuary relative to the marrow's (drug exposure x T-cell access).",
