@@ -187,3 +187,88 @@ def test_displaced_t_cells_return_as_the_leukemia_clears():
     # The normal marrow is back (~4x its entry share): the T-cells regrow towards it.
     assert t_on[-1] > 2.0 * t_on[0]
     assert t_on[-1] > 1.5 * t_off[-1]
+
+
+def test_partial_displacement_keeps_more_marrow_t_cells_at_high_burden():
+    """``patient.marrow_t_cell_displacement`` below 1: the T-cells' share of the non-leukemic marrow rises
+    with the burden as odds(s) x normal ** (g - 1), so a packed marrow keeps more of its T-cells; at 1 the
+    share is the drawn one at every burden (the defaults, bit for bit)."""
+    from blinasim.params.schema import load_config
+
+    def cfg(x, g, **more):
+        return load_config(
+            None,
+            {
+                "patient.marrow_blast_fraction": x,
+                "patient.marrow_t_cell_share_of_normal": 0.08,
+                "patient.marrow_t_cell_displacement": g,
+                **more,
+            },
+        )
+
+    assert load_config(None, {}).patient.marrow_t_cell_displacement == 1.0
+    s = 0.08
+    for x in (0.2, 0.7, 0.95):
+        full = cfg(x, 1.0)
+        assert full.marrow_t_cell_share_at(1.0 - x) == s
+        assert full.baseline_marrow_t_cell_fraction == s * (1.0 - x)
+        half = cfg(x, 0.5)
+        odds = s / (1 - s) * (1.0 - x) ** -0.5
+        assert half.marrow_t_cell_share_at(1.0 - x) == pytest.approx(odds / (1 + odds), rel=1e-12)
+        assert s * (1.0 - x) < half.baseline_marrow_t_cell_fraction < 1.0 - x
+    # Less displacement, more T-cells in a packed marrow; none at all in a marrow without normal cells.
+    t = [cfg(0.9, g).baseline_marrow_t_cell_fraction for g in (1.0, 0.5, 0.0)]
+    assert t[0] < t[1] < t[2] < 0.1
+    assert cfg(0.9, 0.0).marrow_t_cell_share_at(0.0) == 1.0
+    # Nearly undisplaced at 0 while the normal marrow is well above the T-cells' share.
+    assert cfg(0.7, 0.0).baseline_marrow_t_cell_fraction == pytest.approx(s, rel=0.25)
+    # MRD entry is solved with the burden-dependent share: the run's MRD is still the drawn MRD.
+    mrd_cfg = load_config(
+        None,
+        {
+            "patient.marrow_mrd": 0.01,
+            "patient.marrow_t_cell_share_of_normal": s,
+            "patient.marrow_t_cell_displacement": 0.5,
+        },
+    )
+    x, t = mrd_cfg.baseline_marrow_blast_fraction, mrd_cfg.baseline_marrow_t_cell_fraction
+    b, f = mrd_cfg.patient.normal_b_fraction, mrd_cfg.marrow.mononuclear_fraction_of_other
+    assert x / (x + t + (1 - t - x) * (b + f * (1 - b))) == pytest.approx(0.01, rel=1e-9)
+
+
+def test_partially_displaced_t_cells_set_point_follows_their_share_of_the_marrow():
+    """The set point's marrow part scales with the T-cells' share of the whole marrow, normal share x
+    its T-cell share: less regrowth than the proportional law's as the leukemia clears."""
+    from blinasim.core.processes import tcell_fate
+    from blinasim.params.schema import load_config
+
+    half = load_config(
+        None,
+        {
+            "patient.marrow_t_cell_share_of_normal": 0.08,
+            "patient.marrow_t_cell_displacement": 0.5,
+            "tcells.homeostatic_expansion_per_day": 0.1,
+        },
+    )
+    share = half.marrow_t_cell_share_at
+    expected = 1000 + 400 * (share(0.6) * 0.6 / (share(0.2) * 0.2) - 1)
+    assert tcell_fate.set_point(half, 1000, 400, 0.2, 0.6) == pytest.approx(expected, rel=1e-12)
+    assert 1000 < expected < 1000 + 400 * 2  # regrows, but less than the proportional law's tripling
+    assert tcell_fate.set_point(half, 1000, 400, 0.2, 0.2) == pytest.approx(1000)
+
+
+def test_a_packed_marrow_places_more_t_cells_when_less_displaced():
+    common = {
+        "simulation__lattice_size": 40,
+        "simulation__days": 0.25,
+        "patient__marrow_blast_fraction": 0.9,
+        "patient__marrow_t_cell_share_of_normal": 0.08,
+        "treatment__regimen": "none",
+        "treatment__dexamethasone_prephase": "never",
+    }
+    full, half = run(**common), run(**common, patient__marrow_t_cell_displacement=0.5)
+    t_full = float(full.t_cells.sel(compartment="marrow").values[0])
+    t_half = float(half.t_cells.sel(compartment="marrow").values[0])
+    # 0.08 x 0.1 of the marrow against odds(0.08) x 10 ** 0.5 as a share of the 10% normal marrow: ~2.6x.
+    odds = 0.08 / 0.92 * 10**0.5
+    assert t_half / t_full == pytest.approx(odds / (1 + odds) / 0.08, rel=0.15)

@@ -69,6 +69,13 @@ LITERATURE: dict[str, Default] = {
         "infiltration displaces marrow T-cells with the rest of the normal marrow, so the effector:target ratio "
         "falls with burden (response to blinatumomab falls with marrow blasts: [BMBlasts2023]; [Topp2015])",
     ),
+    "patient.marrow_t_cell_displacement": Default(
+        1.0,
+        "1",
+        "model choice: the marrow T-cells are displaced in proportion to the rest of the normal marrow (the "
+        "calibrated defaults); lower values are probed in docs/validation.md ('CRS by burden: the T-cells' "
+        "partial displacement')",
+    ),
     "patient.t_cells_per_ul": Default(
         600.0, "1/uL", "approx.: normal adult CD3 550-2271/uL; R/R patients are often lymphopenic"
     ),

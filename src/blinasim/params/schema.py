@@ -105,6 +105,15 @@ class PatientConfig(_Section):
         gt=0,
         lt=1,
     )
+    marrow_t_cell_displacement: float = _param(
+        "patient.marrow_t_cell_displacement",
+        "How far leukemic infiltration displaces the marrow T-cells with the rest of the normal marrow "
+        "(with patient.marrow_t_cell_share_of_normal): 1, in proportion (their share of the non-leukemic "
+        "marrow stays the drawn share); below 1, less: the odds of that share grow as (non-leukemic share) ** "
+        "(displacement - 1) (Config.marrow_t_cell_share_at).",
+        ge=0,
+        le=1,
+    )
     t_cells_per_ul: float = _param("patient.t_cells_per_ul", "Baseline blood CD3+ T-cell count.", ge=0, le=1e5)
     b_cells_per_ul: float = _param("patient.b_cells_per_ul", "Baseline blood normal B-cell count.", ge=0, le=1e5)
     peripheral_blasts_per_ul: float = _param(
@@ -1489,6 +1498,18 @@ class Config(_Section):
             return p.marrow_blast_fraction
         b, f, mrd = p.normal_b_fraction, self.marrow.mononuclear_fraction_of_other, p.marrow_mrd
         k = b + f * (1.0 - b)
+        if p.marrow_t_cell_share_of_normal is not None and p.marrow_t_cell_displacement < 1.0:
+            # The T-cells' share of the non-leukemic marrow depends on x: solve MRD(x) = mrd by bisection
+            # (MRD rises with x: the non-leukemic mononuclear cells (1 - x) m(x) fall towards 0).
+            def mrd_at(x: float) -> float:
+                u = self.marrow_t_cell_share_at(1.0 - x)
+                return x / (x + (1.0 - x) * (u + (1.0 - u) * k))
+
+            lo, hi = 0.0, 1.0
+            for _ in range(100):
+                mid = 0.5 * (lo + hi)
+                lo, hi = (mid, hi) if mrd_at(mid) < mrd else (lo, mid)
+            return 0.5 * (lo + hi)
         if p.marrow_t_cell_share_of_normal is not None:
             s = p.marrow_t_cell_share_of_normal
             m = s + (1.0 - s) * k
@@ -1509,7 +1530,33 @@ class Config(_Section):
         p = self.patient
         if p.marrow_t_cell_share_of_normal is None:
             return p.marrow_t_cell_fraction
+        if p.marrow_t_cell_displacement < 1.0:
+            normal = 1.0 - self.baseline_marrow_blast_fraction
+            return self.marrow_t_cell_share_at(normal) * normal
         return p.marrow_t_cell_share_of_normal * (1.0 - self.baseline_marrow_blast_fraction)
+
+    def marrow_t_cell_share_at(self, normal: float) -> float:
+        """The marrow T-cells' share of the non-leukemic nucleated marrow cells when a share ``normal``
+        of those cells is not leukemic (``patient.marrow_t_cell_share_of_normal`` set).
+
+        With ``patient.marrow_t_cell_displacement`` ``g`` = 1 it is the drawn share ``s`` at any burden:
+        the leukemia displaces the T-cells in proportion to the rest of the normal marrow. Below 1 the
+        T-cells are displaced less than the other normal cells (they recirculate from blood and live
+        in the perivascular niches rather than in the hematopoietic cords): the odds of their share grow
+        as ``odds(s) * normal ** (g - 1)``, so the share stays below 1 at any burden and rises towards
+        it as the normal marrow vanishes. At ``g`` = 0 the T-cells' count is nearly independent of the
+        burden until the non-leukemic share falls to about ``s``.
+        """
+        p = self.patient
+        s, g = p.marrow_t_cell_share_of_normal, p.marrow_t_cell_displacement
+        if s is None:
+            raise ValueError("patient.marrow_t_cell_share_of_normal is not set")
+        if g >= 1.0 or normal >= 1.0:
+            return s
+        if normal <= 0.0:
+            return 1.0
+        odds = s / (1.0 - s) * normal ** (g - 1.0)
+        return odds / (1.0 + odds)
 
     def to_json(self) -> str:
         """The resolved config as JSON (stored on every output Dataset)."""

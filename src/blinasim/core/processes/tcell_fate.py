@@ -149,9 +149,16 @@ def set_point(
     ``marrow_baseline`` were a share of the normal marrow, so the marrow's part scales with the
     normal share of the nucleated marrow cells now against at entry:
     ``baseline + marrow_baseline * (normal_share / normal_share_at_entry - 1)``, never below one cell.
+    With ``patient.marrow_t_cell_displacement`` below 1 the ratio is that of the T-cells' share of the
+    marrow, ``normal_share x`` :meth:`~blinasim.params.schema.Config.marrow_t_cell_share_at` of it.
     """
     if not follows_normal_marrow(config) or normal_share_at_entry <= 0.0:
         return float(baseline)
+    if config.patient.marrow_t_cell_displacement < 1.0:
+        # the marrow's T-cells follow their share of the non-leukemic marrow times that marrow
+        now = config.marrow_t_cell_share_at(normal_share) * normal_share
+        entry = config.marrow_t_cell_share_at(normal_share_at_entry) * normal_share_at_entry
+        return max(1.0, baseline + marrow_baseline * (now / entry - 1.0))
     return max(1.0, baseline + marrow_baseline * (normal_share / normal_share_at_entry - 1.0))
 
 
