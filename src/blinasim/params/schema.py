@@ -1530,10 +1530,8 @@ class Config(_Section):
         p = self.patient
         if p.marrow_t_cell_share_of_normal is None:
             return p.marrow_t_cell_fraction
-        if p.marrow_t_cell_displacement < 1.0:
-            normal = 1.0 - self.baseline_marrow_blast_fraction
-            return self.marrow_t_cell_share_at(normal) * normal
-        return p.marrow_t_cell_share_of_normal * (1.0 - self.baseline_marrow_blast_fraction)
+        normal = 1.0 - self.baseline_marrow_blast_fraction
+        return self.marrow_t_cell_share_at(normal) * normal
 
     def marrow_t_cell_share_at(self, normal: float) -> float:
         """The marrow T-cells' share of the non-leukemic nucleated marrow cells when a share ``normal``
