@@ -1,5 +1,5 @@
 """The in-vitro co-culture of Philipp 2022 at several exhaustion increments per engagement (docs/validation.md,
-"CRS by burden: the partial displacement with the debulking kept").
+"CRS by burden: the T-cells' partial displacement", last paragraph; docs/calibration/displacement/README.md).
 
     python docs/calibration/displacement/invitro.py
 
