@@ -211,6 +211,9 @@ def test_tower_experiment_runs_through_sweep_and_report_scores_both_arms(tmp_pat
     assert proc.returncode == 0, proc.stderr
     text = (tmp_path / "rep/summary.md").read_text()
     assert "## Randomised comparison (blinatumomab vs chemotherapy, 2:1)" in text
+    # The six drawn patients have 25-70% marrow blasts (two groups of the pooled analysis), so the
+    # report splits them by burden in both arms.
+    assert "## Response and survival by baseline marrow blasts" in text
     import pandas as pd
 
     rates = pd.read_csv(tmp_path / "rep/randomised_rates.csv").set_index("arm")
@@ -218,5 +221,8 @@ def test_tower_experiment_runs_through_sweep_and_report_scores_both_arms(tmp_pat
     assert (rates[["cr_n", "cr_crh_cri_n"]] == rates[["n", "n"]].values).all().all()  # every patient assessable
     tests = pd.read_csv(tmp_path / "rep/randomised_tests.csv")
     assert set(tests.endpoint) == {"efs", "os"}
+    burden = pd.read_csv(tmp_path / "rep/burden_groups.csv")
+    assert set(burden.arm) == {"blinatumomab", "chemotherapy"} and set(burden.group) == {">= 50%", "25-50%"}
+    assert (burden.groupby("arm").patients.first() > 0).all()
     surv = pd.read_csv(tmp_path / "rep/randomised_survival.csv").set_index("arm")
     assert list(surv.index) == ["blinatumomab", "chemotherapy"]

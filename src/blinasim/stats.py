@@ -13,6 +13,8 @@ Kaplan-Meier survival                  ``scipy.stats.ecdf`` on ``CensoredData``;
                                        ``.sf.confidence_interval(method="log-log")`` (Greenwood)
 median survival and its interval       ``statsmodels`` ``SurvfuncRight.quantile_ci`` (Brookmeyer-
                                        Crowley on the log scale, as R's ``survfit`` by default)
+odds ratio and its interval            ``scipy.stats.contingency.odds_ratio(kind="sample")`` (Woolf:
+                                       normal interval of the log odds ratio)
 log-rank test                          ``scipy.stats.logrank``
 hazard ratio                           ``statsmodels`` ``PHReg`` (Cox model, Efron ties)
 Spearman rank correlation              ``scipy.stats.spearmanr``; permutation p-value
@@ -75,6 +77,29 @@ def proportion_ci(k: int, n: int, confidence: float = 0.95, method: str = "wilso
 def wilson_ci(k: int, n: int, confidence: float = 0.95) -> tuple[float, float, float]:
     """``(k / n, low, high)``: the proportion and its Wilson score interval (NaN when ``n`` is 0)."""
     return proportion_ci(k, n, confidence, "wilson")
+
+
+def odds_ratio(k1: int, n1: int, k0: int, n0: int, confidence: float = 0.95) -> tuple[float, float, float]:
+    """``(OR, low, high)``: the odds of ``k1`` events in ``n1`` against ``k0`` in ``n0`` (the
+    reference), the sample odds ratio with Woolf's interval
+    (:func:`scipy.stats.contingency.odds_ratio`, ``kind="sample"``). NaN when either group is
+    empty or the odds are 0/0 (no event, or no non-event, in either group); with one empty cell
+    the estimate is 0 or infinite and has no interval (NaN bounds)."""
+    if n1 == 0 or n0 == 0:
+        return math.nan, math.nan, math.nan
+    from scipy.stats.contingency import odds_ratio as scipy_odds_ratio
+
+    table = [[int(k1), int(n1 - k1)], [int(k0), int(n0 - k0)]]
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = scipy_odds_ratio(table, kind="sample")
+        ci = res.confidence_interval(confidence_level=confidence)
+    est, lo, hi = float(res.statistic), float(ci.low), float(ci.high)
+    if math.isnan(est):
+        return math.nan, math.nan, math.nan
+    if est == 0.0 or math.isinf(est):  # an empty cell: Woolf's interval does not exist
+        return est, math.nan, math.nan
+    return est, lo, hi
 
 
 # --------------------------------------------------------- skewed quantities

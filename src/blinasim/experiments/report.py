@@ -56,6 +56,7 @@ import xarray as xr
 from blinasim.clinical.endpoints import TRIAL_ENDPOINTS, YES_NO_ENDPOINTS
 from blinasim.core.io import WRITER_FILE, OutputError, check_writable_dir, describe_os_error, make_partial_dir
 from blinasim.errors import BlinasimError, arg
+from blinasim.experiments.burden_report import BurdenGroups, burden_groups
 from blinasim.experiments.store import (
     DONE,
     FAILED,
@@ -972,6 +973,8 @@ class Report:
     figure_objects: dict[str, Any] = field(default_factory=dict)
     #: stores with ``[experiment] allocation``: the randomised comparison (TOWER-like trials)
     randomised: RandomisedComparison | None = None
+    #: stores whose samples carry the baseline marrow blasts: response and survival by burden group
+    burden: BurdenGroups | None = None
 
     def _repr_markdown_(self) -> str:
         return self.to_markdown()
@@ -990,6 +993,7 @@ class Report:
             ("Survival: medians", self.survival.medians if self.survival else None),
             ("Survival: landmarks", self.survival.landmarks if self.survival else None),
             ("Survival: log-rank and hazard ratios", self.survival.tests if self.survival else None),
+            ("Response and survival by baseline marrow blasts", self.burden.table if self.burden else None),
             ("Paired differences", self.paired),
             ("Sensitivity", self.sensitivity),
         ):
@@ -1138,6 +1142,8 @@ class Report:
                 self.strata[self.strata.endpoint == primary],
                 ["attribute", "stratum", "endpoint", "arm", "n", "events", "rate", "ci_low", "ci_high"],
             )
+        if self.burden is not None:
+            lines += self.burden.to_markdown()
         if self.randomised is not None:
             lines += self.randomised.to_markdown()
         lines += ["", "## Multiplicity", "", self.multiplicity()]
@@ -1235,7 +1241,9 @@ def make_report(
 
     Writes ``summary.md``, ``endpoints.csv``, ``categories.csv``,
     ``paired_differences.csv``, ``sensitivity.csv`` (sensitivity experiments),
-    ``trial_rates.csv`` and ``trial_strata.csv`` (cohort experiments), ``grades.csv``,
+    ``trial_rates.csv`` and ``trial_strata.csv`` (cohort experiments), ``burden_groups.csv``
+    (stores whose samples carry the baseline marrow blasts: :mod:`blinasim.experiments.burden_report`),
+    ``grades.csv``,
     ``time_to_event.csv``, ``survival_{medians,landmarks,tests}.csv`` (stores with
     ``<x>_days``/``<x>_event`` pairs) and ``timecourse_<variable>``, ``km_<x>``,
     ``sensitivity_<endpoint>`` and ``sensitivity_heatmap`` figures in each of ``formats``. The
@@ -1301,6 +1309,7 @@ def make_report(
     notes += sens_notes
     trial = trial_rates(ds, table)
     strata = trial_strata(ds, eps, arms, confidence)
+    burden = burden_groups(ds, {ep.name: ep.values for ep in eps if ep.kind == "binary"}, arms, confidence)
     if counts["done"] == 0:
         notes.insert(0, "no run is done yet: nothing to summarise")
 
@@ -1357,6 +1366,7 @@ def make_report(
             survival=surv,
             figure_objects=objects,
             randomised=randomised_comparison(ds, confidence),
+            burden=burden,
         )
         if report.randomised is not None:
             report.randomised.rates.to_csv(tmp / "randomised_rates.csv", index=False)
@@ -1379,6 +1389,8 @@ def make_report(
             trial.to_csv(tmp / "trial_rates.csv", index=False)
         if strata is not None:
             strata.to_csv(tmp / "trial_strata.csv", index=False)
+        if burden is not None:
+            burden.table.to_csv(tmp / "burden_groups.csv", index=False)
         report.figures = [target / p.name for p in figures]
         (tmp / "summary.md").write_text(report.to_markdown())
         (tmp / WRITER_FILE).unlink()  # the marker below says what this directory is
