@@ -48,6 +48,7 @@ def _store(seed: int = 3, n: int = 240) -> xr.Dataset:
     shape = (1, n, 2)
     cr = (rng.random(shape) < p[None, :, None]).astype(np.float64)
     mrd = cr * (rng.random(shape) < 0.7)
+    crs = (rng.random(shape) < np.where(bf >= 0.5, 0.3, 0.1)[None, :, None]).astype(np.float64)
     hazard = np.where(bf >= 0.5, 2.0, 1.0)[None, :, None] / 200.0
     death = rng.exponential(1.0 / hazard, size=shape)
     os_days = np.minimum(death, 730.0)
@@ -64,6 +65,7 @@ def _store(seed: int = 3, n: int = 240) -> xr.Dataset:
             "cr": (dims, cr),
             "cr_crh": (dims, cr),
             "mrd_response": (dims, mrd),
+            "crs_any": (dims, crs),
             "os_days": (dims, os_days),
             "os_event": (dims, (death <= 730.0).astype(np.float64)),
             "efs_days": (dims, efs_days),
@@ -75,7 +77,7 @@ def _store(seed: int = 3, n: int = 240) -> xr.Dataset:
 
 def test_rates_odds_and_hazard_ratios_of_each_group_against_at_least_half_blasts():
     ds = _store()
-    binary = {name: ds[name] for name in ("cr", "cr_crh", "mrd_response")}
+    binary = {name: ds[name] for name in ("cr", "cr_crh", "mrd_response", "crs_any")}
     result = burden_groups(ds, binary, ["blinatumomab"])
     t = result.table.set_index(["group", "read_out"])
     labels = np.repeat(group_of(ds[BURDEN_VARIABLE].values)[:, None], 2, axis=1)
@@ -87,14 +89,15 @@ def test_rates_odds_and_hazard_ratios_of_each_group_against_at_least_half_blasts
         v = v[np.isfinite(v)]
         return int((v > 0.5).sum()), int(v.size)
 
-    for name in ("cr", "mrd_response"):
+    for name in ("cr", "mrd_response", "crs_any"):
         kr, nr = counts(name, ">= 50%")
         for group in ("25-50%", "5-25%"):
             k, n = counts(name, group)
             row = t.loc[(group, name)]
             assert (row.events, row.n) == (k, n)
             assert (row.effect, row.effect_low, row.effect_high) == pytest.approx(woolf(k, n - k, kr, nr - kr))
-            assert row.effect > 1.0  # built in: response falls with burden
+            # built in: response falls and CRS rises with burden
+            assert row.effect > 1.0 if name != "crs_any" else row.effect < 1.0
         assert math.isnan(t.loc[("< 5%", name)].effect)  # listed, not compared
     groups = [">= 50%", "25-50%", "5-25%", "< 5%"]
     assert sum(t.loc[(g, "cr")].patients for g in groups) == int(done.sum())  # the failed runs left out
@@ -113,7 +116,7 @@ def test_rates_odds_and_hazard_ratios_of_each_group_against_at_least_half_blasts
     assert t.loc[("5-25%", "cr")].published == 3.93 and t.loc[("25-50%", "os")].published == 0.63
     text = "\n".join(result.to_markdown())
     assert "## Response and survival by baseline marrow blasts" in text
-    assert "| >= 50% |" in text and "1 (reference)" in text
+    assert "| >= 50% |" in text and "1 (reference)" in text and "| OR CRS any |" in text
 
 
 def test_no_table_without_the_burden_or_with_a_single_group():
