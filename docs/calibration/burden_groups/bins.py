@@ -1,17 +1,19 @@
 """CRS, neurotoxicity and CR/CRh of a cohort store in narrow bins of baseline marrow blasts.
 
-    python docs/calibration/burden_groups/bins.py STORE [ARM]
+    python docs/calibration/burden_groups/bins.py STORE [--arm ARM] [--first N]
 
 Prints, per bin of ``patient.marrow_blast_fraction`` (done runs, first replicate of the arm,
-default the first arm): patients, CRS of any grade and of grade >= 3, neurotoxicity of any grade,
+default the first arm, of the first N samples when given): patients, CRS of any grade and of grade >= 3, neurotoxicity of any grade,
 CR/CRh, and the share that meets the label's criterion for the pre-phase dexamethasone (marrow
 blasts above ``treatment.prephase_blast_fraction``, 50%, or peripheral blasts at least
 ``treatment.prephase_peripheral_blasts_per_ul``, 15,000/uL, the defaults), with Wilson 95% intervals for CRS of any grade. Output of the 800-patient
-store: ``bins_800.txt`` (docs/validation.md, "Response and survival by baseline marrow blasts").
+store: ``bins_800.txt``; the first 400 of it and the same 400 without the pre-phase:
+``bins_prephase_400.txt`` (docs/validation.md, "Response and survival by baseline marrow blasts").
 """
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import sys
 
@@ -23,16 +25,23 @@ EDGES = (0.05, 0.25, 0.40, 0.50, 0.60, 0.75, 0.90, 1.0)
 
 
 def main(argv: list[str]) -> None:
-    if len(argv) not in (1, 2):
-        sys.exit("usage: bins.py STORE [ARM]")
+    cli = argparse.ArgumentParser(prog="bins.py", description="CRS and response in bins of marrow blasts")
+    cli.add_argument("store")
+    cli.add_argument("--arm", help="the arm (default: the first)")
+    cli.add_argument("--first", type=int, help="only the first N samples")
+    args = cli.parse_args(argv)
     try:
-        ds = open_results(argv[0])
+        ds = open_results(args.store)
     except BlinasimError as exc:
         sys.exit(str(exc))
     arms = [str(a) for a in ds.arm.values]
-    arm = argv[1] if len(argv) == 2 else arms[0]
+    arm = args.arm or arms[0]
     if arm not in arms:
         sys.exit(f"arm {arm!r} is not in the store; it has {', '.join(arms)}")
+    if args.first is not None:
+        if not 1 <= args.first <= ds.sizes["sample"]:
+            sys.exit(f"--first {args.first}: must be 1-{ds.sizes['sample']} (the store's samples)")
+        ds = ds.isel(sample=slice(0, args.first))
     one = {"arm": arms.index(arm), "replicate": 0}
     done = ds[STATUS_VAR].isel(one).values == DONE
     bf = ds["patient.marrow_blast_fraction"].values
@@ -40,7 +49,7 @@ def main(argv: list[str]) -> None:
     crs = ds.max_crs_grade.isel(one).values
     neuro = ds.max_neurotoxicity_grade.isel(one).values
     cr = ds.cr_crh.isel(one).values
-    print(f"store {argv[0]}, arm {arm}: {int(done.sum())} done runs")
+    print(f"store {args.store}, arm {arm}: {int(done.sum())} done runs")
     print("marrow blasts | n | CRS any (95% CI) | CRS >= 3 | neurotox. any | CR/CRh | pre-phase")
     for lo, hi in itertools.pairwise(EDGES):
         m = done & (bf >= lo) & (bf < hi if hi < 1.0 else bf <= hi)
