@@ -5,8 +5,9 @@
 Prints, per bin of ``patient.marrow_blast_fraction`` (done runs, first replicate of the arm,
 default the first arm, of the first N samples when given): patients, CRS of any grade and of grade >= 3, neurotoxicity of any grade,
 CR/CRh, and the share that meets the label's criterion for the pre-phase dexamethasone (marrow
-blasts above ``treatment.prephase_blast_fraction``, 50%, or peripheral blasts at least
-``treatment.prephase_peripheral_blasts_per_ul``, 15,000/uL, the defaults), with Wilson 95% intervals for CRS of any grade. Output of the 800-patient
+blasts above ``treatment.prephase_blast_fraction``, or peripheral blasts at least
+``treatment.prephase_peripheral_blasts_per_ul``, as the store's runs set them: 50% and 15,000/uL by
+default), with Wilson 95% intervals for CRS of any grade. Output of the 800-patient
 store: ``bins_800.txt``; the first 400 of it and the same 400 without the pre-phase:
 ``bins_prephase_400.txt`` (docs/validation.md, "Response and survival by baseline marrow blasts").
 """
@@ -18,7 +19,7 @@ import itertools
 import sys
 
 from blinasim.errors import BlinasimError
-from blinasim.experiments.store import DONE, STATUS_VAR, open_results
+from blinasim.experiments.store import DONE, STATUS_VAR, open_results, run_config
 from blinasim.stats import wilson_ci
 
 EDGES = (0.05, 0.25, 0.40, 0.50, 0.60, 0.75, 0.90, 1.0)
@@ -42,6 +43,7 @@ def main(argv: list[str]) -> None:
         if not 1 <= args.first <= ds.sizes["sample"]:
             sys.exit(f"--first {args.first}: must be 1-{ds.sizes['sample']} (the store's samples)")
         ds = ds.isel(sample=slice(0, args.first))
+    treatment = run_config(ds, arm, 0).treatment  # the pre-phase criterion of the runs
     one = {"arm": arms.index(arm), "replicate": 0}
     done = ds[STATUS_VAR].isel(one).values == DONE
     bf = ds["patient.marrow_blast_fraction"].values
@@ -57,7 +59,9 @@ def main(argv: list[str]) -> None:
         if not n:
             continue
         rate, c_lo, c_hi = wilson_ci(int((crs[m] >= 1).sum()), n)
-        prephase = ((bf[m] > 0.5) | (blood[m] >= 15000.0)).mean()
+        prephase = (
+            (bf[m] > treatment.prephase_blast_fraction) | (blood[m] >= treatment.prephase_peripheral_blasts_per_ul)
+        ).mean()
         print(
             f"{lo:.2f}-{hi:.2f} | {n} | {rate:.3f} ({c_lo:.3f}-{c_hi:.3f}) | {(crs[m] >= 3).mean():.3f} "
             f"| {(neuro[m] >= 1).mean():.3f} | {(cr[m] > 0.5).mean():.3f} | {prephase:.2f}"

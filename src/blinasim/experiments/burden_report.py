@@ -114,13 +114,23 @@ class BurdenGroups:
                     )
             lines += ["", f"Arm `{arm}`: rates", "", *_md(rate_head, rate_rows)]
             lines += ["", f"Arm `{arm}`: against >= 50% blasts", "", *_md(ratio_head, ratio_rows)]
-        lines += [
-            "",
-            "Published against >= 50% ([BMBlasts2023], 683 patients): CR OR 3.50 (2.23-5.48) at 25-50% and "
-            "3.93 (2.50-6.18) at 5-25%; MRD response OR 2.61 and 3.37; HR of an event (relapse or death) "
-            "0.59 and 0.57; HR of death 0.63 and 0.54.",
-        ]
+        lines += ["", f"Published against >= 50% ([BMBlasts2023], 683 patients): {published_text()}."]
         return lines
+
+
+def published_text() -> str:
+    """The published ratios of :data:`PUBLISHED` in words, for the report."""
+    names = {"cr": "CR OR", "mrd_response": "MRD response OR", "efs": "HR of an event (relapse or death)",
+             "os": "HR of death"}  # fmt: skip
+    parts = []
+    for read_out, name in names.items():
+        values = []
+        for group in COMPARED:
+            est, lo, hi = PUBLISHED[(read_out, group)]
+            ci = f" ({lo:.2f}-{hi:.2f})" if np.isfinite(lo) else ""
+            values.append(f"{est:.2f}{ci} at {group}")
+        parts.append(f"{name} {' and '.join(values)}")
+    return "; ".join(parts)
 
 
 def _md(head: list[str], rows: list[list[str]]) -> list[str]:
@@ -141,7 +151,7 @@ def _effect(r: pd.Series) -> str:
     if r.group == REFERENCE:
         return "1 (reference)"
     if not np.isfinite(r.effect):
-        return "" if r.group not in COMPARED else "NaN"
+        return "NaN"
     ci = f" ({_num(r.effect_low)}-{_num(r.effect_high)})" if np.isfinite(r.effect_low) else ""
     return f"{_num(r.effect)}{ci}"
 
@@ -170,35 +180,35 @@ def burden_groups(
     n_rep = ds.sizes["replicate"]
     labels = np.repeat(labels[:, None], n_rep, axis=1)  # (sample, replicate)
     done = ds[STATUS_VAR].values == DONE  # (arm, sample, replicate)
-    rates = {r: binary[r] for r in RATES if r in binary}
-    times = {x: x for x in TIMES if f"{x}_days" in ds and f"{x}_event" in ds}
+    rates = [r for r in RATES if r in binary]
+    times = [x for x in TIMES if f"{x}_days" in ds and f"{x}_event" in ds]
     populated = {g for g in (*COMPARED, REFERENCE) for a in range(len(arms)) if (done[a] & (labels == g)).any()}
     if len(populated) < 2:
         return None
     rows: list[dict] = []
     for a, arm in enumerate(arms):
-        groups = [g for g, _, _ in GROUPS if (done[a] & (labels == g)).any()]
+        flags = {r: binary[r].isel(arm=a).values.astype(np.float64) for r in rates}  # (sample, replicate)
+        tte = {}
+        for x in times:
+            d = ds[f"{x}_days"].isel(arm=a).values.astype(np.float64)
+            e = ds[f"{x}_event"].isel(arm=a).values.astype(np.float64)
+            tte[x] = (d, e > 0.5, np.isfinite(d) & np.isfinite(e))
         ref = done[a] & (labels == REFERENCE)
-        for group in groups:
+        for group in (g for g, _, _ in GROUPS if (done[a] & (labels == g)).any()):
             mask = done[a] & (labels == group)
             compare = group in COMPARED and ref.any()
             base = {"arm": arm, "group": group, "patients": int(mask.sum())}
-            for r, flags in rates.items():
-                y = flags.isel(arm=a).values.astype(np.float64)
+            for r, y in flags.items():
                 k, n = _count(y, mask)
-                rate, lo, hi = wilson_ci(k, n, confidence)
+                rate = wilson_ci(k, n, confidence)
                 effect = odds_ratio(k, n, *_count(y, ref), confidence) if compare else (math.nan,) * 3
-                rows.append(_row(base, r, "odds ratio", k, n, (rate, lo, hi), effect))
-            for x in times:
-                d = ds[f"{x}_days"].isel(arm=a).values.astype(np.float64)
-                e = ds[f"{x}_event"].isel(arm=a).values.astype(np.float64)
-                ok = np.isfinite(d) & np.isfinite(e)
-                dg, eg = d[mask & ok], e[mask & ok] > 0.5
+                rows.append(_row(base, r, "odds ratio", k, n, rate, effect))
+            for x, (d, e, ok) in tte.items():
+                dg, eg = d[mask & ok], e[mask & ok]
+                dr, er = d[ref & ok], e[ref & ok]
                 effect = (math.nan,) * 3
-                if compare:
-                    dr, er = d[ref & ok], e[ref & ok] > 0.5
-                    if dr.size and dg.size:
-                        effect = hazard_ratio(dr, er, dg, eg, confidence)
+                if compare and dr.size and dg.size:
+                    effect = hazard_ratio(dr, er, dg, eg, confidence)
                 rows.append(_row(base, x, "hazard ratio", int(eg.sum()), int(dg.size), (math.nan,) * 3, effect))
     return BurdenGroups(pd.DataFrame(rows, columns=COLUMNS), confidence)
 
