@@ -5,8 +5,8 @@
 For each burden group of the pooled analysis (``blinasim.experiments.burden_report.GROUPS``),
 prints the patients with blood Tregs below and above 8.525% of CD4
 (``blinasim.trials.trial.TREG_CUTOFF``, Duell 2017). For each it gives CR/CRh, the MRD response, and
-the MRD response among the CR/CRh (depth), with Wilson 95% intervals. It reads the done runs of the
-first replicate of the arm (by default the first arm).
+the MRD response among the CR/CRh (depth), with Wilson 95% intervals, and the same for the whole cohort on the last line. It reads
+the done runs of the first replicate of the arm (by default the first arm).
 
 Output of the 800-patient store: ``by_treg_800.txt`` (docs/validation.md, "Response and survival by
 baseline marrow blasts"). It asks which patients at low burden fail, and whether anything but the
@@ -68,6 +68,8 @@ def main(argv: list[str]) -> None:
                 continue
             depth = np.where(cr[m] == 1, mrd[m], np.nan)
             print(f"{label} | {name} | {int(m.sum())} | {_rate(cr[m])} | {_rate(mrd[m])} | {_rate(depth)}")
+    depth = np.where(cr[done] == 1, mrd[done], np.nan)
+    print(f"all | all | {int(done.sum())} | {_rate(cr[done])} | {_rate(mrd[done])} | {_rate(depth)}")
 
 
 if __name__ == "__main__":
