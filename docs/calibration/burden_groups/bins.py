@@ -18,11 +18,26 @@ import argparse
 import itertools
 import sys
 
+import xarray as xr
+
 from blinasim.errors import BlinasimError
 from blinasim.experiments.store import DONE, STATUS_VAR, open_results, run_config
 from blinasim.stats import wilson_ci
 
 EDGES = (0.05, 0.25, 0.40, 0.50, 0.60, 0.75, 0.90, 1.0)
+
+
+def open_arm(store: str, arm: str | None) -> tuple[xr.Dataset, list[str], str]:
+    """The store, its arms and the chosen arm (default the first); one line and exit on bad input."""
+    try:
+        ds = open_results(store)
+    except BlinasimError as exc:
+        sys.exit(str(exc))
+    arms = [str(a) for a in ds.arm.values]
+    arm = arm or arms[0]
+    if arm not in arms:
+        sys.exit(f"arm {arm!r} is not in the store; it has {', '.join(arms)}")
+    return ds, arms, arm
 
 
 def main(argv: list[str]) -> None:
@@ -31,14 +46,7 @@ def main(argv: list[str]) -> None:
     cli.add_argument("--arm", help="the arm (default: the first)")
     cli.add_argument("--first", type=int, help="only the first N samples")
     args = cli.parse_args(argv)
-    try:
-        ds = open_results(args.store)
-    except BlinasimError as exc:
-        sys.exit(str(exc))
-    arms = [str(a) for a in ds.arm.values]
-    arm = args.arm or arms[0]
-    if arm not in arms:
-        sys.exit(f"arm {arm!r} is not in the store; it has {', '.join(arms)}")
+    ds, arms, arm = open_arm(args.store, args.arm)
     if args.first is not None:
         if not 1 <= args.first <= ds.sizes["sample"]:
             sys.exit(f"--first {args.first}: must be 1-{ds.sizes['sample']} (the store's samples)")

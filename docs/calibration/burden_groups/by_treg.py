@@ -19,10 +19,10 @@ import argparse
 import sys
 
 import numpy as np
+from bins import open_arm  # the sibling script, on the path when this one runs
 
-from blinasim.errors import BlinasimError
 from blinasim.experiments.burden_report import BURDEN_VARIABLE, GROUPS
-from blinasim.experiments.store import DONE, STATUS_VAR, open_results
+from blinasim.experiments.store import DONE, STATUS_VAR
 from blinasim.stats import wilson_ci
 from blinasim.trials.trial import TREG_CUTOFF
 
@@ -42,14 +42,7 @@ def main(argv: list[str]) -> None:
     cli.add_argument("store")
     cli.add_argument("--arm", help="the arm (default: the first)")
     args = cli.parse_args(argv)
-    try:
-        ds = open_results(args.store)
-    except BlinasimError as exc:
-        sys.exit(str(exc))
-    arms = [str(a) for a in ds.arm.values]
-    arm = args.arm or arms[0]
-    if arm not in arms:
-        sys.exit(f"arm {arm!r} is not in the store; it has {', '.join(arms)}")
+    ds, arms, arm = open_arm(args.store, args.arm)
     for needed in (BURDEN_VARIABLE, "patient.treg_fraction_of_cd4"):
         if needed not in ds:
             sys.exit(f"the store's samples do not carry {needed!r}: a cohort store is needed")
