@@ -187,13 +187,14 @@ def burden_groups(
         return None
     rows: list[dict] = []
     for a, arm in enumerate(arms):
+        ref = done[a] & (labels == REFERENCE)
         flags = {r: binary[r].isel(arm=a).values.astype(np.float64) for r in rates}  # (sample, replicate)
-        tte = {}
+        tte = {}  # read-out -> (days, event, assessable, the reference group's days and events)
         for x in times:
             d = ds[f"{x}_days"].isel(arm=a).values.astype(np.float64)
             e = ds[f"{x}_event"].isel(arm=a).values.astype(np.float64)
-            tte[x] = (d, e > 0.5, np.isfinite(d) & np.isfinite(e))
-        ref = done[a] & (labels == REFERENCE)
+            ok = np.isfinite(d) & np.isfinite(e)
+            tte[x] = (d, e > 0.5, ok, d[ref & ok], e[ref & ok] > 0.5)
         for group in (g for g, _, _ in GROUPS if (done[a] & (labels == g)).any()):
             mask = done[a] & (labels == group)
             compare = group in COMPARED and ref.any()
@@ -203,9 +204,8 @@ def burden_groups(
                 rate = wilson_ci(k, n, confidence)
                 effect = odds_ratio(k, n, *_count(y, ref), confidence) if compare else (math.nan,) * 3
                 rows.append(_row(base, r, "odds ratio", k, n, rate, effect))
-            for x, (d, e, ok) in tte.items():
+            for x, (d, e, ok, dr, er) in tte.items():
                 dg, eg = d[mask & ok], e[mask & ok]
-                dr, er = d[ref & ok], e[ref & ok]
                 effect = (math.nan,) * 3
                 if compare and dr.size and dg.size:
                     effect = hazard_ratio(dr, er, dg, eg, confidence)
