@@ -30,7 +30,7 @@ def test_no_plan_means_no_course_and_censored_survival():
 def test_refractory_patient_fails_induction_and_dies_of_disease_at_the_sourced_median():
     """Without response, death from disease comes at an exponential time of the configured median counted
     from the start of treatment (the default), so some refractory patients die inside the induction."""
-    cfg = config(patient__sanctuary_fraction=0.0)
+    cfg = config(patient__sanctuary_fraction=0.0, course__failure_rescued_share=0.0)
     assert cfg.course.failure_survival_from == "treatment_start"
     median = cfg.course.failure_survival_median_days
     run = lattice(cells=(1e11, 0, 0), cr_crh=0.0)
@@ -69,6 +69,70 @@ def test_refractory_death_counted_from_the_assessment_never_falls_inside_the_ind
     start = course.follow(run, config(patient__sanctuary_fraction=0.0), 5)
     later = course.follow(run, cfg, 5)
     assert later.os_days == pytest.approx(min(start.os_days + assessment, cfg.course.follow_up_days))
+
+
+def test_the_rescued_share_keeps_the_median_and_leaves_long_term_survivors():
+    """Later therapy rescues a share of the refractory patients: they die only at the remission hazard;
+    the others die sooner, so that the median stays the configured one."""
+    share, per_year = 0.3, 0.05
+    cfg = config(
+        patient__sanctuary_fraction=0.0, course__failure_rescued_share=share, course__remission_death_per_year=per_year
+    )
+    median, horizon = cfg.course.failure_survival_median_days, cfg.course.follow_up_days
+    short = course.failure_short_median_days(cfg.course)
+    assert short < median
+    run = lattice(cells=(1e11, 0, 0), cr_crh=0.0)
+    t_end = float(run.times[-1])
+    n = 600
+    results = [course.follow(run, cfg, seed) for seed in range(n)]
+    days = [r.os_days if r.os_event else math.inf for r in results]
+    assert abs(np.median(days) - median) < 0.15 * median
+    # Alive at 2 years: the rescued who escape the remission hazard after the lattice run, and the few
+    # others whose exponential time outlasts the follow-up.
+    alive = sum(not r.os_event for r in results) / n
+    expected = share * math.exp(-per_year / 365.0 * (horizon - t_end)) + (1 - share) * 0.5 ** (horizon / short)
+    assert abs(alive - expected) < 4 * math.sqrt(expected * (1 - expected) / n)
+    # A rescued patient who dies dies in remission, never of disease.
+    causes = {r.event_cause for r in results if r.os_event}
+    assert causes == {course.DEATH_DISEASE, course.DEATH_REMISSION}
+    remission_deaths = sum(r.event_cause == course.DEATH_REMISSION for r in results) / n
+    expected = share * (1 - math.exp(-per_year / 365.0 * (horizon - t_end)))
+    assert abs(remission_deaths - expected) < 4 * math.sqrt(expected * (1 - expected) / n)
+
+
+def test_the_rescue_keeps_every_other_draw():
+    """The rescue draws on its own stream: a patient not rescued keeps the quantile of its exponential time
+    (scaled to the shorter median), and at share 0 the short median is the configured one exactly."""
+    base = config(patient__sanctuary_fraction=0.0, course__failure_rescued_share=0.0)
+    assert course.failure_short_median_days(base.course) == base.course.failure_survival_median_days
+    cfg = config(patient__sanctuary_fraction=0.0, course__failure_rescued_share=0.2)
+    ratio = course.failure_short_median_days(cfg.course) / cfg.course.failure_survival_median_days
+    run = lattice(cells=(1e11, 0, 0), cr_crh=0.0)
+    scaled = rescued = 0
+    for seed in range(60):
+        before, after = course.follow(run, base, seed), course.follow(run, cfg, seed)
+        if not after.os_event:  # rescued (no remission hazard here) or beyond the follow-up
+            rescued += before.os_event
+            continue
+        assert after.os_days == pytest.approx(before.os_days * ratio, rel=1e-9)
+        scaled += 1
+    assert scaled > 30 and rescued > 3
+    # A responder who never relapses faces no death from disease: the share changes nothing.
+    cured = lattice(cells=(0, 0, 0), cr_crh=1.0)
+    for seed in range(5):
+        a, b = course.follow(cured, base, seed), course.follow(cured, cfg, seed)
+        assert (a.os_days, a.rfs_days, a.event_cause) == (b.os_days, b.rfs_days, b.event_cause)
+
+
+def test_the_short_median_solves_the_mixture_at_the_configured_median():
+    cfg = config(course__failure_rescued_share=0.09, course__failure_survival_median_days=168.0)
+    c = cfg.course
+    short = course.failure_short_median_days(c)
+    mu = c.remission_death_per_year / 365.0
+    at_median = c.failure_rescued_share * math.exp(-mu * 168.0) + (1 - c.failure_rescued_share) * 0.5 ** (168.0 / short)
+    assert at_median == pytest.approx(0.5, abs=1e-12)
+    with pytest.raises(blinasim.BlinasimError, match=r"course.failure_rescued_share.*0.4"):
+        config(course__failure_rescued_share=0.5)
 
 
 def test_extinct_disease_without_sanctuary_never_relapses():

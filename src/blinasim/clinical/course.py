@@ -58,7 +58,14 @@ a step of ``course.step_days``, with no agent and no per-tick cost:
   ``treatment_start``, the origin of its source's overall survival, so a refractory
   patient can die inside the induction; ``assessment`` counts it from the response
   assessment instead); in remission at ``course.remission_death_per_year``;
-  transplant-related as above.
+  transplant-related as above. **Later therapy rescues a few**: of the patients facing
+  death from disease, a share ``course.failure_rescued_share`` (drawn on its own stream
+  :data:`RESCUE_STREAM`) is rescued by later salvage and transplant and dies only at the
+  remission hazard, as the long-term survivors of the historical series do
+  ([GokbugetRef2016]: 6% alive at 3 years after second salvage; [Fielding2007]: 7% at 5
+  years after relapse). The others die at the exponential time of a shorter median
+  (:func:`failure_short_median_days`), so the overall median stays the source's; at share
+  0 every draw is as it was without the rescue.
 * **Treatment-related death of salvage chemotherapy** (plan ``chemotherapy``,
   :func:`chemotherapy_death_day`): while a course's aplasia lasts (from its start to the
   next course, ``chemotherapy.interval_days``) the patient dies at
@@ -75,8 +82,8 @@ a step of ``course.step_days``, with no agent and no per-tick cost:
   ([SteinFranklin2019], docs/validation.md).
 
 Every draw comes from generators seeded by the run seed (the course's stream
-:data:`COURSE_STREAM`; the CD19 losses' :data:`CD19_LOSS_STREAM`; the treatment-related
-death's ``CHEMO_TOXIC_DEATH``), so a run is bit-identical for a seed whichever model
+:data:`COURSE_STREAM`; the CD19 losses' :data:`CD19_LOSS_STREAM`; the rescue's
+:data:`RESCUE_STREAM`; the treatment-related death's ``CHEMO_TOXIC_DEATH``), so a run is bit-identical for a seed whichever model
 (numba or Mesa reference) made its lattice part.
 """
 
@@ -140,6 +147,24 @@ COURSE_STREAM = 0xC0
 #: the stream of the CD19 losses of the follow-up, apart from the course's generator, so that a
 #: course in which no CD19-negative cell is born draws exactly as it did without them
 CD19_LOSS_STREAM = 0xC1
+#: the stream of the rescue by later therapy, apart from the course's generator, so that at share 0
+#: every other draw of the course is unchanged
+RESCUE_STREAM = 0xC2
+
+
+def failure_short_median_days(c) -> float:
+    """The median survival of the patients whom later therapy does not rescue (``c``: the course section).
+
+    The rescued share ``p`` dies only at the remission hazard ``mu``, so the overall survival at the
+    source's median ``M`` is ``p exp(-mu M) + (1 - p) 2**(-M / m) = 1/2``, solved here for ``m``
+    (``M`` itself at share 0).
+    """
+    share, median = c.failure_rescued_share, c.failure_survival_median_days
+    if share == 0.0:
+        return median
+    rescued_alive = share * math.exp(-c.remission_death_per_year / 365.0 * median)
+    return median * math.log(2.0) / -math.log((0.5 - rescued_alive) / (1.0 - share))
+
 
 #: cycles of each plan: (infusion days, days off) per cycle, the cycles after which response is assessed
 #: (non-responders stop), and whether response is MRD response (MRD trials) or CR/CRh. The names follow
@@ -504,7 +529,10 @@ def follow(run: LatticeRun, config: Config, seed: int) -> CourseResult:
         if c.remission_death_per_year > 0
         else math.inf
     )
-    failure_delay = rng.exponential(c.failure_survival_median_days / math.log(2.0))
+    failure_delay = rng.exponential(failure_short_median_days(c) / math.log(2.0))
+    rescued = c.failure_rescued_share > 0.0 and (
+        np.random.default_rng([seed & 0xFFFFFFFFFFFFFFFF, RESCUE_STREAM]).random() < c.failure_rescued_share
+    )
 
     # Event-driven follow-up on the course grid.
     n_steps = max(0, math.ceil((horizon - t_end_lattice) / c.step_days - 1e-9))
@@ -577,12 +605,15 @@ def follow(run: LatticeRun, config: Config, seed: int) -> CourseResult:
     if in_remission:
         failure_day = relapse_day + failure_delay if not math.isnan(relapse_day) else math.inf
         remission_end = relapse_day if not math.isnan(relapse_day) else math.inf
-        in_remission_death = remission_death_day if remission_death_day < remission_end else math.inf
+        # Rescued after the relapse: the remission hazard goes on past it.
+        in_remission_death = remission_death_day if remission_death_day < remission_end or rescued else math.inf
     else:
         # Without response: death from disease at the delay counted from the start of treatment (its source's
         # origin: deaths can fall inside the induction) or, as before, from the response assessment.
         failure_day = failure_delay if c.failure_survival_from == "treatment_start" else assessment_day + failure_delay
-        in_remission_death = math.inf
+        in_remission_death = remission_death_day if rescued else math.inf
+    if rescued:
+        failure_day = math.inf
     trm = trm_day if not math.isnan(trm_day) and (math.isnan(relapse_day) or trm_day < relapse_day) else math.inf
     deaths = {DEATH_DISEASE: failure_day, DEATH_REMISSION: in_remission_death, DEATH_TRANSPLANT: trm}
     deaths[DEATH_TREATMENT] = toxic_day

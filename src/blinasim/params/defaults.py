@@ -1233,6 +1233,15 @@ LITERATURE: dict[str, Default] = {
         "[Gokbuget2016]: median overall survival of adult R/R Ph-negative B-ALL on historical standard therapy "
         "3.3 months; after relapse [Fielding2007] 24 weeks",
     ),
+    "course.failure_rescued_share": Default(
+        0.07,
+        "1",
+        "[GokbugetRef2016]: 3-year overall survival 6% after second salvage (1,706 adults with R/R Ph-negative "
+        "B-ALL on historical standard therapy; 11% after first, 4% after third or later salvage; the second "
+        "salvage's complete remission rate, 21%, is nearest the 24% of [Gokbuget2016]'s comparator of MT103-211); "
+        "divided by the remission survival at 3 years (0.86 at 0.05/year). After a first relapse "
+        "(BLAST-like patients) 0.09: 5-year survival 7% ([Fielding2007])",
+    ),
     "course.failure_survival_from": Default(
         "treatment_start",
         "-",

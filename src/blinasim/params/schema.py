@@ -1406,6 +1406,14 @@ class CourseConfig(_Section):
         gt=0,
         le=3650,
     )
+    failure_rescued_share: float = _param(
+        "course.failure_rescued_share",
+        "Share of the patients facing death from disease (refractory, or after a relapse) whom later therapy "
+        "rescues: they die only at the remission hazard; the others' median is set so that the overall median "
+        "stays course.failure_survival_median_days.",
+        ge=0,
+        le=0.4,
+    )
     failure_survival_from: Literal["treatment_start", "assessment"] = _param(
         "course.failure_survival_from",
         "Where a non-responder's survival (death from disease) is counted from: the start of treatment "

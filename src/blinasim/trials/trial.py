@@ -78,6 +78,8 @@ TRIAL_SETTINGS: dict[str, dict[str, Any]] = {
         # A first relapse (BLAST's patients were mostly in first CR): median survival 24 weeks
         # after relapse (Fielding 2007, 609 adults), not the 3.3 months of R/R patients after salvage.
         "course.failure_survival_median_days": 168.0,
+        # Of them 7% alive at 5 years (Fielding 2007), rescued by later therapy: 0.07 / exp(-0.05 x 5).
+        "course.failure_rescued_share": 0.09,
     },
 }
 #: The MRD >= 1e-4 cohort runs as BLAST does (same protocol and follow-up).
