@@ -83,8 +83,8 @@ a step of ``course.step_days``, with no agent and no per-tick cost:
 
 Every draw comes from generators seeded by the run seed (the course's stream
 :data:`COURSE_STREAM`; the CD19 losses' :data:`CD19_LOSS_STREAM`; the rescue's
-:data:`RESCUE_STREAM`; the treatment-related death's ``CHEMO_TOXIC_DEATH``), so a run is bit-identical for a seed whichever model
-(numba or Mesa reference) made its lattice part.
+:data:`RESCUE_STREAM`; the treatment-related death's ``CHEMO_TOXIC_DEATH``), so a run is
+bit-identical for a seed whichever model (numba or Mesa reference) made its lattice part.
 """
 
 from __future__ import annotations

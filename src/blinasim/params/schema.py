@@ -1410,7 +1410,7 @@ class CourseConfig(_Section):
         "course.failure_rescued_share",
         "Share of the patients facing death from disease (refractory, or after a relapse) whom later therapy "
         "rescues: they die only at the remission hazard; the others' median is set so that the overall median "
-        "stays course.failure_survival_median_days.",
+        "stays course.failure_survival_median_days (at most 0.4, which keeps that median reachable).",
         ge=0,
         le=0.4,
     )
