@@ -14,6 +14,7 @@ import json
 import sys
 
 import numpy as np
+
 from baselines import CASES
 
 
