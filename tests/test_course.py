@@ -214,7 +214,12 @@ def test_a_course_without_cd19_positive_divisions_draws_as_without_cd19_loss():
 
 
 def test_transplant_uptake_timing_and_graft_versus_leukemia():
-    cfg = config(course__hsct_uptake=0.4, course__trm_probability=0.0, patient__sanctuary_fraction=0.0)
+    cfg = config(
+        course__hsct_uptake=0.4,
+        course__trm_probability=0.0,
+        course__gvl_escape_probability=0.0,
+        patient__sanctuary_fraction=0.0,
+    )
     run = lattice(cells=(0, 1e7, 0))
     results = [course.follow(run, cfg, seed) for seed in range(300)]
     tx = [r for r in results if r.transplanted]
@@ -224,6 +229,60 @@ def test_transplant_uptake_timing_and_graft_versus_leukemia():
     # Without a transplant the CD19-negative residue relapses; with one (3 logs, then GVL) it does not.
     assert all(r.event_cause == course.RELAPSE_CD19_NEG for r in results if not r.transplanted)
     assert all(r.event_cause == course.NONE for r in tx)
+
+
+def test_a_graft_that_escapes_lets_the_residue_grow_back_to_a_relapse():
+    """With probability ``gvl_escape_probability`` the graft does not hold the leukemia: the residue left by
+    the conditioning (3 logs of 1e7 cells) grows back at the net growth rate to a relapse. The escape is
+    drawn on its own stream, so a patient whose graft holds is bit-identical to one at probability 0."""
+    p, n = 0.4, 300
+    kw = dict(course__hsct_uptake=1.0, course__trm_probability=0.0, patient__sanctuary_fraction=0.0)
+    cfg, held = config(course__gvl_escape_probability=p, **kw), config(course__gvl_escape_probability=0.0, **kw)
+    run = lattice(cells=(0, 1e7, 0))
+    dis = cfg.disease
+    f = cfg.endpoints.relapse_blast_fraction
+    threshold = f / (1 - f) * (1e12 - 1e7)
+    birth, death = dis.blast_birth_rate_per_day, dis.blast_death_rate_per_day
+    spread = math.sqrt((birth + death) / (birth - death) / 1e4) / (birth - death)
+    relapsed = 0
+    for seed in range(n):
+        a, b = course.follow(run, cfg, seed), course.follow(run, held, seed)
+        assert a.transplanted == b.transplanted == 1 and b.event_cause == course.NONE
+        if a.event_cause == course.NONE:
+            assert (a.os_days, a.rfs_days) == (b.os_days, b.rfs_days)
+            np.testing.assert_array_equal(a.mrd, b.mrd)
+            continue
+        assert a.event_cause == course.RELAPSE_CD19_NEG
+        expected = a.transplant_day + math.log(threshold / 1e4) / (birth - death)
+        # The residue is a birth-death process from 1e4 cells: its time to the threshold varies with an SD of
+        # sqrt((b + d) / (b - d) / 1e4) / (b - d) days (under a day), plus the course's step.
+        assert abs(a.rfs_days + 28.0 - expected) <= 3 * cfg.course.step_days + 4 * spread
+        relapsed += 1
+    assert abs(relapsed / n - p) < 3.5 * math.sqrt(p * (1 - p) / n)
+
+
+def test_after_a_transplant_every_non_relapse_death_is_the_transplants():
+    """The remission hazard runs until the transplant and stops after it: the transplant-related mortality
+    counts every non-relapse death after the transplant. A cured patient transplanted on day 228 (200 days
+    after the response) dies in remission only before that day, at the hazard's probability."""
+    per_year, n = 2.0, 300
+    cfg = config(
+        course__hsct_uptake=1.0,
+        course__hsct_delay_days=200.0,
+        course__trm_probability=0.0,
+        course__remission_death_per_year=per_year,
+        patient__sanctuary_fraction=0.0,
+    )
+    results = [course.follow(lattice(cells=(0, 0, 0)), cfg, seed) for seed in range(n)]
+    died = [r for r in results if r.os_event]
+    assert all(r.event_cause == course.DEATH_REMISSION and 84.0 <= r.os_days < 228.0 for r in died)
+    assert all(r.transplanted == 1 and r.transplant_day == pytest.approx(228.0) for r in results if not r.os_event)
+    expected = 1.0 - math.exp(-per_year / 365.0 * (228.0 - 84.0))  # from the end of the lattice run (day 84)
+    assert abs(len(died) / n - expected) < 3.5 * math.sqrt(expected * (1 - expected) / n)
+    # Without the transplant the same hazard goes on to the end of the follow-up.
+    untransplanted = config(course__remission_death_per_year=per_year, patient__sanctuary_fraction=0.0)
+    later = [course.follow(lattice(cells=(0, 0, 0)), untransplanted, seed) for seed in range(n)]
+    assert sum(r.os_event and r.os_days >= 228.0 for r in later) > n / 5
 
 
 def test_transplant_related_deaths_follow_their_probability():

@@ -42,9 +42,14 @@ a step of ``course.step_days``, with no agent and no per-tick cost:
   response assessment; conditioning and graft-versus-leukemia remove
   ``course.hsct_log_kill`` logs of the disease (each cell survives with
   probability 10**-log_kill) at once, and the graft's alloreactive T-cells go on killing
-  leukemic cells of every phenotype at ``course.gvl_kill_per_day`` ([Kolb2008]);
-  transplant-related death strikes with
-  ``course.trm_probability`` at an exponential time of mean ``course.trm_mean_days``.
+  leukemic cells of every phenotype at ``course.gvl_kill_per_day`` ([Kolb2008]). In a share
+  ``course.gvl_escape_probability`` of the patients (drawn on its own stream
+  :data:`GVL_ESCAPE_STREAM`) the graft does not hold the leukemia: no graft-versus-leukemia
+  kill, so the residue the conditioning left grows back to a relapse ([Marks2008]: relapse
+  20% at 5 years after transplants in first remission). Transplant-related death strikes with
+  ``course.trm_probability`` at an exponential time of mean ``course.trm_mean_days``; it
+  stands for every non-relapse death after the transplant (its sources count them all), so
+  the remission hazard below stops from the transplant to a relapse.
 * **Relapse**: marrow blasts past ``endpoints.relapse_blast_fraction`` after a
   response, or a sanctuary mass past ``course.sanctuary_detect_cells``
   (extramedullary relapse); its type is the dominant phenotype.
@@ -83,7 +88,8 @@ a step of ``course.step_days``, with no agent and no per-tick cost:
 
 Every draw comes from generators seeded by the run seed (the course's stream
 :data:`COURSE_STREAM`; the CD19 losses' :data:`CD19_LOSS_STREAM`; the rescue's
-:data:`RESCUE_STREAM`; the treatment-related death's ``CHEMO_TOXIC_DEATH``), so a run is
+:data:`RESCUE_STREAM`; the graft's escape's :data:`GVL_ESCAPE_STREAM`; the treatment-related
+death's ``CHEMO_TOXIC_DEATH``), so a run is
 bit-identical for a seed whichever model (numba or Mesa reference) made its lattice part.
 """
 
@@ -150,6 +156,9 @@ CD19_LOSS_STREAM = 0xC1
 #: the stream of the rescue by later therapy, apart from the course's generator, so that at share 0
 #: every other draw of the course is unchanged
 RESCUE_STREAM = 0xC2
+#: the stream of the graft's escape (``course.gvl_escape_probability``), apart from the course's
+#: generator, so that at probability 0 every other draw of the course is unchanged
+GVL_ESCAPE_STREAM = 0xC3
 
 
 def failure_short_median_days(c) -> float:
@@ -533,6 +542,10 @@ def follow(run: LatticeRun, config: Config, seed: int) -> CourseResult:
     rescued = c.failure_rescued_share > 0.0 and (
         np.random.default_rng([seed & 0xFFFFFFFFFFFFFFFF, RESCUE_STREAM]).random() < c.failure_rescued_share
     )
+    # The graft fails to control this patient's leukemia (drawn for every patient, used if transplanted).
+    escapes = c.gvl_escape_probability > 0.0 and (
+        np.random.default_rng([seed & 0xFFFFFFFFFFFFFFFF, GVL_ESCAPE_STREAM]).random() < c.gvl_escape_probability
+    )
 
     # Event-driven follow-up on the course grid.
     n_steps = max(0, math.ceil((horizon - t_end_lattice) / c.step_days - 1e-9))
@@ -555,7 +568,7 @@ def follow(run: LatticeRun, config: Config, seed: int) -> CourseResult:
             break
         infusing = any(s <= t0 < e for s, e in later)
         kill = k_inf if infusing else 0.0
-        gvl = c.gvl_kill_per_day if done_transplant else 0.0
+        gvl = c.gvl_kill_per_day if done_transplant and not escapes else 0.0
         cytotoxic = kill if chemo else 0.0  # chemotherapy does not need CD19
         seeded = sanct * seed_rate * dt
         b, d, s_birth, s_death = rates_at(t0)
@@ -595,6 +608,12 @@ def follow(run: LatticeRun, config: Config, seed: int) -> CourseResult:
             given_after = sum(1 for s, e in later if s < t1)
     if not transplanted:
         trm_day, transplant_day = math.nan, math.nan
+    elif remission_death_day >= transplant_day:
+        # After the transplant every non-relapse death is the transplant's (its source's non-relapse
+        # mortality counts them all): the remission hazard stops from the transplant to a relapse, and
+        # the exponential clock resumes there (only a rescued patient can still die of it).
+        resume = relapse_day if not math.isnan(relapse_day) else math.inf
+        remission_death_day = resume + (remission_death_day - transplant_day)
     # Treatment-related death: in the courses given (none after a relapse or the transplant).
     toxic_day = math.inf
     if toxic:

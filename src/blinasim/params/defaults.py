@@ -165,13 +165,14 @@ LITERATURE: dict[str, Default] = {
         "spread of the myeloid IL-6 response (blinasim.trials.cohort.IL6_RESPONSE)",
     ),
     "patient.sanctuary_fraction": Default(
-        1e-3,
+        3e-4,
         "1",
         "approx.: disease outside the marrow is usually occult at relapse (CNS involvement in a minority); the "
         "marrow and other sites as sanctuaries from blinatumomab ([Liu2023]; [Sigmund2020]); the R/R cohorts' "
-        "median, calibrated in stage 8 (docs/validation.md, survival; blinasim.trials.cohort.SANCTUARY): 1e-3 on "
+        "median, calibrated in stage 8 (docs/validation.md, survival; blinasim.trials.cohort.SANCTUARY): 3e-4 "
+        "with relapse after a transplant (section 'Relapse and non-relapse death after a transplant'); 1e-3 on "
         "the defaults of 'CR/CRh at the four-cohort mapping' (section 'Stage 8 on the re-fitted defaults'); "
-        "3e-4 before",
+        "3e-4 before that",
     ),
     "patient.cd4_fraction": Default(
         0.6, "1", "approx.: CD4:CD8 about 2:1 in adult blood (CD4 ~60% of CD3+ T-cells); often lower after therapy"
@@ -1209,9 +1210,17 @@ LITERATURE: dict[str, Default] = {
     "course.gvl_kill_per_day": Default(
         0.1,
         "1/day",
-        "approx.: the graft-versus-leukemia effect of allogeneic T-cells holds residual ALL in check (relapse "
-        "after HSCT in CR with low MRD is the exception; [Kolb2008]); a hazard above the blasts' net growth "
-        "(0.07/day)",
+        "approx.: the graft-versus-leukemia effect of allogeneic T-cells holds residual ALL in check where the "
+        "graft controls it ([Kolb2008]; where it does not: course.gvl_escape_probability); a hazard above the "
+        "blasts' net growth (0.07/day)",
+    ),
+    "course.gvl_escape_probability": Default(
+        0.34,
+        "1",
+        "approx.: relapse after unrelated-donor HSCT of adult ALL in first remission, 20% at 5 years with 42% "
+        "treatment-related mortality competing ([Marks2008]): 0.20 / (1 - 0.42) of those not dying of the "
+        "transplant, whose deaths mostly come first; ALL is among the leukemias the graft holds least "
+        "([Kolb2008])",
     ),
     "course.trm_probability": Default(
         0.25,

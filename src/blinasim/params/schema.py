@@ -1393,12 +1393,27 @@ class CourseConfig(_Section):
         ge=0,
         le=10,
     )
-    trm_probability: float = _param("course.trm_probability", "Probability of transplant-related death.", ge=0, le=1)
+    gvl_escape_probability: float = _param(
+        "course.gvl_escape_probability",
+        "Probability that the graft fails to control a transplanted patient's leukemia: no graft-versus-leukemia "
+        "kill after the conditioning, so any residual disease grows back to a relapse.",
+        ge=0,
+        le=1,
+    )
+    trm_probability: float = _param(
+        "course.trm_probability",
+        "Probability of transplant-related death (every non-relapse death after the transplant).",
+        ge=0,
+        le=1,
+    )
     trm_mean_days: float = _param(
         "course.trm_mean_days", "Mean days from transplant to a transplant-related death.", gt=0, le=3650
     )
     remission_death_per_year: float = _param(
-        "course.remission_death_per_year", "Hazard of death in remission without transplant.", ge=0, le=5
+        "course.remission_death_per_year",
+        "Hazard of death in remission without transplant (it stops from a transplant to a relapse).",
+        ge=0,
+        le=5,
     )
     failure_survival_median_days: float = _param(
         "course.failure_survival_median_days",

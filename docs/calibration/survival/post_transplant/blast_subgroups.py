@@ -1,0 +1,91 @@
+"""BLAST-like patients by subgroup, against the subgroups BLAST published (docs/validation.md, "Relapse and
+non-relapse death after a transplant").
+
+    python docs/calibration/survival/post_transplant/blast_subgroups.py CACHE.pkl SEED [DRAWN_MEDIAN]
+
+CACHE.pkl: the lattice runs of ``scripts/calibrate_survival.py --n N --seed SEED --cache CACHE.pkl``.
+DRAWN_MEDIAN: the cohort median of ``patient.sanctuary_fraction`` when the cache was written (its
+patients' draws are stored with it; default: the current default). Each patient's draw is scaled to the
+current default, keeping its place in the distribution (as stage 8's scan does). Follows each
+BLAST-like course at the current defaults and prints:
+
+* the landmark analysis at day 45 (the end of cycle 1) by complete MRD response: median RFS and OS from
+  the landmark (Gokbuget 2018: RFS 23.6 vs 5.7 months, OS 38.9 vs 12.5 months);
+* the patients transplanted in continuous remission and, with and without such a transplant, the share
+  alive without relapse at 5 years (the final analysis: 40.5% vs 19.4%; 74 of 110 transplanted);
+* the first events of each group (``event_cause``).
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+import pickle
+import sys
+from pathlib import Path
+
+from blinasim.clinical.course import EVENT_CAUSES
+from blinasim.core.output import with_course
+from blinasim.core.seeds import run_seed
+from blinasim.stats import kaplan_meier, wilson_ci
+from blinasim.trials.calibration.survival import course_config
+from blinasim.trials.cohort import SANCTUARY
+
+MONTH = 365.25 / 12
+LANDMARK_DAYS = 45.0
+FIVE_YEARS = 5 * 365.25
+
+
+def median_months(rows: list[dict[str, float]], endpoint: str) -> str:
+    """Kaplan-Meier median of ``endpoint`` from the landmark, in months ('not reached' if it is not)."""
+    curve = kaplan_meier([r[f"{endpoint}_days"] - LANDMARK_DAYS for r in rows], [r[f"{endpoint}_event"] for r in rows])
+    m = curve.median()
+    return "not reached" if math.isnan(m) or math.isinf(m) else f"{m / MONTH:.1f}"
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) not in (2, 3) or not Path(argv[0]).is_file() or not argv[1].isdigit():
+        sys.exit(
+            "usage: blast_subgroups.py CACHE.pkl SEED [DRAWN_MEDIAN] (a cache written by "
+            "scripts/calibrate_survival.py --cache)"
+        )
+    runs = [r for r in pickle.loads(Path(argv[0]).read_bytes()) if r.trial == "blast"]
+    seed = int(argv[1])
+    median = SANCTUARY.params["median"]
+    factor = median / float(argv[2]) if len(argv) == 3 else 1.0
+    print(f"sanctuary median {median:.0e} (draws scaled by {factor:.3g})")
+    rows = []
+    for run in runs:
+        share = min(run.overrides.get("patient.sanctuary_fraction", median) * factor, SANCTUARY.high)
+        ds = with_course(
+            run.dataset, course_config(run, {"patient.sanctuary_fraction": share}), run_seed(seed, run.index, 0)
+        )
+        row = {k: float(ds[k].values) for k in ("os_days", "os_event", "rfs_days", "rfs_event", "transplant_day")}
+        row["mrd_response"] = float(ds.mrd_response.values)
+        row["cause"] = EVENT_CAUSES[int(ds.event_cause.values)]
+        relapse_free_at_transplant = row["rfs_event"] != 1.0 or row["rfs_days"] > row["transplant_day"]
+        row["hsct_in_ccr"] = not math.isnan(row["transplant_day"]) and relapse_free_at_transplant
+        rows.append(row)
+    n = len(rows)
+    print(f"blast: {n} patients, seed {seed}")
+    at_landmark = [r for r in rows if r["rfs_days"] > LANDMARK_DAYS and r["os_days"] > LANDMARK_DAYS]
+    for label, flag in (("complete MRD responders", 1.0), ("MRD non-responders", 0.0)):
+        group = [r for r in at_landmark if r["mrd_response"] == flag]
+        print(
+            f"  landmark day 45, {label}: {len(group)}; median RFS {median_months(group, 'rfs')} months, "
+            f"median OS {median_months(group, 'os')} months"
+        )
+    for label, flag in (("transplanted in continuous remission", True), ("not transplanted in remission", False)):
+        group = [r for r in rows if r["hsct_in_ccr"] is flag]
+        alive_free = sum(1 for r in group if r["rfs_days"] > FIVE_YEARS - 1e-9 or r["rfs_event"] != 1.0)
+        p, lo, hi = wilson_ci(alive_free, len(group)) if group else (math.nan, math.nan, math.nan)
+        causes = collections.Counter(r["cause"] for r in group)
+        print(
+            f"  {label}: {len(group)} ({len(group) / n:.2f}); alive without relapse at 5 years {alive_free}/{len(group)}"
+            f" = {p:.3f} ({lo:.3f}-{hi:.3f})"
+        )
+        print("    first events: " + ", ".join(f"{k} {v}" for k, v in sorted(causes.items())))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
