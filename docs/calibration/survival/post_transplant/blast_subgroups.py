@@ -1,13 +1,16 @@
 """BLAST-like patients by subgroup, against the subgroups BLAST published (docs/validation.md, "Relapse and
 non-relapse death after a transplant").
 
-    python docs/calibration/survival/post_transplant/blast_subgroups.py CACHE.pkl SEED [DRAWN_MEDIAN]
+    python docs/calibration/survival/post_transplant/blast_subgroups.py CACHE.pkl SEED [DRAWN_MEDIAN] [--escape P]
 
 CACHE.pkl: the lattice runs of ``scripts/calibrate_survival.py --n N --seed SEED --cache CACHE.pkl``.
 DRAWN_MEDIAN: the cohort median of ``patient.sanctuary_fraction`` when the cache was written (its
 patients' draws are stored with it; default: the current default). Each patient's draw is scaled to the
-current default, keeping its place in the distribution (as stage 8's scan does). Follows each
-BLAST-like course at the current defaults and prints:
+current default, keeping its place in the distribution (as stage 8's scan does). ``--escape P`` sets
+``course.gvl_escape_probability`` (a sensitivity). Follows each BLAST-like course at the current
+defaults and prints:
+
+* the trial's two targets: RFS at 18 months (0.54) and median OS (36.5 months);
 
 * the landmark analysis at day 45 (the end of cycle 1) by complete MRD response: median RFS and OS from
   the landmark (Gokbuget 2018: RFS 23.6 vs 5.7 months, OS 38.9 vs 12.5 months);
@@ -44,6 +47,11 @@ def median_months(rows: list[dict[str, float]], endpoint: str) -> str:
 
 
 def main(argv: list[str]) -> None:
+    course_overrides = {}
+    if "--escape" in argv:
+        i = argv.index("--escape")
+        course_overrides["course.gvl_escape_probability"] = float(argv[i + 1])
+        argv = argv[:i] + argv[i + 2 :]
     if len(argv) not in (2, 3) or not Path(argv[0]).is_file() or not argv[1].isdigit():
         sys.exit(
             "usage: blast_subgroups.py CACHE.pkl SEED [DRAWN_MEDIAN] (a cache written by "
@@ -53,12 +61,14 @@ def main(argv: list[str]) -> None:
     seed = int(argv[1])
     median = SANCTUARY.params["median"]
     factor = median / float(argv[2]) if len(argv) == 3 else 1.0
-    print(f"sanctuary median {median:.0e} (draws scaled by {factor:.3g})")
+    print(f"sanctuary median {median:.0e} (draws scaled by {factor:.3g}); course overrides {course_overrides}")
     rows = []
     for run in runs:
         share = min(run.overrides.get("patient.sanctuary_fraction", median) * factor, SANCTUARY.high)
         ds = with_course(
-            run.dataset, course_config(run, {"patient.sanctuary_fraction": share}), run_seed(seed, run.index, 0)
+            run.dataset,
+            course_config(run, {"patient.sanctuary_fraction": share, **course_overrides}),
+            run_seed(seed, run.index, 0),
         )
         row = {k: float(ds[k].values) for k in ("os_days", "os_event", "rfs_days", "rfs_event", "transplant_day")}
         row["mrd_response"] = float(ds.mrd_response.values)
@@ -68,6 +78,10 @@ def main(argv: list[str]) -> None:
         rows.append(row)
     n = len(rows)
     print(f"blast: {n} patients, seed {seed}")
+    rfs = kaplan_meier([r["rfs_days"] for r in rows], [r["rfs_event"] for r in rows]).at(18 * MONTH)
+    os_median = kaplan_meier([r["os_days"] for r in rows], [r["os_event"] for r in rows]).median()
+    os_text = "not reached" if math.isnan(os_median) or math.isinf(os_median) else f"{os_median / MONTH:.1f}"
+    print(f"  RFS at 18 months {rfs:.3f} (BLAST 0.54); median OS {os_text} months (BLAST 36.5)")
     at_landmark = [r for r in rows if r["rfs_days"] > LANDMARK_DAYS and r["os_days"] > LANDMARK_DAYS]
     for label, flag in (("complete MRD responders", 1.0), ("MRD non-responders", 0.0)):
         group = [r for r in at_landmark if r["mrd_response"] == flag]
@@ -85,6 +99,9 @@ def main(argv: list[str]) -> None:
             f" = {p:.3f} ({lo:.3f}-{hi:.3f})"
         )
         print("    first events: " + ", ".join(f"{k} {v}" for k, v in sorted(causes.items())))
+        if flag:
+            relapsed = sum(1 for r in group if r["cause"].startswith("relapse") or r["cause"] == "lineage_switch")
+            print(f"    relapsed after the transplant: {relapsed}/{len(group)} = {relapsed / len(group):.3f}")
 
 
 if __name__ == "__main__":
