@@ -542,9 +542,11 @@ def follow(run: LatticeRun, config: Config, seed: int) -> CourseResult:
     rescued = c.failure_rescued_share > 0.0 and (
         np.random.default_rng([seed & 0xFFFFFFFFFFFFFFFF, RESCUE_STREAM]).random() < c.failure_rescued_share
     )
-    # The graft fails to control this patient's leukemia (drawn for every patient, used if transplanted).
-    escapes = c.gvl_escape_probability > 0.0 and (
-        np.random.default_rng([seed & 0xFFFFFFFFFFFFFFFF, GVL_ESCAPE_STREAM]).random() < c.gvl_escape_probability
+    # The graft fails to control this patient's leukemia (drawn only for a planned transplant).
+    escapes = (
+        not math.isnan(transplant_day)
+        and c.gvl_escape_probability > 0.0
+        and np.random.default_rng([seed & 0xFFFFFFFFFFFFFFFF, GVL_ESCAPE_STREAM]).random() < c.gvl_escape_probability
     )
 
     # Event-driven follow-up on the course grid.

@@ -11,7 +11,6 @@ current default, keeping its place in the distribution (as stage 8's scan does).
 defaults and prints:
 
 * the trial's two targets: RFS at 18 months (0.54) and median OS (36.5 months);
-
 * the landmark analysis at day 45 (the end of cycle 1) by complete MRD response: median RFS and OS from
   the landmark (Gokbuget 2018: RFS 23.6 vs 5.7 months, OS 38.9 vs 12.5 months);
 * the patients transplanted in continuous remission and, with and without such a transplant, the share
@@ -31,7 +30,7 @@ from blinasim.clinical.course import EVENT_CAUSES
 from blinasim.core.output import with_course
 from blinasim.core.seeds import run_seed
 from blinasim.stats import kaplan_meier, wilson_ci
-from blinasim.trials.calibration.survival import course_config
+from blinasim.trials.calibration.survival import course_config, scaled_sanctuary
 from blinasim.trials.cohort import SANCTUARY
 
 MONTH = 365.25 / 12
@@ -39,9 +38,9 @@ LANDMARK_DAYS = 45.0
 FIVE_YEARS = 5 * 365.25
 
 
-def median_months(rows: list[dict[str, float]], endpoint: str) -> str:
-    """Kaplan-Meier median of ``endpoint`` from the landmark, in months ('not reached' if it is not)."""
-    curve = kaplan_meier([r[f"{endpoint}_days"] - LANDMARK_DAYS for r in rows], [r[f"{endpoint}_event"] for r in rows])
+def median_months(rows: list[dict[str, float]], endpoint: str, origin: float = LANDMARK_DAYS) -> str:
+    """Kaplan-Meier median of ``endpoint`` from ``origin`` (day), in months ('not reached' if it is not)."""
+    curve = kaplan_meier([r[f"{endpoint}_days"] - origin for r in rows], [r[f"{endpoint}_event"] for r in rows])
     m = curve.median()
     return "not reached" if math.isnan(m) or math.isinf(m) else f"{m / MONTH:.1f}"
 
@@ -64,12 +63,8 @@ def main(argv: list[str]) -> None:
     print(f"sanctuary median {median:.0e} (draws scaled by {factor:.3g}); course overrides {course_overrides}")
     rows = []
     for run in runs:
-        share = min(run.overrides.get("patient.sanctuary_fraction", median) * factor, SANCTUARY.high)
-        ds = with_course(
-            run.dataset,
-            course_config(run, {"patient.sanctuary_fraction": share, **course_overrides}),
-            run_seed(seed, run.index, 0),
-        )
+        share = scaled_sanctuary(run.overrides.get("patient.sanctuary_fraction", median), factor)
+        ds = with_course(run.dataset, course_config(run, {**share, **course_overrides}), run_seed(seed, run.index, 0))
         row = {k: float(ds[k].values) for k in ("os_days", "os_event", "rfs_days", "rfs_event", "transplant_day")}
         row["mrd_response"] = float(ds.mrd_response.values)
         row["cause"] = EVENT_CAUSES[int(ds.event_cause.values)]
@@ -79,9 +74,7 @@ def main(argv: list[str]) -> None:
     n = len(rows)
     print(f"blast: {n} patients, seed {seed}")
     rfs = kaplan_meier([r["rfs_days"] for r in rows], [r["rfs_event"] for r in rows]).at(18 * MONTH)
-    os_median = kaplan_meier([r["os_days"] for r in rows], [r["os_event"] for r in rows]).median()
-    os_text = "not reached" if math.isnan(os_median) or math.isinf(os_median) else f"{os_median / MONTH:.1f}"
-    print(f"  RFS at 18 months {rfs:.3f} (BLAST 0.54); median OS {os_text} months (BLAST 36.5)")
+    print(f"  RFS at 18 months {rfs:.3f} (BLAST 0.54); median OS {median_months(rows, 'os', 0.0)} months (BLAST 36.5)")
     at_landmark = [r for r in rows if r["rfs_days"] > LANDMARK_DAYS and r["os_days"] > LANDMARK_DAYS]
     for label, flag in (("complete MRD responders", 1.0), ("MRD non-responders", 0.0)):
         group = [r for r in at_landmark if r["mrd_response"] == flag]

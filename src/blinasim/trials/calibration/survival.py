@@ -150,20 +150,26 @@ def miss(target: SurvivalTarget, value: float) -> float:
     return value - target.value
 
 
+def scaled_sanctuary(share: float, factor: float) -> dict[str, Any]:
+    """The override that moves one patient's drawn ``patient.sanctuary_fraction`` to a cohort median
+    ``factor`` times the one it was drawn at: the patient keeps its place in the distribution (capped
+    at the attribute's upper bound)."""
+    return {"patient.sanctuary_fraction": min(share * factor, SANCTUARY.high)}
+
+
 def scan_sanctuary(
     runs: Sequence[LatticeRun], seed: int, medians: Sequence[float]
 ) -> list[tuple[float, dict[tuple[str, str], float]]]:
     """The targets' model values with the cohort median of ``patient.sanctuary_fraction`` set to
-    each of ``medians``: every patient's draw is scaled by ``median / drawn median``, so each
-    patient keeps its place in the distribution."""
+    each of ``medians``: every patient's draw is scaled by ``median / drawn median``
+    (:func:`scaled_sanctuary`)."""
     base = SANCTUARY.params["median"]
     out = []
     for median in medians:
         factor = median / base
 
         def scaled(run: LatticeRun, factor: float = factor) -> dict[str, Any]:
-            share = run.overrides.get("patient.sanctuary_fraction", base) * factor
-            return {"patient.sanctuary_fraction": min(share, SANCTUARY.high)}
+            return scaled_sanctuary(run.overrides.get("patient.sanctuary_fraction", base), factor)
 
         out.append((float(median), survival_values(runs, seed, scaled)))
     return out
