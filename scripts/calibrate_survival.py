@@ -28,7 +28,23 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--medians", default="1e-8,1e-7,1e-6,1e-5,1e-4")
     parser.add_argument("--cache", type=Path, help="keep the lattice runs in this file and reuse them")
+    parser.add_argument(
+        "--course",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a course setting (number) for every candidate, e.g. course.regrowth_log_sd=1 (a sensitivity)",
+    )
     args = parser.parse_args()
+    course = {}
+    for item in args.course:
+        key, sep, value = item.partition("=")
+        try:
+            course[key] = float(value)
+        except ValueError:
+            parser.error(f"--course {item!r}: expected KEY=NUMBER, e.g. course.regrowth_log_sd=1")
+        if not sep or not key.startswith("course."):
+            parser.error(f"--course {item!r}: expected a course setting, e.g. course.regrowth_log_sd=1")
     start = time.perf_counter()
     if args.cache and args.cache.exists():
         runs = pickle.loads(args.cache.read_bytes())
@@ -40,7 +56,7 @@ def main() -> None:
             args.cache.write_bytes(pickle.dumps(runs))
     medians = [float(m) for m in args.medians.split(",")]
     start = time.perf_counter()
-    table = scan_sanctuary(runs, args.seed, medians)
+    table = scan_sanctuary(runs, args.seed, medians, course)
     print(f"courses followed again for {len(medians)} candidates in {time.perf_counter() - start:.0f} s")
     header = "sanctuary median | " + " | ".join(f"{t.trial} {t.name} (target {t.value})" for t in SURVIVAL_TARGETS)
     print(header)

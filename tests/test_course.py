@@ -160,6 +160,59 @@ def test_residual_disease_regrows_to_a_relapse_at_the_net_growth_rate():
     assert np.isnan(r.mrd[after]).all()
 
 
+def test_each_patient_regrows_at_its_own_pace_after_the_lattice_run():
+    """With ``course.regrowth_log_sd`` each patient's leukemia divides and dies at its own multiple ``f`` of
+    the disease's rates from the end of the lattice run: 1e6 CD19-negative cells reach 5% marrow blasts at
+    ln(N / 1e6) / (f (b - d)). ``ln f`` is the log-SD times a standard normal deviate clipped at 2 SD."""
+    sd, n = 1.0, 400
+    cfg = config(patient__sanctuary_fraction=0.0, course__regrowth_log_sd=sd)
+    dis = cfg.disease
+    net = dis.blast_birth_rate_per_day - dis.blast_death_rate_per_day
+    f = cfg.endpoints.relapse_blast_fraction
+    threshold = f / (1 - f) * (1e12 - 1e6)
+    run = lattice(cells=(0, 1e6, 0))
+    logs = []
+    for seed in range(n):
+        factor = course.regrowth_factor(cfg, seed)
+        logs.append(math.log(factor))
+        if seed < 40:
+            r = course.follow(run, cfg, seed)
+            expected = 84.0 + math.log(threshold / 1e6) / (factor * net)
+            if expected < cfg.course.follow_up_days - 2 * cfg.course.step_days:
+                assert r.event_cause == course.RELAPSE_CD19_NEG
+                assert abs(r.rfs_days + 28.0 - expected) <= 2 * cfg.course.step_days
+            else:  # too slow to relapse within the follow-up
+                assert r.event_cause == course.NONE
+    logs = np.array(logs) / sd
+    assert np.abs(logs).max() <= course.REGROWTH_CLIP_SD + 1e-12
+    c = course.REGROWTH_CLIP_SD
+    tail = 0.5 * math.erfc(c / math.sqrt(2))  # P(z > c)
+    density = math.exp(-c * c / 2) / math.sqrt(2 * math.pi)
+    clipped_sd = math.sqrt(1 - 2 * tail - 2 * c * density + 2 * c * c * tail)
+    assert abs(logs.mean()) < 4 * clipped_sd / math.sqrt(n)
+    assert abs(logs.std() - clipped_sd) < 4 * clipped_sd / math.sqrt(2 * n)
+    assert abs(np.mean(np.abs(logs) >= c - 1e-12) - 2 * tail) < 4 * math.sqrt(2 * tail / n)
+
+
+def test_the_regrowth_spares_the_lattice_run_and_draws_nothing_at_log_sd_zero():
+    """The patient's pace acts only in the follow-up: the sanctuary on the lattice run's records is the same
+    whatever the factor. At log-sd 0 the factor is exactly 1 and the course is bit-identical to the default's."""
+    run = lattice(cells=(1e6, 0, 0))
+    base = config(patient__sanctuary_fraction=1e-2)
+    paced = config(patient__sanctuary_fraction=1e-2, course__regrowth_log_sd=1.5)
+    off = config(patient__sanctuary_fraction=1e-2, course__regrowth_log_sd=0.0)
+    n = len(run.times)
+    moved = 0
+    for seed in range(10):
+        a, b, z = course.follow(run, base, seed), course.follow(run, paced, seed), course.follow(run, off, seed)
+        assert course.regrowth_factor(off, seed) == 1.0
+        np.testing.assert_array_equal(a.sanctuary[:n], b.sanctuary[:n])
+        np.testing.assert_array_equal(a.sanctuary, z.sanctuary)
+        assert (a.os_days, a.rfs_days, a.event_cause) == (z.os_days, z.rfs_days, z.event_cause)
+        moved += a.rfs_days != b.rfs_days
+    assert moved >= 8  # the pace moves the relapse of nearly every patient
+
+
 def test_drug_in_later_cycles_kills_cd19_positive_cells_at_the_measured_hazard():
     """Cycles 3-5 act on CD19+ residual disease at the hazard the lattice measured (CD19 loss off, so that
     no CD19-negative daughter escapes the drug: the next test)."""
@@ -264,7 +317,8 @@ def test_a_graft_that_escapes_lets_the_residue_grow_back_to_a_relapse():
 def test_after_a_transplant_every_non_relapse_death_is_the_transplants():
     """The remission hazard runs until the transplant and stops after it: the transplant-related mortality
     counts every non-relapse death after the transplant. A cured patient transplanted on day 228 (200 days
-    after the response) dies in remission only before that day, at the hazard's probability."""
+    after the response) dies in remission only before that day, at the hazard's probability, and is then never
+    transplanted."""
     per_year, n = 2.0, 300
     cfg = config(
         course__hsct_uptake=1.0,
@@ -276,6 +330,8 @@ def test_after_a_transplant_every_non_relapse_death_is_the_transplants():
     results = [course.follow(lattice(cells=(0, 0, 0)), cfg, seed) for seed in range(n)]
     died = [r for r in results if r.os_event]
     assert all(r.event_cause == course.DEATH_REMISSION and 84.0 <= r.os_days < 228.0 for r in died)
+    # A patient who dies before the planned transplant is never transplanted.
+    assert all(r.transplanted == 0 and math.isnan(r.transplant_day) for r in died)
     assert all(r.transplanted == 1 and r.transplant_day == pytest.approx(228.0) for r in results if not r.os_event)
     expected = 1.0 - math.exp(-per_year / 365.0 * (228.0 - 84.0))  # from the end of the lattice run (day 84)
     assert abs(len(died) / n - expected) < 3.5 * math.sqrt(expected * (1 - expected) / n)

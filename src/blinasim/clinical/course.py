@@ -159,6 +159,22 @@ RESCUE_STREAM = 0xC2
 #: the stream of the graft's escape (``course.gvl_escape_probability``), apart from the course's
 #: generator, so that at probability 0 every other draw of the course is unchanged
 GVL_ESCAPE_STREAM = 0xC3
+#: the stream of the patient's regrowth factor (``course.regrowth_log_sd``), apart from the course's
+#: generator, so that at log-sd 0 every other draw of the course is unchanged
+REGROWTH_STREAM = 0xC4
+#: the regrowth factor's normal deviate is clipped to this many standard deviations
+REGROWTH_CLIP_SD = 2.0
+
+
+def regrowth_factor(config: Config, seed: int) -> float:
+    """The patient's regrowth factor: the division and death rates of its leukemia in the follow-up are
+    those of the lattice times this factor (``exp(log_sd z)``, ``z`` a standard normal deviate clipped to
+    :data:`REGROWTH_CLIP_SD`, drawn on :data:`REGROWTH_STREAM`); exactly 1.0, with no draw, at log-sd 0."""
+    log_sd = config.course.regrowth_log_sd
+    if log_sd == 0.0:
+        return 1.0
+    z = np.random.default_rng([seed & 0xFFFFFFFFFFFFFFFF, REGROWTH_STREAM]).standard_normal()
+    return math.exp(log_sd * min(max(z, -REGROWTH_CLIP_SD), REGROWTH_CLIP_SD))
 
 
 def failure_short_median_days(c) -> float:
@@ -433,17 +449,23 @@ def follow(run: LatticeRun, config: Config, seed: int) -> CourseResult:
     # A Ph+ patient on a TKI: the rates at the mean inhibition of a steady-state dosing day, from its start.
     tki_inhibition = TkiExposure(config).steady_state_mean("abl1")
     tki_start = config.treatment.tki_start_day
-    if tki_inhibition > 0.0:
-        tki_rates = [ph_blast_rates(config, b, d, tki_inhibition) for b, d in zip(birth, death, strict=True)]
-        birth_tki = np.array([b for b, _ in tki_rates])
-        death_tki = np.array([d for _, d in tki_rates])
-        sanct_birth_tki, sanct_death_tki = ph_blast_rates(config, sanct_birth, sanct_death0, tki_inhibition)
+
+    def on_tki(b: np.ndarray, d: np.ndarray, sb: float, sd: float) -> tuple[np.ndarray, np.ndarray, float, float]:
+        rates = [ph_blast_rates(config, x, y, tki_inhibition) for x, y in zip(b, d, strict=True)]
+        sanct = ph_blast_rates(config, sb, sd, tki_inhibition)
+        return np.array([x for x, _ in rates]), np.array([y for _, y in rates]), *sanct
+
+    # The follow-up's regrowth: the patient's residual clone divides and dies at its own pace.
+    factor = regrowth_factor(config, seed)
+    rates = {False: (birth, death, sanct_birth, sanct_death0)}
+    rates[True] = tuple(x * factor for x in rates[False]) if factor != 1.0 else rates[False]
+    rates_tki = {k: on_tki(*v) for k, v in rates.items()} if tki_inhibition > 0.0 else rates
 
     def rates_at(t: float) -> tuple[np.ndarray, np.ndarray, float, float]:
-        """Marrow birth and death by phenotype, and the sanctuary's, at day ``t``."""
-        if tki_inhibition > 0.0 and t >= tki_start:
-            return birth_tki, death_tki, sanct_birth_tki, sanct_death_tki
-        return birth, death, sanct_birth, sanct_death0
+        """Marrow birth and death by phenotype, and the sanctuary's, at day ``t`` (the patient's
+        regrowth from the end of the lattice run; a TKI's effect from its start)."""
+        table = rates_tki if tki_inhibition > 0.0 and t >= tki_start else rates
+        return table[bool(t >= t_end_lattice)]
 
     # The normal marrow at the end of the lattice run: leukemic cells L give blast fraction
     # L / (L + normal nucleated) and MRD L / (L + normal mononuclear); L cannot exceed the marrow.
@@ -646,6 +668,9 @@ def follow(run: LatticeRun, config: Config, seed: int) -> CourseResult:
         os_days, os_event = horizon, 0
     else:
         os_days, os_event = float(death_day), 1
+    if transplanted and os_event and os_days < transplant_day:
+        # Died (in remission or of the salvage's toxicity) before the planned transplant: never transplanted.
+        transplanted, transplant_day = 0, math.nan
     # A relapse after death does not happen.
     if not math.isnan(relapse_day) and os_event and relapse_day > os_days:
         relapse_day, cause = math.nan, NONE

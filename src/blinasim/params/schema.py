@@ -1400,6 +1400,14 @@ class CourseConfig(_Section):
         ge=0,
         le=1,
     )
+    regrowth_log_sd: float = _param(
+        "course.regrowth_log_sd",
+        "Log-SD across patients of the pace of the leukemia's regrowth after the lattice run: the patient's "
+        "division and death rates in the follow-up are the disease's times exp(log_sd z), z a standard normal "
+        "deviate clipped to +-2 (0: every patient regrows at the disease's rates).",
+        ge=0,
+        le=2,
+    )
     trm_probability: float = _param(
         "course.trm_probability",
         "Probability of transplant-related death (every non-relapse death after the transplant).",

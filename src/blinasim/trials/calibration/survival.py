@@ -109,6 +109,14 @@ def survival_values(
 ) -> dict[tuple[str, str], float]:
     """The model's value of every :data:`SURVIVAL_TARGETS` entry, each course followed again with
     ``overrides(run)``; keys are ``(trial, name)``."""
+    return values_from_rows(follow_rows(runs, seed, overrides))
+
+
+def follow_rows(
+    runs: Sequence[LatticeRun], seed: int, overrides: Callable[[LatticeRun], dict[str, Any]] = lambda r: {}
+) -> dict[str, list[dict[str, float]]]:
+    """Each run's course followed again with ``overrides(run)`` (run seed from ``seed`` and its index): the
+    read-outs the targets need, per trial. Rows of several calibration seeds can be pooled."""
     rows: dict[str, list[dict[str, float]]] = {"mt103_211": [], "blast": []}
     for run in runs:
         ds = with_course(run.dataset, course_config(run, overrides(run)), run_seed(seed, run.index, 0))
@@ -118,6 +126,11 @@ def survival_values(
                 for name in ("os_days", "os_event", "rfs_days", "rfs_event", "cr_crh", "mrd_response")
             }
         )
+    return rows
+
+
+def values_from_rows(rows: dict[str, list[dict[str, float]]]) -> dict[tuple[str, str], float]:
+    """The :data:`SURVIVAL_TARGETS` values of :func:`follow_rows`' read-outs."""
     out: dict[tuple[str, str], float] = {}
     mt = rows["mt103_211"]
     responders = [r for r in mt if r["cr_crh"] == 1.0]
@@ -158,18 +171,18 @@ def scaled_sanctuary(share: float, factor: float) -> dict[str, Any]:
 
 
 def scan_sanctuary(
-    runs: Sequence[LatticeRun], seed: int, medians: Sequence[float]
+    runs: Sequence[LatticeRun], seed: int, medians: Sequence[float], course: dict[str, Any] | None = None
 ) -> list[tuple[float, dict[tuple[str, str], float]]]:
     """The targets' model values with the cohort median of ``patient.sanctuary_fraction`` set to
     each of ``medians``: every patient's draw is scaled by ``median / drawn median``
-    (:func:`scaled_sanctuary`)."""
+    (:func:`scaled_sanctuary`); ``course``: settings applied to every course as well (a sensitivity)."""
     base = SANCTUARY.params["median"]
     out = []
     for median in medians:
         factor = median / base
 
         def scaled(run: LatticeRun, factor: float = factor) -> dict[str, Any]:
-            return scaled_sanctuary(run.overrides.get("patient.sanctuary_fraction", base), factor)
+            return {**(course or {}), **scaled_sanctuary(run.overrides.get("patient.sanctuary_fraction", base), factor)}
 
         out.append((float(median), survival_values(runs, seed, scaled)))
     return out
