@@ -47,6 +47,13 @@ import numpy as np
 from blinasim.params.defaults import default
 
 
+def _exp(x: np.ndarray) -> np.ndarray:
+    """``exp`` of each value by the C library, one value at a time: numpy's vectorised ``exp`` takes a
+    CPU-specific path on some machines (AVX-512), whose last bits differ, and a drawn attribute must be
+    the same on every machine (docs/testing.md, "Regression baseline")."""
+    return np.array([math.exp(v) for v in x], dtype=np.float64)
+
+
 @dataclass(frozen=True)
 class Attribute:
     """One drawn attribute: a distribution over a config key, optionally truncated.
@@ -81,7 +88,7 @@ class Attribute:
             m = max(2 * (n - filled), 16)
             p = self.params
             if self.kind == "lognormal":
-                x = p["median"] * np.exp(p["log_sd"] * rng.standard_normal(m))
+                x = p["median"] * _exp(p["log_sd"] * rng.standard_normal(m))
             elif self.kind == "normal":
                 x = p["mean"] + p["sd"] * rng.standard_normal(m)
             elif self.kind == "beta":
@@ -103,11 +110,11 @@ class Attribute:
         """Each patient's value from its own base value; a value outside the bounds is redrawn
         for that patient only (the scatter is truncated, the pairing kept)."""
         p = self.params
-        typical = p["coef"] * (base / p["ref"]) ** p["power"]
+        typical = p["coef"] * np.array([math.pow(b, p["power"]) for b in base / p["ref"]])
         out = np.full(len(base), np.nan)
         todo = np.arange(len(base))
         while todo.size:
-            x = typical[todo] * np.exp(p["log_sd"] * rng.standard_normal(todo.size))
+            x = typical[todo] * _exp(p["log_sd"] * rng.standard_normal(todo.size))
             ok = (x >= self.low) & (x <= self.high)
             out[todo[ok]] = x[ok]
             todo = todo[~ok]

@@ -1,8 +1,8 @@
-"""Stage 8's scan on two calibration seeds pooled (docs/validation.md, "The pace of regrowth and BLAST's
-event timing"): the survival targets on the union of two caches' patients, each course followed with its
+"""Stage 8's scan on calibration seeds pooled (docs/validation.md, "The pace of regrowth and BLAST's
+event timing"): the survival targets on the union of the caches' patients, each course followed with its
 own seed, at each sanctuary median.
 
-    python docs/calibration/survival/timing/pooled_scan.py CACHE_A.pkl SEED_A CACHE_B.pkl SEED_B MEDIANS [KEY=VALUE ...]
+    python docs/calibration/survival/timing/pooled_scan.py MEDIANS CACHE.pkl SEED [CACHE.pkl SEED ...] [KEY=VALUE ...]
 
 The caches are written by ``scripts/calibrate_survival.py --cache`` at the current default of
 ``patient.sanctuary_fraction``; MEDIANS is a comma-separated list; KEY=VALUE are course settings (numbers)
@@ -27,14 +27,17 @@ from blinasim.trials.cohort import SANCTUARY
 
 
 def main(argv: list[str]) -> None:
-    if len(argv) < 5 or not (Path(argv[0]).is_file() and Path(argv[2]).is_file()):
-        sys.exit("usage: pooled_scan.py CACHE_A.pkl SEED_A CACHE_B.pkl SEED_B MEDIANS [KEY=VALUE ...]")
-    pools = [(pickle.loads(Path(argv[i]).read_bytes()), int(argv[i + 1])) for i in (0, 2)]
-    medians = [float(m) for m in argv[4].split(",")]
-    course = {key: float(value) for key, _, value in (a.partition("=") for a in argv[5:])}
+    course = {key: float(value) for key, _, value in (a.partition("=") for a in argv if "=" in a)}
+    rest = [a for a in argv if "=" not in a]
+    pairs = list(zip(rest[1::2], rest[2::2], strict=False))
+    if len(rest) < 3 or len(rest) % 2 == 0 or not all(Path(p).is_file() and s.isdigit() for p, s in pairs):
+        sys.exit("usage: pooled_scan.py MEDIANS CACHE.pkl SEED [CACHE.pkl SEED ...] [KEY=VALUE ...]")
+    medians = [float(m) for m in rest[0].split(",")]
+    pools = [(pickle.loads(Path(p).read_bytes()), int(s)) for p, s in pairs]
     base = SANCTUARY.params["median"]
     fitted = [t for t in SURVIVAL_TARGETS if t.name in ("median_rfs_months", "rfs_18_months")]
-    print(f"pooled seeds {pools[0][1]} + {pools[1][1]}: {sum(len(r) for r, _ in pools)} patients; course {course}")
+    seeds = " + ".join(str(seed) for _, seed in pools)
+    print(f"pooled seeds {seeds}: {sum(len(r) for r, _ in pools)} patients; course {course}")
     print("sanctuary median | " + " | ".join(f"{t.trial} {t.name} (target {t.value})" for t in SURVIVAL_TARGETS))
     for median in medians:
 
