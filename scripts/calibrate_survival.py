@@ -18,7 +18,7 @@ import pickle
 import time
 from pathlib import Path
 
-from blinasim.trials.calibration.survival import SURVIVAL_TARGETS, lattice_runs, miss, scan_sanctuary
+from blinasim.trials.calibration.survival import SURVIVAL_TARGETS, course_settings, lattice_runs, miss, scan_sanctuary
 
 
 def main() -> None:
@@ -36,15 +36,10 @@ def main() -> None:
         help="a course setting (number) for every candidate, e.g. course.regrowth_log_sd=1 (a sensitivity)",
     )
     args = parser.parse_args()
-    course = {}
-    for item in args.course:
-        key, sep, value = item.partition("=")
-        try:
-            course[key] = float(value)
-        except ValueError:
-            parser.error(f"--course {item!r}: expected KEY=NUMBER, e.g. course.regrowth_log_sd=1")
-        if not sep or not key.startswith("course."):
-            parser.error(f"--course {item!r}: expected a course setting, e.g. course.regrowth_log_sd=1")
+    try:
+        course = course_settings(args.course)
+    except ValueError as err:
+        parser.error(f"--course {err}")
     start = time.perf_counter()
     if args.cache and args.cache.exists():
         runs = pickle.loads(args.cache.read_bytes())

@@ -547,3 +547,20 @@ def test_chemotherapy_script_pools_cohorts_each_on_its_own_seed(tmp_path):
     )  # fmt: skip
     assert refused.returncode == 2 and refused.stdout == ""
     assert refused.stderr.strip() == "error: --seed 7 given more than once: give each cohort's seed once"
+
+
+def test_course_settings_of_a_survival_scan_are_checked():
+    """Stage 8's sensitivities take ``KEY=NUMBER`` course settings; anything else gets one message naming
+    the item and what is allowed."""
+    from blinasim.trials.calibration.survival import course_settings
+
+    assert course_settings(["course.regrowth_log_sd=1", "course.trm_mean_days=365"]) == {
+        "course.regrowth_log_sd": 1.0,
+        "course.trm_mean_days": 365.0,
+    }
+    with pytest.raises(
+        ValueError, match="'patient.weight_kg' is not a course setting; one of .*course.trm_probability"
+    ):
+        course_settings(["patient.weight_kg=70"])
+    with pytest.raises(ValueError, match="expected course.trm_probability=NUMBER"):
+        course_settings(["course.trm_probability=high"])

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from blinasim.trials.calibration.survival import (
     SURVIVAL_TARGETS,
+    course_settings,
     follow_rows,
     miss,
     scaled_sanctuary,
@@ -27,7 +28,10 @@ from blinasim.trials.cohort import SANCTUARY
 
 
 def main(argv: list[str]) -> None:
-    course = {key: float(value) for key, _, value in (a.partition("=") for a in argv if "=" in a)}
+    try:
+        course = course_settings([a for a in argv if "=" in a])
+    except ValueError as err:
+        sys.exit(f"pooled_scan.py: {err}")
     rest = [a for a in argv if "=" not in a]
     pairs = list(zip(rest[1::2], rest[2::2], strict=False))
     if len(rest) < 3 or len(rest) % 2 == 0 or not all(Path(p).is_file() and s.isdigit() for p, s in pairs):

@@ -25,7 +25,7 @@ from blinasim.clinical.course import EVENT_CAUSES
 from blinasim.core.output import with_course
 from blinasim.core.seeds import run_seed
 from blinasim.stats import kaplan_meier
-from blinasim.trials.calibration.survival import course_config
+from blinasim.trials.calibration.survival import course_config, course_settings
 
 MONTH = 365.25 / 12
 LANDMARK_DAYS = 45.0
@@ -42,10 +42,10 @@ def main(argv: list[str]) -> None:
     if len(argv) < 2 or not Path(argv[0]).is_file() or not argv[1].isdigit():
         sys.exit("usage: timing.py CACHE.pkl SEED [KEY=VALUE ...] (a cache of scripts/calibrate_survival.py --cache)")
     seed = int(argv[1])
-    overrides = {}
-    for item in argv[2:]:
-        key, _, value = item.partition("=")
-        overrides[key] = float(value)
+    try:
+        overrides = course_settings(argv[2:])
+    except ValueError as err:
+        sys.exit(f"timing.py: {err}")
     rows = collections.defaultdict(list)
     for run in pickle.loads(Path(argv[0]).read_bytes()):
         ds = with_course(run.dataset, course_config(run, dict(overrides)), run_seed(seed, run.index, 0))

@@ -34,6 +34,7 @@ from blinasim.core.model import simulate
 from blinasim.core.output import with_course
 from blinasim.core.seeds import run_seed
 from blinasim.core.worker import Runner, runner_or_pool
+from blinasim.params.defaults import LITERATURE
 from blinasim.params.schema import Config
 from blinasim.trials.cohort import SANCTUARY, draw_cohort
 from blinasim.trials.trial import patient_config
@@ -168,6 +169,22 @@ def scaled_sanctuary(share: float, factor: float) -> dict[str, Any]:
     ``factor`` times the one it was drawn at: the patient keeps its place in the distribution (capped
     at the attribute's upper bound)."""
     return {"patient.sanctuary_fraction": min(share * factor, SANCTUARY.high)}
+
+
+def course_settings(items: Sequence[str]) -> dict[str, float]:
+    """``KEY=NUMBER`` course settings (``course.regrowth_log_sd=1``) as overrides, for a scan's sensitivity;
+    a ValueError names the item that is not one, and what is allowed."""
+    allowed = sorted(k for k in LITERATURE if k.startswith("course."))
+    out = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        if key not in allowed:
+            raise ValueError(f"{item!r}: {key!r} is not a course setting; one of {', '.join(allowed)}")
+        try:
+            out[key] = float(value)
+        except ValueError:
+            raise ValueError(f"{item!r}: expected {key}=NUMBER, e.g. course.regrowth_log_sd=1") from None
+    return out
 
 
 def scan_sanctuary(
