@@ -165,12 +165,13 @@ LITERATURE: dict[str, Default] = {
         "spread of the myeloid IL-6 response (blinasim.trials.cohort.IL6_RESPONSE)",
     ),
     "patient.sanctuary_fraction": Default(
-        3e-4,
+        1e-3,
         "1",
         "approx.: disease outside the marrow is usually occult at relapse (CNS involvement in a minority); the "
         "marrow and other sites as sanctuaries from blinatumomab ([Liu2023]; [Sigmund2020]); the R/R cohorts' "
-        "median, calibrated in stage 8 (docs/validation.md, survival; blinasim.trials.cohort.SANCTUARY): 3e-4 "
-        "with relapse after a transplant (section 'Relapse and non-relapse death after a transplant'); 1e-3 on "
+        "median, calibrated in stage 8 (docs/validation.md, survival; blinasim.trials.cohort.SANCTUARY): 1e-3 "
+        "on the four calibration seeds pooled (section 'The pace of regrowth and BLAST's event timing'); 3e-4 "
+        "with relapse after a transplant on one seed (section 'Relapse and non-relapse death after a transplant'); 1e-3 on "
         "the defaults of 'CR/CRh at the four-cohort mapping' (section 'Stage 8 on the re-fitted defaults'); "
         "3e-4 before that",
     ),
