@@ -7,7 +7,7 @@ CACHE.pkl: the lattice runs of ``scripts/calibrate_survival.py --n N --seed SEED
 written at the current default of ``patient.sanctuary_fraction``. Each course is followed again with the
 ``KEY=VALUE`` course settings (numbers) and the script prints stage 8's four targets, BLAST's landmark
 analysis at day 45 by complete MRD response, and, per trial, the first events by transplant and cause
-with their times (months from the start of remission: quartiles 10/50/90, and how many fall after 18
+with their times (months from the start of remission: percentiles 10/50/90, and how many fall after 18
 months).
 """
 
