@@ -2,13 +2,16 @@
 non-relapse death after a transplant").
 
     python docs/calibration/survival/post_transplant/blast_subgroups.py CACHE.pkl SEED [DRAWN_MEDIAN] [--escape P]
+    python docs/calibration/survival/post_transplant/blast_subgroups.py CACHE.pkl SEED [CACHE.pkl SEED ...]
+        [--drawn M] [--median M] [--escape P] [KEY=VALUE ...]
 
-CACHE.pkl: the lattice runs of ``scripts/calibrate_survival.py --n N --seed SEED --cache CACHE.pkl``.
-DRAWN_MEDIAN: the cohort median of ``patient.sanctuary_fraction`` when the cache was written (its
-patients' draws are stored with it; default: the current default). Each patient's draw is scaled to the
-current default, keeping its place in the distribution (as stage 8's scan does). ``--escape P`` sets
-``course.gvl_escape_probability`` (a sensitivity). Follows each BLAST-like course at the current
-defaults and prints:
+CACHE.pkl: the lattice runs of ``scripts/calibrate_survival.py --n N --seed SEED --cache CACHE.pkl``;
+several caches are pooled, each course followed with its own seed (as stage 8's pooled scan does).
+DRAWN_MEDIAN or ``--drawn M``: the cohort median of ``patient.sanctuary_fraction`` when the caches were
+written (their patients' draws are stored with them; default: the current default). Each patient's draw
+is scaled to ``--median M`` (default: the current default), keeping its place in the distribution (as
+stage 8's scan does). ``--escape P`` sets ``course.gvl_escape_probability``; ``KEY=VALUE`` sets any course
+setting (numbers; a sensitivity). Follows each BLAST-like course and prints:
 
 * the trial's two targets: RFS at 18 months (0.54) and median OS (36.5 months);
 * the landmark analysis at day 45 (the end of cycle 1) by complete MRD response: median RFS and OS from
@@ -30,7 +33,7 @@ from blinasim.clinical.course import EVENT_CAUSES
 from blinasim.core.output import with_course
 from blinasim.core.seeds import run_seed
 from blinasim.stats import kaplan_meier, wilson_ci
-from blinasim.trials.calibration.survival import course_config, scaled_sanctuary
+from blinasim.trials.calibration.survival import course_config, course_settings, scaled_sanctuary
 from blinasim.trials.cohort import SANCTUARY
 
 MONTH = 365.25 / 12
@@ -45,25 +48,13 @@ def median_months(rows: list[dict[str, float]], endpoint: str, origin: float = L
     return "not reached" if math.isnan(m) or math.isinf(m) else f"{m / MONTH:.1f}"
 
 
-def main(argv: list[str]) -> None:
-    course_overrides = {}
-    if "--escape" in argv:
-        i = argv.index("--escape")
-        course_overrides["course.gvl_escape_probability"] = float(argv[i + 1])
-        argv = argv[:i] + argv[i + 2 :]
-    if len(argv) not in (2, 3) or not Path(argv[0]).is_file() or not argv[1].isdigit():
-        sys.exit(
-            "usage: blast_subgroups.py CACHE.pkl SEED [DRAWN_MEDIAN] (a cache written by "
-            "scripts/calibrate_survival.py --cache)"
-        )
-    runs = [r for r in pickle.loads(Path(argv[0]).read_bytes()) if r.trial == "blast"]
-    seed = int(argv[1])
-    median = SANCTUARY.params["median"]
-    factor = median / float(argv[2]) if len(argv) == 3 else 1.0
-    print(f"sanctuary median {median:.0e} (draws scaled by {factor:.3g}); course overrides {course_overrides}")
+def _follow(
+    runs: list, seed: int, factor: float, default: float, course_overrides: dict[str, float]
+) -> list[dict[str, object]]:
+    """Each BLAST-like run's course followed again (its sanctuary draw scaled by ``factor``)."""
     rows = []
     for run in runs:
-        share = scaled_sanctuary(run.overrides.get("patient.sanctuary_fraction", median), factor)
+        share = scaled_sanctuary(run.overrides.get("patient.sanctuary_fraction", default), factor)
         ds = with_course(run.dataset, course_config(run, {**share, **course_overrides}), run_seed(seed, run.index, 0))
         row = {k: float(ds[k].values) for k in ("os_days", "os_event", "rfs_days", "rfs_event", "transplant_day")}
         row["mrd_response"] = float(ds.mrd_response.values)
@@ -71,6 +62,52 @@ def main(argv: list[str]) -> None:
         relapse_free_at_transplant = row["rfs_event"] != 1.0 or row["rfs_days"] > row["transplant_day"]
         row["hsct_in_ccr"] = not math.isnan(row["transplant_day"]) and relapse_free_at_transplant
         rows.append(row)
+    return rows
+
+
+def _option(argv: list[str], name: str) -> tuple[list[str], float | None]:
+    """``argv`` without ``name VALUE``, and the value (None if absent)."""
+    if name not in argv:
+        return argv, None
+    i = argv.index(name)
+    try:
+        return argv[:i] + argv[i + 2 :], float(argv[i + 1])
+    except (IndexError, ValueError):
+        sys.exit(f"blast_subgroups.py: {name} needs a number")
+
+
+USAGE = (
+    "usage: blast_subgroups.py CACHE.pkl SEED [CACHE.pkl SEED ...] [DRAWN_MEDIAN] [--drawn M] [--median M] "
+    "[--escape P] [KEY=VALUE ...] (caches written by scripts/calibrate_survival.py --cache)"
+)
+
+
+def main(argv: list[str]) -> None:
+    argv, escape = _option(argv, "--escape")
+    argv, drawn = _option(argv, "--drawn")
+    argv, median = _option(argv, "--median")
+    try:
+        course_overrides = course_settings([a for a in argv if "=" in a])
+    except ValueError as err:
+        sys.exit(f"blast_subgroups.py: {err}")
+    if escape is not None:
+        course_overrides["course.gvl_escape_probability"] = escape
+    positional = [a for a in argv if "=" not in a]
+    if len(positional) == 3:  # the first form: one cache, its seed and the median it was drawn at
+        drawn, positional = float(positional[2]), positional[:2]
+    pairs = list(zip(positional[::2], positional[1::2], strict=False))
+    if not pairs or len(positional) % 2 or any(not Path(c).is_file() or not s.isdigit() for c, s in pairs):
+        sys.exit(USAGE)
+    default = SANCTUARY.params["median"]
+    median = default if median is None else median
+    factor = median / (default if drawn is None else drawn)
+    print(f"sanctuary median {median:.0e} (draws scaled by {factor:.3g}); course overrides {course_overrides}")
+    rows = []
+    for cache, seed_text in pairs:
+        seed = int(seed_text)
+        runs = [r for r in pickle.loads(Path(cache).read_bytes()) if r.trial == "blast"]
+        rows.extend(_follow(runs, seed, factor, default, course_overrides))
+    seed = " + ".join(s for _, s in pairs)
     n = len(rows)
     print(f"blast: {n} patients, seed {seed}")
     rfs = kaplan_meier([r["rfs_days"] for r in rows], [r["rfs_event"] for r in rows]).at(18 * MONTH)
