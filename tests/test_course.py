@@ -358,6 +358,54 @@ def test_a_sanctuary_reseeds_the_marrow_and_relapses_after_an_extinct_marrow():
     assert r.sanctuary[0] == pytest.approx(1e8)
 
 
+def _infused_lattice(blasts: float, hazard: float):
+    """A hand lattice of ``blasts`` CD19+ cells under infusion, its measured kill hazard ``hazard`` per day."""
+    run = lattice(cells=(blasts, 0, 0))
+    run.dose_rate[:] = 28.0
+    run.cycle[:] = 1
+    run.kills[1:] = hazard * blasts * 0.25
+    return run
+
+
+def test_the_sanctuary_kill_saturates_in_the_sanctuarys_size():
+    """``course.sanctuary_kill_half_cells`` K: the kill per sanctuary cell is the factor x the marrow's hazard x
+    K / (K + cells), so the cells killed a day never exceed factor x hazard x K; K 0 is the exact product."""
+    off = config(course__sanctuary_kill_factor=0.5)
+    on = config(course__sanctuary_kill_factor=0.5, course__sanctuary_kill_half_cells=1e7)
+    assert course.sanctuary_kill(off.course, 0.8, 1e9) == 0.5 * 0.8
+    for cells in (0.0, 1e3, 1e7, 1e9, 1e12):
+        per_cell = course.sanctuary_kill(on.course, 0.8, cells)
+        assert per_cell == pytest.approx(0.4 * 1e7 / (1e7 + cells))
+        assert per_cell * cells < 0.4 * 1e7
+    assert course.sanctuary_kill(on.course, 0.8, 1e12) * 1e12 == pytest.approx(0.4 * 1e7, rel=1e-4)
+
+
+def test_a_large_sanctuary_outgrows_a_saturated_kill_and_a_small_one_does_not():
+    """Under an infusion whose kill the marrow measured at 1/day (factor 0.5): without saturation the
+    sanctuary dies out whatever its size; with K = 1e7 a sanctuary of 1e9 cells loses ~1% of that kill and
+    grows, while one of 1e5 cells (far below K) dies out as before. K 0 is bit-identical to the default."""
+    kw = {"course__sanctuary_kill_factor": 0.5, "course__plan": "none"}
+    n = None
+    for share, big in ((0.1, True), (1e-5, False)):
+        run = _infused_lattice(1e10, 1.0)
+        n = len(run.times)
+        plain = course.follow(run, config(patient__sanctuary_fraction=share, **kw), seed=2)
+        zero = course.follow(
+            run, config(patient__sanctuary_fraction=share, course__sanctuary_kill_half_cells=0.0, **kw), seed=2
+        )
+        np.testing.assert_array_equal(plain.sanctuary, zero.sanctuary)
+        saturated = course.follow(
+            run, config(patient__sanctuary_fraction=share, course__sanctuary_kill_half_cells=1e7, **kw), seed=2
+        )
+        start = share * 1e10
+        assert plain.sanctuary[0] == saturated.sanctuary[0] == pytest.approx(start)
+        assert plain.sanctuary[n - 1] == 0.0  # 0.5/day against a net growth of 0.07
+        if big:
+            assert saturated.sanctuary[n - 1] > start
+        else:
+            assert saturated.sanctuary[n - 1] == 0.0
+
+
 def test_mrd_plan_counts_remission_from_day_zero():
     cfg = config(course__plan="blast", patient__sanctuary_fraction=0.0)
     r = course.follow(lattice(cells=(0, 1e6, 0), cr_crh=math.nan, days=30.0, mrd_response=0.0), cfg, seed=2)

@@ -25,8 +25,10 @@ a step of ``course.step_days``, with no agent and no per-tick cost:
   per-cell kill hazard that the lattice measured during its own infusions
   (:func:`kill_hazard_per_day`: killed blast cells per CD19+ blast cell-day);
   the sanctuary at ``course.sanctuary_kill_factor`` of it (lower drug exposure
-  and T-cell access, [Liu2023]; [Sigmund2020]). During the lattice run the
-  sanctuary follows the hazard measured in each record interval.
+  and T-cell access, [Liu2023]; [Sigmund2020]), optionally saturating in the
+  sanctuary's size (``course.sanctuary_kill_half_cells``, :func:`sanctuary_kill`).
+  During the lattice run the sanctuary follows the hazard measured in each
+  record interval.
 * **Sanctuary seeding**: sanctuary cells home to the marrow at
   ``course.sanctuary_seeding_per_day``.
 * **The plan** (``course.plan``): the cycles of the trial (:data:`PLANS`);
@@ -175,6 +177,17 @@ def regrowth_factor(config: Config, seed: int) -> float:
         return 1.0
     z = np.random.default_rng([seed & 0xFFFFFFFFFFFFFFFF, REGROWTH_STREAM]).standard_normal()
     return math.exp(log_sd * min(max(z, -REGROWTH_CLIP_SD), REGROWTH_CLIP_SD))
+
+
+def sanctuary_kill(c, hazard: float, cells: float) -> float:
+    """Blinatumomab's kill hazard per sanctuary cell (1/day) when the marrow's per-cell hazard is ``hazard``
+    and the sanctuary holds ``cells``: ``course.sanctuary_kill_factor`` of it, times ``K / (K + cells)`` with
+    ``K`` = ``course.sanctuary_kill_half_cells`` (the T-cells that reach the sanctuary are limited, so a large
+    sanctuary loses at most about ``K`` x that hazard cells a day; [DePillis2005]'s saturating kill); ``K`` 0:
+    no saturation, the exact product."""
+    kill = c.sanctuary_kill_factor * hazard
+    half = c.sanctuary_kill_half_cells
+    return kill if half == 0.0 else kill * half / (half + cells)
 
 
 def failure_short_median_days(c) -> float:
@@ -491,7 +504,7 @@ def follow(run: LatticeRun, config: Config, seed: int) -> CourseResult:
         dt = run.times[i] - run.times[i - 1]
         if np.isfinite(h[i]):
             last_h = h[i]
-        kill = c.sanctuary_kill_factor * last_h if run.dose_rate[i] > 0 else 0.0
+        kill = sanctuary_kill(c, last_h, sanct) if run.dose_rate[i] > 0 else 0.0
         if courses is not None:
             exposed = courses.chemotherapy_active(float(run.times[i - 1]))
             kill = c.sanctuary_kill_factor * regimen.blast_kill_per_day if exposed else 0.0
@@ -605,7 +618,8 @@ def follow(run: LatticeRun, config: Config, seed: int) -> CourseResult:
             marrow[POS] = max(marrow[POS] - lost, 0.0)
             marrow[NEG] += lost
         marrow[MYE] = _step(rng, marrow[MYE], b[MYE], d[MYE] + cytotoxic + gvl, dt)
-        sanct_death = s_death + c.sanctuary_kill_factor * kill + gvl + seed_rate
+        sanct_kill = c.sanctuary_kill_factor * kill if chemo else sanctuary_kill(c, kill, sanct)
+        sanct_death = s_death + sanct_kill + gvl + seed_rate
         sanct = _step(rng, sanct, s_birth, sanct_death, dt)
         marrow[POS] += _poisson_cells(rng, seeded)
         if not done_transplant and not math.isnan(transplant_day) and t0 <= transplant_day < t1:

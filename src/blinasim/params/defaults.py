@@ -1275,6 +1275,13 @@ LITERATURE: dict[str, Default] = {
         "approx.: blinatumomab acts less in extramedullary and CNS disease ([Sigmund2020]); lower T-cell access "
         "([Liu2023])",
     ),
+    "course.sanctuary_kill_half_cells": Default(
+        0.0,
+        "cells",
+        "model choice: no saturation (the sanctuary's kill per cell does not depend on its size); the form, "
+        "killing that saturates in the tumour's size because the effector cells are limited, is [DePillis2005]'s; "
+        "a sensitivity (docs/validation.md, 'The sanctuary's kill and BLAST's untransplanted patients')",
+    ),
     "course.sanctuary_seeding_per_day": Default(
         0.01, "1/day", "approx.: extramedullary cells return to the marrow slowly (the sanctuary reseeds relapse)"
     ),

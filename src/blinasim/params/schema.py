@@ -1448,6 +1448,14 @@ class CourseConfig(_Section):
         ge=0,
         le=1,
     )
+    sanctuary_kill_half_cells: float = _param(
+        "course.sanctuary_kill_half_cells",
+        "Sanctuary cells at which blinatumomab's kill per sanctuary cell is halved: the kill hazard is "
+        "course.sanctuary_kill_factor x the marrow's x K / (K + cells), so a large sanctuary loses at most "
+        "about K x that hazard cells a day (0: no saturation).",
+        ge=0,
+        le=1e13,
+    )
     sanctuary_seeding_per_day: float = _param(
         "course.sanctuary_seeding_per_day", "Rate at which sanctuary cells home to the marrow.", ge=0, le=10
     )

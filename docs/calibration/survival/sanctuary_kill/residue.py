@@ -9,12 +9,14 @@ Each course is followed again (``KEY=VALUE``: course settings) and, for the pati
 never transplanted (BLAST-like: complete MRD responders; MT103-211-like: CR/CRh), the script prints the
 sanctuary's cells at the start, at the end of the lattice run and at the end of the trial's cycles
 (percentiles 10/50/90), how many patients' sanctuary grew over the cycles and how many lost it, and their
-first events.
+first events, and how many are event-free by the kill hazard the lattice measured in their last
+infused cycle (``clinical.course.infusion_hazard``).
 """
 
 from __future__ import annotations
 
 import collections
+import math
 import pickle
 import sys
 from pathlib import Path
@@ -60,10 +62,16 @@ def main(argv: list[str]) -> None:
         end = END_OF_CYCLES[run.trial]
         at_end = fu.sanctuary[np.searchsorted(fu.times, end)] if fu.times[-1] >= end else np.nan
         groups[run.trial].append(
-            (fu.sanctuary[0], fu.sanctuary[len(lattice.times) - 1], at_end, course.EVENT_CAUSES[fu.event_cause])
+            (
+                fu.sanctuary[0],
+                fu.sanctuary[len(lattice.times) - 1],
+                at_end,
+                course.EVENT_CAUSES[fu.event_cause],
+                course.infusion_hazard(lattice),
+            )
         )
     for trial, rows in groups.items():
-        s0, s_lat, s_end, causes = zip(*rows, strict=True)
+        s0, s_lat, s_end, causes, hazard = zip(*rows, strict=True)
         print(f"{trial}: {len(rows)} responders never transplanted; cycles end on day {END_OF_CYCLES[trial]:.0f}")
         for label, x in (("start", s0), ("end of the lattice run", s_lat), ("end of the cycles", s_end)):
             x = np.asarray(x)[np.isfinite(x)]
@@ -77,6 +85,12 @@ def main(argv: list[str]) -> None:
             f"  over the cycles the sanctuary grew in {grew} and died out in {lost} of {int(np.isfinite(s_end).sum())} in remission then"
         )
         print("  first events: " + ", ".join(f"{k} {v}" for k, v in sorted(collections.Counter(causes).items())))
+        for low, high in ((0.0, 1.2), (1.2, 2.0), (2.0, math.inf)):
+            band = [c for c, h in zip(causes, hazard, strict=True) if low <= h < high]
+            print(
+                f"  the lattice's measured kill hazard {low:g}-{high:g}/day: {len(band)} patients,"
+                f" {band.count('none')} without an event"
+            )
 
 
 if __name__ == "__main__":
