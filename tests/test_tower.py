@@ -226,3 +226,14 @@ def test_tower_experiment_runs_through_sweep_and_report_scores_both_arms(tmp_pat
     assert (burden.groupby("arm").patients.first() > 0).all()
     surv = pd.read_csv(tmp_path / "rep/randomised_survival.csv").set_index("arm")
     assert list(surv.index) == ["blinatumomab", "chemotherapy"]
+    # The trial's targets (MT103-211: blinatumomab on its step-up schedule) are compared in the
+    # blinatumomab arm only; the chemotherapy arm's rates stand without a target, and the summary says why.
+    trial = pd.read_csv(tmp_path / "rep/trial_rates.csv")
+    blina, chemo = trial[trial.arm == "blinatumomab"], trial[trial.arm == "chemotherapy"]
+    assert blina.set_index("endpoint").loc["crs_any", "target"] == pytest.approx(0.14)
+    assert blina.target.notna().sum() == 5 and chemo.target.isna().all() and chemo.target_in_ci.isna().all()
+    assert (
+        "Arm 'chemotherapy' does not give the trial's treatment, so its rates are not compared with the trial's "
+        "targets: treatment.regimen 'none' (the trial 'rr_step_up'), treatment.chemotherapy 'physicians_choice' "
+        "(the trial 'none')." in text
+    )

@@ -72,6 +72,7 @@ from blinasim.experiments.store import (
 )
 from blinasim.experiments.trial_report import RandomisedComparison, randomised_comparison
 from blinasim.extras import requires_extra
+from blinasim.params.schema import ConfigError, load_config
 from blinasim.stats import (
     BOOTSTRAP_RESAMPLES,
     BOOTSTRAP_SEED,
@@ -92,6 +93,7 @@ from blinasim.stats import (
     zero_noise,
 )
 from blinasim.trials.calibration.targets import TARGET_BY_NAME, TRIAL_TARGETS
+from blinasim.trials.trial import cohort_settings
 
 #: Yes/no endpoints stored as run scalars (floats with NaN for "not assessed").
 BINARY_ENDPOINTS = tuple(e.name for e in YES_NO_ENDPOINTS if e.source == e.name)
@@ -665,18 +667,52 @@ def sensitivity(
 # ------------------------------------------------------------ virtual trials
 
 
-def trial_rates(ds: xr.Dataset, table: pd.DataFrame) -> pd.DataFrame | None:
-    """The rates of a cohort experiment per arm (from the endpoint table) beside the trial's targets."""
+def treatment_departures(ds: xr.Dataset) -> dict[str, list[str]]:
+    """For a cohort experiment, each arm's departures from its trial's treatment.
+
+    The trial's treatment is the ``treatment`` section of the defaults (the label's rules) with the
+    cohort's trial settings (:func:`blinasim.trials.trial.cohort_settings`): its blinatumomab schedule and
+    nothing else. An arm's list names each ``treatment.*`` setting it runs with otherwise (``"key value
+    (the trial value)"``); an empty list is an arm that gives the trial's treatment. Stores without a
+    cohort sampler, or without the arms' configs, give an empty dict (every arm is compared).
+    """
+    meta = json.loads(ds.attrs.get("sampler", "{}"))
+    cohort = str(meta.get("cohort", ""))
+    if meta.get("method") != "cohort" or "base_config" not in ds.attrs or "arm_overrides" not in ds:
+        return {}
+    try:
+        trial = load_config(None, cohort_settings(cohort)).treatment.model_dump()
+    except (ValueError, ConfigError):
+        return {}
+    out: dict[str, list[str]] = {}
+    for a, arm in enumerate(str(x) for x in ds.arm.values):
+        given = run_config(ds, a, 0).treatment.model_dump()
+        out[arm] = [
+            f"treatment.{key} {given[key]!r} (the trial {trial[key]!r})" for key in trial if given[key] != trial[key]
+        ]
+    return out
+
+
+def trial_rates(
+    ds: xr.Dataset, table: pd.DataFrame, departures: dict[str, list[str]] | None = None
+) -> pd.DataFrame | None:
+    """The rates of a cohort experiment per arm (from the endpoint table) beside the trial's targets.
+
+    Targets are given only for arms that give the trial's treatment (``departures``, from
+    :func:`treatment_departures`): a chemotherapy arm, a combination or another schedule is not the
+    treatment the published rate was measured on, so its ``target`` is NaN and ``target_in_ci`` empty.
+    """
     meta = json.loads(ds.attrs.get("sampler", "{}"))
     if meta.get("method") != "cohort":
         return None
     cohort = str(meta.get("cohort", ""))
     targets = {name: TARGET_BY_NAME[name] for name in TRIAL_TARGETS.get(cohort, ()) if name in TARGET_BY_NAME}
+    departures = treatment_departures(ds) if departures is None else departures
     rows = []
     for name in TRIAL_RATES:
         sub = table[(table.endpoint == name) & (table.kind == "binary")]
         for _, r in sub.iterrows():
-            t = targets.get(name)
+            t = None if departures.get(str(r.arm)) else targets.get(name)
             k = round(float(r.estimate) * int(r.n)) if r.n else 0
             rows.append(
                 {
@@ -963,6 +999,9 @@ class Report:
     trial: pd.DataFrame | None = None
     strata: pd.DataFrame | None = None
     cohort: str = ""
+    #: cohort experiments: the arms that do not give the trial's treatment, with their departures
+    #: (:func:`treatment_departures`); their rates are not compared with the trial's targets
+    departures: dict[str, list[str]] = field(default_factory=dict)
     #: ordinal grades: distribution per arm and "grade >= k" with a Wilson interval
     grades: pd.DataFrame | None = None
     #: "days to X" read-outs as censored times to event (Kaplan-Meier median)
@@ -1027,6 +1066,12 @@ class Report:
                     "target: the published rate the model is calibrated against (blinasim.trials.calibration.TARGETS); "
                     "target_in_ci: whether it lies in the interval."
                 )
+                for arm, changed in self.departures.items():
+                    lines.append("")
+                    lines.append(
+                        f"Arm {arm!r} does not give the trial's treatment, so its rates are not compared with "
+                        f"the trial's targets: {', '.join(changed)}."
+                    )
                 lines.append("")
                 lines += _table(
                     self.trial,
@@ -1307,7 +1352,8 @@ def make_report(
     surv = survival(ds, arms, confidence)
     sens, sens_notes = sensitivity(ds, eps, arms, confidence)
     notes += sens_notes
-    trial = trial_rates(ds, table)
+    departures = treatment_departures(ds)
+    trial = trial_rates(ds, table, departures)
     strata = trial_strata(ds, eps, arms, confidence)
     burden = burden_groups(ds, {ep.name: ep.values for ep in eps if ep.kind == "binary"}, arms, confidence)
     if counts["done"] == 0:
@@ -1361,6 +1407,7 @@ def make_report(
             trial=trial,
             strata=strata,
             cohort=str(json.loads(ds.attrs.get("sampler", "{}")).get("cohort", "")),
+            departures={arm: d for arm, d in departures.items() if d},
             grades=summary.grades,
             time_to_event=summary.time_to_event,
             survival=surv,
