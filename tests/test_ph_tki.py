@@ -17,6 +17,8 @@ from blinasim.core.processes.blast_fate import fate_rates
 from blinasim.core.processes.killing import lysis_probability
 from blinasim.core.processes.tcell_fate import fate_rates as tcell_fate_rates
 from blinasim.experiments.experiment import Experiment
+from blinasim.experiments.report import make_report
+from blinasim.experiments.sweep import InProcessExecutor
 from blinasim.params.schema import ConfigError, load_config
 from blinasim.trials.cohort import draw_cohort
 from blinasim.trials.trial import cohort_settings
@@ -201,6 +203,48 @@ def test_alcantara_experiment_file_validates():
     assert arms["blinatumomab_dasatinib"]["treatment.tki"] == "dasatinib"
     assert arms["blinatumomab_ponatinib"]["treatment.tki"] == "ponatinib"
     assert exp.plan.n_runs == 3 * exp.plan.n_samples
+
+
+TINY_ALCANTARA = """
+[experiment]
+name = "tiny_alcantara"
+seed = 3
+
+[base]
+simulation.lattice_size = 16
+simulation.days = 4.0
+course.plan = "none"
+
+[[arm]]
+name = "blinatumomab"
+
+[[arm]]
+name = "dasatinib"
+treatment.tki = "dasatinib"
+
+[sampler]
+method = "cohort"
+cohort = "alcantara"
+n = 5
+"""
+
+
+def test_an_alcantara_store_is_reported_by_mutation_and_its_tki_arm_named(tmp_path):
+    """`make_report` on an ALCANTARA-like store: the trial rates split by each category of the drawn ABL1
+    mutation (a string attribute, which a median cannot split), and the TKI arm is named as departing from
+    the trial's treatment (blinatumomab alone)."""
+    path = tmp_path / "alcantara.toml"
+    path.write_text(TINY_ALCANTARA)
+    store = tmp_path / "alcantara.zarr"
+    assert Experiment.from_toml(path).run(store, executor=InProcessExecutor(), progress=False).ok
+    drawn = [p["patient.abl1_mutation"] for p in draw_cohort("alcantara", 5, 3)]
+    rep = make_report(store, tmp_path / "rep", formats=(), variables=[])
+    strata = rep.strata[(rep.strata.attribute == "patient.abl1_mutation") & (rep.strata.endpoint == "crs_any")]
+    for arm in ("blinatumomab", "dasatinib"):
+        sub = strata[strata.arm == arm].set_index("stratum")
+        assert sorted(sub.index) == [f"= {v}" for v in sorted(set(drawn))]
+        assert all(sub.loc[f"= {v}", "n"] == drawn.count(v) for v in set(drawn))
+    assert rep.departures == {"dasatinib": ["treatment.tki 'dasatinib' (the trial 'none')"]}
 
 
 def test_unknown_tki_or_mutation_is_one_clear_message():

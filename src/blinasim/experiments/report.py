@@ -733,7 +733,8 @@ def trial_rates(
 
 
 def trial_strata(ds: xr.Dataset, eps: list[Endpoint], arms: list[str], confidence: float) -> pd.DataFrame | None:
-    """Trial rates split at the cohort median of each drawn attribute (both values for yes/no attributes)."""
+    """Trial rates split at the cohort median of each drawn attribute (both values for yes/no attributes, each
+    category for categorical ones, e.g. ALCANTARA's ABL1 mutation)."""
     meta = json.loads(ds.attrs.get("sampler", "{}"))
     params = json.loads(ds.attrs.get("parameters", "[]"))
     if meta.get("method") != "cohort" or not params:
@@ -744,6 +745,9 @@ def trial_strata(ds: xr.Dataset, eps: list[Endpoint], arms: list[str], confidenc
         x = np.asarray(ds[p].values)
         if x.dtype.kind == "b":
             groups = [("no", ~x), ("yes", x)]
+        elif x.dtype.kind in "OUS":
+            x = x.astype(str)
+            groups = [(f"= {v}", x == v) for v in sorted(set(x.tolist()))]
         else:
             x = x.astype(np.float64)
             med = float(np.median(x))
