@@ -237,3 +237,18 @@ def test_tower_experiment_runs_through_sweep_and_report_scores_both_arms(tmp_pat
         "targets: treatment.regimen 'none' (the trial 'rr_step_up'), treatment.chemotherapy 'physicians_choice' "
         "(the trial 'none')." in text
     )
+    # Response depth: of each arm's CR/CRh, the complete MRD responders, counted again from the store;
+    # MT103-211's published 82% beside the blinatumomab arm only.
+    from blinasim.experiments.store import open_results
+
+    ds = open_results(store)
+    depth = pd.read_csv(tmp_path / "rep/response_depth.csv").set_index("arm")
+    for a, arm in enumerate(ds.arm.values):
+        response, mrd = ds.cr_crh.values[a].ravel(), ds.mrd_response.values[a].ravel()
+        counted = (response == 1) & np.isfinite(mrd)
+        assert depth.loc[arm, "responders"] == counted.sum()
+        assert depth.loc[arm, "mrd_responders"] == np.sum(mrd[counted] == 1)
+    assert depth.responders.sum() > 0  # the comparison above is not empty
+    assert depth.loc["blinatumomab", "published"] == pytest.approx(0.82)
+    assert np.isnan(depth.loc["chemotherapy", "published"])
+    assert "## Response depth: complete MRD response of the CR/CRh (95% Wilson interval)" in text

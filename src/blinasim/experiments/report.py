@@ -92,7 +92,7 @@ from blinasim.stats import (
     wilson_ci,
     zero_noise,
 )
-from blinasim.trials.calibration.targets import TARGET_BY_NAME, TRIAL_TARGETS
+from blinasim.trials.calibration.targets import RESPONSE_DEPTH, TARGET_BY_NAME, TRIAL_TARGETS
 from blinasim.trials.trial import cohort_settings
 
 #: Yes/no endpoints stored as run scalars (floats with NaN for "not assessed").
@@ -732,6 +732,39 @@ def trial_rates(
     return pd.DataFrame(rows, columns=cols)
 
 
+#: The columns of the report's response-depth table (``response_depth.csv`` adds the source).
+DEPTH_COLUMNS = ["arm", "responders", "mrd_responders", "depth", "ci_low", "ci_high", "published", "published_in_ci"]
+
+
+def response_depth(
+    ds: xr.Dataset, eps: list[Endpoint], arms: list[str], confidence: float, departures: dict[str, list[str]]
+) -> pd.DataFrame | None:
+    """The response depth of a cohort experiment per arm: of the CR/CRh (``cr_crh``), the share with a
+    complete MRD response (``mrd_response``, on the trial's assessment days), beside the trial's published
+    depth (:data:`blinasim.trials.calibration.targets.RESPONSE_DEPTH`) in the arms that give the trial's
+    treatment. None unless the store is a cohort experiment whose trial published a depth."""
+    meta = json.loads(ds.attrs.get("sampler", "{}"))
+    published = RESPONSE_DEPTH.get(str(meta.get("cohort", ""))) if meta.get("method") == "cohort" else None
+    by_name = {ep.name: ep for ep in eps if ep.kind == "binary"}
+    if published is None or "cr_crh" not in by_name or "mrd_response" not in by_name:
+        return None
+    rows = []
+    for i, arm in enumerate(arms):
+        response = by_name["cr_crh"].values.isel(arm=i).values.astype(np.float64).ravel()
+        mrd = by_name["mrd_response"].values.isel(arm=i).values.astype(np.float64).ravel()
+        counted = (response > 0.5) & np.isfinite(mrd)
+        k = int(np.count_nonzero(mrd[counted] > 0.5))
+        rate, lo, hi = wilson_ci(k, int(counted.sum()), confidence)
+        compared = not departures.get(arm)
+        rows.append(
+            {"arm": arm, "responders": int(counted.sum()), "mrd_responders": k, "depth": rate, "ci_low": lo,
+             "ci_high": hi, "published": published.value if compared else math.nan,
+             "published_in_ci": (bool(lo <= published.value <= hi) if compared and counted.any() else ""),
+             "source": published.source if compared else ""}
+        )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
 def trial_strata(ds: xr.Dataset, eps: list[Endpoint], arms: list[str], confidence: float) -> pd.DataFrame | None:
     """Trial rates split at the cohort median of each drawn attribute (both values for yes/no attributes, each
     category for categorical ones, e.g. ALCANTARA's ABL1 mutation)."""
@@ -1006,6 +1039,8 @@ class Report:
     #: cohort experiments: the arms that do not give the trial's treatment, with their departures
     #: (:func:`treatment_departures`); their rates are not compared with the trial's targets
     departures: dict[str, list[str]] = field(default_factory=dict)
+    #: cohort experiments whose trial published a response depth: the complete MRD response of the CR/CRh
+    depth: pd.DataFrame | None = None
     #: ordinal grades: distribution per arm and "grade >= k" with a Wilson interval
     grades: pd.DataFrame | None = None
     #: "days to X" read-outs as censored times to event (Kaplan-Meier median)
@@ -1082,6 +1117,19 @@ class Report:
                     ["endpoint", "arm", "n", "events", "rate", "ci_low", "ci_high", "target", "target_in_ci"],
                 )
             lines.append("")
+        if self.depth is not None:
+            source = next((x for x in self.depth.source if x), "")
+            lines += [
+                f"## Response depth: complete MRD response of the CR/CRh ({pct} Wilson interval)",
+                "",
+                "Of the patients with CR/CRh (`cr_crh`), the share with a complete MRD response (`mrd_response`, < "
+                "1e-4 on the trial's assessment days); published: the trial's depth"
+                + (f", {source}" if source else " (not compared: no arm gives the trial's treatment)")
+                + ". Compared, not claimed (docs/validation.md).",
+                "",
+                *_table(self.depth, DEPTH_COLUMNS),
+                "",
+            ]
         lines += [
             "## Endpoints per arm",
             "",
@@ -1290,7 +1338,8 @@ def make_report(
 
     Writes ``summary.md``, ``endpoints.csv``, ``categories.csv``,
     ``paired_differences.csv``, ``sensitivity.csv`` (sensitivity experiments),
-    ``trial_rates.csv`` and ``trial_strata.csv`` (cohort experiments), ``burden_groups.csv``
+    ``trial_rates.csv`` and ``trial_strata.csv`` (cohort experiments), ``response_depth.csv`` (cohorts
+    whose trial published a depth: :func:`response_depth`), ``burden_groups.csv``
     (stores whose samples carry the baseline marrow blasts: :mod:`blinasim.experiments.burden_report`),
     ``grades.csv``,
     ``time_to_event.csv``, ``survival_{medians,landmarks,tests}.csv`` (stores with
@@ -1359,6 +1408,7 @@ def make_report(
     departures = treatment_departures(ds)
     trial = trial_rates(ds, table, departures)
     strata = trial_strata(ds, eps, arms, confidence)
+    depth = response_depth(ds, eps, arms, confidence, departures)
     burden = burden_groups(ds, {ep.name: ep.values for ep in eps if ep.kind == "binary"}, arms, confidence)
     if counts["done"] == 0:
         notes.insert(0, "no run is done yet: nothing to summarise")
@@ -1412,6 +1462,7 @@ def make_report(
             strata=strata,
             cohort=str(json.loads(ds.attrs.get("sampler", "{}")).get("cohort", "")),
             departures={arm: d for arm, d in departures.items() if d},
+            depth=depth,
             grades=summary.grades,
             time_to_event=summary.time_to_event,
             survival=surv,
@@ -1440,6 +1491,8 @@ def make_report(
             trial.to_csv(tmp / "trial_rates.csv", index=False)
         if strata is not None:
             strata.to_csv(tmp / "trial_strata.csv", index=False)
+        if depth is not None:
+            depth.to_csv(tmp / "response_depth.csv", index=False)
         if burden is not None:
             burden.table.to_csv(tmp / "burden_groups.csv", index=False)
         report.figures = [target / p.name for p in figures]

@@ -36,6 +36,7 @@ from blinasim.core.seeds import run_seed
 from blinasim.core.worker import Runner, runner_or_pool
 from blinasim.params.defaults import LITERATURE
 from blinasim.params.schema import Config
+from blinasim.trials.calibration.targets import RESPONSE_DEPTH
 from blinasim.trials.cohort import SANCTUARY, draw_cohort
 from blinasim.trials.trial import patient_config
 
@@ -62,9 +63,9 @@ SURVIVAL_TARGETS: tuple[SurvivalTarget, ...] = (
     SurvivalTarget(
         "mrd_response_among_cr_crh",
         "mt103_211",
-        0.82,
+        RESPONSE_DEPTH["mt103_211"].value,
         "rate",
-        "[Topp2015]: MRD response (< 1e-4) within 2 cycles in 82% (95% CI 72-90%) of CR/CRh responders",
+        RESPONSE_DEPTH["mt103_211"].source,
     ),
     SurvivalTarget("rfs_18_months", "blast", 0.54, "rate", "[Gokbuget2018]: Ph-negative RFS at 18 months 54%"),
     SurvivalTarget("median_os_months", "blast", 36.5, "median", "[Gokbuget2018]: Ph-negative median OS 36.5 months"),

@@ -174,6 +174,46 @@ TARGET_BY_NAME = {t.name: t for t in TARGETS}
 #: The other targets are reported with their misses, not claimed.
 CLAIMED: tuple[tuple[str, str], ...] = tuple((t.trial, t.name) for t in TARGETS if t.claimed)
 
+
+@dataclass(frozen=True)
+class DepthTarget:
+    """A trial's published response depth: of its responders (CR/CRh within 2 cycles), the share with a
+    complete MRD response (< 1e-4), ``responders`` the trial's denominator. Compared, not calibrated, except
+    MT103-211's, which stage 8 reports (:mod:`blinasim.trials.calibration.survival`)."""
+
+    trial: str
+    value: float
+    responders: int
+    source: str
+
+
+#: The published response depth of each virtual trial that has one, by cohort (reports compare the
+#: model's :func:`blinasim.experiments.report.response_depth` with it).
+RESPONSE_DEPTH: dict[str, DepthTarget] = {
+    t.trial: t
+    for t in (
+        DepthTarget(
+            "mt103_211",
+            0.82,
+            73,
+            "[Topp2015]: MRD response (< 1e-4) within 2 cycles in 82% (95% CI 72-90%) of the CR/CRh responders "
+            "evaluable for MRD",
+        ),
+        DepthTarget(
+            "alcantara",
+            0.88,
+            16,
+            "[Martinelli2017]: complete MRD response in 14 of the 16 CR/CRh responders",
+        ),
+        DepthTarget(
+            "mt103_205",
+            0.52,
+            27,
+            "[VonStackelberg2016]: complete MRD response in 14 of the 27 children with CR within 2 cycles",
+        ),
+    )
+}
+
 #: The calibration targets each virtual trial is compared with, by name, in the order of :data:`TARGETS`.
 TRIAL_TARGETS: dict[str, tuple[str, ...]] = {
     trial: tuple(t.name for t in TARGETS if t.trial == trial)
