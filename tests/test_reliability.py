@@ -645,3 +645,12 @@ def test_a_killed_run_leaves_a_partial_folder_that_the_next_run_removes(tmp_path
         proc.wait()
     make_partial_dir(tmp_path / "other.zarr")  # the next write in the directory removes it
     assert not partials[0].exists() and not out.exists()
+
+
+def test_a_store_path_that_does_not_exist_is_named_as_missing(tmp_path):
+    """`status`, `report` and `export` on a path with nothing there: one message saying it does not exist (not
+    that it is no blinasim store), and nothing is created."""
+    missing = tmp_path / "no_such.zarr"
+    for args in (("status", missing), ("report", missing), ("export", missing, "--out", tmp_path / "x.nc")):
+        assert_one_message(cli(*args), f"store {str(missing)!r} does not exist")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

@@ -503,6 +503,8 @@ def check_store_writable(store: str | os.PathLike) -> None:
 def open_store(path: str | os.PathLike) -> xr.Dataset:
     """The raw store as a lazy Dataset (pending and failed runs hold fill values)."""
     p = Path(path)
+    if not p.exists() and not p.is_symlink():
+        raise StoreError(f"store {str(p)!r} does not exist (a sweep's --out, or the experiment's output.store)")
     if not (p / "zarr.json").is_file():
         raise StoreError(f"{str(p)!r} is not a blinasim experiment store (no zarr.json)")
     try:
