@@ -212,7 +212,7 @@ seed = 3
 
 [base]
 simulation.lattice_size = 16
-simulation.days = 4.0
+simulation.days = 30.0
 course.plan = "none"
 
 [[arm]]
@@ -231,8 +231,8 @@ n = 5
 
 def test_an_alcantara_store_is_reported_by_mutation_and_its_tki_arm_named(tmp_path):
     """`make_report` on an ALCANTARA-like store: the trial rates split by each category of the drawn ABL1
-    mutation (a string attribute, which a median cannot split), and the TKI arm is named as departing from
-    the trial's treatment (blinatumomab alone)."""
+    mutation (a string attribute, which a median cannot split), the TKI arm named as departing from the
+    trial's treatment (blinatumomab alone), and the trial's published CR/CRh beside the trial's arm."""
     path = tmp_path / "alcantara.toml"
     path.write_text(TINY_ALCANTARA)
     store = tmp_path / "alcantara.zarr"
@@ -245,6 +245,11 @@ def test_an_alcantara_store_is_reported_by_mutation_and_its_tki_arm_named(tmp_pa
         assert sorted(sub.index) == [f"= {v}" for v in sorted(set(drawn))]
         assert all(sub.loc[f"= {v}", "n"] == drawn.count(v) for v in set(drawn))
     assert rep.departures == {"dasatinib": ["treatment.tki 'dasatinib' (the trial 'none')"]}
+    # ALCANTARA is compared, not calibrated: its published CR/CRh (16/45) stands beside the trial's arm only.
+    rates = rep.trial.set_index(["endpoint", "arm"])
+    assert rates.loc[("cr_crh", "blinatumomab"), "target"] == pytest.approx(16 / 45)
+    assert math.isnan(rates.loc[("cr_crh", "dasatinib"), "target"])
+    assert "compared, not calibrated" in rep.to_markdown()
 
 
 def test_unknown_tki_or_mutation_is_one_clear_message():

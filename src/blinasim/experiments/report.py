@@ -92,7 +92,7 @@ from blinasim.stats import (
     wilson_ci,
     zero_noise,
 )
-from blinasim.trials.calibration.targets import RESPONSE_DEPTH, TARGET_BY_NAME, TRIAL_TARGETS
+from blinasim.trials.calibration.targets import PUBLISHED_RATES, RESPONSE_DEPTH, TARGET_BY_NAME, TRIAL_TARGETS
 from blinasim.trials.trial import cohort_settings
 
 #: Yes/no endpoints stored as run scalars (floats with NaN for "not assessed").
@@ -706,7 +706,11 @@ def trial_rates(
     if meta.get("method") != "cohort":
         return None
     cohort = str(meta.get("cohort", ""))
-    targets = {name: TARGET_BY_NAME[name] for name in TRIAL_TARGETS.get(cohort, ()) if name in TARGET_BY_NAME}
+    targets: dict[str, Any] = {
+        name: TARGET_BY_NAME[name] for name in TRIAL_TARGETS.get(cohort, ()) if name in TARGET_BY_NAME
+    }
+    if not targets:  # a trial compared, not calibrated (ALCANTARA, MT103-205): its published rates
+        targets = {r.name: r for r in PUBLISHED_RATES.get(cohort, ())}
     departures = treatment_departures(ds) if departures is None else departures
     rows = []
     for name in TRIAL_RATES:
@@ -1101,9 +1105,16 @@ class Report:
             if self.trial.empty:
                 lines.append("No trial endpoint has a value yet.")
             else:
+                calibrated = bool(TRIAL_TARGETS.get(self.cohort))
                 lines.append(
-                    "target: the published rate the model is calibrated against (blinasim.trials.calibration.TARGETS); "
-                    "target_in_ci: whether it lies in the interval."
+                    (
+                        "target: the published rate the model is calibrated against "
+                        "(blinasim.trials.calibration.TARGETS); "
+                        if calibrated
+                        else "target: the trial's published rate, compared, not calibrated "
+                        "(blinasim.trials.calibration.targets.PUBLISHED_RATES); "
+                    )
+                    + "target_in_ci: whether it lies in the interval."
                 )
                 for arm, changed in self.departures.items():
                     lines.append("")

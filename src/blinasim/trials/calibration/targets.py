@@ -214,6 +214,37 @@ RESPONSE_DEPTH: dict[str, DepthTarget] = {
     )
 }
 
+
+@dataclass(frozen=True)
+class PublishedRate:
+    """A trial's published rate of a yes/no endpoint (the endpoint of the same name), ``n`` its patients.
+    Compared in reports, never calibrated: the trials whose rates are not in :data:`TARGETS`."""
+
+    name: str
+    value: float
+    n: int
+    source: str
+
+
+#: The published rates of the virtual trials that are compared, not calibrated (ALCANTARA, MT103-205),
+#: by cohort; reports give them where :data:`TARGETS` has none for the cohort.
+PUBLISHED_RATES: dict[str, tuple[PublishedRate, ...]] = {
+    "alcantara": (
+        PublishedRate("cr_crh", 16 / 45, 45, "[Martinelli2017]: CR/CRh within 2 cycles, 16/45"),
+        PublishedRate("cr", 14 / 45, 45, "[Martinelli2017]: CR within 2 cycles, 14/45"),
+        PublishedRate("crh", 2 / 45, 45, "[Martinelli2017]: CRh within 2 cycles, 2/45"),
+    ),
+    "mt103_205": (
+        PublishedRate(
+            "cr_crh",
+            27 / 70,
+            70,
+            "[VonStackelberg2016]: CR (M1 marrow) within 2 cycles, 27/70 at the recommended dose; read as the "
+            "model's CR/CRh (docs/validation.md, Pediatric cohort)",
+        ),
+    ),
+}
+
 #: The calibration targets each virtual trial is compared with, by name, in the order of :data:`TARGETS`.
 TRIAL_TARGETS: dict[str, tuple[str, ...]] = {
     trial: tuple(t.name for t in TARGETS if t.trial == trial)
