@@ -250,6 +250,9 @@ def test_an_alcantara_store_is_reported_by_mutation_and_its_tki_arm_named(tmp_pa
     assert rates.loc[("cr_crh", "blinatumomab"), "target"] == pytest.approx(16 / 45)
     assert math.isnan(rates.loc[("cr_crh", "dasatinib"), "target"])
     assert "compared, not calibrated" in rep.to_markdown()
+    # A notebook shows the trial's rates and the response depth too.
+    html = rep._repr_html_()
+    assert "Virtual trial &#x27;alcantara&#x27;: rates per arm" in html and "Response depth" in html
 
 
 def test_unknown_tki_or_mutation_is_one_clear_message():

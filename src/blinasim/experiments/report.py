@@ -1069,6 +1069,8 @@ class Report:
 
         parts = [f"<h3>Experiment {html.escape(repr(self.name))}</h3>"]
         for title, df in (
+            (f"Virtual trial {self.cohort!r}: rates per arm", self.trial),
+            ("Response depth: complete MRD response of the CR/CRh", self.depth),
             ("Endpoints per arm", self.endpoints),
             ("Grades", self.grades),
             ("Times to event (censored)", self.time_to_event),
@@ -1080,7 +1082,7 @@ class Report:
             ("Sensitivity", self.sensitivity),
         ):
             if df is not None and not df.empty:
-                parts += [f"<h4>{title}</h4>", df.to_html(index=False, float_format=lambda v: f"{v:.4g}")]
+                parts += [f"<h4>{html.escape(title)}</h4>", df.to_html(index=False, float_format=lambda v: f"{v:.4g}")]
         for stem, fig in self.figure_objects.items():
             buf = io.BytesIO()
             fig.savefig(buf, format="png", dpi=80)
