@@ -132,8 +132,12 @@ def test_bad_options_and_paths_exit_2(tmp_path):
     assert_bad_input(cli("sweep", tmp_path / "missing.toml", "--out", tmp_path / "s.zarr"), "does not exist")
     assert_bad_input(cli("sweep", exp), "no store given")
     assert_bad_input(cli("sweep", exp, "--out", tmp_path / "no" / "s.zarr"), "does not exist")
-    assert_bad_input(cli("status", tmp_path / "nothing.zarr"), "not a blinasim experiment store")
-    assert_bad_input(cli("report", tmp_path / "nothing.zarr"), "not a blinasim experiment store")
+    assert_bad_input(cli("status", tmp_path / "nothing.zarr"), "does not exist")
+    assert_bad_input(cli("report", tmp_path / "nothing.zarr"), "does not exist")
+    (tmp_path / "plain_dir").mkdir()  # a directory that is there but holds no store
+    assert_bad_input(cli("status", tmp_path / "plain_dir"), "not a blinasim experiment store")
+    assert_bad_input(cli("report", tmp_path / "plain_dir"), "not a blinasim experiment store")
+    (tmp_path / "plain_dir").rmdir()  # still empty: nothing was written into it
     assert sorted(p.name for p in tmp_path.iterdir()) == ["exp.toml"]
     # An existing store is never overwritten.
     store = tmp_path / "s.zarr"
