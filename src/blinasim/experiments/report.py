@@ -667,6 +667,12 @@ def sensitivity(
 # ------------------------------------------------------------ virtual trials
 
 
+def trial_cohort(ds: xr.Dataset) -> str:
+    """The cohort a store's patients were drawn from (its ``cohort`` sampler), or "" for other samplers."""
+    meta = json.loads(ds.attrs.get("sampler", "{}"))
+    return str(meta.get("cohort", "")) if meta.get("method") == "cohort" else ""
+
+
 def treatment_departures(ds: xr.Dataset) -> dict[str, list[str]]:
     """For a cohort experiment, each arm's departures from its trial's treatment.
 
@@ -676,9 +682,8 @@ def treatment_departures(ds: xr.Dataset) -> dict[str, list[str]]:
     (the trial value)"``); an empty list is an arm that gives the trial's treatment. Stores without a
     cohort sampler, or without the arms' configs, give an empty dict (every arm is compared).
     """
-    meta = json.loads(ds.attrs.get("sampler", "{}"))
-    cohort = str(meta.get("cohort", ""))
-    if meta.get("method") != "cohort" or "base_config" not in ds.attrs or "arm_overrides" not in ds:
+    cohort = trial_cohort(ds)
+    if not cohort or "base_config" not in ds.attrs or "arm_overrides" not in ds:
         return {}
     try:
         trial = load_config(None, cohort_settings(cohort)).treatment.model_dump()
@@ -702,10 +707,9 @@ def trial_rates(
     :func:`treatment_departures`): a chemotherapy arm, a combination or another schedule is not the
     treatment the published rate was measured on, so its ``target`` is NaN and ``target_in_ci`` empty.
     """
-    meta = json.loads(ds.attrs.get("sampler", "{}"))
-    if meta.get("method") != "cohort":
+    cohort = trial_cohort(ds)
+    if not cohort:
         return None
-    cohort = str(meta.get("cohort", ""))
     targets: dict[str, Any] = {
         name: TARGET_BY_NAME[name] for name in TRIAL_TARGETS.get(cohort, ()) if name in TARGET_BY_NAME
     }
@@ -747,8 +751,7 @@ def response_depth(
     complete MRD response (``mrd_response``, on the trial's assessment days), beside the trial's published
     depth (:data:`blinasim.trials.calibration.targets.RESPONSE_DEPTH`) in the arms that give the trial's
     treatment. None unless the store is a cohort experiment whose trial published a depth."""
-    meta = json.loads(ds.attrs.get("sampler", "{}"))
-    published = RESPONSE_DEPTH.get(str(meta.get("cohort", ""))) if meta.get("method") == "cohort" else None
+    published = RESPONSE_DEPTH.get(trial_cohort(ds))
     by_name = {ep.name: ep for ep in eps if ep.kind == "binary"}
     if published is None or "cr_crh" not in by_name or "mrd_response" not in by_name:
         return None
@@ -757,13 +760,13 @@ def response_depth(
         response = by_name["cr_crh"].values.isel(arm=i).values.astype(np.float64).ravel()
         mrd = by_name["mrd_response"].values.isel(arm=i).values.astype(np.float64).ravel()
         counted = (response > 0.5) & np.isfinite(mrd)
-        k = int(np.count_nonzero(mrd[counted] > 0.5))
-        rate, lo, hi = wilson_ci(k, int(counted.sum()), confidence)
+        n, k = int(counted.sum()), int(np.count_nonzero(mrd[counted] > 0.5))
+        rate, lo, hi = wilson_ci(k, n, confidence)
         compared = not departures.get(arm)
         rows.append(
-            {"arm": arm, "responders": int(counted.sum()), "mrd_responders": k, "depth": rate, "ci_low": lo,
+            {"arm": arm, "responders": n, "mrd_responders": k, "depth": rate, "ci_low": lo,
              "ci_high": hi, "published": published.value if compared else math.nan,
-             "published_in_ci": (bool(lo <= published.value <= hi) if compared and counted.any() else ""),
+             "published_in_ci": (bool(lo <= published.value <= hi) if compared and n else ""),
              "source": published.source if compared else ""}
         )  # fmt: skip
     return pd.DataFrame(rows)
@@ -1473,7 +1476,7 @@ def make_report(
             notes,
             trial=trial,
             strata=strata,
-            cohort=str(json.loads(ds.attrs.get("sampler", "{}")).get("cohort", "")),
+            cohort=trial_cohort(ds),
             departures={arm: d for arm, d in departures.items() if d},
             depth=depth,
             grades=summary.grades,

@@ -176,49 +176,12 @@ CLAIMED: tuple[tuple[str, str], ...] = tuple((t.trial, t.name) for t in TARGETS 
 
 
 @dataclass(frozen=True)
-class DepthTarget:
-    """A trial's published response depth: of its responders (CR/CRh within 2 cycles), the share with a
-    complete MRD response (< 1e-4), ``responders`` the trial's denominator. Compared, not calibrated, except
-    MT103-211's, which stage 8 reports (:mod:`blinasim.trials.calibration.survival`)."""
-
-    trial: str
-    value: float
-    responders: int
-    source: str
-
-
-#: The published response depth of each virtual trial that has one, by cohort (reports compare the
-#: model's :func:`blinasim.experiments.report.response_depth` with it).
-RESPONSE_DEPTH: dict[str, DepthTarget] = {
-    t.trial: t
-    for t in (
-        DepthTarget(
-            "mt103_211",
-            0.82,
-            73,
-            "[Topp2015]: MRD response (< 1e-4) within 2 cycles in 82% (95% CI 72-90%) of the CR/CRh responders "
-            "evaluable for MRD",
-        ),
-        DepthTarget(
-            "alcantara",
-            0.88,
-            16,
-            "[Martinelli2017]: complete MRD response in 14 of the 16 CR/CRh responders",
-        ),
-        DepthTarget(
-            "mt103_205",
-            0.52,
-            27,
-            "[VonStackelberg2016]: complete MRD response in 14 of the 27 children with CR within 2 cycles",
-        ),
-    )
-}
-
-
-@dataclass(frozen=True)
 class PublishedRate:
-    """A trial's published rate of a yes/no endpoint (the endpoint of the same name), ``n`` its patients.
-    Compared in reports, never calibrated: the trials whose rates are not in :data:`TARGETS`."""
+    """A trial's published rate, compared in reports and never fitted: ``value`` of ``n`` patients.
+
+    ``name`` is the yes/no endpoint it counts (the endpoint of the same name), or
+    ``"mrd_response_among_cr_crh"`` for a response depth (of the CR/CRh within 2 cycles, the share with a
+    complete MRD response, < 1e-4; ``n`` is then the trial's responders)."""
 
     name: str
     value: float
@@ -242,6 +205,31 @@ PUBLISHED_RATES: dict[str, tuple[PublishedRate, ...]] = {
             "[VonStackelberg2016]: CR (M1 marrow) within 2 cycles, 27/70 at the recommended dose; read as the "
             "model's CR/CRh (docs/validation.md, Pediatric cohort)",
         ),
+    ),
+}
+
+#: The published response depth of each virtual trial that has one, by cohort (reports compare the
+#: model's :func:`blinasim.experiments.report.response_depth` with it; stage 8 reports MT103-211's,
+#: :mod:`blinasim.trials.calibration.survival`).
+RESPONSE_DEPTH: dict[str, PublishedRate] = {
+    "mt103_211": PublishedRate(
+        "mrd_response_among_cr_crh",
+        0.82,
+        73,
+        "[Topp2015]: MRD response (< 1e-4) within 2 cycles in 82% (95% CI 72-90%) of the CR/CRh responders "
+        "evaluable for MRD",
+    ),
+    "alcantara": PublishedRate(
+        "mrd_response_among_cr_crh",
+        0.88,
+        16,
+        "[Martinelli2017]: complete MRD response in 14 of the 16 CR/CRh responders",
+    ),
+    "mt103_205": PublishedRate(
+        "mrd_response_among_cr_crh",
+        0.52,
+        27,
+        "[VonStackelberg2016]: complete MRD response in 14 of the 27 children with CR within 2 cycles",
     ),
 }
 
