@@ -51,13 +51,15 @@ def median_months(rows: list[dict[str, float]], endpoint: str, origin: float = L
 def _follow(
     runs: list, seed: int, factor: float, default: float, course_overrides: dict[str, float]
 ) -> list[dict[str, object]]:
-    """Each BLAST-like run's course followed again (its sanctuary draw scaled by ``factor``)."""
+    """Each run's course followed again (its sanctuary draw scaled by ``factor``); the runs are BLAST-like
+    here, any trial's for ``docs/calibration/survival/joint/joint_scan.py``."""
     rows = []
     for run in runs:
         share = scaled_sanctuary(run.overrides.get("patient.sanctuary_fraction", default), factor)
         ds = with_course(run.dataset, course_config(run, {**share, **course_overrides}), run_seed(seed, run.index, 0))
         row = {k: float(ds[k].values) for k in ("os_days", "os_event", "rfs_days", "rfs_event", "transplant_day")}
         row["mrd_response"] = float(ds.mrd_response.values)
+        row["cr_crh"] = float(ds.cr_crh.values)
         row["cause"] = EVENT_CAUSES[int(ds.event_cause.values)]
         relapse_free_at_transplant = row["rfs_event"] != 1.0 or row["rfs_days"] > row["transplant_day"]
         row["hsct_in_ccr"] = not math.isnan(row["transplant_day"]) and relapse_free_at_transplant
