@@ -25,20 +25,19 @@ def _total(da):
 
 
 extra = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
-out = {}
 for burden in (0.3, 0.8):
     over = {"simulation.lattice_size": 48, "simulation.days": DAYS, "patient.marrow_blast_fraction": burden, **extra}
     ds = simulate(load_config(None, over), seed=3)
     t = _total(ds["t_cells"])
     share = _total(ds["t_cells_engaged"]) / t
+    after_day1 = slice(len(share) // 6, None)  # days 1-6 of the 6
     kills = float(ds.kills.sum())
     per_t = kills / float(t.mean()) / DAYS
-    b0 = float(_total(ds["blasts"])[0]) if "blasts" in ds else float("nan")
-    out[burden] = (per_t, float(t.mean()), b0)
-    treg = float(ds["treg_suppression"].values[len(share) // 6 :].mean())
-    exh = float(np.mean((_total(ds["t_cells_exhausted"]) / t)[len(share) // 6 :]))
+    b0 = float(_total(ds["blasts"])[0])
+    treg = float(ds["treg_suppression"].values[after_day1].mean())
+    exh = float(np.mean((_total(ds["t_cells_exhausted"]) / t)[after_day1]))
     print(
-        f"{json.dumps(extra)} blasts {burden}: engaged mean {np.mean(share[len(share) // 6 :]):.3f} max {share.max():.3f}; "
+        f"{json.dumps(extra)} blasts {burden}: engaged mean {np.mean(share[after_day1]):.3f} max {share.max():.3f}; "
         f"Treg suppression {treg:.2f}; exhausted {exh:.2f}; "
         f"kills/T/day {per_t:.2f}; mean T {t.mean():.0f}; blasts at 0 {b0:.0f}; kills/blast at 0 per day {kills / b0 / DAYS:.3f}",
         flush=True,

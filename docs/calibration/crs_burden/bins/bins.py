@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -26,7 +27,7 @@ def main(paths: list[str]) -> None:
     if not paths:
         sys.exit("usage: bins.py RECORD.json [RECORD.json ...] (records of docs/calibration/crs_burden/probe.py)")
     for path in paths:
-        records = json.loads(open(path).read())
+        records = json.loads(Path(path).read_text())
         bf = np.array([r["bf"] for r in records])
         grade = np.array([r["max_crs_grade"] for r in records])
         peak = np.array([r["crs_signal_peak_cycle1"] for r in records])

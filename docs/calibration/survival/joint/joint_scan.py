@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "post_transplant"))
 
-from blast_subgroups import FIVE_YEARS, MONTH, _follow  # docs/calibration/survival/post_transplant
+from blast_subgroups import MONTH, _follow, alive_relapse_free  # docs/calibration/survival/post_transplant
 
 from blinasim.trials.calibration.survival import (
     BLAST_FOLLOW_UP_DAYS,
@@ -47,13 +47,6 @@ SCORED = tuple(t for t in SURVIVAL_TARGETS if t.name != "mrd_response_among_cr_c
 _POOLS: list[tuple[list, int]] = []
 
 
-def alive_relapse_free(group: list[dict]) -> float:
-    """The share of ``group`` alive without relapse at 5 years (as ``blast_subgroups.py`` counts it)."""
-    if not group:
-        return math.nan
-    return sum(1 for r in group if r["rfs_days"] > FIVE_YEARS - 1e-9 or r["rfs_event"] != 1.0) / len(group)
-
-
 def point(args: tuple[float, float, float, float]) -> tuple[tuple[float, float, float], dict[tuple[str, str], float]]:
     """Every pooled course followed at one grid point; the scored targets' values."""
     factor, half, median, drawn = args
@@ -66,7 +59,8 @@ def point(args: tuple[float, float, float, float]) -> tuple[tuple[float, float, 
     values: dict[tuple[str, str], float] = dict(values_from_rows(rows))
     blast = rows["blast"]
     for target, transplanted in zip(SUBGROUPS, (True, False), strict=True):
-        values[("blast", target.name)] = alive_relapse_free([r for r in blast if r["hsct_in_ccr"] is transplanted])
+        group = [r for r in blast if r["hsct_in_ccr"] is transplanted]
+        values[("blast", target.name)] = alive_relapse_free(group) / len(group) if group else math.nan
     values[("blast", "transplanted_share")] = sum(r["hsct_in_ccr"] for r in blast) / len(blast)
     return (factor, half, median), values
 

@@ -67,6 +67,11 @@ def _follow(
     return rows
 
 
+def alive_relapse_free(group: list[dict[str, object]]) -> int:
+    """How many of ``group`` are alive without relapse at 5 years (relapse-free past 5 years or censored)."""
+    return sum(1 for r in group if r["rfs_days"] > FIVE_YEARS - 1e-9 or r["rfs_event"] != 1.0)
+
+
 def _option(argv: list[str], name: str) -> tuple[list[str], float | None]:
     """``argv`` without ``name VALUE``, and the value (None if absent)."""
     if name not in argv:
@@ -123,7 +128,7 @@ def main(argv: list[str]) -> None:
         )
     for label, flag in (("transplanted in continuous remission", True), ("not transplanted in remission", False)):
         group = [r for r in rows if r["hsct_in_ccr"] is flag]
-        alive_free = sum(1 for r in group if r["rfs_days"] > FIVE_YEARS - 1e-9 or r["rfs_event"] != 1.0)
+        alive_free = alive_relapse_free(group)
         p, lo, hi = wilson_ci(alive_free, len(group)) if group else (math.nan, math.nan, math.nan)
         causes = collections.Counter(r["cause"] for r in group)
         print(
