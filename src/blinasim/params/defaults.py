@@ -165,12 +165,13 @@ LITERATURE: dict[str, Default] = {
         "spread of the myeloid IL-6 response (blinasim.trials.cohort.IL6_RESPONSE)",
     ),
     "patient.sanctuary_fraction": Default(
-        1e-3,
+        2e-4,
         "1",
         "approx.: disease outside the marrow is usually occult at relapse (CNS involvement in a minority); the "
         "marrow and other sites as sanctuaries from blinatumomab ([Liu2023]; [Sigmund2020]); the R/R cohorts' "
-        "median, calibrated in stage 8 (docs/validation.md, survival; blinasim.trials.cohort.SANCTUARY): 1e-3 "
-        "on the four calibration seeds pooled (section 'The pace of regrowth and BLAST's event timing'); 3e-4 "
+        "median, calibrated in stage 8 (docs/validation.md, survival; blinasim.trials.cohort.SANCTUARY): 2e-4 "
+        "fitted jointly with the sanctuary's kill on the four calibration seeds pooled and verified on two fresh "
+        "seeds (section 'The sanctuary's kill fitted jointly'); 1e-3 on the four calibration seeds pooled (section 'The pace of regrowth and BLAST's event timing'); 3e-4 "
         "with relapse after a transplant on one seed (section 'Relapse and non-relapse death after a transplant'); 1e-3 on "
         "the defaults of 'CR/CRh at the four-cohort mapping' (section 'Stage 8 on the re-fitted defaults'); "
         "3e-4 before that",
@@ -1270,17 +1271,20 @@ LITERATURE: dict[str, Default] = {
         "counted fatal adverse events inside the treatment period in 19.1% of the blinatumomab arm",
     ),
     "course.sanctuary_kill_factor": Default(
-        0.1,
+        0.2,
         "1",
         "approx.: blinatumomab acts less in extramedullary and CNS disease ([Sigmund2020]); lower T-cell access "
-        "([Liu2023])",
+        "([Liu2023]); fitted jointly with course.sanctuary_kill_half_cells and the cohort median of "
+        "patient.sanctuary_fraction on stage 8's calibration seeds against [Topp2015]'s and [Gokbuget2018]'s "
+        "survival and [Gokbuget2020]'s transplant subgroups, verified on two fresh seeds (docs/validation.md, "
+        "'The sanctuary's kill fitted jointly'); 0.1 before",
     ),
     "course.sanctuary_kill_half_cells": Default(
-        0.0,
+        1e8,
         "cells",
-        "model choice: no saturation (the sanctuary's kill per cell does not depend on its size); the form, "
-        "killing that saturates in the tumour's size because the effector cells are limited, is [DePillis2005]'s; "
-        "a sensitivity (docs/validation.md, 'The sanctuary's kill and BLAST's untransplanted patients')",
+        "the form, killing that saturates in the tumour's size because the effector cells are limited, is "
+        "[DePillis2005]'s; K fitted jointly with course.sanctuary_kill_factor and the sanctuary median "
+        "(docs/validation.md, 'The sanctuary's kill fitted jointly'; grid 0, 1e8, 1e9); 0 (no saturation) before",
     ),
     "course.sanctuary_seeding_per_day": Default(
         0.01, "1/day", "approx.: extramedullary cells return to the marrow slowly (the sanctuary reseeds relapse)"

@@ -194,8 +194,8 @@ SANCTUARY = Attribute(
     0.1,
     "approx.: extramedullary and CNS disease is occult in most patients and overt in a minority of R/R B-ALL; "
     "blinatumomab does worse there ([Sigmund2020]; [Liu2023]); log-sd 2.3 spreads 95% of patients over 4 orders "
-    "of magnitude; the median is calibrated (docs/validation.md, survival; 1e-5 before the T-cells' regrowth "
-    "deepened the responses)",
+    "of magnitude; the median is calibrated (docs/validation.md, survival: fitted jointly with the sanctuary's kill, "
+    "'The sanctuary's kill fitted jointly'; 1e-5 before the T-cells' regrowth deepened the responses)",
 )
 
 MT103_211 = CohortSpec(
