@@ -33,12 +33,17 @@ from blinasim.clinical.course import EVENT_CAUSES
 from blinasim.core.output import with_course
 from blinasim.core.seeds import run_seed
 from blinasim.stats import kaplan_meier, wilson_ci
-from blinasim.trials.calibration.survival import course_config, course_settings, scaled_sanctuary
+from blinasim.trials.calibration.survival import (
+    alive_relapse_free,
+    course_config,
+    course_settings,
+    scaled_sanctuary,
+    transplanted_in_remission,
+)
 from blinasim.trials.cohort import SANCTUARY
 
 MONTH = 365.25 / 12
 LANDMARK_DAYS = 45.0
-FIVE_YEARS = 5 * 365.25
 
 
 def median_months(rows: list[dict[str, float]], endpoint: str, origin: float = LANDMARK_DAYS) -> str:
@@ -61,15 +66,9 @@ def _follow(
         row["mrd_response"] = float(ds.mrd_response.values)
         row["cr_crh"] = float(ds.cr_crh.values)
         row["cause"] = EVENT_CAUSES[int(ds.event_cause.values)]
-        relapse_free_at_transplant = row["rfs_event"] != 1.0 or row["rfs_days"] > row["transplant_day"]
-        row["hsct_in_ccr"] = not math.isnan(row["transplant_day"]) and relapse_free_at_transplant
+        row["hsct_in_ccr"] = transplanted_in_remission(row)
         rows.append(row)
     return rows
-
-
-def alive_relapse_free(group: list[dict[str, object]]) -> int:
-    """How many of ``group`` are alive without relapse at 5 years (relapse-free past 5 years or censored)."""
-    return sum(1 for r in group if r["rfs_days"] > FIVE_YEARS - 1e-9 or r["rfs_event"] != 1.0)
 
 
 def _option(argv: list[str], name: str) -> tuple[list[str], float | None]:

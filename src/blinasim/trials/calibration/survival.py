@@ -12,17 +12,28 @@ BLAST [Gokbuget2018] RFS at 18 months 54% and median OS 36.5 months
 (Ph-negative). The BLAST course is followed for :data:`BLAST_FOLLOW_UP_DAYS`
 so that its median OS can be estimated.
 
-The one parameter calibrated is the cohort median of the sanctuary share
-(``patient.sanctuary_fraction``), which has no published value: the cohort
-draws it lognormal (:data:`blinasim.trials.cohort.SANCTUARY`), and a scan
-scales every patient's draw by the same factor (:func:`scan_sanctuary`). Every
-other course parameter keeps its published or approximate value, and every
-target's miss is reported (docs/validation.md).
+BLAST's final analysis [Gokbuget2020] adds two subgroup targets
+(:data:`SUBGROUP_TARGETS`): alive without relapse at 5 years, 40.5% of the
+patients transplanted in continuous remission and 19.4% of the others.
+
+Three parameters without a published value are calibrated together
+(:func:`scan_course`): the cohort median of the sanctuary share
+(``patient.sanctuary_fraction``; the cohort draws it lognormal,
+:data:`blinasim.trials.cohort.SANCTUARY`, and a scan scales every patient's
+draw by the same factor), and blinatumomab's kill there
+(``course.sanctuary_kill_factor`` and its saturation
+``course.sanctuary_kill_half_cells``). The score (:func:`score`) is the summed
+squared miss of :data:`FIT_TARGETS`: every survival target that a course
+setting moves, and the two subgroups. Several calibration seeds are pooled,
+each course followed with its own seed. Every other course parameter keeps its
+published or approximate value, and every target's miss is reported
+(docs/validation.md, "The sanctuary's kill fitted jointly").
 """
 
 from __future__ import annotations
 
 import math
+import multiprocessing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +55,8 @@ from blinasim.trials.trial import patient_config
 MONTH = 30.4375
 #: follow-up of the BLAST-like course in the calibration: long enough to reach its median OS
 BLAST_FOLLOW_UP_DAYS = 1826.0
+#: the subgroups' landmark: alive without relapse at 5 years
+FIVE_YEARS_DAYS = 5 * 365.25
 
 
 @dataclass(frozen=True)
@@ -69,6 +82,30 @@ SURVIVAL_TARGETS: tuple[SurvivalTarget, ...] = (
     ),
     SurvivalTarget("rfs_18_months", "blast", 0.54, "rate", "[Gokbuget2018]: Ph-negative RFS at 18 months 54%"),
     SurvivalTarget("median_os_months", "blast", 36.5, "median", "[Gokbuget2018]: Ph-negative median OS 36.5 months"),
+)
+
+#: BLAST's final analysis by transplant in continuous remission: alive without relapse at 5 years.
+SUBGROUP_TARGETS: tuple[SurvivalTarget, ...] = (
+    SurvivalTarget(
+        "alive_relapse_free_5y_transplanted",
+        "blast",
+        0.405,
+        "rate",
+        "[Gokbuget2020]: 40.5% of the patients transplanted in continuous remission (74 of 110)",
+    ),
+    SurvivalTarget(
+        "alive_relapse_free_5y_not_transplanted",
+        "blast",
+        0.194,
+        "rate",
+        "[Gokbuget2020]: 19.4% of the patients not transplanted in continuous remission",
+    ),
+)
+
+#: The scored targets of the joint fit: the survival targets a course setting moves (the MRD response among
+#: the CR/CRh is the lattice's) and BLAST's two subgroups.
+FIT_TARGETS: tuple[SurvivalTarget, ...] = (
+    tuple(t for t in SURVIVAL_TARGETS if t.name != "mrd_response_among_cr_crh") + SUBGROUP_TARGETS
 )
 
 
@@ -125,10 +162,24 @@ def follow_rows(
         rows[run.trial].append(
             {
                 name: float(ds[name].values)
-                for name in ("os_days", "os_event", "rfs_days", "rfs_event", "cr_crh", "mrd_response")
+                for name in ("os_days", "os_event", "rfs_days", "rfs_event", "cr_crh", "mrd_response", "transplant_day")
             }
         )
     return rows
+
+
+def transplanted_in_remission(row: dict[str, float]) -> bool:
+    """Whether a followed course (a :func:`follow_rows` row) had a transplant in continuous remission: a
+    transplant with no relapse before it."""
+    if math.isnan(row["transplant_day"]):
+        return False
+    return row["rfs_event"] != 1.0 or row["rfs_days"] > row["transplant_day"]
+
+
+def alive_relapse_free(rows: Sequence[dict[str, float]]) -> int:
+    """How many of ``rows`` are alive without relapse at 5 years (relapse-free past 5 years, or censored
+    without an event: the follow-up is 5 years)."""
+    return sum(1 for r in rows if r["rfs_days"] > FIVE_YEARS_DAYS - 1e-9 or r["rfs_event"] != 1.0)
 
 
 def values_from_rows(rows: dict[str, list[dict[str, float]]]) -> dict[tuple[str, str], float]:
@@ -144,6 +195,10 @@ def values_from_rows(rows: dict[str, list[dict[str, float]]]) -> dict[tuple[str,
     bl = rows["blast"]
     out[("blast", "rfs_18_months")] = _curve(bl, "rfs").at(18 * MONTH) if bl else math.nan
     out[("blast", "median_os_months")] = _median(bl, "os") / MONTH
+    for target, transplanted in zip(SUBGROUP_TARGETS, (True, False), strict=True):
+        group = [r for r in bl if transplanted_in_remission(r) is transplanted]
+        out[("blast", target.name)] = alive_relapse_free(group) / len(group) if group else math.nan
+    out[("blast", "transplanted_share")] = sum(transplanted_in_remission(r) for r in bl) / len(bl) if bl else math.nan
     return out
 
 
@@ -163,6 +218,20 @@ def miss(target: SurvivalTarget, value: float) -> float:
     if target.kind == "median":
         return math.log2(value / target.value)
     return value - target.value
+
+
+def scored_value(target: SurvivalTarget, values: dict[tuple[str, str], float]) -> float:
+    """The target's value in ``values``; a median not reached within the follow-up (NaN or infinite) is read as
+    the BLAST follow-up's length, a lower bound of its miss."""
+    v = values[(target.trial, target.name)]
+    if target.kind == "median" and not math.isfinite(v):
+        return BLAST_FOLLOW_UP_DAYS / MONTH
+    return v
+
+
+def score(values: dict[tuple[str, str], float], targets: Sequence[SurvivalTarget] = FIT_TARGETS) -> float:
+    """The joint fit's score: the summed squared miss (:func:`miss`) of ``targets``."""
+    return sum(miss(t, scored_value(t, values)) ** 2 for t in targets)
 
 
 def scaled_sanctuary(share: float, factor: float) -> dict[str, Any]:
@@ -204,3 +273,80 @@ def scan_sanctuary(
 
         out.append((float(median), survival_values(runs, seed, scaled)))
     return out
+
+
+@dataclass(frozen=True)
+class CoursePoint:
+    """One candidate of the joint fit: blinatumomab's kill in the sanctuary relative to the marrow's
+    (``course.sanctuary_kill_factor``), its saturation (``course.sanctuary_kill_half_cells``; 0: none) and
+    the cohort median of ``patient.sanctuary_fraction``."""
+
+    kill_factor: float
+    half_cells: float
+    median: float
+
+    def overrides(self, run: LatticeRun, drawn: float) -> dict[str, Any]:
+        """The course settings of this point for ``run``, whose sanctuary share was drawn at the cohort
+        median ``drawn``."""
+        share = run.overrides.get("patient.sanctuary_fraction", drawn)
+        return {
+            "course.sanctuary_kill_factor": self.kill_factor,
+            "course.sanctuary_kill_half_cells": self.half_cells,
+            **scaled_sanctuary(share, self.median / drawn),
+        }
+
+
+def default_point() -> CoursePoint:
+    """Today's defaults as a :class:`CoursePoint`."""
+    return CoursePoint(
+        float(LITERATURE["course.sanctuary_kill_factor"].value),
+        float(LITERATURE["course.sanctuary_kill_half_cells"].value),
+        float(SANCTUARY.params["median"]),
+    )
+
+
+#: the pooled calibration seeds of a scan in worker processes (set before the fork, read by _point_values)
+_POOLED: list[tuple[Sequence[LatticeRun], int]] = []
+
+
+def pooled_values(
+    pools: Sequence[tuple[Sequence[LatticeRun], int]],
+    overrides: Callable[[LatticeRun], dict[str, Any]],
+) -> dict[tuple[str, str], float]:
+    """The targets' values on several calibration seeds pooled: ``pools`` holds each seed's lattice runs and
+    the seed; every course is followed with its own seed and ``overrides(run)``."""
+    rows: dict[str, list[dict[str, float]]] = {"mt103_211": [], "blast": []}
+    for runs, seed in pools:
+        for trial, part in follow_rows(runs, seed, overrides).items():
+            rows[trial] += part
+    return values_from_rows(rows)
+
+
+def _point_values(job: tuple[CoursePoint, float, dict[str, Any]]) -> dict[tuple[str, str], float]:
+    point, drawn, course = job
+    return pooled_values(_POOLED, lambda run: {**course, **point.overrides(run, drawn)})
+
+
+def scan_course(
+    pools: Sequence[tuple[Sequence[LatticeRun], int]],
+    points: Sequence[CoursePoint],
+    drawn: float | None = None,
+    course: dict[str, Any] | None = None,
+    workers: int = 1,
+) -> list[tuple[CoursePoint, dict[tuple[str, str], float]]]:
+    """Stage 8's joint scan: the targets' values (:func:`values_from_rows`) at every point, on the seeds of
+    ``pools`` pooled. ``drawn``: the cohort median the caches' sanctuary shares were drawn at (default:
+    today's); ``course``: other course settings for every point (a sensitivity). ``workers`` > 1 follows the
+    points in forked processes (each point's courses in one process, so the result does not depend on it)."""
+    drawn = float(SANCTUARY.params["median"]) if drawn is None else float(drawn)
+    jobs = [(p, drawn, dict(course or {})) for p in points]
+    _POOLED[:] = list(pools)
+    try:
+        if workers > 1 and len(jobs) > 1:
+            with multiprocessing.get_context("fork").Pool(min(workers, len(jobs))) as pool:
+                values = pool.map(_point_values, jobs, chunksize=1)
+        else:
+            values = [_point_values(job) for job in jobs]
+    finally:
+        _POOLED.clear()
+    return list(zip(points, values, strict=True))
