@@ -463,3 +463,25 @@ def test_non_responders_get_only_the_response_cycles():
     cfg = config(patient__sanctuary_fraction=0.0)
     r = course.follow(lattice(cells=(1e11, 0, 0), cr_crh=0.0), cfg, seed=0)
     assert r.cycles_given == 2
+
+
+def test_a_chemotherapy_arms_sanctuary_follows_the_chemotherapy_factor_not_blinatumomabs():
+    """A salvage course kills the sanctuary at ``chemotherapy.sanctuary_kill_factor`` of the regimen's marrow
+    kill; blinatumomab's fitted ``course.sanctuary_kill_factor`` and its saturation do not touch a chemotherapy
+    arm (bit-identical), and a larger chemotherapy factor leaves a smaller sanctuary after the first course."""
+    base = {
+        "treatment__regimen": "none",
+        "treatment__chemotherapy": "hidac",
+        "course__plan": "chemotherapy",
+        "patient__sanctuary_fraction": 1e-2,
+    }
+    run = lattice(cells=(1e10, 0, 0), cr_crh=0.0)
+    plain = course.follow(run, config(**base), seed=4)
+    other_blinatumomab = course.follow(
+        run, config(**base, course__sanctuary_kill_factor=0.9, course__sanctuary_kill_half_cells=0.0), seed=4
+    )
+    np.testing.assert_array_equal(plain.sanctuary, other_blinatumomab.sanctuary)
+    stronger = course.follow(run, config(**base, chemotherapy__sanctuary_kill_factor=0.9), seed=4)
+    after_first_course = np.searchsorted(run.times, 28.0)
+    assert plain.sanctuary[0] == stronger.sanctuary[0] == pytest.approx(1e8)
+    assert stronger.sanctuary[after_first_course] < 0.5 * plain.sanctuary[after_first_course]

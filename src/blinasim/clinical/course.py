@@ -28,7 +28,9 @@ a step of ``course.step_days``, with no agent and no per-tick cost:
   and T-cell access, [Liu2023]; [Sigmund2020]), optionally saturating in the
   sanctuary's size (``course.sanctuary_kill_half_cells``, :func:`sanctuary_kill`).
   During the lattice run the sanctuary follows the hazard measured in each
-  record interval.
+  record interval. A chemotherapy arm's courses kill the sanctuary at
+  ``chemotherapy.sanctuary_kill_factor`` of the regimen's marrow kill (the
+  blinatumomab factor was fitted on blinatumomab trials alone).
 * **Sanctuary seeding**: sanctuary cells home to the marrow at
   ``course.sanctuary_seeding_per_day``.
 * **The plan** (``course.plan``): the cycles of the trial (:data:`PLANS`);
@@ -507,7 +509,7 @@ def follow(run: LatticeRun, config: Config, seed: int) -> CourseResult:
         kill = sanctuary_kill(c, last_h, sanct) if run.dose_rate[i] > 0 else 0.0
         if courses is not None:
             exposed = courses.chemotherapy_active(float(run.times[i - 1]))
-            kill = c.sanctuary_kill_factor * regimen.blast_kill_per_day if exposed else 0.0
+            kill = config.chemotherapy.sanctuary_kill_factor * regimen.blast_kill_per_day if exposed else 0.0
         _, _, s_birth, s_death = rates_at(run.times[i - 1])
         sanct = _step(rng, sanct, s_birth, s_death + kill + seed_rate, dt)
         sanct_path[i] = sanct
@@ -618,7 +620,7 @@ def follow(run: LatticeRun, config: Config, seed: int) -> CourseResult:
             marrow[POS] = max(marrow[POS] - lost, 0.0)
             marrow[NEG] += lost
         marrow[MYE] = _step(rng, marrow[MYE], b[MYE], d[MYE] + cytotoxic + gvl, dt)
-        sanct_kill = c.sanctuary_kill_factor * kill if chemo else sanctuary_kill(c, kill, sanct)
+        sanct_kill = config.chemotherapy.sanctuary_kill_factor * kill if chemo else sanctuary_kill(c, kill, sanct)
         sanct_death = s_death + sanct_kill + gvl + seed_rate
         sanct = _step(rng, sanct, s_birth, sanct_death, dt)
         marrow[POS] += _poisson_cells(rng, seeded)

@@ -915,6 +915,14 @@ LITERATURE: dict[str, Default] = {
         "approx.: after a course the marrow refills slowly as precursors recover (count recovery "
         "~3-4 weeks after a salvage course starts); refill ramps back linearly over this time",
     ),
+    "chemotherapy.sanctuary_kill_factor": Default(
+        0.1,
+        "1",
+        "approx.: the share of the marrow's kill that reaches extramedullary / CNS disease, the value the clinical "
+        "course used for every treatment before blinatumomab's (course.sanctuary_kill_factor) was fitted on "
+        "blinatumomab trials alone (docs/validation.md, 'The sanctuary's kill fitted jointly'); no salvage trial "
+        "reports extramedullary relapse to fit it on",
+    ),
     "chemotherapy.t_cell_kill_per_day": Default(
         0.3, "1/day", "approx.: lymphodepletion (~75% per course); T-cells cycle less than precursors"
     ),

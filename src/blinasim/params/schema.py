@@ -1007,6 +1007,14 @@ class ChemotherapyConfig(_Section):
     t_cell_kill_per_day: float = _param(
         "chemotherapy.t_cell_kill_per_day", "Kill hazard of T-cells (lymphodepletion).", ge=0, le=20
     )
+    sanctuary_kill_factor: float = _param(
+        "chemotherapy.sanctuary_kill_factor",
+        "Kill hazard of a course in the extramedullary sanctuary relative to its marrow blast kill (the drug's "
+        "exposure there); the clinical course uses it for a chemotherapy arm in place of "
+        "course.sanctuary_kill_factor, which is blinatumomab's.",
+        ge=0,
+        le=1,
+    )
 
     flag_course_days: int = _param(
         "chemotherapy.flag_course_days",
