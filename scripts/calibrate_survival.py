@@ -10,9 +10,10 @@ Runs the lattice part of n MT103-211-like and n BLAST-like virtual patients per 
 every clinical course again at each point of the grid of ``course.sanctuary_kill_factor`` x
 ``course.sanctuary_kill_half_cells`` x the cohort median of ``patient.sanctuary_fraction``, the seeds
 pooled (:func:`blinasim.trials.calibration.survival.scan_course`). Prints each target's model value and
-miss, and the score (the summed squared miss of the scored targets, FIT_TARGETS); the point with the lowest
-score is the choice. ``--drawn``: the sanctuary median the cached patients were drawn at (default: today's;
-a cache written on other defaults names it here). A grid left out is today's default.
+miss (a median not reached within the follow-up shown, and scored, as the follow-up's length), and the
+score (the summed squared miss of the scored targets, FIT_TARGETS); the point with the lowest score is the
+choice. ``--drawn``: the sanctuary median the cached patients were drawn at (default: today's; a cache
+written on other defaults names it here). A grid left out is today's default.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from blinasim.trials.calibration.survival import (
     LatticeRun,
     course_settings,
     lattice_runs,
-    miss,
+    point_row,
     scan_course,
     score,
 )
@@ -146,14 +147,8 @@ def main() -> int:
     )
     best, best_score, unscored = None, math.inf, 0
     for point, values in table:
-        cells = [f"{values[(t.trial, t.name)]:.3g} ({miss(t, values[(t.trial, t.name)]):+.2f})" for t in SHOWN]
         s = score(values)
-        print(
-            f"{point.kill_factor:g} | {point.half_cells:.0e} | {point.median:.0e} | "
-            + " | ".join(cells)
-            + f" | {values[('blast', 'transplanted_share')]:.2f} | {s:.3f}",
-            flush=True,
-        )
+        print(point_row(point, values, SHOWN), flush=True)
         unscored += math.isnan(s)
         if s < best_score:
             best, best_score = point, s

@@ -20,7 +20,7 @@ import pickle
 import sys
 from pathlib import Path
 
-from blinasim.trials.calibration.survival import FIT_TARGETS, CoursePoint, miss, scan_course, score, scored_value
+from blinasim.trials.calibration.survival import FIT_TARGETS, CoursePoint, point_row, scan_course, score
 from blinasim.trials.cohort import SANCTUARY
 
 #: The scored targets (now the package's stage 8, :data:`blinasim.trials.calibration.survival.FIT_TARGETS`): the
@@ -60,17 +60,8 @@ def main(argv: list[str]) -> None:
     results = scan_course(pools, grid, drawn=drawn[0], workers=int(workers[0]))
     best = None
     for point, values in results:
-        cells = []
-        for t in SCORED:
-            v = scored_value(t, values)
-            cells.append(f"{v:.3g} ({miss(t, v):+.2f})")
         total = score(values)
-        print(
-            f"{point.kill_factor:g} | {point.half_cells:.0e} | {point.median:.0e} | "
-            + " | ".join(cells)
-            + f" | {values[('blast', 'transplanted_share')]:.2f} | {total:.3f}",
-            flush=True,
-        )
+        print(point_row(point, values, SCORED), flush=True)
         if best is None or total < best[0]:
             best = (total, point.kill_factor, point.half_cells, point.median)
     print(f"best: factor {best[1]:g}, K {best[2]:.0e}, median {best[3]:.0e}, score {best[0]:.3f}")

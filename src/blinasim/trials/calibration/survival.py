@@ -305,6 +305,21 @@ def default_point() -> CoursePoint:
     )
 
 
+def point_row(point: CoursePoint, values: dict[tuple[str, str], float], targets: Sequence[SurvivalTarget]) -> str:
+    """One line of a scan's table: the point, each target's value with its miss (a median not reached shown as
+    the follow-up's length, as :func:`score` counts it), the BLAST-like patients' transplanted share and the
+    score."""
+    cells = []
+    for t in targets:
+        v = scored_value(t, values)
+        cells.append(f"{v:.3g} ({miss(t, v):+.2f})")
+    return (
+        f"{point.kill_factor:g} | {point.half_cells:.0e} | {point.median:.0e} | "
+        + " | ".join(cells)
+        + f" | {values[('blast', 'transplanted_share')]:.2f} | {score(values):.3f}"
+    )
+
+
 #: the pooled calibration seeds of a scan in worker processes (set before the fork, read by _point_values)
 _POOLED: list[tuple[Sequence[LatticeRun], int]] = []
 
