@@ -320,8 +320,12 @@ def point_row(point: CoursePoint, values: dict[tuple[str, str], float], targets:
     )
 
 
-#: the pooled calibration seeds of a scan in worker processes (set before the fork, read by _point_values)
+#: the pooled calibration seeds of a scan, in this process or a worker's (set by _set_pooled)
 _POOLED: list[tuple[Sequence[LatticeRun], int]] = []
+
+
+def _set_pooled(pools: Sequence[tuple[Sequence[LatticeRun], int]]) -> None:
+    _POOLED[:] = list(pools)
 
 
 def pooled_values(
@@ -352,16 +356,18 @@ def scan_course(
     """Stage 8's joint scan: the targets' values (:func:`values_from_rows`) at every point, on the seeds of
     ``pools`` pooled. ``drawn``: the cohort median the caches' sanctuary shares were drawn at (default:
     today's); ``course``: other course settings for every point (a sensitivity). ``workers`` > 1 follows the
-    points in forked processes (each point's courses in one process, so the result does not depend on it)."""
+    points in spawned processes, each given the pools once (each point's courses in one process, so the result
+    does not depend on it; spawned, not forked, because a forked multi-threaded process can deadlock)."""
     drawn = float(SANCTUARY.params["median"]) if drawn is None else float(drawn)
     jobs = [(p, drawn, dict(course or {})) for p in points]
-    _POOLED[:] = list(pools)
-    try:
-        if workers > 1 and len(jobs) > 1:
-            with multiprocessing.get_context("fork").Pool(min(workers, len(jobs))) as pool:
-                values = pool.map(_point_values, jobs, chunksize=1)
-        else:
+    if workers > 1 and len(jobs) > 1:
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(min(workers, len(jobs)), initializer=_set_pooled, initargs=(list(pools),)) as pool:
+            values = pool.map(_point_values, jobs, chunksize=1)
+    else:
+        _set_pooled(pools)
+        try:
             values = [_point_values(job) for job in jobs]
-    finally:
-        _POOLED.clear()
+        finally:
+            _POOLED.clear()
     return list(zip(points, values, strict=True))
