@@ -25,13 +25,13 @@ import sys
 import time
 from pathlib import Path
 
-from blinasim.params.defaults import LITERATURE
 from blinasim.trials.calibration.survival import (
     FIT_TARGETS,
     SURVIVAL_TARGETS,
     CoursePoint,
     LatticeRun,
     course_settings,
+    default_point,
     lattice_runs,
     point_row,
     scan_course,
@@ -119,15 +119,11 @@ def main() -> int:
         course = course_settings(args.course)
     except ValueError as err:
         parser.error(f"--course {err}")
-    today = {
-        "--factors": LITERATURE["course.sanctuary_kill_factor"].value,
-        "--halves": LITERATURE["course.sanctuary_kill_half_cells"].value,
-        "--medians": SANCTUARY.params["median"],
-    }
-    factors = _numbers(parser, "--factors", args.factors or str(today["--factors"]), 0.0, 1.0)
-    halves = _numbers(parser, "--halves", args.halves or str(today["--halves"]), 0.0, 1e13)
-    medians = _numbers(parser, "--medians", args.medians or str(today["--medians"]), 1e-12, SANCTUARY.high)
-    drawn = SANCTUARY.params["median"] if args.drawn is None else args.drawn
+    today = default_point()
+    factors = _numbers(parser, "--factors", args.factors or str(today.kill_factor), 0.0, 1.0)
+    halves = _numbers(parser, "--halves", args.halves or str(today.half_cells), 0.0, 1e13)
+    medians = _numbers(parser, "--medians", args.medians or str(today.median), 1e-12, SANCTUARY.high)
+    drawn = today.median if args.drawn is None else args.drawn
     if not 0.0 < drawn <= SANCTUARY.high:
         parser.error(f"--drawn {drawn:g}: a cohort median above 0 and at most {SANCTUARY.high:g}")
     pools = _pools(args, parser)

@@ -320,7 +320,7 @@ def point_row(point: CoursePoint, values: dict[tuple[str, str], float], targets:
     )
 
 
-#: the pooled calibration seeds of a scan, in this process or a worker's (set by _set_pooled)
+#: the pooled calibration seeds of a scan in a worker process (set by its initializer, _set_pooled)
 _POOLED: list[tuple[Sequence[LatticeRun], int]] = []
 
 
@@ -341,9 +341,16 @@ def pooled_values(
     return values_from_rows(rows)
 
 
-def _point_values(job: tuple[CoursePoint, float, dict[str, Any]]) -> dict[tuple[str, str], float]:
+def _values_at(
+    pools: Sequence[tuple[Sequence[LatticeRun], int]], job: tuple[CoursePoint, float, dict[str, Any]]
+) -> dict[tuple[str, str], float]:
     point, drawn, course = job
-    return pooled_values(_POOLED, lambda run: {**course, **point.overrides(run, drawn)})
+    return pooled_values(pools, lambda run: {**course, **point.overrides(run, drawn)})
+
+
+def _point_values(job: tuple[CoursePoint, float, dict[str, Any]]) -> dict[tuple[str, str], float]:
+    """A worker's :func:`_values_at` on the pools its initializer was given."""
+    return _values_at(_POOLED, job)
 
 
 def scan_course(
@@ -365,9 +372,5 @@ def scan_course(
         with context.Pool(min(workers, len(jobs)), initializer=_set_pooled, initargs=(list(pools),)) as pool:
             values = pool.map(_point_values, jobs, chunksize=1)
     else:
-        _set_pooled(pools)
-        try:
-            values = [_point_values(job) for job in jobs]
-        finally:
-            _POOLED.clear()
+        values = [_values_at(pools, job) for job in jobs]
     return list(zip(points, values, strict=True))
