@@ -272,3 +272,46 @@ def test_a_packed_marrow_places_more_t_cells_when_less_displaced():
     # 0.08 x 0.1 of the marrow against odds(0.08) x 10 ** 0.5 as a share of the 10% normal marrow: ~2.6x.
     odds = 0.08 / 0.92 * 10**0.5
     assert t_half / t_full == pytest.approx(odds / (1 + odds) / 0.08, rel=0.15)
+
+
+def test_t_cells_exhausted_at_entry_in_proportion_to_the_burden():
+    """``tcells.entry_exhaustion_per_blast_fraction`` k: every T-cell enters at exhaustion k x (x the baseline
+    marrow blast fraction, capped at 1; 0 by default). It takes lysis and leaves the cytokine release of the
+    first engagements alone; the in-vitro co-culture keeps fresh donor T-cells."""
+    from blinasim.core.model import BlinatumomabModel
+    from blinasim.params.schema import load_config
+    from blinasim.trials.calibration.assay import IN_VITRO
+
+    assert load_config(None, {}).entry_exhaustion == 0.0
+    key = "tcells.entry_exhaustion_per_blast_fraction"
+    for x in (0.1, 0.5, 0.9):
+        cfg = load_config(None, {"patient.marrow_blast_fraction": x, key: 0.6})
+        assert cfg.entry_exhaustion == pytest.approx(0.6 * x, rel=1e-12)
+    # A patient entering by MRD carries almost none.
+    assert load_config(None, {"patient.marrow_mrd": 1e-3, key: 1.0}).entry_exhaustion < 1e-3
+    assert load_config(None, {key: 1.0, **IN_VITRO}).entry_exhaustion == 0.0  # as in_vitro_assay merges them
+
+    def run(k):
+        cfg = load_config(
+            None,
+            {
+                "patient.marrow_blast_fraction": 0.8,
+                "simulation.lattice_size": 48,
+                "simulation.days": 2.0,
+                "simulation.seed": 3,
+                "treatment.dexamethasone_prephase": "never",
+                key: k,
+            },
+        )
+        model = BlinatumomabModel(cfg)
+        e0 = model.state.tcells.view("exhaustion").astype(np.float64)
+        model.run()
+        return e0, model
+
+    (e_fresh, fresh), (e_tired, tired) = run(0.0), run(1.0)
+    assert np.all(e_fresh == 0.0)
+    assert np.allclose(e_tired, 0.8, atol=1e-6) and e_tired.size == e_fresh.size
+    assert tired.rec_kills.sum() < 0.5 * fresh.rec_kills.sum()
+    # The same T-cells engage: the first day's IFN-gamma is kept (its peak within a tenth).
+    day1 = slice(0, int(24.0 / fresh.config.simulation.record_every_hours) + 1)
+    assert tired.rec_ifng[day1].max() > 0.9 * fresh.rec_ifng[day1].max() > 0.0

@@ -320,6 +320,21 @@ def test_reference_equals_kernels_with_displaced_t_cells_returning():
     assert t_marrow[-1] > 1.2 * t_marrow[0]  # the displaced T-cells came back
 
 
+def test_reference_equals_kernels_with_t_cells_exhausted_at_entry():
+    """T-cells that enter part-way to exhaustion (``tcells.entry_exhaustion_per_blast_fraction``): both
+    models start every T-cell at the same exhaustion and carry it through recovery, accrual and division."""
+    cfg = small_config(
+        simulation__days=2.0,
+        simulation__seed=6,
+        patient__marrow_blast_fraction=0.8,
+        tcells__entry_exhaustion_per_blast_fraction=0.6,
+        tcells__activated_division_per_day=3.0,
+    )
+    _ref, num = assert_same_run(cfg)
+    assert {t.exhaustion for t in ReferenceModel(cfg).living_tcells()} == {R.f32(0.6 * 0.8)}
+    assert num.rec_kills.sum() > 0
+
+
 def test_reference_equals_kernels_with_the_lymphoid_tissue():
     """Spleen and lymph nodes on (docs/model.md 7.19): both models advance the same compartment from
     their own counts; its IFN-gamma, competence and kills feed the cytokines and, through the grades,

@@ -83,7 +83,16 @@ class BlinatumomabModel(PatientModel):
             (initial.SUB_T_BLOOD, plan.n_t_blood, False),
         ):
             tc.n = initial.add_t_cells(
-                seed, sub, count, in_marrow, n_sites, tc.n, tc.record, tcfg.cd3_median, tcfg.cd3_log_sd
+                seed,
+                sub,
+                count,
+                in_marrow,
+                n_sites,
+                tc.n,
+                tc.record,
+                tcfg.cd3_median,
+                tcfg.cd3_log_sd,
+                cfg.entry_exhaustion,
             )
         self.baseline_t_cells = max(tc.n, 1)
 

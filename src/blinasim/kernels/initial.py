@@ -169,8 +169,9 @@ def add_t_cells(
     tcells,
     cd3_median,
     cd3_log_sd,
+    exhaustion,
 ):
-    """Append ``count`` resting T-cells, at random marrow sites or in blood."""
+    """Append ``count`` resting T-cells, at random marrow sites or in blood, each carrying ``exhaustion``."""
     t_pos, t_partner, t_cd3, t_kills = tcells[T_POS], tcells[T_PARTNER], tcells[T_CD3], tcells[T_KILLS]
     t_activation, t_exhaustion, t_synapse_h = tcells[T_ACTIVATION], tcells[T_EXHAUSTION], tcells[T_SYNAPSE_H]
     key = stream_key(seed, sub, INIT)
@@ -179,7 +180,7 @@ def add_t_cells(
         t_partner[n_t] = NO_PARTNER
         t_cd3[n_t] = lognormal(key, c, 1, cd3_median, cd3_log_sd)
         t_activation[n_t] = 0.0
-        t_exhaustion[n_t] = 0.0
+        t_exhaustion[n_t] = exhaustion
         t_synapse_h[n_t] = 0.0
         t_kills[n_t] = 0
         n_t += 1

@@ -366,6 +366,13 @@ LITERATURE: dict[str, Default] = {
     "tcells.exhaustion_per_engagement": Default(
         0.005, "1", "approx.: each engagement adds 0.5% of the remaining way to full exhaustion ([Philipp2022])"
     ),
+    "tcells.entry_exhaustion_per_blast_fraction": Default(
+        0.0,
+        "1",
+        "model choice: off (the calibrated defaults); approx.: chronic exposure to antigen exhausts T-cells in "
+        "proportion to the antigen load ([Mueller2009]; [Wherry2011]), read as exhaustion at entry proportional to "
+        "the marrow blast fraction; probed in docs/validation.md ('CRS by burden: T-cells exhausted at entry')",
+    ),
     "tcells.exhaustion_e50": Default(
         0.55,
         "1",

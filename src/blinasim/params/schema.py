@@ -410,6 +410,13 @@ class TCellConfig(_Section):
     exhaustion_per_engagement: float = _param(
         "tcells.exhaustion_per_engagement", "Exhaustion added per engagement (share of the remaining way).", ge=0, le=1
     )
+    entry_exhaustion_per_blast_fraction: float = _param(
+        "tcells.entry_exhaustion_per_blast_fraction",
+        "Exhaustion the T-cells carry at entry per unit of baseline marrow blast fraction (chronic exposure to "
+        "the leukemia; 0: off). It recovers and accrues like the exhaustion that engagement adds.",
+        ge=0,
+        le=1,
+    )
     exhaustion_e50: float = _param(
         "tcells.exhaustion_e50", "Exhaustion at which half the effector function is lost.", gt=0, le=1
     )
@@ -1563,6 +1570,18 @@ class Config(_Section):
             return mrd * m / (1.0 - mrd + mrd * m)
         t = p.marrow_t_cell_fraction
         return min(1.0 - t, mrd * (t + (1.0 - t) * k) / (1.0 - mrd * (1.0 - k)))
+
+    @property
+    def entry_exhaustion(self) -> float:
+        """Exhaustion of every T-cell at entry: ``tcells.entry_exhaustion_per_blast_fraction`` times the
+        baseline marrow blast fraction (0 by default).
+
+        Chronic exposure to antigen exhausts T-cells in proportion to the antigen load, so a patient who
+        enters with a packed marrow brings T-cells part of the way to exhaustion already. Exhaustion
+        lowers lysis and division (``tcells.exhaustion_e50``, ``tcells.exhaustion_hill``) and leaves the
+        cytokine release of an engagement alone, so it takes response without taking the first surge.
+        """
+        return min(1.0, self.tcells.entry_exhaustion_per_blast_fraction * self.baseline_marrow_blast_fraction)
 
     @property
     def baseline_marrow_t_cell_fraction(self) -> float:

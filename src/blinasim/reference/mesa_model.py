@@ -767,7 +767,8 @@ class ReferenceModel(PatientModel):
             key = stream_key(seed, sub, INIT)
             for c in range(count):
                 cell = self.cell_at(int(uniform(key, c, 0) * self.n_sites)) if in_marrow else None
-                self.add_t_cell(cell, lognormal(key, c, 1, tcfg.cd3_median, tcfg.cd3_log_sd))
+                cd3 = lognormal(key, c, 1, tcfg.cd3_median, tcfg.cd3_log_sd)
+                self.add_t_cell(cell, cd3, exhaustion=cfg.entry_exhaustion)
         self.baseline_t_cells = max(len(self.tcell_slots), 1)
 
         counts = {k: (0, 0) for k in (KIND_NORMAL_B, KIND_BLAST)}

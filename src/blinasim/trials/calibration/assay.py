@@ -18,8 +18,8 @@ from blinasim.kernels.layout import POS_BLOOD
 from blinasim.params.schema import load_config
 
 #: The in-vitro co-culture of Philipp 2022, in model terms: a full lattice of blasts replenished by
-#: division, a fixed set of T-cells (no division, death or contraction), no blood, a constant drug level,
-#: no dexamethasone and no toxicity rules.
+#: division, a fixed set of fresh T-cells (no division, death or contraction, no exhaustion at entry), no
+#: blood, a constant drug level, no dexamethasone and no toxicity rules.
 IN_VITRO: dict[str, Any] = {
     "simulation.lattice_size": 48,
     "simulation.days": 28.0,
@@ -35,6 +35,8 @@ IN_VITRO: dict[str, Any] = {
     "tcells.death_rate_per_day": 0.0,
     "tcells.activated_division_per_day": 0.0,
     "tcells.contraction_rate_per_day": 0.0,
+    # The co-culture's T-cells come fresh from healthy donors: no chronic exposure to a leukemia.
+    "tcells.entry_exhaustion_per_blast_fraction": 0.0,
     "treatment.regimen": "custom",
     "treatment.schedule": [{"start_day": 0.0, "end_day": 28.0, "dose_ug_per_day": 28.0}],
     "treatment.dexamethasone_premedication": False,
