@@ -371,7 +371,8 @@ LITERATURE: dict[str, Default] = {
         "1",
         "model choice: off (the calibrated defaults); approx.: chronic exposure to antigen exhausts T-cells in "
         "proportion to the antigen load ([Mueller2009]; [Wherry2011]), read as exhaustion at entry proportional to "
-        "the marrow blast fraction; probed in docs/validation.md ('CRS by burden: T-cells exhausted at entry')",
+        "the marrow blast fraction; probed in docs/validation.md ('CRS by burden: the T-cells' partial "
+        "displacement', fourth candidate)",
     ),
     "tcells.exhaustion_e50": Default(
         0.55,
