@@ -25,6 +25,7 @@ import sys
 import time
 from pathlib import Path
 
+from blinasim.params.schema import CourseConfig
 from blinasim.trials.calibration.survival import (
     FIT_TARGETS,
     SURVIVAL_TARGETS,
@@ -52,6 +53,14 @@ def _numbers(parser: argparse.ArgumentParser, option: str, text: str, low: float
     if bad:
         parser.error(f"{option} {text!r}: {bad[0]:g} is outside the allowed range {low:g} to {high:g}")
     return values
+
+
+def _schema_range(field: str) -> tuple[float, float]:
+    """The bounds the configuration schema allows for ``course.<field>`` (the scan refuses what a run would)."""
+    bounds = {"ge": -math.inf, "le": math.inf}
+    for meta in CourseConfig.model_fields[field].metadata:
+        bounds.update({k: getattr(meta, k) for k in bounds if getattr(meta, k, None) is not None})
+    return float(bounds["ge"]), float(bounds["le"])
 
 
 def _load(parser: argparse.ArgumentParser, path: Path) -> list[LatticeRun]:
@@ -120,8 +129,12 @@ def main() -> int:
     except ValueError as err:
         parser.error(f"--course {err}")
     today = default_point()
-    factors = _numbers(parser, "--factors", args.factors or str(today.kill_factor), 0.0, 1.0)
-    halves = _numbers(parser, "--halves", args.halves or str(today.half_cells), 0.0, 1e13)
+    factors = _numbers(
+        parser, "--factors", args.factors or str(today.kill_factor), *_schema_range("sanctuary_kill_factor")
+    )
+    halves = _numbers(
+        parser, "--halves", args.halves or str(today.half_cells), *_schema_range("sanctuary_kill_half_cells")
+    )
     medians = _numbers(parser, "--medians", args.medians or str(today.median), 1e-12, SANCTUARY.high)
     drawn = today.median if args.drawn is None else args.drawn
     if not 0.0 < drawn <= SANCTUARY.high:
