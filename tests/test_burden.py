@@ -276,7 +276,7 @@ def test_a_packed_marrow_places_more_t_cells_when_less_displaced():
 
 def test_t_cells_exhausted_at_entry_in_proportion_to_the_burden():
     """``tcells.entry_exhaustion_per_blast_fraction`` k: every T-cell enters at exhaustion k x (x the baseline
-    marrow blast fraction, capped at 1; 0 by default). It takes lysis and leaves the cytokine release of the
+    marrow blast fraction; 0 by default). It takes lysis and leaves the cytokine release of the
     first engagements alone; the in-vitro co-culture keeps fresh donor T-cells."""
     from blinasim.core.model import BlinatumomabModel
     from blinasim.params.schema import load_config

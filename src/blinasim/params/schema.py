@@ -1574,14 +1574,14 @@ class Config(_Section):
     @property
     def entry_exhaustion(self) -> float:
         """Exhaustion of every T-cell at entry: ``tcells.entry_exhaustion_per_blast_fraction`` times the
-        baseline marrow blast fraction (0 by default).
+        baseline marrow blast fraction (0 by default; both are at most 1, so the product is too).
 
         Chronic exposure to antigen exhausts T-cells in proportion to the antigen load, so a patient who
         enters with a packed marrow brings T-cells part of the way to exhaustion already. Exhaustion
         lowers lysis and division (``tcells.exhaustion_e50``, ``tcells.exhaustion_hill``) and leaves the
         cytokine release of an engagement alone, so it takes response without taking the first surge.
         """
-        return min(1.0, self.tcells.entry_exhaustion_per_blast_fraction * self.baseline_marrow_blast_fraction)
+        return self.tcells.entry_exhaustion_per_blast_fraction * self.baseline_marrow_blast_fraction
 
     @property
     def baseline_marrow_t_cell_fraction(self) -> float:
