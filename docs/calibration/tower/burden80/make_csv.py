@@ -26,8 +26,10 @@ from scipy.stats import beta
 
 from blinasim.trials.cohort import COHORTS, draw_cohort
 
-LO, HI, MEDIAN = 0.1, 0.97, 0.80
 KEY = "patient.marrow_blast_fraction"
+#: The cohort's own draw of the marrow blast fraction: a Beta truncated to [LO, HI].
+DRAWN = next(a for a in COHORTS["mt103_211"].attributes if a.key == KEY)
+LO, HI, MEDIAN = DRAWN.low, DRAWN.high, 0.80
 #: TOWER's marrow blasts as a quantile function: 25% below 0.5, the median 0.8.
 TOWER_QUANTILES = (0.0, 0.25, 0.5, 1.0)
 TOWER_BLASTS = (LO, 0.5, MEDIAN, HI)
@@ -54,9 +56,11 @@ def main(argv: list[str]) -> None:
     mode = argv[3] if len(argv) > 3 else "beta80"
     if mode not in ("beta80", "tower", "as-drawn"):
         raise SystemExit(f"unknown mode {mode!r}; allowed: beta80, tower, as-drawn")
-    old = beta(2.5, 1.5)
-    a = brentq(lambda a: trunc_ppf(beta(a, 4 - a), 0.5) - MEDIAN, 0.6, 3.9)
-    new = beta(a, 4 - a)
+    old = beta(DRAWN.params["a"], DRAWN.params["b"])
+    if mode == "beta80":
+        a = brentq(lambda a: trunc_ppf(beta(a, 4 - a), 0.5) - MEDIAN, 0.6, 3.9)
+        new = beta(a, 4 - a)
+        print(f"beta80: Beta a={a:.4f} b={4 - a:.4f}")
     keys = [attribute.key for attribute in COHORTS["mt103_211"].attributes]
     patients = [dict(p) for p in draw_cohort("mt103_211", n, seed)]
     drawn = sorted(p[KEY] for p in patients)
@@ -72,9 +76,7 @@ def main(argv: list[str]) -> None:
         for p in patients:
             writer.writerow([cell(p[k]) for k in keys])
     xs = sorted(p[KEY] for p in patients)
-    print(
-        f"{mode}: Beta a={a:.4f} b={4 - a:.4f}; written: median {xs[n // 2]:.3f}, >= 0.5 in {sum(x >= 0.5 for x in xs)}/{n}"
-    )
+    print(f"{mode}: written median {xs[n // 2]:.3f}, >= 0.5 in {sum(x >= 0.5 for x in xs)}/{n}")
     print(f"as drawn: median {drawn[n // 2]:.3f}, >= 0.5 in {sum(x >= 0.5 for x in drawn)}/{n}")
 
 
